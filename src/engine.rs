@@ -1,0 +1,592 @@
+//! The triage engine: a pure function of (ticket, customer or none, rules,
+//! now). No I/O, no global state; the same inputs always give the same output.
+//!
+//! Order of work: segment → text scan → points (customer, request, impact,
+//! age, conditions) → level from the score → overrides → routing → SLA.
+//! Every contribution is recorded in `reasons`; their points sum to `score`.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::model::{
+    Confidence, ModelVerdict, Profile, Reason, Segment, Sentiment, SentimentLabel, SlaStamp,
+    Ticket, Triage,
+};
+use crate::rules::cond::Facts;
+use crate::rules::{Action, ModelRule, Rules};
+use crate::text::{Scan, Target};
+
+/// Scratch space reused between tickets (keeps the hot path free of most
+/// allocations). One per worker thread.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    scan: Scan,
+    category_weight: Vec<f32>,
+    category_phrase: Vec<Option<u32>>,
+    severity_weight: Vec<f32>,
+    severity_phrase: Vec<Option<u32>>,
+    phrase_found: Vec<bool>,
+    text: String,
+}
+
+/// Triage one ticket.
+pub fn triage(
+    rules: &Rules,
+    ticket: &Ticket<'_>,
+    customer: Option<&Profile>,
+    now: Timestamp,
+) -> Triage {
+    triage_with(rules, ticket, customer, now, &mut Scratch::default())
+}
+
+fn reason(factor: &'static str, points: i64, detail: String) -> Reason {
+    Reason {
+        factor,
+        points,
+        detail,
+    }
+}
+
+/// Triage one ticket, reusing `scratch`.
+pub fn triage_with(
+    rules: &Rules,
+    ticket: &Ticket<'_>,
+    customer: Option<&Profile>,
+    now: Timestamp,
+    scratch: &mut Scratch,
+) -> Triage {
+    let mut reasons: Vec<Reason> = Vec::with_capacity(12);
+    let d = &rules.defaults;
+
+    // 1. Segment.
+    let segment = match customer {
+        Some(p) => Segment {
+            account_type: p.account_type.clone().unwrap_or_else(|| d.account_type.clone()),
+            support_plan: p.support_plan.clone().unwrap_or_else(|| d.support_plan.clone()),
+            vip: p.vip,
+            persona: p.persona.clone().unwrap_or_else(|| d.persona.clone()),
+            lifecycle: p.lifecycle.clone().unwrap_or_else(|| d.lifecycle.clone()),
+            arr: p.arr.unwrap_or(d.arr),
+            sla_policy: p.sla_policy.clone(),
+            timezone: p.timezone.clone(),
+            language: p.language.clone(),
+        },
+        None => Segment {
+            account_type: d.account_type.clone(),
+            support_plan: d.support_plan.clone(),
+            vip: d.vip,
+            persona: d.persona.clone(),
+            lifecycle: d.lifecycle.clone(),
+            arr: d.arr,
+            sla_policy: None,
+            timezone: None,
+            language: None,
+        },
+    };
+    let known = customer.is_some();
+    if !known {
+        reasons.push(reason(
+            "customer",
+            d.unknown_points,
+            format!(
+                "customer {} not in the table: default segment",
+                ticket.customer_id
+            ),
+        ));
+    }
+
+    // 2. Customer strategies.
+    let c = &rules.customer;
+    for (factor, map, value) in [
+        ("account_type", &c.account_type, &segment.account_type),
+        ("support_plan", &c.support_plan, &segment.support_plan),
+        ("persona", &c.persona, &segment.persona),
+        ("lifecycle", &c.lifecycle, &segment.lifecycle),
+    ] {
+        if let Some(&p) = map.get(value) {
+            if p != 0 {
+                reasons.push(reason(factor, p, format!("{factor}={value}")));
+            }
+        }
+    }
+    if segment.vip && c.vip != 0 {
+        reasons.push(reason("vip", c.vip, "vip=true".into()));
+    }
+    if let Some(&(min, p)) = c.arr_bands.iter().find(|(min, _)| segment.arr >= *min) {
+        if p != 0 {
+            reasons.push(reason(
+                "arr",
+                p,
+                format!("arr={} (band from {min})", segment.arr),
+            ));
+        }
+    }
+
+    // 3. Text.
+    let scan = &mut scratch.scan;
+    scan.clear();
+    rules.detector.scan(&ticket.subject, true, scan);
+    if let Some(body) = &ticket.body {
+        rules.detector.scan(body, false, scan);
+    }
+    let nc = rules.categories.len();
+    let ns = rules.severities.len();
+    reset(&mut scratch.category_weight, nc, 0.0);
+    reset(&mut scratch.category_phrase, nc, None);
+    reset(&mut scratch.severity_weight, ns, 0.0);
+    reset(&mut scratch.severity_phrase, ns, None);
+    reset(&mut scratch.phrase_found, rules.condition_phrases, false);
+    let (mut pos, mut neg) = (0f32, 0f32);
+    let mut pos_phrase: Option<u32> = None;
+    let mut neg_phrase: Option<(u32, bool)> = None;
+    for h in &scan.hits {
+        for t in rules.detector.targets(h.pattern) {
+            match *t {
+                Target::Category(i) => {
+                    let i = i as usize;
+                    scratch.category_weight[i] += h.weight;
+                    scratch.category_phrase[i].get_or_insert(h.pattern);
+                }
+                Target::Severity(i) if !h.negated => {
+                    let i = i as usize;
+                    scratch.severity_weight[i] += h.weight;
+                    scratch.severity_phrase[i].get_or_insert(h.pattern);
+                }
+                Target::Negative if h.negated => {
+                    pos += h.weight * 0.5;
+                    pos_phrase.get_or_insert(h.pattern);
+                }
+                Target::Negative => {
+                    neg += h.weight;
+                    neg_phrase.get_or_insert((h.pattern, false));
+                }
+                Target::Positive if h.negated => {
+                    neg += h.weight;
+                    neg_phrase.get_or_insert((h.pattern, true));
+                }
+                Target::Positive => {
+                    pos += h.weight;
+                    pos_phrase.get_or_insert(h.pattern);
+                }
+                Target::Expectation if h.negated => {
+                    neg += h.weight;
+                    neg_phrase.get_or_insert((h.pattern, true));
+                }
+                Target::Phrase(i) => scratch.phrase_found[i as usize] = true,
+                _ => {}
+            }
+        }
+    }
+
+    // Category: most weight wins, earlier on ties.
+    let (mut category, cat_conf) = pick(&scratch.category_weight, rules.default_category);
+    let mut verdicts = vec![];
+    let text_for_models = if rules.models.category.is_some()
+        || rules.models.severity.is_some()
+        || rules.models.queue.is_some()
+        || rules.models.priority.is_some()
+    {
+        let t = &mut scratch.text;
+        t.clear();
+        t.push_str(&ticket.subject);
+        if let Some(b) = &ticket.body {
+            t.push(' ');
+            t.push_str(b);
+        }
+        Some(&*t)
+    } else {
+        None
+    };
+    let mut cat_detail = match scratch.category_phrase[category as usize] {
+        Some(p) => format!(
+            "{} (phrase \"{}\", confidence {:.2})",
+            rules.categories[category as usize].name,
+            rules.detector.phrase(p),
+            cat_conf
+        ),
+        None => format!(
+            "{} (no category phrase found)",
+            rules.categories[category as usize].name
+        ),
+    };
+    if let (Some(m), Some(text)) = (&rules.models.category, text_for_models) {
+        let (v, idx) = consult(m, "category", text, &mut reasons);
+        if v.applied {
+            category = idx;
+            cat_detail = format!(
+                "{} (model, confidence {:.2})",
+                v.label, v.confidence
+            );
+        }
+        verdicts.push(v);
+    }
+    let cat = &rules.categories[category as usize];
+    reasons.push(reason("category", cat.points, cat_detail));
+
+    // Severity: most weight wins, more severe on ties.
+    let (mut severity, sev_conf) = pick(&scratch.severity_weight, rules.default_severity);
+    let mut sev_detail = match scratch.severity_phrase[severity as usize] {
+        Some(p) => format!(
+            "{} (phrase \"{}\")",
+            rules.severities[severity as usize].name,
+            rules.detector.phrase(p)
+        ),
+        None => format!(
+            "{} (default; no severity phrase found)",
+            rules.severities[severity as usize].name
+        ),
+    };
+    if let (Some(m), Some(text)) = (&rules.models.severity, text_for_models) {
+        let (v, idx) = consult(m, "severity", text, &mut reasons);
+        if v.applied {
+            severity = idx;
+            sev_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
+        }
+        verdicts.push(v);
+    }
+    reasons.push(reason(
+        "severity",
+        rules.severities[severity as usize].points,
+        sev_detail,
+    ));
+
+    // Sentiment and intensity.
+    let sr = &rules.sentiment;
+    let ic = &sr.intensity;
+    let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32
+        + ic.per_caps_word * scan.caps_words as f32)
+        .clamp(0.0, 1.0);
+    let mut s_score = (pos - neg) / (pos + neg + 1.0);
+    if s_score != 0.0 {
+        s_score = (s_score * (1.0 + intensity)).clamp(-1.0, 1.0);
+    }
+    let s_score = (s_score * 100.0).round() / 100.0;
+    let label = if s_score <= sr.negative_threshold {
+        SentimentLabel::Negative
+    } else if s_score >= sr.positive_threshold {
+        SentimentLabel::Positive
+    } else {
+        SentimentLabel::Neutral
+    };
+    let s_conf = if pos + neg == 0.0 {
+        0.0
+    } else {
+        (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
+    };
+    let s_detail = match (label, neg_phrase, pos_phrase) {
+        (SentimentLabel::Negative, Some((p, negated)), _) => format!(
+            "negative ({:.2}; \"{}\"{})",
+            s_score,
+            rules.detector.phrase(p),
+            if negated { ", negated" } else { "" }
+        ),
+        (SentimentLabel::Positive, _, Some(p)) => {
+            format!("positive ({:.2}; \"{}\")", s_score, rules.detector.phrase(p))
+        }
+        _ => format!("{} ({:.2})", label.as_str(), s_score),
+    };
+    reasons.push(reason("sentiment", sr.points[label as usize], s_detail));
+    if label == SentimentLabel::Negative && ic.points != 0 && intensity > 0.0 {
+        let p = (intensity * ic.points as f32).round() as i64;
+        if p != 0 {
+            reasons.push(reason(
+                "intensity",
+                p,
+                format!(
+                    "intensity {:.2} ({} exclamation marks, {} words in capitals)",
+                    intensity, scan.exclamations, scan.caps_words
+                ),
+            ));
+        }
+    }
+
+    // Reported priority, impact, age.
+    if let Some(rp) = ticket.reported_priority {
+        let p = rules.reported_priority[rp as usize];
+        if p != 0 {
+            reasons.push(reason(
+                "reported_priority",
+                p,
+                format!("reported_priority={}", rp.as_str()),
+            ));
+        }
+    }
+    if let Some(n) = ticket.affected_users.filter(|&n| n >= 1) {
+        let raw = (rules.impact.per_decade * (n as f64).log10()).round() as i64;
+        let p = raw.min(rules.impact.max).max(0);
+        if p != 0 {
+            reasons.push(reason(
+                "impact",
+                p,
+                format!(
+                    "affected_users={n}{}",
+                    if raw > p { " (capped)" } else { "" }
+                ),
+            ));
+        }
+    }
+    let age = now.duration_since(ticket.created_at);
+    let age_hours = (age.as_secs_f64() / 3600.0).max(0.0);
+    if rules.ageing.points_per_hour > 0.0 {
+        let raw = (age_hours * rules.ageing.points_per_hour).floor() as i64;
+        let p = raw.min(rules.ageing.max).max(0);
+        if p != 0 {
+            reasons.push(reason(
+                "age",
+                p,
+                format!(
+                    "waiting {:.1} h{}",
+                    age_hours,
+                    if raw > p { " (capped)" } else { "" }
+                ),
+            ));
+        }
+    }
+
+    // Conditions.
+    let sentiment = label;
+    let mut facts = Facts {
+        ticket,
+        segment: &segment,
+        customer_known: known,
+        category,
+        severity,
+        sentiment,
+        phrase_found: &scratch.phrase_found,
+        age_hours,
+        score: None,
+        priority: None,
+    };
+    for c in &rules.conditions {
+        if c.cond.holds(&facts) {
+            reasons.push(reason("condition", c.points, c.name.to_string()));
+        }
+    }
+
+    // Level from the score, then overrides.
+    let score: i64 = reasons.iter().map(|r| r.points).sum();
+    let mut level = rules
+        .levels
+        .iter()
+        .position(|l| l.min_score.is_none_or(|m| score >= m))
+        .unwrap_or(rules.levels.len() - 1) as u16;
+    if let (Some(m), Some(text)) = (&rules.models.priority, text_for_models) {
+        let (v, idx) = consult(m, "priority", text, &mut reasons);
+        if v.applied {
+            reasons.push(reason(
+                "model",
+                0,
+                format!(
+                    "priority model: {} → {} (confidence {:.2})",
+                    rules.levels[level as usize].name, v.label, v.confidence
+                ),
+            ));
+            level = idx;
+        }
+        verdicts.push(v);
+    }
+    facts.score = Some(score);
+    for o in &rules.overrides {
+        if !o.cond.holds(&facts) {
+            continue;
+        }
+        let before = level;
+        let (kind, to) = match o.action {
+            Action::Set(l) => ("set", l),
+            Action::Floor(l) => ("floor", level.min(l)),
+            Action::Ceiling(l) => ("ceiling", level.max(l)),
+        };
+        level = to;
+        let target = match o.action {
+            Action::Set(l) | Action::Floor(l) | Action::Ceiling(l) => l,
+        };
+        reasons.push(reason(
+            "override",
+            0,
+            if before == level {
+                format!(
+                    "{}: {kind} {} (no change)",
+                    o.name, rules.levels[target as usize].name
+                )
+            } else {
+                format!(
+                    "{}: {kind} {} ({} → {})",
+                    o.name,
+                    rules.levels[target as usize].name,
+                    rules.levels[before as usize].name,
+                    rules.levels[level as usize].name
+                )
+            },
+        ));
+        if matches!(o.action, Action::Set(_)) {
+            break;
+        }
+    }
+
+    // Routing.
+    facts.priority = Some(level);
+    let mut queue = rules
+        .queues
+        .iter()
+        .find(|(c, _)| c.holds(&facts))
+        .map(|(_, q)| q.clone())
+        .unwrap_or_else(|| rules.default_queue.clone());
+    if let (Some(m), Some(text)) = (&rules.models.queue, text_for_models) {
+        let (v, _) = consult(m, "queue", text, &mut reasons);
+        if v.applied {
+            queue = v.label.clone();
+        }
+        verdicts.push(v);
+    }
+    let tier = rules
+        .tiers
+        .iter()
+        .find(|(c, _)| c.holds(&facts))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_else(|| rules.default_tier.clone());
+
+    // SLA.
+    let plan_policy = rules
+        .by_plan
+        .get(&segment.support_plan)
+        .copied()
+        .unwrap_or(rules.default_policy);
+    let policy_idx = match &segment.sla_policy {
+        Some(name) => match rules.policies.iter().position(|p| p.name == *name) {
+            Some(i) => i,
+            None => {
+                reasons.push(reason(
+                    "sla",
+                    0,
+                    format!(
+                        "contract policy \"{name}\" is not in the rules; used \"{}\"",
+                        rules.policies[plan_policy].name
+                    ),
+                ));
+                plan_policy
+            }
+        },
+        None => plan_policy,
+    };
+    let policy = &rules.policies[policy_idx];
+    let calendar = &rules.calendars[policy.calendar];
+    let zone = calendar.zone(customer.and_then(|p| p.tz.as_ref()));
+    let (fr, rs) = policy.targets[level as usize];
+    let mut due = |target: SignedDuration, what: &str| -> Timestamp {
+        calendar
+            .add(ticket.created_at, target, &zone)
+            .unwrap_or_else(|e| {
+                reasons.push(reason(
+                    "sla",
+                    0,
+                    format!("{what} due computed on 24x7: calendar {}: {e}", calendar.name()),
+                ));
+                ticket.created_at.saturating_add(target).unwrap_or(ticket.created_at)
+            })
+    };
+    let first_response_due = due(fr, "first response");
+    let resolution_due = due(rs, "resolution");
+    let sla = SlaStamp {
+        policy: policy.name.clone(),
+        calendar: Arc::from(calendar.name()),
+        timezone: Arc::from(zone.iana_name().unwrap_or("UTC")),
+        first_response_due,
+        resolution_due,
+        first_response_target_seconds: fr.as_secs(),
+        resolution_target_seconds: rs.as_secs(),
+    };
+
+    Triage {
+        priority: rules.levels[level as usize].name.clone(),
+        score,
+        category: rules.categories[category as usize].name.clone(),
+        severity: rules.severities[severity as usize].name.clone(),
+        sentiment: Sentiment {
+            label,
+            score: s_score,
+        },
+        confidence: Confidence {
+            category: round2(cat_conf),
+            severity: round2(sev_conf),
+            sentiment: round2(s_conf),
+        },
+        models: verdicts,
+        customer_known: known,
+        segment,
+        queue,
+        tier,
+        sla,
+        reasons,
+        rules_version: rules.version.clone(),
+        triaged_at: now,
+    }
+}
+
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
+}
+
+fn reset<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
+    v.clear();
+    v.resize(n, x);
+}
+
+/// The index with the most weight (earliest on ties) and a confidence: its
+/// share of all weight times a saturation w/(w+1); `default` when nothing.
+fn pick(weights: &[f32], default: u16) -> (u16, f32) {
+    let total: f32 = weights.iter().sum();
+    if total == 0.0 {
+        return (default, 0.0);
+    }
+    let mut best = 0;
+    for (i, &w) in weights.iter().enumerate() {
+        if w > weights[best] {
+            best = i;
+        }
+    }
+    let w = weights[best];
+    (best as u16, (w / total) * (w / (w + 1.0)))
+}
+
+/// Asks a model; records what it said in `reasons` and returns its verdict
+/// and the field index of its label.
+fn consult(
+    m: &ModelRule,
+    field: &'static str,
+    text: &str,
+    reasons: &mut Vec<Reason>,
+) -> (ModelVerdict, u16) {
+    let p = m.model.predict(text);
+    let applied = p.confidence >= m.auto_apply_confidence;
+    let alternatives: Vec<String> = p
+        .alternatives
+        .iter()
+        .map(|&(i, c)| format!("{} {:.2}", m.labels[i], c))
+        .collect();
+    reasons.push(reason(
+        "model",
+        0,
+        format!(
+            "{field} model {} {} (confidence {:.2} {} {:.2}; top: {})",
+            if applied { "decided" } else { "suggests" },
+            m.labels[p.label],
+            p.confidence,
+            if applied { ">=" } else { "<" },
+            m.auto_apply_confidence,
+            alternatives.join(", ")
+        ),
+    ));
+    let verdict = ModelVerdict {
+        field,
+        label: m.labels[p.label].clone(),
+        confidence: round2(p.confidence),
+        applied,
+        alternatives: p
+            .alternatives
+            .iter()
+            .map(|&(i, c)| (m.labels[i].clone(), round2(c)))
+            .collect(),
+    };
+    (verdict, m.index.get(p.label).copied().unwrap_or(0))
+}

@@ -1,0 +1,72 @@
+//! The `triage` command line: a thin layer over the library. It parses
+//! arguments, sets up logging and calls into `triage::…`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "triage",
+    version,
+    about = "Support-ticket triage: enrich, categorize, score, stamp SLA deadlines, route — offline or on Kafka."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Triage JSON lines from stdin to stdout with a rules file.
+    Score(ScoreArgs),
+    /// Check a rules file: syntax and policy mistakes.
+    Validate(ValidateArgs),
+    /// Run rule unit tests (expected priority, category, queue, tier, SLA due).
+    Test(TestArgs),
+}
+
+#[derive(clap::Args)]
+struct ScoreArgs {
+    /// The rules file.
+    #[arg(long)]
+    rules: PathBuf,
+    /// Customer records, one JSON object per line.
+    #[arg(long)]
+    customers: Option<PathBuf>,
+    /// The instant to triage at (RFC 3339); default: now. Fix it for
+    /// reproducible output.
+    #[arg(long)]
+    now: Option<jiff::Timestamp>,
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    /// The rules file.
+    rules: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct TestArgs {
+    /// The rules file.
+    rules: PathBuf,
+    /// The test cases (TOML).
+    cases: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Score(a) => triage::cli::score(&a.rules, a.customers.as_deref(), a.now),
+        Command::Validate(a) => triage::cli::validate(&a.rules),
+        Command::Test(a) => triage::cli::test(&a.rules, &a.cases),
+    };
+    match result {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("triage: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

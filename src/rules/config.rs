@@ -1,0 +1,634 @@
+//! The rules file, as written by a support lead (TOML). Every field is documented
+//! here; these doc comments are the reference (`README.md` links here, and
+//! `config/rules.toml` is a worked example of every strategy).
+//!
+//! Unknown keys are errors (`deny_unknown_fields`): a typo never silently turns
+//! a rule off. Points are whole numbers; the score is their sum.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::calendar::CalendarConfig;
+
+/// The whole rules file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesConfig {
+    /// A name for this policy, e.g. `"2026-11.1"`. Outputs carry
+    /// `rules_version = "<version>+<hash>"`, where `<hash>` is a short hash of
+    /// the file's bytes, so an edit without a version bump is still visible.
+    #[serde(default)]
+    pub version: Option<String>,
+
+    /// Priority levels, most urgent first. A ticket gets the first level whose
+    /// `min_score` its score reaches; the last level takes everything else and
+    /// has no `min_score`.
+    pub levels: Vec<LevelConfig>,
+
+    /// Points from who the customer is (customer strategies).
+    #[serde(default)]
+    pub customer: CustomerConfig,
+
+    /// The segment used for a ticket whose customer is not in the table, and
+    /// for fields a customer record leaves out.
+    #[serde(default)]
+    pub unknown_customer: DefaultSegmentConfig,
+
+    /// Request categories, detected from subject + body by phrase. Order
+    /// breaks ties (earlier wins).
+    #[serde(default)]
+    pub categories: Vec<CategoryConfig>,
+
+    /// The category of a ticket in which no category phrase was found.
+    #[serde(default = "default_category")]
+    pub default_category: String,
+
+    /// Severity levels detected from the text.
+    #[serde(default)]
+    pub severity: SeverityConfig,
+
+    /// Sentiment (the emotional side of the request) detected from the text.
+    #[serde(default)]
+    pub sentiment: SentimentConfig,
+
+    /// Points for the priority the customer selected: keys `low`, `normal`,
+    /// `high`, `urgent`. A missing key is 0 points.
+    #[serde(default)]
+    pub reported_priority: BTreeMap<String, i64>,
+
+    /// Business impact from the ticket's `affected_users`.
+    #[serde(default)]
+    pub impact: ImpactConfig,
+
+    /// Ageing (first come, first served): points for time since `created_at`.
+    #[serde(default)]
+    pub ageing: AgeingConfig,
+
+    /// Extra points when a condition holds: tags, channel, custom fields,
+    /// phrases, or any combination with the other facts. All that match add up.
+    #[serde(default)]
+    pub conditions: Vec<ConditionConfig>,
+
+    /// Overrides ("pick and choose"), applied in order after the score has
+    /// picked a level. See [`OverrideConfig`].
+    #[serde(default)]
+    pub overrides: Vec<OverrideConfig>,
+
+    /// Where a ticket should be worked: skill queue and support tier.
+    #[serde(default)]
+    pub routing: RoutingConfig,
+
+    /// SLA policies, their targets per level, and calendars.
+    pub sla: SlaConfig,
+
+    /// Trained text classifiers the engine consults (see `triage train`).
+    #[serde(default)]
+    pub models: ModelsConfig,
+
+    /// Customer acknowledgment: a message telling the customer how long they
+    /// will wait. Optional.
+    #[serde(default)]
+    pub acknowledgment: Option<AcknowledgmentConfig>,
+}
+
+fn default_category() -> String {
+    "other".into()
+}
+
+/// One priority level: `[[levels]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelConfig {
+    /// The level's name, e.g. `"P1"`; used in outputs, overrides, SLA targets.
+    pub name: String,
+    /// The lowest score that reaches this level. Must decrease strictly from
+    /// one level to the next; the last level has none (it takes the rest).
+    #[serde(default)]
+    pub min_score: Option<i64>,
+    /// The Kafka topic tickets of this level are published to.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// What the level means, for people reading the file.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Customer strategies: `[customer]`. Every map is value → points; a value
+/// not in a map scores 0.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerConfig {
+    /// Account-type strategy, e.g. `{ enterprise = 20, business = 10 }`.
+    #[serde(default)]
+    pub account_type: BTreeMap<String, i64>,
+    /// Plan-based strategy (support sold as a product), e.g. `{ premium = 20 }`.
+    #[serde(default)]
+    pub support_plan: BTreeMap<String, i64>,
+    /// Points for a VIP customer.
+    #[serde(default)]
+    pub vip: i64,
+    /// Persona strategy, e.g. `{ power_user = 5, developer = 5 }`.
+    #[serde(default)]
+    pub persona: BTreeMap<String, i64>,
+    /// Customer-category strategy, e.g. `{ new = 5, at_risk = 12 }`.
+    #[serde(default)]
+    pub lifecycle: BTreeMap<String, i64>,
+    /// ARR bands: the band with the highest `min` not above the customer's
+    /// ARR gives its points.
+    #[serde(default)]
+    pub arr_bands: Vec<ArrBand>,
+}
+
+/// One ARR band: `[[customer.arr_bands]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrBand {
+    /// Lower bound of annual recurring revenue, inclusive.
+    pub min: f64,
+    /// Points for customers in this band.
+    pub points: i64,
+}
+
+/// The default segment: `[unknown_customer]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultSegmentConfig {
+    /// Default `"unknown"`.
+    #[serde(default = "unknown")]
+    pub account_type: String,
+    /// Default `"basic"`.
+    #[serde(default = "basic")]
+    pub support_plan: String,
+    /// Default false.
+    #[serde(default)]
+    pub vip: bool,
+    /// Default `"unknown"`.
+    #[serde(default = "unknown")]
+    pub persona: String,
+    /// Default `"unknown"`.
+    #[serde(default = "unknown")]
+    pub lifecycle: String,
+    /// Default 0.
+    #[serde(default)]
+    pub arr: f64,
+    /// Points added for any ticket whose customer is not in the table (may be
+    /// negative). Default 0.
+    #[serde(default)]
+    pub points: i64,
+}
+
+impl Default for DefaultSegmentConfig {
+    fn default() -> Self {
+        DefaultSegmentConfig {
+            account_type: unknown(),
+            support_plan: basic(),
+            vip: false,
+            persona: unknown(),
+            lifecycle: unknown(),
+            arr: 0.0,
+            points: 0,
+        }
+    }
+}
+
+fn unknown() -> String {
+    "unknown".into()
+}
+fn basic() -> String {
+    "basic".into()
+}
+
+/// One request category: `[[categories]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryConfig {
+    /// e.g. `"outage"`.
+    pub name: String,
+    /// Points for a ticket of this category.
+    #[serde(default)]
+    pub points: i64,
+    /// Phrases that indicate it, matched case-insensitively on word
+    /// boundaries. A phrase in the subject counts twice; a phrase of n words
+    /// counts n. A phrase may belong to one category only.
+    #[serde(default)]
+    pub phrases: Vec<String>,
+}
+
+/// `[severity]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityConfig {
+    /// Severity levels, most severe first.
+    #[serde(default = "default_severities")]
+    pub levels: Vec<SeverityLevelConfig>,
+    /// The severity of a ticket in which no severity phrase was found.
+    #[serde(default = "medium")]
+    pub default: String,
+}
+
+impl Default for SeverityConfig {
+    fn default() -> Self {
+        SeverityConfig {
+            levels: default_severities(),
+            default: medium(),
+        }
+    }
+}
+
+fn medium() -> String {
+    "medium".into()
+}
+
+fn default_severities() -> Vec<SeverityLevelConfig> {
+    ["critical", "high", "medium", "low"]
+        .into_iter()
+        .map(|n| SeverityLevelConfig {
+            name: n.into(),
+            points: 0,
+            phrases: vec![],
+        })
+        .collect()
+}
+
+/// One severity level: `[[severity.levels]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityLevelConfig {
+    /// e.g. `"critical"`.
+    pub name: String,
+    /// Points for a ticket of this severity.
+    #[serde(default)]
+    pub points: i64,
+    /// Phrases that indicate it (same matching as categories). A negated
+    /// phrase ("not urgent") does not count.
+    #[serde(default)]
+    pub phrases: Vec<String>,
+}
+
+/// `[sentiment]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SentimentConfig {
+    /// Phrases that express a negative feeling ("frustrated", "unacceptable").
+    /// Negated ("not a problem") they count as half a positive.
+    #[serde(default)]
+    pub negative: Vec<String>,
+    /// Phrases that express a positive feeling ("thanks", "great").
+    /// Negated ("not happy") they count as negative.
+    #[serde(default)]
+    pub positive: Vec<String>,
+    /// Neutral words for something the customer expects to happen
+    /// ("working", "arrives"); negated ("not working", "never arrives") they
+    /// count as negative.
+    #[serde(default)]
+    pub expectations: Vec<String>,
+    /// Words that negate a phrase that follows within `negation_window` words
+    /// in the same clause ("not", "never", "can't").
+    #[serde(default)]
+    pub negators: Vec<String>,
+    /// How many words may stand between a negator and the phrase it negates.
+    #[serde(default = "two")]
+    pub negation_window: u32,
+    /// A score at or below this is `negative`.
+    #[serde(default = "neg_threshold")]
+    pub negative_threshold: f32,
+    /// A score at or above this is `positive`.
+    #[serde(default = "pos_threshold")]
+    pub positive_threshold: f32,
+    /// Points per label: keys `negative`, `neutral`, `positive`.
+    #[serde(default)]
+    pub points: BTreeMap<String, i64>,
+    /// Intensity: exclamation marks and words in capitals.
+    #[serde(default)]
+    pub intensity: IntensityConfig,
+}
+
+impl Default for SentimentConfig {
+    fn default() -> Self {
+        SentimentConfig {
+            negative: vec![],
+            positive: vec![],
+            expectations: vec![],
+            negators: vec![],
+            negation_window: two(),
+            negative_threshold: neg_threshold(),
+            positive_threshold: pos_threshold(),
+            points: BTreeMap::new(),
+            intensity: IntensityConfig::default(),
+        }
+    }
+}
+
+fn two() -> u32 {
+    2
+}
+fn neg_threshold() -> f32 {
+    -0.25
+}
+fn pos_threshold() -> f32 {
+    0.25
+}
+
+/// `[sentiment.intensity]`. Intensity is a number 0…1: each `!` adds
+/// `per_exclamation` (at most `max_exclamations` count), each word of 4+
+/// letters in capitals adds `per_caps_word`. It amplifies the sentiment score
+/// and, for a negative ticket, adds `round(intensity × points)` points.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntensityConfig {
+    #[serde(default = "per_excl")]
+    pub per_exclamation: f32,
+    #[serde(default = "max_excl")]
+    pub max_exclamations: u32,
+    #[serde(default = "per_caps")]
+    pub per_caps_word: f32,
+    /// Points at full intensity for a negative ticket.
+    #[serde(default)]
+    pub points: i64,
+}
+
+impl Default for IntensityConfig {
+    fn default() -> Self {
+        IntensityConfig {
+            per_exclamation: per_excl(),
+            max_exclamations: max_excl(),
+            per_caps_word: per_caps(),
+            points: 0,
+        }
+    }
+}
+
+fn per_excl() -> f32 {
+    0.15
+}
+fn max_excl() -> u32 {
+    5
+}
+fn per_caps() -> f32 {
+    0.1
+}
+
+/// `[impact]`: points = round(`per_decade` × log10(affected_users)), at most
+/// `max` (so 1 user gives 0, 10 users `per_decade`, 100 users twice that).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactConfig {
+    #[serde(default)]
+    pub per_decade: f64,
+    #[serde(default)]
+    pub max: i64,
+}
+
+/// `[ageing]`: points = floor(hours since `created_at` × `points_per_hour`),
+/// at most `max`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgeingConfig {
+    #[serde(default)]
+    pub points_per_hour: f64,
+    #[serde(default)]
+    pub max: i64,
+}
+
+/// `[[conditions]]`: `points` when `when` holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionConfig {
+    /// Shown in `reasons`.
+    pub name: String,
+    pub when: When,
+    pub points: i64,
+}
+
+/// `[[overrides]]`: when `when` holds, exactly one of `set` (this level, and
+/// no later override is looked at), `floor` (at least this urgent) or
+/// `ceiling` (at most this urgent). Overrides run in file order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideConfig {
+    /// Shown in `reasons`.
+    pub name: String,
+    pub when: When,
+    #[serde(default)]
+    pub set: Option<String>,
+    #[serde(default)]
+    pub floor: Option<String>,
+    #[serde(default)]
+    pub ceiling: Option<String>,
+}
+
+/// A condition: every key given must hold (AND). A key with a list holds if
+/// any value matches (OR). Available everywhere a `when` appears, except
+/// `min_score`/`max_score` (overrides and routing only) and `priority`
+/// (routing only).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    pub category: Option<OneOrMany>,
+    pub severity: Option<OneOrMany>,
+    pub sentiment: Option<OneOrMany>,
+    pub channel: Option<OneOrMany>,
+    pub reported_priority: Option<OneOrMany>,
+    pub account_type: Option<OneOrMany>,
+    pub support_plan: Option<OneOrMany>,
+    pub persona: Option<OneOrMany>,
+    pub lifecycle: Option<OneOrMany>,
+    pub language: Option<OneOrMany>,
+    /// The SLA policy the customer's contract names.
+    pub sla_policy: Option<OneOrMany>,
+    /// The level after scoring (routing only).
+    pub priority: Option<OneOrMany>,
+    pub vip: Option<bool>,
+    pub customer_known: Option<bool>,
+    /// The ticket has at least one of these tags.
+    pub tags_any: Option<Vec<String>>,
+    /// The subject or body contains at least one of these phrases
+    /// (case-insensitive, word boundaries).
+    pub phrases_any: Option<Vec<String>>,
+    pub min_arr: Option<f64>,
+    pub max_arr: Option<f64>,
+    pub min_affected_users: Option<u64>,
+    pub min_age_hours: Option<f64>,
+    pub min_score: Option<i64>,
+    pub max_score: Option<i64>,
+    /// Conditions on custom fields: field name → a value (string, number,
+    /// bool), a list of values, or `{ min = …, max = … }` for numbers.
+    pub custom_fields: Option<BTreeMap<String, CustomMatch>>,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// How a custom field is matched.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum CustomMatch {
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Scalar>),
+    Range(RangeMatch),
+}
+
+/// A scalar custom-field value.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Number(f64),
+    String(String),
+}
+
+/// `{ min = …, max = … }`, both inclusive, either optional.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RangeMatch {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// `[routing]`: first matching rule wins, else the default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// Default `"general"`.
+    #[serde(default = "general")]
+    pub default_queue: String,
+    /// Default `"L1"`.
+    #[serde(default = "l1")]
+    pub default_tier: String,
+    /// Skill queues: `[[routing.queues]] when = {…} queue = "…"`.
+    #[serde(default)]
+    pub queues: Vec<QueueRule>,
+    /// Support tiers: `[[routing.tiers]] when = {…} tier = "L2"`.
+    #[serde(default)]
+    pub tiers: Vec<TierRule>,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        RoutingConfig {
+            default_queue: general(),
+            default_tier: l1(),
+            queues: vec![],
+            tiers: vec![],
+        }
+    }
+}
+
+fn general() -> String {
+    "general".into()
+}
+fn l1() -> String {
+    "L1".into()
+}
+
+/// One queue rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueRule {
+    pub when: When,
+    pub queue: String,
+}
+
+/// One tier rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierRule {
+    pub when: When,
+    pub tier: String,
+}
+
+/// `[sla]`. The policy is the customer contract's `sla_policy` when it names
+/// a policy here, else `by_plan[support_plan]`, else `default_policy`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaConfig {
+    pub default_policy: String,
+    /// Support plan → policy name.
+    #[serde(default)]
+    pub by_plan: BTreeMap<String, String>,
+    /// Policies by name: `[sla.policies.<name>]`.
+    pub policies: BTreeMap<String, PolicyConfig>,
+    /// Calendars by name: `[sla.calendars.<name>]`. `"24x7"` is built in.
+    #[serde(default)]
+    pub calendars: BTreeMap<String, CalendarConfig>,
+}
+
+/// One SLA policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// A calendar name from `[sla.calendars]`, or `"24x7"`.
+    #[serde(default = "always")]
+    pub calendar: String,
+    /// Targets per level name; every level needs one.
+    pub targets: BTreeMap<String, TargetConfig>,
+}
+
+fn always() -> String {
+    "24x7".into()
+}
+
+/// Targets of one level, as durations of calendar (open) time:
+/// `"15m"`, `"4h"`, `"2d"`, `"1h30m"` (units s, m, h, d = 24 h).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    pub first_response: String,
+    pub resolution: String,
+}
+
+/// `[models]`: trained classifiers (see `triage train`), by field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    pub category: Option<ModelConfig>,
+    pub severity: Option<ModelConfig>,
+    pub queue: Option<ModelConfig>,
+    pub priority: Option<ModelConfig>,
+}
+
+/// One model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Model file, relative to the rules file.
+    pub path: String,
+    /// At or above this confidence the model's label is used; below it the
+    /// label is only recorded as a suggestion and the keyword rules decide.
+    #[serde(default = "auto_apply")]
+    pub auto_apply_confidence: f32,
+    /// Map the model's labels to this field's names, e.g. `{ Hardware = "bug" }`.
+    /// Labels not in the map are used as they are.
+    #[serde(default)]
+    pub label_map: BTreeMap<String, String>,
+}
+
+fn auto_apply() -> f32 {
+    0.8
+}
+
+/// `[acknowledgment]`: the message sent to the customer on triage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgmentConfig {
+    /// Template with `{ticket_id}`, `{priority}`, `{first_response_due}`,
+    /// `{first_response_in}` (e.g. "4 hours"), `{queue}`.
+    pub template: String,
+}
