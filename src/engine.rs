@@ -590,3 +590,169 @@ fn consult(
     };
     (verdict, m.index.get(p.label).copied().unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::json::decode_ticket;
+    use crate::model::Customer;
+
+    const RULES: &str = r#"
+version = "t"
+[[levels]]
+name = "P1"
+min_score = 50
+topic = "p1"
+[[levels]]
+name = "P2"
+min_score = 20
+topic = "p2"
+[[levels]]
+name = "P3"
+topic = "p3"
+
+[customer]
+vip = 10
+account_type = { enterprise = 15 }
+
+[[categories]]
+name = "outage"
+points = 30
+phrases = ["down", "outage"]
+[[categories]]
+name = "billing"
+points = 5
+phrases = ["invoice"]
+
+[sentiment]
+negative = ["angry"]
+positive = ["thanks"]
+expectations = ["working"]
+negators = ["not"]
+points = { negative = 7 }
+
+[ageing]
+points_per_hour = 1.0
+max = 5
+
+[[overrides]]
+name = "test tickets"
+when = { tags_any = ["test"] }
+set = "P3"
+[[overrides]]
+name = "billing at most P2"
+when = { category = "billing" }
+ceiling = "P2"
+
+[[routing.queues]]
+when = { category = "billing" }
+queue = "billing"
+[[routing.tiers]]
+when = { priority = "P1" }
+tier = "L3"
+
+[sla]
+default_policy = "std"
+[sla.policies.std]
+targets.P1 = { first_response = "1h", resolution = "4h" }
+targets.P2 = { first_response = "4h", resolution = "1d" }
+targets.P3 = { first_response = "1d", resolution = "3d" }
+"#;
+
+    fn rules() -> Rules {
+        Rules::from_str("t.toml", RULES).expect("rules compile").rules
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn run(json: &str, customer: Option<&Customer>) -> Triage {
+        let d = decode_ticket(json.as_bytes()).unwrap();
+        let p = customer.map(Profile::from_customer);
+        triage(&rules(), &d.ticket, p.as_ref(), now())
+    }
+
+    fn ticket(subject: &str, extra: &str) -> String {
+        format!(
+            r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn reasons_sum_to_score_and_pick_level() {
+        let c = Customer {
+            customer_id: "C".into(),
+            account_type: Some("enterprise".into()),
+            vip: true,
+            ..Customer::default()
+        };
+        let t = run(&ticket("Site is down and I am angry", ""), Some(&c));
+        let sum: i64 = t.reasons.iter().map(|r| r.points).sum();
+        assert_eq!(sum, t.score);
+        // enterprise 15 + vip 10 + outage 30 + negative 7 + age 3 (3 h) = 65.
+        assert_eq!(t.score, 65);
+        assert_eq!(&*t.priority, "P1");
+        assert_eq!(&*t.tier, "L3");
+        assert!(t.customer_known);
+        assert_eq!(&*t.sla.policy, "std");
+        assert_eq!(t.sla.first_response_due.to_string(), "2026-11-24T10:00:00Z");
+        assert_eq!(t.sla.resolution_due.to_string(), "2026-11-24T13:00:00Z");
+    }
+
+    #[test]
+    fn unknown_customer_uses_default_segment() {
+        let t = run(&ticket("hello", ""), None);
+        assert!(!t.customer_known);
+        assert_eq!(&*t.segment.account_type, "unknown");
+        assert_eq!(t.reasons[0].factor, "customer");
+        assert_eq!(&*t.category, "other");
+    }
+
+    #[test]
+    fn negated_expectation_is_negative() {
+        let t = run(&ticket("export not working", ""), None);
+        assert_eq!(t.sentiment.label, SentimentLabel::Negative);
+        let t = run(&ticket("export working, thanks", ""), None);
+        assert_eq!(t.sentiment.label, SentimentLabel::Positive);
+    }
+
+    #[test]
+    fn set_override_stops_and_ceiling_bounds() {
+        let c = Customer {
+            customer_id: "C".into(),
+            account_type: Some("enterprise".into()),
+            vip: true,
+            ..Customer::default()
+        };
+        let t = run(&ticket("outage", r#","tags":["test"]"#), Some(&c));
+        assert_eq!(&*t.priority, "P3");
+        let overrides: Vec<_> = t.reasons.iter().filter(|r| r.factor == "override").collect();
+        assert_eq!(overrides.len(), 1);
+        assert!(overrides[0].detail.contains("P1 → P3"), "{}", overrides[0].detail);
+
+        let t = run(&ticket("invoice invoice", ""), Some(&c));
+        // enterprise 15 + vip 10 + billing 5 + age 3 = 33: P2, under the ceiling anyway.
+        assert_eq!(&*t.priority, "P2");
+        assert!(t.reasons.iter().any(|r| r.detail == "billing at most P2: ceiling P2 (no change)"));
+        assert_eq!(&*t.queue, "billing");
+    }
+
+    #[test]
+    fn ageing_is_capped() {
+        let t = run(
+            r#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-20T09:00:00Z","subject":"x"}"#,
+            None,
+        );
+        let age = t.reasons.iter().find(|r| r.factor == "age").unwrap();
+        assert_eq!(age.points, 5);
+        assert!(age.detail.contains("capped"));
+    }
+
+    #[test]
+    fn deterministic() {
+        let a = run(&ticket("Site is DOWN!!! angry", ""), None);
+        let b = run(&ticket("Site is DOWN!!! angry", ""), None);
+        assert_eq!(a, b);
+    }
+}

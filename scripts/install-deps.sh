@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and tests need, when missing:
+# a C toolchain and headers for librdkafka (built from source by rdkafka-sys),
+# promtool (package prometheus) for the alert tests, kcat for looking at topics.
+set -euo pipefail
+need=()
+for pkg in build-essential pkg-config libssl-dev zlib1g-dev python3 prometheus kcat; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
