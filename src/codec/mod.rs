@@ -4,6 +4,7 @@
 //! A record that cannot be decoded becomes a [`DecodeError`] whose
 //! [`DlqReason`] is the `dlq-reason` header of its dead letter.
 
+pub mod avro;
 pub mod json;
 
 use std::fmt;
