@@ -142,6 +142,9 @@ pub fn triage_with(
     let mut neg_phrase: Option<(u32, bool)> = None;
     for h in &scan.hits {
         for t in rules.detector.targets(h.pattern) {
+            if t.family() != h.family {
+                continue;
+            }
             match *t {
                 Target::Category(i) => {
                     let i = i as usize;

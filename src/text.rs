@@ -46,6 +46,16 @@ impl DetectorBuilder {
         if norm.is_empty() {
             return;
         }
+        // Typographic apostrophes are common in mail: "can’t" is "can't".
+        if norm.contains('\'') {
+            self.add_one(norm.replace('\'', "\u{2019}"), target);
+        } else if norm.contains('\u{2019}') {
+            self.add_one(norm.replace('\u{2019}', "'"), target);
+        }
+        self.add_one(norm, target);
+    }
+
+    fn add_one(&mut self, norm: String, target: Target) {
         match self.patterns.iter().position(|p| *p == norm) {
             Some(i) => {
                 if !self.targets[i].contains(&target) {
@@ -62,7 +72,7 @@ impl DetectorBuilder {
     pub fn build(self, negation_window: u32) -> Result<Detector, String> {
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(&self.patterns)
             .map_err(|e| e.to_string())?;
         let weights = self
@@ -70,8 +80,14 @@ impl DetectorBuilder {
             .iter()
             .map(|p| p.split(' ').count() as f32)
             .collect();
+        let families = self
+            .targets
+            .iter()
+            .map(|ts| ts.iter().fold(0u8, |m, t| m | (1 << t.family())))
+            .collect();
         Ok(Detector {
             ac,
+            families,
             patterns: self.patterns,
             targets: self.targets,
             weights,
@@ -101,6 +117,8 @@ pub struct Detector {
     ac: AhoCorasick,
     patterns: Vec<String>,
     targets: Vec<Vec<Target>>,
+    /// Per phrase: a bit per family it belongs to.
+    families: Vec<u8>,
     /// Weight of a phrase: its number of words.
     weights: Vec<f32>,
     negation_window: u32,
@@ -115,6 +133,9 @@ pub struct Hit {
     pub weight: f32,
     pub negated: bool,
     pub in_subject: bool,
+    /// The family the phrase was picked for (see [`Target::family`]); only
+    /// its targets of that family apply.
+    pub family: u8,
 }
 
 /// Everything one scan found. Reused between tickets to avoid allocation.
@@ -123,6 +144,10 @@ pub struct Scan {
     pub hits: Vec<Hit>,
     pub exclamations: u32,
     pub caps_words: u32,
+    /// (start, end, pattern) of matches on word boundaries; scratch.
+    matches: Vec<(u32, u32, u32)>,
+    /// Ends of the negators picked so far; scratch.
+    negator_ends: Vec<usize>,
 }
 
 impl Scan {
@@ -151,49 +176,123 @@ impl Detector {
     }
 
     /// Scans one text (subject or body) and appends what it found to `out`.
+    ///
+    /// All matches are found (overlapping), those not on word boundaries
+    /// dropped, and then each family of phrases — categories, severities,
+    /// sentiment words with negators, condition phrases — picks its own
+    /// leftmost-longest non-overlapping set. So "doesn't work" can be a bug
+    /// phrase and, at the same time, a negator followed by an expectation.
     pub fn scan(&self, text: &str, in_subject: bool, out: &mut Scan) {
         let bytes = text.as_bytes();
-        // End of the most recent negator, if any, still in reach.
-        let mut negator_end: Option<usize> = None;
-        for m in self.ac.find_iter(text) {
+        out.matches.clear();
+        for m in self.ac.find_overlapping_iter(text) {
             let (s, e) = (m.start(), m.end());
-            if !boundary_before(bytes, s) || !boundary_after(bytes, e) {
-                continue;
+            if boundary_before(text, s) && boundary_after(text, e) {
+                out.matches.push((s as u32, e as u32, m.pattern().as_u32()));
             }
-            let pid = m.pattern().as_usize();
-            let targets = &self.targets[pid];
-            let negated = match negator_end {
-                Some(ne) => within_window(&bytes[ne..s], self.negation_window),
-                None => false,
-            };
-            if targets.contains(&Target::Negator) {
-                negator_end = Some(e);
-                if targets.len() == 1 {
+        }
+        out.matches
+            .sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        out.negator_ends.clear();
+        // Sentiment first: it finds the negators the other families use.
+        for family in [FAMILY_SENTIMENT, FAMILY_CATEGORY, FAMILY_SEVERITY, FAMILY_PHRASE] {
+            let mut covered = 0u32;
+            for i in 0..out.matches.len() {
+                let (s, e, pid) = out.matches[i];
+                if self.families[pid as usize] & (1 << family) == 0 || s < covered {
                     continue;
                 }
+                covered = e;
+                let targets = &self.targets[pid as usize];
+                let negated = {
+                    let k = out.negator_ends.partition_point(|&ne| ne <= s as usize);
+                    k > 0
+                        && within_window(
+                            &bytes[out.negator_ends[k - 1]..s as usize],
+                            self.negation_window,
+                        )
+                };
+                if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
+                    out.negator_ends.push(e as usize);
+                    if !targets
+                        .iter()
+                        .any(|t| t.family() == FAMILY_SENTIMENT && *t != Target::Negator)
+                    {
+                        continue;
+                    }
+                }
+                let weight = self.weights[pid as usize] * if in_subject { 2.0 } else { 1.0 };
+                out.hits.push(Hit {
+                    pattern: pid,
+                    weight,
+                    negated,
+                    in_subject,
+                    family,
+                });
             }
-            let weight = self.weights[pid] * if in_subject { 2.0 } else { 1.0 };
-            out.hits.push(Hit {
-                pattern: pid as u32,
-                weight,
-                negated,
-                in_subject,
-            });
         }
         count_intensity(bytes, out);
     }
 }
 
+const FAMILY_CATEGORY: u8 = 0;
+const FAMILY_SEVERITY: u8 = 1;
+const FAMILY_SENTIMENT: u8 = 2;
+const FAMILY_PHRASE: u8 = 3;
+
+impl Target {
+    /// Phrases of one family compete for the same text; different families
+    /// do not.
+    pub fn family(self) -> u8 {
+        match self {
+            Target::Category(_) => FAMILY_CATEGORY,
+            Target::Severity(_) => FAMILY_SEVERITY,
+            Target::Negative | Target::Positive | Target::Expectation | Target::Negator => {
+                FAMILY_SENTIMENT
+            }
+            Target::Phrase(_) => FAMILY_PHRASE,
+        }
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Letters, digits and `_` glue; so does a hyphen between two of them
+/// ("drop-down" holds no word "down").
+fn boundary_before(text: &str, start: usize) -> bool {
+    let (Some(before), Some(first)) = (text.get(..start), text.get(start..)) else {
+        return false;
+    };
+    let Some(first) = first.chars().next() else {
+        return true;
+    };
+    let mut back = before.chars().rev();
+    match back.next() {
+        None => true,
+        Some('-') => !is_word_char(first) || !back.next().is_some_and(is_word_char),
+        Some(c) => !is_word_char(c) || !is_word_char(first),
+    }
+}
+
+fn boundary_after(text: &str, end: usize) -> bool {
+    let (Some(inside), Some(after)) = (text.get(..end), text.get(end..)) else {
+        return false;
+    };
+    let Some(last) = inside.chars().next_back() else {
+        return true;
+    };
+    let mut fwd = after.chars();
+    match fwd.next() {
+        None => true,
+        Some('-') => !is_word_char(last) || !fwd.next().is_some_and(is_word_char),
+        Some(c) => !is_word_char(c) || !is_word_char(last),
+    }
+}
+
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80 || b == b'_'
-}
-
-fn boundary_before(bytes: &[u8], start: usize) -> bool {
-    start == 0 || !is_word_byte(bytes[start - 1]) || !is_word_byte(bytes[start])
-}
-
-fn boundary_after(bytes: &[u8], end: usize) -> bool {
-    end == bytes.len() || !is_word_byte(bytes[end]) || !is_word_byte(bytes[end - 1])
 }
 
 /// True when `gap` (text between a negator and a phrase) holds at most
@@ -272,6 +371,51 @@ mod tests {
             .iter()
             .map(|h| (d.phrase(h.pattern).to_string(), h.negated))
             .collect()
+    }
+
+    #[test]
+    fn a_rejected_match_does_not_hide_an_overlapping_one() {
+        let d = detector();
+        // "site down" is no phrase, but "service down" inside "myservice down"
+        // fails the boundary; "down" must still be found.
+        let s = scan(&d, "Myservice down again");
+        assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
+    }
+
+    #[test]
+    fn unicode_punctuation_is_a_boundary_and_letters_are_not() {
+        let d = detector();
+        let s = scan(&d, "Everything is down… “urgent”");
+        assert_eq!(
+            found(&d, &s),
+            vec![("down".to_string(), false), ("urgent".to_string(), false)]
+        );
+        let s = scan(&d, "downé drop-down");
+        assert!(s.hits.is_empty(), "{:?}", found(&d, &s));
+    }
+
+    #[test]
+    fn typographic_apostrophe_matches_too() {
+        let mut b = DetectorBuilder::new();
+        b.add("can't", Target::Negator);
+        b.add("connect", Target::Expectation);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "We can’t connect");
+        assert_eq!(found(&d, &s), vec![("connect".to_string(), true)]);
+    }
+
+    #[test]
+    fn families_do_not_compete() {
+        let mut b = DetectorBuilder::new();
+        b.add("doesn't work", Target::Category(0));
+        b.add("doesn't", Target::Negator);
+        b.add("work", Target::Expectation);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "it doesn't work");
+        assert_eq!(
+            found(&d, &s),
+            vec![("work".to_string(), true), ("doesn't work".to_string(), false)]
+        );
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! service does not know — goes out byte for byte unchanged.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -14,30 +13,46 @@ use serde::Deserialize;
 use super::{DecodeError, DlqReason};
 use crate::model::{CustomValue, ReportedPriority, Ticket, Triage};
 
+/// A string borrowed from the input when it has no escapes. (serde borrows a
+/// `Cow` only when it is a field of its own, not inside `Option` or `Vec`.)
+#[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(transparent)]
+struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// A custom-field value whose string borrows too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawValue<'a> {
+    Bool(bool),
+    Number(f64),
+    #[serde(borrow)]
+    String(Str<'a>),
+}
+
 #[derive(Deserialize)]
 struct RawTicket<'a> {
     #[serde(borrow, default)]
-    ticket_id: Option<Cow<'a, str>>,
+    ticket_id: Option<Str<'a>>,
     #[serde(borrow, default)]
-    customer_id: Option<Cow<'a, str>>,
+    customer_id: Option<Str<'a>>,
     #[serde(borrow, default)]
-    created_at: Option<Cow<'a, str>>,
+    created_at: Option<Str<'a>>,
     #[serde(borrow, default)]
-    subject: Option<Cow<'a, str>>,
+    subject: Option<Str<'a>>,
     #[serde(borrow, default)]
-    body: Option<Cow<'a, str>>,
+    body: Option<Str<'a>>,
     #[serde(borrow, default)]
-    channel: Option<Cow<'a, str>>,
+    channel: Option<Str<'a>>,
     #[serde(default)]
     requester: Option<Requester>,
     #[serde(borrow, default)]
-    reported_priority: Option<Cow<'a, str>>,
+    reported_priority: Option<Str<'a>>,
     #[serde(default)]
     affected_users: Option<serde_json::Number>,
     #[serde(borrow, default)]
-    tags: Option<Vec<Cow<'a, str>>>,
+    tags: Option<Vec<Str<'a>>>,
     #[serde(borrow, default)]
-    custom_fields: Option<BTreeMap<Cow<'a, str>, CustomValue<'a>>>,
+    custom_fields: Option<std::collections::BTreeMap<Str<'a>, RawValue<'a>>>,
     #[serde(default)]
     triage: Option<IgnoredAny>,
 }
@@ -81,8 +96,8 @@ pub fn decode_ticket(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     Ok(Decoded { ticket, had_triage })
 }
 
-fn required<'a>(v: Option<Cow<'a, str>>, field: &str) -> Result<Cow<'a, str>, DecodeError> {
-    v.ok_or_else(|| {
+fn required<'a>(v: Option<Str<'a>>, field: &str) -> Result<Cow<'a, str>, DecodeError> {
+    v.map(|s| s.0).ok_or_else(|| {
         DecodeError::new(
             DlqReason::SchemaError,
             format!("required field `{field}` is missing"),
@@ -95,15 +110,16 @@ fn validate(raw: RawTicket<'_>) -> Result<Ticket<'_>, DecodeError> {
     let customer_id = required(raw.customer_id, "customer_id")?;
     let created_at = required(raw.created_at, "created_at")?;
     let subject = required(raw.subject, "subject")?;
+    let channel = raw.channel.map(|s| s.0);
+    let reported = raw.reported_priority.map(|s| s.0);
     super::check_ticket_fields(
         &ticket_id,
         &customer_id,
-        raw.channel.as_deref(),
-        raw.reported_priority.as_deref(),
+        channel.as_deref(),
+        reported.as_deref(),
     )?;
     let created_at = super::parse_created_at(&created_at)?;
-    let reported_priority = raw
-        .reported_priority
+    let reported_priority = reported
         .as_deref()
         .map(|p| ReportedPriority::parse(p).expect("checked above"));
     let affected_users = match raw.affected_users {
@@ -121,12 +137,29 @@ fn validate(raw: RawTicket<'_>) -> Result<Ticket<'_>, DecodeError> {
         customer_id,
         created_at,
         subject,
-        body: raw.body,
-        channel: raw.channel,
+        body: raw.body.map(|s| s.0),
+        channel,
         reported_priority,
         affected_users,
-        tags: raw.tags.unwrap_or_default(),
-        custom_fields: raw.custom_fields.unwrap_or_default(),
+        tags: raw
+            .tags
+            .map(|v| v.into_iter().map(|s| s.0).collect())
+            .unwrap_or_default(),
+        custom_fields: raw
+            .custom_fields
+            .map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            RawValue::Bool(b) => CustomValue::Bool(b),
+                            RawValue::Number(n) => CustomValue::Number(n),
+                            RawValue::String(s) => CustomValue::String(s.0),
+                        };
+                        (k.0, v)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
