@@ -27,6 +27,7 @@ pub enum Target {
 #[derive(Debug)]
 pub struct DetectorBuilder {
     patterns: Vec<String>,
+    shown: Vec<String>,
     targets: Vec<Vec<Target>>,
 }
 
@@ -34,6 +35,7 @@ impl DetectorBuilder {
     pub fn new() -> Self {
         DetectorBuilder {
             patterns: vec![],
+            shown: vec![],
             targets: vec![],
         }
     }
@@ -47,15 +49,16 @@ impl DetectorBuilder {
             return;
         }
         // Typographic apostrophes are common in mail: "can’t" is "can't".
+        // The variant is shown as the phrase the rules wrote.
         if norm.contains('\'') {
-            self.add_one(norm.replace('\'', "\u{2019}"), target);
+            self.add_one(norm.replace('\'', "\u{2019}"), &norm, target);
         } else if norm.contains('\u{2019}') {
-            self.add_one(norm.replace('\u{2019}', "'"), target);
+            self.add_one(norm.replace('\u{2019}', "'"), &norm, target);
         }
-        self.add_one(norm, target);
+        self.add_one(norm.clone(), &norm, target);
     }
 
-    fn add_one(&mut self, norm: String, target: Target) {
+    fn add_one(&mut self, norm: String, shown: &str, target: Target) {
         match self.patterns.iter().position(|p| *p == norm) {
             Some(i) => {
                 if !self.targets[i].contains(&target) {
@@ -64,6 +67,7 @@ impl DetectorBuilder {
             }
             None => {
                 self.patterns.push(norm);
+                self.shown.push(shown.to_string());
                 self.targets.push(vec![target]);
             }
         }
@@ -88,6 +92,7 @@ impl DetectorBuilder {
         Ok(Detector {
             ac,
             families,
+            shown: self.shown,
             patterns: self.patterns,
             targets: self.targets,
             weights,
@@ -119,6 +124,8 @@ pub struct Detector {
     targets: Vec<Vec<Target>>,
     /// Per phrase: a bit per family it belongs to.
     families: Vec<u8>,
+    /// Per phrase: how it is shown in reasons (the rules' spelling).
+    shown: Vec<String>,
     /// Weight of a phrase: its number of words.
     weights: Vec<f32>,
     negation_window: u32,
@@ -159,8 +166,9 @@ impl Scan {
 }
 
 impl Detector {
+    /// The phrase as the rules wrote it (normalised).
     pub fn phrase(&self, pattern: u32) -> &str {
-        &self.patterns[pattern as usize]
+        &self.shown[pattern as usize]
     }
 
     pub fn targets(&self, pattern: u32) -> &[Target] {
@@ -207,10 +215,9 @@ impl Detector {
                 let negated = {
                     let k = out.negator_ends.partition_point(|&ne| ne <= s as usize);
                     k > 0
-                        && within_window(
-                            &bytes[out.negator_ends[k - 1]..s as usize],
-                            self.negation_window,
-                        )
+                        && text
+                            .get(out.negator_ends[k - 1]..s as usize)
+                            .is_some_and(|gap| within_window(gap, self.negation_window))
                 };
                 if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
                     out.negator_ends.push(e as usize);
@@ -259,20 +266,16 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// Letters, digits and `_` glue; so does a hyphen between two of them
-/// ("drop-down" holds no word "down").
+/// Letters, digits and `_` glue a match to its neighbour; anything else
+/// (spaces, punctuation, hyphens: "CVE-2026-1234", "Ransomware-Angriff") is
+/// a boundary.
 fn boundary_before(text: &str, start: usize) -> bool {
     let (Some(before), Some(first)) = (text.get(..start), text.get(start..)) else {
         return false;
     };
-    let Some(first) = first.chars().next() else {
-        return true;
-    };
-    let mut back = before.chars().rev();
-    match back.next() {
-        None => true,
-        Some('-') => !is_word_char(first) || !back.next().is_some_and(is_word_char),
-        Some(c) => !is_word_char(c) || !is_word_char(first),
+    match (before.chars().next_back(), first.chars().next()) {
+        (Some(c), Some(f)) => !is_word_char(c) || !is_word_char(f),
+        _ => true,
     }
 }
 
@@ -280,30 +283,23 @@ fn boundary_after(text: &str, end: usize) -> bool {
     let (Some(inside), Some(after)) = (text.get(..end), text.get(end..)) else {
         return false;
     };
-    let Some(last) = inside.chars().next_back() else {
-        return true;
-    };
-    let mut fwd = after.chars();
-    match fwd.next() {
-        None => true,
-        Some('-') => !is_word_char(last) || !fwd.next().is_some_and(is_word_char),
-        Some(c) => !is_word_char(c) || !is_word_char(last),
+    match (inside.chars().next_back(), after.chars().next()) {
+        (Some(l), Some(c)) => !is_word_char(c) || !is_word_char(l),
+        _ => true,
     }
 }
 
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b >= 0x80 || b == b'_'
-}
-
 /// True when `gap` (text between a negator and a phrase) holds at most
-/// `window` words and no clause break.
-fn within_window(gap: &[u8], window: u32) -> bool {
+/// `window` words and no clause break (. , ; : ! ? … and their full-width
+/// forms, or a line break).
+fn within_window(gap: &str, window: u32) -> bool {
     let mut words = 0u32;
     let mut in_word = false;
-    for &b in gap {
-        match b {
-            b'.' | b'!' | b'?' | b';' | b',' | b':' | b'\n' => return false,
-            _ if is_word_byte(b) || b == b'\'' => {
+    for c in gap.chars() {
+        match c {
+            '.' | '!' | '?' | ';' | ',' | ':' | '\n' | '…' | '。' | '！' | '？' | '；' | '，'
+            | '：' => return false,
+            _ if is_word_char(c) || c == '\'' || c == '\u{2019}' => {
                 if !in_word {
                     words += 1;
                     if words > window {
@@ -390,8 +386,10 @@ mod tests {
             found(&d, &s),
             vec![("down".to_string(), false), ("urgent".to_string(), false)]
         );
-        let s = scan(&d, "downé drop-down");
+        let s = scan(&d, "downé");
         assert!(s.hits.is_empty(), "{:?}", found(&d, &s));
+        let s = scan(&d, "server-down");
+        assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
     }
 
     #[test]
@@ -461,11 +459,14 @@ mod tests {
 
     #[test]
     fn window_counts_words_and_stops_at_clause_breaks() {
-        assert!(within_window(b" ", 0));
-        assert!(within_window(b" really ", 1));
-        assert!(!within_window(b" really truly ", 1));
-        assert!(!within_window(b", ", 3));
-        assert!(within_window(b" don't ", 1));
+        assert!(within_window(" ", 0));
+        assert!(within_window(" really ", 1));
+        assert!(!within_window(" really truly ", 1));
+        assert!(!within_window(", ", 3));
+        assert!(within_window(" don't ", 1));
+        assert!(within_window(" don’t ", 1));
+        assert!(!within_window("… ", 3));
+        assert!(!within_window("。", 3));
     }
 
     #[test]
