@@ -297,8 +297,8 @@ fn within_window(gap: &str, window: u32) -> bool {
     let mut in_word = false;
     for c in gap.chars() {
         match c {
-            '.' | '!' | '?' | ';' | ',' | ':' | '\n' | '…' | '。' | '！' | '？' | '；' | '，'
-            | '：' => return false,
+            '.' | '!' | '?' | ';' | ',' | ':' | '\n' | '…' | '。' | '、' | '．' | '！' | '？'
+            | '；' | '，' | '：' => return false,
             _ if is_word_char(c) || c == '\'' || c == '\u{2019}' => {
                 if !in_word {
                     words += 1;
