@@ -25,6 +25,10 @@ deps: ## Install system packages the build and tests need (Debian), when missing
 tansu: ## Install the tansu Kafka broker for tests into $(TOOLS_DIR) (once; ~13 min cold)
 	@scripts/install-tansu.sh "$(TANSU_VERSION)" "$(TOOLS_DIR)/tansu"
 
+.PHONY: demo
+demo: deps ## Run the service end to end on an in-process Kafka (librdkafka mock cluster) and print what happened
+	$(CARGO) run --locked --bin triage -- demo
+
 .PHONY: test
 test: deps tansu ## Run every test: unit, property, golden, CLI, Kafka (tansu + mock cluster), deploy kit
 	$(CARGO) build --locked --bin triage
