@@ -1,0 +1,508 @@
+//! `watch.toml`: the typed configuration of `triage watch`, then environment overrides
+//! (`TRIAGE_WATCH_<FIELD>`, `TRIAGE_WATCH_LIBRDKAFKA_<PROPERTY>`), validated when it is loaded.
+//!
+//! The watcher is its own process with its own file, so that it can be deployed, scaled and
+//! restarted independently of `triage run` (its state restore must not delay triage). Every field
+//! is documented here; these comments are the reference in `docs/sla-clocks.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use crate::clock::{Pauses, Settings};
+
+/// The configuration of `triage watch`. Unknown fields are an error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// Kafka brokers, `host:port`, comma separated.
+    #[serde(default = "default_bootstrap_servers")]
+    pub bootstrap_servers: String,
+
+    /// Consumer group of the triaged topics and the lifecycle topic (one group for all of them:
+    /// partition *n* of every input topic goes to the same instance). Also the prefix of the
+    /// producer's `client.id`.
+    #[serde(default = "default_group_id")]
+    pub group_id: String,
+
+    /// The rules file: its levels name the triaged topics to watch (`[[levels]] topic`), its
+    /// policies and calendars give the clocks' targets and open hours, its `[acknowledgment]`
+    /// the acknowledgment template. Read at start (restart to pick up changes). A relative path is
+    /// read from the config file's directory.
+    #[serde(default = "default_rules_path")]
+    pub rules_path: PathBuf,
+
+    /// Lifecycle events in (key `ticket_id`).
+    #[serde(default = "default_lifecycle_topic")]
+    pub lifecycle_topic: String,
+
+    /// Signals out (`warning`, `breached`, `met`; key `ticket_id`).
+    #[serde(default = "default_signals_topic")]
+    pub signals_topic: String,
+
+    /// The watcher's state: compacted, key `ticket_id`, one partition per input partition. Created
+    /// at start when missing and `create_changelog` is set.
+    #[serde(default = "default_changelog_topic")]
+    pub changelog_topic: String,
+
+    /// Create `changelog_topic` (compacted, as many partitions as the inputs) when it is missing.
+    #[serde(default = "default_true")]
+    pub create_changelog: bool,
+
+    /// Replication factor of a created changelog topic; `-1`: the broker's default.
+    #[serde(default = "default_replication")]
+    pub changelog_replication_factor: i32,
+
+    /// Send a customer acknowledgment for every new triaged ticket to `acks_topic`, rendered
+    /// from the rules' `[acknowledgment] template` (which must then exist).
+    #[serde(default)]
+    pub acknowledgments: bool,
+
+    /// Acknowledgments out (key `ticket_id`), when `acknowledgments` is set.
+    #[serde(default = "default_acks_topic")]
+    pub acks_topic: String,
+
+    /// Fractions of a target at which a `warning` is sent, each in (0, 1). The `breached`
+    /// signal at 1.0 is always sent.
+    #[serde(default = "default_warning_thresholds")]
+    pub warning_thresholds: Vec<f64>,
+
+    /// Which statuses pause which clocks: `status = ["clock", ...]` with statuses `open`,
+    /// `pending`, `on_hold` and clocks `first_response`, `resolution`. Default: `pending` and
+    /// `on_hold` pause `resolution`. Solved and closed always stop both clocks. Setting the table
+    /// replaces the default entirely.
+    #[serde(default = "default_pauses")]
+    pub pauses: BTreeMap<String, Vec<String>>,
+
+    /// How long the state of a solved or closed ticket is kept (for `reopened` and
+    /// `satisfaction`), in seconds. Default 7 days.
+    #[serde(default = "default_week")]
+    pub closed_retention_seconds: u64,
+
+    /// How long lifecycle events of a ticket that was never triaged wait for its triaged record,
+    /// in seconds. Default 7 days. Such events are logged when given up: often a sign that the
+    /// lifecycle topic is not keyed or partitioned like the triaged topics.
+    #[serde(default = "default_week")]
+    pub orphan_ttl_seconds: u64,
+
+    /// Lifecycle events kept per not-yet-triaged ticket, at most.
+    #[serde(default = "default_orphan_max_events")]
+    pub orphan_max_events: usize,
+
+    /// How often changed state is written to the changelog and input offsets are stored (after
+    /// the changelog write is acknowledged), in milliseconds.
+    #[serde(default = "default_commit_interval_ms")]
+    pub commit_interval_ms: u64,
+
+    /// After a partition is assigned and restored, its timers wait until the partition's input
+    /// backlog (up to the end offsets at assignment) has been applied, so that events that
+    /// happened while nobody watched are applied before the timers fire — but at most this long.
+    #[serde(default = "default_catch_up_timeout_seconds")]
+    pub catch_up_timeout_seconds: u64,
+
+    /// `/metrics`, `/healthz` and `/readyz` listen here.
+    #[serde(default = "default_http_listen")]
+    pub http_listen: SocketAddr,
+
+    /// On SIGTERM/SIGINT (and when partitions are revoked): wait this long for outputs and
+    /// changelog writes to be acknowledged, then commit and exit.
+    #[serde(default = "default_drain_timeout_seconds")]
+    pub drain_timeout_seconds: u64,
+
+    /// Virtual time runs this many times faster than real time (demos and tests: `60` makes a
+    /// 15-minute target last 15 seconds). Event and ticket timestamps must then be virtual
+    /// too. Default 1 (real time).
+    #[serde(default = "default_time_scale")]
+    pub time_scale: f64,
+
+    /// With `time_scale`: the instant at which virtual and real time agree (RFC 3339). Default:
+    /// the watcher's start.
+    #[serde(default)]
+    pub time_scale_epoch: Option<Timestamp>,
+
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a `tracing` filter. `RUST_LOG` wins.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+
+    /// librdkafka properties passed through to every client (group consumer, producer, restore
+    /// consumers), after the watcher's defaults. Pinned (cannot be changed):
+    /// `enable.idempotence=true` (producer: no duplicates or reordering from retries — the
+    /// changelog's watermark relies on per-partition order), `enable.auto.offset.store=false`
+    /// (offsets are stored only after the changelog write), and
+    /// `partition.assignment.strategy=range` (partition *n* of every co-partitioned input topic
+    /// goes to the same instance). Set `fetch.wait.max.ms=10` against brokers that hold every
+    /// fetch for the full wait (tansu).
+    #[serde(default)]
+    pub librdkafka: BTreeMap<String, String>,
+}
+
+fn default_bootstrap_servers() -> String {
+    "localhost:9092".into()
+}
+fn default_group_id() -> String {
+    "triage-sla".into()
+}
+fn default_rules_path() -> PathBuf {
+    PathBuf::from("rules.toml")
+}
+fn default_lifecycle_topic() -> String {
+    "tickets.lifecycle".into()
+}
+fn default_signals_topic() -> String {
+    "tickets.sla".into()
+}
+fn default_changelog_topic() -> String {
+    "triage-sla-changelog".into()
+}
+fn default_replication() -> i32 {
+    -1
+}
+fn default_acks_topic() -> String {
+    "tickets.acks".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_warning_thresholds() -> Vec<f64> {
+    vec![0.5, 0.75, 0.9]
+}
+fn default_pauses() -> BTreeMap<String, Vec<String>> {
+    let mut m = BTreeMap::new();
+    m.insert("pending".to_string(), vec!["resolution".to_string()]);
+    m.insert("on_hold".to_string(), vec!["resolution".to_string()]);
+    m
+}
+fn default_week() -> u64 {
+    7 * 86_400
+}
+fn default_orphan_max_events() -> usize {
+    256
+}
+fn default_commit_interval_ms() -> u64 {
+    100
+}
+fn default_catch_up_timeout_seconds() -> u64 {
+    30
+}
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 9465))
+}
+fn default_drain_timeout_seconds() -> u64 {
+    20
+}
+fn default_time_scale() -> f64 {
+    1.0
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+
+/// librdkafka properties the watcher depends on.
+pub const PINNED: &[(&str, &str)] = &[
+    ("enable.idempotence", "true"),
+    ("enable.auto.offset.store", "false"),
+    ("partition.assignment.strategy", "range"),
+];
+
+/// A configuration problem: file (or `environment`), line, field, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchConfigError {
+    pub source: String,
+    pub line: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for WatchConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.source)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for WatchConfigError {}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+impl WatchConfig {
+    /// Reads `path`, applies `TRIAGE_WATCH_*` overrides, resolves relative paths, validates.
+    pub fn load(path: &Path) -> Result<WatchConfig, WatchConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| WatchConfigError {
+            source: path.display().to_string(),
+            line: None,
+            field: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let vars: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("TRIAGE_WATCH_"))
+            .collect();
+        WatchConfig::from_parts(path, &text, &vars)
+    }
+
+    /// [`WatchConfig::load`] without the file system or the process environment.
+    pub fn from_parts(
+        path: &Path,
+        text: &str,
+        env: &[(String, String)],
+    ) -> Result<WatchConfig, WatchConfigError> {
+        let file = path.display().to_string();
+        let mut cfg: WatchConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            WatchConfigError {
+                source: file.clone(),
+                line,
+                field: String::new(),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        cfg.rules_path = base.join(&cfg.rules_path);
+        cfg.apply_env(env)?;
+        cfg.validate()
+            .map_err(|(field, message)| WatchConfigError {
+                source: file,
+                line: None,
+                field,
+                message,
+            })?;
+        Ok(cfg)
+    }
+
+    fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), WatchConfigError> {
+        for (key, value) in env {
+            let Some(name) = key.strip_prefix("TRIAGE_WATCH_") else {
+                continue;
+            };
+            let err = |message: String| WatchConfigError {
+                source: "environment".into(),
+                line: None,
+                field: key.clone(),
+                message,
+            };
+            if let Some(prop) = name.strip_prefix("LIBRDKAFKA_") {
+                let prop = prop.to_ascii_lowercase().replace('_', ".");
+                self.librdkafka.insert(prop, value.clone());
+                continue;
+            }
+            fn num<T: std::str::FromStr>(v: &str) -> Result<T, String>
+            where
+                T::Err: fmt::Display,
+            {
+                v.trim()
+                    .parse()
+                    .map_err(|e| format!("not a number ({e}): {v:?}"))
+            }
+            let v = value.clone();
+            match name.to_ascii_lowercase().as_str() {
+                "bootstrap_servers" => self.bootstrap_servers = v,
+                "group_id" => self.group_id = v,
+                "rules_path" => self.rules_path = PathBuf::from(v),
+                "lifecycle_topic" => self.lifecycle_topic = v,
+                "signals_topic" => self.signals_topic = v,
+                "changelog_topic" => self.changelog_topic = v,
+                "acks_topic" => self.acks_topic = v,
+                "acknowledgments" => {
+                    self.acknowledgments = v
+                        .parse()
+                        .map_err(|_| err(format!("must be true or false, got {v:?}")))?
+                }
+                "commit_interval_ms" => self.commit_interval_ms = num(&v).map_err(err)?,
+                "http_listen" => {
+                    self.http_listen = v
+                        .parse()
+                        .map_err(|e| err(format!("not an address host:port ({e}): {v:?}")))?
+                }
+                "time_scale" => self.time_scale = num(&v).map_err(err)?,
+                "log_level" => self.log_level = v,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let e = |f: &str, m: String| Err((f.to_string(), m));
+        let topics = [
+            ("bootstrap_servers", &self.bootstrap_servers),
+            ("group_id", &self.group_id),
+            ("lifecycle_topic", &self.lifecycle_topic),
+            ("signals_topic", &self.signals_topic),
+            ("changelog_topic", &self.changelog_topic),
+            ("acks_topic", &self.acks_topic),
+        ];
+        for (f, v) in topics {
+            if v.trim().is_empty() {
+                return e(f, "must not be empty".into());
+            }
+        }
+        let outs = [
+            ("signals_topic", &self.signals_topic),
+            ("changelog_topic", &self.changelog_topic),
+            ("acks_topic", &self.acks_topic),
+        ];
+        for (i, (f, v)) in outs.iter().enumerate() {
+            if **v == self.lifecycle_topic {
+                return e(f, "must differ from lifecycle_topic".into());
+            }
+            if outs[..i].iter().any(|(_, o)| o == v) {
+                return e(f, format!("{v:?} is used for two purposes"));
+            }
+        }
+        if let Err(m) = Settings::warnings_from_fractions(&self.warning_thresholds) {
+            return e("warning_thresholds", m);
+        }
+        if let Err(m) = Pauses::from_table(&self.pauses) {
+            return e("pauses", m);
+        }
+        if self.commit_interval_ms == 0 {
+            return e("commit_interval_ms", "must be at least 1".into());
+        }
+        if self.drain_timeout_seconds == 0 {
+            return e("drain_timeout_seconds", "must be at least 1".into());
+        }
+        if self.orphan_max_events == 0 {
+            return e("orphan_max_events", "must be at least 1".into());
+        }
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return e(
+                "time_scale",
+                format!("must be a positive number, got {}", self.time_scale),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return e(
+                "log_level",
+                format!("{:?} is not a level or tracing filter", self.log_level),
+            );
+        }
+        for (k, want) in PINNED {
+            if let Some(v) = self.librdkafka.get(*k) {
+                if v != want {
+                    return e(
+                        &format!("librdkafka.\"{k}\""),
+                        format!(
+                            "must stay {want} (the watcher's delivery guarantee depends on it)"
+                        ),
+                    );
+                }
+            }
+        }
+        for k in ["bootstrap.servers", "group.id"] {
+            if self.librdkafka.contains_key(k) {
+                return e(
+                    &format!("librdkafka.\"{k}\""),
+                    "set it with the typed field (bootstrap_servers / group_id)".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The clock settings (the acknowledgment template comes from the rules).
+    pub fn settings(&self) -> Settings {
+        Settings {
+            warnings_ppm: Settings::warnings_from_fractions(&self.warning_thresholds)
+                .expect("validated"),
+            pauses: Pauses::from_table(&self.pauses).expect("validated"),
+            retention: SignedDuration::from_secs(self.closed_retention_seconds as i64),
+            orphan_ttl: SignedDuration::from_secs(self.orphan_ttl_seconds as i64),
+            orphan_max_events: self.orphan_max_events,
+            ack_template: None,
+        }
+    }
+
+    pub fn commit_interval(&self) -> Duration {
+        Duration::from_millis(self.commit_interval_ms)
+    }
+
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_secs(self.drain_timeout_seconds)
+    }
+
+    pub fn catch_up_timeout(&self) -> Duration {
+        Duration::from_secs(self.catch_up_timeout_seconds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<WatchConfig, WatchConfigError> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        WatchConfig::from_parts(Path::new("/etc/triage/watch.toml"), text, &env)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.lifecycle_topic, "tickets.lifecycle");
+        assert_eq!(c.signals_topic, "tickets.sla");
+        assert_eq!(c.changelog_topic, "triage-sla-changelog");
+        assert_eq!(c.rules_path, PathBuf::from("/etc/triage/rules.toml"));
+        let s = c.settings();
+        assert_eq!(s.warnings_ppm, vec![500_000, 750_000, 900_000]);
+        assert!(s.pauses.pauses(
+            crate::clock::Status::Pending,
+            crate::clock::ClockKind::Resolution
+        ));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = load("warning_thresholds = [0.5, 1.2]\n", &[]).unwrap_err();
+        assert_eq!(e.field, "warning_thresholds");
+        let e = load("[pauses]\nsolved = [\"resolution\"]\n", &[]).unwrap_err();
+        assert_eq!(e.field, "pauses");
+        let e = load("signals_topic = \"tickets.lifecycle\"\n", &[]).unwrap_err();
+        assert_eq!(e.field, "signals_topic");
+        let e = load(
+            "[librdkafka]\n\"partition.assignment.strategy\" = \"cooperative-sticky\"\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.field.contains("partition.assignment.strategy"), "{e}");
+        let e = load("time_scale = 0\n", &[]).unwrap_err();
+        assert_eq!(e.field, "time_scale");
+        let e = load("lifecycle = \"x\"\n", &[]).unwrap_err();
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let c = load(
+            "group_id = \"file\"\n",
+            &[
+                ("TRIAGE_WATCH_GROUP_ID", "env"),
+                ("TRIAGE_WATCH_ACKNOWLEDGMENTS", "true"),
+                ("TRIAGE_WATCH_LIBRDKAFKA_FETCH_WAIT_MAX_MS", "10"),
+                ("TRIAGE_GROUP_ID", "not ours"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.group_id, "env");
+        assert!(c.acknowledgments);
+        assert_eq!(c.librdkafka["fetch.wait.max.ms"], "10");
+        assert!(load("", &[("TRIAGE_WATCH_TIME_SCALE", "fast")]).is_err());
+    }
+}
