@@ -37,6 +37,19 @@ test: deps tansu ## Run every test: unit, property, golden, CLI, Kafka (tansu + 
 	$(CARGO) test --locked -- --test-threads=2
 	deploy/check.sh
 
+EVAL_DATA ?= $(firstword $(wildcard ../shared/data/it-tickets-train.jsonl) tests/data/it-tickets-sample.jsonl)
+EVAL_MIN_F1 ?= $(if $(findstring sample,$(EVAL_DATA)),0.75,0.85)
+
+.PHONY: eval
+eval: ## Classifier: 5-fold CV on the IT-ticket file (full when ../shared is there), then a held-out quality gate
+	$(CARGO) build --release --locked --bin triage
+	mkdir -p target/eval
+	awk 'NR % 5 != 0' $(EVAL_DATA) > target/eval/train.jsonl
+	awk 'NR % 5 == 0' $(EVAL_DATA) > target/eval/heldout.jsonl
+	./target/release/triage train --data $(EVAL_DATA) --text-field text --label-field label --cv 5 --seed 42 --out target/eval/full.model
+	./target/release/triage train --data target/eval/train.jsonl --text-field text --label-field label --seed 42 --out target/eval/split.model
+	./target/release/triage eval --model target/eval/split.model --data target/eval/heldout.jsonl --text-field text --label-field label --min-macro-f1 $(EVAL_MIN_F1)
+
 .PHONY: lint
 lint: ## rustfmt check, clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
