@@ -40,6 +40,16 @@ pub fn triage(
     triage_with(rules, ticket, customer, now, &mut Scratch::default())
 }
 
+/// `parts` joined: a reason's detail without `format!`'s machinery (the
+/// details are built for every ticket).
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
 fn reason(factor: &'static str, points: i64, detail: String) -> Reason {
     Reason {
         factor,
@@ -89,10 +99,11 @@ pub fn triage_with(
         reasons.push(reason(
             "customer",
             d.unknown_points,
-            format!(
-                "customer {} not in the table: default segment",
-                ticket.customer_id
-            ),
+            concat(&[
+                "customer ",
+                &ticket.customer_id,
+                " not in the table: default segment",
+            ]),
         ));
     }
 
@@ -106,7 +117,7 @@ pub fn triage_with(
     ] {
         if let Some(&p) = map.get(value) {
             if p != 0 {
-                reasons.push(reason(factor, p, format!("{factor}={value}")));
+                reasons.push(reason(factor, p, concat(&[factor, "=", value])));
             }
         }
     }
@@ -230,15 +241,16 @@ pub fn triage_with(
     // Severity: most weight wins, more severe on ties.
     let (mut severity, sev_conf) = pick(&scratch.severity_weight, rules.default_severity);
     let mut sev_detail = match scratch.severity_phrase[severity as usize] {
-        Some(p) => format!(
-            "{} (phrase \"{}\")",
-            rules.severities[severity as usize].name,
-            rules.detector.phrase(p)
-        ),
-        None => format!(
-            "{} (default; no severity phrase found)",
-            rules.severities[severity as usize].name
-        ),
+        Some(p) => concat(&[
+            &rules.severities[severity as usize].name,
+            " (phrase \"",
+            rules.detector.phrase(p),
+            "\")",
+        ]),
+        None => concat(&[
+            &rules.severities[severity as usize].name,
+            " (default; no severity phrase found)",
+        ]),
     };
     if let (Some(m), Some(text)) = (&rules.models.severity, text_for_models) {
         let (v, idx) = consult(m, "severity", text, &mut reasons);
@@ -311,7 +323,7 @@ pub fn triage_with(
             reasons.push(reason(
                 "reported_priority",
                 p,
-                format!("reported_priority={}", rp.as_str()),
+                concat(&["reported_priority=", rp.as_str()]),
             ));
         }
     }
@@ -363,7 +375,7 @@ pub fn triage_with(
     };
     for c in &rules.conditions {
         if c.cond.holds(&facts) {
-            reasons.push(reason("condition", c.points, c.name.to_string()));
+            reasons.push(reason("condition", c.points, String::from(&*c.name)));
         }
     }
 
@@ -408,18 +420,27 @@ pub fn triage_with(
             "override",
             0,
             if before == level {
-                format!(
-                    "{}: {kind} {} (no change)",
-                    o.name, rules.levels[target as usize].name
-                )
+                concat(&[
+                    &o.name,
+                    ": ",
+                    kind,
+                    " ",
+                    &rules.levels[target as usize].name,
+                    " (no change)",
+                ])
             } else {
-                format!(
-                    "{}: {kind} {} ({} → {})",
-                    o.name,
-                    rules.levels[target as usize].name,
-                    rules.levels[before as usize].name,
-                    rules.levels[level as usize].name
-                )
+                concat(&[
+                    &o.name,
+                    ": ",
+                    kind,
+                    " ",
+                    &rules.levels[target as usize].name,
+                    " (",
+                    &rules.levels[before as usize].name,
+                    " → ",
+                    &rules.levels[level as usize].name,
+                    ")",
+                ])
             },
         ));
         if matches!(o.action, Action::Set(_)) {

@@ -4,13 +4,30 @@
 //!
 //! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
 //! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
-//! - [`classifier`]: a trainable linear text classifier (`triage train` / `triage eval`).
+//! - [`classifier`]: a trainable text classifier (linear SVM blended with a small network) (`triage train` / `triage eval`).
+//! - [`service`]: `triage run` and `triage demo` — the Kafka service (config, customer table,
+//!   pipeline, offset tracking, rules hot reload, logging).
+//! - [`metrics`]: the service's Prometheus metrics; one method per logged-and-counted event.
+//! - [`http`]: `/metrics`, `/healthz`, `/readyz`, and the `triage healthcheck` client.
+//! - [`gen`]: synthetic tickets and customers for benchmarks (`triage gen`), deterministic for a seed.
+//! - [`registry`]: the schema-registry client (Confluent API over HTTP) that feeds writer schemas to `codec::avro`.
+//! - [`clock`]: SLA clocks after triage — pure clock maths and the signal state machine (warnings,
+//!   breaches, met); see `docs/sla-clocks.md`.
+//! - [`watch`]: `triage watch` — the SLA watcher's Kafka edge (lifecycle in, signals and acks out,
+//!   changelog-backed state, co-partitioning check).
 
 pub mod calendar;
 pub mod classifier;
 pub mod codec;
 pub mod engine;
+pub mod gen;
 pub mod model;
+pub mod registry;
 pub mod rules;
 pub mod text;
 pub mod cli;
+pub mod http;
+pub mod metrics;
+pub mod service;
+pub mod clock;
+pub mod watch;

@@ -25,6 +25,20 @@ enum Command {
     Validate(ValidateArgs),
     /// Run rule unit tests (expected priority, category, queue, tier, SLA due).
     Test(TestArgs),
+    /// Train a text classifier on labelled JSON lines.
+    Train(triage::classifier::cli::TrainArgs),
+    /// Evaluate a trained classifier on held-out JSON lines.
+    Eval(triage::classifier::cli::EvalArgs),
+    /// Generate synthetic tickets or customers (benchmarks, demos).
+    Gen(triage::gen::GenArgs),
+    /// Run the Kafka service until SIGTERM/SIGINT.
+    Run(triage::service::RunArgs),
+    /// Run the service end to end on an in-process Kafka mock cluster.
+    Demo(triage::service::demo::DemoArgs),
+    /// Exit 0 iff the URL answers HTTP 200 (the container health check).
+    Healthcheck(triage::http::HealthcheckArgs),
+    /// Watch SLA clocks of triaged tickets until SIGTERM/SIGINT (docs/sla-clocks.md).
+    Watch(triage::watch::WatchArgs),
 }
 
 #[derive(clap::Args)]
@@ -61,6 +75,13 @@ fn main() -> ExitCode {
         Command::Score(a) => triage::cli::score(&a.rules, a.customers.as_deref(), a.now),
         Command::Validate(a) => triage::cli::validate(&a.rules),
         Command::Test(a) => triage::cli::test(&a.rules, &a.cases),
+        Command::Train(a) => triage::classifier::cli::run_train(&a).map_err(|e| e.to_string()),
+        Command::Eval(a) => triage::classifier::cli::run_eval(&a).map_err(|e| e.to_string()),
+        Command::Gen(a) => triage::gen::cli(a),
+        Command::Run(a) => triage::service::main_run(&a),
+        Command::Demo(a) => triage::service::demo::main_demo(&a),
+        Command::Healthcheck(a) => triage::http::main_healthcheck(&a),
+        Command::Watch(a) => triage::watch::main_watch(&a),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# `make bench`: the service against the ceiling Kafka sets on this machine, in one run.
+#
+#   bench/run.sh                 # 1,000,000-ticket backlog (several minutes)
+#   BENCH_QUICK=1 bench/run.sh   # ~1 minute version
+#
+# Starts a local tansu broker (memory storage), preloads the same backlog of generated
+# tickets (JSON and Avro), then:
+#   1. passthrough   bare consume → produce, the service's client settings and offset handling
+#   2. triage JSON   `triage run`, JSON in/out, 1,000,000 customers loaded
+#   3. triage Avro   `triage run`, Avro in/out (Confluent frames), same customers
+#   4. latency       open-loop producer at 50% of the passthrough rate; CreateTime → arrival
+#                    on the output topic, p50/p99/p99.9, passthrough and triage
+#   5. memory        VmRSS/VmHWM of the service: after loading the customers, while draining
+# Each drain is measured by counting records on the output topics (tansu's memory storage
+# answers ListOffsets "latest" wrongly, so no watermarks). Prints a table and writes
+# $BENCH_OUT/summary.md and results.env. Bounded in time (watchdog), never fails on a number.
+#
+# Settings (environment): BENCH_QUICK, BENCH_TICKETS, BENCH_CUSTOMERS, BENCH_PARTITIONS,
+# BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_OUT, BENCH_NO_BUILD=1, TANSU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=${BENCH_QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+  N=${BENCH_TICKETS:-100000}
+  LAT_SECONDS=${BENCH_LATENCY_SECONDS:-8}
+  WATCHDOG=${BENCH_MAX_SECONDS:-300}
+else
+  N=${BENCH_TICKETS:-1000000}
+  LAT_SECONDS=${BENCH_LATENCY_SECONDS:-30}
+  WATCHDOG=${BENCH_MAX_SECONDS:-2400}
+fi
+CUSTOMERS=${BENCH_CUSTOMERS:-1000000}
+PARTITIONS=${BENCH_PARTITIONS:-4}
+BAD=${BENCH_BAD_FRACTION:-0.005}
+TANSU=${TANSU:-$HOME/.cache/triage/tansu/bin/tansu}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${BENCH_OUT:-$ROOT/target/bench/$STAMP}
+BIN=$ROOT/target/release
+mkdir -p "$OUT"
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+if [ ! -x "$TANSU" ]; then
+  log "tansu is not installed at $TANSU: run \`make tansu\` (or set TANSU=/path/to/tansu)"
+  exit 1
+fi
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+  log "building release binaries"
+  cargo build --release --locked --bin triage --bin passthrough --bin benchctl >&2
+fi
+
+# ------------------------------------------------------------------ processes and cleanup
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+# Watchdog: the whole run is bounded.
+( sleep "$WATCHDOG"; log "watchdog: ${WATCHDOG}s elapsed, stopping"; kill -TERM $$ 2>/dev/null ) &
+WATCHDOG_PID=$!
+PIDS+=("$WATCHDOG_PID")
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    port_free "$p" && { echo "$p"; return; }
+  done
+}
+# jget FILE KEY: a value from a one-line JSON object.
+jget() { sed -n "s/.*\"$2\":\"\\{0,1\\}\\([^,\"}]*\\).*/\\1/p" "$1" | head -1; }
+stop() { # stop PID: SIGTERM, wait up to 30 s, then SIGKILL
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+# sample_rss PID FILE: "unix_ms rss_kb hwm_kb" every 200 ms while PID lives.
+sample_rss() {
+  local pid=$1 file=$2
+  while [ -r "/proc/$pid/status" ]; do
+    awk -v t="$(date +%s%3N)" '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{if (r) print t, r, h}' \
+      "/proc/$pid/status" >>"$file" 2>/dev/null || true
+    sleep 0.2
+  done
+}
+
+# ------------------------------------------------------------------ machine and broker
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+CORES=$(nproc)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+TANSU_VERSION=$("$TANSU" --version 2>/dev/null | head -1 || echo "tansu ?")
+log "machine: $CORES cores, $CPU, load $LOAD_BEFORE; broker $TANSU_VERSION (memory storage)"
+log "backlog $N tickets (bad fraction $BAD), $CUSTOMERS customers, $PARTITIONS partitions; results in $OUT"
+
+KPORT=$(free_port)
+B=127.0.0.1:$KPORT
+mkdir -p "$OUT/tansu"
+(cd "$OUT/tansu" && RUST_LOG=warn exec "$TANSU" broker \
+  --kafka-cluster-id triage-bench \
+  --kafka-listener-url "tcp://$B" --kafka-advertised-listener-url "tcp://$B" \
+  --storage-engine memory://tansu/ >"$OUT/tansu.log" 2>&1) &
+TANSU_PID=$!
+PIDS+=("$TANSU_PID")
+for i in $(seq 1 100); do port_free "$KPORT" || break; sleep 0.2; done
+port_free "$KPORT" && { log "tansu did not listen on $B; see $OUT/tansu.log"; exit 1; }
+log "tansu on $B (pid $TANSU_PID)"
+
+ctl() { "$BIN/benchctl" "$@"; }
+P=(p1 p2 p3 p4)
+topics() { local pre=$1 t; for t in "${P[@]}"; do printf '%s.%s ' "$pre" "$t"; done; }
+csv() { local IFS=,; echo "$*"; }
+
+ctl topics --brokers "$B" --partitions "$PARTITIONS" \
+  bench.in.json bench.in.avro bench.lat.in.pt bench.lat.in.triage \
+  $(topics bench.pt) $(topics bench.json) $(topics bench.avro) $(topics bench.lat.pt) $(topics bench.lat.triage) \
+  bench.json.dlq bench.avro.dlq bench.lat.triage.dlq bench.lat.pt.dlq >/dev/null
+ctl topics --brokers "$B" --partitions 1 bench.customers >/dev/null
+
+# ------------------------------------------------------------------ data
+log "generating $CUSTOMERS customers"
+"$BIN/triage" gen customers --count "$CUSTOMERS" --seed 1 --out "$OUT/customers.jsonl"
+log "preloading $N JSON tickets"
+ctl load --brokers "$B" --topic bench.in.json --count "$N" --format json --seed 1 \
+  --customers "$CUSTOMERS" --bad-fraction "$BAD" --base now >"$OUT/load-json.json"
+log "  $(cat "$OUT/load-json.json")"
+log "preloading $N Avro tickets"
+ctl load --brokers "$B" --topic bench.in.avro --count "$N" --format avro --seed 1 \
+  --customers "$CUSTOMERS" --bad-fraction "$BAD" --base now >"$OUT/load-avro.json"
+log "  $(cat "$OUT/load-avro.json")"
+JSON_BYTES=$(jget "$OUT/load-json.json" bytes)
+AVRO_BYTES=$(jget "$OUT/load-avro.json" bytes)
+
+# ------------------------------------------------------------------ configs
+rules_for() { # rules_for PREFIX FILE: the shipped rules with output topics PREFIX.p1..p4
+  sed "s/topic = \"tickets\.triaged\.p/topic = \"$1.p/" config/rules.toml >"$2"
+}
+service_config() { # service_config NAME INPUT FORMAT PREFIX HTTPPORT
+  local name=$1 input=$2 format=$3 prefix=$4 http=$5
+  rules_for "$prefix" "$OUT/rules-$name.toml"
+  cat >"$OUT/service-$name.toml" <<EOF
+bootstrap_servers = "$B"
+group_id = "bench-$name-$STAMP"
+input_topic = "$input"
+customers_topic = "bench.customers"
+dead_letter_topic = "$prefix.dlq"
+input_format = "$format"
+rules_path = "rules-$name.toml"
+customers_seed_path = "customers.jsonl"
+customers_catch_up_timeout_seconds = 10
+http_listen = "127.0.0.1:$http"
+log_level = "warn"
+
+[librdkafka]
+# tansu holds every fetch for the full fetch.wait.max.ms (librdkafka's default is 500 ms).
+"fetch.wait.max.ms" = "10"
+EOF
+}
+
+# ------------------------------------------------------------------ throughput phases
+# drain NAME OUTPUT_TOPICS INPUT_BYTES -- COMMAND…: start the counter, then the command; wait
+# for the counter; stop the command. Samples the command's RSS.
+drain() {
+  local name=$1 outs=$2 in_bytes=$3
+  shift 4
+  log "$name: draining $N records"
+  ctl count --brokers "$B" --topics "$outs" --expect "$N" --timeout "$((WATCHDOG / 3))" \
+    --idle 30 --input-bytes "$in_bytes" >"$OUT/drain-$name.json" 2>"$OUT/count-$name.log" &
+  local counter=$!
+  PIDS+=("$counter")
+  local t0
+  t0=$(date +%s%3N)
+  (cd "$OUT" && exec "$@") >"$OUT/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  echo "$t0" >"$OUT/start-$name.ms"
+  sample_rss "$pid" "$OUT/rss-$name.txt" &
+  PIDS+=("$!")
+  wait "$counter" || true
+  stop "$pid"
+  log "$name: $(cat "$OUT/drain-$name.json")"
+}
+
+HP=$(free_port)
+service_config pt bench.in.json json bench.pt "$HP" # passthrough reads the same kind of file
+service_config json bench.in.json json bench.json "$(free_port)"
+service_config avro bench.in.avro avro bench.avro "$(free_port)"
+service_config latpt bench.lat.in.pt json bench.lat.pt "$(free_port)"
+service_config lat bench.lat.in.triage json bench.lat.triage "$(free_port)"
+
+drain passthrough "$(csv $(topics bench.pt))" "$JSON_BYTES" -- \
+  "$BIN/passthrough" --config "service-pt.toml" --output-topics "$(csv $(topics bench.pt))"
+drain json "$(csv $(topics bench.json) bench.json.dlq)" "$JSON_BYTES" -- \
+  "$BIN/triage" run --config "service-json.toml"
+drain avro "$(csv $(topics bench.avro) bench.avro.dlq)" "$AVRO_BYTES" -- \
+  "$BIN/triage" run --config "service-avro.toml"
+
+# ------------------------------------------------------------------ latency
+PT_RATE=$(jget "$OUT/drain-passthrough.json" rate)
+PT_RATE=${PT_RATE:-0}
+LAT_RATE=$((${PT_RATE%.*} / 2))
+[ "$LAT_RATE" -ge 100 ] || LAT_RATE=100
+wait_ready() { # wait_ready URL SECONDS
+  local i
+  for i in $(seq 1 $(($2 * 5))); do
+    "$BIN/triage" healthcheck --url "$1" --timeout-seconds 1 >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+latency() { # latency NAME INPUT OUTPUTS READY_URL -- COMMAND…
+  local name=$1 input=$2 outs=$3 url=$4
+  shift 5
+  (cd "$OUT" && exec "$@") >"$OUT/lat-$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  if [ -n "$url" ]; then
+    wait_ready "$url" 120 || log "$name: not ready after 120 s (measuring anyway)"
+  fi
+  sleep 3 # group join and first fetches
+  log "latency $name: $LAT_RATE records/s for ${LAT_SECONDS}s"
+  ctl latency --brokers "$B" --input "$input" --outputs "$outs" --rate "$LAT_RATE" \
+    --seconds "$LAT_SECONDS" --warmup 3 --format json --seed 7 --customers "$CUSTOMERS" \
+    >"$OUT/latency-$name.json" 2>"$OUT/latency-$name.err" || true
+  stop "$pid"
+  log "latency $name: $(cat "$OUT/latency-$name.json")"
+}
+latency passthrough bench.lat.in.pt "$(csv $(topics bench.lat.pt))" "" -- \
+  "$BIN/passthrough" --config "service-latpt.toml" --output-topics "$(csv $(topics bench.lat.pt))"
+LAT_PORT=$(sed -n 's/^http_listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$OUT/service-lat.toml")
+latency triage bench.lat.in.triage "$(csv $(topics bench.lat.triage) bench.lat.triage.dlq)" \
+  "http://127.0.0.1:$LAT_PORT/readyz" -- "$BIN/triage" run --config "service-lat.toml"
+
+# ------------------------------------------------------------------ memory
+# From the JSON drain's samples: "loaded" = the last sample before the first output record
+# (customers seeded, nothing produced yet); "draining" = samples between the first and the
+# last output record.
+FIRST_US=$(jget "$OUT/drain-json.json" first_output_unix_us)
+DRAIN_S=$(jget "$OUT/drain-json.json" seconds)
+FIRST_MS=$((${FIRST_US:-0} / 1000))
+END_MS=$(awk -v f="$FIRST_MS" -v d="${DRAIN_S:-0}" 'BEGIN{printf "%d", f + d * 1000}')
+read -r RSS_LOADED RSS_DRAIN_MIN RSS_DRAIN_MAX HWM <<<"$(awk -v f="$FIRST_MS" -v e="$END_MS" '
+  $1 < f {loaded = $2}
+  $1 >= f && $1 <= e {if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2}
+  {hwm = $3}
+  END {printf "%d %d %d %d\n", loaded / 1024, min / 1024, max / 1024, hwm / 1024}' \
+  "$OUT/rss-json.txt" 2>/dev/null || echo "0 0 0 0")"
+AVRO_HWM=$(awk '{h=$3} END{printf "%d\n", h/1024}' "$OUT/rss-avro.txt" 2>/dev/null || echo 0)
+
+# ------------------------------------------------------------------ summary
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+r() { jget "$OUT/$1" "$2"; }
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+PT=$(r drain-passthrough.json rate)
+JS=$(r drain-json.json rate)
+AV=$(r drain-avro.json rate)
+P99_PT=$(r latency-passthrough.json p99_ms)
+P99_TR=$(r latency-triage.json p99_ms)
+P99_DIFF=$(awk -v a="${P99_TR:-0}" -v b="${P99_PT:-0}" 'BEGIN{printf "%.2f", a - b}')
+cat >"$OUT/results.env" <<EOF
+date=$STAMP
+cores=$CORES
+cpu="$CPU"
+load_before="$LOAD_BEFORE"
+load_after="$LOAD_AFTER"
+broker="$TANSU_VERSION memory"
+tickets=$N
+customers=$CUSTOMERS
+partitions=$PARTITIONS
+passthrough_rate=$PT
+json_rate=$JS
+avro_rate=$AV
+passthrough_in_mbps=$(r drain-passthrough.json in_mbps)
+json_in_mbps=$(r drain-json.json in_mbps)
+avro_in_mbps=$(r drain-avro.json in_mbps)
+json_over_passthrough=$(ratio "$JS" "$PT")
+avro_over_json=$(ratio "$AV" "$JS")
+latency_rate=$LAT_RATE
+p50_passthrough=$(r latency-passthrough.json p50_ms)
+p99_passthrough=$P99_PT
+p999_passthrough=$(r latency-passthrough.json p999_ms)
+p50_triage=$(r latency-triage.json p50_ms)
+p99_triage=$P99_TR
+p999_triage=$(r latency-triage.json p999_ms)
+p99_diff=$P99_DIFF
+rss_loaded_mb=$RSS_LOADED
+rss_drain_min_mb=$RSS_DRAIN_MIN
+rss_drain_max_mb=$RSS_DRAIN_MAX
+hwm_json_mb=$HWM
+hwm_avro_mb=$AVRO_HWM
+EOF
+{
+  echo "| measure | target | measured |"
+  echo "|---|---|---|"
+  echo "| passthrough drain (the ceiling) | | $PT tickets/s, $(r drain-passthrough.json in_mbps) MB/s in |"
+  echo "| triage JSON drain | | $JS tickets/s, $(r drain-json.json in_mbps) MB/s in |"
+  echo "| triage Avro drain | | $AV tickets/s, $(r drain-avro.json in_mbps) MB/s in |"
+  echo "| triage JSON / passthrough | ≥ 0.90 | $(ratio "$JS" "$PT") |"
+  echo "| Avro / JSON | ≥ 1.0 | $(ratio "$AV" "$JS") |"
+  echo "| latency at $LAT_RATE/s: passthrough p50 / p99 / p99.9 | | $(r latency-passthrough.json p50_ms) / $P99_PT / $(r latency-passthrough.json p999_ms) ms |"
+  echo "| latency at $LAT_RATE/s: triage p50 / p99 / p99.9 | | $(r latency-triage.json p50_ms) / $P99_TR / $(r latency-triage.json p999_ms) ms |"
+  echo "| p99(triage) − p99(passthrough) | ≤ 2 ms | $P99_DIFF ms |"
+  echo "| RSS with $CUSTOMERS customers loaded | ≤ 300 MB | $RSS_LOADED MB (peak VmHWM $HWM MB JSON, $AVRO_HWM MB Avro) |"
+  echo "| RSS while draining (min – max) | flat | $RSS_DRAIN_MIN – $RSS_DRAIN_MAX MB |"
+  echo
+  echo "$N tickets ($(r load-json.json mean_bytes) B JSON / $(r load-avro.json mean_bytes) B Avro on average, bad fraction $BAD), $PARTITIONS partitions, $CUSTOMERS customers; $CORES cores ($CPU); $TANSU_VERSION, memory storage; load average before $LOAD_BEFORE, after $LOAD_AFTER; $STAMP."
+} >"$OUT/summary.md"
+echo
+cat "$OUT/summary.md"
+log "details in $OUT"

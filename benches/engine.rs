@@ -1,0 +1,318 @@
+//! The engine alone, one core: decode + enrich + triage + encode of realistic
+//! ~1 KB tickets (from `triage::gen`, seed 1) against a 100,000-customer
+//! table and the shipped `config/rules.toml`. Throughput is in tickets
+//! (elements) per second; the target is ≥ 500,000 tickets/s per core for the
+//! JSON path (issue 2).
+//!
+//! ```text
+//! cargo bench --bench engine                 # everything
+//! cargo bench --bench engine -- json/full    # one benchmark
+//! ```
+//!
+//! Benchmarks (each iteration is one ticket; the batch is cycled, so caches
+//! see 10,000 different tickets, as a service would):
+//! - `json/full`: decode, look up the customer, triage, encode — what the
+//!   service does per record minus Kafka.
+//! - `json/decode`, `json/lookup`, `json/triage`, `json/encode`: the parts.
+//! - `avro/full`, `avro/decode`, `avro/encode`: the same with Confluent Avro
+//!   frames in and out.
+//!
+//! Profiling without criterion's statistics (fixed work, for callgrind):
+//! `ENGINE_PROFILE=json/full:20000 target/release/deps/engine-… --bench`
+//! runs that stage over 20,000 tickets and exits; subtract a run with `:0`
+//! to remove the set-up from instruction counts.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput};
+use jiff::Timestamp;
+use triage::codec::avro::{AvroCodec, AvroTicket};
+use triage::codec::json;
+use triage::engine::{triage_with, Scratch};
+use triage::gen::{self, TicketSpec};
+use triage::model::Triage;
+use triage::rules::Rules;
+use triage::service::customers::Interner;
+use triage::service::CustomerTable;
+
+const TICKETS: usize = 10_000;
+const CUSTOMERS: u64 = 100_000;
+
+struct Fixture {
+    rules: Rules,
+    table: CustomerTable,
+    json: Vec<Vec<u8>>,
+    avro: Vec<Vec<u8>>,
+    codec: AvroCodec,
+    now: Timestamp,
+}
+
+fn fixture() -> Fixture {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = triage::rules::load_file(&root.join("config/rules.toml"))
+        .unwrap_or_else(|d| panic!("config/rules.toml: {d:?}"))
+        .rules;
+    let base: Timestamp = "2026-11-02T12:00:00Z".parse().unwrap();
+    let spec = TicketSpec::new(1, CUSTOMERS, base);
+    let table = CustomerTable::default();
+    let mut interner = Interner::default();
+    for i in 0..CUSTOMERS {
+        let c = gen::customer(1, i);
+        table.upsert(&c.customer_id, interner.profile(&c));
+    }
+    let codec = AvroCodec::bundled();
+    let mut json = Vec::with_capacity(TICKETS);
+    let mut avro = Vec::with_capacity(TICKETS);
+    let mut scratch = Vec::new();
+    for i in 0..TICKETS as u64 {
+        let mut j = Vec::with_capacity(2048);
+        gen::ticket_json(&spec, i, &mut j);
+        let mut a = Vec::with_capacity(2048);
+        gen::ticket_avro(&spec, &codec, i, &mut scratch, &mut a);
+        json.push(j);
+        avro.push(a);
+    }
+    Fixture {
+        rules,
+        table,
+        json,
+        avro,
+        codec,
+        // An hour after the newest ticket: ageing points vary.
+        now: "2026-11-02T13:00:00Z".parse().unwrap(),
+    }
+}
+
+/// Decode + lookup + triage + encode of one JSON ticket.
+#[inline(always)]
+fn json_full(f: &Fixture, input: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>) -> usize {
+    let d = json::decode_ticket(input).expect("generated tickets are valid");
+    let lookup = f.table.lookup(&d.ticket.customer_id);
+    let t = triage_with(&f.rules, &d.ticket, lookup.get(), f.now, scratch);
+    drop(lookup);
+    out.clear();
+    json::encode_triaged(input, d.had_triage, &t, out);
+    out.len()
+}
+
+#[inline(always)]
+fn avro_full(f: &Fixture, input: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>) -> usize {
+    let a = f
+        .codec
+        .decode_ticket(input)
+        .expect("generated tickets are valid");
+    let ticket = a.ticket();
+    let lookup = f.table.lookup(&ticket.customer_id);
+    let t = triage_with(&f.rules, &ticket, lookup.get(), f.now, scratch);
+    drop(lookup);
+    out.clear();
+    f.codec.encode_triaged(&a, &t, out).expect("encodes");
+    out.len()
+}
+
+fn triaged(f: &Fixture) -> Vec<Triage> {
+    let mut scratch = Scratch::default();
+    f.json
+        .iter()
+        .map(|input| {
+            let d = json::decode_ticket(input).unwrap();
+            let lookup = f.table.lookup(&d.ticket.customer_id);
+            triage_with(&f.rules, &d.ticket, lookup.get(), f.now, &mut scratch)
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let f = fixture();
+    let mean = f.json.iter().map(Vec::len).sum::<usize>() / f.json.len();
+    let mean_avro = f.avro.iter().map(Vec::len).sum::<usize>() / f.avro.len();
+    eprintln!(
+        "engine bench: {} tickets (JSON mean {mean} B, Avro mean {mean_avro} B), {} customers",
+        f.json.len(),
+        f.table.len()
+    );
+    let n = f.json.len();
+
+    let mut g = c.benchmark_group("json");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function("full", |b| {
+        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
+        b.iter(|| {
+            i = (i + 1) % n;
+            black_box(json_full(&f, &f.json[i], &mut scratch, &mut out))
+        })
+    });
+    g.bench_function("decode", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            let d = json::decode_ticket(black_box(&f.json[i])).unwrap();
+            black_box(d.ticket.created_at)
+        })
+    });
+    g.bench_function("lookup", |b| {
+        let ids: Vec<String> = f
+            .json
+            .iter()
+            .map(|j| {
+                json::decode_ticket(j)
+                    .unwrap()
+                    .ticket
+                    .customer_id
+                    .into_owned()
+            })
+            .collect();
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            let l = f.table.lookup(black_box(&ids[i]));
+            black_box(l.get().map(|p| p.vip))
+        })
+    });
+    {
+        let decoded: Vec<json::Decoded<'_>> = f
+            .json
+            .iter()
+            .map(|j| json::decode_ticket(j).unwrap())
+            .collect();
+        g.bench_function("triage", |b| {
+            let (mut scratch, mut i) = (Scratch::default(), 0);
+            b.iter(|| {
+                i = (i + 1) % n;
+                let d = &decoded[i];
+                let lookup = f.table.lookup(&d.ticket.customer_id);
+                let t = triage_with(&f.rules, &d.ticket, lookup.get(), f.now, &mut scratch);
+                black_box(t.score)
+            })
+        });
+    }
+    let triages = triaged(&f);
+    g.bench_function("encode", |b| {
+        let (mut out, mut i) = (Vec::with_capacity(8192), 0);
+        b.iter(|| {
+            i = (i + 1) % n;
+            out.clear();
+            json::encode_triaged(&f.json[i], false, &triages[i], &mut out);
+            black_box(out.len())
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("avro");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function("full", |b| {
+        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
+        b.iter(|| {
+            i = (i + 1) % n;
+            black_box(avro_full(&f, &f.avro[i], &mut scratch, &mut out))
+        })
+    });
+    g.bench_function("decode", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            let a = f.codec.decode_ticket(black_box(&f.avro[i])).unwrap();
+            black_box(a.ticket().created_at)
+        })
+    });
+    let decoded: Vec<AvroTicket> = f
+        .avro
+        .iter()
+        .map(|a| f.codec.decode_ticket(a).unwrap())
+        .collect();
+    g.bench_function("encode", |b| {
+        let (mut out, mut i) = (Vec::with_capacity(8192), 0);
+        b.iter(|| {
+            i = (i + 1) % n;
+            out.clear();
+            f.codec
+                .encode_triaged(&decoded[i], &triages[i], &mut out)
+                .unwrap();
+            black_box(out.len())
+        })
+    });
+    g.finish();
+}
+
+/// `ENGINE_PROFILE=<stage>:<tickets>`: fixed work for callgrind / perf.
+/// Only [`run_stage`] does the measured work, so
+/// `valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*run_stage*'`
+/// counts nothing of the set-up.
+fn profile(spec: &str) {
+    let (stage, count) = spec.split_once(':').unwrap_or((spec, "20000"));
+    let count: usize = count.parse().expect("ENGINE_PROFILE=<stage>:<tickets>");
+    let f = fixture();
+    let decoded: Vec<json::Decoded<'_>> = f
+        .json
+        .iter()
+        .map(|j| json::decode_ticket(j).unwrap())
+        .collect();
+    let triages = triaged(&f);
+    let sum = run_stage(&f, stage, count, &decoded, &triages);
+    eprintln!("{stage}: {count} tickets, checksum {sum}");
+}
+
+#[inline(never)]
+fn run_stage(
+    f: &Fixture,
+    stage: &str,
+    count: usize,
+    decoded: &[json::Decoded<'_>],
+    triages: &[Triage],
+) -> usize {
+    let n = f.json.len();
+    let (mut scratch, mut out) = (Scratch::default(), Vec::with_capacity(8192));
+    let mut sum = 0usize;
+    match stage {
+        "json/full" => {
+            for i in 0..count {
+                sum += json_full(f, &f.json[i % n], &mut scratch, &mut out);
+            }
+        }
+        "json/decode" => {
+            for i in 0..count {
+                sum += json::decode_ticket(&f.json[i % n])
+                    .unwrap()
+                    .ticket
+                    .subject
+                    .len();
+            }
+        }
+        "json/triage" => {
+            for i in 0..count {
+                let d = &decoded[i % n];
+                let lookup = f.table.lookup(&d.ticket.customer_id);
+                sum += triage_with(&f.rules, &d.ticket, lookup.get(), f.now, &mut scratch).score
+                    as usize;
+            }
+        }
+        "json/encode" => {
+            for i in 0..count {
+                out.clear();
+                json::encode_triaged(&f.json[i % n], false, &triages[i % n], &mut out);
+                sum += out.len();
+            }
+        }
+        "avro/full" => {
+            for i in 0..count {
+                sum += avro_full(f, &f.avro[i % n], &mut scratch, &mut out);
+            }
+        }
+        other => panic!("unknown stage {other}"),
+    }
+    sum
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("ENGINE_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

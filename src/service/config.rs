@@ -1,0 +1,583 @@
+//! `service.toml`: the typed configuration of `triage run`, then environment
+//! overrides (`TRIAGE_<FIELD>`, `TRIAGE_LIBRDKAFKA_<PROPERTY>`), validated
+//! when it is loaded — not when the first ticket hits it.
+//!
+//! Every field is documented here; these comments are the reference in the
+//! README. Known settings are typed fields; anything else librdkafka
+//! understands (TLS, SASL, tuning) goes through the `[librdkafka]` table as is.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Wire format of tickets (in) and triaged tickets (out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// UTF-8 JSON objects (`content-type: application/json`).
+    Json,
+    /// Avro in the Confluent wire format: byte 0 = 0, bytes 1–4 = schema id
+    /// (big-endian), then the Avro binary datum
+    /// (`content-type: application/vnd.apache.avro`).
+    Avro,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Avro => "avro",
+        }
+    }
+
+    /// The `content-type` header of records in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Avro => "application/vnd.apache.avro",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Format> {
+        match s {
+            "json" => Some(Format::Json),
+            "avro" => Some(Format::Avro),
+            _ => None,
+        }
+    }
+}
+
+/// The configuration of `triage run`. Unknown fields are an error (a typo
+/// must not silently fall back to a default).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Kafka brokers, `host:port`, comma separated (librdkafka
+    /// `bootstrap.servers`).
+    #[serde(default = "default_bootstrap_servers")]
+    pub bootstrap_servers: String,
+
+    /// Consumer group of `input_topic`. Instances with the same group id
+    /// share the topic's partitions; at most one instance per partition does
+    /// work.
+    #[serde(default = "default_group_id")]
+    pub group_id: String,
+
+    /// Ticket events in.
+    #[serde(default = "default_input_topic")]
+    pub input_topic: String,
+
+    /// The compacted customer table (key `customer_id`, an empty value
+    /// deletes). Every instance reads all of it from the beginning, outside
+    /// the consumer group.
+    #[serde(default = "default_customers_topic")]
+    pub customers_topic: String,
+
+    /// Records that cannot be triaged go here, key and value unchanged, with
+    /// `dlq-*` headers saying why. Output topics (one per priority level)
+    /// come from the rules file, not from here.
+    #[serde(default = "default_dead_letter_topic")]
+    pub dead_letter_topic: String,
+
+    /// Format of ticket events and customer records: `json` or `avro`.
+    #[serde(default = "default_input_format")]
+    pub input_format: Format,
+
+    /// Format of triaged tickets; default: the input's format.
+    #[serde(default)]
+    pub output_format: Option<Format>,
+
+    /// Confluent Schema Registry base URL (e.g. `http://registry:8081`) for
+    /// `avro`: writer schemas are fetched by id once and cached. Without it
+    /// the schemas bundled in the binary are used.
+    #[serde(default)]
+    pub schema_registry_url: Option<String>,
+
+    /// `user:password` for the schema registry's HTTP basic auth (Confluent
+    /// Cloud: API key and secret). Better from the environment:
+    /// `TRIAGE_SCHEMA_REGISTRY_BASIC_AUTH`.
+    #[serde(default)]
+    pub schema_registry_basic_auth: Option<String>,
+
+    /// The rules file. Watched (every `rules_watch_interval_ms`) and reloaded
+    /// on change and on SIGHUP; an invalid file is logged and the old rules
+    /// stay. A relative path is read from the config file's directory.
+    #[serde(default = "default_rules_path")]
+    pub rules_path: PathBuf,
+
+    /// Optional JSON-lines file of customer records loaded into the table
+    /// before the customers topic is read (the topic wins where both have a
+    /// customer). A relative path is read from the config file's directory.
+    #[serde(default)]
+    pub customers_seed_path: Option<PathBuf>,
+
+    /// How long ticket consumption waits at start for the customer table to
+    /// reach the customers topic's end offsets (measured at start). After
+    /// that it starts anyway (logged); `/readyz` stays not-ready until the
+    /// table has caught up.
+    #[serde(default = "default_customers_catch_up_timeout_seconds")]
+    pub customers_catch_up_timeout_seconds: u64,
+
+    /// Inputs larger than this many bytes go to the dead-letter topic with
+    /// reason `too_large`. A triaged output larger than this is dead-lettered
+    /// the same way (the producer's `message.max.bytes` is set to this plus
+    /// room for the `triage` object). Default 1 MiB, the broker's default.
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
+
+    /// Records handed to the producer and not yet acknowledged, at most
+    /// (back-pressure): at this bound consumption pauses until a quarter has
+    /// been acknowledged. Bounds memory when brokers are slow or down. The
+    /// default keeps enough in flight for ~100k records/s at 100 ms delivery.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+
+    /// A ticket that arrives with at least this fraction of its first-response
+    /// target already used is counted as `at_risk` in
+    /// `triage_sla_arrived_at_risk_total` (`breached` when past due).
+    #[serde(default = "default_sla_at_risk_fraction")]
+    pub sla_at_risk_fraction: f64,
+
+    /// `/metrics`, `/healthz` and `/readyz` listen here.
+    #[serde(default = "default_http_listen")]
+    pub http_listen: SocketAddr,
+
+    /// On SIGTERM/SIGINT: stop consuming, wait for every in-flight record to
+    /// be acknowledged, commit, exit 0 — within this many seconds. Also the
+    /// bound for finishing revoked partitions on a rebalance. Keep the
+    /// orchestrator's grace period longer.
+    #[serde(default = "default_drain_timeout_seconds")]
+    pub drain_timeout_seconds: u64,
+
+    /// How often the rules file is checked for changes (content hash).
+    #[serde(default = "default_rules_watch_interval_ms")]
+    pub rules_watch_interval_ms: u64,
+
+    /// `error`, `warn`, `info`, `debug`, `trace`, or a `tracing` filter such
+    /// as `info,rdkafka=warn`. `RUST_LOG`, when set, takes precedence.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+
+    /// librdkafka properties passed through as they are, to every client
+    /// (ticket consumer, producer, customer-table consumer), after the
+    /// service's defaults — so they win. Values are strings. Environment:
+    /// `TRIAGE_LIBRDKAFKA_SASL_PASSWORD=…` sets `sasl.password` (lower case,
+    /// `_` → `.`).
+    ///
+    /// The service's defaults, and why:
+    /// - producer `enable.idempotence=true` (required; no duplicates or
+    ///   reordering from retries), `acks=all` (implied), `linger.ms=5` and
+    ///   `batch.num.messages=10000` (batches fill under load, 5 ms latency
+    ///   when idle), `compression.type=none` (triage is CPU-bound on small
+    ///   hosts; set `lz4` when the network is the limit);
+    ///   `message.max.bytes` follows `max_message_bytes`.
+    /// - consumer `enable.auto.offset.store=false` (required: the service
+    ///   stores an offset only when its output is acknowledged),
+    ///   `enable.auto.commit=true` with `auto.commit.interval.ms=1000`
+    ///   (stored offsets are committed every second, and synchronously on
+    ///   rebalance and shutdown), `auto.offset.reset=earliest` (a new group
+    ///   triages what is already there), `queued.max.messages.kbytes=65536`
+    ///   (prefetch bound per instance), `fetch.wait.max.ms` librdkafka's 500
+    ///   (set `10` against brokers that hold every fetch for the full wait,
+    ///   e.g. tansu, or latency suffers).
+    /// - all clients `statistics.interval.ms=5000` (consumer lag, producer
+    ///   queue depth and broker state for the metrics).
+    #[serde(default)]
+    pub librdkafka: BTreeMap<String, String>,
+}
+
+fn default_bootstrap_servers() -> String {
+    "localhost:9092".into()
+}
+fn default_group_id() -> String {
+    "triage".into()
+}
+fn default_input_topic() -> String {
+    "tickets.raw".into()
+}
+fn default_customers_topic() -> String {
+    "customers".into()
+}
+fn default_dead_letter_topic() -> String {
+    "tickets.dlq".into()
+}
+fn default_input_format() -> Format {
+    Format::Json
+}
+fn default_rules_path() -> PathBuf {
+    PathBuf::from("rules.toml")
+}
+fn default_customers_catch_up_timeout_seconds() -> u64 {
+    60
+}
+fn default_max_message_bytes() -> usize {
+    1_048_576
+}
+fn default_max_in_flight() -> usize {
+    10_000
+}
+fn default_sla_at_risk_fraction() -> f64 {
+    0.5
+}
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 9464))
+}
+fn default_drain_timeout_seconds() -> u64 {
+    20
+}
+fn default_rules_watch_interval_ms() -> u64 {
+    2000
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+
+/// librdkafka properties the service depends on; the `[librdkafka]` table
+/// cannot change them.
+const PINNED: &[(&str, &str)] = &[
+    ("enable.idempotence", "true"),
+    ("enable.auto.offset.store", "false"),
+];
+
+/// A configuration problem: which file (or environment variable), which
+/// field, what is wrong. Displays as one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The file, or `environment` for an override.
+    pub origin: String,
+    /// Line in the file, when known.
+    pub line: Option<usize>,
+    /// The field (or environment variable).
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+impl Config {
+    /// Reads `path`, applies `TRIAGE_*` overrides from the process
+    /// environment, resolves relative paths and validates.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: path.display().to_string(),
+            line: None,
+            field: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let vars: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("TRIAGE_"))
+            .collect();
+        Config::from_parts(path, &text, &vars)
+    }
+
+    /// [`Config::load`] without touching the file system or the process
+    /// environment (for tests).
+    pub fn from_parts(
+        path: &Path,
+        text: &str,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            ConfigError {
+                origin: file.clone(),
+                line,
+                field: String::new(),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        cfg.rules_path = base.join(&cfg.rules_path);
+        cfg.customers_seed_path = cfg.customers_seed_path.map(|p| base.join(p));
+        cfg.apply_env(env)?;
+        cfg.validate()
+            .map_err(|(field, message)| ConfigError {
+                origin: file,
+                line: None,
+                field,
+                message,
+            })?;
+        Ok(cfg)
+    }
+
+    /// `TRIAGE_<FIELD>` (upper case) overrides a field;
+    /// `TRIAGE_LIBRDKAFKA_<PROPERTY>` sets a librdkafka property (lower case,
+    /// `_` → `.`). Paths from the environment are relative to the working
+    /// directory. Unknown `TRIAGE_*` variables are ignored (other tools share
+    /// the prefix), except unknown fields that look like typos are not
+    /// detectable here.
+    fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), ConfigError> {
+        for (key, value) in env {
+            let Some(name) = key.strip_prefix("TRIAGE_") else {
+                continue;
+            };
+            let err = |message: String| ConfigError {
+                origin: "environment".into(),
+                line: None,
+                field: key.clone(),
+                message,
+            };
+            if let Some(prop) = name.strip_prefix("LIBRDKAFKA_") {
+                let prop = prop.to_ascii_lowercase().replace('_', ".");
+                self.librdkafka.insert(prop, value.clone());
+                continue;
+            }
+            fn num<T: std::str::FromStr>(v: &str) -> Result<T, String>
+            where
+                T::Err: fmt::Display,
+            {
+                v.trim()
+                    .parse()
+                    .map_err(|e| format!("not a number ({e}): {v:?}"))
+            }
+            let v = value.clone();
+            match name.to_ascii_lowercase().as_str() {
+                "bootstrap_servers" => self.bootstrap_servers = v,
+                "group_id" => self.group_id = v,
+                "input_topic" => self.input_topic = v,
+                "customers_topic" => self.customers_topic = v,
+                "dead_letter_topic" => self.dead_letter_topic = v,
+                "input_format" => {
+                    self.input_format = Format::parse(&v)
+                        .ok_or_else(|| err(format!("must be json or avro, got {v:?}")))?
+                }
+                "output_format" => {
+                    self.output_format = Some(
+                        Format::parse(&v)
+                            .ok_or_else(|| err(format!("must be json or avro, got {v:?}")))?,
+                    )
+                }
+                "schema_registry_url" => {
+                    self.schema_registry_url = (!v.is_empty()).then_some(v);
+                }
+                "schema_registry_basic_auth" => {
+                    self.schema_registry_basic_auth = (!v.is_empty()).then_some(v);
+                }
+                "rules_path" => self.rules_path = PathBuf::from(v),
+                "customers_seed_path" => {
+                    self.customers_seed_path = (!v.is_empty()).then(|| PathBuf::from(v));
+                }
+                "customers_catch_up_timeout_seconds" => {
+                    self.customers_catch_up_timeout_seconds = num(&v).map_err(err)?
+                }
+                "max_message_bytes" => self.max_message_bytes = num(&v).map_err(err)?,
+                "max_in_flight" => self.max_in_flight = num(&v).map_err(err)?,
+                "sla_at_risk_fraction" => self.sla_at_risk_fraction = num(&v).map_err(err)?,
+                "http_listen" => {
+                    self.http_listen = v
+                        .parse()
+                        .map_err(|e| err(format!("not an address host:port ({e}): {v:?}")))?
+                }
+                "drain_timeout_seconds" => self.drain_timeout_seconds = num(&v).map_err(err)?,
+                "rules_watch_interval_ms" => {
+                    self.rules_watch_interval_ms = num(&v).map_err(err)?
+                }
+                "log_level" => self.log_level = v,
+                // Not a field: TRIAGE_TEST_BROKERS and the like belong to others.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that need more than a type: returns (field, problem).
+    fn validate(&self) -> Result<(), (String, String)> {
+        let e = |f: &str, m: String| Err((f.to_string(), m));
+        for (f, v) in [
+            ("bootstrap_servers", &self.bootstrap_servers),
+            ("group_id", &self.group_id),
+            ("input_topic", &self.input_topic),
+            ("customers_topic", &self.customers_topic),
+            ("dead_letter_topic", &self.dead_letter_topic),
+        ] {
+            if v.trim().is_empty() {
+                return e(f, "must not be empty".into());
+            }
+        }
+        if self.input_topic == self.dead_letter_topic {
+            return e(
+                "dead_letter_topic",
+                "must differ from input_topic (dead letters would be read again)".into(),
+            );
+        }
+        if self.input_topic == self.customers_topic {
+            return e("customers_topic", "must differ from input_topic".into());
+        }
+        if self.max_message_bytes < 64 {
+            return e("max_message_bytes", format!("{} is too small", self.max_message_bytes));
+        }
+        if self.max_in_flight == 0 {
+            return e("max_in_flight", "must be at least 1".into());
+        }
+        if !(self.sla_at_risk_fraction > 0.0 && self.sla_at_risk_fraction <= 1.0) {
+            return e(
+                "sla_at_risk_fraction",
+                format!("must be in (0, 1], got {}", self.sla_at_risk_fraction),
+            );
+        }
+        if self.drain_timeout_seconds == 0 {
+            return e("drain_timeout_seconds", "must be at least 1".into());
+        }
+        if self.rules_watch_interval_ms < 100 {
+            return e("rules_watch_interval_ms", "must be at least 100".into());
+        }
+        if let Some(u) = &self.schema_registry_url {
+            if let Err(err) = crate::registry::Registry::new(crate::registry::RegistryConfig::new(u.clone())) {
+                return e("schema_registry_url", err.to_string());
+            }
+        }
+        if let Some(a) = &self.schema_registry_basic_auth {
+            if !a.contains(':') {
+                return e("schema_registry_basic_auth", "must be `user:password`".into());
+            }
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
+            return e(
+                "log_level",
+                format!("{:?} is not a level or tracing filter", self.log_level),
+            );
+        }
+        for (k, want) in PINNED {
+            if let Some(v) = self.librdkafka.get(*k) {
+                if v != want {
+                    return e(
+                        &format!("librdkafka.\"{k}\""),
+                        format!("must stay {want} (at-least-once delivery depends on it)"),
+                    );
+                }
+            }
+        }
+        for k in ["bootstrap.servers", "group.id"] {
+            if self.librdkafka.contains_key(k) {
+                return e(
+                    &format!("librdkafka.\"{k}\""),
+                    "set it with the typed field (bootstrap_servers / group_id)".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Output format: `output_format`, else the input's.
+    pub fn output_format(&self) -> Format {
+        self.output_format.unwrap_or(self.input_format)
+    }
+
+    pub fn drain_timeout(&self) -> Duration {
+        Duration::from_secs(self.drain_timeout_seconds)
+    }
+
+    pub fn catch_up_timeout(&self) -> Duration {
+        Duration::from_secs(self.customers_catch_up_timeout_seconds)
+    }
+
+    /// Room for the `triage` object (reasons, SLA, segment) on top of the
+    /// input in the producer's `message.max.bytes`.
+    pub fn producer_max_bytes(&self) -> usize {
+        self.max_message_bytes + 64 * 1024
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_parts(Path::new("/etc/triage/service.toml"), text, &env)
+    }
+
+    #[test]
+    fn the_shipped_sample_is_valid_and_points_at_the_shipped_rules() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/service.toml"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let c = Config::from_parts(path, &text, &[]).unwrap();
+        assert!(c.rules_path.exists(), "{}", c.rules_path.display());
+        let d = Config::default();
+        assert_eq!(c.max_in_flight, d.max_in_flight);
+        assert_eq!(c.drain_timeout_seconds, d.drain_timeout_seconds);
+    }
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = load("rules_path = \"rules.toml\"\n", &[]).unwrap();
+        assert_eq!(c.input_topic, "tickets.raw");
+        assert_eq!(c.rules_path, PathBuf::from("/etc/triage/rules.toml"));
+        assert_eq!(c.output_format(), Format::Json);
+        assert_eq!(c.drain_timeout(), Duration::from_secs(20));
+    }
+
+    #[test]
+    fn unknown_field_names_file_line_and_field() {
+        let e = load("group_id = \"x\"\ngroup_idd = \"y\"\n", &[]).unwrap_err();
+        let s = e.to_string();
+        assert!(s.starts_with("/etc/triage/service.toml:2: "), "{s}");
+        assert!(s.contains("group_idd"), "{s}");
+        assert!(!s.contains('\n'), "{s}");
+    }
+
+    #[test]
+    fn wrong_type_is_reported() {
+        let e = load("max_message_bytes = \"big\"\n", &[]).unwrap_err();
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn env_overrides_fields_and_librdkafka() {
+        let c = load(
+            "group_id = \"file\"\n[librdkafka]\n\"linger.ms\" = \"1\"\n",
+            &[
+                ("TRIAGE_GROUP_ID", "env"),
+                ("TRIAGE_MAX_IN_FLIGHT", "7"),
+                ("TRIAGE_LIBRDKAFKA_SASL_PASSWORD", "pw"),
+                ("TRIAGE_LIBRDKAFKA_LINGER_MS", "20"),
+                ("TRIAGE_TEST_BROKERS", "ignored"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.group_id, "env");
+        assert_eq!(c.max_in_flight, 7);
+        assert_eq!(c.librdkafka["sasl.password"], "pw");
+        assert_eq!(c.librdkafka["linger.ms"], "20");
+        let e = load("", &[("TRIAGE_MAX_IN_FLIGHT", "lots")]).unwrap_err();
+        assert_eq!(e.origin, "environment");
+        assert_eq!(e.field, "TRIAGE_MAX_IN_FLIGHT");
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let e = load("sla_at_risk_fraction = 1.5\n", &[]).unwrap_err();
+        assert_eq!(e.field, "sla_at_risk_fraction");
+        let e = load("[librdkafka]\n\"enable.idempotence\" = \"false\"\n", &[]).unwrap_err();
+        assert!(e.field.contains("enable.idempotence"), "{e}");
+        let e = load("dead_letter_topic = \"tickets.raw\"\n", &[]).unwrap_err();
+        assert_eq!(e.field, "dead_letter_topic");
+    }
+}

@@ -1,0 +1,677 @@
+//! The ticket pipeline: consumer group on the input topic → decode → enrich
+//! from the customer table → engine → encode → producer, on one thread that
+//! owns the consumer.
+//!
+//! Delivery guarantee: at least once, in order per partition. Every consumed
+//! record causes exactly one produced record (triaged output on its level's
+//! topic, or a dead letter), registered in the offset tracker before it is
+//! handed to the producer; its input offset is stored for commit only after
+//! that record and every earlier one of the partition were acknowledged. A
+//! record that cannot be delivered stops its partition's position; the
+//! partition is rewound to its earliest unacknowledged offset and processed
+//! again after a back-off (duplicates possible, no loss). On revocation the
+//! partitions' in-flight records are awaited and their offsets committed
+//! before they are given up; on shutdown everything in flight is awaited,
+//! committed and the producer flushed. Many records are in flight at once
+//! (bounded by `max_in_flight`: back-pressure pauses consumption).
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, Producer as _};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
+use tracing::{debug, info, warn};
+
+pub use super::tracker::Failure;
+
+use super::format::Decoded;
+use super::kafka::{self, Producer, ServiceContext};
+use super::{Active, ServiceError, Shared};
+use crate::codec::DlqReason;
+use crate::engine::{triage_with, Scratch};
+use crate::metrics::produce_error_code;
+use crate::model::{Profile, Triage};
+use crate::rules::Rules;
+
+/// What the tracker keeps for a record in flight (for metrics and logs).
+pub struct SlotInfo {
+    pub sent_at: Instant,
+    pub partition: i32,
+    pub offset: i64,
+    pub kind: SlotKind,
+}
+
+/// The kind of record in flight.
+pub enum SlotKind {
+    Triaged {
+        active: Arc<Active>,
+        level: u16,
+        created_at: Timestamp,
+    },
+    DeadLetter,
+}
+
+const STORE_EVERY: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How a run of the pipeline ended.
+#[derive(Debug)]
+pub struct Drained {
+    /// Records still unacknowledged when the drain timeout expired (0 on a
+    /// clean drain). Their inputs were not committed and will be processed
+    /// again.
+    pub unacknowledged: usize,
+}
+
+/// The pipeline thread: waits for the customer table (bounded), subscribes,
+/// processes until `shared.stop`, then drains.
+pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, ServiceError> {
+    let cfg = &shared.config;
+    if !shared.wait_for_catch_up() {
+        return Ok(Drained { unacknowledged: 0 });
+    }
+    let consumer = kafka::tickets_consumer(cfg, shared.clone())?;
+    consumer
+        .subscribe(&[&cfg.input_topic])
+        .map_err(|e| ServiceError::Kafka(format!("subscribe to {}", cfg.input_topic), e))?;
+    info!(topic = %cfg.input_topic, group = %cfg.group_id, "consuming tickets");
+    let mut p = Pipeline {
+        shared: shared.clone(),
+        producer,
+        scratch: Scratch::default(),
+        out: Vec::with_capacity(16 * 1024),
+        dirty: Vec::new(),
+        last_store: Instant::now(),
+        backoff: HashMap::new(),
+        resume_at: HashMap::new(),
+        force_too_large: HashMap::new(),
+    };
+    while !shared.stopping() {
+        p.housekeeping(&consumer);
+        if shared.hot.in_flight.get() as usize >= cfg.max_in_flight {
+            p.back_pressure(&consumer);
+            continue;
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => p.process(&m),
+            Some(Err(e)) => warn!(error = %e, "ticket consumer error"),
+        }
+    }
+    Ok(p.drain(&consumer))
+}
+
+struct Pipeline {
+    shared: Arc<Shared>,
+    producer: Producer,
+    scratch: Scratch,
+    out: Vec<u8>,
+    dirty: Vec<(i32, i64)>,
+    last_store: Instant,
+    /// Per partition: the back-off of its last rewind.
+    backoff: HashMap<i32, Duration>,
+    /// Partitions paused after a rewind, and when to resume them.
+    resume_at: HashMap<i32, Instant>,
+    /// Inputs whose triaged record the broker rejected as too large: dead-
+    /// letter them when they come again.
+    force_too_large: HashMap<i32, i64>,
+}
+
+impl Pipeline {
+    /// Stores acknowledged offsets, rewinds failed partitions, resumes
+    /// partitions whose back-off is over.
+    fn housekeeping(&mut self, consumer: &BaseConsumer<ServiceContext>) {
+        let shared = self.shared.clone();
+        if shared.delivery_failed.swap(false, Ordering::AcqRel) {
+            self.rewind_failed(consumer);
+        }
+        if !self.resume_at.is_empty() {
+            let now = Instant::now();
+            let due: Vec<i32> = self
+                .resume_at
+                .iter()
+                .filter(|(_, t)| **t <= now)
+                .map(|(p, _)| *p)
+                .collect();
+            if !due.is_empty() {
+                let tpl = tpl_of(&shared.config.input_topic, &due);
+                if let Err(e) = consumer.resume(&tpl) {
+                    warn!(error = %e, partitions = ?due, "cannot resume partitions");
+                }
+                for p in due {
+                    self.resume_at.remove(&p);
+                }
+            }
+        }
+        if self.last_store.elapsed() >= STORE_EVERY {
+            self.last_store = Instant::now();
+            self.store(consumer);
+        }
+    }
+
+    /// Hands acknowledged offsets to librdkafka's offset store (committed by
+    /// the auto-commit every second).
+    fn store(&mut self, consumer: &BaseConsumer<ServiceContext>) {
+        self.shared
+            .tracker
+            .lock()
+            .expect("not poisoned")
+            .take_dirty(&mut self.dirty);
+        if self.dirty.is_empty() {
+            return;
+        }
+        for &(p, _) in &self.dirty {
+            // A partition that commits again has recovered.
+            self.backoff.remove(&p);
+        }
+        let mut tpl = TopicPartitionList::with_capacity(self.dirty.len());
+        for &(p, o) in &self.dirty {
+            let _ = tpl.add_partition_offset(&self.shared.config.input_topic, p, Offset::Offset(o));
+        }
+        if let Err(e) = consumer.store_offsets(&tpl) {
+            // Partitions revoked in the meantime: their offsets were
+            // committed on revocation.
+            debug!(error = %e, "storing offsets");
+        }
+    }
+
+    /// Failed deliveries: rewind each affected partition to its earliest
+    /// unacknowledged offset, paused for a back-off.
+    fn rewind_failed(&mut self, consumer: &BaseConsumer<ServiceContext>) {
+        let topic = self.shared.config.input_topic.clone();
+        let failures = self.shared.tracker.lock().expect("not poisoned").failures();
+        for (p, from, why) in failures {
+            let backoff = self
+                .backoff
+                .get(&p)
+                .map_or(Duration::from_millis(500), |b| (*b * 2).min(MAX_BACKOFF));
+            self.backoff.insert(p, backoff);
+            if why.code == "msg_size_too_large" {
+                // Only the failed record itself is known to be too large; it
+                // is at or after `from`. The next rejection of the same
+                // record after the rewind dead-letters it.
+                self.force_too_large.insert(p, from);
+            }
+            let tpl = tpl_of(&topic, &[p]);
+            let _ = consumer.pause(&tpl);
+            self.shared
+                .tracker
+                .lock()
+                .expect("not poisoned")
+                .rewind(p, from);
+            match consumer.seek(&topic, p, Offset::Offset(from), Duration::from_secs(10)) {
+                Ok(()) => warn!(
+                    partition = p,
+                    offset = from,
+                    code = why.code,
+                    backoff_ms = backoff.as_millis() as u64,
+                    "delivery failed: partition rewound; processing again after a back-off"
+                ),
+                Err(e) => warn!(partition = p, offset = from, error = %e, "cannot rewind partition"),
+            }
+            self.resume_at.insert(p, Instant::now() + backoff);
+        }
+    }
+
+    /// Too many records in flight: pause every partition until a quarter of
+    /// them were acknowledged, serving the consumer's callbacks meanwhile.
+    fn back_pressure(&mut self, consumer: &BaseConsumer<ServiceContext>) {
+        let shared = self.shared.clone();
+        let max = shared.config.max_in_flight;
+        let low = max - max / 4;
+        shared.backpressure.store(true, Ordering::Release);
+        let assignment = consumer.assignment().unwrap_or_default();
+        let _ = consumer.pause(&assignment);
+        debug!(in_flight = max, "back-pressure: consumption paused");
+        loop {
+            let n = {
+                let mut t = shared.tracker.lock().expect("not poisoned");
+                t.waiting = true;
+                let (mut t, _) = shared
+                    .drained
+                    .wait_timeout(t, Duration::from_millis(50))
+                    .expect("not poisoned");
+                t.waiting = false;
+                t.in_flight()
+            };
+            shared.hot.in_flight.set(n as i64);
+            if n <= low || shared.stopping() {
+                break;
+            }
+            self.housekeeping(consumer);
+            // Serve rebalances and statistics; a message fetched before the
+            // pause is still processed (the bound is soft).
+            if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
+                self.process(&m);
+            }
+        }
+        shared.backpressure.store(false, Ordering::Release);
+        let assignment = consumer.assignment().unwrap_or_default();
+        let mut resume = TopicPartitionList::new();
+        for e in assignment.elements() {
+            if !self.resume_at.contains_key(&e.partition()) {
+                let _ = resume.add_partition(e.topic(), e.partition());
+            }
+        }
+        let _ = consumer.resume(&resume);
+    }
+
+    /// One input record → one output record (triaged or dead letter).
+    fn process(&mut self, m: &BorrowedMessage<'_>) {
+        let t0 = Instant::now();
+        let shared = self.shared.clone();
+        let partition = m.partition();
+        let offset = m.offset();
+        let payload = m.payload().unwrap_or(&[]);
+        // An Avro writer schema not seen yet: fetch it first. While the
+        // registry cannot answer, wait (the record stays unprocessed, so
+        // nothing after it on this partition is committed).
+        let mut attempt = 0;
+        while let Err(e) = shared.codec.ensure_schema(payload) {
+            if shared.stopping() {
+                return;
+            }
+            let wait = super::format::InputCodec::registry_backoff(attempt);
+            warn!(error = %e, code = e.code(), partition, offset, retry_in_ms = wait.as_millis() as u64,
+                "schema registry unavailable; retrying");
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+        shared.hot.consumed.inc();
+        let max = shared.config.max_message_bytes;
+
+        if self.force_too_large.get(&partition) == Some(&offset) {
+            self.force_too_large.remove(&partition);
+            self.dead_letter(
+                m,
+                DlqReason::TooLarge,
+                "the triaged record was rejected by the broker as too large",
+            );
+        } else if payload.len() > max {
+            let detail = format!(
+                "the record is {} bytes, over max_message_bytes ({max})",
+                payload.len()
+            );
+            self.dead_letter(m, DlqReason::TooLarge, &detail);
+        } else {
+            match shared.codec.decode_ticket(payload) {
+                Err(e) => self.dead_letter(m, e.reason, &e.detail),
+                Ok(d) => self.triage_one(m, payload, &d),
+            }
+        }
+        shared.hot.processing.observe(t0.elapsed().as_secs_f64());
+        shared.hot.last_processed.set(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        );
+    }
+
+    /// A decoded ticket: enrich, triage, encode, send to its level's topic.
+    fn triage_one(&mut self, m: &BorrowedMessage<'_>, payload: &[u8], d: &Decoded<'_>) {
+        let shared = self.shared.clone();
+        let (partition, offset) = (m.partition(), m.offset());
+        let ticket = d.ticket();
+        let active = shared.rules.load_full();
+        let now = Timestamp::now();
+        let lookup = shared.table.lookup(&ticket.customer_id);
+        let profile = lookup.get();
+        if profile.is_some() {
+            shared.hot.hit.inc();
+        } else {
+            shared.hot.miss.inc();
+        }
+        let t = triage_with(&active.rules, &ticket, profile, now, &mut self.scratch);
+        let used = first_response_used(&active.rules, &t, profile, ticket.created_at, now);
+        drop(lookup);
+        if let Err(e) = shared.codec.encode_triaged(payload, d, &t, &mut self.out) {
+            self.dead_letter(m, e.reason, &e.detail);
+            return;
+        }
+        if self.out.len() > shared.config.producer_max_bytes() {
+            let detail = format!(
+                "the triaged record would be {} bytes, over the producer's limit ({})",
+                self.out.len(),
+                shared.config.producer_max_bytes()
+            );
+            self.dead_letter(m, DlqReason::TooLarge, &detail);
+            return;
+        }
+        let level = active
+            .rules
+            .level_index(&t.priority)
+            .expect("the engine returns a level of its rules");
+        let cat = active
+            .rules
+            .categories
+            .iter()
+            .position(|c| Arc::ptr_eq(&c.name, &t.category) || c.name == t.category)
+            .unwrap_or(0);
+        let rm = &active.metrics;
+        let l = level as usize;
+        rm.triaged[l][cat].inc();
+        if let Some(used) = used {
+            rm.used_ratio[l].observe(used);
+            if now > t.sla.first_response_due {
+                rm.at_risk[l][1].inc();
+            } else if used >= shared.config.sla_at_risk_fraction {
+                rm.at_risk[l][0].inc();
+            }
+        }
+        debug!(
+            ticket_id = %ticket.ticket_id,
+            priority = %t.priority,
+            category = %t.category,
+            partition,
+            offset,
+            "triaged"
+        );
+        let headers = OwnedHeaders::new_with_capacity(2)
+            .insert(Header {
+                key: "triage-priority",
+                value: Some(t.priority.as_bytes()),
+            })
+            .insert(Header {
+                key: "content-type",
+                value: Some(shared.codec.content_type().as_bytes()),
+            });
+        let topic = active.rules.levels[l].topic.clone();
+        let out = std::mem::take(&mut self.out);
+        self.send(
+            &topic,
+            Some(ticket.ticket_id.as_bytes()),
+            Some(&out),
+            headers,
+            SlotInfo {
+                sent_at: Instant::now(),
+                partition,
+                offset,
+                kind: SlotKind::Triaged {
+                    active: active.clone(),
+                    level,
+                    created_at: ticket.created_at,
+                },
+            },
+        );
+        self.out = out;
+    }
+
+    /// Sends the input record, unchanged, to the dead-letter topic.
+    fn dead_letter(&mut self, m: &BorrowedMessage<'_>, reason: DlqReason, detail: &str) {
+        let shared = self.shared.clone();
+        let topic = m.topic();
+        let (p, o) = (m.partition(), m.offset());
+        shared.metrics.dead_letter(reason, detail, topic, p, o);
+        let ps = p.to_string();
+        let os = o.to_string();
+        let headers = OwnedHeaders::new_with_capacity(5)
+            .insert(Header {
+                key: "dlq-reason",
+                value: Some(reason.as_str()),
+            })
+            .insert(Header {
+                key: "dlq-detail",
+                value: Some(detail),
+            })
+            .insert(Header {
+                key: "dlq-source-topic",
+                value: Some(topic),
+            })
+            .insert(Header {
+                key: "dlq-source-partition",
+                value: Some(ps.as_str()),
+            })
+            .insert(Header {
+                key: "dlq-source-offset",
+                value: Some(os.as_str()),
+            });
+        self.send(
+            &shared.config.dead_letter_topic,
+            m.key(),
+            m.payload(),
+            headers,
+            SlotInfo {
+                sent_at: Instant::now(),
+                partition: p,
+                offset: o,
+                kind: SlotKind::DeadLetter,
+            },
+        );
+    }
+
+    /// Registers the record in the tracker and hands it to the producer
+    /// (retrying while librdkafka's queue is full). Never waits for delivery.
+    fn send(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: OwnedHeaders,
+        info: SlotInfo,
+    ) {
+        let shared = &self.shared;
+        let (partition, offset) = (info.partition, info.offset);
+        let (slot, in_flight) = {
+            let mut t = shared.tracker.lock().expect("not poisoned");
+            let slot = t.begin(partition, offset, info);
+            (slot, t.in_flight())
+        };
+        shared.hot.in_flight.set(in_flight as i64);
+        let mut record: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(topic, slot).headers(headers);
+        if let Some(p) = payload {
+            record = record.payload(p);
+        }
+        if let Some(k) = key {
+            record = record.key(k);
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_millis(2));
+                    waited += Duration::from_millis(2);
+                    if waited.as_millis() % 5000 == 0 {
+                        warn!(topic, "producer queue full for 5 s: brokers slow or down");
+                    }
+                }
+                Err((e, _)) => {
+                    // Not enqueued: resolve the slot as a failed delivery.
+                    let code = e
+                        .rdkafka_error_code()
+                        .map(produce_error_code)
+                        .unwrap_or("other");
+                    let mut t = shared.tracker.lock().expect("not poisoned");
+                    if let Some(super::tracker::Outcome::Acked(_)) = t.fail(slot, Failure { code }) {
+                        shared.delivery_failed.store(true, Ordering::Release);
+                    }
+                    drop(t);
+                    shared.metrics.produce_error(code, &e, topic, partition, offset);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Shutdown: stop consuming, wait for every in-flight record (bounded),
+    /// commit what was acknowledged, flush.
+    fn drain(mut self, consumer: &BaseConsumer<ServiceContext>) -> Drained {
+        let shared = self.shared.clone();
+        let budget = shared.config.drain_timeout().mul_f64(0.8);
+        let deadline = Instant::now() + budget;
+        let assignment = consumer.assignment().unwrap_or_default();
+        let _ = consumer.pause(&assignment);
+        let left = wait_in_flight(&shared, &[], deadline);
+        self.store(consumer);
+        let offsets = shared.tracker.lock().expect("not poisoned").committable(&[]);
+        commit(&shared, consumer, &offsets, "shutdown");
+        let rest = deadline.saturating_duration_since(Instant::now());
+        if let Err(e) = self.producer.flush(rest.max(Duration::from_millis(100))) {
+            warn!(error = %e, "producer flush");
+        }
+        if left > 0 {
+            warn!(
+                unacknowledged = left,
+                "drain timed out: these records' inputs were not committed and will be processed again"
+            );
+        } else {
+            info!(committed = ?offsets, "drained: every record acknowledged, offsets committed");
+        }
+        consumer.unsubscribe();
+        Drained {
+            unacknowledged: left,
+        }
+    }
+}
+
+fn tpl_of(topic: &str, partitions: &[i32]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::with_capacity(partitions.len());
+    for &p in partitions {
+        let _ = tpl.add_partition(topic, p);
+    }
+    tpl
+}
+
+/// Waits until no record of `partitions` (all if empty) is in flight, or the
+/// deadline; returns how many still are.
+fn wait_in_flight(shared: &Shared, partitions: &[i32], deadline: Instant) -> usize {
+    let mut t = shared.tracker.lock().expect("not poisoned");
+    loop {
+        let n = if partitions.is_empty() {
+            t.in_flight()
+        } else {
+            t.in_flight_of(partitions)
+        };
+        let now = Instant::now();
+        if n == 0 || now >= deadline {
+            t.waiting = false;
+            return n;
+        }
+        t.waiting = true;
+        let wait = (deadline - now).min(Duration::from_millis(100));
+        t = shared.drained.wait_timeout(t, wait).expect("not poisoned").0;
+    }
+}
+
+/// Commits explicit offsets synchronously.
+fn commit(shared: &Shared, consumer: &BaseConsumer<ServiceContext>, offsets: &[(i32, i64)], why: &'static str) {
+    if offsets.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::with_capacity(offsets.len());
+    for &(p, o) in offsets {
+        let _ = tpl.add_partition_offset(&shared.config.input_topic, p, Offset::Offset(o));
+    }
+    match consumer.commit(&tpl, CommitMode::Sync) {
+        Ok(()) => shared.metrics.committed(why, offsets),
+        Err(e) => shared.metrics.commit_failed(&e),
+    }
+}
+
+/// Rebalance: partitions are being taken away. Finish their in-flight
+/// records (bounded by the drain timeout) and commit before giving them up.
+pub(crate) fn on_revoke(
+    shared: &Shared,
+    consumer: &BaseConsumer<ServiceContext>,
+    tpl: &TopicPartitionList,
+) {
+    let parts: Vec<i32> = tpl
+        .elements_for_topic(&shared.config.input_topic)
+        .iter()
+        .map(|e| e.partition())
+        .collect();
+    let lost = consumer.assignment_lost();
+    if !lost {
+        let left = wait_in_flight(shared, &parts, Instant::now() + shared.config.drain_timeout());
+        if left > 0 {
+            warn!(
+                unacknowledged = left,
+                "revoked partitions still had records in flight after the drain timeout; their inputs will be processed again by the next owner"
+            );
+        }
+        let offsets = shared.tracker.lock().expect("not poisoned").committable(&parts);
+        commit(shared, consumer, &offsets, "rebalance");
+    }
+    let assigned = {
+        let mut t = shared.tracker.lock().expect("not poisoned");
+        for &p in &parts {
+            t.revoke(p);
+        }
+        t.partitions().len()
+    };
+    shared.assigned.store(assigned, Ordering::Release);
+    shared.metrics.rebalance("revoke", &parts, assigned);
+}
+
+/// After an assignment took effect: librdkafka keeps a partition's
+/// application pause across revocation and re-assignment, so partitions
+/// paused before (back-pressure, rewind back-off) would stay paused forever.
+/// Resume them, unless back-pressure is on (it resumes the whole assignment
+/// when it ends).
+pub(crate) fn after_assign(
+    shared: &Shared,
+    consumer: &BaseConsumer<ServiceContext>,
+    tpl: &TopicPartitionList,
+) {
+    if shared.backpressure.load(Ordering::Acquire) || shared.stopping() {
+        return;
+    }
+    if let Err(e) = consumer.resume(tpl) {
+        warn!(error = %e, "cannot resume newly assigned partitions");
+    }
+}
+
+/// Rebalance: partitions were assigned.
+pub(crate) fn on_assign(shared: &Shared, tpl: &TopicPartitionList) {
+    let parts: Vec<i32> = tpl
+        .elements_for_topic(&shared.config.input_topic)
+        .iter()
+        .map(|e| e.partition())
+        .collect();
+    let assigned = {
+        let mut t = shared.tracker.lock().expect("not poisoned");
+        for &p in &parts {
+            if !t.is_assigned(p) {
+                t.assign(p);
+            }
+        }
+        t.partitions().len()
+    };
+    shared.assigned.store(assigned, Ordering::Release);
+    shared.metrics.rebalance("assign", &parts, assigned);
+}
+
+/// The fraction of the first-response target already used at `now`, in the
+/// open time of the ticket's SLA calendar (`None` when the target is 0).
+pub fn first_response_used(
+    rules: &Rules,
+    t: &Triage,
+    profile: Option<&Profile>,
+    created_at: Timestamp,
+    now: Timestamp,
+) -> Option<f64> {
+    let target = t.sla.first_response_target_seconds;
+    if target <= 0 {
+        return None;
+    }
+    let cal = rules
+        .calendars
+        .iter()
+        .find(|c| c.name() == &*t.sla.calendar)?;
+    let used = if cal.is_24x7() {
+        now.duration_since(created_at)
+    } else {
+        let zone = cal.zone(profile.and_then(|p| p.tz.as_ref()));
+        cal.open_time_between(created_at, now, &zone)
+    };
+    Some((used.as_secs_f64() / target as f64).max(0.0))
+}
