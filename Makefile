@@ -37,6 +37,11 @@ test: deps tansu ## Run every test: unit, property, golden, CLI, Kafka (tansu + 
 	$(CARGO) test --locked -- --test-threads=2
 	deploy/check.sh
 
+.PHONY: bench
+bench: deps tansu ## Benchmarks: criterion engine benches, then passthrough vs triage (JSON, Avro), latency, memory on tansu (BENCH_QUICK=1: ~1 min)
+	$(CARGO) bench --locked --bench engine
+	bench/run.sh
+
 EVAL_DATA ?= $(firstword $(wildcard ../shared/data/it-tickets-train.jsonl) tests/data/it-tickets-sample.jsonl)
 EVAL_MIN_F1 ?= $(if $(findstring sample,$(EVAL_DATA)),0.75,0.85)
 

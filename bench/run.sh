@@ -9,15 +9,17 @@
 #   1. passthrough   bare consume → produce, the service's client settings and offset handling
 #   2. triage JSON   `triage run`, JSON in/out, 1,000,000 customers loaded
 #   3. triage Avro   `triage run`, Avro in/out (Confluent frames), same customers
-#   4. latency       open-loop producer at 50% of the passthrough rate; CreateTime → arrival
-#                    on the output topic, p50/p99/p99.9, passthrough and triage
+#   4. latency       open-loop producer at 50% of the passthrough drain rate (and at 10%, where
+#                    nothing queues); CreateTime → arrival on the output topic, p50/p99/p99.9,
+#                    passthrough and triage
 #   5. memory        VmRSS/VmHWM of the service: after loading the customers, while draining
 # Each drain is measured by counting records on the output topics (tansu's memory storage
 # answers ListOffsets "latest" wrongly, so no watermarks). Prints a table and writes
 # $BENCH_OUT/summary.md and results.env. Bounded in time (watchdog), never fails on a number.
 #
 # Settings (environment): BENCH_QUICK, BENCH_TICKETS, BENCH_CUSTOMERS, BENCH_PARTITIONS,
-# BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_OUT, BENCH_NO_BUILD=1, TANSU.
+# BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_LATENCY_FRACTIONS ("0.5 0.1"), BENCH_OUT,
+# BENCH_MAX_SECONDS (watchdog), BENCH_NO_BUILD=1, TANSU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,11 +27,13 @@ ROOT=$PWD
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   N=${BENCH_TICKETS:-100000}
-  LAT_SECONDS=${BENCH_LATENCY_SECONDS:-8}
+  LAT_SECONDS=${BENCH_LATENCY_SECONDS:-6}
+  LAT_FRACTIONS=${BENCH_LATENCY_FRACTIONS:-0.5}
   WATCHDOG=${BENCH_MAX_SECONDS:-300}
 else
   N=${BENCH_TICKETS:-1000000}
   LAT_SECONDS=${BENCH_LATENCY_SECONDS:-30}
+  LAT_FRACTIONS=${BENCH_LATENCY_FRACTIONS:-0.5 0.1}
   WATCHDOG=${BENCH_MAX_SECONDS:-2400}
 fi
 CUSTOMERS=${BENCH_CUSTOMERS:-1000000}
@@ -121,10 +125,16 @@ P=(p1 p2 p3 p4)
 topics() { local pre=$1 t; for t in "${P[@]}"; do printf '%s.%s ' "$pre" "$t"; done; }
 csv() { local IFS=,; echo "$*"; }
 
+LAT_TOPICS=()
+k=0
+for f in $LAT_FRACTIONS; do
+  k=$((k + 1))
+  LAT_TOPICS+=(bench.lat$k.in.pt bench.lat$k.in.triage $(topics bench.lat$k.pt) $(topics bench.lat$k.triage)
+    bench.lat$k.pt.dlq bench.lat$k.triage.dlq)
+done
 ctl topics --brokers "$B" --partitions "$PARTITIONS" \
-  bench.in.json bench.in.avro bench.lat.in.pt bench.lat.in.triage \
-  $(topics bench.pt) $(topics bench.json) $(topics bench.avro) $(topics bench.lat.pt) $(topics bench.lat.triage) \
-  bench.json.dlq bench.avro.dlq bench.lat.triage.dlq bench.lat.pt.dlq >/dev/null
+  bench.in.json bench.in.avro $(topics bench.pt) $(topics bench.json) $(topics bench.avro) \
+  bench.json.dlq bench.avro.dlq bench.pt.dlq "${LAT_TOPICS[@]}" >/dev/null
 ctl topics --brokers "$B" --partitions 1 bench.customers >/dev/null
 
 # ------------------------------------------------------------------ data
@@ -175,7 +185,7 @@ drain() {
   shift 4
   log "$name: draining $N records"
   ctl count --brokers "$B" --topics "$outs" --expect "$N" --timeout "$((WATCHDOG / 3))" \
-    --idle 30 --input-bytes "$in_bytes" >"$OUT/drain-$name.json" 2>"$OUT/count-$name.log" &
+    --idle 10 --input-bytes "$in_bytes" >"$OUT/drain-$name.json" 2>"$OUT/count-$name.log" &
   local counter=$!
   PIDS+=("$counter")
   local t0
@@ -195,8 +205,6 @@ HP=$(free_port)
 service_config pt bench.in.json json bench.pt "$HP" # passthrough reads the same kind of file
 service_config json bench.in.json json bench.json "$(free_port)"
 service_config avro bench.in.avro avro bench.avro "$(free_port)"
-service_config latpt bench.lat.in.pt json bench.lat.pt "$(free_port)"
-service_config lat bench.lat.in.triage json bench.lat.triage "$(free_port)"
 
 drain passthrough "$(csv $(topics bench.pt))" "$JSON_BYTES" -- \
   "$BIN/passthrough" --config "service-pt.toml" --output-topics "$(csv $(topics bench.pt))"
@@ -208,8 +216,6 @@ drain avro "$(csv $(topics bench.avro) bench.avro.dlq)" "$AVRO_BYTES" -- \
 # ------------------------------------------------------------------ latency
 PT_RATE=$(jget "$OUT/drain-passthrough.json" rate)
 PT_RATE=${PT_RATE:-0}
-LAT_RATE=$((${PT_RATE%.*} / 2))
-[ "$LAT_RATE" -ge 100 ] || LAT_RATE=100
 wait_ready() { # wait_ready URL SECONDS
   local i
   for i in $(seq 1 $(($2 * 5))); do
@@ -218,28 +224,37 @@ wait_ready() { # wait_ready URL SECONDS
   done
   return 1
 }
-latency() { # latency NAME INPUT OUTPUTS READY_URL -- COMMAND…
-  local name=$1 input=$2 outs=$3 url=$4
-  shift 5
+latency() { # latency NAME RATE INPUT OUTPUTS READY_URL -- COMMAND…
+  local name=$1 rate=$2 input=$3 outs=$4 url=$5
+  shift 6
   (cd "$OUT" && exec "$@") >"$OUT/lat-$name.log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
   if [ -n "$url" ]; then
-    wait_ready "$url" 120 || log "$name: not ready after 120 s (measuring anyway)"
+    wait_ready "$url" 120 || log "latency $name: not ready after 120 s (measuring anyway)"
   fi
   sleep 3 # group join and first fetches
-  log "latency $name: $LAT_RATE records/s for ${LAT_SECONDS}s"
-  ctl latency --brokers "$B" --input "$input" --outputs "$outs" --rate "$LAT_RATE" \
-    --seconds "$LAT_SECONDS" --warmup 3 --format json --seed 7 --customers "$CUSTOMERS" \
+  log "latency $name: $rate records/s for ${LAT_SECONDS}s"
+  ctl latency --brokers "$B" --input "$input" --outputs "$outs" --rate "$rate" \
+    --seconds "$LAT_SECONDS" --warmup 2 --format json --seed 7 --customers "$CUSTOMERS" \
     >"$OUT/latency-$name.json" 2>"$OUT/latency-$name.err" || true
   stop "$pid"
   log "latency $name: $(cat "$OUT/latency-$name.json")"
 }
-latency passthrough bench.lat.in.pt "$(csv $(topics bench.lat.pt))" "" -- \
-  "$BIN/passthrough" --config "service-latpt.toml" --output-topics "$(csv $(topics bench.lat.pt))"
-LAT_PORT=$(sed -n 's/^http_listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$OUT/service-lat.toml")
-latency triage bench.lat.in.triage "$(csv $(topics bench.lat.triage) bench.lat.triage.dlq)" \
-  "http://127.0.0.1:$LAT_PORT/readyz" -- "$BIN/triage" run --config "service-lat.toml"
+k=0
+LAT_ROWS=()
+for f in $LAT_FRACTIONS; do
+  k=$((k + 1))
+  rate=$(awk -v r="$PT_RATE" -v f="$f" 'BEGIN{x = int(r * f); if (x < 100) x = 100; print x}')
+  service_config "latpt$k" "bench.lat$k.in.pt" json "bench.lat$k.pt" "$(free_port)"
+  service_config "lat$k" "bench.lat$k.in.triage" json "bench.lat$k.triage" "$(free_port)"
+  latency "passthrough-$k" "$rate" "bench.lat$k.in.pt" "$(csv $(topics bench.lat$k.pt))" "" -- \
+    "$BIN/passthrough" --config "service-latpt$k.toml" --output-topics "$(csv $(topics bench.lat$k.pt))"
+  port=$(sed -n 's/^http_listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$OUT/service-lat$k.toml")
+  latency "triage-$k" "$rate" "bench.lat$k.in.triage" "$(csv $(topics bench.lat$k.triage) bench.lat$k.triage.dlq)" \
+    "http://127.0.0.1:$port/readyz" -- "$BIN/triage" run --config "service-lat$k.toml"
+  LAT_ROWS+=("$f:$rate:$k")
+done
 
 # ------------------------------------------------------------------ memory
 # From the JSON drain's samples: "loaded" = the last sample before the first output record
@@ -248,7 +263,7 @@ latency triage bench.lat.in.triage "$(csv $(topics bench.lat.triage) bench.lat.t
 FIRST_US=$(jget "$OUT/drain-json.json" first_output_unix_us)
 DRAIN_S=$(jget "$OUT/drain-json.json" seconds)
 FIRST_MS=$((${FIRST_US:-0} / 1000))
-END_MS=$(awk -v f="$FIRST_MS" -v d="${DRAIN_S:-0}" 'BEGIN{printf "%d", f + d * 1000}')
+END_MS=$(awk -v f="$FIRST_MS" -v d="${DRAIN_S:-0}" 'BEGIN{printf "%.0f", f + d * 1000}')
 read -r RSS_LOADED RSS_DRAIN_MIN RSS_DRAIN_MAX HWM <<<"$(awk -v f="$FIRST_MS" -v e="$END_MS" '
   $1 < f {loaded = $2}
   $1 >= f && $1 <= e {if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2}
@@ -264,8 +279,8 @@ ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{ if (b > 0) printf "%.2f", a 
 PT=$(r drain-passthrough.json rate)
 JS=$(r drain-json.json rate)
 AV=$(r drain-avro.json rate)
-P99_PT=$(r latency-passthrough.json p99_ms)
-P99_TR=$(r latency-triage.json p99_ms)
+P99_PT=$(r latency-passthrough-1.json p99_ms)
+P99_TR=$(r latency-triage-1.json p99_ms)
 P99_DIFF=$(awk -v a="${P99_TR:-0}" -v b="${P99_PT:-0}" 'BEGIN{printf "%.2f", a - b}')
 cat >"$OUT/results.env" <<EOF
 date=$STAMP
@@ -285,14 +300,8 @@ json_in_mbps=$(r drain-json.json in_mbps)
 avro_in_mbps=$(r drain-avro.json in_mbps)
 json_over_passthrough=$(ratio "$JS" "$PT")
 avro_over_json=$(ratio "$AV" "$JS")
-latency_rate=$LAT_RATE
-p50_passthrough=$(r latency-passthrough.json p50_ms)
-p99_passthrough=$P99_PT
-p999_passthrough=$(r latency-passthrough.json p999_ms)
-p50_triage=$(r latency-triage.json p50_ms)
-p99_triage=$P99_TR
-p999_triage=$(r latency-triage.json p999_ms)
-p99_diff=$P99_DIFF
+latency_points="${LAT_ROWS[*]}"
+p99_diff_first_point=$P99_DIFF
 rss_loaded_mb=$RSS_LOADED
 rss_drain_min_mb=$RSS_DRAIN_MIN
 rss_drain_max_mb=$RSS_DRAIN_MAX
@@ -302,14 +311,20 @@ EOF
 {
   echo "| measure | target | measured |"
   echo "|---|---|---|"
-  echo "| passthrough drain (the ceiling) | | $PT tickets/s, $(r drain-passthrough.json in_mbps) MB/s in |"
-  echo "| triage JSON drain | | $JS tickets/s, $(r drain-json.json in_mbps) MB/s in |"
-  echo "| triage Avro drain | | $AV tickets/s, $(r drain-avro.json in_mbps) MB/s in |"
+  echo "| passthrough drain (the ceiling) | | $PT tickets/s, $(r drain-passthrough.json in_mbps) MB/s in ($(r drain-passthrough.json count)/$N out) |"
+  echo "| triage JSON drain | | $JS tickets/s, $(r drain-json.json in_mbps) MB/s in ($(r drain-json.json count)/$N out) |"
+  echo "| triage Avro drain | | $AV tickets/s, $(r drain-avro.json in_mbps) MB/s in ($(r drain-avro.json count)/$N out) |"
   echo "| triage JSON / passthrough | ≥ 0.90 | $(ratio "$JS" "$PT") |"
   echo "| Avro / JSON | ≥ 1.0 | $(ratio "$AV" "$JS") |"
-  echo "| latency at $LAT_RATE/s: passthrough p50 / p99 / p99.9 | | $(r latency-passthrough.json p50_ms) / $P99_PT / $(r latency-passthrough.json p999_ms) ms |"
-  echo "| latency at $LAT_RATE/s: triage p50 / p99 / p99.9 | | $(r latency-triage.json p50_ms) / $P99_TR / $(r latency-triage.json p999_ms) ms |"
-  echo "| p99(triage) − p99(passthrough) | ≤ 2 ms | $P99_DIFF ms |"
+  for row in "${LAT_ROWS[@]}"; do
+    IFS=: read -r f rate k <<<"$row"
+    pt=latency-passthrough-$k.json
+    tr=latency-triage-$k.json
+    d=$(awk -v a="$(r "$tr" p99_ms)" -v b="$(r "$pt" p99_ms)" 'BEGIN{printf "%.2f", a - b}')
+    echo "| latency at $rate/s ($f × passthrough): passthrough p50 / p99 / p99.9 | | $(r "$pt" p50_ms) / $(r "$pt" p99_ms) / $(r "$pt" p999_ms) ms ($(r "$pt" received)/$(r "$pt" sent) arrived) |"
+    echo "| latency at $rate/s ($f × passthrough): triage p50 / p99 / p99.9 | | $(r "$tr" p50_ms) / $(r "$tr" p99_ms) / $(r "$tr" p999_ms) ms ($(r "$tr" received)/$(r "$tr" sent) arrived) |"
+    echo "| p99(triage) − p99(passthrough) at $f × | ≤ 2 ms | $d ms |"
+  done
   echo "| RSS with $CUSTOMERS customers loaded | ≤ 300 MB | $RSS_LOADED MB (peak VmHWM $HWM MB JSON, $AVRO_HWM MB Avro) |"
   echo "| RSS while draining (min – max) | flat | $RSS_DRAIN_MIN – $RSS_DRAIN_MAX MB |"
   echo

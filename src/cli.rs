@@ -29,7 +29,10 @@ pub fn load_rules(path: &Path) -> Result<Loaded, String> {
             for d in &diags {
                 eprintln!("{d}");
             }
-            let n = diags.iter().filter(|d| d.severity == Severity::Error).count();
+            let n = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
             Err(format!("{}: {n} error(s) in the rules", path.display()))
         }
     }
@@ -142,7 +145,10 @@ pub fn validate(path: &Path) -> Result<ExitCode, String> {
             for d in &diags {
                 println!("{d}");
             }
-            let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
             println!(
                 "{}: {errors} error(s), {} warning(s)",
                 path.display(),
@@ -235,7 +241,13 @@ pub fn run_case(
         .now
         .or(default_now)
         .ok_or("no `now`: give one for the file or the case")?;
-    let t = triage_with(rules, &decoded.ticket, customer, now, &mut Scratch::default());
+    let t = triage_with(
+        rules,
+        &decoded.ticket,
+        customer,
+        now,
+        &mut Scratch::default(),
+    );
     Ok(diff(&case.expect, &t))
 }
 
@@ -251,7 +263,11 @@ fn diff(e: &Expect, t: &Triage) -> Option<String> {
     check("priority", e.priority.clone(), t.priority.to_string());
     check("category", e.category.clone(), t.category.to_string());
     check("severity", e.severity.clone(), t.severity.to_string());
-    check("sentiment", e.sentiment.clone(), t.sentiment.label.as_str().into());
+    check(
+        "sentiment",
+        e.sentiment.clone(),
+        t.sentiment.label.as_str().into(),
+    );
     check("queue", e.queue.clone(), t.queue.to_string());
     check("tier", e.tier.clone(), t.tier.to_string());
     check(
@@ -322,7 +338,9 @@ pub fn run_cases(rules: &rules::Rules, file: &CaseFile) -> TestReport {
         match run_case(rules, &customers, file.now, case) {
             Ok(None) => report.passed += 1,
             Ok(Some(d)) => report.failed.push((case.name.clone(), d)),
-            Err(e) => report.failed.push((case.name.clone(), format!("    {e}\n"))),
+            Err(e) => report
+                .failed
+                .push((case.name.clone(), format!("    {e}\n"))),
         }
     }
     for (name, n) in names {

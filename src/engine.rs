@@ -72,8 +72,14 @@ pub fn triage_with(
     // 1. Segment.
     let segment = match customer {
         Some(p) => Segment {
-            account_type: p.account_type.clone().unwrap_or_else(|| d.account_type.clone()),
-            support_plan: p.support_plan.clone().unwrap_or_else(|| d.support_plan.clone()),
+            account_type: p
+                .account_type
+                .clone()
+                .unwrap_or_else(|| d.account_type.clone()),
+            support_plan: p
+                .support_plan
+                .clone()
+                .unwrap_or_else(|| d.support_plan.clone()),
             vip: p.vip,
             persona: p.persona.clone().unwrap_or_else(|| d.persona.clone()),
             lifecycle: p.lifecycle.clone().unwrap_or_else(|| d.lifecycle.clone()),
@@ -228,10 +234,7 @@ pub fn triage_with(
         let (v, idx) = consult(m, "category", text, &mut reasons);
         if v.applied {
             category = idx;
-            cat_detail = format!(
-                "{} (model, confidence {:.2})",
-                v.label, v.confidence
-            );
+            cat_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
         }
         verdicts.push(v);
     }
@@ -297,7 +300,11 @@ pub fn triage_with(
             if negated { ", negated" } else { "" }
         ),
         (SentimentLabel::Positive, _, Some(p)) => {
-            format!("positive ({:.2}; \"{}\")", s_score, rules.detector.phrase(p))
+            format!(
+                "positive ({:.2}; \"{}\")",
+                s_score,
+                rules.detector.phrase(p)
+            )
         }
         _ => format!("{} ({:.2})", label.as_str(), s_score),
     };
@@ -504,9 +511,15 @@ pub fn triage_with(
                 reasons.push(reason(
                     "sla",
                     0,
-                    format!("{what} due computed on 24x7: calendar {}: {e}", calendar.name()),
+                    format!(
+                        "{what} due computed on 24x7: calendar {}: {e}",
+                        calendar.name()
+                    ),
                 ));
-                ticket.created_at.saturating_add(target).unwrap_or(ticket.created_at)
+                ticket
+                    .created_at
+                    .saturating_add(target)
+                    .unwrap_or(ticket.created_at)
             })
     };
     let first_response_due = due(fr, "first response");
@@ -684,7 +697,9 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
 "#;
 
     fn rules() -> Rules {
-        Rules::from_str("t.toml", RULES).expect("rules compile").rules
+        Rules::from_str("t.toml", RULES)
+            .expect("rules compile")
+            .rules
     }
 
     fn now() -> Timestamp {
@@ -751,14 +766,25 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
         };
         let t = run(&ticket("outage", r#","tags":["test"]"#), Some(&c));
         assert_eq!(&*t.priority, "P3");
-        let overrides: Vec<_> = t.reasons.iter().filter(|r| r.factor == "override").collect();
+        let overrides: Vec<_> = t
+            .reasons
+            .iter()
+            .filter(|r| r.factor == "override")
+            .collect();
         assert_eq!(overrides.len(), 1);
-        assert!(overrides[0].detail.contains("P1 → P3"), "{}", overrides[0].detail);
+        assert!(
+            overrides[0].detail.contains("P1 → P3"),
+            "{}",
+            overrides[0].detail
+        );
 
         let t = run(&ticket("invoice invoice", ""), Some(&c));
         // enterprise 15 + vip 10 + billing 5 + age 3 = 33: P2, under the ceiling anyway.
         assert_eq!(&*t.priority, "P2");
-        assert!(t.reasons.iter().any(|r| r.detail == "billing at most P2: ceiling P2 (no change)"));
+        assert!(t
+            .reasons
+            .iter()
+            .any(|r| r.detail == "billing at most P2: ceiling P2 (no change)"));
         assert_eq!(&*t.queue, "billing");
     }
 

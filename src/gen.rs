@@ -246,7 +246,11 @@ pub fn customer(seed: u64, index: u64) -> Customer {
         ])
         .to_string()
     });
-    let name = format!("{} {}", *r.pick(COMPANY_A), *r.pick(COMPANY_B));
+    let name = format!(
+        "{} {}",
+        r.pick::<&str>(COMPANY_A),
+        r.pick::<&str>(COMPANY_B)
+    );
     // Some records leave out optional fields (the table falls back to defaults).
     let sparse = r.chance(0.03);
     Customer {
@@ -757,11 +761,11 @@ fn expand(tpl: &str, r: &mut Rng, plan: &str, out: &mut String) {
         };
         let slot = &rest[i + 1..i + j];
         match slot {
-            "area" => out.push_str(*r.pick(AREAS)),
-            "integration" => out.push_str(*r.pick(INTEGRATIONS)),
-            "code" => out.push_str(*r.pick(CODES)),
-            "browser" => out.push_str(*r.pick(BROWSERS)),
-            "when" => out.push_str(*r.pick(WHEN)),
+            "area" => out.push_str(r.pick::<&str>(AREAS)),
+            "integration" => out.push_str(r.pick::<&str>(INTEGRATIONS)),
+            "code" => out.push_str(r.pick::<&str>(CODES)),
+            "browser" => out.push_str(r.pick::<&str>(BROWSERS)),
+            "when" => out.push_str(r.pick::<&str>(WHEN)),
             "plan" => out.push_str(plan),
             "num" => {
                 let _ =
@@ -909,7 +913,7 @@ fn build(spec: &TicketSpec, index: u64, r: &mut Rng) -> Fields {
         let u = r.f64();
         customer_id(((u * u * spec.customers as f64) as u64).min(spec.customers - 1))
     };
-    let plan = *r.pick(&["premium", "standard", "basic"]);
+    let plan = r.pick::<&str>(&["premium", "standard", "basic"]);
 
     // Target size of the whole JSON object: 0.5–2 KB, ~1 KB on average.
     let target = match r.below(100) {
@@ -920,7 +924,7 @@ fn build(spec: &TicketSpec, index: u64, r: &mut Rng) -> Fields {
     } as usize;
 
     let mut subject = String::new();
-    expand(*r.pick(subjects(cat)), r, plan, &mut subject);
+    expand(r.pick::<&str>(subjects(cat)), r, plan, &mut subject);
     if tone == Tone::Angry && r.chance(0.5) {
         subject = subject.to_uppercase();
         subject.push_str("!!!");
@@ -938,8 +942,8 @@ fn build(spec: &TicketSpec, index: u64, r: &mut Rng) -> Fields {
         (2, Some("other")),
         (2, None),
     ]);
-    let first = *r.pick(FIRST);
-    let last = *r.pick(LAST);
+    let first = r.pick::<&str>(FIRST);
+    let last = r.pick::<&str>(LAST);
     let requester = r.chance(0.85).then(|| {
         let email = format!(
             "{}.{}@{}.example",
@@ -994,7 +998,13 @@ fn build(spec: &TicketSpec, index: u64, r: &mut Rng) -> Fields {
     if r.chance(0.6) {
         custom.push((
             "region",
-            CustomOut::Str(*r.pick(&["eu-west", "eu-central", "us-east", "us-west", "ap-south"])),
+            CustomOut::Str(r.pick::<&str>(&[
+                "eu-west",
+                "eu-central",
+                "us-east",
+                "us-west",
+                "ap-south",
+            ])),
         ));
     }
     if r.chance(0.35) {
@@ -1061,25 +1071,25 @@ fn build(spec: &TicketSpec, index: u64, r: &mut Rng) -> Fields {
     let mut head: Vec<String> = Vec::new();
     let email_like = channel == Some("email") || r.chance(0.3);
     let mut s = String::new();
-    expand(*r.pick(problem_sentences(cat)), r, plan, &mut s);
+    expand(r.pick::<&str>(problem_sentences(cat)), r, plan, &mut s);
     head.push(std::mem::take(&mut s));
     if matches!(tone, Tone::Frustrated | Tone::Angry) {
-        expand(*r.pick(tone_sentences(tone)), r, plan, &mut s);
+        expand(r.pick::<&str>(tone_sentences(tone)), r, plan, &mut s);
         head.push(std::mem::take(&mut s));
     }
     let sev_s = severity_sentences(sev);
     let mut tail: Vec<String> = Vec::new();
     if !sev_s.is_empty() {
-        expand(*r.pick(sev_s), r, plan, &mut s);
+        expand(r.pick::<&str>(sev_s), r, plan, &mut s);
         tail.push(std::mem::take(&mut s));
     }
-    expand(*r.pick(tone_sentences(tone)), r, plan, &mut s);
+    expand(r.pick::<&str>(tone_sentences(tone)), r, plan, &mut s);
     if tone == Tone::Angry && r.chance(0.3) {
         s = s.to_uppercase();
     }
     tail.push(std::mem::take(&mut s));
-    let greeting = email_like.then(|| *r.pick(GREETINGS));
-    let closing = email_like.then(|| format!("{}\n{first}", *r.pick(CLOSINGS)));
+    let greeting = email_like.then(|| r.pick::<&str>(GREETINGS));
+    let closing = email_like.then(|| format!("{}\n{first}", r.pick::<&str>(CLOSINGS)));
     // Escaped sizes: a paragraph break is 4 bytes in JSON ("\n\n").
     let mut len: usize = head.iter().chain(&tail).map(|p| p.len() + 2).sum::<usize>()
         + greeting.map_or(0, |g| g.len() + 4)
@@ -1091,7 +1101,7 @@ fn build(spec: &TicketSpec, index: u64, r: &mut Rng) -> Fields {
     let mut middle: Vec<String> = Vec::new();
     while len < budget && middle.len() < 40 {
         let tpl = if r.chance(0.1) {
-            *r.pick(problem_sentences(cat))
+            r.pick::<&str>(problem_sentences(cat))
         } else {
             let mut k = r.below(CONTEXT.len() as u64) as usize;
             if left > 0 {
@@ -1281,10 +1291,10 @@ pub fn ticket_json(spec: &TicketSpec, index: u64, out: &mut Vec<u8>) -> RecordKi
             return kind;
         }
         RecordKind::MissingField => {
-            b.drop = Some(*r.pick(&["ticket_id", "customer_id", "created_at", "subject"]))
+            b.drop = Some(r.pick::<&str>(&["ticket_id", "customer_id", "created_at", "subject"]))
         }
         RecordKind::BadTimestamp => {
-            b.created_at = Some(*r.pick(&[
+            b.created_at = Some(r.pick::<&str>(&[
                 "yesterday 5pm",
                 "2026-11-31T25:00:00Z",
                 "2026-11-20 10:00:00",
@@ -1295,7 +1305,7 @@ pub fn ticket_json(spec: &TicketSpec, index: u64, out: &mut Vec<u8>) -> RecordKi
         }
         RecordKind::BadValue => {
             if r.chance(0.5) {
-                b.reported_priority = Some(*r.pick(&["asap", "P1", "URGENT", "critical"]));
+                b.reported_priority = Some(r.pick::<&str>(&["asap", "P1", "URGENT", "critical"]));
             } else {
                 b.affected_users = Some(-(r.range(1, 50) as i64));
             }

@@ -64,7 +64,10 @@ pub fn router(probe: Arc<dyn Probe>) -> Router {
 
 async fn metrics(State(p): State<Arc<dyn Probe>>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         p.metrics_text(),
     )
 }

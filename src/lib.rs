@@ -18,16 +18,16 @@
 
 pub mod calendar;
 pub mod classifier;
+pub mod cli;
+pub mod clock;
 pub mod codec;
 pub mod engine;
 pub mod gen;
+pub mod http;
+pub mod metrics;
 pub mod model;
 pub mod registry;
 pub mod rules;
-pub mod text;
-pub mod cli;
-pub mod http;
-pub mod metrics;
 pub mod service;
-pub mod clock;
+pub mod text;
 pub mod watch;

@@ -54,8 +54,8 @@ pub const AGE_BUCKETS: [f64; 8] = [
 pub const USED_RATIO_BUCKETS: [f64; 5] = [0.25, 0.5, 0.75, 0.9, 1.0];
 
 const PROCESSING_BUCKETS: [f64; 14] = [
-    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01,
-    0.025, 0.05, 0.1, 0.25,
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25,
 ];
 
 const DELIVERY_BUCKETS: [f64; 15] = [
@@ -186,7 +186,12 @@ pub fn produce_error_code(e: rdkafka::types::RDKafkaErrorCode) -> &'static str {
 impl Metrics {
     /// Registers every metric; label values known up front (topics, reasons,
     /// the rules' levels and categories) start at 0.
-    pub fn new(input_topic: &str, customers_topic: &str, dlq_topic: &str, rules: &Rules) -> Metrics {
+    pub fn new(
+        input_topic: &str,
+        customers_topic: &str,
+        dlq_topic: &str,
+        rules: &Rules,
+    ) -> Metrics {
         let r = Registry::new();
         let tickets_consumed = counter_vec(
             &r,
@@ -247,7 +252,8 @@ impl Metrics {
             "Offset commits that failed (the next commit retries them).",
         )
         .expect("valid metric");
-        r.register(Box::new(commit_failures.clone())).expect("unique metric");
+        r.register(Box::new(commit_failures.clone()))
+            .expect("unique metric");
         let rules_reloads = counter_vec(
             &r,
             "triage_rules_reloads_total",
@@ -420,7 +426,10 @@ impl Metrics {
                 rules
                     .categories
                     .iter()
-                    .map(|c| self.tickets_triaged.with_label_values(&[&*l.name, &*c.name]))
+                    .map(|c| {
+                        self.tickets_triaged
+                            .with_label_values(&[&*l.name, &*c.name])
+                    })
                     .collect()
             })
             .collect();
@@ -440,8 +449,10 @@ impl Metrics {
             .iter()
             .map(|l| {
                 [
-                    self.sla_arrived_at_risk.with_label_values(&[&*l.name, "at_risk"]),
-                    self.sla_arrived_at_risk.with_label_values(&[&*l.name, "breached"]),
+                    self.sla_arrived_at_risk
+                        .with_label_values(&[&*l.name, "at_risk"]),
+                    self.sla_arrived_at_risk
+                        .with_label_values(&[&*l.name, "breached"]),
                 ]
             })
             .collect();
@@ -457,7 +468,9 @@ impl Metrics {
     /// Handles for the per-record counters that do not depend on the rules.
     pub fn hot(&self, dlq_topic: &str) -> HotMetrics {
         HotMetrics {
-            consumed: self.tickets_consumed.with_label_values(&[&self.input_topic]),
+            consumed: self
+                .tickets_consumed
+                .with_label_values(&[&self.input_topic]),
             dlq_produced: self.records_produced.with_label_values(&[dlq_topic]),
             hit: self.enrichment.with_label_values(&["hit"]),
             miss: self.enrichment.with_label_values(&["miss"]),
@@ -471,22 +484,34 @@ impl Metrics {
     /// An input record that cannot be triaged is being dead-lettered: one
     /// warning (ids and the reason, never the record's content) and the
     /// counter.
-    pub fn dead_letter(&self, reason: DlqReason, detail: &str, topic: &str, partition: i32, offset: i64) {
+    pub fn dead_letter(
+        &self,
+        reason: DlqReason,
+        detail: &str,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) {
         warn!(
             reason = reason.as_str(),
-            detail,
-            topic,
-            partition,
-            offset,
-            "record sent to the dead-letter topic"
+            detail, topic, partition, offset, "record sent to the dead-letter topic"
         );
-        self.dead_letters.with_label_values(&[reason.as_str()]).inc();
+        self.dead_letters
+            .with_label_values(&[reason.as_str()])
+            .inc();
     }
 
     /// A record could not be delivered (after librdkafka's own retries) or
     /// could not be enqueued; it will be produced again (the input offset is
     /// not committed past it).
-    pub fn produce_error(&self, code: &'static str, error: &dyn std::fmt::Display, topic: &str, partition: i32, offset: i64) {
+    pub fn produce_error(
+        &self,
+        code: &'static str,
+        error: &dyn std::fmt::Display,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) {
         error!(
             code,
             %error,
@@ -506,8 +531,13 @@ impl Metrics {
     /// A customer record could not be decoded: skipped, the table keeps the
     /// old value.
     pub fn customer_decode_error(&self, detail: &str, topic: &str, partition: i32, offset: i64) {
-        warn!(detail, topic, partition, offset, "customer record skipped: cannot decode");
-        self.customer_records.with_label_values(&["decode_error"]).inc();
+        warn!(
+            detail,
+            topic, partition, offset, "customer record skipped: cannot decode"
+        );
+        self.customer_records
+            .with_label_values(&["decode_error"])
+            .inc();
     }
 
     /// A rebalance of this instance: `assign` or `revoke`.
@@ -552,7 +582,11 @@ impl Metrics {
         for p in problems {
             error!(path, problem = %p, "rules reload rejected");
         }
-        error!(path, errors = problems.len(), "rules reload failed; keeping the rules in use");
+        error!(
+            path,
+            errors = problems.len(),
+            "rules reload failed; keeping the rules in use"
+        );
         self.rules_reloads.with_label_values(&["failure"]).inc();
         self.rules_last_reload_success.set(0);
     }
@@ -579,7 +613,9 @@ impl Metrics {
             now.push(p);
         }
         *old = now;
-        self.consumer_lag_total.with_label_values(&[topic]).set(total);
+        self.consumer_lag_total
+            .with_label_values(&[topic])
+            .set(total);
     }
 }
 
@@ -670,7 +706,9 @@ mod tests {
         let r = rules();
         let m = Metrics::new("in", "c", "dlq", &r);
         m.set_lag("in", &[(0, 5), (1, 7)]);
-        assert!(m.render().contains("triage_consumer_lag_total_records{topic=\"in\"} 12"));
+        assert!(m
+            .render()
+            .contains("triage_consumer_lag_total_records{topic=\"in\"} 12"));
         m.set_lag("in", &[(1, 2)]);
         let text = m.render();
         assert!(!text.contains("partition=\"0\""), "{text}");

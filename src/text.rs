@@ -223,7 +223,12 @@ impl Detector {
             .sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
         out.negator_ends.clear();
         // Sentiment first: it finds the negators the other families use.
-        for family in [FAMILY_SENTIMENT, FAMILY_CATEGORY, FAMILY_SEVERITY, FAMILY_PHRASE] {
+        for family in [
+            FAMILY_SENTIMENT,
+            FAMILY_CATEGORY,
+            FAMILY_SEVERITY,
+            FAMILY_PHRASE,
+        ] {
             let mut covered = 0u32;
             for i in 0..out.matches.len() {
                 let (s, e, pid) = out.matches[i];
@@ -460,7 +465,10 @@ mod tests {
         let s = scan(&d, "it doesn't work");
         assert_eq!(
             found(&d, &s),
-            vec![("work".to_string(), true), ("doesn't work".to_string(), false)]
+            vec![
+                ("work".to_string(), true),
+                ("doesn't work".to_string(), false)
+            ]
         );
     }
 
@@ -475,12 +483,18 @@ mod tests {
     #[test]
     fn negation_within_window_and_clause() {
         let d = detector();
-        let s = scan(&d, "The export is not working and the mail never really arrives.");
+        let s = scan(
+            &d,
+            "The export is not working and the mail never really arrives.",
+        );
         assert_eq!(
             found(&d, &s),
             vec![("working".to_string(), true), ("arrives".to_string(), true)]
         );
-        let s = scan(&d, "Not sure why, but it is working. I am not at all very happy");
+        let s = scan(
+            &d,
+            "Not sure why, but it is working. I am not at all very happy",
+        );
         assert_eq!(
             found(&d, &s),
             vec![("working".to_string(), false), ("happy".to_string(), false)]

@@ -13,12 +13,24 @@ fn train(dir: &std::path::Path) -> std::path::PathBuf {
     let model = dir.join("category.model");
     let out = Command::new(env!("CARGO_BIN_EXE_triage"))
         .args(["train", "--data", "tests/data/it-tickets-sample.jsonl"])
-        .args(["--text-field", "text", "--label-field", "label", "--seed", "7", "-q"])
+        .args([
+            "--text-field",
+            "text",
+            "--label-field",
+            "label",
+            "--seed",
+            "7",
+            "-q",
+        ])
         .arg("--out")
         .arg(&model)
         .output()
         .expect("run triage train");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     model
 }
 
@@ -114,7 +126,11 @@ fn model_suggests_below_threshold_and_decides_above_it() {
     // twice in the subject and once in the body, more than "laptop".
     assert_eq!(&*t.category, "purchase");
     let model_reason = t.reasons.iter().find(|r| r.factor == "model").unwrap();
-    assert!(model_reason.detail.starts_with("category model suggests"), "{}", model_reason.detail);
+    assert!(
+        model_reason.detail.starts_with("category model suggests"),
+        "{}",
+        model_reason.detail
+    );
     assert_eq!(model_reason.points, 0);
     let sum: i64 = t.reasons.iter().map(|r| r.points).sum();
     assert_eq!(sum, t.score);
@@ -146,14 +162,22 @@ fn model_whose_labels_do_not_match_the_rules_is_refused() {
     let path = dir.path().join("rules.toml");
     std::fs::write(&path, rules_with_model("category.model", 0.5, false)).unwrap();
     let errs = rules::load_file(&path).expect_err("labels do not match");
-    let msg = errs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n");
+    let msg = errs
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(msg.contains("models.category.path"), "{msg}");
     assert!(msg.contains("do not match the rules"), "{msg}");
     assert!(msg.contains("Hardware"), "{msg}");
     // A corrupt model file is refused with the loader's error.
     std::fs::write(&model, b"not a model").unwrap();
     let errs = rules::load_file(&path).expect_err("corrupt model");
-    let msg = errs.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n");
+    let msg = errs
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(msg.contains("models.category.path"), "{msg}");
     assert!(msg.contains("not a triage model"), "{msg}");
 }

@@ -108,7 +108,9 @@ async fn examples_land_on_their_level_topics_with_the_engines_output_keyed_by_ti
     let mut seen = HashSet::new();
     for rec in &r.records {
         let key = rec.key_str();
-        let input = inputs.get(&key).unwrap_or_else(|| panic!("output for unknown key {key}"));
+        let input = inputs
+            .get(&key)
+            .unwrap_or_else(|| panic!("output for unknown key {key}"));
         match json::decode_ticket(input) {
             Err(e) => {
                 assert_eq!(rec.topic, names.dlq);
@@ -188,11 +190,28 @@ async fn a_customer_update_or_tombstone_changes_how_later_tickets_are_triaged() 
     assert_eq!(t1["segment"]["account_type"], "enterprise");
 
     let small = br#"{"customer_id":"C-UPD","account_type":"free","support_plan":"basic","vip":false,"persona":"casual","lifecycle":"active","arr":0}"#;
-    produce(&p, &names.customers, &[("C-UPD".into(), Some(small.to_vec()))]).await;
+    produce(
+        &p,
+        &names.customers,
+        &[("C-UPD".into(), Some(small.to_vec()))],
+    )
+    .await;
     // A record that cannot be decoded: skipped, counted, old value kept.
-    produce(&p, &names.customers, &[("C-KEEP".into(), Some(b"{broken".to_vec()))]).await;
+    produce(
+        &p,
+        &names.customers,
+        &[("C-KEEP".into(), Some(b"{broken".to_vec()))],
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while svc.handle.table().get("C-UPD").and_then(|c| c.account_type).as_deref() != Some("free") {
+    while svc
+        .handle
+        .table()
+        .get("C-UPD")
+        .and_then(|c| c.account_type)
+        .as_deref()
+        != Some("free")
+    {
         assert!(Instant::now() < deadline, "customer update not applied");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -212,10 +231,25 @@ async fn a_customer_update_or_tombstone_changes_how_later_tickets_are_triaged() 
     assert_eq!(t3["customer_known"], false);
 
     let m = svc.handle.metrics_text();
-    assert_eq!(sample(&m, r#"triage_customer_records_total{result="decode_error"}"#), Some(1.0));
-    assert_eq!(sample(&m, r#"triage_customer_records_total{result="delete"}"#), Some(1.0));
-    assert_eq!(sample(&m, r#"triage_customer_records_total{result="upsert"}"#), Some(3.0));
-    assert!(svc.handle.table().get("C-KEEP").unwrap().vip, "bad record kept the old value");
+    assert_eq!(
+        sample(
+            &m,
+            r#"triage_customer_records_total{result="decode_error"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&m, r#"triage_customer_records_total{result="delete"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&m, r#"triage_customer_records_total{result="upsert"}"#),
+        Some(3.0)
+    );
+    assert!(
+        svc.handle.table().get("C-KEEP").unwrap().vip,
+        "bad record kept the old value"
+    );
     svc.stop().await.expect("clean stop");
 }
 
@@ -235,7 +269,9 @@ async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_s
         r#"{{"ticket_id":"BIG","customer_id":"C-1","created_at":"2026-11-02T09:00:00Z","subject":"x","body":"{}"}}"#,
         "y".repeat(3000)
     );
-    let cases: Vec<(&str, Option<Vec<u8>>, Option<&str>)> = vec![
+    /// (key, value or a tombstone, expected dlq-reason or none for a good ticket)
+    type Case<'a> = (&'a str, Option<Vec<u8>>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("G-1", Some(good("G-1")), None),
         ("NOTJSON", Some(b"definitely not json".to_vec()), Some("decode_error")),
         ("TRUNC", Some(br#"{"ticket_id":"TRUNC","custo"#.to_vec()), Some("decode_error")),
@@ -249,8 +285,10 @@ async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_s
         ("G-2", Some(good("G-2")), None),
     ];
     let p = producer(b);
-    let recs: Vec<(String, Option<Vec<u8>>)> =
-        cases.iter().map(|(k, v, _)| (k.to_string(), v.clone())).collect();
+    let recs: Vec<(String, Option<Vec<u8>>)> = cases
+        .iter()
+        .map(|(k, v, _)| (k.to_string(), v.clone()))
+        .collect();
     produce(&p, &names.input, &recs).await;
     let svc = Running::start(cfg).await;
     let mut r = Reader::new(b, &names.out_topics());
@@ -265,7 +303,11 @@ async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_s
             None => assert!(names.outputs.contains(&out.topic), "{key} on {}", out.topic),
             Some(reason) => {
                 assert_eq!(out.topic, names.dlq, "{key}");
-                assert_eq!(out.headers["dlq-reason"], *reason, "{key}: {:?}", out.headers);
+                assert_eq!(
+                    out.headers["dlq-reason"], *reason,
+                    "{key}: {:?}",
+                    out.headers
+                );
                 assert!(!out.headers["dlq-detail"].is_empty());
                 assert_eq!(out.headers["dlq-source-topic"], names.input);
                 assert_eq!(out.headers["dlq-source-partition"], "0");
@@ -278,9 +320,18 @@ async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_s
     produce(&p, &names.input, &[("G-3".into(), Some(good("G-3")))]).await;
     assert!(r.read_until(Duration::from_secs(30), |x| x.has("G-3")));
     let m = svc.handle.metrics_text();
-    for (reason, n) in [("decode_error", 3.0), ("schema_error", 3.0), ("invalid_field", 2.0), ("too_large", 1.0), ("unknown_schema", 0.0)] {
+    for (reason, n) in [
+        ("decode_error", 3.0),
+        ("schema_error", 3.0),
+        ("invalid_field", 2.0),
+        ("too_large", 1.0),
+        ("unknown_schema", 0.0),
+    ] {
         assert_eq!(
-            sample(&m, &format!("triage_dead_letters_total{{reason=\"{reason}\"}}")),
+            sample(
+                &m,
+                &format!("triage_dead_letters_total{{reason=\"{reason}\"}}")
+            ),
             Some(n),
             "{reason}"
         );
@@ -325,26 +376,44 @@ async fn avro_in_avro_out_and_unknown_schema_ids_are_dead_lettered() {
     let mut r = Reader::new(b, &names.out_topics());
     assert!(r.read_until(Duration::from_secs(60), |x| x.len() >= recs.len()));
     svc.stop().await.expect("clean stop");
-    let unknown = r.records.iter().find(|x| x.key_str() == "UNKNOWN-ID").unwrap();
+    let unknown = r
+        .records
+        .iter()
+        .find(|x| x.key_str() == "UNKNOWN-ID")
+        .unwrap();
     assert_eq!(unknown.headers["dlq-reason"], "unknown_schema");
-    let nf = r.records.iter().find(|x| x.key_str() == "NOT-A-FRAME").unwrap();
+    let nf = r
+        .records
+        .iter()
+        .find(|x| x.key_str() == "NOT-A-FRAME")
+        .unwrap();
     assert_eq!(nf.headers["dlq-reason"], "decode_error");
     let mut known = 0;
     for rec in r.records.iter().filter(|x| x.topic != names.dlq) {
         assert_eq!(rec.headers["content-type"], "application/vnd.apache.avro");
         let v = rec.value.as_deref().unwrap();
         assert_eq!(v[0], 0, "Confluent magic byte");
-        assert_eq!(u32::from_be_bytes(v[1..5].try_into().unwrap()), codec.triaged_schema_id());
+        assert_eq!(
+            u32::from_be_bytes(v[1..5].try_into().unwrap()),
+            codec.triaged_schema_id()
+        );
         let back = codec.decode_ticket(v).expect("triaged output decodes");
         assert_eq!(back.ticket_id(), rec.key_str());
-        assert_eq!(rec.topic, level_topic(&names, &rec.headers["triage-priority"]));
+        assert_eq!(
+            rec.topic,
+            level_topic(&names, &rec.headers["triage-priority"])
+        );
         known += 1;
     }
     assert_eq!(known, 30);
 }
 
 /// Config with enough tickets that a kill lands mid-stream.
-fn stream_setup(names: &Names, dir: &std::path::Path, http: u16) -> (std::path::PathBuf, triage::service::Config) {
+fn stream_setup(
+    names: &Names,
+    dir: &std::path::Path,
+    http: u16,
+) -> (std::path::PathBuf, triage::service::Config) {
     let rules = rules_file(dir, names);
     let mut cfg = config(broker(), names, &rules);
     cfg.http_listen = format!("127.0.0.1:{http}").parse().unwrap();
@@ -372,7 +441,11 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
     let mut first = Binary::spawn(&["run", "--config", &cfg_arg], &[]);
     let mut r = Reader::new(b, &names.out_topics());
     let started = r.read_until(Duration::from_secs(150), |x| x.len() >= 600);
-    assert!(started, "service produced too little:\n{}", first.log_text());
+    assert!(
+        started,
+        "service produced too little:\n{}",
+        first.log_text()
+    );
     first.signal("KILL");
     first.wait_timeout(Duration::from_secs(10)).expect("killed");
     let at_kill = r.records.len();
@@ -385,16 +458,20 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
 
     let restarted = Instant::now();
     let mut second = Binary::spawn(&["run", "--config", &cfg_arg], &[]);
-    let done = r.read_until(Duration::from_secs(180), |x| {
-        x.keys.len() >= n as usize
-    });
+    let done = r.read_until(Duration::from_secs(180), |x| x.keys.len() >= n as usize);
     let got = r.keys.clone();
     let lost: Vec<&String> = ids.iter().filter(|i| !got.contains(*i)).take(10).collect();
     if !(done && lost.is_empty()) {
         let log = second.log_text();
         let interesting: Vec<&str> = log
             .lines()
-            .filter(|l| l.contains("rebalance") || l.contains("commit") || l.contains("consuming") || l.contains("WARN") || l.contains("ERROR"))
+            .filter(|l| {
+                l.contains("rebalance")
+                    || l.contains("commit")
+                    || l.contains("consuming")
+                    || l.contains("WARN")
+                    || l.contains("ERROR")
+            })
             .collect();
         panic!(
             "missing {} of {n} tickets (first 10: {lost:?}); {} records read; committed {:?}\nsecond instance:\n{}",
@@ -410,7 +487,9 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
         restarted.elapsed()
     );
     second.signal("TERM");
-    let st = second.wait_timeout(Duration::from_secs(30)).expect("exits after SIGTERM");
+    let st = second
+        .wait_timeout(Duration::from_secs(30))
+        .expect("exits after SIGTERM");
     assert!(st.success(), "{st:?}");
 }
 
@@ -428,11 +507,18 @@ async fn two_instances_share_the_partitions_and_stopping_one_loses_nothing() {
     let bsvc = Running::start(config(b, &names, &rules)).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while !(a.handle.assigned_partitions() > 0 && bsvc.handle.assigned_partitions() > 0) {
-        assert!(Instant::now() < deadline, "partitions not shared: a={} b={}",
-            a.handle.assigned_partitions(), bsvc.handle.assigned_partitions());
+        assert!(
+            Instant::now() < deadline,
+            "partitions not shared: a={} b={}",
+            a.handle.assigned_partitions(),
+            bsvc.handle.assigned_partitions()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(a.handle.assigned_partitions() + bsvc.handle.assigned_partitions(), 4);
+    assert_eq!(
+        a.handle.assigned_partitions() + bsvc.handle.assigned_partitions(),
+        4
+    );
 
     let n = 4000u64;
     let input = tickets(n, 100);
@@ -449,17 +535,21 @@ async fn two_instances_share_the_partitions_and_stopping_one_loses_nothing() {
     more.await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while bsvc.handle.assigned_partitions() != 4 {
-        assert!(Instant::now() < deadline, "B did not take over all partitions");
+        assert!(
+            Instant::now() < deadline,
+            "B did not take over all partitions"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let ids: HashSet<String> = input.iter().map(|l| id_of(l)).collect();
-    let done = r.read_until(Duration::from_secs(120), |x| {
-        x.keys.len() >= n as usize
-    });
+    let done = r.read_until(Duration::from_secs(120), |x| x.keys.len() >= n as usize);
     let got = r.keys.clone();
     let lost: Vec<&String> = ids.iter().filter(|i| !got.contains(*i)).take(10).collect();
     assert!(done && lost.is_empty(), "lost (first 10): {lost:?}");
-    eprintln!("two instances: {} duplicates (allowed)", r.records.len() - got.len());
+    eprintln!(
+        "two instances: {} duplicates (allowed)",
+        r.records.len() - got.len()
+    );
     bsvc.stop().await.expect("B drains cleanly");
 }
 
@@ -482,7 +572,9 @@ async fn sighup_reloads_and_sigterm_drains_commits_and_exits_zero() {
         .zip(&ids)
         .map(|(l, id)| {
             p.send(
-                FutureRecord::to(&names.input).key(id.as_bytes()).payload(l.as_slice()),
+                FutureRecord::to(&names.input)
+                    .key(id.as_bytes())
+                    .payload(l.as_slice()),
                 Duration::from_secs(60),
             )
         })
@@ -501,22 +593,45 @@ async fn sighup_reloads_and_sigterm_drains_commits_and_exits_zero() {
         if hc.wait_timeout(Duration::from_secs(10)).unwrap().success() {
             break;
         }
-        assert!(Instant::now() < deadline, "healthcheck never passed:\n{}", bin.log_text());
+        assert!(
+            Instant::now() < deadline,
+            "healthcheck never passed:\n{}",
+            bin.log_text()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let mut hc = Binary::spawn(&["healthcheck", "--url", &format!("{url}/no-such-path")], &[]);
-    assert!(!hc.wait_timeout(Duration::from_secs(10)).unwrap().success(), "404 is unhealthy");
+    let mut hc = Binary::spawn(
+        &["healthcheck", "--url", &format!("{url}/no-such-path")],
+        &[],
+    );
+    assert!(
+        !hc.wait_timeout(Duration::from_secs(10)).unwrap().success(),
+        "404 is unhealthy"
+    );
 
     let mut r = Reader::new(b, &names.out_topics());
-    assert!(r.read_until(Duration::from_secs(120), |x| x.len() >= 500), "{}", bin.log_text());
+    assert!(
+        r.read_until(Duration::from_secs(120), |x| x.len() >= 500),
+        "{}",
+        bin.log_text()
+    );
     bin.signal("HUP");
-    assert!(bin.wait_log("rules reloaded", Duration::from_secs(20)), "SIGHUP did not reload:\n{}", bin.log_text());
+    assert!(
+        bin.wait_log("rules reloaded", Duration::from_secs(20)),
+        "SIGHUP did not reload:\n{}",
+        bin.log_text()
+    );
     let (_, metrics) = http_get(&format!("{url}/metrics"));
-    assert_eq!(sample(&metrics, r#"triage_rules_reloads_total{result="success"}"#), Some(1.0));
+    assert_eq!(
+        sample(&metrics, r#"triage_rules_reloads_total{result="success"}"#),
+        Some(1.0)
+    );
 
     let t0 = Instant::now();
     bin.signal("TERM");
-    let st = bin.wait_timeout(Duration::from_secs(25)).expect("exits within the drain timeout");
+    let st = bin
+        .wait_timeout(Duration::from_secs(25))
+        .expect("exits within the drain timeout");
     assert!(st.success(), "exit status {st:?}\n{}", bin.log_text());
     eprintln!("sigterm: exited 0 after {:?}", t0.elapsed());
     assert!(bin.log_text().contains("drained"), "{}", bin.log_text());
@@ -528,12 +643,18 @@ async fn sighup_reloads_and_sigterm_drains_commits_and_exits_zero() {
     let mut covered = 0;
     for ((part, off), id) in &at {
         if *off < committed[*part as usize] {
-            assert!(got.contains(id), "committed past {id} (partition {part} offset {off}) without its output");
+            assert!(
+                got.contains(id),
+                "committed past {id} (partition {part} offset {off}) without its output"
+            );
             covered += 1;
         }
     }
     assert!(covered > 0, "nothing committed: {committed:?}");
-    eprintln!("sigterm: committed {committed:?}, {covered} inputs covered, {} outputs", got.len());
+    eprintln!(
+        "sigterm: committed {committed:?}, {covered} inputs covered, {} outputs",
+        got.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -549,11 +670,15 @@ async fn an_invalid_rules_reload_keeps_the_old_rules_and_a_valid_one_swaps_them_
     let v1 = svc.handle.rules_version().to_string();
     let p = producer(b);
     let mut r = Reader::new(b, &names.out_topics());
-    let t = |id: &str| format!(r#"{{"ticket_id":"{id}","customer_id":"C-1","created_at":"2026-11-02T09:00:00Z","subject":"help"}}"#).into_bytes();
+    let t = |id: &str| {
+        format!(r#"{{"ticket_id":"{id}","customer_id":"C-1","created_at":"2026-11-02T09:00:00Z","subject":"help"}}"#).into_bytes()
+    };
     let version_of = |r: &mut Reader, id: &str| -> String {
         assert!(r.read_until(Duration::from_secs(30), |x| x.has(id)), "{id}");
         r.records.iter().find(|x| x.key_str() == id).unwrap().json()["triage"]["rules_version"]
-            .as_str().unwrap().to_string()
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     produce(&p, &names.input, &[("R-1".into(), Some(t("R-1")))]).await;
     assert_eq!(version_of(&mut r, "R-1"), v1);
@@ -564,7 +689,10 @@ async fn an_invalid_rules_reload_keeps_the_old_rules_and_a_valid_one_swaps_them_
         let m = svc.handle.metrics_text();
         if sample(&m, r#"triage_rules_reloads_total{result="failure"}"#) == Some(1.0) {
             assert_eq!(sample(&m, "triage_rules_last_reload_success"), Some(0.0));
-            assert_eq!(sample(&m, &format!("triage_rules_info{{version=\"{v1}\"}}")), Some(1.0));
+            assert_eq!(
+                sample(&m, &format!("triage_rules_info{{version=\"{v1}\"}}")),
+                Some(1.0)
+            );
             break;
         }
         assert!(Instant::now() < deadline, "invalid rules not noticed");
@@ -573,7 +701,11 @@ async fn an_invalid_rules_reload_keeps_the_old_rules_and_a_valid_one_swaps_them_
     produce(&p, &names.input, &[("R-2".into(), Some(t("R-2")))]).await;
     assert_eq!(version_of(&mut r, "R-2"), v1, "old rules kept");
 
-    std::fs::write(&rules, original.replace("version = \"", "version = \"reloaded-")).unwrap();
+    std::fs::write(
+        &rules,
+        original.replace("version = \"", "version = \"reloaded-"),
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while svc.handle.rules_version().as_ref() == v1 {
         assert!(Instant::now() < deadline, "valid rules not swapped in");
@@ -585,7 +717,10 @@ async fn an_invalid_rules_reload_keeps_the_old_rules_and_a_valid_one_swaps_them_
     assert_eq!(version_of(&mut r, "R-3"), v2);
     let m = svc.handle.metrics_text();
     assert_eq!(sample(&m, "triage_rules_last_reload_success"), Some(1.0));
-    assert_eq!(sample(&m, &format!("triage_rules_info{{version=\"{v2}\"}}")), Some(1.0));
+    assert_eq!(
+        sample(&m, &format!("triage_rules_info{{version=\"{v2}\"}}")),
+        Some(1.0)
+    );
     svc.stop().await.expect("clean stop");
 }
 
@@ -601,7 +736,12 @@ async fn metrics_count_exactly_the_tickets_sent_and_pass_promtool() {
     let good = tickets(300, 60);
     produce_json(&p, &names.input, "ticket_id", &good).await;
     let bad: Vec<(String, Option<Vec<u8>>)> = (0..7)
-        .map(|i| (format!("BAD-{i}"), Some(format!("not json {i}").into_bytes())))
+        .map(|i| {
+            (
+                format!("BAD-{i}"),
+                Some(format!("not json {i}").into_bytes()),
+            )
+        })
         .collect();
     produce(&p, &names.input, &bad).await;
     let total = good.len() + bad.len();
@@ -614,14 +754,22 @@ async fn metrics_count_exactly_the_tickets_sent_and_pass_promtool() {
     let text = loop {
         let (status, text) = http_get(&format!("{url}/metrics"));
         assert_eq!(status, 200);
-        if sum(&text, "triage_records_produced_total") as usize >= total || Instant::now() > deadline {
+        if sum(&text, "triage_records_produced_total") as usize >= total
+            || Instant::now() > deadline
+        {
             break text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let t = total as f64;
     let g = good.len() as f64;
-    assert_eq!(sample(&text, &format!("triage_tickets_consumed_total{{topic=\"{}\"}}", names.input)), Some(t));
+    assert_eq!(
+        sample(
+            &text,
+            &format!("triage_tickets_consumed_total{{topic=\"{}\"}}", names.input)
+        ),
+        Some(t)
+    );
     assert_eq!(sum(&text, "triage_tickets_triaged_total"), g);
     assert_eq!(sum(&text, "triage_dead_letters_total"), bad.len() as f64);
     assert_eq!(sum(&text, "triage_records_produced_total"), t);
@@ -639,8 +787,17 @@ async fn metrics_count_exactly_the_tickets_sent_and_pass_promtool() {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let (_, text) = http_get(&format!("{url}/metrics"));
-        if sample(&text, &format!("triage_consumer_lag_total_records{{topic=\"{}\"}}", names.input)) == Some(0.0)
-            && text.contains(&format!("triage_consumer_lag_records{{partition=\"0\",topic=\"{}\"}}", names.input))
+        if sample(
+            &text,
+            &format!(
+                "triage_consumer_lag_total_records{{topic=\"{}\"}}",
+                names.input
+            ),
+        ) == Some(0.0)
+            && text.contains(&format!(
+                "triage_consumer_lag_records{{partition=\"0\",topic=\"{}\"}}",
+                names.input
+            ))
         {
             break;
         }
@@ -681,7 +838,10 @@ async fn readyz_is_not_ready_before_the_customer_table_caught_up_and_ready_after
     let b = broker();
     let names = Names::new("ready");
     // Everything but the customers topic: the table cannot catch up yet.
-    let mut specs = vec![(names.input.clone(), 1, false), (names.dlq.clone(), 1, false)];
+    let mut specs = vec![
+        (names.input.clone(), 1, false),
+        (names.dlq.clone(), 1, false),
+    ];
     specs.extend(names.outputs.iter().map(|o| (o.clone(), 1, false)));
     create(b, &specs).await;
     let dir = tmp();
@@ -694,7 +854,13 @@ async fn readyz_is_not_ready_before_the_customer_table_caught_up_and_ready_after
     let (code, body) = http_get(&url);
     assert_eq!(code, 503, "{body}");
     assert!(body.contains("FAIL customer_table_caught_up"), "{body}");
-    assert_eq!(sample(&svc.handle.metrics_text(), "triage_customer_table_caught_up"), Some(0.0));
+    assert_eq!(
+        sample(
+            &svc.handle.metrics_text(),
+            "triage_customer_table_caught_up"
+        ),
+        Some(0.0)
+    );
 
     create(b, &[(names.customers.clone(), 2, true)]).await;
     let n = 3000;
@@ -711,13 +877,23 @@ async fn readyz_is_not_ready_before_the_customer_table_caught_up_and_ready_after
         assert!(Instant::now() < deadline, "never ready:\n{body}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(sample(&svc.handle.metrics_text(), "triage_customer_table_caught_up"), Some(1.0));
+    assert_eq!(
+        sample(
+            &svc.handle.metrics_text(),
+            "triage_customer_table_caught_up"
+        ),
+        Some(1.0)
+    );
     svc.stop().await.expect("clean stop");
 }
 
 // ------------------------------------------------------------------ mock cluster
 
-fn mock_names(mock: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>, test: &str, partitions: i32) -> Names {
+fn mock_names(
+    mock: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>,
+    test: &str,
+    partitions: i32,
+) -> Names {
     let names = Names::new(test);
     mock.create_topic(&names.input, partitions, 1).unwrap();
     mock.create_topic(&names.customers, 1, 1).unwrap();
@@ -767,15 +943,25 @@ async fn mock_brokers_down_for_seconds_under_load_then_up_loses_nothing() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     mock.broker_up(1).unwrap();
     let ids: HashSet<String> = input.iter().map(|l| id_of(l)).collect();
-    let done = r.read_until(Duration::from_secs(120), |x| {
-        x.keys.len() >= n as usize
-    });
+    let done = r.read_until(Duration::from_secs(120), |x| x.keys.len() >= n as usize);
     let got = r.keys.clone();
     let lost: Vec<&String> = ids.iter().filter(|i| !got.contains(*i)).take(10).collect();
     let m = svc.handle.metrics_text();
-    assert!(done && lost.is_empty(), "lost (first 10): {lost:?}; read {} records; stored {}\n{}", r.len(), stored(&bs, &names.out_topics()), m.lines().filter(|l| !l.starts_with('#') && !l.contains("_bucket")).collect::<Vec<_>>().join("\n"));
+    assert!(
+        done && lost.is_empty(),
+        "lost (first 10): {lost:?}; read {} records; stored {}\n{}",
+        r.len(),
+        stored(&bs, &names.out_topics()),
+        m.lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("_bucket"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert!(at_down < n as usize, "the outage did not happen under load");
-    eprintln!("mock outage: {at_down} outputs at the outage, {} duplicates", r.records.len() - got.len());
+    eprintln!(
+        "mock outage: {at_down} outputs at the outage, {} duplicates",
+        r.records.len() - got.len()
+    );
     svc.stop().await.expect("clean stop");
 }
 
@@ -797,16 +983,30 @@ async fn mock_transient_produce_errors_are_retried_and_nothing_is_lost() {
     mock.request_errors(RDKafkaApiKey::Produce, &errs);
     let svc = Running::start(mock_config(&bs, &names, &rules)).await;
     let mut r = Reader::new(&bs, &names.out_topics());
-    let done = r.read_until(Duration::from_secs(90), |x| {
-        x.keys.len() >= n as usize
-    });
+    let done = r.read_until(Duration::from_secs(90), |x| x.keys.len() >= n as usize);
     let got = r.keys.clone();
     let ids: HashSet<String> = input.iter().map(|l| id_of(l)).collect();
     let lost: Vec<&String> = ids.iter().filter(|i| !got.contains(*i)).take(10).collect();
     let m = svc.handle.metrics_text();
-    assert!(done && lost.is_empty(), "lost (first 10): {lost:?}; read {} records; stored {}\n{}", r.len(), stored(&bs, &names.out_topics()), m.lines().filter(|l| !l.starts_with('#') && !l.contains("_bucket")).collect::<Vec<_>>().join("\n"));
-    assert_eq!(sum(&m, "triage_produce_errors_total"), 0.0, "retried inside the producer");
-    eprintln!("mock produce errors: {} duplicates", r.records.len() - got.len());
+    assert!(
+        done && lost.is_empty(),
+        "lost (first 10): {lost:?}; read {} records; stored {}\n{}",
+        r.len(),
+        stored(&bs, &names.out_topics()),
+        m.lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("_bucket"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(
+        sum(&m, "triage_produce_errors_total"),
+        0.0,
+        "retried inside the producer"
+    );
+    eprintln!(
+        "mock produce errors: {} duplicates",
+        r.records.len() - got.len()
+    );
     svc.stop().await.expect("clean stop");
 }
 
@@ -817,21 +1017,38 @@ fn demo_runs_end_to_end_on_the_mock_cluster() {
     let dir = tmp();
     let c = dir.path().join("customers.jsonl");
     let t = dir.path().join("tickets.jsonl");
-    let join = |v: Vec<Vec<u8>>| v.into_iter().map(|l| String::from_utf8(l).unwrap()).collect::<Vec<_>>().join("\n");
+    let join = |v: Vec<Vec<u8>>| {
+        v.into_iter()
+            .map(|l| String::from_utf8(l).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     std::fs::write(&c, join(customers(40))).unwrap();
     std::fs::write(&t, join(tickets(60, 40))).unwrap();
     let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rules.toml");
     let mut bin = Binary::spawn(
         &[
-            "demo", "--rules", rules, "--customers", c.to_str().unwrap(), "--tickets", t.to_str().unwrap(),
-            "--bad", dir.path().join("no-such-file").to_str().unwrap(),
+            "demo",
+            "--rules",
+            rules,
+            "--customers",
+            c.to_str().unwrap(),
+            "--tickets",
+            t.to_str().unwrap(),
+            "--bad",
+            dir.path().join("no-such-file").to_str().unwrap(),
         ],
         &[],
     );
-    let st = bin.wait_timeout(Duration::from_secs(120)).expect("demo finishes");
+    let st = bin
+        .wait_timeout(Duration::from_secs(120))
+        .expect("demo finishes");
     let out = bin.log_text();
     assert!(st.success(), "{out}");
-    assert!(out.contains("60 of 60 tickets triaged, 4 of 4 malformed records dead-lettered"), "{out}");
+    assert!(
+        out.contains("60 of 60 tickets triaged, 4 of 4 malformed records dead-lettered"),
+        "{out}"
+    );
     for reason in ["decode_error", "schema_error", "invalid_field", "too_large"] {
         assert!(out.contains(reason), "{reason}:\n{out}");
     }
@@ -847,14 +1064,21 @@ fn a_config_error_names_file_and_field_and_exits_non_zero() {
     assert!(!st.success());
     std::thread::sleep(Duration::from_millis(100));
     let out = bin.log_text();
-    assert!(out.contains(&format!("{}:2", path.display())) && out.contains("max_in_flite"), "{out}");
+    assert!(
+        out.contains(&format!("{}:2", path.display())) && out.contains("max_in_flite"),
+        "{out}"
+    );
     assert_eq!(out.lines().count(), 1, "one line: {out}");
 
     std::fs::write(&path, "sla_at_risk_fraction = 3.0\n").unwrap();
     let mut bin = Binary::spawn(&["run", "--config", path.to_str().unwrap()], &[]);
     assert!(!bin.wait_timeout(Duration::from_secs(20)).unwrap().success());
     std::thread::sleep(Duration::from_millis(100));
-    assert!(bin.log_text().contains("sla_at_risk_fraction"), "{}", bin.log_text());
+    assert!(
+        bin.log_text().contains("sla_at_risk_fraction"),
+        "{}",
+        bin.log_text()
+    );
 
     let mut bin = Binary::spawn(
         &["run", "--config", path.to_str().unwrap()],

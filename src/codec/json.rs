@@ -506,7 +506,6 @@ fn write_timestamp(out: &mut Vec<u8>, t: jiff::Timestamp) {
     out.push(b'"');
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,8 +523,14 @@ mod tests {
         assert_eq!(t.reported_priority, Some(ReportedPriority::High));
         assert_eq!(t.affected_users, Some(12));
         assert_eq!(t.tags, vec!["sso"]);
-        assert_eq!(t.custom_fields.get("seats"), Some(&CustomValue::Number(40.0)));
-        assert_eq!(t.custom_fields.get("trial"), Some(&CustomValue::Bool(false)));
+        assert_eq!(
+            t.custom_fields.get("seats"),
+            Some(&CustomValue::Number(40.0))
+        );
+        assert_eq!(
+            t.custom_fields.get("trial"),
+            Some(&CustomValue::Bool(false))
+        );
         assert!(!d.had_triage);
     }
 
@@ -541,19 +546,29 @@ mod tests {
         assert_eq!(reason("not json").0, DlqReason::DecodeError);
         assert_eq!(reason("{\"ticket_id\":").0, DlqReason::DecodeError);
         assert_eq!(reason("[1,2]").0, DlqReason::SchemaError);
-        let (r, d) = reason(r#"{"customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":""}"#);
+        let (r, d) =
+            reason(r#"{"customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":""}"#);
         assert_eq!(r, DlqReason::SchemaError);
         assert!(d.contains("ticket_id"), "{d}");
-        let (r, _) = reason(r#"{"ticket_id":5,"customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":""}"#);
+        let (r, _) = reason(
+            r#"{"ticket_id":5,"customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":""}"#,
+        );
         assert_eq!(r, DlqReason::SchemaError);
-        let (r, d) = reason(r#"{"ticket_id":"T","customer_id":"C","created_at":"yesterday","subject":""}"#);
+        let (r, d) =
+            reason(r#"{"ticket_id":"T","customer_id":"C","created_at":"yesterday","subject":""}"#);
         assert_eq!(r, DlqReason::InvalidField);
         assert!(d.contains("created_at"), "{d}");
-        let (r, _) = reason(r#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":"","affected_users":-3}"#);
+        let (r, _) = reason(
+            r#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":"","affected_users":-3}"#,
+        );
         assert_eq!(r, DlqReason::InvalidField);
-        let (r, _) = reason(r#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":"","reported_priority":"asap"}"#);
+        let (r, _) = reason(
+            r#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":"","reported_priority":"asap"}"#,
+        );
         assert_eq!(r, DlqReason::InvalidField);
-        let (r, _) = reason(r#"{"ticket_id":"","customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":""}"#);
+        let (r, _) = reason(
+            r#"{"ticket_id":"","customer_id":"C","created_at":"2026-11-02T09:00:00Z","subject":""}"#,
+        );
         assert_eq!(r, DlqReason::InvalidField);
     }
 

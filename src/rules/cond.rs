@@ -150,7 +150,9 @@ impl Cond {
                     Some(p) => out.push(p),
                     None => errors.push((
                         "reported_priority".into(),
-                        format!("unknown reported priority {s:?}; known: low, normal, high, urgent"),
+                        format!(
+                            "unknown reported priority {s:?}; known: low, normal, high, urgent"
+                        ),
                     )),
                 }
             }
@@ -230,8 +232,12 @@ impl Cond {
                 .min_affected_users
                 .is_none_or(|m| t.affected_users.is_some_and(|a| a >= m))
             && self.min_age_hours.is_none_or(|m| f.age_hours >= m)
-            && self.min_score.is_none_or(|m| f.score.is_some_and(|s| s >= m))
-            && self.max_score.is_none_or(|m| f.score.is_some_and(|s| s <= m))
+            && self
+                .min_score
+                .is_none_or(|m| f.score.is_some_and(|s| s >= m))
+            && self
+                .max_score
+                .is_none_or(|m| f.score.is_some_and(|s| s <= m))
             && self.custom_fields.iter().all(|(name, m)| {
                 t.custom_fields
                     .get(name.as_ref())

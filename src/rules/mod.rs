@@ -315,7 +315,10 @@ fn build(
     let n_levels = cfg.levels.len();
     for (i, l) in cfg.levels.iter().enumerate() {
         if cfg.levels[..i].iter().any(|o| o.name == l.name) {
-            d.error(format!("levels[{i}].name"), format!("duplicate level {:?}", l.name));
+            d.error(
+                format!("levels[{i}].name"),
+                format!("duplicate level {:?}", l.name),
+            );
         }
         let last = i + 1 == n_levels;
         match (l.min_score, last) {
@@ -381,11 +384,17 @@ fn build(
         if c.phrases.is_empty() && c.name != cfg.default_category {
             d.warning(
                 format!("categories[{i}].phrases"),
-                format!("category {:?} has no phrases, so it is never detected", c.name),
+                format!(
+                    "category {:?} has no phrases, so it is never detected",
+                    c.name
+                ),
             );
         }
     }
-    let default_category = match categories.iter().position(|c| *c.name == *cfg.default_category) {
+    let default_category = match categories
+        .iter()
+        .position(|c| *c.name == *cfg.default_category)
+    {
         Some(i) => i as u16,
         None => {
             categories.push(Labelled {
@@ -407,7 +416,10 @@ fn build(
             points: s.points,
         })
         .collect();
-    let default_severity = match severities.iter().position(|s| *s.name == *cfg.severity.default) {
+    let default_severity = match severities
+        .iter()
+        .position(|s| *s.name == *cfg.severity.default)
+    {
         Some(i) => i as u16,
         None => {
             d.error(
@@ -415,7 +427,11 @@ fn build(
                 format!(
                     "{:?} is not one of the severity levels ({})",
                     cfg.severity.default,
-                    severities.iter().map(|s| &*s.name).collect::<Vec<_>>().join(", ")
+                    severities
+                        .iter()
+                        .map(|s| &*s.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             );
             0
@@ -459,7 +475,10 @@ fn build(
             if let Some(other) = sev_seen.get(&norm).filter(|o| **o != s.name) {
                 d.error(
                     format!("severity.levels[{i}].phrases[{j}]"),
-                    format!("phrase {norm:?} is listed under severities {other:?} and {:?}", s.name),
+                    format!(
+                        "phrase {norm:?} is listed under severities {other:?} and {:?}",
+                        s.name
+                    ),
                 );
             }
             sev_seen.insert(norm, s.name.clone());
@@ -468,7 +487,10 @@ fn build(
     }
     let s = &cfg.sentiment;
     for (j, p) in s.negative.iter().enumerate() {
-        if s.positive.iter().any(|q| crate::text::normalise(q) == crate::text::normalise(p)) {
+        if s.positive
+            .iter()
+            .any(|q| crate::text::normalise(q) == crate::text::normalise(p))
+        {
             d.error(
                 format!("sentiment.negative[{j}]"),
                 format!("phrase {p:?} is both negative and positive"),
@@ -561,7 +583,13 @@ fn build(
         .enumerate()
         .map(|(i, c)| ConditionRule {
             name: c.name.as_str().into(),
-            cond: compile_when(&c.when, Scope::Condition, &format!("conditions[{i}]"), d, &mut builder),
+            cond: compile_when(
+                &c.when,
+                Scope::Condition,
+                &format!("conditions[{i}]"),
+                d,
+                &mut builder,
+            ),
             points: c.points,
         })
         .collect();
@@ -587,9 +615,23 @@ fn build(
             }
         }
         if o.set.is_none() && o.floor.is_none() && o.ceiling.is_none() {
-            d.error(at.clone(), format!("override {:?} needs one of set, floor, ceiling", o.name));
-        } else if [&o.set, &o.floor, &o.ceiling].iter().filter(|x| x.is_some()).count() > 1 {
-            d.error(at.clone(), format!("override {:?} has more than one of set, floor, ceiling", o.name));
+            d.error(
+                at.clone(),
+                format!("override {:?} needs one of set, floor, ceiling", o.name),
+            );
+        } else if [&o.set, &o.floor, &o.ceiling]
+            .iter()
+            .filter(|x| x.is_some())
+            .count()
+            > 1
+        {
+            d.error(
+                at.clone(),
+                format!(
+                    "override {:?} has more than one of set, floor, ceiling",
+                    o.name
+                ),
+            );
         }
         let Some(&action) = actions.first() else {
             continue;
@@ -612,11 +654,17 @@ fn build(
             Action::Floor(0) if n_levels > 0 => {}
             Action::Floor(l) if l as usize + 1 == n_levels => d.warning(
                 format!("{at}.floor"),
-                format!("a floor at the least urgent level {:?} never changes anything", level_names[l as usize]),
+                format!(
+                    "a floor at the least urgent level {:?} never changes anything",
+                    level_names[l as usize]
+                ),
             ),
             Action::Ceiling(0) => d.warning(
                 format!("{at}.ceiling"),
-                format!("a ceiling at the most urgent level {:?} never changes anything", level_names[0]),
+                format!(
+                    "a ceiling at the most urgent level {:?} never changes anything",
+                    level_names[0]
+                ),
             ),
             _ => {}
         }
@@ -634,7 +682,13 @@ fn build(
         .enumerate()
         .map(|(i, q)| {
             (
-                compile_when(&q.when, Scope::Routing, &format!("routing.queues[{i}]"), d, &mut builder),
+                compile_when(
+                    &q.when,
+                    Scope::Routing,
+                    &format!("routing.queues[{i}]"),
+                    d,
+                    &mut builder,
+                ),
                 Arc::from(q.queue.as_str()),
             )
         })
@@ -646,7 +700,13 @@ fn build(
         .enumerate()
         .map(|(i, t)| {
             (
-                compile_when(&t.when, Scope::Routing, &format!("routing.tiers[{i}]"), d, &mut builder),
+                compile_when(
+                    &t.when,
+                    Scope::Routing,
+                    &format!("routing.tiers[{i}]"),
+                    d,
+                    &mut builder,
+                ),
                 Arc::from(t.tier.as_str()),
             )
         })
@@ -667,7 +727,10 @@ fn build(
     let mut calendars = vec![Calendar::always("24x7")];
     for (name, c) in &cfg.sla.calendars {
         if name == "24x7" {
-            d.error(format!("sla.calendars.{name}"), "\"24x7\" is built in; choose another name");
+            d.error(
+                format!("sla.calendars.{name}"),
+                "\"24x7\" is built in; choose another name",
+            );
             continue;
         }
         match Calendar::from_config(name, c) {
@@ -714,13 +777,19 @@ fn build(
                     if rs < fr {
                         d.error(
                             format!("{at}.targets.{}.resolution", l.name),
-                            format!("resolution target {} is shorter than the first-response target {}", t.resolution, t.first_response),
+                            format!(
+                                "resolution target {} is shorter than the first-response target {}",
+                                t.resolution, t.first_response
+                            ),
                         );
                     }
                     targets.push((fr, rs));
                 }
                 None => {
-                    d.error(format!("{at}.targets"), format!("no target for level {:?}", l.name));
+                    d.error(
+                        format!("{at}.targets"),
+                        format!("no target for level {:?}", l.name),
+                    );
                     targets.push((SignedDuration::ZERO, SignedDuration::ZERO));
                 }
             }
@@ -769,7 +838,10 @@ fn build(
             Some(i) => {
                 by_plan.insert(Arc::from(plan.as_str()), i);
             }
-            None => d.error(format!("sla.by_plan.{plan}"), format!("unknown policy {pol:?}")),
+            None => d.error(
+                format!("sla.by_plan.{plan}"),
+                format!("unknown policy {pol:?}"),
+            ),
         }
     }
     if policies.is_empty() {
@@ -864,7 +936,10 @@ fn build(
         detector,
         condition_phrases,
         models,
-        acknowledgment: cfg.acknowledgment.as_ref().map(|a| Arc::from(a.template.as_str())),
+        acknowledgment: cfg
+            .acknowledgment
+            .as_ref()
+            .map(|a| Arc::from(a.template.as_str())),
     })
 }
 
@@ -877,7 +952,10 @@ fn model_rule(
 ) -> Option<ModelRule> {
     let at = format!("models.{field}");
     if !(0.0..=1.0).contains(&mcfg.auto_apply_confidence) {
-        d.error(format!("{at}.auto_apply_confidence"), "must be between 0 and 1");
+        d.error(
+            format!("{at}.auto_apply_confidence"),
+            "must be between 0 and 1",
+        );
     }
     let model = match load_model(&mcfg.path) {
         Ok(m) => m,

@@ -314,13 +314,12 @@ impl Config {
         cfg.rules_path = base.join(&cfg.rules_path);
         cfg.customers_seed_path = cfg.customers_seed_path.map(|p| base.join(p));
         cfg.apply_env(env)?;
-        cfg.validate()
-            .map_err(|(field, message)| ConfigError {
-                origin: file,
-                line: None,
-                field,
-                message,
-            })?;
+        cfg.validate().map_err(|(field, message)| ConfigError {
+            origin: file,
+            line: None,
+            field,
+            message,
+        })?;
         Ok(cfg)
     }
 
@@ -393,9 +392,7 @@ impl Config {
                         .map_err(|e| err(format!("not an address host:port ({e}): {v:?}")))?
                 }
                 "drain_timeout_seconds" => self.drain_timeout_seconds = num(&v).map_err(err)?,
-                "rules_watch_interval_ms" => {
-                    self.rules_watch_interval_ms = num(&v).map_err(err)?
-                }
+                "rules_watch_interval_ms" => self.rules_watch_interval_ms = num(&v).map_err(err)?,
                 "log_level" => self.log_level = v,
                 // Not a field: TRIAGE_TEST_BROKERS and the like belong to others.
                 _ => {}
@@ -428,7 +425,10 @@ impl Config {
             return e("customers_topic", "must differ from input_topic".into());
         }
         if self.max_message_bytes < 64 {
-            return e("max_message_bytes", format!("{} is too small", self.max_message_bytes));
+            return e(
+                "max_message_bytes",
+                format!("{} is too small", self.max_message_bytes),
+            );
         }
         if self.max_in_flight == 0 {
             return e("max_in_flight", "must be at least 1".into());
@@ -446,13 +446,18 @@ impl Config {
             return e("rules_watch_interval_ms", "must be at least 100".into());
         }
         if let Some(u) = &self.schema_registry_url {
-            if let Err(err) = crate::registry::Registry::new(crate::registry::RegistryConfig::new(u.clone())) {
+            if let Err(err) =
+                crate::registry::Registry::new(crate::registry::RegistryConfig::new(u.clone()))
+            {
                 return e("schema_registry_url", err.to_string());
             }
         }
         if let Some(a) = &self.schema_registry_basic_auth {
             if !a.contains(':') {
-                return e("schema_registry_basic_auth", "must be `user:password`".into());
+                return e(
+                    "schema_registry_basic_auth",
+                    "must be `user:password`".into(),
+                );
             }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {

@@ -120,7 +120,9 @@ pub struct CustomerTable {
 impl Default for CustomerTable {
     fn default() -> Self {
         CustomerTable {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
             values: RwLock::new(Values::default()),
             len: AtomicUsize::new(0),
             caught_up: AtomicBool::new(false),
@@ -203,7 +205,11 @@ impl CustomerTable {
             for (i, val) in values.iter().enumerate() {
                 if let Some(val) = val {
                     match v.index.get(*val) {
-                        Some(&k) if i != 5 || v.zones[k as usize].is_some() || zone_of_cached_none(&v, k) => {
+                        Some(&k)
+                            if i != 5
+                                || v.zones[k as usize].is_some()
+                                || zone_of_cached_none(&v, k) =>
+                        {
                             out[i] = k
                         }
                         _ => missing = true,
@@ -326,7 +332,8 @@ impl CustomerTable {
     }
 }
 
-/// Shares repeated strings between customers.
+/// Shares repeated strings between profiles built outside the table (the
+/// table interns its own values).
 #[derive(Default)]
 pub struct Interner {
     set: HashSet<Arc<str>>,
@@ -350,7 +357,7 @@ impl Interner {
 
 /// Loads a JSON-lines seed file into the table; returns the number of
 /// customers read.
-pub fn seed(table: &CustomerTable, interner: &mut Interner, path: &Path) -> Result<usize, String> {
+pub fn seed(table: &CustomerTable, path: &Path) -> Result<usize, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut n = 0;
     for (i, line) in text.lines().enumerate() {
@@ -359,7 +366,6 @@ pub fn seed(table: &CustomerTable, interner: &mut Interner, path: &Path) -> Resu
         }
         let c: Customer = serde_json::from_str(line)
             .map_err(|e| format!("{}:{}: not a customer record: {e}", path.display(), i + 1))?;
-        let _ = &interner;
         table.upsert_customer(&c.customer_id, &c);
         n += 1;
     }
@@ -380,7 +386,6 @@ pub enum Applied {
 /// customer id (the value's `customer_id` when the record has no key).
 pub fn apply(
     table: &CustomerTable,
-    interner: &mut Interner,
     codec: &InputCodec,
     key: Option<&[u8]>,
     value: Option<&[u8]>,
@@ -404,7 +409,6 @@ pub fn apply(
                 if id.is_empty() {
                     return Applied::Error("no key and an empty customer_id".into());
                 }
-                let _ = &interner;
                 table.upsert_customer(id, &c);
                 Applied::Upsert
             }
@@ -415,7 +419,7 @@ pub fn apply(
 
 /// Reads the customers topic into the table until `shared.stop` is set.
 /// Runs on its own thread.
-pub(crate) fn run_loader(shared: Arc<Shared>, mut interner: Interner) -> Result<(), ServiceError> {
+pub(crate) fn run_loader(shared: Arc<Shared>) -> Result<(), ServiceError> {
     let cfg = &shared.config;
     let topic = cfg.customers_topic.as_str();
     let consumer: BaseConsumer<ServiceContext> = kafka::table_consumer(cfg, shared.clone())?;
@@ -438,14 +442,19 @@ pub(crate) fn run_loader(shared: Arc<Shared>, mut interner: Interner) -> Result<
                 }
                 warn!(topic, "customers topic not found (yet); retrying");
             }
-            Err(e) => warn!(topic, error = %e, "cannot fetch metadata of the customers topic; retrying"),
+            Err(e) => {
+                warn!(topic, error = %e, "cannot fetch metadata of the customers topic; retrying")
+            }
         }
         if shared.stopping() {
             return Ok(());
         }
         std::thread::sleep(Duration::from_secs(1));
         if Instant::now() > deadline && !shared.table.caught_up() {
-            warn!(topic, "customers topic unavailable: starting ticket consumption with the table as it is");
+            warn!(
+                topic,
+                "customers topic unavailable: starting ticket consumption with the table as it is"
+            );
             shared.catch_up_done();
         }
     };
@@ -527,7 +536,7 @@ pub(crate) fn run_loader(shared: Arc<Shared>, mut interner: Interner) -> Result<
                         attempt += 1;
                     }
                 }
-                let res = apply(&shared.table, &mut interner, &shared.codec, m.key(), m.payload());
+                let res = apply(&shared.table, &shared.codec, m.key(), m.payload());
                 match res {
                     Applied::Upsert => shared.metrics.customer_record("upsert"),
                     Applied::Delete => shared.metrics.customer_record("delete"),
@@ -564,28 +573,34 @@ mod tests {
     #[test]
     fn upserts_tombstones_and_bad_records() {
         let t = CustomerTable::default();
-        let mut i = Interner::default();
         let codec = InputCodec::json();
         let rec = br#"{"customer_id":"C-1","account_type":"enterprise","support_plan":"premium","vip":true}"#;
-        assert_eq!(apply(&t, &mut i, &codec, Some(b"C-1"), Some(rec)), Applied::Upsert);
+        assert_eq!(apply(&t, &codec, Some(b"C-1"), Some(rec)), Applied::Upsert);
         assert_eq!(t.len(), 1);
-        assert_eq!(t.get("C-1").unwrap().account_type.as_deref(), Some("enterprise"));
+        assert_eq!(
+            t.get("C-1").unwrap().account_type.as_deref(),
+            Some("enterprise")
+        );
         // A bad record keeps the old value.
-        let r = apply(&t, &mut i, &codec, Some(b"C-1"), Some(b"{not json"));
+        let r = apply(&t, &codec, Some(b"C-1"), Some(b"{not json"));
         assert!(matches!(r, Applied::Error(_)), "{r:?}");
         assert!(t.get("C-1").unwrap().vip);
-        assert_eq!(apply(&t, &mut i, &codec, Some(b"C-1"), None), Applied::Delete);
+        assert_eq!(apply(&t, &codec, Some(b"C-1"), None), Applied::Delete);
         assert_eq!(t.len(), 0);
-        assert_eq!(apply(&t, &mut i, &codec, Some(b"C-1"), Some(b"")), Applied::Delete);
-        assert!(matches!(apply(&t, &mut i, &codec, None, None), Applied::Error(_)));
+        assert_eq!(apply(&t, &codec, Some(b"C-1"), Some(b"")), Applied::Delete);
+        assert!(matches!(apply(&t, &codec, None, None), Applied::Error(_)));
         // No key: the value's id.
-        assert_eq!(apply(&t, &mut i, &codec, None, Some(rec)), Applied::Upsert);
+        assert_eq!(apply(&t, &codec, None, Some(rec)), Applied::Upsert);
         assert!(t.get("C-1").is_some());
     }
 
     fn rss_bytes() -> usize {
         let s = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-        let pages: usize = s.split_whitespace().nth(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+        let pages: usize = s
+            .split_whitespace()
+            .nth(1)
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0);
         pages * 4096
     }
 
@@ -596,9 +611,11 @@ mod tests {
     #[test]
     #[ignore]
     fn customer_table_memory() {
-        let n: u64 = std::env::var("CUSTOMERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+        let n: u64 = std::env::var("CUSTOMERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_000_000);
         let t = CustomerTable::default();
-        let mut i = Interner::default();
         let codec = InputCodec::json();
         let mut buf = Vec::new();
         let before = rss_bytes();
@@ -606,7 +623,10 @@ mod tests {
             buf.clear();
             crate::gen::customer_json(7, k, &mut buf);
             let id = crate::gen::customer_id(k);
-            assert_eq!(apply(&t, &mut i, &codec, Some(id.as_bytes()), Some(&buf)), Applied::Upsert);
+            assert_eq!(
+                apply(&t, &codec, Some(id.as_bytes()), Some(&buf)),
+                Applied::Upsert
+            );
         }
         let after = rss_bytes();
         assert_eq!(t.len(), n as usize);
@@ -620,11 +640,10 @@ mod tests {
     #[test]
     fn interning_shares_values() {
         let t = CustomerTable::default();
-        let mut i = Interner::default();
         let codec = InputCodec::json();
         for id in ["A", "B"] {
             let rec = format!(r#"{{"customer_id":"{id}","account_type":"enterprise"}}"#);
-            apply(&t, &mut i, &codec, Some(id.as_bytes()), Some(rec.as_bytes()));
+            apply(&t, &codec, Some(id.as_bytes()), Some(rec.as_bytes()));
         }
         let a = t.get("A").unwrap().account_type.unwrap();
         let b = t.get("B").unwrap().account_type.unwrap();

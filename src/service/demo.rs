@@ -149,13 +149,21 @@ async fn demo(a: &DemoArgs) -> Result<Report, String> {
     let started = Instant::now();
     let loaded = crate::rules::load_file(&a.rules).map_err(|d| {
         let lines: Vec<String> = d.iter().map(|x| x.to_string()).collect();
-        format!("{}: invalid rules:\n{}", a.rules.display(), lines.join("\n"))
+        format!(
+            "{}: invalid rules:\n{}",
+            a.rules.display(),
+            lines.join("\n")
+        )
     })?;
     let customers = read_lines(&a.customers)?;
     let tickets = read_lines(&a.tickets)?;
 
     let mut cfg = Config {
-        group_id: format!("triage-demo-{}-{}", std::process::id(), jiff::Timestamp::now().as_millisecond()),
+        group_id: format!(
+            "triage-demo-{}-{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_millisecond()
+        ),
         rules_path: a.rules.clone(),
         max_message_bytes: 64 * 1024,
         http_listen: "127.0.0.1:0".parse().expect("valid address"),
@@ -169,7 +177,12 @@ async fn demo(a: &DemoArgs) -> Result<Report, String> {
     cfg.librdkafka
         .insert("statistics.interval.ms".into(), "1000".into());
 
-    let mut topics: Vec<String> = loaded.rules.topics().iter().map(|t| t.to_string()).collect();
+    let mut topics: Vec<String> = loaded
+        .rules
+        .topics()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
     topics.push(cfg.dead_letter_topic.clone());
     let _mock;
     match &a.brokers {
@@ -247,7 +260,8 @@ async fn demo(a: &DemoArgs) -> Result<Report, String> {
         })
         .collect();
     for f in futs {
-        f.await.map_err(|(e, _)| format!("producing the examples: {e}"))?;
+        f.await
+            .map_err(|(e, _)| format!("producing the examples: {e}"))?;
     }
 
     // Run the real service until every input has its output.
@@ -298,7 +312,10 @@ async fn create_topics(brokers: &str, topics: &[String], compacted: &str) -> Res
         })
         .collect();
     let res = admin
-        .create_topics(&new, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))))
+        .create_topics(
+            &new,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
         .await
         .map_err(|e| format!("creating topics: {e}"))?;
     for r in res {
@@ -417,7 +434,11 @@ pub fn render(r: &Report) -> String {
     let mut dead = Vec::new();
     for o in &r.outputs {
         if let Some(reason) = o.headers.get("dlq-reason") {
-            dead.push((o.key.clone(), reason.clone(), o.headers.get("dlq-detail").cloned().unwrap_or_default()));
+            dead.push((
+                o.key.clone(),
+                reason.clone(),
+                o.headers.get("dlq-detail").cloned().unwrap_or_default(),
+            ));
             continue;
         }
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&o.value) {
@@ -430,7 +451,11 @@ pub fn render(r: &Report) -> String {
         "triage demo: {} customers loaded, {} tickets + {} malformed records produced; rules {}; {:.1} s\n",
         r.customers_sent, r.tickets_sent, r.bad_sent, r.rules_version, r.seconds
     );
-    let _ = writeln!(s, "{:<6} {:>5}  sample ticket (highest score), its top reasons, its SLA", "level", "count");
+    let _ = writeln!(
+        s,
+        "{:<6} {:>5}  sample ticket (highest score), its top reasons, its SLA",
+        "level", "count"
+    );
     for (level, vs) in &by_level {
         // The sample: the highest score of the level.
         let sample = vs
@@ -453,7 +478,11 @@ pub fn render(r: &Report) -> String {
         );
         let mut reasons: Vec<&serde_json::Value> = t["reasons"]
             .as_array()
-            .map(|a| a.iter().filter(|x| x["points"].as_i64().unwrap_or(0) != 0).collect())
+            .map(|a| {
+                a.iter()
+                    .filter(|x| x["points"].as_i64().unwrap_or(0) != 0)
+                    .collect()
+            })
             .unwrap_or_default();
         reasons.sort_by_key(|x| -x["points"].as_i64().unwrap_or(0).abs());
         for x in reasons.iter().take(3) {
@@ -485,7 +514,10 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(
         s,
         "\n{} of {} tickets triaged, {} of {} malformed records dead-lettered.",
-        triaged, r.tickets_sent, dead.len(), r.bad_sent
+        triaged,
+        r.tickets_sent,
+        dead.len(),
+        r.bad_sent
     );
     s
 }

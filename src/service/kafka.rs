@@ -96,7 +96,10 @@ pub(crate) fn tickets_consumer(
     let c = finish(
         c,
         cfg,
-        &[("enable.auto.offset.store", "false"), ("group.id", &cfg.group_id)],
+        &[
+            ("enable.auto.offset.store", "false"),
+            ("group.id", &cfg.group_id),
+        ],
     );
     c.create_with_context(ServiceContext {
         shared,
@@ -154,7 +157,8 @@ impl ClientContext for ServiceContext {
         // The one `[librdkafka]` table goes to every client: the other
         // kind's properties are expected, not worth a warning.
         if fac == "CONFWARN"
-            && (message.contains("is a consumer property") || message.contains("is a producer property"))
+            && (message.contains("is a consumer property")
+                || message.contains("is a producer property"))
         {
             debug!(target: "librdkafka", client, fac, "{message}");
             return;
@@ -180,7 +184,9 @@ impl ClientContext for ServiceContext {
         }
         if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
             if self.role == Role::Producer {
-                self.shared.producer_connected.store(false, Ordering::Release);
+                self.shared
+                    .producer_connected
+                    .store(false, Ordering::Release);
             }
             warn!(client, %error, reason, "all brokers down");
         } else {

@@ -14,7 +14,9 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber (once; later calls do nothing).
 pub fn init(level: &str) {
     let filter = match std::env::var("RUST_LOG") {
-        Ok(v) if !v.trim().is_empty() => EnvFilter::try_new(v).unwrap_or_else(|_| EnvFilter::new(level)),
+        Ok(v) if !v.trim().is_empty() => {
+            EnvFilter::try_new(v).unwrap_or_else(|_| EnvFilter::new(level))
+        }
         _ => EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info")),
     };
     let builder = tracing_subscriber::fmt()
@@ -36,7 +38,9 @@ pub fn init(level: &str) {
 /// so that stdout carries the command's own output.
 pub fn init_stderr(level: &str) {
     let filter = match std::env::var("RUST_LOG") {
-        Ok(v) if !v.trim().is_empty() => EnvFilter::try_new(v).unwrap_or_else(|_| EnvFilter::new(level)),
+        Ok(v) if !v.trim().is_empty() => {
+            EnvFilter::try_new(v).unwrap_or_else(|_| EnvFilter::new(level))
+        }
         _ => EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("warn")),
     };
     let _ = tracing_subscriber::fmt()

@@ -152,7 +152,10 @@ impl Shared {
                 name: "partitions_assigned",
                 ok: assigned > 0,
                 detail: if assigned > 0 {
-                    format!("{assigned} partition(s) of {} assigned", self.config.input_topic)
+                    format!(
+                        "{assigned} partition(s) of {} assigned",
+                        self.config.input_topic
+                    )
                 } else {
                     format!(
                         "no partition of {} assigned to this instance (group {}): joining, rebalancing, or more instances than partitions",
@@ -179,7 +182,10 @@ impl Shared {
                 detail: if connected {
                     "producer connected to the brokers".into()
                 } else {
-                    format!("producer not connected to {}", self.config.bootstrap_servers)
+                    format!(
+                        "producer not connected to {}",
+                        self.config.bootstrap_servers
+                    )
                 },
             },
         ];
@@ -302,9 +308,8 @@ pub async fn run_with(
     let cfg = &shared.config;
 
     // Seed file first: the topic's records then win.
-    let mut interner = customers::Interner::default();
     if let Some(path) = &cfg.customers_seed_path {
-        let n = customers::seed(&shared.table, &mut interner, path).map_err(ServiceError::Seed)?;
+        let n = customers::seed(&shared.table, path).map_err(ServiceError::Seed)?;
         shared.metrics.customers.set(shared.table.len() as i64);
         info!(path = %path.display(), customers = n, "customer table seeded");
     }
@@ -337,10 +342,15 @@ pub async fn run_with(
                 Ok(md) => {
                     s.producer_connected.store(true, Ordering::Release);
                     let rules = s.rules.load();
-                    let mut wanted: Vec<String> = rules.rules.topics().iter().map(|t| t.to_string()).collect();
+                    let mut wanted: Vec<String> =
+                        rules.rules.topics().iter().map(|t| t.to_string()).collect();
                     wanted.push(s.config.dead_letter_topic.clone());
                     for t in wanted {
-                        if !md.topics().iter().any(|m| m.name() == t && m.error().is_none()) {
+                        if !md
+                            .topics()
+                            .iter()
+                            .any(|m| m.name() == t && m.error().is_none())
+                        {
                             warn!(topic = %t, "output topic does not exist (yet); records to it wait in the producer until it does");
                         }
                     }
@@ -355,7 +365,7 @@ pub async fn run_with(
         std::thread::Builder::new()
             .name("customer-table".into())
             .spawn(move || {
-                let r = customers::run_loader(s, interner);
+                let r = customers::run_loader(s);
                 if let Err(e) = &r {
                     error!(error = %e, "the customer table stopped loading");
                 }
@@ -376,7 +386,11 @@ pub async fn run_with(
             })
             .map_err(|e| ServiceError::Thread(e.to_string()))?
     };
-    let watcher = tokio::spawn(reload::watch(shared.clone(), producer.clone(), stop_rx.clone()));
+    let watcher = tokio::spawn(reload::watch(
+        shared.clone(),
+        producer.clone(),
+        stop_rx.clone(),
+    ));
 
     started(Handle {
         shared: shared.clone(),
@@ -407,7 +421,9 @@ pub async fn run_with(
         Ok(Ok(Ok(Ok(d)))) if d.unacknowledged == 0 => Ok(()),
         Ok(Ok(Ok(Ok(d)))) => Err(ServiceError::DrainTimeout(d.unacknowledged)),
         Ok(Ok(Ok(Err(e)))) => Err(e),
-        Ok(Ok(Err(_))) | Ok(Err(_)) => Err(ServiceError::Thread("the pipeline thread panicked".into())),
+        Ok(Ok(Err(_))) | Ok(Err(_)) => {
+            Err(ServiceError::Thread("the pipeline thread panicked".into()))
+        }
         Err(_) => Err(ServiceError::DrainTimeout(
             shared.tracker.lock().map(|t| t.in_flight()).unwrap_or(0),
         )),

@@ -214,7 +214,9 @@ impl Pipeline {
                     backoff_ms = backoff.as_millis() as u64,
                     "delivery failed: partition rewound; processing again after a back-off"
                 ),
-                Err(e) => warn!(partition = p, offset = from, error = %e, "cannot rewind partition"),
+                Err(e) => {
+                    warn!(partition = p, offset = from, error = %e, "cannot rewind partition")
+                }
             }
             self.resume_at.insert(p, Instant::now() + backoff);
         }
@@ -491,11 +493,14 @@ impl Pipeline {
                         .map(produce_error_code)
                         .unwrap_or("other");
                     let mut t = shared.tracker.lock().expect("not poisoned");
-                    if let Some(super::tracker::Outcome::Acked(_)) = t.fail(slot, Failure { code }) {
+                    if let Some(super::tracker::Outcome::Acked(_)) = t.fail(slot, Failure { code })
+                    {
                         shared.delivery_failed.store(true, Ordering::Release);
                     }
                     drop(t);
-                    shared.metrics.produce_error(code, &e, topic, partition, offset);
+                    shared
+                        .metrics
+                        .produce_error(code, &e, topic, partition, offset);
                     break;
                 }
             }
@@ -512,7 +517,11 @@ impl Pipeline {
         let _ = consumer.pause(&assignment);
         let left = wait_in_flight(&shared, &[], deadline);
         self.store(consumer);
-        let offsets = shared.tracker.lock().expect("not poisoned").committable(&[]);
+        let offsets = shared
+            .tracker
+            .lock()
+            .expect("not poisoned")
+            .committable(&[]);
         commit(&shared, consumer, &offsets, "shutdown");
         let rest = deadline.saturating_duration_since(Instant::now());
         if let Err(e) = self.producer.flush(rest.max(Duration::from_millis(100))) {
@@ -558,12 +567,21 @@ fn wait_in_flight(shared: &Shared, partitions: &[i32], deadline: Instant) -> usi
         }
         t.waiting = true;
         let wait = (deadline - now).min(Duration::from_millis(100));
-        t = shared.drained.wait_timeout(t, wait).expect("not poisoned").0;
+        t = shared
+            .drained
+            .wait_timeout(t, wait)
+            .expect("not poisoned")
+            .0;
     }
 }
 
 /// Commits explicit offsets synchronously.
-fn commit(shared: &Shared, consumer: &BaseConsumer<ServiceContext>, offsets: &[(i32, i64)], why: &'static str) {
+fn commit(
+    shared: &Shared,
+    consumer: &BaseConsumer<ServiceContext>,
+    offsets: &[(i32, i64)],
+    why: &'static str,
+) {
     if offsets.is_empty() {
         return;
     }
@@ -591,14 +609,22 @@ pub(crate) fn on_revoke(
         .collect();
     let lost = consumer.assignment_lost();
     if !lost {
-        let left = wait_in_flight(shared, &parts, Instant::now() + shared.config.drain_timeout());
+        let left = wait_in_flight(
+            shared,
+            &parts,
+            Instant::now() + shared.config.drain_timeout(),
+        );
         if left > 0 {
             warn!(
                 unacknowledged = left,
                 "revoked partitions still had records in flight after the drain timeout; their inputs will be processed again by the next owner"
             );
         }
-        let offsets = shared.tracker.lock().expect("not poisoned").committable(&parts);
+        let offsets = shared
+            .tracker
+            .lock()
+            .expect("not poisoned")
+            .committable(&parts);
         commit(shared, consumer, &offsets, "rebalance");
     }
     let assigned = {

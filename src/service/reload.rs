@@ -24,10 +24,15 @@ fn content_hash(path: &std::path::Path) -> Option<u64> {
 }
 
 /// Watches the rules file until `stop` turns true.
-pub(crate) async fn watch(shared: Arc<Shared>, producer: Producer, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn watch(
+    shared: Arc<Shared>,
+    producer: Producer,
+    mut stop: watch::Receiver<bool>,
+) {
     let path = shared.config.rules_path.clone();
     let mut last = content_hash(&path);
-    let mut tick = tokio::time::interval(Duration::from_millis(shared.config.rules_watch_interval_ms));
+    let mut tick =
+        tokio::time::interval(Duration::from_millis(shared.config.rules_watch_interval_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     #[cfg(unix)]
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
@@ -95,7 +100,11 @@ pub(crate) fn reload(shared: &Shared, producer: &Producer) -> bool {
             Ok(md) => {
                 let missing: Vec<String> = new_topics
                     .iter()
-                    .filter(|t| !md.topics().iter().any(|m| m.name() == &***t && m.error().is_none()))
+                    .filter(|t| {
+                        !md.topics()
+                            .iter()
+                            .any(|m| m.name() == &***t && m.error().is_none())
+                    })
                     .map(|t| format!("output topic {t} does not exist"))
                     .collect();
                 if !missing.is_empty() {

@@ -143,10 +143,19 @@ impl<T> Tracker<T> {
                 // Out of order (cannot happen within one epoch); keep sorted.
                 let at = part.pending.partition_point(|e| e.offset < offset);
                 if part.pending.get(at).map(|e| e.offset) != Some(offset) {
-                    part.pending.insert(at, Entry { offset, done: false });
+                    part.pending.insert(
+                        at,
+                        Entry {
+                            offset,
+                            done: false,
+                        },
+                    );
                 }
             }
-            _ => part.pending.push_back(Entry { offset, done: false }),
+            _ => part.pending.push_back(Entry {
+                offset,
+                done: false,
+            }),
         }
         part.outstanding += 1;
         let slot = Slot {
@@ -309,7 +318,9 @@ impl<T> Tracker<T> {
 mod tests {
     use super::*;
 
-    const F: Failure = Failure { code: "msg_timed_out" };
+    const F: Failure = Failure {
+        code: "msg_timed_out",
+    };
 
     #[test]
     fn commits_only_a_contiguous_acknowledged_prefix() {

@@ -115,7 +115,10 @@ fn start_tansu() -> Broker {
     }
     // Not waited for: the watchdog ends it with this process.
     std::mem::forget(child);
-    eprintln!("test broker: tansu on {bootstrap} (dir {})", dir.path().display());
+    eprintln!(
+        "test broker: tansu on {bootstrap} (dir {})",
+        dir.path().display()
+    );
     Broker {
         bootstrap,
         _dir: Some(dir),
@@ -183,7 +186,9 @@ impl Names {
             customers: format!("{prefix}.customers"),
             dlq: format!("{prefix}.tickets.dlq"),
             group: format!("{prefix}.group"),
-            outputs: (1..=4).map(|i| format!("{prefix}.tickets.triaged.p{i}")).collect(),
+            outputs: (1..=4)
+                .map(|i| format!("{prefix}.tickets.triaged.p{i}"))
+                .collect(),
             prefix,
         }
     }
@@ -373,7 +378,8 @@ pub async fn produce(p: &FutureProducer, topic: &str, records: &[(String, Option
         })
         .collect();
     for f in futs {
-        f.await.unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
+        f.await
+            .unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
     }
 }
 
@@ -475,7 +481,8 @@ impl Reader {
                         );
                     }
                 }
-                self.keys.insert(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
+                self.keys
+                    .insert(String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned());
                 self.records.push(Rec {
                     topic: m.topic().to_string(),
                     partition: m.partition(),
@@ -544,7 +551,11 @@ impl Running {
             if r.ready {
                 return;
             }
-            assert!(Instant::now() < deadline, "service not ready:\n{}", r.body());
+            assert!(
+                Instant::now() < deadline,
+                "service not ready:\n{}",
+                r.body()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -645,7 +656,10 @@ pub fn http_get(url: &str) -> (u16, String) {
         .http_status_as_error(false)
         .build()
         .into();
-    let mut r = agent.get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let mut r = agent
+        .get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let status = r.status().as_u16();
     let body = r.body_mut().read_to_string().unwrap_or_default();
     (status, body)
@@ -654,12 +668,10 @@ pub fn http_get(url: &str) -> (u16, String) {
 /// The value of one sample in a Prometheus text exposition (exact series
 /// text, e.g. `triage_dead_letters_total{reason="too_large"}`).
 pub fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| {
-            let (name, v) = l.rsplit_once(' ')?;
-            (name == series).then(|| v.parse().ok())?
-        })
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, v) = l.rsplit_once(' ')?;
+        (name == series).then(|| v.parse().ok())?
+    })
 }
 
 /// The sum of every sample of a metric family (all label sets).
@@ -667,8 +679,7 @@ pub fn sum(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| {
-            l.starts_with(name)
-                && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
+            l.starts_with(name) && matches!(l.as_bytes().get(name.len()), Some(b'{') | Some(b' '))
         })
         .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
         .sum()
@@ -721,9 +732,13 @@ pub fn stored(bootstrap: &str, topics: &[String]) -> i64 {
         .expect("consumer");
     let mut total = 0;
     for t in topics {
-        let md = c.fetch_metadata(Some(t), Duration::from_secs(10)).expect("metadata");
+        let md = c
+            .fetch_metadata(Some(t), Duration::from_secs(10))
+            .expect("metadata");
         for p in md.topics()[0].partitions() {
-            let (lo, hi) = c.fetch_watermarks(t, p.id(), Duration::from_secs(10)).expect("watermarks");
+            let (lo, hi) = c
+                .fetch_watermarks(t, p.id(), Duration::from_secs(10))
+                .expect("watermarks");
             total += hi - lo;
         }
     }
