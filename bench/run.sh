@@ -9,8 +9,8 @@
 #   1. passthrough   bare consume → produce, the service's client settings and offset handling
 #   2. triage JSON   `triage run`, JSON in/out, 1,000,000 customers loaded
 #   3. triage Avro   `triage run`, Avro in/out (Confluent frames), same customers
-#   4. latency       open-loop producer at 50% of the passthrough drain rate (and at 10%, where
-#                    nothing queues); CreateTime → arrival on the output topic, p50/p99/p99.9,
+#   4. latency       open-loop producer at 50% of the passthrough drain rate (also at 10% and at
+#                    500/s); CreateTime → arrival on the output topic, p50/p99/p99.9,
 #                    passthrough and triage
 #   5. memory        VmRSS/VmHWM of the service: after loading the customers, while draining
 # Each drain is measured by counting records on the output topics (tansu's memory storage
@@ -18,7 +18,8 @@
 # $BENCH_OUT/summary.md and results.env. Bounded in time (watchdog), never fails on a number.
 #
 # Settings (environment): BENCH_QUICK, BENCH_TICKETS, BENCH_CUSTOMERS, BENCH_PARTITIONS,
-# BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_LATENCY_FRACTIONS ("0.5 0.1"), BENCH_OUT,
+# BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_LATENCY_FRACTIONS ("0.5 0.1 500": fractions of
+# the passthrough drain rate, or records/s when above 1), BENCH_OUT,
 # BENCH_MAX_SECONDS (watchdog), BENCH_NO_BUILD=1, TANSU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ if [ "$QUICK" = 1 ]; then
 else
   N=${BENCH_TICKETS:-1000000}
   LAT_SECONDS=${BENCH_LATENCY_SECONDS:-30}
-  LAT_FRACTIONS=${BENCH_LATENCY_FRACTIONS:-0.5 0.1}
+  LAT_FRACTIONS=${BENCH_LATENCY_FRACTIONS:-0.5 0.1 500}
   WATCHDOG=${BENCH_MAX_SECONDS:-2400}
 fi
 CUSTOMERS=${BENCH_CUSTOMERS:-1000000}
@@ -206,12 +207,17 @@ service_config pt bench.in.json json bench.pt "$HP" # passthrough reads the same
 service_config json bench.in.json json bench.json "$(free_port)"
 service_config avro bench.in.avro avro bench.avro "$(free_port)"
 
+# A drained phase's topics are deleted (the broker keeps everything in memory).
+forget() { ctl topics --brokers "$B" --delete "$@" >/dev/null 2>&1 || true; }
 drain passthrough "$(csv $(topics bench.pt))" "$JSON_BYTES" -- \
   "$BIN/passthrough" --config "service-pt.toml" --output-topics "$(csv $(topics bench.pt))"
+forget $(topics bench.pt)
 drain json "$(csv $(topics bench.json) bench.json.dlq)" "$JSON_BYTES" -- \
   "$BIN/triage" run --config "service-json.toml"
+forget bench.in.json $(topics bench.json) bench.json.dlq
 drain avro "$(csv $(topics bench.avro) bench.avro.dlq)" "$AVRO_BYTES" -- \
   "$BIN/triage" run --config "service-avro.toml"
+forget bench.in.avro $(topics bench.avro) bench.avro.dlq
 
 # ------------------------------------------------------------------ latency
 PT_RATE=$(jget "$OUT/drain-passthrough.json" rate)
@@ -233,7 +239,7 @@ latency() { # latency NAME RATE INPUT OUTPUTS READY_URL -- COMMAND…
   if [ -n "$url" ]; then
     wait_ready "$url" 120 || log "latency $name: not ready after 120 s (measuring anyway)"
   fi
-  sleep 3 # group join and first fetches
+  # (benchctl latency sends probes until the pipeline answers)
   log "latency $name: $rate records/s for ${LAT_SECONDS}s"
   ctl latency --brokers "$B" --input "$input" --outputs "$outs" --rate "$rate" \
     --seconds "$LAT_SECONDS" --warmup 2 --format json --seed 7 --customers "$CUSTOMERS" \
@@ -245,7 +251,8 @@ k=0
 LAT_ROWS=()
 for f in $LAT_FRACTIONS; do
   k=$((k + 1))
-  rate=$(awk -v r="$PT_RATE" -v f="$f" 'BEGIN{x = int(r * f); if (x < 100) x = 100; print x}')
+  # A fraction of the passthrough drain rate, or (above 1) records/s.
+  rate=$(awk -v r="$PT_RATE" -v f="$f" 'BEGIN{x = (f > 1) ? int(f) : int(r * f); if (x < 100) x = 100; print x}')
   service_config "latpt$k" "bench.lat$k.in.pt" json "bench.lat$k.pt" "$(free_port)"
   service_config "lat$k" "bench.lat$k.in.triage" json "bench.lat$k.triage" "$(free_port)"
   latency "passthrough-$k" "$rate" "bench.lat$k.in.pt" "$(csv $(topics bench.lat$k.pt))" "" -- \
@@ -321,9 +328,9 @@ EOF
     pt=latency-passthrough-$k.json
     tr=latency-triage-$k.json
     d=$(awk -v a="$(r "$tr" p99_ms)" -v b="$(r "$pt" p99_ms)" 'BEGIN{printf "%.2f", a - b}')
-    echo "| latency at $rate/s ($f × passthrough): passthrough p50 / p99 / p99.9 | | $(r "$pt" p50_ms) / $(r "$pt" p99_ms) / $(r "$pt" p999_ms) ms ($(r "$pt" received)/$(r "$pt" sent) arrived) |"
-    echo "| latency at $rate/s ($f × passthrough): triage p50 / p99 / p99.9 | | $(r "$tr" p50_ms) / $(r "$tr" p99_ms) / $(r "$tr" p999_ms) ms ($(r "$tr" received)/$(r "$tr" sent) arrived) |"
-    echo "| p99(triage) − p99(passthrough) at $f × | ≤ 2 ms | $d ms |"
+    echo "| latency at $rate/s ($f): passthrough p50 / p99 / p99.9 | | $(r "$pt" p50_ms) / $(r "$pt" p99_ms) / $(r "$pt" p999_ms) ms ($(r "$pt" received)/$(r "$pt" sent) arrived) |"
+    echo "| latency at $rate/s ($f): triage p50 / p99 / p99.9 | | $(r "$tr" p50_ms) / $(r "$tr" p99_ms) / $(r "$tr" p999_ms) ms ($(r "$tr" received)/$(r "$tr" sent) arrived) |"
+    echo "| p99(triage) − p99(passthrough) at $rate/s | ≤ 2 ms | $d ms |"
   done
   echo "| RSS with $CUSTOMERS customers loaded | ≤ 300 MB | $RSS_LOADED MB (peak VmHWM $HWM MB JSON, $AVRO_HWM MB Avro) |"
   echo "| RSS while draining (min – max) | flat | $RSS_DRAIN_MIN – $RSS_DRAIN_MAX MB |"

@@ -449,41 +449,58 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
     first.signal("KILL");
     first.wait_timeout(Duration::from_secs(10)).expect("killed");
     let at_kill = r.records.len();
-    r.read_until(Duration::from_secs(2), |_| false);
+    r.read_until(Duration::from_secs(1), |_| false);
     let before_restart = r.keys.len();
     assert!(
         before_restart < n as usize,
         "the service finished before it was killed; the test did not kill it mid-stream"
     );
 
+    // Restart after the killed member's session (session.timeout.ms=6000 in
+    // tests) has expired. tansu 0.6 sometimes lets a member that joins
+    // before that into a generation with the dead member, assigns the dead
+    // member the partitions and does not rebalance when its session later
+    // expires: the partitions stay unowned. Real brokers rebalance on expiry.
+    std::thread::sleep(Duration::from_secs(8));
     let restarted = Instant::now();
     let mut second = Binary::spawn(&["run", "--config", &cfg_arg], &[]);
+    let assigned = second.wait_log("\"kind\":\"assign\"", Duration::from_secs(120));
+    let time_to_assign = restarted.elapsed();
     let done = r.read_until(Duration::from_secs(180), |x| x.keys.len() >= n as usize);
     let got = r.keys.clone();
     let lost: Vec<&String> = ids.iter().filter(|i| !got.contains(*i)).take(10).collect();
     if !(done && lost.is_empty()) {
+        let status = second.child.try_wait().ok().flatten();
         let log = second.log_text();
-        let interesting: Vec<&str> = log
+        let tail: Vec<&str> = log
             .lines()
-            .filter(|l| {
-                l.contains("rebalance")
-                    || l.contains("commit")
-                    || l.contains("consuming")
-                    || l.contains("WARN")
-                    || l.contains("ERROR")
-            })
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let first_log = first.log_text();
+        let first_tail: Vec<&str> = first_log
+            .lines()
+            .rev()
+            .take(15)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
             .collect();
         panic!(
-            "missing {} of {n} tickets (first 10: {lost:?}); {} records read; committed {:?}\nsecond instance:\n{}",
+            "missing {} of {n} tickets (first 10: {lost:?}); {} records read; committed {:?}; restarted instance assigned: {assigned} after {time_to_assign:?}, exit status {status:?}\n--- first instance (last lines) ---\n{}\n--- restarted instance (last lines) ---\n{}",
             n as usize - got.len(),
             r.len(),
             committed(b, &names.group, &names.input, 3),
-            interesting.join("\n")
+            first_tail.join("\n"),
+            tail.join("\n")
         );
     }
     let dups = r.records.len() - got.len();
     eprintln!(
-        "sigkill: {n} tickets, {at_kill} outputs when killed, {before_restart} distinct before restart, {dups} duplicates after restart (allowed); the restarted instance finished in {:?}",
+        "sigkill: {n} tickets, {at_kill} outputs when killed, {before_restart} distinct before restart, {dups} duplicates after restart (allowed); the restarted instance got partitions after {time_to_assign:?} and finished in {:?}",
         restarted.elapsed()
     );
     second.signal("TERM");
@@ -848,6 +865,7 @@ async fn readyz_is_not_ready_before_the_customer_table_caught_up_and_ready_after
     let rules = rules_file(dir.path(), &names);
     let mut cfg = config(b, &names, &rules);
     cfg.customers_catch_up_timeout_seconds = 120;
+    let cfg2 = cfg.clone();
     let svc = Running::start(cfg).await;
     let url = format!("http://{}/readyz", svc.handle.http_addr().unwrap());
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -865,13 +883,13 @@ async fn readyz_is_not_ready_before_the_customer_table_caught_up_and_ready_after
     create(b, &[(names.customers.clone(), 2, true)]).await;
     let n = 3000;
     produce_json(&producer(b), &names.customers, "customer_id", &customers(n)).await;
+    // The first instance may have measured the end offsets while the
+    // customers were still arriving (then "caught up" means that snapshot):
+    // it only has to become ready.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let (code, body) = http_get(&url);
         if code == 200 {
-            // Ready implies the whole table is there.
-            assert_eq!(svc.handle.table().len(), n as usize, "{body}");
-            assert!(body.contains("ok   customer_table_caught_up"), "{body}");
             break;
         }
         assert!(Instant::now() < deadline, "never ready:\n{body}");
@@ -884,6 +902,30 @@ async fn readyz_is_not_ready_before_the_customer_table_caught_up_and_ready_after
         ),
         Some(1.0)
     );
+    svc.stop().await.expect("clean stop");
+
+    // A new instance starts with every customer in the topic: whenever it
+    // says ready, the whole table is there.
+    let svc = Running::start(cfg2).await;
+    let url = format!("http://{}/readyz", svc.handle.http_addr().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut saw_not_ready = false;
+    loop {
+        let len = svc.handle.table().len();
+        let (code, body) = http_get(&url);
+        if code == 200 {
+            assert_eq!(svc.handle.table().len(), n as usize, "{body}");
+            assert!(len <= n as usize);
+            assert!(body.contains("ok   customer_table_caught_up"), "{body}");
+            break;
+        }
+        saw_not_ready = true;
+        assert!(Instant::now() < deadline, "never ready:\n{body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !saw_not_ready {
+        eprintln!("readyz: the restarted instance was ready at its first probe");
+    }
     svc.stop().await.expect("clean stop");
 }
 

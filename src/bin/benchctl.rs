@@ -403,6 +403,10 @@ fn latency(
     assign_all(&c, outputs);
     let sent_c = sent.clone();
     let done_c = done.clone();
+    // Set by the reader when the first record (a probe) comes out: the
+    // pipeline under test is consuming, producing and being read.
+    let live = Arc::new(AtomicBool::new(false));
+    let live_r = live.clone();
     let reader = std::thread::spawn(move || {
         let mut lat_us: Vec<u64> = Vec::with_capacity(total as usize);
         let mut seen = 0u64;
@@ -416,6 +420,7 @@ fn latency(
             }
             if let Some(Ok(m)) = c.poll(Duration::from_millis(50)) {
                 let arrived = now_us();
+                live_r.store(true, Ordering::Release);
                 let Some(i) = m
                     .key()
                     .and_then(|k| std::str::from_utf8(k).ok())
@@ -425,8 +430,8 @@ fn latency(
                     continue;
                 };
                 let i = i - 1;
-                seen += 1;
                 if let Some(s) = sent_c.get(i as usize) {
+                    seen += 1;
                     let s = s.load(Ordering::Acquire);
                     if s > 0 && i >= (rate * warmup as f64) as u64 {
                         lat_us.push(arrived.saturating_sub(s));
@@ -453,8 +458,30 @@ fn latency(
         Vec::new()
     };
     const ID: &[u8] = b"\"ticket_id\":\"T-";
-    let p = producer(brokers, &[("linger.ms", "1")]);
+    let p = producer(brokers, &[("linger.ms", "5")]);
     let mut buf = Vec::with_capacity(4096);
+    // Probes (ticket T-999999998, outside the measured range) until one
+    // arrives: consumer group joined, first fetches done, outputs readable.
+    // Only then does the open-loop run start.
+    let probe_wait = Instant::now();
+    while !live.load(Ordering::Acquire) && probe_wait.elapsed() < Duration::from_secs(120) {
+        let key = key_of(999_999_998);
+        if pool.is_empty() {
+            src.ticket(999_999_998, &mut buf);
+        } else {
+            buf.clear();
+            buf.extend_from_slice(&pool[0]);
+            let at = buf
+                .windows(ID.len())
+                .position(|w| w == ID)
+                .expect("ticket_id")
+                + ID.len();
+            buf[at..at + 9].copy_from_slice(&key.as_bytes()[2..]);
+        }
+        let _ = p.send(BaseRecord::<str, [u8]>::to(input).key(&key).payload(&buf));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let probe_s = probe_wait.elapsed().as_secs_f64();
     let t0 = now_us() + 200_000;
     let interval = 1e6 / rate;
     let mut behind_max = 0u64;
@@ -515,7 +542,7 @@ fn latency(
         lat[i] as f64 / 1000.0
     };
     println!(
-        "{{\"rate\":{rate:.0},\"sent\":{total},\"received\":{seen},\"samples\":{},\"p50_ms\":{:.2},\"p90_ms\":{:.2},\"p99_ms\":{:.2},\"p999_ms\":{:.2},\"max_ms\":{:.2},\"producer_behind_max_ms\":{:.2}}}",
+        "{{\"rate\":{rate:.0},\"live_after_s\":{probe_s:.1},\"sent\":{total},\"received\":{seen},\"samples\":{},\"p50_ms\":{:.2},\"p90_ms\":{:.2},\"p99_ms\":{:.2},\"p999_ms\":{:.2},\"max_ms\":{:.2},\"producer_behind_max_ms\":{:.2}}}",
         lat.len(),
         q(0.5),
         q(0.9),
