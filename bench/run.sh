@@ -20,7 +20,8 @@
 # Settings (environment): BENCH_QUICK, BENCH_TICKETS, BENCH_CUSTOMERS, BENCH_PARTITIONS,
 # BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_LATENCY_FRACTIONS ("0.5 0.1 500": fractions of
 # the passthrough drain rate, or records/s when above 1), BENCH_OUT,
-# BENCH_MAX_SECONDS (watchdog), BENCH_NO_BUILD=1, TANSU.
+# BENCH_MAX_SECONDS (watchdog), BENCH_NO_BUILD=1, TANSU, BENCH_PERF=1 (record each drain with
+# `perf record -g` into $BENCH_OUT/perf-NAME.data; read with `perf report -i`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -197,7 +198,17 @@ drain() {
   echo "$t0" >"$OUT/start-$name.ms"
   sample_rss "$pid" "$OUT/rss-$name.txt" &
   PIDS+=("$!")
+  local perf=
+  if [ "${BENCH_PERF:-0}" = 1 ]; then
+    perf record -F 499 -g -p "$pid" -o "$OUT/perf-$name.data" >"$OUT/perf-$name.log" 2>&1 &
+    perf=$!
+    PIDS+=("$perf")
+  fi
   wait "$counter" || true
+  if [ -n "$perf" ]; then
+    kill -INT "$perf" 2>/dev/null || true
+    wait "$perf" 2>/dev/null || true
+  fi
   stop "$pid"
   log "$name: $(cat "$OUT/drain-$name.json")"
 }

@@ -36,9 +36,12 @@ pub struct TrainArgs {
     /// SVM regularisation constant C.
     #[arg(long = "svm-c", default_value_t = 0.5)]
     pub svm_c: f64,
-    /// Hidden units of the network blended with the SVM (0 = SVM only).
+    /// Hidden units of each network blended with the SVM (0 = SVM only).
     #[arg(long, default_value_t = 32)]
     pub hidden: usize,
+    /// Networks trained from different seeds, their logits averaged.
+    #[arg(long, default_value_t = 1)]
+    pub networks: usize,
     /// Network training epochs.
     #[arg(long, default_value_t = 8)]
     pub epochs: u32,
@@ -144,6 +147,7 @@ pub fn run_train(args: &TrainArgs) -> Result<ExitCode, ClassifierError> {
         c: args.svm_c,
         class_weight: !args.no_class_weight,
         hidden: args.hidden,
+        networks: args.networks,
         epochs: args.epochs,
         calibration_fraction: args.calibration_fraction,
         seed: args.seed,
@@ -220,14 +224,14 @@ pub fn run_train(args: &TrainArgs) -> Result<ExitCode, ClassifierError> {
         })?;
         let (ts, tm, a) = model.calibration();
         let msg = format!(
-            "trained on {} documents in {:.1}s; wrote {} ({}, {} bytes: {} feature rows × {} floats, format v{}); calibration: svm T {:.3}, network T {:.3}, svm weight {:.2}",
+            "trained on {} documents in {:.1}s; wrote {} ({}, {} bytes: {} feature rows × {} weights, format v{}); calibration: svm T {:.3}, network T {:.3}, svm weight {:.2}",
             corpus.len(),
             secs,
             out.display(),
             human_bytes(size),
             size,
             model.stored_features(),
-            1 + model.labels().len() + model.hidden(),
+            model.labels().len() + model.hidden(),
             super::FORMAT_VERSION,
             ts,
             tm,

@@ -10,10 +10,9 @@ use std::path::Path;
 /// Magic bytes at the start of every model file.
 pub const MAGIC: &[u8; 8] = b"TRIAGEML";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes before the JSON header: magic, version, reserved, total length, header length.
 const FIXED: usize = 8 + 4 + 4 + 8 + 4;
-const NONE: u32 = u32::MAX;
 /// Upper bound on the hidden layer width accepted from a file.
 pub const MAX_HIDDEN: usize = 1024;
 /// Upper bound on the number of labels accepted from a file.
@@ -66,20 +65,51 @@ pub struct Model {
     mlp_temperature: f32,
     svm_weight: f32,
     training: TrainingInfo,
-    /// Per bucket: row index, or `NONE` for buckets unseen in training.
-    slot: Vec<u32>,
-    /// Rows of `stride` floats: IDF, K SVM weights, H hidden weights, zero
-    /// padding so that `stride - 1` is a multiple of 8.
-    rows: Vec<f32>,
+    /// Bucket → row: a presence bit per bucket with the number of rows before
+    /// each 64-bucket block (256 KiB for `2^20` buckets, so it stays in L2).
+    index: Vec<RankBlock>,
+    /// Rows of `stride` bytes in 64-byte aligned memory: IDF (`f32`), row
+    /// scale (`f32`), then `width` quantized weights (`i8`: K SVM weights, H
+    /// hidden weights, zero padding to a multiple of 8). `stride` is a power
+    /// of two up to 64 (or a multiple of 64), so a row never straddles a cache
+    /// line when it fits in one.
+    rows: Vec<Line>,
     stride: usize,
+    /// Number of quantized weights per row, padded to a multiple of 8.
+    width: usize,
     /// Bucket id of each row (ascending).
     row_bucket: Vec<u32>,
+    /// Per weight column (K SVM columns, then H hidden columns): weight =
+    /// `q · row scale · column scale`.
+    col_scale: Vec<f32>,
     svm_bias: Vec<f32>,
     b1: Vec<f32>,
     /// K × H output weights (row per label).
     w2: Vec<f32>,
     b2: Vec<f32>,
 }
+
+/// 64 buckets' presence bits and the number of rows of all earlier blocks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+struct RankBlock {
+    bits: u64,
+    base: u32,
+}
+
+/// One cache line of row storage.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Line(..)")
+    }
+}
+
+/// Bytes of a row before its quantized weights: IDF and row scale.
+const ROW_HEAD: usize = 8;
 
 /// One classification.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,13 +135,12 @@ pub struct Scratch {
 }
 
 #[inline(always)]
-fn prefetch(x: &f32) {
+fn prefetch(x: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint; it never faults, even for invalid addresses,
-    // and here the address is a valid reference.
+    // SAFETY: prefetching is a hint; it never faults, even for invalid addresses.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const f32).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(x.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = x;
@@ -141,11 +170,19 @@ pub(crate) struct Parts {
     pub training: TrainingInfo,
 }
 
-/// Adds `tf·idf × weights` of every hit row into `acc` (length `W`); returns
-/// the squared norm of the TF-IDF vector.
-#[inline]
-fn accumulate<const W: usize>(
-    rows: &[f32],
+#[inline(always)]
+fn f32_at(b: &[u8], at: usize) -> f32 {
+    f32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Adds `tf·idf·row scale × q` of every hit row into `out` (length `W`);
+/// returns the squared norm of the TF-IDF vector. Multiplications and additions
+/// are done one by one in a fixed order (no fused multiply-add), so every
+/// instruction set gives the same bits.
+#[inline(always)]
+fn accumulate_generic<const W: usize>(
+    rows: &[u8],
+    stride: usize,
     hits: &[(u32, u32)],
     sub: bool,
     out: &mut [f32],
@@ -153,44 +190,134 @@ fn accumulate<const W: usize>(
     let mut acc = [0f32; W];
     let mut norm = 0f32;
     for &(r, c) in hits {
-        let row = &rows[r as usize * (W + 1)..(r as usize + 1) * (W + 1)];
+        let at = r as usize * stride;
+        let row = &rows[at..at + ROW_HEAD + W];
         let tf = if c == 1 { 1.0 } else { tf_weight(c, sub) };
-        let v = tf * row[0];
+        let v = tf * f32_at(row, 0);
         norm += v * v;
-        let w: &[f32; W] = row[1..].try_into().expect("row width");
+        let u = v * f32_at(row, 4);
+        let q: &[u8; W] = row[ROW_HEAD..].try_into().expect("row width");
         for i in 0..W {
-            acc[i] += v * w[i];
+            acc[i] += u * (q[i] as i8 as f32);
         }
     }
     out.copy_from_slice(&acc);
     norm
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn accumulate_avx2<const W: usize>(
+    rows: &[u8],
+    stride: usize,
+    hits: &[(u32, u32)],
+    sub: bool,
+    out: &mut [f32],
+) -> f32 {
+    accumulate_generic::<W>(rows, stride, hits, sub, out)
+}
+
+/// [`accumulate_generic`] compiled for AVX2 when the CPU has it (same results).
+#[inline]
+fn accumulate<const W: usize>(
+    rows: &[u8],
+    stride: usize,
+    hits: &[(u32, u32)],
+    sub: bool,
+    out: &mut [f32],
+) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { accumulate_avx2::<W>(rows, stride, hits, sub, out) };
+    }
+    accumulate_generic::<W>(rows, stride, hits, sub, out)
+}
+
 fn accumulate_dyn(
-    rows: &[f32],
+    rows: &[u8],
     stride: usize,
     hits: &[(u32, u32)],
     sub: bool,
     acc: &mut [f32],
 ) -> f32 {
+    let w = acc.len();
     let mut norm = 0f32;
     for &(r, c) in hits {
-        let row = &rows[r as usize * stride..(r as usize + 1) * stride];
+        let at = r as usize * stride;
+        let row = &rows[at..at + ROW_HEAD + w];
         let tf = if c == 1 { 1.0 } else { tf_weight(c, sub) };
-        let v = tf * row[0];
+        let v = tf * f32_at(row, 0);
         norm += v * v;
-        for (a8, w8) in acc.chunks_exact_mut(8).zip(row[1..].chunks_exact(8)) {
+        let u = v * f32_at(row, 4);
+        for (a8, q8) in acc.chunks_exact_mut(8).zip(row[ROW_HEAD..].chunks_exact(8)) {
             for i in 0..8 {
-                a8[i] += v * w8[i];
+                a8[i] += u * (q8[i] as i8 as f32);
             }
         }
     }
     norm
 }
 
-/// In-memory row length: IDF plus the K + H weights padded to a multiple of 8.
-fn stride_for(k: usize, h: usize) -> usize {
-    1 + (k + h).div_ceil(8) * 8
+/// Quantized weights per row: K + H padded to a multiple of 8.
+fn width_for(k: usize, h: usize) -> usize {
+    (k + h).div_ceil(8) * 8
+}
+
+/// In-memory row length in bytes: a power of two up to 64, else a multiple of 64.
+fn stride_for(width: usize) -> usize {
+    let n = ROW_HEAD + width;
+    if n <= 64 {
+        n.next_power_of_two()
+    } else {
+        n.div_ceil(64) * 64
+    }
+}
+
+/// Zeroed, 64-byte aligned row storage for `r` rows.
+fn row_storage(r: usize, stride: usize) -> Vec<Line> {
+    vec![Line([0; 64]); (r * stride).div_ceil(64)]
+}
+
+fn as_bytes(lines: &[Line]) -> &[u8] {
+    // SAFETY: `Line` is `repr(C)` over `[u8; 64]` (no padding), so a slice of
+    // lines is a valid, initialised byte slice of 64 times the length.
+    unsafe { std::slice::from_raw_parts(lines.as_ptr().cast::<u8>(), lines.len() * 64) }
+}
+
+fn as_bytes_mut(lines: &mut [Line]) -> &mut [u8] {
+    // SAFETY: as in `as_bytes`; every byte pattern is a valid `Line`.
+    unsafe { std::slice::from_raw_parts_mut(lines.as_mut_ptr().cast::<u8>(), lines.len() * 64) }
+}
+
+/// The rank index over `buckets` (ascending, `< dim`).
+fn build_index(buckets: &[u32], dim: usize) -> Vec<RankBlock> {
+    let mut index = vec![RankBlock::default(); dim.div_ceil(64)];
+    for &b in buckets {
+        index[b as usize >> 6].bits |= 1u64 << (b & 63);
+    }
+    let mut base = 0u32;
+    for blk in index.iter_mut() {
+        blk.base = base;
+        base += blk.bits.count_ones();
+    }
+    index
+}
+
+/// Quantizes one row of `n` = weight / column scale values to `i8` with a
+/// per-row scale (largest magnitude ↦ 127, round to nearest). Returns the scale.
+fn quantize_row(n: &[f32], q: &mut [u8]) -> f32 {
+    let m = n.iter().fold(0f32, |m, &v| m.max(v.abs()));
+    if m == 0.0 {
+        q.iter_mut().for_each(|x| *x = 0);
+        return 0.0;
+    }
+    let s = m / 127.0;
+    let inv = 127.0 / m;
+    for (x, &v) in q.iter_mut().zip(n) {
+        *x = ((v * inv).round().clamp(-127.0, 127.0) as i8) as u8;
+    }
+    s
 }
 
 fn softmax_into(scores: &[f32], inv_t: f32, out: &mut [f32]) {
@@ -207,23 +334,43 @@ fn softmax_into(scores: &[f32], inv_t: f32, out: &mut [f32]) {
 }
 
 impl Model {
+    /// Builds the model from trained weights, quantizing the feature rows: each
+    /// weight column (K SVM columns, H hidden columns) is divided by its root
+    /// mean square over the rows, then each row is scaled so its largest
+    /// magnitude is 127 and rounded to `i8`.
     pub(crate) fn from_parts(p: Parts) -> Model {
         let k = p.labels.len();
         let h = p.hidden;
-        let stride = stride_for(k, h);
         let r = p.buckets.len();
-        let mut rows = vec![0f32; r * stride];
-        let mut slot = vec![NONE; p.features.dim()];
+        let cols = k + h;
+        let weight = |j: usize, c: usize| -> f32 {
+            if c < k {
+                p.svm_w[c][j]
+            } else {
+                p.w1[j * h + (c - k)]
+            }
+        };
+        let mut col_scale = vec![1f32; cols];
+        for (c, cs) in col_scale.iter_mut().enumerate() {
+            let ss: f64 = (0..r).map(|j| (weight(j, c) as f64).powi(2)).sum();
+            let rms = (ss / r.max(1) as f64).sqrt() as f32;
+            if rms > 0.0 && rms.is_finite() {
+                *cs = rms;
+            }
+        }
+        let width = width_for(k, h);
+        let stride = stride_for(width);
+        let mut rows = row_storage(r, stride);
+        let bytes = as_bytes_mut(&mut rows);
+        let mut n = vec![0f32; cols];
         for j in 0..r {
-            slot[p.buckets[j] as usize] = j as u32;
-            let row = &mut rows[j * stride..(j + 1) * stride];
-            row[0] = p.idf[j];
-            for c in 0..k {
-                row[1 + c] = p.svm_w[c][j];
+            for (c, v) in n.iter_mut().enumerate() {
+                *v = weight(j, c) / col_scale[c];
             }
-            if h > 0 {
-                row[1 + k..1 + k + h].copy_from_slice(&p.w1[j * h..(j + 1) * h]);
-            }
+            let row = &mut bytes[j * stride..j * stride + ROW_HEAD + width];
+            let s = quantize_row(&n, &mut row[ROW_HEAD..ROW_HEAD + cols]);
+            row[0..4].copy_from_slice(&p.idf[j].to_le_bytes());
+            row[4..8].copy_from_slice(&s.to_le_bytes());
         }
         Model {
             labels: p.labels,
@@ -233,10 +380,12 @@ impl Model {
             mlp_temperature: 1.0,
             svm_weight: if h == 0 { 1.0 } else { 0.5 },
             training: p.training,
-            slot,
+            index: build_index(&p.buckets, p.features.dim()),
             rows,
             stride,
+            width,
             row_bucket: p.buckets,
+            col_scale,
             svm_bias: p.svm_b,
             b1: if h > 0 { p.b1 } else { Vec::new() },
             w2: if h > 0 { p.w2 } else { Vec::new() },
@@ -291,7 +440,7 @@ impl Model {
             ids: Vec::with_capacity(256),
             table: Vec::with_capacity(512),
             hits: Vec::with_capacity(256),
-            acc: Vec::with_capacity(self.stride),
+            acc: Vec::with_capacity(self.width.max(self.labels.len())),
             svm: Vec::with_capacity(self.labels.len()),
             probs: Vec::with_capacity(self.labels.len()),
         }
@@ -341,51 +490,55 @@ impl Model {
                 pos = (pos + 1) & (cap - 1);
             }
         }
-        // Bucket → row. The loop body is tiny and its loads independent, so many
-        // slot-table misses are in flight at once; then prefetch the rows.
+        // Bucket → row through the rank index (small enough to stay in cache),
+        // then prefetch the rows: one cache line each when a row fits in one.
         let mut m = 0;
         for j in 0..hits.len() {
-            let r = self.slot[hits[j].0 as usize];
-            if r != NONE {
+            let b = hits[j].0;
+            let blk = self.index[b as usize >> 6];
+            let bit = 1u64 << (b & 63);
+            if blk.bits & bit != 0 {
+                let r = blk.base + (blk.bits & (bit - 1)).count_ones();
                 hits[m] = (r, hits[j].1);
                 m += 1;
             }
         }
         hits.truncate(m);
+        let rows = as_bytes(&self.rows);
         for &(r, _) in hits.iter() {
             let start = r as usize * stride;
             let mut off = 0;
             while off < stride {
-                prefetch(&self.rows[start + off]);
-                off += 16;
+                prefetch(rows[start + off..].as_ptr());
+                off += 64;
             }
         }
+        let width = self.width;
         acc.clear();
-        acc.resize(stride - 1, 0.0);
+        acc.resize(width, 0.0);
         let sub = self.features.sublinear_tf;
         // Fixed-width kernels keep the accumulators in registers.
-        let norm = match stride - 1 {
-            8 => accumulate::<8>(&self.rows, hits, sub, acc),
-            16 => accumulate::<16>(&self.rows, hits, sub, acc),
-            24 => accumulate::<24>(&self.rows, hits, sub, acc),
-            32 => accumulate::<32>(&self.rows, hits, sub, acc),
-            40 => accumulate::<40>(&self.rows, hits, sub, acc),
-            48 => accumulate::<48>(&self.rows, hits, sub, acc),
-            _ => accumulate_dyn(&self.rows, stride, hits, sub, acc),
+        let norm = match width {
+            8 => accumulate::<8>(rows, stride, hits, sub, acc),
+            16 => accumulate::<16>(rows, stride, hits, sub, acc),
+            24 => accumulate::<24>(rows, stride, hits, sub, acc),
+            32 => accumulate::<32>(rows, stride, hits, sub, acc),
+            40 => accumulate::<40>(rows, stride, hits, sub, acc),
+            48 => accumulate::<48>(rows, stride, hits, sub, acc),
+            56 => accumulate::<56>(rows, stride, hits, sub, acc),
+            _ => accumulate_dyn(rows, stride, hits, sub, acc),
         };
         let inv = if norm > 0.0 { 1.0 / norm.sqrt() } else { 0.0 };
+        for (a, &c) in acc.iter_mut().zip(&self.col_scale) {
+            *a *= c * inv;
+        }
         svm.clear();
-        svm.extend(
-            acc[..k]
-                .iter()
-                .zip(&self.svm_bias)
-                .map(|(&s, &b)| s * inv + b),
-        );
+        svm.extend(acc[..k].iter().zip(&self.svm_bias).map(|(&s, &b)| s + b));
         probs.clear();
         if h > 0 {
             let hid = &mut acc[k..k + h];
             for (s, &b) in hid.iter_mut().zip(&self.b1) {
-                *s = (*s * inv + b).max(0.0);
+                *s = (*s + b).max(0.0);
             }
             for c in 0..k {
                 let mut s = self.b2[c];
@@ -532,8 +685,10 @@ impl Model {
         };
         let hjson = serde_json::to_vec(&header).expect("header serialises");
         let r = self.row_bucket.len();
-        let width = 1 + k + h;
-        let total = FIXED + hjson.len() + 4 + r * 4 + r * width * 4 + (k + h + k * h + k) * 4 + 4;
+        let cols = k + h;
+        let row_len = ROW_HEAD + cols;
+        let total =
+            FIXED + hjson.len() + 4 + r * 4 + r * row_len + (cols + k + h + k * h + k) * 4 + 4;
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -545,10 +700,13 @@ impl Model {
         for b in &self.row_bucket {
             out.extend_from_slice(&b.to_le_bytes());
         }
+        let rows = as_bytes(&self.rows);
+        for j in 0..r {
+            out.extend_from_slice(&rows[j * self.stride..j * self.stride + row_len]);
+        }
         for v in self
-            .rows
-            .chunks_exact(self.stride)
-            .flat_map(|row| &row[..width])
+            .col_scale
+            .iter()
             .chain(&self.svm_bias)
             .chain(&self.b1)
             .chain(&self.w2)
@@ -675,16 +833,16 @@ impl Model {
                 "{r} rows but only {dim} buckets"
             )));
         }
-        let width = 1 + k + h;
-        let nfloats = r * width + k + h + k * h + k;
-        let need = r * 4 + nfloats * 4;
+        let cols = k + h;
+        let row_len = ROW_HEAD + cols;
+        let nfloats = cols + k + h + k * h + k;
+        let need = r * 4 + r * row_len + nfloats * 4;
         if body.len() - pos != need {
             return Err(ModelError::Corrupt(format!(
                 "weights section is {} bytes, expected {need} for {r} rows, {k} labels, {h} hidden units",
                 body.len() - pos
             )));
         }
-        let mut slot = vec![NONE; dim];
         let mut row_bucket = Vec::with_capacity(r);
         for j in 0..r {
             let b = u32::from_le_bytes(body[pos + 4 * j..pos + 4 * j + 4].try_into().unwrap());
@@ -693,34 +851,47 @@ impl Model {
                     "bucket ids are not strictly increasing below {dim} (row {j})"
                 )));
             }
-            slot[b as usize] = j as u32;
             row_bucket.push(b);
         }
         pos += 4 * r;
+        let width = width_for(k, h);
+        let stride = stride_for(width);
+        let mut rows = row_storage(r, stride);
+        let dst = as_bytes_mut(&mut rows);
+        for (j, src) in body[pos..pos + r * row_len].chunks_exact(row_len).enumerate() {
+            let (idf, scale) = (f32_at(src, 0), f32_at(src, 4));
+            if !(idf.is_finite() && idf > 0.0) {
+                return Err(ModelError::Corrupt(format!(
+                    "IDF {idf} in row {j} is not a positive number"
+                )));
+            }
+            if !(scale.is_finite() && scale >= 0.0) {
+                return Err(ModelError::Corrupt(format!(
+                    "row scale {scale} in row {j} is not a finite number ≥ 0"
+                )));
+            }
+            dst[j * stride..j * stride + row_len].copy_from_slice(src);
+        }
+        pos += r * row_len;
         let mut floats: Vec<f32> = body[pos..]
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
             .collect();
         if let Some(i) = floats.iter().position(|v| !v.is_finite()) {
             return Err(ModelError::Corrupt(format!(
-                "non-finite weight at float #{i}"
+                "non-finite weight at float #{i} after the rows"
             )));
         }
-        if let Some(j) = (0..r).find(|&j| floats[j * width] <= 0.0) {
-            return Err(ModelError::Corrupt(format!("non-positive IDF in row {j}")));
+        if let Some(c) = floats[..cols].iter().position(|&v| v <= 0.0) {
+            return Err(ModelError::Corrupt(format!(
+                "column scale #{c} is not positive"
+            )));
         }
         let b2 = floats.split_off(floats.len() - k);
         let w2 = floats.split_off(floats.len() - k * h);
         let b1 = floats.split_off(floats.len() - h);
         let svm_bias = floats.split_off(floats.len() - k);
-        let stride = stride_for(k, h);
-        let mut rows = vec![0f32; r * stride];
-        for (dst, src) in rows
-            .chunks_exact_mut(stride)
-            .zip(floats.chunks_exact(width))
-        {
-            dst[..width].copy_from_slice(src);
-        }
+        let col_scale = floats;
         Ok(Model {
             labels: header.labels,
             features: header.features,
@@ -729,10 +900,12 @@ impl Model {
             mlp_temperature: header.mlp_temperature,
             svm_weight: header.svm_weight,
             training: header.training,
-            slot,
+            index: build_index(&row_bucket, dim),
             rows,
             stride,
+            width,
             row_bucket,
+            col_scale,
             svm_bias,
             b1,
             w2,

@@ -54,8 +54,11 @@ pub struct TrainConfig {
     pub eps: f64,
     /// Weight each document by `n / (k · n_label)` ("balanced") in both models.
     pub class_weight: bool,
-    /// Hidden units of the network; 0 = SVM only.
+    /// Hidden units of each network; 0 = SVM only.
     pub hidden: usize,
+    /// Networks trained from different seeds whose logits are averaged; the
+    /// model stores them as one hidden layer of `networks × hidden` units.
+    pub networks: usize,
     /// Network epochs.
     pub epochs: u32,
     /// Initial SGD learning rate (decays linearly to 0).
@@ -87,6 +90,7 @@ impl Default for TrainConfig {
             eps: 0.1,
             class_weight: true,
             hidden: 32,
+            networks: 1,
             epochs: 8,
             learning_rate: 0.1,
             init_scale: 0.1,
@@ -120,6 +124,17 @@ impl TrainConfig {
         if self.hidden > super::model::MAX_HIDDEN {
             return bad(format!(
                 "hidden {} > {}",
+                self.hidden,
+                super::model::MAX_HIDDEN
+            ));
+        }
+        if self.hidden > 0 && self.networks == 0 {
+            return bad("networks must be at least 1 with a hidden layer".into());
+        }
+        if self.hidden * self.networks.max(1) > super::model::MAX_HIDDEN {
+            return bad(format!(
+                "{} networks × {} hidden units > {}",
+                self.networks,
                 self.hidden,
                 super::model::MAX_HIDDEN
             ));
@@ -422,14 +437,33 @@ fn train_net(
     let mut hid = vec![0f32; h];
     let mut gh = vec![0f32; h];
     let mut p = vec![0f32; nc];
+    let envf = |k: &str, d: f32| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let drop = envf("TRIAGE_DROP", 0.0);
+    let lr0 = envf("TRIAGE_LR", cfg.learning_rate);
+    let mut dids: Vec<u32> = Vec::new();
+    let mut dvals: Vec<f32> = Vec::new();
     for ep in 0..cfg.epochs {
         rng.shuffle(&mut order);
         let mut loss = 0f64;
         for &o in &order {
             let o = o as usize;
-            let lr = cfg.learning_rate * (1.0 - step / total).max(0.0);
+            let lr = lr0 * (1.0 - step / total).max(0.0);
             step += 1.0;
             let (ids, vals) = x.row(o);
+            let (ids, vals) = if drop > 0.0 {
+                dids.clear();
+                dvals.clear();
+                let keep = 1.0 / (1.0 - drop);
+                for (&j, &v) in ids.iter().zip(vals) {
+                    if unit(&mut rng) * 0.5 + 0.5 >= drop {
+                        dids.push(j);
+                        dvals.push(v * keep);
+                    }
+                }
+                (&dids[..], &dvals[..])
+            } else {
+                (ids, vals)
+            };
             let yi = y[o] as usize;
             // forward
             pre.copy_from_slice(&b1);
@@ -501,6 +535,42 @@ fn train_net(
     Net { w1, b1, w2, b2 }
 }
 
+/// The logit average of `nets` networks of `h` hidden units over `r` rows and
+/// `k` labels, as one network of `nets·h` units.
+fn average_nets(nets: &[Net], h: usize, r: usize, k: usize) -> Net {
+    let n = nets.len();
+    let ht = n * h;
+    let mut out = Net {
+        w1: vec![0f32; r * ht],
+        b1: Vec::with_capacity(ht),
+        w2: vec![0f32; k * ht],
+        b2: vec![0f32; k],
+    };
+    if n == 0 {
+        return Net {
+            w1: Vec::new(),
+            b1: Vec::new(),
+            w2: Vec::new(),
+            b2: Vec::new(),
+        };
+    }
+    let inv = 1.0 / n as f32;
+    for (i, net) in nets.iter().enumerate() {
+        for j in 0..r {
+            out.w1[j * ht + i * h..j * ht + (i + 1) * h]
+                .copy_from_slice(&net.w1[j * h..(j + 1) * h]);
+        }
+        out.b1.extend_from_slice(&net.b1);
+        for c in 0..k {
+            for u in 0..h {
+                out.w2[c * ht + i * h + u] = net.w2[c * h + u] * inv;
+            }
+            out.b2[c] += net.b2[c] * inv;
+        }
+    }
+    out
+}
+
 enum TaskOut {
     Svm(Vec<f32>, f32),
     Net(Net),
@@ -532,7 +602,8 @@ fn fit_parts(
         .iter()
         .map(|&n| {
             if cfg.class_weight {
-                (docs.len() as f64 / (k as f64 * n as f64)) as f32
+                let pw: f64 = std::env::var("TRIAGE_CWPOW").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+                (docs.len() as f64 / (k as f64 * n as f64)).powf(pw) as f32
             } else {
                 1.0
             }
@@ -543,12 +614,12 @@ fn fit_parts(
         .iter()
         .map(|&c| cfg.c * class_w[c as usize] as f64)
         .collect();
-    // Task 0 is the network (the longest), tasks 1..=k the SVM labels.
-    let ntasks = k + 1;
-    let first = if cfg.hidden > 0 { 0 } else { 1 };
-    let next = AtomicUsize::new(first);
+    // Tasks 0..nets are the networks (the longest), then one task per SVM label.
+    let nets = if cfg.hidden > 0 { cfg.networks } else { 0 };
+    let ntasks = nets + k;
+    let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<TaskOut>>> = Mutex::new((0..ntasks).map(|_| None).collect());
-    let threads = cfg.threads().clamp(1, ntasks - first);
+    let threads = cfg.threads().clamp(1, ntasks);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| loop {
@@ -556,12 +627,13 @@ fn fit_parts(
                 if t >= ntasks {
                     break;
                 }
-                let out = if t == 0 {
+                let out = if t < nets {
+                    let nseed = seed ^ (t as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
                     TaskOut::Net(train_net(
-                        &x, &y, &class_w, cfg.hidden, cfg, seed, stage, t0,
+                        &x, &y, &class_w, cfg.hidden, cfg, nseed, stage, t0,
                     ))
                 } else {
-                    let cl = t - 1;
+                    let cl = t - nets;
                     let pos: Vec<bool> = y.iter().map(|&c| c as usize == cl).collect();
                     let cseed = seed ^ (cl as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                     let (w, b, passes) =
@@ -585,7 +657,7 @@ fn fit_parts(
     let mut results = results.into_inner().unwrap();
     let mut svm_w = Vec::with_capacity(k);
     let mut svm_b = Vec::with_capacity(k);
-    for r in results.iter_mut().skip(1) {
+    for r in results.iter_mut().skip(nets) {
         match r.take() {
             Some(TaskOut::Svm(w, b)) => {
                 svm_w.push(w);
@@ -594,15 +666,14 @@ fn fit_parts(
             _ => unreachable!("every SVM task ran"),
         }
     }
-    let net = match results[0].take() {
-        Some(TaskOut::Net(n)) => n,
-        _ => Net {
-            w1: Vec::new(),
-            b1: Vec::new(),
-            w2: Vec::new(),
-            b2: Vec::new(),
-        },
-    };
+    let trained: Vec<Net> = results[..nets]
+        .iter_mut()
+        .map(|r| match r.take() {
+            Some(TaskOut::Net(n)) => n,
+            _ => unreachable!("every network task ran"),
+        })
+        .collect();
+    let net = average_nets(&trained, cfg.hidden, r, k);
     let algorithm = format!(
         "tfidf + ovr-svm({}, dcd){}",
         match cfg.loss {
@@ -610,7 +681,11 @@ fn fit_parts(
             Loss::Hinge => "hinge",
         },
         if cfg.hidden > 0 {
-            format!(" + mlp(relu {}, sgd)", cfg.hidden)
+            if nets > 1 {
+                format!(" + {nets} × mlp(relu {}, sgd), logits averaged", cfg.hidden)
+            } else {
+                format!(" + mlp(relu {}, sgd)", cfg.hidden)
+            }
         } else {
             String::new()
         }
@@ -622,7 +697,7 @@ fn fit_parts(
         idf: idfv,
         svm_w,
         svm_b,
-        hidden: cfg.hidden,
+        hidden: nets * cfg.hidden,
         w1: net.w1,
         b1: net.b1,
         w2: net.w2,
@@ -785,7 +860,8 @@ fn fit(
                 best = (v, a);
             }
         }
-        (tm, best.1 as f32)
+        let forced: Option<f64> = std::env::var("TRIAGE_ALPHA").ok().and_then(|v| v.parse().ok());
+        (tm, forced.unwrap_or(best.1) as f32)
     } else {
         (1.0, 1.0)
     };
