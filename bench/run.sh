@@ -91,14 +91,36 @@ stop() { # stop PID: SIGTERM, wait up to 30 s, then SIGKILL
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
-# sample_rss PID FILE: "unix_ms rss_kb hwm_kb" every 200 ms while PID lives.
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks.
+cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# sample_rss PID FILE: "unix_ms rss_kb hwm_kb cpu_ticks broker_cpu_ticks" every 200 ms while
+# PID lives.
 sample_rss() {
   local pid=$1 file=$2
   while [ -r "/proc/$pid/status" ]; do
-    awk -v t="$(date +%s%3N)" '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{if (r) print t, r, h}' \
+    awk -v t="$(date +%s%3N)" -v c="$(cpu_ticks "$pid")" -v b="$(cpu_ticks "$TANSU_PID")" \
+      '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{if (r) print t, r, h, c, b}' \
       "/proc/$pid/status" >>"$file" 2>/dev/null || true
     sleep 0.2
   done
+}
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_per_record NAME: "service_us broker_us", CPU microseconds per record spent by the
+# process under test and by the broker between the drain's first and last output record.
+cpu_per_record() {
+  local f l d
+  f=$(( $(jget "$OUT/drain-$1.json" first_output_unix_us) / 1000 ))
+  d=$(jget "$OUT/drain-$1.json" seconds)
+  l=$(awk -v f="$f" -v d="${d:-0}" 'BEGIN{printf "%.0f", f + d * 1000}')
+  awk -v f="$f" -v e="$l" -v n="$(jget "$OUT/drain-$1.json" count)" -v hz="$CLK_TCK" '
+    $1 >= f && $1 <= e { if (t0 == "") { t0 = $1; c0 = $4; b0 = $5 } t1 = $1; c1 = $4; b1 = $5 }
+    END {
+      if (t1 > t0 && n > 0) {
+        # the sampled window covers (t1 - t0) of the drain: scale to its records
+        span = (e - f) > 0 ? (t1 - t0) / (e - f) : 1
+        printf "%.1f %.1f\n", (c1 - c0) / hz * 1e6 / (n * span), (b1 - b0) / hz * 1e6 / (n * span)
+      } else print "n/a n/a"
+    }' "$OUT/rss-$1.txt" 2>/dev/null || echo "n/a n/a"
 }
 
 # ------------------------------------------------------------------ machine and broker
@@ -290,6 +312,10 @@ read -r RSS_LOADED RSS_DRAIN_MIN RSS_DRAIN_MAX HWM <<<"$(awk -v f="$FIRST_MS" -v
   "$OUT/rss-json.txt" 2>/dev/null || echo "0 0 0 0")"
 AVRO_HWM=$(awk '{h=$3} END{printf "%d\n", h/1024}' "$OUT/rss-avro.txt" 2>/dev/null || echo 0)
 
+read -r CPU_PT CPU_PT_B <<<"$(cpu_per_record passthrough)"
+read -r CPU_JS CPU_JS_B <<<"$(cpu_per_record json)"
+read -r CPU_AV CPU_AV_B <<<"$(cpu_per_record avro)"
+
 # ------------------------------------------------------------------ summary
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 r() { jget "$OUT/$1" "$2"; }
@@ -325,6 +351,9 @@ rss_drain_min_mb=$RSS_DRAIN_MIN
 rss_drain_max_mb=$RSS_DRAIN_MAX
 hwm_json_mb=$HWM
 hwm_avro_mb=$AVRO_HWM
+cpu_us_per_record_passthrough="$CPU_PT broker $CPU_PT_B"
+cpu_us_per_record_json="$CPU_JS broker $CPU_JS_B"
+cpu_us_per_record_avro="$CPU_AV broker $CPU_AV_B"
 EOF
 {
   echo "| measure | target | measured |"
@@ -334,6 +363,7 @@ EOF
   echo "| triage Avro drain | | $AV tickets/s, $(r drain-avro.json in_mbps) MB/s in ($(r drain-avro.json count)/$N out) |"
   echo "| triage JSON / passthrough | ≥ 0.90 | $(ratio "$JS" "$PT") |"
   echo "| Avro / JSON | ≥ 1.0 | $(ratio "$AV" "$JS") |"
+  echo "| CPU per ticket, process + broker: passthrough / JSON / Avro | | $CPU_PT + $CPU_PT_B / $CPU_JS + $CPU_JS_B / $CPU_AV + $CPU_AV_B µs |"
   for row in "${LAT_ROWS[@]}"; do
     IFS=: read -r f rate k <<<"$row"
     pt=latency-passthrough-$k.json
