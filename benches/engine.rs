@@ -16,6 +16,10 @@
 //! - `json/decode`, `json/lookup`, `json/triage`, `json/encode`: the parts.
 //! - `avro/full`, `avro/decode`, `avro/encode`: the same with Confluent Avro
 //!   frames in and out.
+//! - `floor/…`: the same tickets through the crates underneath with no
+//!   triage semantics — serde_json skipping the whole record, aho-corasick's
+//!   own overlapping search for the rules' phrases, one trivial pass over
+//!   the text — the least a decode or a phrase search costs here.
 //!
 //! Profiling without criterion's statistics (fixed work, for callgrind):
 //! `ENGINE_PROFILE=json/full:20000 target/release/deps/engine-… --bench`
@@ -235,6 +239,55 @@ fn bench(c: &mut Criterion) {
             black_box(out.len())
         })
     });
+    g.finish();
+
+    // Floors: what the same bytes cost through the crates underneath, with
+    // no triage semantics — the least a JSON decode or a phrase search could
+    // cost here. Read next to json/decode and json/triage.
+    let mut g = c.benchmark_group("floor");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(5));
+    g.bench_function("serde_json_skip", |b| {
+        // serde_json parsing the ticket and keeping nothing.
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            let v: serde::de::IgnoredAny = serde_json::from_slice(black_box(&f.json[i])).unwrap();
+            black_box(v)
+        })
+    });
+    {
+        let texts: Vec<String> = f
+            .json
+            .iter()
+            .map(|j| {
+                let d = json::decode_ticket(j).unwrap();
+                format!("{} {}", d.ticket.subject, d.ticket.body.as_deref().unwrap_or(""))
+            })
+            .collect();
+        let phrases: Vec<&str> = f.rules.detector.phrases().map(|(p, _)| p).collect();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&phrases)
+            .unwrap();
+        g.bench_function("aho_corasick_overlapping", |b| {
+            // The crate's own overlapping search for the rules' phrases over
+            // subject and body: counting matches, no boundaries, no families.
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) % n;
+                black_box(ac.find_overlapping_iter(black_box(&texts[i])).count())
+            })
+        });
+        g.bench_function("byte_pass", |b| {
+            // One pass over the same text doing almost nothing per byte.
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) % n;
+                black_box(texts[i].bytes().filter(|&c| c == b'!').count())
+            })
+        });
+    }
     g.finish();
 }
 
