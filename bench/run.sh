@@ -104,6 +104,17 @@ sample_rss() {
     sleep 0.2
   done
 }
+# http_get PORT PATH: the body of a GET on 127.0.0.1 (no curl needed).
+http_get() (
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+  sed '1,/^\r\{0,1\}$/d' <&3
+)
+# hist_mean FILE METRIC: mean of a Prometheus histogram (sum / count over all label sets).
+hist_mean() {
+  awk -v m="$2" '$1 ~ "^"m"_sum" {s += $2} $1 ~ "^"m"_count" {c += $2}
+    END {if (c > 0) printf "%.6f\n", s / c; else print "n/a"}' "$1" 2>/dev/null || echo n/a
+}
 CLK_TCK=$(getconf CLK_TCK)
 # cpu_per_record NAME: "service_us broker_us", CPU microseconds per record spent by the
 # process under test and by the broker between the drain's first and last output record.
@@ -227,6 +238,10 @@ drain() {
     PIDS+=("$perf")
   fi
   wait "$counter" || true
+  # The service's own view of the drain (delivery and processing histograms).
+  local port
+  port=$(sed -n 's/^http_listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$OUT/service-$name.toml" 2>/dev/null || true)
+  [ -n "$port" ] && http_get "$port" /metrics >"$OUT/metrics-$name.txt" 2>/dev/null || true
   if [ -n "$perf" ]; then
     kill -INT "$perf" 2>/dev/null || true
     wait "$perf" 2>/dev/null || true
@@ -312,6 +327,14 @@ read -r RSS_LOADED RSS_DRAIN_MIN RSS_DRAIN_MAX HWM <<<"$(awk -v f="$FIRST_MS" -v
   "$OUT/rss-json.txt" 2>/dev/null || echo "0 0 0 0")"
 AVRO_HWM=$(awk '{h=$3} END{printf "%d\n", h/1024}' "$OUT/rss-avro.txt" 2>/dev/null || echo 0)
 
+# Mean time from hand-over to the producer to the broker's acknowledgement, and mean engine
+# time per ticket, as the service measured them during its drain.
+DELIV_JS=$(hist_mean "$OUT/metrics-json.txt" triage_delivery_seconds)
+PROC_JS=$(hist_mean "$OUT/metrics-json.txt" triage_processing_seconds)
+DELIV_AV=$(hist_mean "$OUT/metrics-avro.txt" triage_delivery_seconds)
+PROC_AV=$(hist_mean "$OUT/metrics-avro.txt" triage_processing_seconds)
+ms() { awk -v x="$1" 'BEGIN{ if (x == "n/a") print x; else printf "%.2f", x * 1000 }'; }
+us() { awk -v x="$1" 'BEGIN{ if (x == "n/a") print x; else printf "%.1f", x * 1e6 }'; }
 read -r CPU_PT CPU_PT_B <<<"$(cpu_per_record passthrough)"
 read -r CPU_JS CPU_JS_B <<<"$(cpu_per_record json)"
 read -r CPU_AV CPU_AV_B <<<"$(cpu_per_record avro)"
@@ -354,6 +377,10 @@ hwm_avro_mb=$AVRO_HWM
 cpu_us_per_record_passthrough="$CPU_PT broker $CPU_PT_B"
 cpu_us_per_record_json="$CPU_JS broker $CPU_JS_B"
 cpu_us_per_record_avro="$CPU_AV broker $CPU_AV_B"
+processing_mean_s_json=$PROC_JS
+delivery_mean_s_json=$DELIV_JS
+processing_mean_s_avro=$PROC_AV
+delivery_mean_s_avro=$DELIV_AV
 EOF
 {
   echo "| measure | target | measured |"
@@ -363,6 +390,7 @@ EOF
   echo "| triage Avro drain | | $AV tickets/s, $(r drain-avro.json in_mbps) MB/s in ($(r drain-avro.json count)/$N out) |"
   echo "| triage JSON / passthrough | ≥ 0.90 | $(ratio "$JS" "$PT") |"
   echo "| Avro / JSON | ≥ 1.0 | $(ratio "$AV" "$JS") |"
+  echo "| service-side mean processing per ticket / mean delivery (JSON; Avro) | | $(us "$PROC_JS") µs / $(ms "$DELIV_JS") ms; $(us "$PROC_AV") µs / $(ms "$DELIV_AV") ms |"
   echo "| CPU per ticket, process + broker: passthrough / JSON / Avro | | $CPU_PT + $CPU_PT_B / $CPU_JS + $CPU_JS_B / $CPU_AV + $CPU_AV_B µs |"
   for row in "${LAT_ROWS[@]}"; do
     IFS=: read -r f rate k <<<"$row"
