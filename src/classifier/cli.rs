@@ -39,6 +39,9 @@ pub struct TrainArgs {
     /// Hidden units of each network blended with the SVM (0 = SVM only).
     #[arg(long, default_value_t = 32)]
     pub hidden: usize,
+    /// No NB-SVM member (SVM and network only).
+    #[arg(long = "no-nbsvm")]
+    pub no_nbsvm: bool,
     /// Networks trained from different seeds, their logits averaged.
     #[arg(long, default_value_t = 1)]
     pub networks: usize,
@@ -148,6 +151,7 @@ pub fn run_train(args: &TrainArgs) -> Result<ExitCode, ClassifierError> {
         class_weight: !args.no_class_weight,
         hidden: args.hidden,
         networks: args.networks,
+        nbsvm: !args.no_nbsvm,
         epochs: args.epochs,
         calibration_fraction: args.calibration_fraction,
         seed: args.seed,
@@ -223,19 +227,22 @@ pub fn run_train(args: &TrainArgs) -> Result<ExitCode, ClassifierError> {
             source,
         })?;
         let (ts, tm, a) = model.calibration();
+        let (tn, b) = model.nb_calibration().unwrap_or((1.0, 0.0));
         let msg = format!(
-            "trained on {} documents in {:.1}s; wrote {} ({}, {} bytes: {} feature rows × {} weights, format v{}); calibration: svm T {:.3}, network T {:.3}, svm weight {:.2}",
+            "trained on {} documents in {:.1}s; wrote {} ({}, {} bytes: {} feature rows × {} weights, format v{}); calibration: temperatures svm {:.3}, nb-svm {:.3}, network {:.3}; blend weights svm {:.2}, nb-svm {:.2}",
             corpus.len(),
             secs,
             out.display(),
             human_bytes(size),
             size,
             model.stored_features(),
-            model.labels().len() + model.hidden(),
+            model.weight_columns(),
             super::FORMAT_VERSION,
             ts,
+            tn,
             tm,
-            a
+            a,
+            b
         );
         if args.json {
             eprintln!("{msg}");

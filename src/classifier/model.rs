@@ -50,6 +50,9 @@ struct Header {
     svm_temperature: f32,
     mlp_temperature: f32,
     svm_weight: f32,
+    nbsvm: bool,
+    nb_temperature: f32,
+    nb_weight: f32,
     training: TrainingInfo,
 }
 
@@ -64,6 +67,11 @@ pub struct Model {
     svm_temperature: f32,
     mlp_temperature: f32,
     svm_weight: f32,
+    /// Whether the NB-SVM member is present (its K columns follow the SVM's).
+    nbsvm: bool,
+    nb_temperature: f32,
+    /// Weight of the NB-SVM in the blend; the network has `1 − svm − nb`.
+    nb_weight: f32,
     training: TrainingInfo,
     /// Bucket → row: a presence bit per bucket with the number of rows before
     /// each 64-bucket block (256 KiB for `2^20` buckets, so it stays in L2).
@@ -83,6 +91,8 @@ pub struct Model {
     /// `q · row scale · column scale`.
     col_scale: Vec<f32>,
     svm_bias: Vec<f32>,
+    /// NB-SVM biases (K, or none without the member).
+    nb_bias: Vec<f32>,
     b1: Vec<f32>,
     /// K × H output weights (row per label).
     w2: Vec<f32>,
@@ -131,6 +141,7 @@ pub struct Scratch {
     hits: Vec<(u32, u32)>,
     acc: Vec<f32>,
     svm: Vec<f32>,
+    nb: Vec<f32>,
     probs: Vec<f32>,
 }
 
@@ -150,6 +161,26 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// Temperatures and blend weights fitted on held-out documents.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Calibration {
+    pub svm_t: f32,
+    pub nb_t: f32,
+    pub mlp_t: f32,
+    pub svm_weight: f32,
+    pub nb_weight: f32,
+}
+
+/// Raw member outputs before calibration (see [`Model::raw_with`]).
+pub(crate) struct Raw<'a> {
+    /// SVM decision values.
+    pub svm: &'a [f32],
+    /// NB-SVM decision values (empty without that member).
+    pub nb: &'a [f32],
+    /// Network logits (empty without a hidden layer).
+    pub net: &'a [f32],
+}
+
 /// Weights produced by training, over compact feature rows.
 pub(crate) struct Parts {
     pub labels: Vec<String>,
@@ -161,6 +192,9 @@ pub(crate) struct Parts {
     /// K × R SVM weights.
     pub svm_w: Vec<Vec<f32>>,
     pub svm_b: Vec<f32>,
+    /// K × R NB-SVM weights (already multiplied by the log-count ratios), or none.
+    pub nb_w: Vec<Vec<f32>>,
+    pub nb_b: Vec<f32>,
     /// Network, when `hidden > 0`: R × H first-layer weights, H biases, K × H, K.
     pub hidden: usize,
     pub w1: Vec<f32>,
@@ -259,9 +293,9 @@ fn accumulate_dyn(
     norm
 }
 
-/// Quantized weights per row: K + H padded to a multiple of 8.
-fn width_for(k: usize, h: usize) -> usize {
-    (k + h).div_ceil(8) * 8
+/// Quantized weights per row: the weight columns padded to a multiple of 8.
+fn width_for(cols: usize) -> usize {
+    cols.div_ceil(8) * 8
 }
 
 /// In-memory row length in bytes: a power of two up to 64, else a multiple of 64.
@@ -342,12 +376,16 @@ impl Model {
         let k = p.labels.len();
         let h = p.hidden;
         let r = p.buckets.len();
-        let cols = k + h;
+        let nb = !p.nb_w.is_empty();
+        let kn = if nb { k } else { 0 };
+        let cols = k + kn + h;
         let weight = |j: usize, c: usize| -> f32 {
             if c < k {
                 p.svm_w[c][j]
+            } else if c < k + kn {
+                p.nb_w[c - k][j]
             } else {
-                p.w1[j * h + (c - k)]
+                p.w1[j * h + (c - k - kn)]
             }
         };
         let mut col_scale = vec![1f32; cols];
@@ -358,7 +396,7 @@ impl Model {
                 *cs = rms;
             }
         }
-        let width = width_for(k, h);
+        let width = width_for(cols);
         let stride = stride_for(width);
         let mut rows = row_storage(r, stride);
         let bytes = as_bytes_mut(&mut rows);
@@ -378,7 +416,10 @@ impl Model {
             hidden: h,
             svm_temperature: 1.0,
             mlp_temperature: 1.0,
-            svm_weight: if h == 0 { 1.0 } else { 0.5 },
+            svm_weight: if h == 0 && !nb { 1.0 } else { 0.5 },
+            nbsvm: nb,
+            nb_temperature: 1.0,
+            nb_weight: 0.0,
             training: p.training,
             index: build_index(&p.buckets, p.features.dim()),
             rows,
@@ -387,6 +428,7 @@ impl Model {
             row_bucket: p.buckets,
             col_scale,
             svm_bias: p.svm_b,
+            nb_bias: if nb { p.nb_b } else { Vec::new() },
             b1: if h > 0 { p.b1 } else { Vec::new() },
             w2: if h > 0 { p.w2 } else { Vec::new() },
             // the format always stores K output biases (zero without a network)
@@ -394,10 +436,18 @@ impl Model {
         }
     }
 
-    pub(crate) fn set_calibration(&mut self, svm_t: f32, mlp_t: f32, svm_weight: f32) {
-        self.svm_temperature = svm_t;
-        self.mlp_temperature = mlp_t;
-        self.svm_weight = if self.hidden == 0 { 1.0 } else { svm_weight };
+    /// Temperatures and blend weights of the members; weights of absent
+    /// members are ignored, the SVM gets what the others leave.
+    pub(crate) fn set_calibration(&mut self, c: Calibration) {
+        self.svm_temperature = c.svm_t;
+        self.mlp_temperature = if self.hidden > 0 { c.mlp_t } else { 1.0 };
+        self.nb_temperature = if self.nbsvm { c.nb_t } else { 1.0 };
+        self.nb_weight = if self.nbsvm { c.nb_weight } else { 0.0 };
+        self.svm_weight = if self.hidden > 0 {
+            c.svm_weight
+        } else {
+            1.0 - self.nb_weight
+        };
     }
 
     pub(crate) fn set_calibration_documents(&mut self, n: u64) {
@@ -424,9 +474,20 @@ impl Model {
         (self.svm_temperature, self.mlp_temperature, self.svm_weight)
     }
 
+    /// `(NB-SVM temperature, NB-SVM weight in the blend)` when the model has
+    /// the NB-SVM member.
+    pub fn nb_calibration(&self) -> Option<(f32, f32)> {
+        self.nbsvm.then_some((self.nb_temperature, self.nb_weight))
+    }
+
     /// Training metadata.
     pub fn training_info(&self) -> &TrainingInfo {
         &self.training
+    }
+
+    /// Quantized weights per feature row: K SVM, K NB-SVM (when present), H hidden.
+    pub fn weight_columns(&self) -> usize {
+        self.col_scale.len()
     }
 
     /// Number of feature rows (buckets seen in training).
@@ -442,18 +503,13 @@ impl Model {
             hits: Vec::with_capacity(256),
             acc: Vec::with_capacity(self.width.max(self.labels.len())),
             svm: Vec::with_capacity(self.labels.len()),
+            nb: Vec::with_capacity(self.labels.len()),
             probs: Vec::with_capacity(self.labels.len()),
         }
     }
 
-    /// Raw outputs before calibration, computed into `scratch`:
-    /// `(svm decision values, network logits)`; the second is empty without a
-    /// hidden layer.
-    pub(crate) fn raw_with<'a>(
-        &self,
-        text: &str,
-        scratch: &'a mut Scratch,
-    ) -> (&'a [f32], &'a [f32]) {
+    /// Raw member outputs before calibration, computed into `scratch`.
+    pub(crate) fn raw_with<'a>(&self, text: &str, scratch: &'a mut Scratch) -> Raw<'a> {
         let k = self.labels.len();
         let h = self.hidden;
         let stride = self.stride;
@@ -463,6 +519,7 @@ impl Model {
             hits,
             acc,
             svm,
+            nb,
             probs,
         } = scratch;
         ids.clear();
@@ -534,9 +591,17 @@ impl Model {
         }
         svm.clear();
         svm.extend(acc[..k].iter().zip(&self.svm_bias).map(|(&s, &b)| s + b));
+        nb.clear();
+        let kn = self.nb_bias.len();
+        nb.extend(
+            acc[k..k + kn]
+                .iter()
+                .zip(&self.nb_bias)
+                .map(|(&s, &b)| s + b),
+        );
         probs.clear();
         if h > 0 {
-            let hid = &mut acc[k..k + h];
+            let hid = &mut acc[k + kn..k + kn + h];
             for (s, &b) in hid.iter_mut().zip(&self.b1) {
                 *s = (*s + b).max(0.0);
             }
@@ -548,7 +613,11 @@ impl Model {
                 probs.push(s);
             }
         }
-        (svm, probs)
+        Raw {
+            svm,
+            nb,
+            net: probs,
+        }
     }
 
     /// Class probabilities (one per label, summing to 1), computed into `scratch`.
@@ -558,23 +627,34 @@ impl Model {
         self.raw_with(text, scratch);
         let Scratch {
             svm,
-            acc: hid,
+            nb,
+            acc: tmp,
             probs,
             ..
         } = scratch;
+        // probs holds the network logits; acc is free to reuse
+        tmp.clear();
+        tmp.resize(k, 0.0);
         if self.hidden > 0 {
-            // probs holds the network logits; acc is free to reuse
-            hid.clear();
-            hid.resize(k, 0.0);
-            softmax_into(probs, 1.0 / self.mlp_temperature, hid);
-            softmax_into(svm, 1.0 / self.svm_temperature, probs);
-            let a = self.svm_weight;
-            for (p, &q) in probs.iter_mut().zip(hid.iter()) {
-                *p = a * *p + (1.0 - a) * q;
+            softmax_into(probs, 1.0 / self.mlp_temperature, tmp);
+        }
+        probs.clear();
+        probs.resize(k, 0.0);
+        softmax_into(svm, 1.0 / self.svm_temperature, probs);
+        if self.hidden > 0 {
+            let (a, m) = (self.svm_weight, 1.0 - self.svm_weight - self.nb_weight);
+            for (p, &q) in probs.iter_mut().zip(tmp.iter()) {
+                *p = a * *p + m * q;
             }
         } else {
-            probs.resize(k, 0.0);
-            softmax_into(svm, 1.0 / self.svm_temperature, probs);
+            probs.iter_mut().for_each(|p| *p *= self.svm_weight);
+        }
+        if self.nbsvm {
+            softmax_into(nb, 1.0 / self.nb_temperature, tmp);
+            let b = self.nb_weight;
+            for (p, &q) in probs.iter_mut().zip(tmp.iter()) {
+                *p += b * q;
+            }
         }
         probs
     }
@@ -681,14 +761,18 @@ impl Model {
             svm_temperature: self.svm_temperature,
             mlp_temperature: self.mlp_temperature,
             svm_weight: self.svm_weight,
+            nbsvm: self.nbsvm,
+            nb_temperature: self.nb_temperature,
+            nb_weight: self.nb_weight,
             training: self.training.clone(),
         };
         let hjson = serde_json::to_vec(&header).expect("header serialises");
         let r = self.row_bucket.len();
-        let cols = k + h;
+        let kn = self.nb_bias.len();
+        let cols = k + kn + h;
         let row_len = ROW_HEAD + cols;
         let total =
-            FIXED + hjson.len() + 4 + r * 4 + r * row_len + (cols + k + h + k * h + k) * 4 + 4;
+            FIXED + hjson.len() + 4 + r * 4 + r * row_len + (cols + k + kn + h + k * h + k) * 4 + 4;
         let mut out = Vec::with_capacity(total);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -708,6 +792,7 @@ impl Model {
             .col_scale
             .iter()
             .chain(&self.svm_bias)
+            .chain(&self.nb_bias)
             .chain(&self.b1)
             .chain(&self.w2)
             .chain(&self.b2)
@@ -812,6 +897,7 @@ impl Model {
         for (name, t) in [
             ("svm_temperature", header.svm_temperature),
             ("mlp_temperature", header.mlp_temperature),
+            ("nb_temperature", header.nb_temperature),
         ] {
             if !(t.is_finite() && t > 0.0) {
                 return Err(ModelError::Corrupt(format!(
@@ -819,10 +905,14 @@ impl Model {
                 )));
             }
         }
-        if !(0.0..=1.0).contains(&header.svm_weight) {
+        let (ws, wn) = (header.svm_weight, header.nb_weight);
+        if !(0.0..=1.0).contains(&ws)
+            || !(0.0..=1.0).contains(&wn)
+            || ws + wn > 1.0 + 1e-6
+            || (!header.nbsvm && wn != 0.0)
+        {
             return Err(ModelError::Corrupt(format!(
-                "svm_weight {} not in 0..=1",
-                header.svm_weight
+                "blend weights svm {ws}, nb {wn} are not in 0..=1 with a sum of at most 1"
             )));
         }
         let dim = header.features.dim();
@@ -833,9 +923,10 @@ impl Model {
                 "{r} rows but only {dim} buckets"
             )));
         }
-        let cols = k + h;
+        let kn = if header.nbsvm { k } else { 0 };
+        let cols = k + kn + h;
         let row_len = ROW_HEAD + cols;
-        let nfloats = cols + k + h + k * h + k;
+        let nfloats = cols + k + kn + h + k * h + k;
         let need = r * 4 + r * row_len + nfloats * 4;
         if body.len() - pos != need {
             return Err(ModelError::Corrupt(format!(
@@ -854,11 +945,14 @@ impl Model {
             row_bucket.push(b);
         }
         pos += 4 * r;
-        let width = width_for(k, h);
+        let width = width_for(cols);
         let stride = stride_for(width);
         let mut rows = row_storage(r, stride);
         let dst = as_bytes_mut(&mut rows);
-        for (j, src) in body[pos..pos + r * row_len].chunks_exact(row_len).enumerate() {
+        for (j, src) in body[pos..pos + r * row_len]
+            .chunks_exact(row_len)
+            .enumerate()
+        {
             let (idf, scale) = (f32_at(src, 0), f32_at(src, 4));
             if !(idf.is_finite() && idf > 0.0) {
                 return Err(ModelError::Corrupt(format!(
@@ -890,6 +984,7 @@ impl Model {
         let b2 = floats.split_off(floats.len() - k);
         let w2 = floats.split_off(floats.len() - k * h);
         let b1 = floats.split_off(floats.len() - h);
+        let nb_bias = floats.split_off(floats.len() - kn);
         let svm_bias = floats.split_off(floats.len() - k);
         let col_scale = floats;
         Ok(Model {
@@ -899,6 +994,9 @@ impl Model {
             svm_temperature: header.svm_temperature,
             mlp_temperature: header.mlp_temperature,
             svm_weight: header.svm_weight,
+            nbsvm: header.nbsvm,
+            nb_temperature: header.nb_temperature,
+            nb_weight: header.nb_weight,
             training: header.training,
             index: build_index(&row_bucket, dim),
             rows,
@@ -907,6 +1005,7 @@ impl Model {
             row_bucket,
             col_scale,
             svm_bias,
+            nb_bias,
             b1,
             w2,
             b2,
@@ -941,7 +1040,41 @@ pub fn crc32(data: &[u8]) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::crc32;
+    use super::*;
+
+    #[test]
+    fn rank_index_maps_buckets_to_rows() {
+        let buckets = [0u32, 5, 63, 64, 200, 1023];
+        let index = build_index(&buckets, 1024);
+        assert_eq!(index.len(), 16);
+        for b in 0..1024u32 {
+            let blk = index[b as usize >> 6];
+            let bit = 1u64 << (b & 63);
+            let row = (blk.bits & bit != 0).then(|| blk.base + (blk.bits & (bit - 1)).count_ones());
+            assert_eq!(
+                row,
+                buckets.iter().position(|&x| x == b).map(|r| r as u32),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn quantized_rows_are_close_and_sized_to_cache_lines() {
+        let n = [0.5f32, -1.0, 0.25, 0.0, 0.003];
+        let mut q = [0u8; 5];
+        let s = quantize_row(&n, &mut q);
+        assert_eq!(q[1] as i8, -127);
+        for (&v, &x) in n.iter().zip(&q) {
+            assert!((v - (x as i8) as f32 * s).abs() <= s / 2.0 + 1e-7);
+        }
+        assert_eq!(quantize_row(&[0.0; 3], &mut q[..3]), 0.0);
+        // 8 labels: SVM only 16 bytes, + NB-SVM + 32 hidden units 64 bytes
+        assert_eq!(stride_for(width_for(8)), 16);
+        assert_eq!(stride_for(width_for(8 + 8 + 32)), 64);
+        assert_eq!(stride_for(width_for(8 + 128)), 192);
+        assert_eq!(std::mem::align_of::<Line>(), 64);
+    }
 
     #[test]
     fn crc_check_value() {

@@ -1,5 +1,5 @@
-//! Training: hashed corpus, TF-IDF, a one-vs-rest linear SVM (dual coordinate
-//! descent) and a one-hidden-layer network (SGD), calibration of their blend on
+//! Training: hashed corpus, TF-IDF, one-vs-rest linear SVM and NB-SVM (dual
+//! coordinate descent) and a one-hidden-layer network (SGD), calibration of their blend on
 //! held-out documents, stratified K-fold cross-validation.
 //!
 //! Written by hand (no well-kept pure-Rust crate does this over hashed sparse
@@ -14,14 +14,17 @@
 //!   decaying learning rate (as fastText does); only the rows of `W₁` of the
 //!   features present in a document are touched, so an epoch costs
 //!   `O(nnz·H)`.
+//! - The NB-SVM (Wang & Manning 2012) is the same solver over the features
+//!   scaled by each label's log-count ratio; its weights are stored multiplied
+//!   by the ratios, so it is a third linear model over the same TF-IDF vector.
 //!
 //! Determinism: all randomness comes from [`SplitMix64`] seeded by the user's
-//! seed. The SVM labels and the network are trained as independent tasks on
+//! seed. The SVM and NB-SVM labels and the networks are trained as independent tasks on
 //! worker threads, each task's result depends only on its inputs and is stored
 //! by task index, so the model is byte-identical whatever the thread count.
 
 use super::features::{count_sorted, idf, tf_weight, unit, FeatureConfig, SplitMix64};
-use super::model::{Model, Parts, TrainingInfo};
+use super::model::{Calibration, Model, Parts, TrainingInfo};
 use super::ClassifierError;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -56,6 +59,10 @@ pub struct TrainConfig {
     pub class_weight: bool,
     /// Hidden units of each network; 0 = SVM only.
     pub hidden: usize,
+    /// Add a third member: a one-vs-rest NB-SVM (Wang & Manning 2012), a
+    /// linear SVM over the TF-IDF features scaled by each label's log-count
+    /// ratio.
+    pub nbsvm: bool,
     /// Networks trained from different seeds whose logits are averaged; the
     /// model stores them as one hidden layer of `networks × hidden` units.
     pub networks: usize,
@@ -90,6 +97,7 @@ impl Default for TrainConfig {
             eps: 0.1,
             class_weight: true,
             hidden: 32,
+            nbsvm: true,
             networks: 1,
             epochs: 8,
             learning_rate: 0.1,
@@ -437,33 +445,14 @@ fn train_net(
     let mut hid = vec![0f32; h];
     let mut gh = vec![0f32; h];
     let mut p = vec![0f32; nc];
-    let envf = |k: &str, d: f32| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-    let drop = envf("TRIAGE_DROP", 0.0);
-    let lr0 = envf("TRIAGE_LR", cfg.learning_rate);
-    let mut dids: Vec<u32> = Vec::new();
-    let mut dvals: Vec<f32> = Vec::new();
     for ep in 0..cfg.epochs {
         rng.shuffle(&mut order);
         let mut loss = 0f64;
         for &o in &order {
             let o = o as usize;
-            let lr = lr0 * (1.0 - step / total).max(0.0);
+            let lr = cfg.learning_rate * (1.0 - step / total).max(0.0);
             step += 1.0;
             let (ids, vals) = x.row(o);
-            let (ids, vals) = if drop > 0.0 {
-                dids.clear();
-                dvals.clear();
-                let keep = 1.0 / (1.0 - drop);
-                for (&j, &v) in ids.iter().zip(vals) {
-                    if unit(&mut rng) * 0.5 + 0.5 >= drop {
-                        dids.push(j);
-                        dvals.push(v * keep);
-                    }
-                }
-                (&dids[..], &dvals[..])
-            } else {
-                (ids, vals)
-            };
             let yi = y[o] as usize;
             // forward
             pre.copy_from_slice(&b1);
@@ -573,6 +562,7 @@ fn average_nets(nets: &[Net], h: usize, r: usize, k: usize) -> Net {
 
 enum TaskOut {
     Svm(Vec<f32>, f32),
+    Nb(Vec<f32>, f32),
     Net(Net),
 }
 
@@ -602,8 +592,7 @@ fn fit_parts(
         .iter()
         .map(|&n| {
             if cfg.class_weight {
-                let pw: f64 = std::env::var("TRIAGE_CWPOW").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
-                (docs.len() as f64 / (k as f64 * n as f64)).powf(pw) as f32
+                (docs.len() as f64 / (k as f64 * n as f64)) as f32
             } else {
                 1.0
             }
@@ -616,7 +605,32 @@ fn fit_parts(
         .collect();
     // Tasks 0..nets are the networks (the longest), then one task per SVM label.
     let nets = if cfg.hidden > 0 { cfg.networks } else { 0 };
-    let ntasks = nets + k;
+    let nb = if cfg.nbsvm { k } else { 0 };
+    let ntasks = nets + k + nb;
+    // NB-SVM: per label, the log ratio of the (add-one smoothed, normalised)
+    // document counts of each feature inside and outside the label.
+    let nb_ratio: Vec<Vec<f32>> = if cfg.nbsvm {
+        let mut df = vec![vec![0u32; r]; k];
+        for (i, &c) in y.iter().enumerate() {
+            for &j in x.row(i).0 {
+                df[c as usize][j as usize] += 1;
+            }
+        }
+        let all: Vec<u32> = (0..r).map(|j| (0..k).map(|c| df[c][j]).sum()).collect();
+        (0..k)
+            .map(|c| {
+                let p: Vec<f64> = df[c].iter().map(|&d| 1.0 + d as f64).collect();
+                let q: Vec<f64> = (0..r).map(|j| 1.0 + (all[j] - df[c][j]) as f64).collect();
+                let (ps, qs): (f64, f64) = (p.iter().sum(), q.iter().sum());
+                p.iter()
+                    .zip(&q)
+                    .map(|(&a, &b)| ((a / ps) / (b / qs)).ln() as f32)
+                    .collect()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<TaskOut>>> = Mutex::new((0..ntasks).map(|_| None).collect());
     let threads = cfg.threads().clamp(1, ntasks);
@@ -632,6 +646,44 @@ fn fit_parts(
                     TaskOut::Net(train_net(
                         &x, &y, &class_w, cfg.hidden, cfg, nseed, stage, t0,
                     ))
+                } else if t >= nets + k {
+                    let cl = t - nets - k;
+                    let ratio = &nb_ratio[cl];
+                    let xs = Csr {
+                        offsets: x.offsets.clone(),
+                        ids: x.ids.clone(),
+                        vals: x
+                            .ids
+                            .iter()
+                            .zip(&x.vals)
+                            .map(|(&j, &v)| v * ratio[j as usize])
+                            .collect(),
+                    };
+                    let pos: Vec<bool> = y.iter().map(|&c| c as usize == cl).collect();
+                    let npos = pos.iter().filter(|&&p| p).count() as f64;
+                    let n = pos.len() as f64;
+                    let (cp, cn) = if cfg.class_weight {
+                        (n / (2.0 * npos), n / (2.0 * (n - npos).max(1.0)))
+                    } else {
+                        (1.0, 1.0)
+                    };
+                    let cost_nb: Vec<f64> = pos
+                        .iter()
+                        .map(|&p| cfg.c * if p { cp } else { cn })
+                        .collect();
+                    let cseed = seed ^ (cl as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    let (w, b, _) = train_binary(
+                        &xs,
+                        &pos,
+                        &cost_nb,
+                        r,
+                        cfg.loss,
+                        cfg.max_iter,
+                        cfg.eps,
+                        cseed,
+                    );
+                    let w = w.iter().zip(ratio).map(|(&a, &q)| a * q).collect();
+                    TaskOut::Nb(w, b)
                 } else {
                     let cl = t - nets;
                     let pos: Vec<bool> = y.iter().map(|&c| c as usize == cl).collect();
@@ -657,11 +709,17 @@ fn fit_parts(
     let mut results = results.into_inner().unwrap();
     let mut svm_w = Vec::with_capacity(k);
     let mut svm_b = Vec::with_capacity(k);
+    let mut nb_w = Vec::with_capacity(nb);
+    let mut nb_b = Vec::with_capacity(nb);
     for r in results.iter_mut().skip(nets) {
         match r.take() {
             Some(TaskOut::Svm(w, b)) => {
                 svm_w.push(w);
                 svm_b.push(b);
+            }
+            Some(TaskOut::Nb(w, b)) => {
+                nb_w.push(w);
+                nb_b.push(b);
             }
             _ => unreachable!("every SVM task ran"),
         }
@@ -675,11 +733,12 @@ fn fit_parts(
         .collect();
     let net = average_nets(&trained, cfg.hidden, r, k);
     let algorithm = format!(
-        "tfidf + ovr-svm({}, dcd){}",
+        "tfidf + ovr-svm({}, dcd){}{}",
         match cfg.loss {
             Loss::SquaredHinge => "squared-hinge",
             Loss::Hinge => "hinge",
         },
+        if cfg.nbsvm { " + ovr-nbsvm" } else { "" },
         if cfg.hidden > 0 {
             if nets > 1 {
                 format!(" + {nets} × mlp(relu {}, sgd), logits averaged", cfg.hidden)
@@ -697,6 +756,8 @@ fn fit_parts(
         idf: idfv,
         svm_w,
         svm_b,
+        nb_w,
+        nb_b,
         hidden: nets * cfg.hidden,
         w1: net.w1,
         b1: net.b1,
@@ -802,6 +863,72 @@ pub fn fit_temperature(scores: &[Vec<f32>], truth: &[u32]) -> f32 {
     ((a + b) / 2.0).exp() as f32
 }
 
+/// Fits each present member's temperature, then the blend weights (a grid of
+/// step 0.05 over the simplex), all by minimum negative log-likelihood of the
+/// held-out labels.
+fn calibrate(
+    svm: &[Vec<f32>],
+    nb: &[Vec<f32>],
+    net: &[Vec<f32>],
+    truth: &[u32],
+    cfg: &TrainConfig,
+) -> Calibration {
+    let mut cal = Calibration {
+        svm_t: fit_temperature(svm, truth),
+        nb_t: 1.0,
+        mlp_t: 1.0,
+        svm_weight: 1.0,
+        nb_weight: 0.0,
+    };
+    let has_nb = cfg.nbsvm;
+    let has_net = cfg.hidden > 0;
+    if has_nb {
+        cal.nb_t = fit_temperature(nb, truth);
+    }
+    if has_net {
+        cal.mlp_t = fit_temperature(net, truth);
+    }
+    if !has_nb && !has_net {
+        return cal;
+    }
+    let probs = |s: &[Vec<f32>], t: f32| -> Vec<f64> {
+        s.iter()
+            .zip(truth)
+            .map(|(v, &y)| softmax64(v, t as f64)[y as usize])
+            .collect()
+    };
+    let ps = probs(svm, cal.svm_t);
+    let pb = if has_nb {
+        probs(nb, cal.nb_t)
+    } else {
+        vec![0.0; truth.len()]
+    };
+    let pn = if has_net {
+        probs(net, cal.mlp_t)
+    } else {
+        vec![0.0; truth.len()]
+    };
+    const STEPS: usize = 20;
+    let mut best = (f64::INFINITY, 1.0, 0.0);
+    for i in 0..=STEPS {
+        for j in 0..=STEPS - i {
+            let (a, b) = (i as f64 / STEPS as f64, j as f64 / STEPS as f64);
+            // the weights of absent members stay 0
+            if (!has_nb && j > 0) || (!has_net && i + j != STEPS) {
+                continue;
+            }
+            let c = 1.0 - a - b;
+            let v = nll((0..truth.len()).map(|d| a * ps[d] + b * pb[d] + c * pn[d]));
+            if v < best.0 {
+                best = (v, a, b);
+            }
+        }
+    }
+    cal.svm_weight = best.1 as f32;
+    cal.nb_weight = best.2 as f32;
+    cal
+}
+
 /// Trains on `docs` the way a shipped model is trained: hold out
 /// `calibration_fraction` (stratified), fit the weights on the rest, fit the
 /// temperatures and blend weight on the held-out documents.
@@ -837,37 +964,20 @@ fn fit(
     }
     let mut scratch = m.scratch();
     let mut svm = Vec::with_capacity(held.len());
+    let mut nb = Vec::with_capacity(held.len());
     let mut net = Vec::with_capacity(held.len());
     for &d in &held {
-        let (s, n) = m.raw_with(texts[d], &mut scratch);
-        svm.push(s.to_vec());
-        net.push(n.to_vec());
+        let raw = m.raw_with(texts[d], &mut scratch);
+        svm.push(raw.svm.to_vec());
+        nb.push(raw.nb.to_vec());
+        net.push(raw.net.to_vec());
     }
     let truth: Vec<u32> = held.iter().map(|&d| corpus.y[d]).collect();
-    let ts = fit_temperature(&svm, &truth);
-    let (tm, alpha) = if cfg.hidden > 0 {
-        let tm = fit_temperature(&net, &truth);
-        let ps: Vec<Vec<f64>> = svm.iter().map(|s| softmax64(s, ts as f64)).collect();
-        let pn: Vec<Vec<f64>> = net.iter().map(|s| softmax64(s, tm as f64)).collect();
-        let mut best = (f64::INFINITY, 0.5);
-        for step in 0..=20 {
-            let a = step as f64 / 20.0;
-            let v = nll((0..truth.len()).map(|i| {
-                let y = truth[i] as usize;
-                a * ps[i][y] + (1.0 - a) * pn[i][y]
-            }));
-            if v < best.0 {
-                best = (v, a);
-            }
-        }
-        let forced: Option<f64> = std::env::var("TRIAGE_ALPHA").ok().and_then(|v| v.parse().ok());
-        (tm, forced.unwrap_or(best.1) as f32)
-    } else {
-        (1.0, 1.0)
-    };
+    let cal = calibrate(&svm, &nb, &net, &truth, cfg);
     if cfg.verbose {
         eprintln!(
-            "[{stage}] calibration: svm temperature {ts:.4}, network temperature {tm:.4}, svm weight {alpha:.2}"
+            "[{stage}] calibration: temperatures svm {:.4}, nb-svm {:.4}, network {:.4}; weights svm {:.2}, nb-svm {:.2}",
+            cal.svm_t, cal.nb_t, cal.mlp_t, cal.svm_weight, cal.nb_weight
         );
     }
     if cfg.refit {
@@ -876,7 +986,7 @@ fn fit(
         }
         m = fit_parts(corpus, docs, cfg, seed, stage)?;
     }
-    m.set_calibration(ts, tm, alpha);
+    m.set_calibration(cal);
     m.set_calibration_documents(held.len() as u64);
     Ok(m)
 }
