@@ -262,7 +262,11 @@ fn bench(c: &mut Criterion) {
             .iter()
             .map(|j| {
                 let d = json::decode_ticket(j).unwrap();
-                format!("{} {}", d.ticket.subject, d.ticket.body.as_deref().unwrap_or(""))
+                format!(
+                    "{} {}",
+                    d.ticket.subject,
+                    d.ticket.body.as_deref().unwrap_or("")
+                )
             })
             .collect();
         let phrases: Vec<&str> = f.rules.detector.phrases().map(|(p, _)| p).collect();

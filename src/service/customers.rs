@@ -688,7 +688,11 @@ mod hash_spread {
             shards[shard_of(&id)] += 1;
         }
         // 200,000 keys into 262,144 buckets: ~146,000 distinct when random.
-        assert!(buckets.len() > 130_000, "{} distinct buckets", buckets.len());
+        assert!(
+            buckets.len() > 130_000,
+            "{} distinct buckets",
+            buckets.len()
+        );
         let expect = (n / SHARDS as u64) as u32;
         for c in shards {
             assert!(c > expect * 9 / 10 && c < expect * 11 / 10, "{shards:?}");
@@ -712,7 +716,10 @@ mod seed_file {
         let t = CustomerTable::default();
         assert_eq!(seed(&t, &p), Ok(2));
         assert!(t.get("C-1").unwrap().vip);
-        assert_eq!(t.get("C-2").unwrap().support_plan.as_deref(), Some("premium"));
+        assert_eq!(
+            t.get("C-2").unwrap().support_plan.as_deref(),
+            Some("premium")
+        );
 
         std::fs::write(&p, "{\"customer_id\":\"C-1\"}\n\n{oops\n").unwrap();
         let e = seed(&CustomerTable::default(), &p).unwrap_err();
