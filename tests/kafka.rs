@@ -471,31 +471,15 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
     let lost: Vec<&String> = ids.iter().filter(|i| !got.contains(*i)).take(10).collect();
     if !(done && lost.is_empty()) {
         let status = second.child.try_wait().ok().flatten();
-        let log = second.log_text();
-        let tail: Vec<&str> = log
-            .lines()
-            .rev()
-            .take(40)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let first_log = first.log_text();
-        let first_tail: Vec<&str> = first_log
-            .lines()
-            .rev()
-            .take(15)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let tail = last_lines(&second.log_text(), 40);
+        let first_tail = last_lines(&first.log_text(), 15);
         panic!(
             "missing {} of {n} tickets (first 10: {lost:?}); {} records read; committed {:?}; restarted instance assigned: {assigned} after {time_to_assign:?}, exit status {status:?}\n--- first instance (last lines) ---\n{}\n--- restarted instance (last lines) ---\n{}",
             n as usize - got.len(),
             r.len(),
             committed(b, &names.group, &names.input, 3),
-            first_tail.join("\n"),
-            tail.join("\n")
+            first_tail,
+            tail
         );
     }
     let dups = r.records.len() - got.len();
@@ -1128,4 +1112,10 @@ fn a_config_error_names_file_and_field_and_exits_non_zero() {
     );
     std::fs::write(&path, "").unwrap();
     assert!(!bin.wait_timeout(Duration::from_secs(20)).unwrap().success());
+}
+
+/// The last `n` lines of a log.
+fn last_lines(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
