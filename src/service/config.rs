@@ -269,6 +269,42 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// The file's text and the process environment's variables starting with
+/// `prefix` (shared by `triage run` and `triage watch`).
+pub(crate) fn read_with_env(
+    path: &Path,
+    prefix: &str,
+) -> Result<(String, Vec<(String, String)>), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        origin: path.display().to_string(),
+        line: None,
+        field: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let vars = std::env::vars()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .collect();
+    Ok((text, vars))
+}
+
+/// Deserialises a config file's text; an error names the file and line.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        ConfigError {
+            origin: file.to_string(),
+            line,
+            field: String::new(),
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
 impl Default for Config {
     fn default() -> Self {
         toml::from_str("").expect("every field has a default")
@@ -279,15 +315,7 @@ impl Config {
     /// Reads `path`, applies `TRIAGE_*` overrides from the process
     /// environment, resolves relative paths and validates.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            origin: path.display().to_string(),
-            line: None,
-            field: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
-        let vars: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("TRIAGE_"))
-            .collect();
+        let (text, vars) = read_with_env(path, "TRIAGE_")?;
         Config::from_parts(path, &text, &vars)
     }
 
@@ -299,17 +327,7 @@ impl Config {
         env: &[(String, String)],
     ) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let mut cfg: Config = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            ConfigError {
-                origin: file.clone(),
-                line,
-                field: String::new(),
-                message: e.message().trim().to_string(),
-            }
-        })?;
+        let mut cfg: Config = parse_toml(&file, text)?;
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.rules_path = base.join(&cfg.rules_path);
         cfg.customers_seed_path = cfg.customers_seed_path.map(|p| base.join(p));

@@ -209,29 +209,9 @@ pub const PINNED: &[(&str, &str)] = &[
     ("partition.assignment.strategy", "range"),
 ];
 
-/// A configuration problem: file (or `environment`), line, field, what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchConfigError {
-    pub source: String,
-    pub line: Option<usize>,
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for WatchConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.source)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        if !self.field.is_empty() {
-            write!(f, ": {}", self.field)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-impl std::error::Error for WatchConfigError {}
+/// A configuration problem: file (or `environment`), line, field, what is
+/// wrong — the service's error type, displayed the same way.
+pub type WatchConfigError = crate::service::config::ConfigError;
 
 impl Default for WatchConfig {
     fn default() -> Self {
@@ -242,15 +222,7 @@ impl Default for WatchConfig {
 impl WatchConfig {
     /// Reads `path`, applies `TRIAGE_WATCH_*` overrides, resolves relative paths, validates.
     pub fn load(path: &Path) -> Result<WatchConfig, WatchConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| WatchConfigError {
-            source: path.display().to_string(),
-            line: None,
-            field: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
-        let vars: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("TRIAGE_WATCH_"))
-            .collect();
+        let (text, vars) = crate::service::config::read_with_env(path, "TRIAGE_WATCH_")?;
         WatchConfig::from_parts(path, &text, &vars)
     }
 
@@ -261,23 +233,13 @@ impl WatchConfig {
         env: &[(String, String)],
     ) -> Result<WatchConfig, WatchConfigError> {
         let file = path.display().to_string();
-        let mut cfg: WatchConfig = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            WatchConfigError {
-                source: file.clone(),
-                line,
-                field: String::new(),
-                message: e.message().trim().to_string(),
-            }
-        })?;
+        let mut cfg: WatchConfig = crate::service::config::parse_toml(&file, text)?;
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.rules_path = base.join(&cfg.rules_path);
         cfg.apply_env(env)?;
         cfg.validate()
             .map_err(|(field, message)| WatchConfigError {
-                source: file,
+                origin: file,
                 line: None,
                 field,
                 message,
@@ -291,7 +253,7 @@ impl WatchConfig {
                 continue;
             };
             let err = |message: String| WatchConfigError {
-                source: "environment".into(),
+                origin: "environment".into(),
                 line: None,
                 field: key.clone(),
                 message,
