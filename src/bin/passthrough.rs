@@ -137,22 +137,7 @@ impl ProducerContext for Ctx {
 }
 
 fn wait_in_flight(shared: &Shared, partitions: &[i32], deadline: Instant) -> usize {
-    let mut t = shared.tracker.lock().unwrap();
-    loop {
-        let n = if partitions.is_empty() {
-            t.in_flight()
-        } else {
-            t.in_flight_of(partitions)
-        };
-        let now = Instant::now();
-        if n == 0 || now >= deadline {
-            t.waiting = false;
-            return n;
-        }
-        t.waiting = true;
-        let wait = (deadline - now).min(Duration::from_millis(100));
-        t = shared.drained.wait_timeout(t, wait).unwrap().0;
-    }
+    triage::service::tracker::wait_in_flight(&shared.tracker, &shared.drained, partitions, deadline)
 }
 
 fn commit(consumer: &BaseConsumer<Ctx>, topic: &str, offsets: &[(i32, i64)]) {

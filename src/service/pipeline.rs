@@ -550,29 +550,9 @@ fn tpl_of(topic: &str, partitions: &[i32]) -> TopicPartitionList {
     tpl
 }
 
-/// Waits until no record of `partitions` (all if empty) is in flight, or the
-/// deadline; returns how many still are.
+/// [`super::tracker::wait_in_flight`] on the service's tracker.
 fn wait_in_flight(shared: &Shared, partitions: &[i32], deadline: Instant) -> usize {
-    let mut t = shared.tracker.lock().expect("not poisoned");
-    loop {
-        let n = if partitions.is_empty() {
-            t.in_flight()
-        } else {
-            t.in_flight_of(partitions)
-        };
-        let now = Instant::now();
-        if n == 0 || now >= deadline {
-            t.waiting = false;
-            return n;
-        }
-        t.waiting = true;
-        let wait = (deadline - now).min(Duration::from_millis(100));
-        t = shared
-            .drained
-            .wait_timeout(t, wait)
-            .expect("not poisoned")
-            .0;
-    }
+    super::tracker::wait_in_flight(&shared.tracker, &shared.drained, partitions, deadline)
 }
 
 /// Commits explicit offsets synchronously.

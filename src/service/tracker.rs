@@ -15,6 +15,8 @@
 //! mutex shared with the producer's delivery callback).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// A handle for one record handed to the producer, passed to librdkafka as
 /// the delivery opaque and given back in the delivery report.
@@ -311,6 +313,33 @@ impl<T> Tracker<T> {
         let mut v: Vec<i32> = self.parts.keys().copied().collect();
         v.sort_unstable();
         v
+    }
+}
+
+/// Waits until no record of `partitions` (all if empty) is in flight, or the
+/// deadline; returns how many still are. `drained` is the condition variable
+/// the acknowledgement path notifies while `waiting` is set.
+pub fn wait_in_flight<T>(
+    tracker: &Mutex<Tracker<T>>,
+    drained: &Condvar,
+    partitions: &[i32],
+    deadline: Instant,
+) -> usize {
+    let mut t = tracker.lock().expect("not poisoned");
+    loop {
+        let n = if partitions.is_empty() {
+            t.in_flight()
+        } else {
+            t.in_flight_of(partitions)
+        };
+        let now = Instant::now();
+        if n == 0 || now >= deadline {
+            t.waiting = false;
+            return n;
+        }
+        t.waiting = true;
+        let wait = (deadline - now).min(Duration::from_millis(100));
+        t = drained.wait_timeout(t, wait).expect("not poisoned").0;
     }
 }
 
