@@ -15,8 +15,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use prometheus::{
-    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    Counter, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use tracing::{error, info, warn};
 
@@ -75,6 +75,7 @@ pub struct Metrics {
     sla_arrived_at_risk: IntCounterVec,
     rebalances: IntCounterVec,
     commit_failures: IntCounter,
+    backpressure_seconds: Counter,
     rules_reloads: IntCounterVec,
     processing_seconds: Histogram,
     ticket_age_at_publish: HistogramVec,
@@ -254,6 +255,14 @@ impl Metrics {
         .expect("valid metric");
         r.register(Box::new(commit_failures.clone()))
             .expect("unique metric");
+        let backpressure_seconds = Counter::new(
+            "triage_backpressure_seconds_total",
+            "Seconds consumption was held because max_in_flight records were unacknowledged \
+             (rate: the fraction of time the output side is the bottleneck).",
+        )
+        .expect("valid metric");
+        r.register(Box::new(backpressure_seconds.clone()))
+            .expect("unique metric");
         let rules_reloads = counter_vec(
             &r,
             "triage_rules_reloads_total",
@@ -385,6 +394,7 @@ impl Metrics {
             sla_arrived_at_risk,
             rebalances,
             commit_failures,
+            backpressure_seconds,
             rules_reloads,
             processing_seconds,
             ticket_age_at_publish,
@@ -477,6 +487,7 @@ impl Metrics {
             processing: self.processing_seconds.clone(),
             delivery: self.delivery_seconds.clone(),
             in_flight: self.in_flight.clone(),
+            backpressure_seconds: self.backpressure_seconds.clone(),
             last_processed: self.last_processed_timestamp.clone(),
         }
     }
@@ -629,6 +640,7 @@ pub struct HotMetrics {
     pub processing: Histogram,
     pub delivery: Histogram,
     pub in_flight: IntGauge,
+    pub backpressure_seconds: Counter,
     pub last_processed: Gauge,
 }
 
@@ -678,6 +690,7 @@ mod tests {
             "triage_sla_arrived_at_risk_total{priority=\"P1\",state=\"breached\"} 0",
             "triage_records_produced_total{topic=\"tickets.triaged.p4\"} 0",
             "triage_commit_failures_total 0",
+            "triage_backpressure_seconds_total 0",
             "triage_build_info{",
             "triage_ticket_age_at_publish_seconds_bucket{priority=\"P1\",le=\"900\"} 0",
             "triage_sla_first_response_used_ratio_bucket{priority=\"P2\",le=\"0.9\"} 0",

@@ -27,6 +27,7 @@ const COUNTERS: &[&str] = &[
     "triage_dead_letters_total",
     "triage_records_produced_total",
     "triage_produce_errors_total",
+    "triage_backpressure_seconds_total",
     "triage_customer_records_total",
     "triage_enrichment_total",
     "triage_sla_arrived_at_risk_total",

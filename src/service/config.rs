@@ -130,9 +130,13 @@ pub struct Config {
     pub max_message_bytes: usize,
 
     /// Records handed to the producer and not yet acknowledged, at most
-    /// (back-pressure): at this bound consumption pauses until a quarter has
-    /// been acknowledged. Bounds memory when brokers are slow or down. The
-    /// default keeps enough in flight for ~100k records/s at 100 ms delivery.
+    /// (back-pressure): at this bound the service stops taking records until a
+    /// quarter has been acknowledged (partitions are not paused, so nothing
+    /// prefetched is thrown away; librdkafka stops fetching when its queue,
+    /// `queued.max.messages.kbytes`, is full). Bounds memory when brokers are
+    /// slow or down; `triage_backpressure_seconds_total` counts the time held.
+    /// The default keeps enough in flight for ~100k records/s at 100 ms
+    /// delivery.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
 

@@ -102,9 +102,6 @@ pub(crate) struct Shared {
     pub producer_connected: AtomicBool,
     /// Assigned partitions of the input topic.
     pub assigned: AtomicUsize,
-    /// Consumption is paused for back-pressure (newly assigned partitions
-    /// stay paused until it ends).
-    pub backpressure: AtomicBool,
     stop: AtomicBool,
     /// Ticket consumption may start (table caught up or waited long enough).
     catch_up: Mutex<bool>,
@@ -299,7 +296,6 @@ pub async fn run_with(
         delivery_failed: AtomicBool::new(false),
         producer_connected: AtomicBool::new(false),
         assigned: AtomicUsize::new(0),
-        backpressure: AtomicBool::new(false),
         stop: AtomicBool::new(false),
         catch_up: Mutex::new(false),
         catch_up_cv: Condvar::new(),

@@ -13,7 +13,7 @@
 //! partitions' in-flight records are awaited and their offsets committed
 //! before they are given up; on shutdown everything in flight is awaited,
 //! committed and the producer flushed. Many records are in flight at once
-//! (bounded by `max_in_flight`: back-pressure pauses consumption).
+//! (bounded by `max_in_flight`: back-pressure stops taking records).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -60,6 +60,9 @@ pub enum SlotKind {
 
 const STORE_EVERY: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// While back-pressure holds consumption: how often the consumer is polled
+/// for rebalances and statistics.
+const BACK_PRESSURE_POLL: Duration = Duration::from_millis(50);
 
 /// How a run of the pipeline ended.
 #[derive(Debug)]
@@ -222,47 +225,48 @@ impl Pipeline {
         }
     }
 
-    /// Too many records in flight: pause every partition until a quarter of
+    /// Too many records in flight: stop taking records until a quarter of
     /// them were acknowledged, serving the consumer's callbacks meanwhile.
+    ///
+    /// The partitions are deliberately not paused. Pausing throws away what
+    /// librdkafka prefetched (up to `queued.max.messages.kbytes`) and fetches
+    /// it again on resume, from the middle of a batch, and a broker that
+    /// answers such a fetch from the next batch skips the rest (tansu 0.6's
+    /// memory storage does). Not polling is enough: the prefetch queue fills
+    /// up and librdkafka stops fetching by itself. The consumer is still
+    /// polled every [`BACK_PRESSURE_POLL`] for rebalances and statistics; a
+    /// record that comes with them is processed, so the bound is soft by at
+    /// most one record per tick.
     fn back_pressure(&mut self, consumer: &BaseConsumer<ServiceContext>) {
         let shared = self.shared.clone();
         let max = shared.config.max_in_flight;
         let low = max - max / 4;
-        shared.backpressure.store(true, Ordering::Release);
-        let assignment = consumer.assignment().unwrap_or_default();
-        let _ = consumer.pause(&assignment);
-        debug!(in_flight = max, "back-pressure: consumption paused");
+        debug!(in_flight = max, "back-pressure: consumption held");
+        let held = Instant::now();
+        let mut last_poll = held;
         loop {
-            let n = {
-                let mut t = shared.tracker.lock().expect("not poisoned");
-                t.waiting = true;
-                let (mut t, _) = shared
-                    .drained
-                    .wait_timeout(t, Duration::from_millis(50))
-                    .expect("not poisoned");
-                t.waiting = false;
-                t.in_flight()
-            };
+            let n = super::tracker::wait_below(
+                &shared.tracker,
+                &shared.drained,
+                low,
+                BACK_PRESSURE_POLL.saturating_sub(last_poll.elapsed()),
+            );
             shared.hot.in_flight.set(n as i64);
             if n <= low || shared.stopping() {
                 break;
             }
             self.housekeeping(consumer);
-            // Serve rebalances and statistics; a message fetched before the
-            // pause is still processed (the bound is soft).
-            if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
-                self.process(&m);
+            if last_poll.elapsed() >= BACK_PRESSURE_POLL {
+                last_poll = Instant::now();
+                if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
+                    self.process(&m);
+                }
             }
         }
-        shared.backpressure.store(false, Ordering::Release);
-        let assignment = consumer.assignment().unwrap_or_default();
-        let mut resume = TopicPartitionList::new();
-        for e in assignment.elements() {
-            if !self.resume_at.contains_key(&e.partition()) {
-                let _ = resume.add_partition(e.topic(), e.partition());
-            }
-        }
-        let _ = consumer.resume(&resume);
+        shared
+            .hot
+            .backpressure_seconds
+            .inc_by(held.elapsed().as_secs_f64());
     }
 
     /// One input record → one output record (triaged or dead letter).
@@ -619,16 +623,15 @@ pub(crate) fn on_revoke(
 }
 
 /// After an assignment took effect: librdkafka keeps a partition's
-/// application pause across revocation and re-assignment, so partitions
-/// paused before (back-pressure, rewind back-off) would stay paused forever.
-/// Resume them, unless back-pressure is on (it resumes the whole assignment
-/// when it ends).
+/// application pause across revocation and re-assignment, so a partition
+/// paused before (a rewind's back-off) would stay paused forever. Resume
+/// them.
 pub(crate) fn after_assign(
     shared: &Shared,
     consumer: &BaseConsumer<ServiceContext>,
     tpl: &TopicPartitionList,
 ) {
-    if shared.backpressure.load(Ordering::Acquire) || shared.stopping() {
+    if shared.stopping() {
         return;
     }
     if let Err(e) = consumer.resume(tpl) {

@@ -325,6 +325,27 @@ pub fn wait_in_flight<T>(
     partitions: &[i32],
     deadline: Instant,
 ) -> usize {
+    wait_until(tracker, drained, partitions, 0, deadline)
+}
+
+/// Waits until at most `low` records (of all partitions) are in flight, or
+/// for `timeout`; returns how many are.
+pub fn wait_below<T>(
+    tracker: &Mutex<Tracker<T>>,
+    drained: &Condvar,
+    low: usize,
+    timeout: Duration,
+) -> usize {
+    wait_until(tracker, drained, &[], low, Instant::now() + timeout)
+}
+
+fn wait_until<T>(
+    tracker: &Mutex<Tracker<T>>,
+    drained: &Condvar,
+    partitions: &[i32],
+    at_most: usize,
+    deadline: Instant,
+) -> usize {
     let mut t = tracker.lock().expect("not poisoned");
     loop {
         let n = if partitions.is_empty() {
@@ -333,7 +354,7 @@ pub fn wait_in_flight<T>(
             t.in_flight_of(partitions)
         };
         let now = Instant::now();
-        if n == 0 || now >= deadline {
+        if n <= at_most || now >= deadline {
             t.waiting = false;
             return n;
         }

@@ -23,8 +23,10 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use triage::service::{Config, Handle};
 
@@ -51,6 +53,16 @@ struct Broker {
 }
 
 static BROKER: OnceLock<Broker> = OnceLock::new();
+static MEMORY_BROKER: OnceLock<Broker> = OnceLock::new();
+
+/// A second tansu with memory storage (the benchmark's broker), for tests
+/// of behaviour the benchmark relies on. Its end offsets are wrong (see the
+/// README), so nothing that needs them runs against it. Started on first use.
+pub fn memory_broker() -> &'static str {
+    &MEMORY_BROKER
+        .get_or_init(|| start_tansu("memory://tansu/"))
+        .bootstrap
+}
 
 /// The test broker's bootstrap servers. Starts tansu on first use.
 pub fn broker() -> &'static str {
@@ -67,12 +79,12 @@ pub fn broker() -> &'static str {
                     };
                 }
             }
-            start_tansu()
+            start_tansu("sqlite://tansu.db")
         })
         .bootstrap
 }
 
-fn start_tansu() -> Broker {
+fn start_tansu(storage: &str) -> Broker {
     let bin = tansu_path();
     if !bin.exists() {
         panic!(
@@ -99,7 +111,7 @@ fn start_tansu() -> Broker {
         .arg(script)
         .arg(&bin)
         .arg("broker")
-        .args(tansu_args(port))
+        .args(tansu_args(port, storage))
         .current_dir(dir.path())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -116,7 +128,7 @@ fn start_tansu() -> Broker {
     // Not waited for: the watchdog ends it with this process.
     std::mem::forget(child);
     eprintln!(
-        "test broker: tansu on {bootstrap} (dir {})",
+        "test broker: tansu ({storage}) on {bootstrap} (dir {})",
         dir.path().display()
     );
     Broker {
@@ -125,9 +137,9 @@ fn start_tansu() -> Broker {
     }
 }
 
-/// tansu 0.6 `broker` arguments: SQLite storage (relative to the broker's
-/// working directory, the temp dir).
-fn tansu_args(port: u16) -> Vec<String> {
+/// tansu 0.6 `broker` arguments. SQLite storage is a file relative to the
+/// broker's working directory (the temp dir).
+fn tansu_args(port: u16, storage: &str) -> Vec<String> {
     vec![
         "--cluster-id".into(),
         "triage-test".into(),
@@ -136,7 +148,7 @@ fn tansu_args(port: u16) -> Vec<String> {
         "--advertised-listener-url".into(),
         format!("tcp://127.0.0.1:{port}"),
         "--storage-engine".into(),
-        "sqlite://tansu.db".into(),
+        storage.into(),
     ]
 }
 
@@ -365,20 +377,30 @@ pub fn producer(bootstrap: &str) -> FutureProducer {
 }
 
 /// Produces records (key, value; `None` value = tombstone) and waits for
-/// every acknowledgement.
+/// every acknowledgement. All are enqueued first, so they go out in
+/// multi-record batches as an intake system's would (awaiting each send in
+/// turn would make every record a batch of its own).
 pub async fn produce(p: &FutureProducer, topic: &str, records: &[(String, Option<Vec<u8>>)]) {
-    let futs: Vec<_> = records
-        .iter()
-        .map(|(k, v)| {
-            let mut r = FutureRecord::<[u8], [u8]>::to(topic).key(k.as_bytes());
-            if let Some(v) = v {
-                r = r.payload(v.as_slice());
+    let mut futs = Vec::with_capacity(records.len());
+    for (k, v) in records {
+        let mut r = FutureRecord::<[u8], [u8]>::to(topic).key(k.as_bytes());
+        if let Some(v) = v {
+            r = r.payload(v.as_slice());
+        }
+        loop {
+            match p.send_result(r) {
+                Ok(f) => break futs.push(f),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    r = back;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err((e, _)) => panic!("produce to {topic}: {e}"),
             }
-            p.send(r, Duration::from_secs(60))
-        })
-        .collect();
+        }
+    }
     for f in futs {
         f.await
+            .expect("delivery future not cancelled")
             .unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
     }
 }
