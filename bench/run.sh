@@ -13,6 +13,7 @@
 #                    500/s); CreateTime → arrival on the output topic, p50/p99/p99.9,
 #                    passthrough and triage
 #   5. memory        VmRSS/VmHWM of the service: after loading the customers, while draining
+# Each latency point runs on a fresh broker (tansu's memory storage slows as it fills).
 # Each drain is measured by counting records on the output topics (tansu's memory storage
 # answers ListOffsets "latest" wrongly, so no watermarks). Prints a table and writes
 # $BENCH_OUT/summary.md and results.env. Bounded in time (watchdog), never fails on a number.
@@ -142,34 +143,32 @@ TANSU_VERSION=$("$TANSU" --version 2>/dev/null | head -1 || echo "tansu ?")
 log "machine: $CORES cores, $CPU, load $LOAD_BEFORE; broker $TANSU_VERSION (memory storage)"
 log "backlog $N tickets (bad fraction $BAD), $CUSTOMERS customers, $PARTITIONS partitions; results in $OUT"
 
-KPORT=$(free_port)
-B=127.0.0.1:$KPORT
-mkdir -p "$OUT/tansu"
-(cd "$OUT/tansu" && RUST_LOG=warn exec "$TANSU" broker \
-  --kafka-cluster-id triage-bench \
-  --kafka-listener-url "tcp://$B" --kafka-advertised-listener-url "tcp://$B" \
-  --storage-engine memory://tansu/ >"$OUT/tansu.log" 2>&1) &
-TANSU_PID=$!
-PIDS+=("$TANSU_PID")
-for i in $(seq 1 100); do port_free "$KPORT" || break; sleep 0.2; done
-port_free "$KPORT" && { log "tansu did not listen on $B; see $OUT/tansu.log"; exit 1; }
-log "tansu on $B (pid $TANSU_PID)"
+# start_broker TAG: a fresh tansu (memory storage) on a free port; sets B and TANSU_PID.
+start_broker() {
+  local i
+  KPORT=$(free_port)
+  B=127.0.0.1:$KPORT
+  mkdir -p "$OUT/tansu-$1"
+  (cd "$OUT/tansu-$1" && RUST_LOG=warn exec "$TANSU" broker \
+    --kafka-cluster-id triage-bench \
+    --kafka-listener-url "tcp://$B" --kafka-advertised-listener-url "tcp://$B" \
+    --storage-engine memory://tansu/ >"$OUT/tansu-$1.log" 2>&1) &
+  TANSU_PID=$!
+  PIDS+=("$TANSU_PID")
+  for i in $(seq 1 100); do port_free "$KPORT" || break; sleep 0.2; done
+  port_free "$KPORT" && { log "tansu did not listen on $B; see $OUT/tansu-$1.log"; exit 1; }
+  log "tansu ($1) on $B (pid $TANSU_PID)"
+}
+start_broker drains
 
 ctl() { "$BIN/benchctl" "$@"; }
 P=(p1 p2 p3 p4)
 topics() { local pre=$1 t; for t in "${P[@]}"; do printf '%s.%s ' "$pre" "$t"; done; }
 csv() { local IFS=,; echo "$*"; }
 
-LAT_TOPICS=()
-k=0
-for f in $LAT_FRACTIONS; do
-  k=$((k + 1))
-  LAT_TOPICS+=(bench.lat$k.in.pt bench.lat$k.in.triage $(topics bench.lat$k.pt) $(topics bench.lat$k.triage)
-    bench.lat$k.pt.dlq bench.lat$k.triage.dlq)
-done
 ctl topics --brokers "$B" --partitions "$PARTITIONS" \
   bench.in.json bench.in.avro $(topics bench.pt) $(topics bench.json) $(topics bench.avro) \
-  bench.json.dlq bench.avro.dlq bench.pt.dlq "${LAT_TOPICS[@]}" >/dev/null
+  bench.json.dlq bench.avro.dlq bench.pt.dlq >/dev/null
 ctl topics --brokers "$B" --partitions 1 bench.customers >/dev/null
 
 # ------------------------------------------------------------------ data
@@ -301,6 +300,13 @@ for f in $LAT_FRACTIONS; do
   k=$((k + 1))
   # A fraction of the passthrough drain rate, or (above 1) records/s.
   rate=$(awk -v r="$PT_RATE" -v f="$f" 'BEGIN{x = (f > 1) ? int(f) : int(r * f); if (x < 100) x = 100; print x}')
+  # Each point on a fresh broker: tansu's memory storage slows down as it fills (after the
+  # drains' ~4 GB its own latency dominated what was measured).
+  stop "$TANSU_PID"
+  start_broker "lat$k"
+  ctl topics --brokers "$B" --partitions "$PARTITIONS" bench.lat$k.in.pt bench.lat$k.in.triage \
+    $(topics bench.lat$k.pt) $(topics bench.lat$k.triage) bench.lat$k.pt.dlq bench.lat$k.triage.dlq >/dev/null
+  ctl topics --brokers "$B" --partitions 1 bench.customers >/dev/null
   service_config "latpt$k" "bench.lat$k.in.pt" json "bench.lat$k.pt" "$(free_port)"
   service_config "lat$k" "bench.lat$k.in.triage" json "bench.lat$k.triage" "$(free_port)"
   latency "passthrough-$k" "$rate" "bench.lat$k.in.pt" "$(csv $(topics bench.lat$k.pt))" "" -- \
