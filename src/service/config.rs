@@ -176,8 +176,9 @@ pub struct Config {
     /// - producer `enable.idempotence=true` (required; no duplicates or
     ///   reordering from retries), `acks=all` (implied), `linger.ms=5` and
     ///   `batch.num.messages=10000` (batches fill under load, 5 ms latency
-    ///   when idle), `compression.type=none` (triage is CPU-bound on small
-    ///   hosts; set `lz4` when the network is the limit);
+    ///   when idle), `compression.type=none` (lz4 measured within the
+    ///   run-to-run spread against a local broker, BENCHMARKS.md; set `lz4`
+    ///   when the network or the broker's disk is the limit);
     ///   `message.max.bytes` follows `max_message_bytes`.
     /// - consumer `enable.auto.offset.store=false` (required: the service
     ///   stores an offset only when its output is acknowledged),
