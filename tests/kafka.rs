@@ -505,7 +505,10 @@ async fn two_instances_share_the_partitions_and_stopping_one_loses_nothing() {
     produce_json(&p, &names.customers, "customer_id", &customers(100)).await;
     let a = Running::start(config(b, &names, &rules)).await;
     a.wait_ready(Duration::from_secs(60)).await;
-    let bsvc = Running::start(config(b, &names, &rules)).await;
+    // B triages on 3 threads: its rounds see both rebalances.
+    let mut cb = config(b, &names, &rules);
+    cb.workers = 3;
+    let bsvc = Running::start(cb).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     while !(a.handle.assigned_partitions() > 0 && bsvc.handle.assigned_partitions() > 0) {
         assert!(
@@ -552,6 +555,59 @@ async fn two_instances_share_the_partitions_and_stopping_one_loses_nothing() {
         r.records.len() - got.len()
     );
     bsvc.stop().await.expect("B drains cleanly");
+}
+
+/// `workers` > 1: records are triaged in parallel but published in input
+/// order. One input partition, so input order is ticket-id order; on every
+/// output partition the ids must come in increasing order, each exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_workers_publish_every_ticket_once_in_input_order() {
+    let b = broker();
+    let names = Names::new("workers");
+    create_topics(b, &names, 1).await;
+    let dir = tmp();
+    let rules = rules_file(dir.path(), &names);
+    let p = producer(b);
+    produce_json(&p, &names.customers, "customer_id", &customers(100)).await;
+    let n = 3_000u64;
+    let input = tickets(n, 100);
+    let bad: Vec<(String, Option<Vec<u8>>)> = (0..5)
+        .map(|i| (format!("BAD-{i}"), Some(b"{not json".to_vec())))
+        .collect();
+    // Bad records in the middle of the stream, between two halves.
+    produce_json(&p, &names.input, "ticket_id", &input[..1500]).await;
+    produce(&p, &names.input, &bad).await;
+    produce_json(&p, &names.input, "ticket_id", &input[1500..]).await;
+    let mut cfg = config(b, &names, &rules);
+    cfg.workers = 4;
+    cfg.max_in_flight = 500;
+    let svc = Running::start(cfg).await;
+    let mut r = Reader::new(b, &names.out_topics());
+    let total = n as usize + bad.len();
+    let done = r.read_until(Duration::from_secs(120), |x| x.len() >= total);
+    svc.stop().await.expect("clean stop");
+    assert!(done, "only {} of {total} outputs", r.len());
+    assert_eq!(r.records.len(), total, "every input exactly once");
+    let mut last: HashMap<(String, i32), String> = HashMap::new();
+    let mut dead = 0;
+    for rec in &r.records {
+        let key = rec.key_str();
+        if rec.topic == names.dlq {
+            assert!(key.starts_with("BAD-"), "{key} dead-lettered");
+            assert_eq!(rec.headers["dlq-reason"], "decode_error");
+            dead += 1;
+            continue;
+        }
+        let slot = (rec.topic.clone(), rec.partition);
+        if let Some(prev) = last.get(&slot) {
+            assert!(
+                *prev < key,
+                "{key} published after {prev} on {slot:?}: out of input order"
+            );
+        }
+        last.insert(slot, key);
+    }
+    assert_eq!(dead, bad.len());
 }
 
 /// Back-pressure must not lose or skip records. It used to pause the

@@ -33,7 +33,7 @@ pub mod tracker;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,9 @@ pub(crate) struct Shared {
     pub producer_connected: AtomicBool,
     /// Assigned partitions of the input topic.
     pub assigned: AtomicUsize,
+    /// Bumped on every assignment and revocation (the pipeline checks it
+    /// while it collects a round of records).
+    pub rebalances: AtomicU64,
     stop: AtomicBool,
     /// Ticket consumption may start (table caught up or waited long enough).
     catch_up: Mutex<bool>,
@@ -296,6 +299,7 @@ pub async fn run_with(
         delivery_failed: AtomicBool::new(false),
         producer_connected: AtomicBool::new(false),
         assigned: AtomicUsize::new(0),
+        rebalances: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         catch_up: Mutex::new(false),
         catch_up_cv: Condvar::new(),

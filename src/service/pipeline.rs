@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -31,7 +31,6 @@ use tracing::{debug, info, warn};
 
 pub use super::tracker::Failure;
 
-use super::format::Decoded;
 use super::kafka::{self, Producer, ServiceContext};
 use super::{Active, ServiceError, Shared};
 use crate::codec::DlqReason;
@@ -95,11 +94,16 @@ pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, Se
         backoff: HashMap::new(),
         resume_at: HashMap::new(),
         force_too_large: HashMap::new(),
+        helpers: Helpers::start(&shared, cfg.workers - 1),
     };
     while !shared.stopping() {
         p.housekeeping(&consumer);
         if shared.hot.in_flight.get() as usize >= cfg.max_in_flight {
             p.back_pressure(&consumer);
+            continue;
+        }
+        if cfg.workers > 1 {
+            p.round(&consumer);
             continue;
         }
         match consumer.poll(Duration::from_millis(100)) {
@@ -125,6 +129,8 @@ struct Pipeline {
     /// Inputs whose triaged record the broker rejected as too large: dead-
     /// letter them when they come again.
     force_too_large: HashMap<i32, i64>,
+    /// Engine threads besides this one (`workers` − 1; none by default).
+    helpers: Helpers,
 }
 
 impl Pipeline {
@@ -269,112 +275,88 @@ impl Pipeline {
             .inc_by(held.elapsed().as_secs_f64());
     }
 
-    /// One input record → one output record (triaged or dead letter).
+    /// One input record → one output record (triaged or dead letter), on
+    /// this thread.
     fn process(&mut self, m: &BorrowedMessage<'_>) {
         let t0 = Instant::now();
-        let shared = self.shared.clone();
-        let partition = m.partition();
-        let offset = m.offset();
+        if !self.ensure_schema(m) {
+            return;
+        }
+        let mut out = std::mem::take(&mut self.out);
+        let computed = if self.forced_too_large(m) {
+            None
+        } else {
+            Some(compute(
+                &self.shared,
+                m.payload().unwrap_or(&[]),
+                &mut self.scratch,
+                &mut out,
+            ))
+        };
+        self.emit(m, computed, &out);
+        self.out = out;
+        self.processed(t0.elapsed());
+    }
+
+    /// An Avro writer schema not seen yet: fetch it first. While the
+    /// registry cannot answer, wait (the record stays unprocessed, so nothing
+    /// after it on this partition is committed). False when stopping.
+    fn ensure_schema(&self, m: &BorrowedMessage<'_>) -> bool {
         let payload = m.payload().unwrap_or(&[]);
-        // An Avro writer schema not seen yet: fetch it first. While the
-        // registry cannot answer, wait (the record stays unprocessed, so
-        // nothing after it on this partition is committed).
         let mut attempt = 0;
-        while let Err(e) = shared.codec.ensure_schema(payload) {
-            if shared.stopping() {
-                return;
+        while let Err(e) = self.shared.codec.ensure_schema(payload) {
+            if self.shared.stopping() {
+                return false;
             }
             let wait = super::format::InputCodec::registry_backoff(attempt);
-            warn!(error = %e, code = e.code(), partition, offset, retry_in_ms = wait.as_millis() as u64,
-                "schema registry unavailable; retrying");
+            warn!(error = %e, code = e.code(), partition = m.partition(), offset = m.offset(),
+                retry_in_ms = wait.as_millis() as u64, "schema registry unavailable; retrying");
             std::thread::sleep(wait);
             attempt += 1;
         }
-        shared.hot.consumed.inc();
-        let max = shared.config.max_message_bytes;
+        true
+    }
 
-        if self.force_too_large.get(&partition) == Some(&offset) {
-            self.force_too_large.remove(&partition);
-            self.dead_letter(
-                m,
-                DlqReason::TooLarge,
-                "the triaged record was rejected by the broker as too large",
-            );
-        } else if payload.len() > max {
-            let detail = format!(
-                "the record is {} bytes, over max_message_bytes ({max})",
-                payload.len()
-            );
-            self.dead_letter(m, DlqReason::TooLarge, &detail);
-        } else {
-            match shared.codec.decode_ticket(payload) {
-                Err(e) => self.dead_letter(m, e.reason, &e.detail),
-                Ok(d) => self.triage_one(m, payload, &d),
-            }
+    /// The broker rejected this record's triaged output as too large before
+    /// (and the partition was rewound to it): it goes to the dead letters.
+    fn forced_too_large(&mut self, m: &BorrowedMessage<'_>) -> bool {
+        let p = m.partition();
+        if self.force_too_large.get(&p) == Some(&m.offset()) {
+            self.force_too_large.remove(&p);
+            return true;
         }
-        shared.hot.processing.observe(t0.elapsed().as_secs_f64());
-        shared.hot.last_processed.set(
+        false
+    }
+
+    fn processed(&self, took: Duration) {
+        let hot = &self.shared.hot;
+        hot.processing.observe(took.as_secs_f64());
+        hot.last_processed.set(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64()),
         );
     }
 
-    /// A decoded ticket: enrich, triage, encode, send to its level's topic.
-    fn triage_one(&mut self, m: &BorrowedMessage<'_>, payload: &[u8], d: &Decoded<'_>) {
-        let shared = self.shared.clone();
+    /// Hands one computed record to the producer (`None`: forced too large).
+    /// For a triaged ticket `out` holds the encoded record.
+    fn emit(&mut self, m: &BorrowedMessage<'_>, computed: Option<Computed>, out: &[u8]) {
+        self.shared.hot.consumed.inc();
         let (partition, offset) = (m.partition(), m.offset());
-        let ticket = d.ticket();
-        let active = shared.rules.load_full();
-        let now = Timestamp::now();
-        let lookup = shared.table.lookup(&ticket.customer_id);
-        let profile = lookup.get();
-        if profile.is_some() {
-            shared.hot.hit.inc();
-        } else {
-            shared.hot.miss.inc();
-        }
-        let t = triage_with(&active.rules, &ticket, profile, now, &mut self.scratch);
-        let used = first_response_used(&active.rules, &t, profile, ticket.created_at, now);
-        drop(lookup);
-        if let Err(e) = shared.codec.encode_triaged(payload, d, &t, &mut self.out) {
-            self.dead_letter(m, e.reason, &e.detail);
-            return;
-        }
-        if self.out.len() > shared.config.producer_max_bytes() {
-            let detail = format!(
-                "the triaged record would be {} bytes, over the producer's limit ({})",
-                self.out.len(),
-                shared.config.producer_max_bytes()
-            );
-            self.dead_letter(m, DlqReason::TooLarge, &detail);
-            return;
-        }
-        let level = active
-            .rules
-            .level_index(&t.priority)
-            .expect("the engine returns a level of its rules");
-        let cat = active
-            .rules
-            .categories
-            .iter()
-            .position(|c| Arc::ptr_eq(&c.name, &t.category) || c.name == t.category)
-            .unwrap_or(0);
-        let rm = &active.metrics;
-        let l = level as usize;
-        rm.triaged[l][cat].inc();
-        if let Some(used) = used {
-            rm.used_ratio[l].observe(used);
-            if now > t.sla.first_response_due {
-                rm.at_risk[l][1].inc();
-            } else if used >= shared.config.sla_at_risk_fraction {
-                rm.at_risk[l][0].inc();
+        let c = match computed {
+            None => {
+                return self.dead_letter(
+                    m,
+                    DlqReason::TooLarge,
+                    "the triaged record was rejected by the broker as too large",
+                )
             }
-        }
+            Some(Computed::Dead { reason, detail }) => return self.dead_letter(m, reason, &detail),
+            Some(Computed::Triaged(c)) => c,
+        };
         debug!(
-            ticket_id = %ticket.ticket_id,
-            priority = %t.priority,
-            category = %t.category,
+            ticket_id = %c.ticket_id,
+            priority = %c.priority,
             partition,
             offset,
             "triaged"
@@ -382,31 +364,116 @@ impl Pipeline {
         let headers = OwnedHeaders::new_with_capacity(2)
             .insert(Header {
                 key: "triage-priority",
-                value: Some(t.priority.as_bytes()),
+                value: Some(c.priority.as_bytes()),
             })
             .insert(Header {
                 key: "content-type",
-                value: Some(shared.codec.content_type().as_bytes()),
+                value: Some(self.shared.codec.content_type().as_bytes()),
             });
-        let topic = active.rules.levels[l].topic.clone();
-        let out = std::mem::take(&mut self.out);
+        let topic = c.active.rules.levels[c.level as usize].topic.clone();
         self.send(
             &topic,
-            Some(ticket.ticket_id.as_bytes()),
-            Some(&out),
+            Some(c.ticket_id.as_bytes()),
+            Some(out),
             headers,
             SlotInfo {
                 sent_at: Instant::now(),
                 partition,
                 offset,
                 kind: SlotKind::Triaged {
-                    active: active.clone(),
-                    level,
-                    created_at: ticket.created_at,
+                    active: c.active,
+                    level: c.level,
+                    created_at: c.created_at,
                 },
             },
         );
-        self.out = out;
+    }
+
+    /// `workers` > 1: takes the records that are ready (a round), has them
+    /// computed in parallel in contiguous chunks, then emits them in input
+    /// order. A rebalance while the round is collected can make some of its
+    /// records stale (their partition was revoked, or assigned again and so
+    /// re-read from the committed offset): those are skipped, never begun.
+    fn round(&mut self, consumer: &BaseConsumer<ServiceContext>) {
+        let shared = self.shared.clone();
+        let first = match consumer.poll(Duration::from_millis(100)) {
+            None => return,
+            Some(Err(e)) => return warn!(error = %e, "ticket consumer error"),
+            Some(Ok(m)) => m,
+        };
+        let room = shared
+            .config
+            .max_in_flight
+            .saturating_sub(shared.hot.in_flight.get().max(0) as usize)
+            .clamp(1, ROUND_MAX);
+        let mut gen = shared.rebalances.load(Ordering::Acquire);
+        let mut epochs = self.epochs();
+        let mut msgs: Vec<(BorrowedMessage<'_>, Option<u64>)> = Vec::with_capacity(room);
+        let e = epochs.get(&first.partition()).copied();
+        msgs.push((first, e));
+        while msgs.len() < room {
+            let m = match consumer.poll(Duration::ZERO) {
+                None => break,
+                Some(Err(e)) => {
+                    warn!(error = %e, "ticket consumer error");
+                    break;
+                }
+                Some(Ok(m)) => m,
+            };
+            let now_gen = shared.rebalances.load(Ordering::Acquire);
+            if now_gen != gen {
+                gen = now_gen;
+                epochs = self.epochs();
+            }
+            let e = epochs.get(&m.partition()).copied();
+            msgs.push((m, e));
+        }
+        for (m, _) in &msgs {
+            if !self.ensure_schema(m) {
+                return;
+            }
+        }
+        let t0 = Instant::now();
+        let n = msgs.len();
+        let payloads: Vec<&[u8]> = msgs
+            .iter()
+            .map(|(m, _)| m.payload().unwrap_or(&[]))
+            .collect();
+        let mut results = self.helpers.compute_all(&payloads, &mut self.scratch);
+        let per = t0.elapsed() / n as u32;
+        let current = if shared.rebalances.load(Ordering::Acquire) == gen {
+            epochs
+        } else {
+            self.epochs()
+        };
+        for (i, (m, epoch)) in msgs.iter().enumerate() {
+            if epoch.is_none() || current.get(&m.partition()) != epoch.as_ref() {
+                debug!(
+                    partition = m.partition(),
+                    offset = m.offset(),
+                    "skipped: its partition was revoked or reassigned while the round was collected"
+                );
+                continue;
+            }
+            let computed = results[i].0.take();
+            let computed = if self.forced_too_large(m) {
+                None
+            } else {
+                computed
+            };
+            self.emit(m, computed, &results[i].1);
+            self.processed(per);
+        }
+        self.helpers.recycle(results);
+    }
+
+    /// Every tracked partition's epoch.
+    fn epochs(&self) -> HashMap<i32, u64> {
+        let t = self.shared.tracker.lock().expect("not poisoned");
+        t.partitions()
+            .into_iter()
+            .filter_map(|p| t.epoch(p).map(|e| (p, e)))
+            .collect()
     }
 
     /// Sends the input record, unchanged, to the dead-letter topic.
@@ -546,6 +613,220 @@ impl Pipeline {
     }
 }
 
+/// What the engine made of one input record: computed on any thread (no
+/// I/O, no Kafka), handed to the producer on the pipeline thread.
+pub(crate) enum Computed {
+    /// Triaged; the encoded record is in the buffer it was computed into.
+    Triaged(TriagedInfo),
+    /// To the dead-letter topic, unchanged, with this reason.
+    Dead { reason: DlqReason, detail: String },
+}
+
+pub(crate) struct TriagedInfo {
+    ticket_id: String,
+    priority: Arc<str>,
+    level: u16,
+    active: Arc<Active>,
+    created_at: Timestamp,
+}
+
+/// Decode, enrich, triage and encode one input record into `out`, and count
+/// it in the per-level metrics.
+fn compute(shared: &Shared, payload: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>) -> Computed {
+    let max = shared.config.max_message_bytes;
+    if payload.len() > max {
+        return Computed::Dead {
+            reason: DlqReason::TooLarge,
+            detail: format!(
+                "the record is {} bytes, over max_message_bytes ({max})",
+                payload.len()
+            ),
+        };
+    }
+    let d = match shared.codec.decode_ticket(payload) {
+        Err(e) => {
+            return Computed::Dead {
+                reason: e.reason,
+                detail: e.detail,
+            }
+        }
+        Ok(d) => d,
+    };
+    let ticket = d.ticket();
+    let active = shared.rules.load_full();
+    let now = Timestamp::now();
+    let lookup = shared.table.lookup(&ticket.customer_id);
+    let profile = lookup.get();
+    if profile.is_some() {
+        shared.hot.hit.inc();
+    } else {
+        shared.hot.miss.inc();
+    }
+    let t = triage_with(&active.rules, &ticket, profile, now, scratch);
+    let used = first_response_used(&active.rules, &t, profile, ticket.created_at, now);
+    drop(lookup);
+    if let Err(e) = shared.codec.encode_triaged(payload, &d, &t, out) {
+        return Computed::Dead {
+            reason: e.reason,
+            detail: e.detail,
+        };
+    }
+    if out.len() > shared.config.producer_max_bytes() {
+        return Computed::Dead {
+            reason: DlqReason::TooLarge,
+            detail: format!(
+                "the triaged record would be {} bytes, over the producer's limit ({})",
+                out.len(),
+                shared.config.producer_max_bytes()
+            ),
+        };
+    }
+    let level = active
+        .rules
+        .level_index(&t.priority)
+        .expect("the engine returns a level of its rules");
+    let cat = active
+        .rules
+        .categories
+        .iter()
+        .position(|c| Arc::ptr_eq(&c.name, &t.category) || c.name == t.category)
+        .unwrap_or(0);
+    let rm = &active.metrics;
+    let l = level as usize;
+    rm.triaged[l][cat].inc();
+    if let Some(used) = used {
+        rm.used_ratio[l].observe(used);
+        if now > t.sla.first_response_due {
+            rm.at_risk[l][1].inc();
+        } else if used >= shared.config.sla_at_risk_fraction {
+            rm.at_risk[l][0].inc();
+        }
+    }
+    Computed::Triaged(TriagedInfo {
+        ticket_id: ticket.ticket_id.to_string(),
+        priority: t.priority.clone(),
+        level,
+        active,
+        created_at: ticket.created_at,
+    })
+}
+
+/// Records taken per round when `workers` > 1.
+const ROUND_MAX: usize = 256;
+/// Fewer records per helper than this are not worth handing over.
+const MIN_CHUNK: usize = 8;
+
+/// One computed record and the buffer holding its encoded output.
+type Result1 = (Option<Computed>, Vec<u8>);
+
+/// A chunk of a round for a helper thread: copies of the payloads in, the
+/// results out (the buffers come back and are reused).
+#[derive(Default)]
+struct Chunk {
+    index: usize,
+    inputs: Vec<Vec<u8>>,
+    results: Vec<Result1>,
+}
+
+/// The `workers` − 1 helper threads (none with 1). They live as long as the
+/// pipeline; dropping the senders ends them.
+struct Helpers {
+    shared: Arc<Shared>,
+    jobs: Vec<mpsc::Sender<Chunk>>,
+    done: mpsc::Receiver<Chunk>,
+    spare: Vec<Chunk>,
+    spare_outs: Vec<Vec<u8>>,
+}
+
+impl Helpers {
+    fn start(shared: &Arc<Shared>, n: usize) -> Helpers {
+        let (done_tx, done) = mpsc::channel::<Chunk>();
+        let mut jobs = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, rx) = mpsc::channel::<Chunk>();
+            let shared = shared.clone();
+            let done_tx = done_tx.clone();
+            std::thread::Builder::new()
+                .name(format!("engine-{}", i + 1))
+                .spawn(move || {
+                    let mut scratch = Scratch::default();
+                    for mut chunk in rx {
+                        for (input, (c, out)) in chunk.inputs.iter().zip(chunk.results.iter_mut()) {
+                            out.clear();
+                            *c = Some(compute(&shared, input, &mut scratch, out));
+                        }
+                        if done_tx.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("spawn an engine thread");
+            jobs.push(tx);
+        }
+        Helpers {
+            shared: shared.clone(),
+            jobs,
+            done,
+            spare: Vec::new(),
+            spare_outs: Vec::new(),
+        }
+    }
+
+    /// Computes every payload (in contiguous chunks, the first on this
+    /// thread) and returns the results in input order.
+    fn compute_all(&mut self, payloads: &[&[u8]], scratch: &mut Scratch) -> Vec<Result1> {
+        let n = payloads.len();
+        let mut results: Vec<Result1> = (0..n)
+            .map(|_| (None, self.spare_outs.pop().unwrap_or_default()))
+            .collect();
+        let chunks = (n / MIN_CHUNK).clamp(1, self.jobs.len() + 1);
+        let size = n.div_ceil(chunks);
+        // Hand chunks 1.. to the helpers, compute chunk 0 here.
+        let mut sent = 0;
+        for k in 1..chunks {
+            let range = k * size..((k + 1) * size).min(n);
+            if range.is_empty() {
+                break;
+            }
+            let mut chunk = self.spare.pop().unwrap_or_default();
+            chunk.index = range.start;
+            chunk.inputs.resize_with(range.len(), Vec::new);
+            for (dst, src) in chunk.inputs.iter_mut().zip(&payloads[range.clone()]) {
+                dst.clear();
+                dst.extend_from_slice(src);
+            }
+            chunk.results.clear();
+            chunk.results.extend(
+                results[range]
+                    .iter_mut()
+                    .map(|(_, out)| (None, std::mem::take(out))),
+            );
+            self.jobs[k - 1]
+                .send(chunk)
+                .expect("engine threads live as long as the pipeline");
+            sent += 1;
+        }
+        for (input, (c, out)) in payloads[..size.min(n)].iter().zip(results.iter_mut()) {
+            out.clear();
+            *c = Some(compute(&self.shared, input, scratch, out));
+        }
+        for _ in 0..sent {
+            let mut chunk = self.done.recv().expect("engine threads do not panic");
+            for (i, r) in chunk.results.drain(..).enumerate() {
+                results[chunk.index + i] = r;
+            }
+            self.spare.push(chunk);
+        }
+        results
+    }
+
+    /// Keeps the output buffers for the next round.
+    fn recycle(&mut self, results: Vec<Result1>) {
+        self.spare_outs
+            .extend(results.into_iter().map(|(_, out)| out).take(ROUND_MAX));
+    }
+}
+
 fn tpl_of(topic: &str, partitions: &[i32]) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::with_capacity(partitions.len());
     for &p in partitions {
@@ -619,6 +900,7 @@ pub(crate) fn on_revoke(
         t.partitions().len()
     };
     shared.assigned.store(assigned, Ordering::Release);
+    shared.rebalances.fetch_add(1, Ordering::AcqRel);
     shared.metrics.rebalance("revoke", &parts, assigned);
 }
 
@@ -656,6 +938,7 @@ pub(crate) fn on_assign(shared: &Shared, tpl: &TopicPartitionList) {
         t.partitions().len()
     };
     shared.assigned.store(assigned, Ordering::Release);
+    shared.rebalances.fetch_add(1, Ordering::AcqRel);
     shared.metrics.rebalance("assign", &parts, assigned);
 }
 

@@ -128,6 +128,12 @@ impl<T> Tracker<T> {
         self.parts.contains_key(&partition)
     }
 
+    /// The partition's epoch (it changes when the partition is assigned
+    /// again or rewound); `None` when it is not tracked.
+    pub fn epoch(&self, partition: i32) -> Option<u64> {
+        self.parts.get(&partition).map(|p| p.epoch)
+    }
+
     /// A record caused by input `offset` of `partition` is about to be handed
     /// to the producer. Returns the slot to pass as delivery opaque.
     pub fn begin(&mut self, partition: i32, offset: i64, info: T) -> SlotId {
