@@ -447,7 +447,8 @@ impl Pipeline {
             self.epochs()
         };
         for (i, (m, epoch)) in msgs.iter().enumerate() {
-            if epoch.is_none() || current.get(&m.partition()) != epoch.as_ref() {
+            // (Untracked then and now: emitted, as one at a time would.)
+            if current.get(&m.partition()) != epoch.as_ref() {
                 debug!(
                     partition = m.partition(),
                     offset = m.offset(),
