@@ -16,6 +16,9 @@
 //! - `json/decode`, `json/lookup`, `json/triage`, `json/encode`: the parts.
 //! - `avro/full`, `avro/decode`, `avro/encode`: the same with Confluent Avro
 //!   frames in and out.
+//! - `threads/json_round_1`, `threads/json_round_2`: `json/full` over rounds
+//!   of 256 tickets split over 1 and 2 threads (the service's `workers`);
+//!   throughput in tickets, so the ratio is the scaling.
 //! - `floor/…`: the same tickets through the crates underneath with no
 //!   triage semantics — serde_json skipping the whole record, aho-corasick's
 //!   own overlapping search for the rules' phrases, one trivial pass over
@@ -43,6 +46,8 @@ use triage::service::CustomerTable;
 
 const TICKETS: usize = 10_000;
 const CUSTOMERS: u64 = 100_000;
+/// Tickets per round in the `threads` group (the service's round at most).
+const ROUND: usize = 256;
 
 struct Fixture {
     rules: Rules,
@@ -244,6 +249,48 @@ fn bench(c: &mut Criterion) {
     // Floors: what the same bytes cost through the crates underneath, with
     // no triage semantics — the least a JSON decode or a phrase search could
     // cost here. Read next to json/decode and json/triage.
+    // Rounds of 256 tickets split into contiguous chunks over 1 and 2
+    // threads, as the service does with `workers` (here the threads are
+    // spawned per round, the service keeps them: a few tens of µs per
+    // round, ~1 % of a round's work, against the 2-thread case).
+    let mut g = c.benchmark_group("threads");
+    g.throughput(Throughput::Elements(ROUND as u64));
+    g.measurement_time(Duration::from_secs(5));
+    for k in [1usize, 2] {
+        g.bench_function(format!("json_round_{k}"), |b| {
+            let mut state: Vec<(Scratch, Vec<u8>)> = (0..k)
+                .map(|_| (Scratch::default(), Vec::with_capacity(8192)))
+                .collect();
+            let mut start = 0;
+            b.iter(|| {
+                start = (start + ROUND) % (n - ROUND);
+                let batch = &f.json[start..start + ROUND];
+                let size = ROUND.div_ceil(k);
+                let f = &f;
+                std::thread::scope(|s| {
+                    let mut parts = state.iter_mut().zip(batch.chunks(size));
+                    let ((scratch, out), here) = parts.next().expect("one chunk at least");
+                    let helpers: Vec<_> = parts
+                        .map(|((scratch, out), chunk)| {
+                            s.spawn(move || {
+                                chunk
+                                    .iter()
+                                    .map(|t| json_full(f, t, scratch, out))
+                                    .sum::<usize>()
+                            })
+                        })
+                        .collect();
+                    let mut total: usize = here.iter().map(|t| json_full(f, t, scratch, out)).sum();
+                    for h in helpers {
+                        total += h.join().expect("no panic");
+                    }
+                    black_box(total)
+                })
+            })
+        });
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("floor");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(5));
