@@ -718,7 +718,7 @@ const ROUND_MAX: usize = 256;
 const MIN_CHUNK: usize = 8;
 
 /// One computed record and the buffer holding its encoded output.
-type Result1 = (Option<Computed>, Vec<u8>);
+type RoundResult = (Option<Computed>, Vec<u8>);
 
 /// A chunk of a round for a helper thread: copies of the payloads in, the
 /// results out (the buffers come back and are reused).
@@ -726,7 +726,7 @@ type Result1 = (Option<Computed>, Vec<u8>);
 struct Chunk {
     index: usize,
     inputs: Vec<Vec<u8>>,
-    results: Vec<Result1>,
+    results: Vec<RoundResult>,
 }
 
 /// The `workers` − 1 helper threads (none with 1). They live as long as the
@@ -775,9 +775,9 @@ impl Helpers {
 
     /// Computes every payload (in contiguous chunks, the first on this
     /// thread) and returns the results in input order.
-    fn compute_all(&mut self, payloads: &[&[u8]], scratch: &mut Scratch) -> Vec<Result1> {
+    fn compute_all(&mut self, payloads: &[&[u8]], scratch: &mut Scratch) -> Vec<RoundResult> {
         let n = payloads.len();
-        let mut results: Vec<Result1> = (0..n)
+        let mut results: Vec<RoundResult> = (0..n)
             .map(|_| (None, self.spare_outs.pop().unwrap_or_default()))
             .collect();
         let chunks = (n / MIN_CHUNK).clamp(1, self.jobs.len() + 1);
@@ -822,7 +822,7 @@ impl Helpers {
     }
 
     /// Keeps the output buffers for the next round.
-    fn recycle(&mut self, results: Vec<Result1>) {
+    fn recycle(&mut self, results: Vec<RoundResult>) {
         self.spare_outs
             .extend(results.into_iter().map(|(_, out)| out).take(ROUND_MAX));
     }
