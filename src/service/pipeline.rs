@@ -354,9 +354,10 @@ impl Pipeline {
             Some(Computed::Dead { reason, detail }) => return self.dead_letter(m, reason, &detail),
             Some(Computed::Triaged(c)) => c,
         };
+        let level = &c.active.rules.levels[c.level as usize];
         debug!(
             ticket_id = %c.ticket_id,
-            priority = %c.priority,
+            priority = %level.name,
             partition,
             offset,
             "triaged"
@@ -364,13 +365,13 @@ impl Pipeline {
         let headers = OwnedHeaders::new_with_capacity(2)
             .insert(Header {
                 key: "triage-priority",
-                value: Some(c.priority.as_bytes()),
+                value: Some(level.name.as_bytes()),
             })
             .insert(Header {
                 key: "content-type",
                 value: Some(self.shared.codec.content_type().as_bytes()),
             });
-        let topic = c.active.rules.levels[c.level as usize].topic.clone();
+        let topic = level.topic.clone();
         self.send(
             &topic,
             Some(c.ticket_id.as_bytes()),
@@ -470,11 +471,7 @@ impl Pipeline {
 
     /// Every tracked partition's epoch.
     fn epochs(&self) -> HashMap<i32, u64> {
-        let t = self.shared.tracker.lock().expect("not poisoned");
-        t.partitions()
-            .into_iter()
-            .filter_map(|p| t.epoch(p).map(|e| (p, e)))
-            .collect()
+        self.shared.tracker.lock().expect("not poisoned").epochs()
     }
 
     /// Sends the input record, unchanged, to the dead-letter topic.
@@ -625,7 +622,7 @@ pub(crate) enum Computed {
 
 pub(crate) struct TriagedInfo {
     ticket_id: String,
-    priority: Arc<str>,
+    /// The level (its name is the priority, its topic the destination).
     level: u16,
     active: Arc<Active>,
     created_at: Timestamp,
@@ -705,7 +702,6 @@ fn compute(shared: &Shared, payload: &[u8], scratch: &mut Scratch, out: &mut Vec
     }
     Computed::Triaged(TriagedInfo {
         ticket_id: ticket.ticket_id.to_string(),
-        priority: t.priority.clone(),
         level,
         active,
         created_at: ticket.created_at,

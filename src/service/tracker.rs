@@ -128,10 +128,13 @@ impl<T> Tracker<T> {
         self.parts.contains_key(&partition)
     }
 
-    /// The partition's epoch (it changes when the partition is assigned
-    /// again or rewound); `None` when it is not tracked.
-    pub fn epoch(&self, partition: i32) -> Option<u64> {
-        self.parts.get(&partition).map(|p| p.epoch)
+    /// Every tracked partition's epoch (it changes when the partition is
+    /// assigned again or rewound).
+    pub fn epochs(&self) -> HashMap<i32, u64> {
+        self.parts
+            .iter()
+            .map(|(&p, part)| (p, part.epoch))
+            .collect()
     }
 
     /// A record caused by input `offset` of `partition` is about to be handed
