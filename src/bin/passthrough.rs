@@ -31,12 +31,11 @@ use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
-use triage::service::tracker::{wait_below, Failure, Tracker};
+use triage::service::tracker::{hold, Failure, Tracker};
 use triage::service::Config;
 
 /// Same as the service pipeline.
 const STORE_EVERY: Duration = Duration::from_millis(200);
-const BACK_PRESSURE_POLL: Duration = Duration::from_millis(50);
 
 #[derive(Parser)]
 #[command(about = "Bare consume → produce with the service's client settings (benchmark baseline)")]
@@ -267,27 +266,25 @@ fn main() {
                 shared.acked.load(Ordering::Relaxed)
             );
         }
-        // Back-pressure as the service: at max_in_flight, stop taking
-        // records (no pause) until a quarter was acknowledged, polling every
-        // 50 ms for callbacks (a record that comes is sent: a soft bound).
+        // Back-pressure as the service (the same `tracker::hold`): at
+        // max_in_flight, stop taking records until a quarter was
+        // acknowledged; a record that comes with a tick's poll is sent.
         let in_flight = shared.tracker.lock().unwrap().in_flight();
         if in_flight >= max {
-            let low = max - max / 4;
-            let mut last_poll = Instant::now();
-            loop {
-                let wait = BACK_PRESSURE_POLL.saturating_sub(last_poll.elapsed());
-                let n = wait_below(&shared.tracker, &shared.drained, low, wait);
-                if n <= low {
-                    break;
-                }
-                if last_poll.elapsed() >= BACK_PRESSURE_POLL {
-                    last_poll = Instant::now();
-                    if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
-                        consumed += 1;
-                        send(&producer, &shared, topics, &m);
+            hold(
+                &shared.tracker,
+                &shared.drained,
+                max,
+                || false,
+                |_, tick| {
+                    if tick {
+                        if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
+                            consumed += 1;
+                            send(&producer, &shared, topics, &m);
+                        }
                     }
-                }
-            }
+                },
+            );
             continue;
         }
         match consumer.poll(Duration::from_millis(100)) {

@@ -59,9 +59,6 @@ pub enum SlotKind {
 
 const STORE_EVERY: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// While back-pressure holds consumption: how often the consumer is polled
-/// for rebalances and statistics.
-const BACK_PRESSURE_POLL: Duration = Duration::from_millis(50);
 
 /// How a run of the pipeline ended.
 #[derive(Debug)]
@@ -240,35 +237,30 @@ impl Pipeline {
     /// answers such a fetch from the next batch skips the rest (tansu 0.6's
     /// memory storage does). Not polling is enough: the prefetch queue fills
     /// up and librdkafka stops fetching by itself. The consumer is still
-    /// polled every [`BACK_PRESSURE_POLL`] for rebalances and statistics; a
+    /// polled every [`super::tracker::HOLD_TICK`] for rebalances and statistics; a
     /// record that comes with them is processed, so the bound is soft by at
     /// most one record per tick.
     fn back_pressure(&mut self, consumer: &BaseConsumer<ServiceContext>) {
         let shared = self.shared.clone();
         let max = shared.config.max_in_flight;
-        let low = max - max / 4;
         debug!(in_flight = max, "back-pressure: consumption held");
         let held = Instant::now();
-        let mut last_poll = held;
-        loop {
-            let n = super::tracker::wait_below(
-                &shared.tracker,
-                &shared.drained,
-                low,
-                BACK_PRESSURE_POLL.saturating_sub(last_poll.elapsed()),
-            );
-            shared.hot.in_flight.set(n as i64);
-            if n <= low || shared.stopping() {
-                break;
-            }
-            self.housekeeping(consumer);
-            if last_poll.elapsed() >= BACK_PRESSURE_POLL {
-                last_poll = Instant::now();
-                if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
-                    self.process(&m);
+        let n = super::tracker::hold(
+            &shared.tracker,
+            &shared.drained,
+            max,
+            || shared.stopping(),
+            |n, tick| {
+                shared.hot.in_flight.set(n as i64);
+                self.housekeeping(consumer);
+                if tick {
+                    if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
+                        self.process(&m);
+                    }
                 }
-            }
-        }
+            },
+        );
+        shared.hot.in_flight.set(n as i64);
         shared
             .hot
             .backpressure_seconds

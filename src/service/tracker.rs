@@ -339,13 +339,49 @@ pub fn wait_in_flight<T>(
 
 /// Waits until at most `low` records (of all partitions) are in flight, or
 /// for `timeout`; returns how many are.
-pub fn wait_below<T>(
+fn wait_below<T>(
     tracker: &Mutex<Tracker<T>>,
     drained: &Condvar,
     low: usize,
     timeout: Duration,
 ) -> usize {
     wait_until(tracker, drained, &[], low, Instant::now() + timeout)
+}
+
+/// How often [`hold`] calls back with `tick` set.
+pub const HOLD_TICK: Duration = Duration::from_millis(50);
+
+/// Back-pressure, shared by the pipeline and the passthrough baseline: waits
+/// until a quarter of `max` in-flight records were acknowledged (at most
+/// `max - max / 4` left) or `stop()`. After every other wake-up it calls
+/// `on_wake(in_flight, tick)`, with `tick` set once per [`HOLD_TICK`] — when
+/// the caller polls its consumer for callbacks (partitions are not paused).
+/// Returns the records still in flight.
+pub fn hold<T>(
+    tracker: &Mutex<Tracker<T>>,
+    drained: &Condvar,
+    max: usize,
+    stop: impl Fn() -> bool,
+    mut on_wake: impl FnMut(usize, bool),
+) -> usize {
+    let low = max - max / 4;
+    let mut last_tick = Instant::now();
+    loop {
+        let n = wait_below(
+            tracker,
+            drained,
+            low,
+            HOLD_TICK.saturating_sub(last_tick.elapsed()),
+        );
+        if n <= low || stop() {
+            return n;
+        }
+        let tick = last_tick.elapsed() >= HOLD_TICK;
+        if tick {
+            last_tick = Instant::now();
+        }
+        on_wake(n, tick);
+    }
 }
 
 fn wait_until<T>(
