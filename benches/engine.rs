@@ -17,8 +17,10 @@
 //! - `avro/full`, `avro/decode`, `avro/encode`: the same with Confluent Avro
 //!   frames in and out.
 //! - `threads/json_round_1`, `threads/json_round_2`: `json/full` over rounds
-//!   of 256 tickets split over 1 and 2 threads (the service's `workers`);
-//!   throughput in tickets, so the ratio is the scaling.
+//!   of 256 tickets on 1 and 2 threads of the service's own round pool
+//!   (`workers`; the payloads copied for the helper as the service does);
+//!   throughput in tickets, so the ratio is the scaling. `threads/json_halves_2`:
+//!   the same rounds split into fixed halves instead, what the pool replaced.
 //! - `floor/…`: the same tickets through the crates underneath with no
 //!   triage semantics — serde_json skipping the whole record, aho-corasick's
 //!   own overlapping search for the rules' phrases, one trivial pass over
@@ -31,6 +33,7 @@
 
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
@@ -42,6 +45,7 @@ use triage::gen::{self, TicketSpec};
 use triage::model::Triage;
 use triage::rules::Rules;
 use triage::service::customers::Interner;
+use triage::service::rounds::Pool;
 use triage::service::CustomerTable;
 
 const TICKETS: usize = 10_000;
@@ -94,6 +98,11 @@ fn fixture() -> Fixture {
     }
 }
 
+/// `json_full` as the round pool's work.
+fn json_work(f: &Fixture, scratch: &mut Scratch, input: &[u8], out: &mut Vec<u8>) {
+    json_full(f, input, scratch, out);
+}
+
 /// Decode + lookup + triage + encode of one JSON ticket.
 #[inline(always)]
 fn json_full(f: &Fixture, input: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>) -> usize {
@@ -134,7 +143,7 @@ fn triaged(f: &Fixture) -> Vec<Triage> {
 }
 
 fn bench(c: &mut Criterion) {
-    let f = fixture();
+    let f = Arc::new(fixture());
     let mean = f.json.iter().map(Vec::len).sum::<usize>() / f.json.len();
     let mean_avro = f.avro.iter().map(Vec::len).sum::<usize>() / f.avro.len();
     eprintln!(
@@ -249,46 +258,51 @@ fn bench(c: &mut Criterion) {
     // Floors: what the same bytes cost through the crates underneath, with
     // no triage semantics — the least a JSON decode or a phrase search could
     // cost here. Read next to json/decode and json/triage.
-    // Rounds of 256 tickets split into contiguous chunks over 1 and 2
-    // threads, as the service does with `workers` (here the threads are
-    // spawned per round, the service keeps them: a few tens of µs per
-    // round, ~1 % of a round's work, against the 2-thread case).
+    // Rounds of 256 tickets on 1 and 2 threads through the service's own
+    // round pool (`workers`): blocks of 8 claimed by each thread. Beside it,
+    // what the pool replaced: each thread given a fixed half (spawned per
+    // round), to show why claiming.
     let mut g = c.benchmark_group("threads");
     g.throughput(Throughput::Elements(ROUND as u64));
     g.measurement_time(Duration::from_secs(5));
+    let slices: Vec<&[u8]> = f.json.iter().map(Vec::as_slice).collect();
     for k in [1usize, 2] {
         g.bench_function(format!("json_round_{k}"), |b| {
-            let mut state: Vec<(Scratch, Vec<u8>)> = (0..k)
-                .map(|_| (Scratch::default(), Vec::with_capacity(8192)))
-                .collect();
+            let mut pool = Pool::new(f.clone(), k, "bench", json_work);
             let mut start = 0;
             b.iter(|| {
                 start = (start + ROUND) % (n - ROUND);
-                let batch = &f.json[start..start + ROUND];
-                let size = ROUND.div_ceil(k);
-                let f = &f;
-                std::thread::scope(|s| {
-                    let mut parts = state.iter_mut().zip(batch.chunks(size));
-                    let ((scratch, out), here) = parts.next().expect("one chunk at least");
-                    let helpers: Vec<_> = parts
-                        .map(|((scratch, out), chunk)| {
-                            s.spawn(move || {
-                                chunk
-                                    .iter()
-                                    .map(|t| json_full(f, t, scratch, out))
-                                    .sum::<usize>()
-                            })
-                        })
-                        .collect();
-                    let mut total: usize = here.iter().map(|t| json_full(f, t, scratch, out)).sum();
-                    for h in helpers {
-                        total += h.join().expect("no panic");
-                    }
-                    black_box(total)
-                })
+                let results = pool.run(&slices[start..start + ROUND]);
+                black_box(results.iter().map(Vec::len).sum::<usize>());
+                pool.recycle(results);
             })
         });
     }
+    g.bench_function("json_halves_2", |b| {
+        let mut state: Vec<(Scratch, Vec<u8>)> = (0..2)
+            .map(|_| (Scratch::default(), Vec::with_capacity(8192)))
+            .collect();
+        let mut start = 0;
+        b.iter(|| {
+            start = (start + ROUND) % (n - ROUND);
+            let batch = &f.json[start..start + ROUND];
+            let f = &*f;
+            let [(s0, o0), (s1, o1)] = &mut state[..] else {
+                unreachable!()
+            };
+            let (first, second) = batch.split_at(ROUND / 2);
+            std::thread::scope(|s| {
+                let h = s.spawn(move || {
+                    second
+                        .iter()
+                        .map(|t| json_full(f, t, s1, o1))
+                        .sum::<usize>()
+                });
+                let total: usize = first.iter().map(|t| json_full(f, t, s0, o0)).sum();
+                black_box(total + h.join().expect("no panic"))
+            })
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("floor");

@@ -143,8 +143,9 @@ pub struct Config {
     /// Threads that run the engine (decode, enrich, triage, encode), the
     /// pipeline thread included. With 1 (the default) the pipeline thread
     /// does everything, record by record. With more, it takes the records
-    /// that are ready (up to 256 at a time), has them triaged in parallel in
-    /// contiguous chunks, and then hands the results to the producer in input
+    /// that are ready (up to 256 at a time), has them triaged in parallel (each
+    /// thread claims blocks of 8 until none are left), and then hands the
+    /// results to the producer in input
     /// order — so per-partition order, offset tracking and commits are exactly
     /// as with 1. Worth it when the instance has cores the broker does not
     /// use; on a host shared with the broker it competes with it.

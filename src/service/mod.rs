@@ -28,6 +28,7 @@ pub mod kafka;
 pub mod logging;
 pub mod pipeline;
 pub mod reload;
+pub mod rounds;
 pub mod tracker;
 
 use std::future::Future;

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -32,7 +32,7 @@ use tracing::{debug, info, warn};
 pub use super::tracker::Failure;
 
 use super::kafka::{self, Producer, ServiceContext};
-use super::{Active, ServiceError, Shared};
+use super::{rounds, Active, ServiceError, Shared};
 use crate::codec::DlqReason;
 use crate::engine::{triage_with, Scratch};
 use crate::metrics::produce_error_code;
@@ -91,7 +91,7 @@ pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, Se
         backoff: HashMap::new(),
         resume_at: HashMap::new(),
         force_too_large: HashMap::new(),
-        helpers: Helpers::start(&shared, cfg.workers - 1),
+        pool: rounds::Pool::new(shared.clone(), cfg.workers, "engine", compute_into),
     };
     while !shared.stopping() {
         p.housekeeping(&consumer);
@@ -127,7 +127,8 @@ struct Pipeline {
     /// letter them when they come again.
     force_too_large: HashMap<i32, i64>,
     /// Engine threads besides this one (`workers` − 1; none by default).
-    helpers: Helpers,
+    /// Threads for rounds (`workers` > 1).
+    pool: rounds::Pool<Shared, Scratch, RoundResult>,
 }
 
 impl Pipeline {
@@ -383,7 +384,8 @@ impl Pipeline {
     }
 
     /// `workers` > 1: takes the records that are ready (a round), has them
-    /// computed in parallel in contiguous chunks, then emits them in input
+    /// computed in parallel (blocks claimed by each thread,
+    /// [`rounds`]), then emits them in input
     /// order. A rebalance while the round is collected can make some of its
     /// records stale (their partition was revoked, or assigned again and so
     /// re-read from the committed offset): those are skipped, never begun.
@@ -432,7 +434,7 @@ impl Pipeline {
             .iter()
             .map(|(m, _)| m.payload().unwrap_or(&[]))
             .collect();
-        let mut results = self.helpers.compute_all(&payloads, &mut self.scratch);
+        let mut results = self.pool.run(&payloads);
         let per = t0.elapsed() / n as u32;
         let current = if shared.rebalances.load(Ordering::Acquire) == gen {
             epochs
@@ -458,7 +460,7 @@ impl Pipeline {
             self.emit(m, computed, &results[i].1);
             self.processed(per);
         }
-        self.helpers.recycle(results);
+        self.pool.recycle(results);
     }
 
     /// Every tracked partition's epoch.
@@ -702,118 +704,14 @@ fn compute(shared: &Shared, payload: &[u8], scratch: &mut Scratch, out: &mut Vec
 
 /// Records taken per round when `workers` > 1.
 const ROUND_MAX: usize = 256;
-/// Fewer records per helper than this are not worth handing over.
-const MIN_CHUNK: usize = 8;
 
 /// One computed record and the buffer holding its encoded output.
 type RoundResult = (Option<Computed>, Vec<u8>);
 
-/// A chunk of a round for a helper thread: copies of the payloads in, the
-/// results out (the buffers come back and are reused).
-#[derive(Default)]
-struct Chunk {
-    index: usize,
-    inputs: Vec<Vec<u8>>,
-    results: Vec<RoundResult>,
-}
-
-/// The `workers` − 1 helper threads (none with 1). They live as long as the
-/// pipeline; dropping the senders ends them.
-struct Helpers {
-    shared: Arc<Shared>,
-    jobs: Vec<mpsc::Sender<Chunk>>,
-    done: mpsc::Receiver<Chunk>,
-    spare: Vec<Chunk>,
-    spare_outs: Vec<Vec<u8>>,
-}
-
-impl Helpers {
-    fn start(shared: &Arc<Shared>, n: usize) -> Helpers {
-        let (done_tx, done) = mpsc::channel::<Chunk>();
-        let mut jobs = Vec::with_capacity(n);
-        for i in 0..n {
-            let (tx, rx) = mpsc::channel::<Chunk>();
-            let shared = shared.clone();
-            let done_tx = done_tx.clone();
-            std::thread::Builder::new()
-                .name(format!("engine-{}", i + 1))
-                .spawn(move || {
-                    let mut scratch = Scratch::default();
-                    for mut chunk in rx {
-                        for (input, (c, out)) in chunk.inputs.iter().zip(chunk.results.iter_mut()) {
-                            out.clear();
-                            *c = Some(compute(&shared, input, &mut scratch, out));
-                        }
-                        if done_tx.send(chunk).is_err() {
-                            break;
-                        }
-                    }
-                })
-                .expect("spawn an engine thread");
-            jobs.push(tx);
-        }
-        Helpers {
-            shared: shared.clone(),
-            jobs,
-            done,
-            spare: Vec::new(),
-            spare_outs: Vec::new(),
-        }
-    }
-
-    /// Computes every payload (in contiguous chunks, the first on this
-    /// thread) and returns the results in input order.
-    fn compute_all(&mut self, payloads: &[&[u8]], scratch: &mut Scratch) -> Vec<RoundResult> {
-        let n = payloads.len();
-        let mut results: Vec<RoundResult> = (0..n)
-            .map(|_| (None, self.spare_outs.pop().unwrap_or_default()))
-            .collect();
-        let chunks = (n / MIN_CHUNK).clamp(1, self.jobs.len() + 1);
-        let size = n.div_ceil(chunks);
-        // Hand chunks 1.. to the helpers, compute chunk 0 here.
-        let mut sent = 0;
-        for k in 1..chunks {
-            let range = k * size..((k + 1) * size).min(n);
-            if range.is_empty() {
-                break;
-            }
-            let mut chunk = self.spare.pop().unwrap_or_default();
-            chunk.index = range.start;
-            chunk.inputs.resize_with(range.len(), Vec::new);
-            for (dst, src) in chunk.inputs.iter_mut().zip(&payloads[range.clone()]) {
-                dst.clear();
-                dst.extend_from_slice(src);
-            }
-            chunk.results.clear();
-            chunk.results.extend(
-                results[range]
-                    .iter_mut()
-                    .map(|(_, out)| (None, std::mem::take(out))),
-            );
-            self.jobs[k - 1]
-                .send(chunk)
-                .expect("engine threads live as long as the pipeline");
-            sent += 1;
-        }
-        for (input, (c, out)) in payloads[..size.min(n)].iter().zip(results.iter_mut()) {
-            out.clear();
-            *c = Some(compute(&self.shared, input, scratch, out));
-        }
-        for _ in 0..sent {
-            let mut chunk = self.done.recv().expect("engine threads do not panic");
-            for (i, r) in chunk.results.drain(..).enumerate() {
-                results[chunk.index + i] = r;
-            }
-            self.spare.push(chunk);
-        }
-        results
-    }
-
-    /// Keeps the output buffers for the next round.
-    fn recycle(&mut self, results: Vec<RoundResult>) {
-        self.spare_outs
-            .extend(results.into_iter().map(|(_, out)| out).take(ROUND_MAX));
-    }
+/// A round's work for one record (see [`rounds`]).
+fn compute_into(shared: &Shared, scratch: &mut Scratch, payload: &[u8], r: &mut RoundResult) {
+    r.1.clear();
+    r.0 = Some(compute(shared, payload, scratch, &mut r.1));
 }
 
 fn tpl_of(topic: &str, partitions: &[i32]) -> TopicPartitionList {
