@@ -307,6 +307,73 @@ pub(crate) fn read_with_env(
     Ok((text, vars))
 }
 
+/// One `PREFIX<FIELD>` environment variable, for a config's `apply_env`.
+pub(crate) struct EnvVar<'e> {
+    /// The field it names, lower case.
+    pub field: String,
+    /// Its value.
+    pub value: &'e str,
+    key: &'e str,
+}
+
+impl EnvVar<'_> {
+    /// An error naming the variable.
+    pub fn error(&self, message: String) -> ConfigError {
+        ConfigError {
+            origin: "environment".into(),
+            line: None,
+            field: self.key.to_string(),
+            message,
+        }
+    }
+
+    /// The value as a number.
+    pub fn num<T: std::str::FromStr>(&self) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        let v = self.value;
+        v.trim()
+            .parse()
+            .map_err(|e| self.error(format!("not a number ({e}): {v:?}")))
+    }
+
+    /// The value as a listen address.
+    pub fn addr(&self) -> Result<SocketAddr, ConfigError> {
+        let v = self.value;
+        v.parse()
+            .map_err(|e| self.error(format!("not an address host:port ({e}): {v:?}")))
+    }
+}
+
+/// The variables of `env` that start with `prefix`. `<prefix>LIBRDKAFKA_<PROPERTY>`
+/// sets a librdkafka property (lower case, `_` → `.`) in `librdkafka`; the
+/// others are returned for the caller's fields (which ignores names that are
+/// not fields: other tools share the prefix).
+pub(crate) fn env_vars<'e>(
+    env: &'e [(String, String)],
+    prefix: &str,
+    librdkafka: &mut BTreeMap<String, String>,
+) -> Vec<EnvVar<'e>> {
+    let mut out = Vec::new();
+    for (key, value) in env {
+        let Some(name) = key.strip_prefix(prefix) else {
+            continue;
+        };
+        if let Some(prop) = name.strip_prefix("LIBRDKAFKA_") {
+            let prop = prop.to_ascii_lowercase().replace('_', ".");
+            librdkafka.insert(prop, value.clone());
+            continue;
+        }
+        out.push(EnvVar {
+            field: name.to_ascii_lowercase(),
+            value,
+            key,
+        });
+    }
+    out
+}
+
 /// Deserialises a config file's text; an error names the file and line.
 pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
     file: &str,
@@ -368,31 +435,10 @@ impl Config {
     /// the prefix), except unknown fields that look like typos are not
     /// detectable here.
     fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), ConfigError> {
-        for (key, value) in env {
-            let Some(name) = key.strip_prefix("TRIAGE_") else {
-                continue;
-            };
-            let err = |message: String| ConfigError {
-                origin: "environment".into(),
-                line: None,
-                field: key.clone(),
-                message,
-            };
-            if let Some(prop) = name.strip_prefix("LIBRDKAFKA_") {
-                let prop = prop.to_ascii_lowercase().replace('_', ".");
-                self.librdkafka.insert(prop, value.clone());
-                continue;
-            }
-            fn num<T: std::str::FromStr>(v: &str) -> Result<T, String>
-            where
-                T::Err: fmt::Display,
-            {
-                v.trim()
-                    .parse()
-                    .map_err(|e| format!("not a number ({e}): {v:?}"))
-            }
-            let v = value.clone();
-            match name.to_ascii_lowercase().as_str() {
+        for var in env_vars(env, "TRIAGE_", &mut self.librdkafka) {
+            let err = |m| var.error(m);
+            let v = var.value.to_string();
+            match var.field.as_str() {
                 "bootstrap_servers" => self.bootstrap_servers = v,
                 "group_id" => self.group_id = v,
                 "input_topic" => self.input_topic = v,
@@ -419,19 +465,15 @@ impl Config {
                     self.customers_seed_path = (!v.is_empty()).then(|| PathBuf::from(v));
                 }
                 "customers_catch_up_timeout_seconds" => {
-                    self.customers_catch_up_timeout_seconds = num(&v).map_err(err)?
+                    self.customers_catch_up_timeout_seconds = var.num()?
                 }
-                "max_message_bytes" => self.max_message_bytes = num(&v).map_err(err)?,
-                "max_in_flight" => self.max_in_flight = num(&v).map_err(err)?,
-                "workers" => self.workers = num(&v).map_err(err)?,
-                "sla_at_risk_fraction" => self.sla_at_risk_fraction = num(&v).map_err(err)?,
-                "http_listen" => {
-                    self.http_listen = v
-                        .parse()
-                        .map_err(|e| err(format!("not an address host:port ({e}): {v:?}")))?
-                }
-                "drain_timeout_seconds" => self.drain_timeout_seconds = num(&v).map_err(err)?,
-                "rules_watch_interval_ms" => self.rules_watch_interval_ms = num(&v).map_err(err)?,
+                "max_message_bytes" => self.max_message_bytes = var.num()?,
+                "max_in_flight" => self.max_in_flight = var.num()?,
+                "workers" => self.workers = var.num()?,
+                "sla_at_risk_fraction" => self.sla_at_risk_fraction = var.num()?,
+                "http_listen" => self.http_listen = var.addr()?,
+                "drain_timeout_seconds" => self.drain_timeout_seconds = var.num()?,
+                "rules_watch_interval_ms" => self.rules_watch_interval_ms = var.num()?,
                 "log_level" => self.log_level = v,
                 // Not a field: TRIAGE_TEST_BROKERS and the like belong to others.
                 _ => {}

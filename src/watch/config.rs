@@ -6,7 +6,6 @@
 //! is documented here; these comments are the reference in `docs/sla-clocks.md`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,6 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::clock::{Pauses, Settings};
+use crate::service::config::env_vars;
 
 /// The configuration of `triage watch`. Unknown fields are an error.
 #[derive(Debug, Clone, Deserialize)]
@@ -248,31 +248,10 @@ impl WatchConfig {
     }
 
     fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), WatchConfigError> {
-        for (key, value) in env {
-            let Some(name) = key.strip_prefix("TRIAGE_WATCH_") else {
-                continue;
-            };
-            let err = |message: String| WatchConfigError {
-                origin: "environment".into(),
-                line: None,
-                field: key.clone(),
-                message,
-            };
-            if let Some(prop) = name.strip_prefix("LIBRDKAFKA_") {
-                let prop = prop.to_ascii_lowercase().replace('_', ".");
-                self.librdkafka.insert(prop, value.clone());
-                continue;
-            }
-            fn num<T: std::str::FromStr>(v: &str) -> Result<T, String>
-            where
-                T::Err: fmt::Display,
-            {
-                v.trim()
-                    .parse()
-                    .map_err(|e| format!("not a number ({e}): {v:?}"))
-            }
-            let v = value.clone();
-            match name.to_ascii_lowercase().as_str() {
+        for var in env_vars(env, "TRIAGE_WATCH_", &mut self.librdkafka) {
+            let err = |m| var.error(m);
+            let v = var.value.to_string();
+            match var.field.as_str() {
                 "bootstrap_servers" => self.bootstrap_servers = v,
                 "group_id" => self.group_id = v,
                 "rules_path" => self.rules_path = PathBuf::from(v),
@@ -285,13 +264,9 @@ impl WatchConfig {
                         .parse()
                         .map_err(|_| err(format!("must be true or false, got {v:?}")))?
                 }
-                "commit_interval_ms" => self.commit_interval_ms = num(&v).map_err(err)?,
-                "http_listen" => {
-                    self.http_listen = v
-                        .parse()
-                        .map_err(|e| err(format!("not an address host:port ({e}): {v:?}")))?
-                }
-                "time_scale" => self.time_scale = num(&v).map_err(err)?,
+                "commit_interval_ms" => self.commit_interval_ms = var.num()?,
+                "http_listen" => self.http_listen = var.addr()?,
+                "time_scale" => self.time_scale = var.num()?,
                 "log_level" => self.log_level = v,
                 _ => {}
             }
