@@ -153,27 +153,7 @@ pub(crate) fn producer(cfg: &Config, shared: Arc<Shared>) -> Result<Producer, Se
 
 impl ClientContext for ServiceContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        let client = self.role.as_str();
-        // The one `[librdkafka]` table goes to every client: the other
-        // kind's properties are expected, not worth a warning.
-        if fac == "CONFWARN"
-            && (message.contains("is a consumer property")
-                || message.contains("is a producer property"))
-        {
-            debug!(target: "librdkafka", client, fac, "{message}");
-            return;
-        }
-        match level {
-            RDKafkaLogLevel::Emerg
-            | RDKafkaLogLevel::Alert
-            | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => error!(target: "librdkafka", client, fac, "{message}"),
-            RDKafkaLogLevel::Warning => warn!(target: "librdkafka", client, fac, "{message}"),
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-                info!(target: "librdkafka", client, fac, "{message}")
-            }
-            RDKafkaLogLevel::Debug => debug!(target: "librdkafka", client, fac, "{message}"),
-        }
+        log_librdkafka(level, self.role.as_str(), fac, message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -223,6 +203,30 @@ impl ClientContext for ServiceContext {
                 m.set_lag(topic, &lags);
             }
         }
+    }
+}
+
+/// A librdkafka log line as a `tracing` event of the same level (target
+/// `librdkafka`), for every client of the service and the watcher.
+pub(crate) fn log_librdkafka(level: RDKafkaLogLevel, client: &str, fac: &str, message: &str) {
+    // One `[librdkafka]` table goes to every client of a process: the other
+    // kind's properties are expected, not worth a warning.
+    if fac == "CONFWARN"
+        && (message.contains("is a consumer property")
+            || message.contains("is a producer property"))
+    {
+        return debug!(target: "librdkafka", client, fac, "{message}");
+    }
+    match level {
+        RDKafkaLogLevel::Emerg
+        | RDKafkaLogLevel::Alert
+        | RDKafkaLogLevel::Critical
+        | RDKafkaLogLevel::Error => error!(target: "librdkafka", client, fac, "{message}"),
+        RDKafkaLogLevel::Warning => warn!(target: "librdkafka", client, fac, "{message}"),
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+            info!(target: "librdkafka", client, fac, "{message}")
+        }
+        RDKafkaLogLevel::Debug => debug!(target: "librdkafka", client, fac, "{message}"),
     }
 }
 

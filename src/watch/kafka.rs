@@ -28,6 +28,7 @@ use tracing::{debug, error, info, warn};
 
 use super::config::{WatchConfig, PINNED};
 use super::{Shared, WatchError};
+use crate::service::kafka::log_librdkafka;
 
 /// The watcher's librdkafka defaults for every client, then `[librdkafka]`, then the pinned
 /// properties.
@@ -66,7 +67,7 @@ pub type Producer = ThreadedProducer<ProducerCtx>;
 
 impl ClientContext for ProducerCtx {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        log(level, "watch-producer", fac, message);
+        log_librdkafka(level, "watch-producer", fac, message);
     }
 }
 
@@ -115,7 +116,7 @@ pub struct ConsumerCtx {
 
 impl ClientContext for ConsumerCtx {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
-        log(level, "watch-consumer", fac, message);
+        log_librdkafka(level, "watch-consumer", fac, message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -324,20 +325,6 @@ pub async fn create_changelog(cfg: &WatchConfig, partitions: usize) -> Result<()
         }
     }
     Ok(())
-}
-
-fn log(level: RDKafkaLogLevel, client: &str, fac: &str, message: &str) {
-    match level {
-        RDKafkaLogLevel::Emerg
-        | RDKafkaLogLevel::Alert
-        | RDKafkaLogLevel::Critical
-        | RDKafkaLogLevel::Error => error!(target: "librdkafka", client, fac, "{message}"),
-        RDKafkaLogLevel::Warning => warn!(target: "librdkafka", client, fac, "{message}"),
-        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-            info!(target: "librdkafka", client, fac, "{message}")
-        }
-        RDKafkaLogLevel::Debug => debug!(target: "librdkafka", client, fac, "{message}"),
-    }
 }
 
 #[cfg(test)]
