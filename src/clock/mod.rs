@@ -8,8 +8,8 @@
 //!
 //! Nothing here does I/O or reads the system time: a transition is
 //! `state + event (or now) → new state + signals`, with the instant passed in. The Kafka edge
-//! ([`crate::watch`]) keeps the states, sleeps until [`Entry::next_deadline`] and calls
-//! [`Entry::advance`] then.
+//! ([`crate::watch`]) keeps the states, sleeps until [`Ticket::next_deadline`](ticket::Ticket::next_deadline) and calls
+//! [`Ticket::advance`](ticket::Ticket::advance) then.
 //!
 //! # Time model
 //!

@@ -14,11 +14,12 @@
 //! ```
 //!
 //! Modules, one job each: [`config`] (service.toml and `TRIAGE_*`),
-//! [`format`] (json | avro codecs), [`customers`] (the customer table),
-//! [`tracker`] (per-partition ordered offsets), [`kafka`] (clients and their
-//! callbacks), [`pipeline`] (consume → triage → produce), [`reload`] (rules
-//! hot reload), [`logging`], [`demo`] (`triage demo`). The shutdown signal
-//! is a parameter of [`run`], so tests can stop the service.
+//! [`format`](mod@format) (json | avro codecs), [`customers`] (the customer
+//! table), [`tracker`] (per-partition ordered offsets), [`kafka`] (clients and
+//! their callbacks), [`pipeline`] (consume → triage → produce), [`rounds`]
+//! (the `workers` threads), [`reload`] (rules hot reload), [`logging`],
+//! [`demo`] (`triage demo`). The shutdown signal is a parameter of [`run`], so
+//! tests can stop the service.
 
 pub mod config;
 pub mod customers;
