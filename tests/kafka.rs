@@ -69,6 +69,20 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
+/// Fresh topics on `b` (`partitions` for the input), a temporary directory
+/// and the shipped rules rewritten for those topics in it.
+async fn topics_and_rules(
+    b: &str,
+    prefix: &str,
+    partitions: i32,
+) -> (Names, tempfile::TempDir, std::path::PathBuf) {
+    let names = Names::new(prefix);
+    create_topics(b, &names, partitions).await;
+    let dir = tmp();
+    let rules = rules_file(dir.path(), &names);
+    (names, dir, rules)
+}
+
 fn level_topic(names: &Names, priority: &str) -> String {
     let i: usize = priority.trim_start_matches('P').parse().expect("P<n>");
     names.outputs[i - 1].clone()
@@ -150,10 +164,7 @@ async fn examples_land_on_their_level_topics_with_the_engines_output_keyed_by_ti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_update_or_tombstone_changes_how_later_tickets_are_triaged() {
     let b = broker();
-    let names = Names::new("custupd");
-    create_topics(b, &names, 1).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "custupd", 1).await;
     let p = producer(b);
     let big = br#"{"customer_id":"C-UPD","account_type":"enterprise","support_plan":"premium","vip":true,"persona":"admin","lifecycle":"at_risk","arr":2000000}"#;
     let keep = br#"{"customer_id":"C-KEEP","account_type":"enterprise","support_plan":"premium","vip":true}"#;
@@ -256,10 +267,7 @@ async fn a_customer_update_or_tombstone_changes_how_later_tickets_are_triaged() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_stays_up() {
     let b = broker();
-    let names = Names::new("dlq");
-    create_topics(b, &names, 1).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "dlq", 1).await;
     let mut cfg = config(b, &names, &rules);
     cfg.max_message_bytes = 2048;
     let good = |id: &str| {
@@ -343,10 +351,7 @@ async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_s
 async fn avro_in_avro_out_and_unknown_schema_ids_are_dead_lettered() {
     use triage::codec::avro::AvroCodec;
     let b = broker();
-    let names = Names::new("avro");
-    create_topics(b, &names, 1).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "avro", 1).await;
     let mut cfg = config(b, &names, &rules);
     cfg.input_format = triage::service::Format::Avro;
     let codec = AvroCodec::bundled();
@@ -497,10 +502,7 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_the_partitions_and_stopping_one_loses_nothing() {
     let b = broker();
-    let names = Names::new("twoinst");
-    create_topics(b, &names, 4).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "twoinst", 4).await;
     let p = producer(b);
     produce_json(&p, &names.customers, "customer_id", &customers(100)).await;
     let a = Running::start(config(b, &names, &rules)).await;
@@ -563,10 +565,7 @@ async fn two_instances_share_the_partitions_and_stopping_one_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_workers_publish_every_ticket_once_in_input_order() {
     let b = broker();
-    let names = Names::new("workers");
-    create_topics(b, &names, 1).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "workers", 1).await;
     let p = producer(b);
     produce_json(&p, &names.customers, "customer_id", &customers(100)).await;
     let n = 3_000u64;
@@ -619,10 +618,7 @@ async fn parallel_workers_publish_every_ticket_once_in_input_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_pressure_at_a_tiny_max_in_flight_skips_nothing_on_tansu_memory_storage() {
     let b = memory_broker();
-    let names = Names::new("backpressure");
-    create_topics(b, &names, 3).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "backpressure", 3).await;
     let n = 4_000u64;
     let input = tickets(n, 100);
     let p = producer(b);
@@ -772,10 +768,7 @@ async fn sighup_reloads_and_sigterm_drains_commits_and_exits_zero() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_rules_reload_keeps_the_old_rules_and_a_valid_one_swaps_them_in() {
     let b = broker();
-    let names = Names::new("reload");
-    create_topics(b, &names, 1).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "reload", 1).await;
     let original = std::fs::read_to_string(&rules).unwrap();
     let svc = Running::start(config(b, &names, &rules)).await;
     svc.wait_ready(Duration::from_secs(60)).await;
@@ -839,10 +832,7 @@ async fn an_invalid_rules_reload_keeps_the_old_rules_and_a_valid_one_swaps_them_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_exactly_the_tickets_sent_and_pass_promtool() {
     let b = broker();
-    let names = Names::new("metrics");
-    create_topics(b, &names, 2).await;
-    let dir = tmp();
-    let rules = rules_file(dir.path(), &names);
+    let (names, _dir, rules) = topics_and_rules(b, "metrics", 2).await;
     let p = producer(b);
     produce_json(&p, &names.customers, "customer_id", &customers(50)).await;
     let good = tickets(300, 60);
