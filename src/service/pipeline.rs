@@ -460,6 +460,7 @@ impl Pipeline {
             self.emit(m, computed, &results[i].1);
             self.processed(per);
         }
+        results.retain(|(_, out)| out.capacity() <= rounds::KEEP_BYTES);
         self.pool.recycle(results);
     }
 

@@ -26,6 +26,10 @@ use std::sync::{mpsc, Arc, Mutex};
 /// large enough that claiming (one atomic add) is noise.
 pub const BLOCK: usize = 8;
 
+/// Payload copies larger than this are not kept for the next round, so that
+/// a burst of large records does not pin their size × 256 for good.
+pub const KEEP_BYTES: usize = 64 << 10;
+
 /// What each thread does with one record: `work(ctx, scratch, payload, result)`.
 /// The result slot holds what the previous round left there (recycled
 /// buffers); the work resets what it needs to.
@@ -159,13 +163,17 @@ where
             }
         }
         let job = Arc::get_mut(&mut self.job).expect("every helper reported the round done");
+        for input in job.inputs.iter_mut().filter(|v| v.capacity() > KEEP_BYTES) {
+            *input = Vec::new();
+        }
         job.slots
             .drain(..)
             .map(|m| m.into_inner().expect("a result slot is never poisoned"))
             .collect()
     }
 
-    /// Keeps a round's results for their buffers.
+    /// Keeps a round's results for their buffers (the caller drops any it
+    /// does not want kept, e.g. unusually large ones).
     pub fn recycle(&mut self, results: Vec<R>) {
         self.spare.extend(results);
     }
@@ -261,6 +269,20 @@ mod tests {
             "helper computed {by_helper} of 256"
         );
         assert_eq!(by_helper % BLOCK, 0, "blocks are whole");
+    }
+
+    #[test]
+    fn large_payload_copies_are_not_kept_between_rounds() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut pool = Pool::new(calls, 2, "t", reverse);
+        let mut owned = payloads(64, "ticket-");
+        owned[40] = vec![b'x'; KEEP_BYTES + 1];
+        let borrowed: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        let results = pool.run(&borrowed);
+        assert_eq!(results[40].0.len(), KEEP_BYTES + 1);
+        assert_eq!(pool.job.inputs.len(), 64);
+        assert!(pool.job.inputs.iter().all(|v| v.capacity() <= KEEP_BYTES));
+        assert!(pool.job.inputs[39].capacity() > 0, "small copies are kept");
     }
 
     fn panics_on_helpers(_: &(), _: &mut (), _: &[u8], _: &mut u8) {
