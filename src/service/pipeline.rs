@@ -126,8 +126,8 @@ struct Pipeline {
     /// Inputs whose triaged record the broker rejected as too large: dead-
     /// letter them when they come again.
     force_too_large: HashMap<i32, i64>,
-    /// Engine threads besides this one (`workers` − 1; none by default).
-    /// Threads for rounds (`workers` > 1).
+    /// The engine threads of rounds: this one and `workers` − 1 helpers
+    /// (none by default).
     pool: rounds::Pool<Shared, Scratch, RoundResult>,
 }
 
@@ -384,11 +384,11 @@ impl Pipeline {
     }
 
     /// `workers` > 1: takes the records that are ready (a round), has them
-    /// computed in parallel (blocks claimed by each thread,
-    /// [`rounds`]), then emits them in input
-    /// order. A rebalance while the round is collected can make some of its
-    /// records stale (their partition was revoked, or assigned again and so
-    /// re-read from the committed offset): those are skipped, never begun.
+    /// computed in parallel (each thread claims blocks, see [`rounds`]), then
+    /// emits them in input order. A rebalance while the round is collected
+    /// can make some of its records stale (their partition was revoked, or
+    /// assigned again and so re-read from the committed offset): those are
+    /// skipped, never begun.
     fn round(&mut self, consumer: &BaseConsumer<ServiceContext>) {
         let shared = self.shared.clone();
         let first = match consumer.poll(Duration::from_millis(100)) {
