@@ -104,7 +104,9 @@
 //! transformer's figure; what such a model knows comes from pre-training on
 //! other text, which is not obtainable on this machine (no pretrained weights in
 //! the package registries), and its cost per ticket is hundreds of times the
-//! 5 µs budget.
+//! 5 µs budget. More labelled tickets would help: the learning curve still
+//! rises (`--cv 5 --seed 42` on every 2nd line / 3 lines in 4 / the whole file,
+//! 13.4k / 20.1k / 26.8k training tickets per fold: 0.8566 / 0.8593 / 0.8659).
 //!
 //! Prediction: hash the words into a scratch buffer, count repeats with a small
 //! open-addressing table, map each bucket to its row through a rank index (a
