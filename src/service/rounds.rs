@@ -37,7 +37,6 @@ pub type Work<C, S, R> = fn(&C, &mut S, &[u8], &mut R);
 
 struct Job<R> {
     inputs: Vec<Vec<u8>>,
-    len: usize,
     next: AtomicUsize,
     slots: Vec<Mutex<R>>,
 }
@@ -104,7 +103,6 @@ where
             done,
             job: Arc::new(Job {
                 inputs: Vec::new(),
-                len: 0,
                 next: AtomicUsize::new(0),
                 slots: Vec::new(),
             }),
@@ -126,7 +124,6 @@ where
         let n = payloads.len();
         let helpers = self.helpers.len().min(n.div_ceil(BLOCK).saturating_sub(1));
         let job = Arc::get_mut(&mut self.job).expect("helpers let go of a round before reporting");
-        job.len = n;
         job.next.store(0, Ordering::Relaxed);
         job.slots.clear();
         let spare = &mut self.spare;
@@ -188,11 +185,12 @@ fn claim<'a, C, S, R>(
     work: Work<C, S, R>,
 ) {
     loop {
+        let n = job.slots.len();
         let start = job.next.fetch_add(BLOCK, Ordering::Relaxed);
-        if start >= job.len {
+        if start >= n {
             return;
         }
-        for i in start..(start + BLOCK).min(job.len) {
+        for i in start..(start + BLOCK).min(n) {
             let mut slot = job.slots[i]
                 .lock()
                 .expect("a result slot is never poisoned");
