@@ -347,7 +347,10 @@ impl Pipeline {
             Some(Computed::Dead { reason, detail }) => return self.dead_letter(m, reason, &detail),
             Some(Computed::Triaged(c)) => c,
         };
-        let level = &c.active.rules.levels[c.level as usize];
+        // The level (topic, name) is borrowed from the rules the slot keeps
+        // alive: an `Arc` clone per ticket instead of a topic `String`.
+        let active = c.active;
+        let level = &active.rules.levels[c.level as usize];
         debug!(
             ticket_id = %c.ticket_id,
             priority = %level.name,
@@ -364,9 +367,8 @@ impl Pipeline {
                 key: "content-type",
                 value: Some(self.shared.codec.content_type().as_bytes()),
             });
-        let topic = level.topic.clone();
         self.send(
-            &topic,
+            &level.topic,
             Some(c.ticket_id.as_bytes()),
             Some(out),
             headers,
@@ -375,7 +377,7 @@ impl Pipeline {
                 partition,
                 offset,
                 kind: SlotKind::Triaged {
-                    active: c.active,
+                    active: active.clone(),
                     level: c.level,
                     created_at: c.created_at,
                 },
