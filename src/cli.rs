@@ -97,24 +97,44 @@ pub fn score_stream(
 ) -> std::io::Result<(usize, usize)> {
     let mut scratch = Scratch::default();
     let mut buf = Vec::with_capacity(4096);
+    let mut line = Vec::with_capacity(4096);
     let (mut ok, mut failed) = (0, 0);
-    for (i, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
+    let mut input = input;
+    let mut n = 0;
+    loop {
+        line.clear();
+        // Bytes, not `lines()`: a line that is not UTF-8 is that line's
+        // error (decode_error), not the end of the run.
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        n += 1;
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match json::decode_ticket(line.as_bytes()) {
-            Ok(d) => {
-                let customer = table.get(d.ticket.customer_id.as_ref());
-                let t = triage_with(rules, &d.ticket, customer, now, &mut scratch);
-                buf.clear();
-                json::encode_triaged(line.as_bytes(), d.had_triage, &t, &mut buf);
+        buf.clear();
+        let r = crate::isolate::isolate(|| -> Result<(), crate::codec::DecodeError> {
+            let d = json::decode_ticket(&line)?;
+            let customer = table.get(d.ticket.customer_id.as_ref());
+            let t = triage_with(rules, &d.ticket, customer, now, &mut scratch);
+            json::encode_triaged(&line, d.had_triage, &t, &mut buf)
+        });
+        match r {
+            Ok(Ok(())) => {
                 buf.push(b'\n');
                 out.write_all(&buf)?;
                 ok += 1;
             }
-            Err(e) => {
-                on_error(i + 1, e.to_string());
+            Ok(Err(e)) => {
+                on_error(n, e.to_string());
+                failed += 1;
+            }
+            Err(panic) => {
+                scratch = Scratch::default();
+                on_error(n, format!("internal_error: {panic}"));
                 failed += 1;
             }
         }

@@ -8,6 +8,7 @@
 //! - [`service`]: `triage run` and `triage demo` — the Kafka service (config, customer table,
 //!   pipeline, offset tracking, rules hot reload, logging).
 //! - [`metrics`]: the service's Prometheus metrics; one method per logged-and-counted event.
+//! - [`isolate`]: panic isolation for one record (a panic becomes that record's dead letter).
 //! - [`http`]: `/metrics`, `/healthz`, `/readyz`, and the `triage healthcheck` client.
 //! - [`gen`]: synthetic tickets and customers for benchmarks (`triage gen`), deterministic for a seed.
 //! - [`registry`]: the schema-registry client (Confluent API over HTTP) that feeds writer schemas to `codec::avro`.
@@ -24,6 +25,7 @@ pub mod codec;
 pub mod engine;
 pub mod gen;
 pub mod http;
+pub mod isolate;
 pub mod metrics;
 pub mod model;
 pub mod registry;

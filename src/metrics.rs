@@ -29,13 +29,15 @@ pub const CUSTOMER_RESULTS: [&str; 3] = ["upsert", "delete", "decode_error"];
 /// Produce error codes (`triage_produce_errors_total{code}`): librdkafka's
 /// error names in lower case without the leading `_`; anything else is
 /// `other`.
-pub const PRODUCE_ERROR_CODES: [&str; 12] = [
+pub const PRODUCE_ERROR_CODES: [&str; 14] = [
     "msg_timed_out",
     "msg_size_too_large",
     "queue_full",
     "unknown_topic_or_part",
     "topic_authorization_failed",
     "invalid_record",
+    "policy_violation",
+    "invalid_topic",
     "not_enough_replicas",
     "record_list_too_large",
     "transport",
@@ -68,6 +70,11 @@ pub struct Metrics {
     tickets_consumed: IntCounterVec,
     tickets_triaged: IntCounterVec,
     dead_letters: IntCounterVec,
+    dead_letters_reduced: IntCounterVec,
+    internal_errors: IntCounter,
+    /// 1 while the schema registry answers (or none is configured), 0 while
+    /// records wait for it.
+    pub schema_registry_up: IntGauge,
     records_produced: IntCounterVec,
     produce_errors: IntCounterVec,
     customer_records: IntCounterVec,
@@ -174,7 +181,9 @@ pub fn produce_error_code(e: rdkafka::types::RDKafkaErrorCode) -> &'static str {
             "unknown_topic_or_part"
         }
         E::TopicAuthorizationFailed => "topic_authorization_failed",
-        E::InvalidRecord | E::InvalidMessage => "invalid_record",
+        E::InvalidRecord | E::InvalidMessage | E::InvalidMessageSize => "invalid_record",
+        E::PolicyViolation => "policy_violation",
+        E::InvalidTopic => "invalid_topic",
         E::NotEnoughReplicas | E::NotEnoughReplicasAfterAppend => "not_enough_replicas",
         E::MessageBatchTooLarge => "record_list_too_large",
         E::BrokerTransportFailure => "transport",
@@ -182,6 +191,24 @@ pub fn produce_error_code(e: rdkafka::types::RDKafkaErrorCode) -> &'static str {
         E::Fatal => "fatal",
         _ => "other",
     }
+}
+
+/// Whether a produce error `code` (from [`produce_error_code`]) is permanent:
+/// the broker will refuse the same record again however often it is sent.
+/// Permanent refusals never rewind: the triaged record's input becomes a
+/// dead letter, a dead letter is sent again smaller. Everything else
+/// (timeouts, transport, leadership, unknown topic during creation) is
+/// retried by rewinding with a back-off.
+pub fn produce_error_is_permanent(code: &str) -> bool {
+    matches!(
+        code,
+        "msg_size_too_large"
+            | "record_list_too_large"
+            | "invalid_record"
+            | "topic_authorization_failed"
+            | "policy_violation"
+            | "invalid_topic"
+    )
 }
 
 impl Metrics {
@@ -212,6 +239,27 @@ impl Metrics {
             "Input records sent to the dead-letter topic, by reason.",
             &["reason"],
         );
+        let dead_letters_reduced = counter_vec(
+            &r,
+            "triage_dead_letters_reduced_total",
+            "Dead letters the broker refused and that were sent again smaller, by how (truncated, no_value).",
+            &["how"],
+        );
+        let internal_errors = IntCounter::new(
+            "triage_internal_errors_total",
+            "Records whose decoding, triage or encoding panicked (dead-lettered as internal_error; a bug).",
+        )
+        .expect("valid metric");
+        r.register(Box::new(internal_errors.clone()))
+            .expect("unique metric");
+        let schema_registry_up = IntGauge::new(
+            "triage_schema_registry_up",
+            "1 while the schema registry answers (or none is configured); 0 while records wait for it.",
+        )
+        .expect("valid metric");
+        r.register(Box::new(schema_registry_up.clone()))
+            .expect("unique metric");
+        schema_registry_up.set(1);
         let records_produced = counter_vec(
             &r,
             "triage_records_produced_total",
@@ -359,6 +407,9 @@ impl Metrics {
             dead_letters.with_label_values(&[reason.as_str()]);
         }
         records_produced.with_label_values(&[dlq_topic]);
+        for how in ["truncated", "no_value"] {
+            dead_letters_reduced.with_label_values(&[how]);
+        }
         for code in PRODUCE_ERROR_CODES {
             produce_errors.with_label_values(&[code]);
         }
@@ -387,6 +438,9 @@ impl Metrics {
             tickets_consumed,
             tickets_triaged,
             dead_letters,
+            dead_letters_reduced,
+            internal_errors,
+            schema_registry_up,
             records_produced,
             produce_errors,
             customer_records,
@@ -510,6 +564,39 @@ impl Metrics {
         self.dead_letters
             .with_label_values(&[reason.as_str()])
             .inc();
+    }
+
+    /// Decoding, triaging or encoding one record panicked: a bug. The
+    /// record is dead-lettered as `internal_error`; the log has the panic
+    /// message (which names an invariant, never ticket text); the dead
+    /// letter's own log line that follows has its partition and offset.
+    pub fn internal_error(&self, panic: &str) {
+        error!(
+            panic,
+            "internal error on one record: dead-lettered as internal_error, the stream goes on"
+        );
+        self.internal_errors.inc();
+    }
+
+    /// The broker refused a dead letter for good; it is sent again smaller
+    /// (`how`: `truncated` to fewer bytes, or `no_value`).
+    pub fn dead_letter_reduced(
+        &self,
+        how: &'static str,
+        code: &str,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+    ) {
+        warn!(
+            how,
+            code,
+            topic,
+            partition,
+            offset,
+            "the broker refused a dead letter; sending it again smaller"
+        );
+        self.dead_letters_reduced.with_label_values(&[how]).inc();
     }
 
     /// A record could not be delivered (after librdkafka's own retries) or

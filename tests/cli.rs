@@ -51,9 +51,10 @@ fn read(rel: &str) -> String {
 const BAD_LINES: [(&str, &str); 7] = [
     ("decode_error", "not valid JSON"),
     ("schema_error", "required field `ticket_id` is missing"),
+    // The field and the types, never the value (no ticket text in errors).
     (
         "schema_error",
-        "invalid type: integer `9003`, expected a string",
+        "`ticket_id`: invalid type: integer, expected a string",
     ),
     ("invalid_field", "`created_at` is not an RFC 3339 timestamp"),
     (
@@ -62,10 +63,42 @@ const BAD_LINES: [(&str, &str); 7] = [
     ),
     (
         "invalid_field",
-        "`reported_priority` must be one of low, normal, high, urgent; got \"asap\"",
+        "`reported_priority` must be one of low, normal, high, urgent; got 4 bytes",
     ),
     ("invalid_field", "`ticket_id` is empty"),
 ];
+
+/// Lines that once stopped `triage score` (a JSON array in field order made
+/// the encoder panic; a line that is not UTF-8 ended the run): each is that
+/// line's error and the run goes on.
+#[test]
+fn score_survives_arrays_and_bytes_that_are_not_utf8() {
+    let good = r#"{"ticket_id":"T-1","customer_id":"C-1","created_at":"2026-11-24T10:00:00Z","subject":"hello"}"#;
+    let mut stdin: Vec<u8> = Vec::new();
+    stdin.extend_from_slice(br#"["T-1","C-1","2026-11-24T10:00:00Z","sub}ject"]"#);
+    stdin.push(b'\n');
+    stdin.extend_from_slice(b"{\"ticket_id\":\"T-\xff\"}\n");
+    stdin.extend_from_slice(good.as_bytes());
+    stdin.push(b'\n');
+    stdin.extend_from_slice(b"\"just a string\"\n");
+    stdin.extend_from_slice(good.as_bytes());
+    stdin.extend_from_slice(b"\r\n");
+    let out = triage(&["score", "--rules", RULES, "--now", NOW], &stdin);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    let errs: Vec<&str> = stderr.lines().collect();
+    assert!(errs[0].starts_with("line 1: schema_error: "), "{stderr}");
+    assert!(errs[1].starts_with("line 2: decode_error: "), "{stderr}");
+    assert!(errs[2].starts_with("line 4: schema_error: "), "{stderr}");
+    assert!(!stderr.contains("sub}ject") && !stderr.contains("just a string"));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).expect("output parses");
+        assert_eq!(v["ticket_id"], "T-1");
+        assert!(v["triage"]["priority"].is_string());
+    }
+}
 
 #[test]
 fn score_reports_each_bad_line_and_triages_the_rest() {

@@ -108,6 +108,11 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FieldsVisitor<'a> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
         let mut m = BTreeMap::new();
         while let Some((k, v)) = a.next_entry::<Str<'a>, RawValue<'a>>()? {
+            if m.len() == MAX_CUSTOM_FIELDS {
+                return Err(serde::de::Error::custom(format_args!(
+                    "more than {MAX_CUSTOM_FIELDS} custom fields"
+                )));
+            }
             if let RawValue::Other = v {
                 return Err(serde::de::Error::custom(
                     "data did not match any variant of untagged enum RawValue",
@@ -119,43 +124,208 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FieldsVisitor<'a> {
     }
 }
 
-#[derive(Deserialize)]
-struct RawTicket<'a> {
-    #[serde(borrow, default)]
-    ticket_id: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    customer_id: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    created_at: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    subject: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    body: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    channel: Option<Str<'a>>,
-    #[serde(default)]
-    requester: Option<Requester>,
-    #[serde(borrow, default)]
-    reported_priority: Option<Str<'a>>,
-    #[serde(default)]
-    affected_users: Option<serde_json::Number>,
-    #[serde(borrow, default)]
-    tags: Option<Vec<Str<'a>>>,
-    #[serde(borrow, default)]
-    custom_fields: Option<Fields<'a>>,
-    #[serde(default)]
-    triage: Option<IgnoredAny>,
+/// Any JSON value, checked as strictly as a parser that builds values would
+/// (strings are valid UTF-8 without lone surrogate escapes, numbers fit an
+/// `f64`), and thrown away. Every byte of an input object goes out unchanged
+/// in the triaged record, so the fields this service does not read must be
+/// as valid as the ones it does: serde's `IgnoredAny` skips strings and
+/// numbers without checking them.
+struct Strict;
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
 }
 
-/// Only checked for shape; never logged (customer data).
-#[derive(Deserialize)]
-struct Requester {
-    #[serde(default)]
-    #[allow(dead_code)]
-    email: Option<IgnoredAny>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    name: Option<IgnoredAny>,
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Strict, A::Error> {
+        while a.next_element::<Strict>()?.is_some() {}
+        Ok(Strict)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Strict, A::Error> {
+        while a.next_entry::<Str<'de>, Strict>()?.is_some() {}
+        Ok(Strict)
+    }
+}
+
+/// The most tags and custom fields a ticket may carry (a dead letter
+/// beyond: bounded work per record). Stated in the service's config
+/// reference.
+pub const MAX_TAGS: usize = 1_000;
+/// See [`MAX_TAGS`].
+pub const MAX_CUSTOM_FIELDS: usize = 1_000;
+
+/// The ticket event's fields as they come. Deserialized by hand (only from
+/// a JSON object: serde's derive also reads an array in field order, whose
+/// bytes cannot take a `triage` key); unknown fields are read with
+/// [`Strict`].
+#[derive(Default)]
+struct RawTicket<'a> {
+    ticket_id: Option<Str<'a>>,
+    customer_id: Option<Str<'a>>,
+    created_at: Option<Str<'a>>,
+    subject: Option<Str<'a>>,
+    body: Option<Str<'a>>,
+    channel: Option<Str<'a>>,
+    reported_priority: Option<Str<'a>>,
+    affected_users: Option<serde_json::Number>,
+    tags: Option<Vec<Str<'a>>>,
+    custom_fields: Option<Fields<'a>>,
+    /// A `triage` key in the input (replaced in the output).
+    triage: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawTicket<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(TicketVisitor(std::marker::PhantomData))
+    }
+}
+
+struct TicketVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+/// `Some(v)` once per key: a second occurrence is an error, as the derive's.
+fn once<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
+    slot: &mut Option<T>,
+    a: &mut A,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(serde::de::Error::duplicate_field(name));
+    }
+    // `null` is the field's absence, as `#[serde(default)]` on an `Option`.
+    *slot = a.next_value::<Option<T>>()?;
+    Ok(())
+}
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for TicketVisitor<'a> {
+    type Value = RawTicket<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a ticket event object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut t = RawTicket::default();
+        let mut requester = false;
+        while let Some(k) = a.next_key::<Str<'de>>()? {
+            match &*k.0 {
+                "ticket_id" => once(&mut t.ticket_id, &mut a, "ticket_id")?,
+                "customer_id" => once(&mut t.customer_id, &mut a, "customer_id")?,
+                "created_at" => once(&mut t.created_at, &mut a, "created_at")?,
+                "subject" => once(&mut t.subject, &mut a, "subject")?,
+                "body" => once(&mut t.body, &mut a, "body")?,
+                "channel" => once(&mut t.channel, &mut a, "channel")?,
+                "reported_priority" => once(&mut t.reported_priority, &mut a, "reported_priority")?,
+                "affected_users" => once(&mut t.affected_users, &mut a, "affected_users")?,
+                "tags" => {
+                    if t.tags.is_some() {
+                        return Err(serde::de::Error::duplicate_field("tags"));
+                    }
+                    t.tags = a.next_value::<Option<Tags<'a>>>()?.map(|t| t.0);
+                }
+                "custom_fields" => once(&mut t.custom_fields, &mut a, "custom_fields")?,
+                "requester" => {
+                    if requester {
+                        return Err(serde::de::Error::duplicate_field("requester"));
+                    }
+                    requester = true;
+                    a.next_value::<Option<Requester>>()?;
+                }
+                "triage" => {
+                    if t.triage {
+                        return Err(serde::de::Error::duplicate_field("triage"));
+                    }
+                    t.triage = true;
+                    a.next_value::<Strict>()?;
+                }
+                _ => {
+                    a.next_value::<Strict>()?;
+                }
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// `tags`: strings, at most [`MAX_TAGS`].
+struct Tags<'a>(Vec<Str<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Tags<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = a.next_element::<Str<'a>>()? {
+                    if v.len() == MAX_TAGS {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "more than {MAX_TAGS} tags"
+                        )));
+                    }
+                    v.push(s);
+                }
+                Ok(Tags(v))
+            }
+        }
+        d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// `requester`: an object (its values only checked, never logged: customer
+/// data).
+struct Requester;
+
+impl<'de> Deserialize<'de> for Requester {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Requester;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a requester object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                while a.next_entry::<Str<'de>, Strict>()?.is_some() {}
+                Ok(Requester)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// The channels the contract names.
@@ -169,19 +339,9 @@ pub struct Decoded<'a> {
 
 /// Decodes and validates one JSON ticket event.
 pub fn decode_ticket(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let raw: RawTicket<'_> = serde_json::from_slice(bytes).map_err(|e| {
-        let reason = match e.classify() {
-            serde_json::error::Category::Data => DlqReason::SchemaError,
-            _ => DlqReason::DecodeError,
-        };
-        let what = if reason == DlqReason::DecodeError {
-            "not valid JSON"
-        } else {
-            "does not match the ticket schema"
-        };
-        DecodeError::new(reason, format!("{what}: {e}"))
-    })?;
-    let had_triage = raw.triage.is_some();
+    let raw: RawTicket<'_> = serde_json::from_slice(bytes)
+        .map_err(|e| super::json_error::<RawTicket<'_>>(bytes, e, "ticket"))?;
+    let had_triage = raw.triage;
     let ticket = validate(raw)?;
     Ok(Decoded { ticket, had_triage })
 }
@@ -221,7 +381,6 @@ fn validate(raw: RawTicket<'_>) -> Result<Ticket<'_>, DecodeError> {
             )
         })?),
     };
-    let _ = raw.requester;
     Ok(Ticket {
         ticket_id,
         customer_id,
@@ -255,23 +414,48 @@ fn validate(raw: RawTicket<'_>) -> Result<Ticket<'_>, DecodeError> {
 }
 
 /// Writes the triaged ticket: the input object with `"triage"` added.
-/// `input` must be the bytes `decode_ticket` accepted.
-pub fn encode_triaged(input: &[u8], had_triage: bool, triage: &Triage, out: &mut Vec<u8>) {
+/// `input` must be the bytes `decode_ticket` accepted (a JSON object: its
+/// last `}` closes it, as nothing but whitespace may follow). Never panics:
+/// input it cannot splice is an error (dead-lettered), not a crash.
+pub fn encode_triaged(
+    input: &[u8],
+    had_triage: bool,
+    triage: &Triage,
+    out: &mut Vec<u8>,
+) -> Result<(), DecodeError> {
     if had_triage {
         // Rare: the input already carries a `triage` key. Replace it.
-        let mut v: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(input).expect("input was decoded before");
-        v.insert(
-            "triage".into(),
-            serde_json::to_value(triage).expect("triage serializes"),
-        );
-        serde_json::to_writer(&mut *out, &v).expect("writing to a Vec cannot fail");
-        return;
+        let mut v: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(input)
+            .map_err(|e| super::json_error::<serde::de::IgnoredAny>(input, e, "ticket"))?;
+        let t = serde_json::to_value(triage).map_err(|_| {
+            DecodeError::new(
+                DlqReason::InternalError,
+                "the triage object does not serialize",
+            )
+        })?;
+        v.insert("triage".into(), t);
+        // Writing to a Vec cannot fail; a Map of Values always serializes.
+        return serde_json::to_writer(&mut *out, &v).map_err(|_| {
+            DecodeError::new(
+                DlqReason::InternalError,
+                "the triaged record does not serialize",
+            )
+        });
     }
-    let end = input
-        .iter()
-        .rposition(|&b| b == b'}')
-        .expect("a decoded object ends with }");
+    let start = input.iter().position(|b| !b.is_ascii_whitespace());
+    let end = input.iter().rposition(|&b| b == b'}');
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err(DecodeError::new(
+            DlqReason::SchemaError,
+            "a ticket event must be a JSON object",
+        ));
+    };
+    if input[start] != b'{' || end <= start {
+        return Err(DecodeError::new(
+            DlqReason::SchemaError,
+            "a ticket event must be a JSON object",
+        ));
+    }
     let body = &input[..end];
     out.reserve(input.len() + 1024);
     out.extend_from_slice(body);
@@ -279,6 +463,7 @@ pub fn encode_triaged(input: &[u8], had_triage: bool, triage: &Triage, out: &mut
     out.extend_from_slice(b",\"triage\":");
     write_triage(triage, out);
     out.push(b'}');
+    Ok(())
 }
 
 /// Writes `t` as JSON: the same bytes as `serde_json::to_writer(out, t)`

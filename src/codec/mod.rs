@@ -27,15 +27,23 @@ pub enum DlqReason {
     TooLarge,
     /// Avro with a schema id the registry does not know.
     UnknownSchema,
+    /// The service failed on this record (a bug: a panic while decoding,
+    /// triaging or encoding it). Counted and logged as an error.
+    InternalError,
+    /// The broker refused the triaged record for good (not for its size:
+    /// authorization, a policy, an invalid record); the input is kept here.
+    OutputRefused,
 }
 
 impl DlqReason {
-    pub const ALL: [DlqReason; 5] = [
+    pub const ALL: [DlqReason; 7] = [
         Self::DecodeError,
         Self::SchemaError,
         Self::InvalidField,
         Self::TooLarge,
         Self::UnknownSchema,
+        Self::InternalError,
+        Self::OutputRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +53,8 @@ impl DlqReason {
             Self::InvalidField => "invalid_field",
             Self::TooLarge => "too_large",
             Self::UnknownSchema => "unknown_schema",
+            Self::InternalError => "internal_error",
+            Self::OutputRefused => "output_refused",
         }
     }
 }
@@ -73,6 +83,130 @@ impl DecodeError {
     }
 }
 
+/// A serde_json error as one sentence that names no input value.
+///
+/// serde's messages quote the offending value (`invalid type: string "…",
+/// expected …`, ``unknown variant `…` ``), and a value may be ticket text,
+/// which never goes into a log or a dead letter's detail. What is kept: the
+/// kind of problem, what was expected, the field (its path, when the caller
+/// found it with [`json_error`]) and the position.
+pub fn describe_json_error(e: &serde_json::Error, path: Option<&str>) -> String {
+    let msg = e.to_string();
+    // serde_json appends " at line L column C"; the position is added back below.
+    let core = match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => &msg,
+    };
+    let redacted = redact_serde_message(core);
+    let mut out = String::with_capacity(redacted.len() + 48);
+    if let Some(p) = path.filter(|p| !p.is_empty() && *p != ".") {
+        out.push('`');
+        push_path(&mut out, p);
+        out.push_str("`: ");
+    }
+    out.push_str(&redacted);
+    if e.line() > 0 {
+        use std::fmt::Write as _;
+        let _ = write!(out, " (line {}, column {})", e.line(), e.column());
+    }
+    out
+}
+
+/// A path as serde_path_to_error prints it, each segment cut to 40
+/// characters and control characters replaced: map keys come from the input.
+fn push_path(out: &mut String, p: &str) {
+    for (i, seg) in p.split('.').enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let mut n = 0;
+        for c in seg.chars() {
+            if n == 40 {
+                out.push('…');
+                break;
+            }
+            out.push(if c.is_control() || c == '`' { '?' } else { c });
+            n += 1;
+        }
+    }
+}
+
+/// serde's message without the value it quotes.
+fn redact_serde_message(m: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = m.strip_prefix(prefix) {
+            let (unexpected, expected) = match rest.find(", expected ") {
+                Some(i) => (&rest[..i], &rest[i..]),
+                None => (rest, ""),
+            };
+            // `string "…"`, ``integer `5` ``, `sequence`: the kind is what
+            // comes before the quoted value.
+            let kind = unexpected.split(['`', '"']).next().unwrap_or("").trim_end();
+            return format!("{prefix}{kind}{}", strip_quoted(expected));
+        }
+    }
+    for prefix in ["unknown variant ", "unknown field "] {
+        if let Some(rest) = m.strip_prefix(prefix) {
+            let expected = rest.find(", expected").map_or("", |i| &rest[i..]);
+            return format!("{}{expected}", prefix.trim_end());
+        }
+    }
+    // serde_json's own syntax messages and `missing field `x``, `duplicate
+    // field `x`` name no value; anything else is cut at its first quote.
+    let known = [
+        "missing field ",
+        "duplicate field ",
+        "invalid length ",
+        "more than ",
+    ];
+    if known.iter().any(|k| m.starts_with(k)) || !m.contains(['"', '`']) {
+        return m.to_string();
+    }
+    strip_quoted(m)
+}
+
+/// Text up to the first quote (the fixed part of a message).
+fn strip_quoted(m: &str) -> String {
+    match m.find(['"', '`']) {
+        // "expected one of `a`, `b`" lists the schema's names, not input.
+        Some(_) if m.starts_with(", expected one of") || m.starts_with(", expected `") => {
+            m.to_string()
+        }
+        Some(i) => m[..i].trim_end().to_string(),
+        None => m.to_string(),
+    }
+}
+
+/// Decodes `T` from JSON; on error, a [`DecodeError`] whose detail names
+/// the field that failed ([`describe_json_error`]). The path is found by
+/// decoding a second time with serde_path_to_error, only on the error path.
+pub fn json_error<'de, T: serde::Deserialize<'de>>(
+    bytes: &'de [u8],
+    e: serde_json::Error,
+    what: &str,
+) -> DecodeError {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let path = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(pe) => Some(pe.path().to_string()),
+                Ok(_) => None,
+            };
+            DecodeError::new(
+                DlqReason::SchemaError,
+                format!(
+                    "does not match the {what} schema: {}",
+                    describe_json_error(&e, path.as_deref())
+                ),
+            )
+        }
+        _ => DecodeError::new(
+            DlqReason::DecodeError,
+            format!("not valid JSON: {}", describe_json_error(&e, None)),
+        ),
+    }
+}
+
 /// Checks shared by every format.
 pub(crate) fn check_ticket_fields(
     ticket_id: &str,
@@ -96,7 +230,10 @@ pub(crate) fn check_ticket_fields(
         if ReportedPriority::parse(p).is_none() {
             return Err(DecodeError::new(
                 DlqReason::InvalidField,
-                format!("`reported_priority` must be one of low, normal, high, urgent; got {p:?}"),
+                format!(
+                    "`reported_priority` must be one of low, normal, high, urgent; got {} bytes",
+                    p.len()
+                ),
             ));
         }
     }
@@ -105,10 +242,14 @@ pub(crate) fn check_ticket_fields(
 
 /// `created_at`: RFC 3339 with an offset.
 pub(crate) fn parse_created_at(s: &str) -> Result<Timestamp, DecodeError> {
-    s.parse::<Timestamp>().map_err(|e| {
+    // jiff's message quotes the input: not repeated.
+    s.parse::<Timestamp>().map_err(|_| {
         DecodeError::new(
             DlqReason::InvalidField,
-            format!("`created_at` is not an RFC 3339 timestamp with an offset: {e}"),
+            format!(
+                "`created_at` is not an RFC 3339 timestamp with an offset ({} bytes)",
+                s.len()
+            ),
         )
     })
 }

@@ -149,8 +149,7 @@ impl InputCodec {
         out.clear();
         let r = match (decoded, self.output, &self.avro) {
             (Decoded::Json(d), Format::Json, _) => {
-                json::encode_triaged(input, d.had_triage, t, out);
-                Ok(())
+                return json::encode_triaged(input, d.had_triage, t, out)
             }
             (Decoded::Json(_), Format::Avro, Some(a)) => a.encode_triaged_from_json(input, t, out),
             (Decoded::Avro(x), Format::Avro, Some(a)) => a.encode_triaged(x, t, out),

@@ -19,6 +19,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
 use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
@@ -273,13 +274,15 @@ impl ProducerContext for ServiceContext {
             let mut t = shared.tracker.lock().expect("not poisoned");
             let o = match result {
                 Ok(_) => t.ack(slot),
-                Err((e, _)) => {
+                Err((e, m)) => {
                     let code = e
                         .rdkafka_error_code()
                         .map(produce_error_code)
                         .unwrap_or("other");
-                    let o = t.fail(slot, pipeline::Failure { code });
-                    shared.delivery_failed.store(true, Ordering::Release);
+                    drop(t);
+                    let o =
+                        pipeline::on_refused(shared, slot, code, m.key(), m.payload(), m.headers());
+                    t = shared.tracker.lock().expect("not poisoned");
                     o
                 }
             };
@@ -310,7 +313,7 @@ impl ProducerContext for ServiceContext {
                         let age = jiff::Timestamp::now().duration_since(*created_at);
                         active.metrics.age[l].observe(age.as_secs_f64().max(0.0));
                     }
-                    SlotKind::DeadLetter => shared.hot.dlq_produced.inc(),
+                    SlotKind::DeadLetter { .. } => shared.hot.dlq_produced.inc(),
                 }
             }
             Err((e, _)) => {
@@ -322,7 +325,7 @@ impl ProducerContext for ServiceContext {
                     SlotKind::Triaged { active, level, .. } => {
                         active.rules.levels[*level as usize].topic.to_string()
                     }
-                    SlotKind::DeadLetter => shared.config.dead_letter_topic.clone(),
+                    SlotKind::DeadLetter { .. } => shared.config.dead_letter_topic.clone(),
                 };
                 shared
                     .metrics

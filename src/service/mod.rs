@@ -101,6 +101,9 @@ pub(crate) struct Shared {
     pub drained: Condvar,
     /// Set by a failed delivery report; the pipeline rewinds.
     pub delivery_failed: AtomicBool,
+    /// Dead letters the broker refused for good, to be sent again smaller
+    /// by the pipeline thread (filled by the delivery callback).
+    pub refused: Mutex<Vec<pipeline::Refused>>,
     pub producer_connected: AtomicBool,
     /// Assigned partitions of the input topic.
     pub assigned: AtomicUsize,
@@ -299,6 +302,7 @@ pub async fn run_with(
         tracker: Mutex::new(tracker::Tracker::default()),
         drained: Condvar::new(),
         delivery_failed: AtomicBool::new(false),
+        refused: Mutex::new(Vec::new()),
         producer_connected: AtomicBool::new(false),
         assigned: AtomicUsize::new(0),
         rebalances: AtomicU64::new(0),

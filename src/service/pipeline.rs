@@ -54,7 +54,79 @@ pub enum SlotKind {
         level: u16,
         created_at: Timestamp,
     },
-    DeadLetter,
+    /// A dead letter; `step` 0 is the input (cut to `max_message_bytes`),
+    /// each refusal by the broker sends it again smaller ([`Refused`]).
+    DeadLetter { step: u8, original_len: usize },
+}
+
+/// A dead letter the broker refused for good, waiting to be sent again
+/// smaller: step 1 keeps the first [`REDUCED_DLQ_BYTES`] of the value, step 2
+/// none (the headers say where the original is). A refusal of step 2 is a
+/// delivery failure like any other (rewind, back-off): the dead-letter topic
+/// itself is then unusable, and losing the record is not an option.
+pub struct Refused {
+    at: super::tracker::Pending,
+    step: u8,
+    original_len: usize,
+    code: &'static str,
+    key: Option<Vec<u8>>,
+    payload: Option<Vec<u8>>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// The value kept by a dead letter sent again after a refusal.
+pub const REDUCED_DLQ_BYTES: usize = 64 * 1024;
+
+/// A refused delivery: a dead letter refused for good (below the last step)
+/// is queued to be sent again smaller ([`Refused`]); anything else fails the
+/// slot (the pipeline rewinds). Called from the delivery callback and when
+/// the producer refuses a record at once. Returns the outcome for metrics.
+pub(crate) fn on_refused<H: rdkafka::message::Headers>(
+    shared: &Shared,
+    slot: usize,
+    code: &'static str,
+    key: Option<&[u8]>,
+    payload: Option<&[u8]>,
+    headers: Option<&H>,
+) -> Option<super::tracker::Outcome<SlotInfo>> {
+    use super::tracker::Outcome;
+    let mut t = shared.tracker.lock().expect("not poisoned");
+    let step = t.info(slot).and_then(|i| match i.kind {
+        SlotKind::DeadLetter { step, original_len } => Some((step, original_len)),
+        SlotKind::Triaged { .. } => None,
+    });
+    match step {
+        Some((step, original_len))
+            if step < 2 && crate::metrics::produce_error_is_permanent(code) =>
+        {
+            let (o, at) = t.refuse(slot)?;
+            if let Outcome::Acked(_) = &o {
+                let headers = headers
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                shared.refused.lock().expect("not poisoned").push(Refused {
+                    at,
+                    step: step + 1,
+                    original_len,
+                    code,
+                    key: key.map(<[u8]>::to_vec),
+                    payload: payload.map(<[u8]>::to_vec),
+                    headers,
+                });
+                shared.delivery_failed.store(true, Ordering::Release);
+            }
+            Some(o)
+        }
+        _ => {
+            let o = t.fail(slot, Failure { code });
+            shared.delivery_failed.store(true, Ordering::Release);
+            o
+        }
+    }
 }
 
 const STORE_EVERY: Duration = Duration::from_millis(200);
@@ -90,7 +162,7 @@ pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, Se
         last_store: Instant::now(),
         backoff: HashMap::new(),
         resume_at: HashMap::new(),
-        force_too_large: HashMap::new(),
+        refused_outputs: HashMap::new(),
         pool: rounds::Pool::new(shared.clone(), cfg.workers, "engine", compute_into),
     };
     while !shared.stopping() {
@@ -123,9 +195,10 @@ struct Pipeline {
     backoff: HashMap<i32, Duration>,
     /// Partitions paused after a rewind, and when to resume them.
     resume_at: HashMap<i32, Instant>,
-    /// Inputs whose triaged record the broker rejected as too large: dead-
-    /// letter them when they come again.
-    force_too_large: HashMap<i32, i64>,
+    /// Inputs whose triaged record the broker refused for good (the
+    /// offset of the record it refused, and the produce error): dead-letter
+    /// them when they come again after the rewind.
+    refused_outputs: HashMap<i32, (i64, &'static str)>,
     /// The engine threads of rounds: this one and `workers` − 1 helpers
     /// (none by default).
     pool: rounds::Pool<Shared, Scratch, RoundResult>,
@@ -137,6 +210,7 @@ impl Pipeline {
     fn housekeeping(&mut self, consumer: &BaseConsumer<ServiceContext>) {
         let shared = self.shared.clone();
         if shared.delivery_failed.swap(false, Ordering::AcqRel) {
+            self.resend_refused();
             self.rewind_failed(consumer);
         }
         if !self.resume_at.is_empty() {
@@ -193,18 +267,24 @@ impl Pipeline {
     /// unacknowledged offset, paused for a back-off.
     fn rewind_failed(&mut self, consumer: &BaseConsumer<ServiceContext>) {
         let topic = self.shared.config.input_topic.clone();
-        let failures = self.shared.tracker.lock().expect("not poisoned").failures();
-        for (p, from, why) in failures {
+        let failures = self
+            .shared
+            .tracker
+            .lock()
+            .expect("not poisoned")
+            .failures_at();
+        for f in failures {
+            let (p, from, why) = (f.partition, f.from, f.why);
             let backoff = self
                 .backoff
                 .get(&p)
                 .map_or(Duration::from_millis(500), |b| (*b * 2).min(MAX_BACKOFF));
             self.backoff.insert(p, backoff);
-            if why.code == "msg_size_too_large" {
-                // Only the failed record itself is known to be too large; it
-                // is at or after `from`. The next rejection of the same
-                // record after the rewind dead-letters it.
-                self.force_too_large.insert(p, from);
+            if crate::metrics::produce_error_is_permanent(why.code) {
+                // The broker will refuse this record's output again: when
+                // the rewind reaches it, it becomes a dead letter. Only that
+                // record (`f.offset`), not the earliest one in flight.
+                self.refused_outputs.insert(p, (f.offset, why.code));
             }
             let tpl = tpl_of(&topic, &[p]);
             let _ = consumer.pause(&tpl);
@@ -276,15 +356,14 @@ impl Pipeline {
             return;
         }
         let mut out = std::mem::take(&mut self.out);
-        let computed = if self.forced_too_large(m) {
-            None
-        } else {
-            Some(compute(
+        let computed = match self.refused_output(m) {
+            Some(code) => refused_dead(code),
+            None => compute(
                 &self.shared,
                 m.payload().unwrap_or(&[]),
                 &mut self.scratch,
                 &mut out,
-            ))
+            ),
         };
         self.emit(m, computed, &out);
         self.out = out;
@@ -310,15 +389,83 @@ impl Pipeline {
         true
     }
 
-    /// The broker rejected this record's triaged output as too large before
-    /// (and the partition was rewound to it): it goes to the dead letters.
-    fn forced_too_large(&mut self, m: &BorrowedMessage<'_>) -> bool {
+    /// The broker refused this record's triaged output for good before (and
+    /// the partition was rewound to it): it goes to the dead letters.
+    fn refused_output(&mut self, m: &BorrowedMessage<'_>) -> Option<&'static str> {
         let p = m.partition();
-        if self.force_too_large.get(&p) == Some(&m.offset()) {
-            self.force_too_large.remove(&p);
-            return true;
+        match self.refused_outputs.get(&p) {
+            Some(&(o, code)) if o == m.offset() => {
+                self.refused_outputs.remove(&p);
+                Some(code)
+            }
+            _ => None,
         }
-        false
+    }
+
+    /// Sends again, smaller, the dead letters the broker refused.
+    fn resend_refused(&mut self) {
+        let refused = std::mem::take(&mut *self.shared.refused.lock().expect("not poisoned"));
+        for r in refused {
+            let shared = self.shared.clone();
+            let (how, payload): (&'static str, Option<&[u8]>) = match (&r.payload, r.step) {
+                (Some(v), 1) if v.len() > REDUCED_DLQ_BYTES => {
+                    ("truncated", Some(&v[..REDUCED_DLQ_BYTES]))
+                }
+                _ => ("no_value", None),
+            };
+            let step = if how == "no_value" { 2 } else { r.step };
+            let topic = &shared.config.dead_letter_topic;
+            shared
+                .metrics
+                .dead_letter_reduced(how, r.code, topic, r.at.partition, r.at.offset);
+            let kept = payload.map_or(0, <[u8]>::len).to_string();
+            let original = r.original_len.to_string();
+            let mut headers = OwnedHeaders::new_with_capacity(r.headers.len() + 3);
+            for (k, v) in &r.headers {
+                if matches!(
+                    k.as_str(),
+                    "dlq-original-size" | "dlq-truncated" | "dlq-refused"
+                ) {
+                    continue;
+                }
+                headers = headers.insert(Header {
+                    key: k,
+                    value: v.as_deref(),
+                });
+            }
+            headers = headers
+                .insert(Header {
+                    key: "dlq-original-size",
+                    value: Some(original.as_str()),
+                })
+                .insert(Header {
+                    key: "dlq-truncated",
+                    value: Some(kept.as_str()),
+                })
+                .insert(Header {
+                    key: "dlq-refused",
+                    value: Some(r.code),
+                });
+            let info = SlotInfo {
+                sent_at: Instant::now(),
+                partition: r.at.partition,
+                offset: r.at.offset,
+                kind: SlotKind::DeadLetter {
+                    step,
+                    original_len: r.original_len,
+                },
+            };
+            let slot = shared
+                .tracker
+                .lock()
+                .expect("not poisoned")
+                .resend(r.at, info);
+            // Err: revoked or rewound meanwhile; processed again from there.
+            if let Ok(slot) = slot {
+                let at = (r.at.partition, r.at.offset);
+                self.produce(slot, topic, r.key.as_deref(), payload, headers, at);
+            }
+        }
     }
 
     fn processed(&self, took: Duration) {
@@ -331,21 +478,14 @@ impl Pipeline {
         );
     }
 
-    /// Hands one computed record to the producer (`None`: forced too large).
-    /// For a triaged ticket `out` holds the encoded record.
-    fn emit(&mut self, m: &BorrowedMessage<'_>, computed: Option<Computed>, out: &[u8]) {
+    /// Hands one computed record to the producer. For a triaged ticket
+    /// `out` holds the encoded record.
+    fn emit(&mut self, m: &BorrowedMessage<'_>, computed: Computed, out: &[u8]) {
         self.shared.hot.consumed.inc();
         let (partition, offset) = (m.partition(), m.offset());
         let c = match computed {
-            None => {
-                return self.dead_letter(
-                    m,
-                    DlqReason::TooLarge,
-                    "the triaged record was rejected by the broker as too large",
-                )
-            }
-            Some(Computed::Dead { reason, detail }) => return self.dead_letter(m, reason, &detail),
-            Some(Computed::Triaged(c)) => c,
+            Computed::Dead { reason, detail } => return self.dead_letter(m, reason, &detail),
+            Computed::Triaged(c) => c,
         };
         // The level (topic, name) is borrowed from the rules the slot keeps
         // alive: an `Arc` clone per ticket instead of a topic `String`.
@@ -454,10 +594,12 @@ impl Pipeline {
                 continue;
             }
             let computed = results[i].0.take();
-            let computed = if self.forced_too_large(m) {
-                None
-            } else {
-                computed
+            let computed = match self.refused_output(m) {
+                Some(code) => refused_dead(code),
+                None => match computed {
+                    Some(c) => c,
+                    None => continue,
+                },
             };
             self.emit(m, computed, &results[i].1);
             self.processed(per);
@@ -471,7 +613,9 @@ impl Pipeline {
         self.shared.tracker.lock().expect("not poisoned").epochs()
     }
 
-    /// Sends the input record, unchanged, to the dead-letter topic.
+    /// Sends the input record, unchanged, to the dead-letter topic — cut to
+    /// `max_message_bytes` if it is larger (headers `dlq-original-size` and
+    /// `dlq-truncated`, the bytes kept), so that the dead letter itself fits.
     fn dead_letter(&mut self, m: &BorrowedMessage<'_>, reason: DlqReason, detail: &str) {
         let shared = self.shared.clone();
         let topic = m.topic();
@@ -479,7 +623,10 @@ impl Pipeline {
         shared.metrics.dead_letter(reason, detail, topic, p, o);
         let ps = p.to_string();
         let os = o.to_string();
-        let headers = OwnedHeaders::new_with_capacity(5)
+        let original_len = m.payload_len();
+        let max = shared.config.max_message_bytes;
+        let payload = m.payload().map(|v| &v[..v.len().min(max)]);
+        let mut headers = OwnedHeaders::new_with_capacity(7)
             .insert(Header {
                 key: "dlq-reason",
                 value: Some(reason.as_str()),
@@ -500,22 +647,35 @@ impl Pipeline {
                 key: "dlq-source-offset",
                 value: Some(os.as_str()),
             });
+        if original_len > max {
+            headers = headers
+                .insert(Header {
+                    key: "dlq-original-size",
+                    value: Some(original_len.to_string().as_str()),
+                })
+                .insert(Header {
+                    key: "dlq-truncated",
+                    value: Some(max.to_string().as_str()),
+                });
+        }
         self.send(
             &shared.config.dead_letter_topic,
             m.key(),
-            m.payload(),
+            payload,
             headers,
             SlotInfo {
                 sent_at: Instant::now(),
                 partition: p,
                 offset: o,
-                kind: SlotKind::DeadLetter,
+                kind: SlotKind::DeadLetter {
+                    step: 0,
+                    original_len,
+                },
             },
         );
     }
 
-    /// Registers the record in the tracker and hands it to the producer
-    /// (retrying while librdkafka's queue is full). Never waits for delivery.
+    /// Registers the record in the tracker and hands it to the producer.
     fn send(
         &mut self,
         topic: &str,
@@ -526,11 +686,27 @@ impl Pipeline {
     ) {
         let shared = &self.shared;
         let (partition, offset) = (info.partition, info.offset);
-        let (slot, in_flight) = {
-            let mut t = shared.tracker.lock().expect("not poisoned");
-            let slot = t.begin(partition, offset, info);
-            (slot, t.in_flight())
-        };
+        let slot = shared
+            .tracker
+            .lock()
+            .expect("not poisoned")
+            .begin(partition, offset, info);
+        self.produce(slot, topic, key, payload, headers, (partition, offset));
+    }
+
+    /// Hands a tracked record to the producer (retrying while librdkafka's
+    /// queue is full). Never waits for delivery.
+    fn produce(
+        &mut self,
+        slot: super::tracker::SlotId,
+        topic: &str,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: OwnedHeaders,
+        (partition, offset): (i32, i64),
+    ) {
+        let shared = &self.shared;
+        let in_flight = shared.tracker.lock().expect("not poisoned").in_flight();
         shared.hot.in_flight.set(in_flight as i64);
         let mut record: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(topic, slot).headers(headers);
@@ -552,18 +728,13 @@ impl Pipeline {
                         warn!(topic, "producer queue full for 5 s: brokers slow or down");
                     }
                 }
-                Err((e, _)) => {
-                    // Not enqueued: resolve the slot as a failed delivery.
+                Err((e, r)) => {
+                    // Not enqueued: resolved as a refused delivery.
                     let code = e
                         .rdkafka_error_code()
                         .map(produce_error_code)
                         .unwrap_or("other");
-                    let mut t = shared.tracker.lock().expect("not poisoned");
-                    if let Some(super::tracker::Outcome::Acked(_)) = t.fail(slot, Failure { code })
-                    {
-                        shared.delivery_failed.store(true, Ordering::Release);
-                    }
-                    drop(t);
+                    on_refused(shared, slot, code, r.key, r.payload, r.headers.as_ref());
                     shared
                         .metrics
                         .produce_error(code, &e, topic, partition, offset);
@@ -625,9 +796,46 @@ pub(crate) struct TriagedInfo {
     created_at: Timestamp,
 }
 
+/// The dead letter for an input whose triaged record the broker refused
+/// for good (`code`).
+fn refused_dead(code: &'static str) -> Computed {
+    let reason = if matches!(code, "msg_size_too_large" | "record_list_too_large") {
+        DlqReason::TooLarge
+    } else {
+        DlqReason::OutputRefused
+    };
+    Computed::Dead {
+        reason,
+        detail: format!("the broker refused the triaged record ({code})"),
+    }
+}
+
+/// [`compute_record`] with panic isolation: a panic on one record makes it a
+/// dead letter with reason `internal_error` (counted, logged as an error)
+/// and the stream goes on. The scratch space is reset after a panic.
+fn compute(shared: &Shared, payload: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>) -> Computed {
+    match crate::isolate::isolate(|| compute_record(shared, payload, scratch, out)) {
+        Ok(c) => c,
+        Err(panic) => {
+            *scratch = Scratch::default();
+            out.clear();
+            shared.metrics.internal_error(&panic);
+            Computed::Dead {
+                reason: DlqReason::InternalError,
+                detail: format!("internal error while triaging this record: {panic}"),
+            }
+        }
+    }
+}
+
 /// Decode, enrich, triage and encode one input record into `out`, and count
 /// it in the per-level metrics.
-fn compute(shared: &Shared, payload: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>) -> Computed {
+fn compute_record(
+    shared: &Shared,
+    payload: &[u8],
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Computed {
     let max = shared.config.max_message_bytes;
     if payload.len() > max {
         return Computed::Dead {

@@ -28,6 +28,26 @@ pub struct Failure {
     pub code: &'static str,
 }
 
+/// A failed delivery ([`Tracker::failures_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed {
+    pub partition: i32,
+    /// The earliest unacknowledged offset: where to consume from again.
+    pub from: i64,
+    /// The input offset whose record failed.
+    pub offset: i64,
+    pub why: Failure,
+}
+
+/// An input whose output was refused and is to be replaced
+/// ([`Tracker::refuse`], [`Tracker::resend`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    pub partition: i32,
+    pub offset: i64,
+    epoch: u64,
+}
+
 #[derive(Debug)]
 struct Entry {
     offset: i64,
@@ -188,6 +208,11 @@ impl<T> Tracker<T> {
         }
     }
 
+    /// What was stored with an in-flight record.
+    pub fn info(&self, id: SlotId) -> Option<&T> {
+        self.slots.get(id)?.info.as_ref()
+    }
+
     fn release(&mut self, id: SlotId) -> Option<(i32, i64, u64, T)> {
         let s = self.slots.get_mut(id)?;
         let info = s.info.take()?;
@@ -244,6 +269,15 @@ impl<T> Tracker<T> {
     /// Partitions with a failed delivery: (partition, offset to consume
     /// from again — the earliest unacknowledged offset —, the failure).
     pub fn failures(&self) -> Vec<(i32, i64, Failure)> {
+        self.failures_at()
+            .into_iter()
+            .map(|f| (f.partition, f.from, f.why))
+            .collect()
+    }
+
+    /// [`Tracker::failures`], with the offset of the record whose delivery
+    /// failed (at or after `from`).
+    pub fn failures_at(&self) -> Vec<Failed> {
         if !self.any_failed {
             return Vec::new();
         }
@@ -252,9 +286,54 @@ impl<T> Tracker<T> {
             .filter_map(|(&p, part)| {
                 let (off, why) = part.failed.as_ref()?;
                 let from = part.pending.front().map_or(*off, |e| e.offset.min(*off));
-                Some((p, from, *why))
+                Some(Failed {
+                    partition: p,
+                    from,
+                    offset: *off,
+                    why: *why,
+                })
             })
             .collect()
+    }
+
+    /// The record of `slot` was refused for good and will be replaced by
+    /// another record for the same input ([`Tracker::resend`]): the slot is
+    /// released, the input offset stays pending (the position cannot pass
+    /// it) and the partition is not marked failed. Returns the slot's
+    /// record, or `None` for an unknown slot; stale slots (revoked,
+    /// rewound) come back as [`Outcome::Stale`] and need no replacement.
+    pub fn refuse(&mut self, slot: SlotId) -> Option<(Outcome<T>, Pending)> {
+        let (partition, offset, epoch, info) = self.release(slot)?;
+        let at = Pending {
+            partition,
+            offset,
+            epoch,
+        };
+        let Some(part) = self.parts.get_mut(&partition) else {
+            return Some((Outcome::Stale(info), at));
+        };
+        if part.epoch != epoch {
+            return Some((Outcome::Stale(info), at));
+        }
+        part.outstanding -= 1;
+        Some((Outcome::Acked(info), at))
+    }
+
+    /// Hands out a new slot for an input refused before ([`Tracker::refuse`]),
+    /// if its partition is still in the same epoch; else gives `info` back
+    /// (the partition was revoked or rewound meanwhile: the input will be
+    /// processed again from its offset).
+    pub fn resend(&mut self, at: Pending, info: T) -> Result<SlotId, T> {
+        match self.parts.get(&at.partition) {
+            Some(part)
+                if part.epoch == at.epoch
+                    && part
+                        .pending
+                        .binary_search_by_key(&at.offset, |e| e.offset)
+                        .is_ok() => {}
+            _ => return Err(info),
+        }
+        Ok(self.begin(at.partition, at.offset, info))
     }
 
     /// The consumer went back to `from` on `partition`: forget what is in
@@ -416,6 +495,47 @@ mod tests {
     const F: Failure = Failure {
         code: "msg_timed_out",
     };
+
+    #[test]
+    fn a_refused_record_is_replaced_and_the_position_waits_for_the_replacement() {
+        let mut t: Tracker<u8> = Tracker::default();
+        t.assign(0);
+        let a = t.begin(0, 5, 1);
+        let b = t.begin(0, 6, 2);
+        let (o, at) = t.refuse(a).unwrap();
+        assert_eq!(o, Outcome::Acked(1));
+        assert_eq!(t.ack(b), Some(Outcome::Acked(2)));
+        // 5 is still pending: nothing is committable.
+        assert_eq!(t.committable(&[]), vec![]);
+        assert!(t.failures().is_empty());
+        let a2 = t.resend(at, 3).unwrap();
+        assert_eq!(t.in_flight(), 1);
+        assert_eq!(t.ack(a2), Some(Outcome::Acked(3)));
+        assert_eq!(t.committable(&[]), vec![(0, 7)]);
+        // Rewound in between: the replacement is not begun.
+        let c = t.begin(0, 7, 4);
+        let (_, at) = t.refuse(c).unwrap();
+        t.rewind(0, 7);
+        assert_eq!(t.resend(at, 5), Err(5));
+    }
+
+    #[test]
+    fn a_failure_names_the_record_that_failed_and_where_to_rewind() {
+        let mut t: Tracker<u8> = Tracker::default();
+        t.assign(0);
+        let _a = t.begin(0, 2, 1);
+        let b = t.begin(0, 3, 2);
+        t.fail(b, F);
+        assert_eq!(
+            t.failures_at(),
+            vec![Failed {
+                partition: 0,
+                from: 2,
+                offset: 3,
+                why: F
+            }]
+        );
+    }
 
     #[test]
     fn commits_only_a_contiguous_acknowledged_prefix() {
