@@ -81,6 +81,11 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 share.coordinator.state.topic.num.partitions=1
 group.initial.rebalance.delay.ms=0
+# After a SIGKILL the restarted broker cannot register until the controller
+# lets the old incarnation's session lapse (DUPLICATE_BROKER_REGISTRATION);
+# defaults 2000/9000 ms make that restart take ~14 s instead of ~6 s.
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
 EOF
 
 cat >"$log4j" <<'EOF'

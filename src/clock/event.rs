@@ -70,7 +70,9 @@ impl LifecycleEvent {
     /// Decodes and validates a JSON lifecycle event. Unknown extra fields are ignored. The error
     /// is one sentence that names fields, never ticket text.
     pub fn from_json(bytes: &[u8]) -> Result<LifecycleEvent, String> {
-        let e: LifecycleEvent = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let e: LifecycleEvent = serde_json::from_slice(bytes).map_err(|e| {
+            crate::codec::json_error::<LifecycleEvent>(bytes, e, "lifecycle event").detail
+        })?;
         e.validate()?;
         Ok(e)
     }
@@ -153,7 +155,9 @@ struct SlaWire {
 impl Stamp {
     /// Reads the stamp from a JSON triaged ticket (other fields are ignored).
     pub fn from_triaged_json(bytes: &[u8]) -> Result<Stamp, String> {
-        let w: TriagedWire = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let w: TriagedWire = serde_json::from_slice(bytes).map_err(|e| {
+            crate::codec::json_error::<TriagedWire>(bytes, e, "triaged ticket").detail
+        })?;
         Stamp::from_parts(w)
     }
 

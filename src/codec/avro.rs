@@ -93,6 +93,15 @@ pub const HEADER_LEN: usize = 5;
 /// stack against recursive writer schemas).
 const MAX_DEPTH: u32 = 64;
 
+/// Most array and map items one datum may hold, all blocks and levels
+/// together. Zero-size items (`null`, empty records) take no bytes, so the
+/// datum's size bounds nothing for them: without a total a 1 MiB frame
+/// could expand to gigabytes when rendered. Stated in the config reference.
+pub const MAX_ITEMS: usize = 100_000;
+
+/// Most bytes of JSON an Avro datum's extra fields may render to.
+pub const MAX_RENDERED_BYTES: usize = 16 * 1024 * 1024;
+
 // ---------------------------------------------------------------------------
 // Frames
 // ---------------------------------------------------------------------------
@@ -1291,9 +1300,15 @@ fn truncated() -> Fail {
 struct Cur<'a> {
     b: &'a [u8],
     p: usize,
+    /// Array and map items read so far (bounded by [`MAX_ITEMS`]).
+    items: usize,
 }
 
 impl<'a> Cur<'a> {
+    fn new(b: &'a [u8]) -> Cur<'a> {
+        Cur { b, p: 0, items: 0 }
+    }
+
     #[inline]
     fn remaining(&self) -> usize {
         self.b.len() - self.p
@@ -1408,6 +1423,13 @@ impl<'a> Cur<'a> {
                 "block of {n} items does not fit in the datum"
             )));
         }
+        // n <= limit, which fits a usize.
+        self.items = self.items.saturating_add(n as usize);
+        if self.items > MAX_ITEMS {
+            return Err(Fail::Decode(format!(
+                "more than {MAX_ITEMS} array or map items in one datum"
+            )));
+        }
         Ok(n as usize)
     }
 
@@ -1497,6 +1519,11 @@ impl<'a> Cur<'a> {
     ) -> Result<(), Fail> {
         if depth > MAX_DEPTH {
             return Err(Fail::Decode("value nested too deeply".into()));
+        }
+        if out.len() > MAX_RENDERED_BYTES {
+            return Err(Fail::Decode(format!(
+                "extra fields render to more than {MAX_RENDERED_BYTES} bytes"
+            )));
         }
         match &g.nodes[node as usize] {
             Node::Null | Node::Pending => out.push_str("null"),
@@ -1697,7 +1724,7 @@ fn unwrap_union<'r>(cur: &mut Cur<'_>, rd: &'r Rd, field: &str) -> Result<Option
 }
 
 fn read_ticket(g: &Graph, plan: &Plan<TicketSlot>, datum: &[u8]) -> Result<Parts, Fail> {
-    let mut cur = Cur { b: datum, p: 0 };
+    let mut cur = Cur::new(datum);
     let mut p = Parts {
         text: String::with_capacity(datum.len()),
         ..Parts::default()
@@ -1832,7 +1859,7 @@ fn read_requester(
 }
 
 fn read_customer(g: &Graph, plan: &Plan<CustomerSlot>, datum: &[u8]) -> Result<Customer, Fail> {
-    let mut cur = Cur { b: datum, p: 0 };
+    let mut cur = Cur::new(datum);
     let mut c = Customer::default();
     let mut id = None;
     for step in plan.steps.iter() {

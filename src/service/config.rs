@@ -103,6 +103,20 @@ pub struct Config {
     #[serde(default)]
     pub schema_registry_basic_auth: Option<String>,
 
+    /// While the schema registry does not answer, a record whose writer
+    /// schema is not cached yet waits: the consumer keeps serving the group
+    /// (its partitions paused, so no eviction), attempts back off from
+    /// 200 ms to at most 30 s, `/readyz` reports not ready and
+    /// `triage_schema_registry_up` is 0. After this many seconds without an
+    /// answer the record is dead-lettered as `unknown_schema` (detail: the
+    /// registry did not answer), and so is every later record that needs an
+    /// unknown schema while the registry stays down (one attempt each, no
+    /// wait) — the stream goes on with the schemas it knows. The first
+    /// answer ends it. Customer records are skipped (counted as
+    /// `decode_error`) by the same rule. Default 300.
+    #[serde(default = "default_schema_registry_max_wait_seconds")]
+    pub schema_registry_max_wait_seconds: u64,
+
     /// The rules file. Watched (every `rules_watch_interval_ms`) and reloaded
     /// on change and on SIGHUP; an invalid file is logged and the old rules
     /// stay. A relative path is read from the config file's directory.
@@ -227,6 +241,9 @@ fn default_input_format() -> Format {
 }
 fn default_rules_path() -> PathBuf {
     PathBuf::from("rules.toml")
+}
+fn default_schema_registry_max_wait_seconds() -> u64 {
+    300
 }
 fn default_customers_catch_up_timeout_seconds() -> u64 {
     60
@@ -464,6 +481,9 @@ impl Config {
                 "customers_seed_path" => {
                     self.customers_seed_path = (!v.is_empty()).then(|| PathBuf::from(v));
                 }
+                "schema_registry_max_wait_seconds" => {
+                    self.schema_registry_max_wait_seconds = var.num()?
+                }
                 "customers_catch_up_timeout_seconds" => {
                     self.customers_catch_up_timeout_seconds = var.num()?
                 }
@@ -577,6 +597,10 @@ impl Config {
     /// Output format: `output_format`, else the input's.
     pub fn output_format(&self) -> Format {
         self.output_format.unwrap_or(self.input_format)
+    }
+
+    pub fn schema_registry_max_wait(&self) -> Duration {
+        Duration::from_secs(self.schema_registry_max_wait_seconds)
     }
 
     pub fn drain_timeout(&self) -> Duration {

@@ -543,12 +543,21 @@ pub(crate) fn run_loader(shared: Arc<Shared>) -> Result<(), ServiceError> {
             Ok(m) => {
                 let p = m.partition();
                 if let Some(v) = m.payload() {
+                    // Outside any group: waiting evicts nothing. Bounded by
+                    // the same rule as tickets; past it the record is
+                    // skipped as a decode error (its schema is unknown).
                     let mut attempt = 0;
+                    let since = std::time::Instant::now();
+                    let max = cfg.schema_registry_max_wait();
                     while let Err(e) = shared.codec.ensure_schema(v) {
                         if shared.stopping() {
                             return Ok(());
                         }
-                        let wait = InputCodec::registry_backoff(attempt);
+                        let left = max.saturating_sub(since.elapsed());
+                        if left.is_zero() {
+                            break;
+                        }
+                        let wait = InputCodec::registry_backoff(attempt).min(left);
                         warn!(error = %e, topic, partition = p, offset = m.offset(), "schema registry unavailable; retrying");
                         std::thread::sleep(wait);
                         attempt += 1;

@@ -123,9 +123,17 @@ impl InputCodec {
         }
     }
 
-    /// Back-off between registry attempts.
+    /// Whether an Avro record's writer schema would have to be fetched.
+    pub fn needs_schema(&self, bytes: &[u8]) -> bool {
+        match (&self.registry, &self.avro) {
+            (Some(_), Some(avro)) => avro.needs_schema(bytes).is_some(),
+            _ => false,
+        }
+    }
+
+    /// Back-off between registry attempts: 200 ms doubling to at most 30 s.
     pub fn registry_backoff(attempt: u32) -> Duration {
-        Duration::from_millis(200 * 2u64.pow(attempt.min(5)))
+        Duration::from_millis((200 * 2u64.pow(attempt.min(8))).min(30_000))
     }
 
     /// Decodes and validates one ticket event.

@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     /// by the pipeline thread (filled by the delivery callback).
     pub refused: Mutex<Vec<pipeline::Refused>>,
     pub producer_connected: AtomicBool,
+    /// The schema registry does not answer and records wait for it.
+    pub registry_down: AtomicBool,
     /// Assigned partitions of the input topic.
     pub assigned: AtomicUsize,
     /// Bumped on every assignment and revocation (the pipeline checks it
@@ -191,6 +193,17 @@ impl Shared {
                         "producer not connected to {}",
                         self.config.bootstrap_servers
                     )
+                },
+            },
+            Check {
+                name: "schema_registry",
+                ok: !self.registry_down.load(Ordering::Acquire),
+                detail: if self.registry_down.load(Ordering::Acquire) {
+                    "the schema registry does not answer: records that need a schema not cached yet wait (see schema_registry_max_wait_seconds)".into()
+                } else if self.config.schema_registry_url.is_some() {
+                    "schema registry answers".into()
+                } else {
+                    "no schema registry configured".into()
                 },
             },
         ];
@@ -303,6 +316,7 @@ pub async fn run_with(
         drained: Condvar::new(),
         delivery_failed: AtomicBool::new(false),
         refused: Mutex::new(Vec::new()),
+        registry_down: AtomicBool::new(false),
         producer_connected: AtomicBool::new(false),
         assigned: AtomicUsize::new(0),
         rebalances: AtomicU64::new(0),

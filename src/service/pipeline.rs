@@ -129,6 +129,21 @@ pub(crate) fn on_refused<H: rdkafka::message::Headers>(
     }
 }
 
+/// What became of a record's wait for its writer schema.
+enum SchemaWait {
+    /// Known (or not needed): process it.
+    Ready,
+    /// The registry did not answer in time: dead-letter it.
+    GaveUp,
+    /// Its partition was revoked or reassigned during the wait: skip it.
+    Stale,
+    /// The service is stopping.
+    Stop,
+}
+
+/// How often a registry that stayed down past the wait is asked again.
+const REGISTRY_PROBE: Duration = Duration::from_secs(10);
+
 const STORE_EVERY: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -163,6 +178,8 @@ pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, Se
         backoff: HashMap::new(),
         resume_at: HashMap::new(),
         refused_outputs: HashMap::new(),
+        registry_down: None,
+        registry_probe: None,
         pool: rounds::Pool::new(shared.clone(), cfg.workers, "engine", compute_into),
     };
     while !shared.stopping() {
@@ -177,7 +194,7 @@ pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, Se
         }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
-            Some(Ok(m)) => p.process(&m),
+            Some(Ok(m)) => p.process(&consumer, &m),
             Some(Err(e)) => warn!(error = %e, "ticket consumer error"),
         }
     }
@@ -199,6 +216,11 @@ struct Pipeline {
     /// offset of the record it refused, and the produce error): dead-letter
     /// them when they come again after the rewind.
     refused_outputs: HashMap<i32, (i64, &'static str)>,
+    /// Since when the schema registry has not answered (records wait).
+    registry_down: Option<Instant>,
+    /// Set when the wait gave up: the next probe of the registry; until
+    /// then records that need an unknown schema are dead-lettered at once.
+    registry_probe: Option<Instant>,
     /// The engine threads of rounds: this one and `workers` − 1 helpers
     /// (none by default).
     pool: rounds::Pool<Shared, Scratch, RoundResult>,
@@ -336,7 +358,7 @@ impl Pipeline {
                 self.housekeeping(consumer);
                 if tick {
                     if let Some(Ok(m)) = consumer.poll(Duration::ZERO) {
-                        self.process(&m);
+                        self.process(consumer, &m);
                     }
                 }
             },
@@ -350,14 +372,17 @@ impl Pipeline {
 
     /// One input record → one output record (triaged or dead letter), on
     /// this thread.
-    fn process(&mut self, m: &BorrowedMessage<'_>) {
+    fn process(&mut self, consumer: &BaseConsumer<ServiceContext>, m: &BorrowedMessage<'_>) {
         let t0 = Instant::now();
-        if !self.ensure_schema(m) {
-            return;
-        }
+        let gave_up = match self.ensure_schema(consumer, m) {
+            SchemaWait::Ready => false,
+            SchemaWait::GaveUp => true,
+            SchemaWait::Stale | SchemaWait::Stop => return,
+        };
         let mut out = std::mem::take(&mut self.out);
         let computed = match self.refused_output(m) {
             Some(code) => refused_dead(code),
+            None if gave_up => self.registry_dead(),
             None => compute(
                 &self.shared,
                 m.payload().unwrap_or(&[]),
@@ -370,23 +395,114 @@ impl Pipeline {
         self.processed(t0.elapsed());
     }
 
-    /// An Avro writer schema not seen yet: fetch it first. While the
-    /// registry cannot answer, wait (the record stays unprocessed, so nothing
-    /// after it on this partition is committed). False when stopping.
-    fn ensure_schema(&self, m: &BorrowedMessage<'_>) -> bool {
+    /// An Avro writer schema not cached yet: fetch it first. While the
+    /// registry does not answer, wait with a capped back-off, serving the
+    /// group meanwhile: the assigned partitions are paused and the consumer
+    /// polled, so heartbeats and rebalances go on and the instance is never
+    /// evicted for not polling. A record of a partition assigned during the
+    /// wait is put back (seek) for later. After
+    /// `schema_registry_max_wait_seconds` the record gives up (dead letter),
+    /// and so do later ones while the registry stays down, with one probe
+    /// every [`REGISTRY_PROBE`] instead of a wait.
+    fn ensure_schema(
+        &mut self,
+        consumer: &BaseConsumer<ServiceContext>,
+        m: &BorrowedMessage<'_>,
+    ) -> SchemaWait {
+        let shared = self.shared.clone();
         let payload = m.payload().unwrap_or(&[]);
-        let mut attempt = 0;
-        while let Err(e) = self.shared.codec.ensure_schema(payload) {
-            if self.shared.stopping() {
-                return false;
+        if let Some(probe) = self.registry_probe {
+            // Down for longer than the wait: no waiting, a probe now and then.
+            if !shared.codec.needs_schema(payload) {
+                return SchemaWait::Ready;
             }
-            let wait = super::format::InputCodec::registry_backoff(attempt);
-            warn!(error = %e, code = e.code(), partition = m.partition(), offset = m.offset(),
-                retry_in_ms = wait.as_millis() as u64, "schema registry unavailable; retrying");
-            std::thread::sleep(wait);
-            attempt += 1;
+            if Instant::now() < probe {
+                return SchemaWait::GaveUp;
+            }
         }
-        true
+        let mut err = match shared.codec.ensure_schema(payload) {
+            Ok(()) => {
+                self.registry_answers();
+                return SchemaWait::Ready;
+            }
+            Err(e) => e,
+        };
+        if self.registry_probe.is_some() {
+            self.registry_probe = Some(Instant::now() + REGISTRY_PROBE);
+            return SchemaWait::GaveUp;
+        }
+        let since = *self.registry_down.get_or_insert_with(Instant::now);
+        shared.registry_down.store(true, Ordering::Release);
+        shared.metrics.schema_registry_up.set(0);
+        let (p, epoch) = (m.partition(), self.epochs().get(&m.partition()).copied());
+        let gen = shared.rebalances.load(Ordering::Acquire);
+        let topic = shared.config.input_topic.clone();
+        if let Ok(a) = consumer.assignment() {
+            let _ = consumer.pause(&a);
+        }
+        let max = shared.config.schema_registry_max_wait();
+        let mut attempt = 0;
+        let outcome = 'wait: loop {
+            let left = max.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                self.registry_probe = Some(Instant::now() + REGISTRY_PROBE);
+                break SchemaWait::GaveUp;
+            }
+            let wait = super::format::InputCodec::registry_backoff(attempt).min(left);
+            warn!(error = %err, code = err.code(), partition = p, offset = m.offset(),
+                retry_in_ms = wait.as_millis() as u64, "schema registry unavailable; waiting (the group is still served)");
+            let until = Instant::now() + wait;
+            while Instant::now() < until {
+                if shared.stopping() {
+                    break 'wait SchemaWait::Stop;
+                }
+                // Serves heartbeats and rebalance callbacks.
+                if let Some(Ok(x)) = consumer.poll(Duration::from_millis(100)) {
+                    // A partition assigned meanwhile (resumed on
+                    // assignment): put the record back and pause it.
+                    let (xp, xo) = (x.partition(), x.offset());
+                    drop(x);
+                    let _ = consumer.seek(&topic, xp, Offset::Offset(xo), Duration::from_secs(5));
+                    let _ = consumer.pause(&tpl_of(&topic, &[xp]));
+                }
+            }
+            attempt += 1;
+            match shared.codec.ensure_schema(payload) {
+                Ok(()) => {
+                    self.registry_answers();
+                    break SchemaWait::Ready;
+                }
+                Err(e) => err = e,
+            }
+        };
+        // Resume what is still assigned, but partitions in a rewind's back-off.
+        if let Ok(a) = consumer.assignment() {
+            let parts: Vec<i32> = a
+                .elements_for_topic(&topic)
+                .iter()
+                .map(|e| e.partition())
+                .filter(|p| !self.resume_at.contains_key(p))
+                .collect();
+            let _ = consumer.resume(&tpl_of(&topic, &parts));
+        }
+        if matches!(outcome, SchemaWait::Ready | SchemaWait::GaveUp)
+            && shared.rebalances.load(Ordering::Acquire) != gen
+            && self.epochs().get(&p).copied() != epoch
+        {
+            // Revoked or reassigned while waiting: its owner reads it again.
+            return SchemaWait::Stale;
+        }
+        outcome
+    }
+
+    /// The registry answered: waiting ends.
+    fn registry_answers(&mut self) {
+        if self.registry_down.take().is_some() || self.registry_probe.take().is_some() {
+            info!("the schema registry answers again");
+        }
+        self.registry_probe = None;
+        self.shared.registry_down.store(false, Ordering::Release);
+        self.shared.metrics.schema_registry_up.set(1);
     }
 
     /// The broker refused this record's triaged output for good before (and
@@ -399,6 +515,17 @@ impl Pipeline {
                 Some(code)
             }
             _ => None,
+        }
+    }
+
+    /// The dead letter of a record that gave up waiting for the registry.
+    fn registry_dead(&self) -> Computed {
+        Computed::Dead {
+            reason: DlqReason::UnknownSchema,
+            detail: format!(
+                "the schema registry did not answer for {} s (schema_registry_max_wait_seconds); the writer schema is unknown",
+                self.shared.config.schema_registry_max_wait_seconds
+            ),
         }
     }
 
@@ -565,9 +692,13 @@ impl Pipeline {
             let e = epochs.get(&m.partition()).copied();
             msgs.push((m, e));
         }
+        // Per record: its schema is there, it gave up waiting, or it went
+        // stale while waiting (skipped).
+        let mut waits = Vec::with_capacity(msgs.len());
         for (m, _) in &msgs {
-            if !self.ensure_schema(m) {
-                return;
+            match self.ensure_schema(consumer, m) {
+                SchemaWait::Stop => return,
+                w => waits.push(w),
             }
         }
         let t0 = Instant::now();
@@ -594,9 +725,11 @@ impl Pipeline {
                 continue;
             }
             let computed = results[i].0.take();
-            let computed = match self.refused_output(m) {
-                Some(code) => refused_dead(code),
-                None => match computed {
+            let computed = match (self.refused_output(m), &waits[i]) {
+                (_, SchemaWait::Stale) => continue,
+                (Some(code), _) => refused_dead(code),
+                (None, SchemaWait::GaveUp) => self.registry_dead(),
+                (None, _) => match computed {
                     Some(c) => c,
                     None => continue,
                 },

@@ -301,15 +301,31 @@ impl Core {
         };
         part.applied.insert(topic.to_string(), offset + 1);
         let bytes = payload.unwrap_or_default();
-        if topic == self.topics.lifecycle {
-            match decode_lifecycle(bytes) {
-                Ok(ev) => self.on_event(p, offset, ev, now),
-                Err(e) => self.metrics.invalid("lifecycle", topic, p, offset, &e),
-            }
+        // Panic isolation: a record that makes decoding or the clock maths
+        // panic (a bug) is counted as invalid and skipped; the watcher stays up.
+        let kind = if topic == self.topics.lifecycle {
+            "lifecycle"
         } else if self.topics.triaged.contains(topic) {
-            match decode_triaged(bytes) {
-                Ok(stamp) => self.on_stamp(p, stamp, now),
-                Err(e) => self.metrics.invalid("triaged", topic, p, offset, &e),
+            "triaged"
+        } else {
+            return self.check_catch_up(p);
+        };
+        let r = crate::isolate::isolate(|| -> Result<(), String> {
+            if kind == "lifecycle" {
+                let ev = decode_lifecycle(bytes)?;
+                self.on_event(p, offset, ev, now);
+            } else {
+                let stamp = decode_triaged(bytes)?;
+                self.on_stamp(p, stamp, now);
+            }
+            Ok(())
+        });
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.metrics.invalid(kind, topic, p, offset, &e),
+            Err(panic) => {
+                let e = format!("internal error: {panic}");
+                self.metrics.invalid(kind, topic, p, offset, &e)
             }
         }
         self.check_catch_up(p);
