@@ -1,0 +1,7 @@
+#![no_main]
+//! Fuzz target `rules_file`: see tests/fuzz/checks.rs for what it checks.
+
+#[path = "../../tests/fuzz/checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::rules_file(data));
