@@ -177,37 +177,72 @@ fn write_seed_corpus() {
     // JSON tickets: the examples, then hostile shapes.
     let examples = std::fs::read_to_string(root.join("examples/tickets.jsonl")).unwrap();
     for (i, l) in examples.lines().enumerate().step_by(4) {
-        add("json_ticket", &format!("example-{i}"), l.as_bytes().to_vec());
+        add(
+            "json_ticket",
+            &format!("example-{i}"),
+            l.as_bytes().to_vec(),
+        );
     }
     let base = r#""ticket_id":"T-1","customer_id":"C-1","created_at":"2026-11-24T10:00:00Z","subject":"Cannot log in""#;
     let hostile: Vec<(&str, String)> = vec![
-        ("array", r#"["T-1","C-1","2026-11-24T10:00:00Z","sub}ject"]"#.into()),
+        (
+            "array",
+            r#"["T-1","C-1","2026-11-24T10:00:00Z","sub}ject"]"#.into(),
+        ),
         ("string", r#""just a string""#.into()),
         ("number", "12345".into()),
         ("null", "null".into()),
         ("bool", "true".into()),
         ("empty-object", "{}".into()),
-        ("triage-key", format!(r#"{{{base},"triage":{{"priority":"P1"}}}}"#)),
+        (
+            "triage-key",
+            format!(r#"{{{base},"triage":{{"priority":"P1"}}}}"#),
+        ),
         ("duplicate-key", format!(r#"{{{base},"subject":"again"}}"#)),
         ("lone-surrogate", format!(r#"{{{base},"x":"\ud800"}}"#)),
         ("huge-number", format!(r#"{{{base},"x":1e999}}"#)),
-        ("big-int", format!(r#"{{{base},"affected_users":123456789012345678901234567890}}"#)),
+        (
+            "big-int",
+            format!(r#"{{{base},"affected_users":123456789012345678901234567890}}"#),
+        ),
         ("negative", format!(r#"{{{base},"affected_users":-1}}"#)),
-        ("deep", format!(r#"{{{base},"x":{}{}}}"#, "[".repeat(200), "]".repeat(200))),
+        (
+            "deep",
+            format!(r#"{{{base},"x":{}{}}}"#, "[".repeat(200), "]".repeat(200)),
+        ),
         ("tags", format!(r#"{{{base},"tags":["a","b","\u0000"]}}"#)),
-        ("custom", format!(r#"{{{base},"custom_fields":{{"plan":"x","n":1.5,"b":true,"bad":[1]}}}}"#)),
-        ("requester", format!(r#"{{{base},"requester":{{"email":"a@b.c","name":5}}}}"#)),
-        ("nul-and-controls", format!("{{{base},\"body\":\"a\\u0000b\\u001fc\\t\"}}")),
+        (
+            "custom",
+            format!(r#"{{{base},"custom_fields":{{"plan":"x","n":1.5,"b":true,"bad":[1]}}}}"#),
+        ),
+        (
+            "requester",
+            format!(r#"{{{base},"requester":{{"email":"a@b.c","name":5}}}}"#),
+        ),
+        (
+            "nul-and-controls",
+            format!("{{{base},\"body\":\"a\\u0000b\\u001fc\\t\"}}"),
+        ),
         ("bom", format!("\u{feff}{{{base}}}")),
         ("trailing", format!("{{{base}}} x")),
         ("whitespace", format!(" \n{{ {base} }}\n ")),
-        ("bad-time", r#"{"ticket_id":"T","customer_id":"C","created_at":"yesterday","subject":"s"}"#.into()),
-        ("priority", format!(r#"{{{base},"reported_priority":"urgent","channel":"chat"}}"#)),
+        (
+            "bad-time",
+            r#"{"ticket_id":"T","customer_id":"C","created_at":"yesterday","subject":"s"}"#.into(),
+        ),
+        (
+            "priority",
+            format!(r#"{{{base},"reported_priority":"urgent","channel":"chat"}}"#),
+        ),
     ];
     for (n, s) in hostile {
         add("json_ticket", n, s.into_bytes());
     }
-    add("json_ticket", "not-utf8", b"{\"ticket_id\":\"T-\xff\"}".to_vec());
+    add(
+        "json_ticket",
+        "not-utf8",
+        b"{\"ticket_id\":\"T-\xff\"}".to_vec(),
+    );
 
     // Avro: a whole frame of the bundled schema (pick byte 0), then datums
     // for each fuzz writer schema (pick = index + 1 … see checks.rs).
@@ -281,21 +316,45 @@ fn write_seed_corpus() {
     }
     add("customer", "tombstone", b"C-1\n".to_vec());
     add("customer", "array", b"[\"C-1\",\"enterprise\"]".to_vec());
-    add("customer", "bad-arr", br#"{"customer_id":"C-1","account_type":"enterprise","arr":"a lot of money"}"#.to_vec());
-    add("customer", "key-not-utf8", b"C-\xff\n{\"customer_id\":\"C-1\"}".to_vec());
+    add(
+        "customer",
+        "bad-arr",
+        br#"{"customer_id":"C-1","account_type":"enterprise","arr":"a lot of money"}"#.to_vec(),
+    );
+    add(
+        "customer",
+        "key-not-utf8",
+        b"C-\xff\n{\"customer_id\":\"C-1\"}".to_vec(),
+    );
 
     // Lifecycle events and triaged records.
     for f in ["lifecycle_event.json", "triaged_ticket.json"] {
         let b = std::fs::read(root.join("schemas/examples").join(f)).unwrap();
         add("lifecycle", f, b);
     }
-    add("lifecycle", "bad-kind", br#"{"ticket_id":"T-1","event":"exploded","at":"2026-11-24T10:00:00Z"}"#.to_vec());
-    add("lifecycle", "avro-junk", b"\x00\x00\x00\x00\x07\xff\xff\xff".to_vec());
+    add(
+        "lifecycle",
+        "bad-kind",
+        br#"{"ticket_id":"T-1","event":"exploded","at":"2026-11-24T10:00:00Z"}"#.to_vec(),
+    );
+    add(
+        "lifecycle",
+        "avro-junk",
+        b"\x00\x00\x00\x00\x07\xff\xff\xff".to_vec(),
+    );
 
     // Rules files: the shipped policy, its tests file, and small broken ones.
-    add("rules_file", "shipped", std::fs::read(root.join("config/rules.toml")).unwrap());
+    add(
+        "rules_file",
+        "shipped",
+        std::fs::read(root.join("config/rules.toml")).unwrap(),
+    );
     add("rules_file", "empty", Vec::new());
-    add("rules_file", "levels-only", b"[[levels]]\nname = \"P1\"\nmin_score = 10\ntopic = \"t\"\n".to_vec());
+    add(
+        "rules_file",
+        "levels-only",
+        b"[[levels]]\nname = \"P1\"\nmin_score = 10\ntopic = \"t\"\n".to_vec(),
+    );
     add("rules_file", "bad-toml", b"[[levels]\nname = ".to_vec());
 
     for (t, name, bytes) in seeds {

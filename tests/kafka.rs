@@ -1,4 +1,4 @@
-//! The Kafka service against a real broker (tansu, started by
+//! The Kafka service against a real broker (Apache Kafka, started by
 //! `tests/common`, or `TRIAGE_TEST_BROKERS`) and against librdkafka's mock
 //! cluster for fault injection. Each test has its own topics and group and
 //! a bounded run time; a test that cannot get its broker fails loudly.
@@ -461,12 +461,8 @@ async fn sigkill_mid_stream_then_restart_loses_no_ticket() {
         "the service finished before it was killed; the test did not kill it mid-stream"
     );
 
-    // Restart after the killed member's session (session.timeout.ms=6000 in
-    // tests) has expired. tansu 0.6 sometimes lets a member that joins
-    // before that into a generation with the dead member, assigns the dead
-    // member the partitions and does not rebalance when its session later
-    // expires: the partitions stay unowned. Real brokers rebalance on expiry.
-    std::thread::sleep(Duration::from_secs(8));
+    // Restart at once: the broker gives the dead member's partitions to the
+    // new one when its session (session.timeout.ms=6000 in tests) expires.
     let restarted = Instant::now();
     let mut second = Binary::spawn(&["run", "--config", &cfg_arg], &[]);
     let assigned = second.wait_log("\"kind\":\"assign\"", Duration::from_secs(120));
@@ -609,14 +605,12 @@ async fn parallel_workers_publish_every_ticket_once_in_input_order() {
     assert_eq!(dead, bad.len());
 }
 
-/// Back-pressure must not lose or skip records. It used to pause the
-/// partitions; on resume librdkafka fetches from the middle of a batch, and
-/// tansu's memory storage (the benchmark's broker) answers such a fetch from
-/// the next batch, so the rest of the batch was skipped (and later committed
-/// past). Against that broker, with a tiny `max_in_flight`, every ticket must
-/// come out, and back-pressure must have held consumption.
+/// Back-pressure must not lose or skip records: with a tiny `max_in_flight`,
+/// every ticket must come out, and back-pressure must have held consumption.
+/// (It once paused partitions, and a stand-in broker answered the fetch
+/// after a resume from the next batch, skipping the rest of the current one.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn back_pressure_at_a_tiny_max_in_flight_skips_nothing_on_tansu_memory_storage() {
+async fn back_pressure_at_a_tiny_max_in_flight_skips_nothing() {
     let b = memory_broker();
     let (names, _dir, rules) = topics_and_rules(b, "backpressure", 3).await;
     let n = 4_000u64;
@@ -625,8 +619,6 @@ async fn back_pressure_at_a_tiny_max_in_flight_skips_nothing_on_tansu_memory_sto
     produce_json(&p, &names.input, "ticket_id", &input).await;
     let mut cfg = config(b, &names, &rules);
     cfg.max_in_flight = 40;
-    // (memory storage answers end-offset queries wrongly; the customers
-    // topic is empty here, so catch-up is immediate either way)
     cfg.customers_catch_up_timeout_seconds = 5;
     let svc = Running::start(cfg).await;
     let mut r = Reader::new(b, &names.out_topics());

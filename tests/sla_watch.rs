@@ -1,4 +1,4 @@
-//! `triage watch` against a real broker (tansu, started by `tests/common`, or
+//! `triage watch` against a real broker (Apache Kafka, started by `tests/common`, or
 //! `TRIAGE_TEST_BROKERS`): the binary runs with a rules file whose `fast` policy has targets of
 //! seconds on a 24x7 calendar, and the test plays the triage service (triaged records) and the help
 //! desk (lifecycle events). Every test has its own topics and group and a bounded run time; a test

@@ -183,6 +183,11 @@ impl InputCodec {
     pub fn decode_customer(&self, bytes: &[u8]) -> Result<Customer, String> {
         match (self.input, &self.avro) {
             (Format::Avro, Some(a)) => a.decode_customer(bytes).map_err(|e| e.to_string()),
+            // An object only: serde's derive also reads an array in field
+            // order, which is not the contract's customer record.
+            _ if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => {
+                Err("not a customer record (a JSON object)".to_string())
+            }
             _ => serde_json::from_slice::<Customer>(bytes).map_err(|e| {
                 format!(
                     "not a customer record (line {} column {}: {})",

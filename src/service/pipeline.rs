@@ -54,7 +54,7 @@ pub enum SlotKind {
         level: u16,
         created_at: Timestamp,
     },
-    /// A dead letter; `step` 0 is the input (cut to `max_message_bytes`),
+    /// A dead letter; `step` 0 is the input unchanged,
     /// each refusal by the broker sends it again smaller ([`Refused`]).
     DeadLetter { step: u8, original_len: usize },
 }
@@ -746,9 +746,9 @@ impl Pipeline {
         self.shared.tracker.lock().expect("not poisoned").epochs()
     }
 
-    /// Sends the input record, unchanged, to the dead-letter topic — cut to
-    /// `max_message_bytes` if it is larger (headers `dlq-original-size` and
-    /// `dlq-truncated`, the bytes kept), so that the dead letter itself fits.
+    /// Sends the input record, unchanged, to the dead-letter topic. If the
+    /// producer or the broker refuses it for good (too large for the
+    /// dead-letter topic, say), it is sent again smaller ([`Refused`]).
     fn dead_letter(&mut self, m: &BorrowedMessage<'_>, reason: DlqReason, detail: &str) {
         let shared = self.shared.clone();
         let topic = m.topic();
@@ -757,9 +757,7 @@ impl Pipeline {
         let ps = p.to_string();
         let os = o.to_string();
         let original_len = m.payload_len();
-        let max = shared.config.max_message_bytes;
-        let payload = m.payload().map(|v| &v[..v.len().min(max)]);
-        let mut headers = OwnedHeaders::new_with_capacity(7)
+        let headers = OwnedHeaders::new_with_capacity(5)
             .insert(Header {
                 key: "dlq-reason",
                 value: Some(reason.as_str()),
@@ -780,21 +778,10 @@ impl Pipeline {
                 key: "dlq-source-offset",
                 value: Some(os.as_str()),
             });
-        if original_len > max {
-            headers = headers
-                .insert(Header {
-                    key: "dlq-original-size",
-                    value: Some(original_len.to_string().as_str()),
-                })
-                .insert(Header {
-                    key: "dlq-truncated",
-                    value: Some(max.to_string().as_str()),
-                });
-        }
         self.send(
             &shared.config.dead_letter_topic,
             m.key(),
-            payload,
+            m.payload(),
             headers,
             SlotInfo {
                 sent_at: Instant::now(),

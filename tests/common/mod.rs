@@ -1,12 +1,14 @@
-//! Helpers for the Kafka integration tests (`tests/kafka.rs`).
+//! Helpers for the Kafka integration tests (`tests/kafka.rs`,
+//! `tests/sla_watch.rs`).
 //!
-//! One broker per test process: tansu on 127.0.0.1 with a free port, a temp
-//! dir and the SQLite storage engine (correct end offsets, which catch-up,
-//! readiness and lag rely on), started on first use — or the brokers in
-//! `TRIAGE_TEST_BROKERS` when set (the Makefile may start one). A test that
-//! needs the broker and cannot get it PANICS with the reason; it never passes
-//! silently. Every test gets its own topics and consumer group
-//! ([`Names`]), so tests run in parallel against the one broker.
+//! One broker per test process: Apache Kafka 4.x (KRaft, one node) on
+//! 127.0.0.1 with free ports and a fresh data directory, started on first use
+//! from the jars `make test` installs (`scripts/install-kafka.sh`, into
+//! `~/.cache/triage/kafka` or `$TRIAGE_KAFKA_DIR`) — or the brokers in
+//! `TRIAGE_TEST_BROKERS` when set. A test that needs the broker and cannot
+//! get it PANICS with the reason; it never passes silently. Every test gets
+//! its own topics and consumer group ([`Names`]), so tests run in parallel
+//! against the one broker.
 
 #![allow(dead_code)]
 
@@ -30,13 +32,15 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 use triage::service::{Config, Handle};
 
-/// Where `make test` installs tansu (outside the clone).
-pub fn tansu_path() -> PathBuf {
-    if let Ok(p) = std::env::var("TANSU") {
-        return PathBuf::from(p);
+/// Where `make test` installs Apache Kafka (outside the clone).
+pub fn kafka_dir() -> PathBuf {
+    if let Ok(p) = std::env::var("TRIAGE_KAFKA_DIR") {
+        if !p.is_empty() {
+            return PathBuf::from(p);
+        }
     }
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-    PathBuf::from(home).join(".cache/triage/tansu/bin/tansu")
+    PathBuf::from(home).join(".cache/triage/kafka")
 }
 
 pub fn free_port() -> u16 {
@@ -47,24 +51,144 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The largest record the test broker accepts (`message.max.bytes`), so
+/// tests can send records above and below it.
+pub const BROKER_MAX_MESSAGE_BYTES: usize = 2_000_000;
+
+/// One Apache Kafka node: its data directory and ports, so that it can be
+/// killed and started again on the same data (failure tests).
+pub struct KafkaNode {
+    pub bootstrap: String,
+    pub broker_port: u16,
+    pub controller_port: u16,
+    pub dir: tempfile::TempDir,
+    child: Mutex<Option<Child>>,
+}
+
+impl KafkaNode {
+    /// Formats a fresh data directory and starts the node (waits until it
+    /// answers metadata requests, up to 90 s; panics with its log if not).
+    pub fn start() -> KafkaNode {
+        let dir = tempfile::tempdir().expect("temp dir for kafka");
+        let (bp, cp) = (free_port(), free_port());
+        let node = KafkaNode {
+            bootstrap: format!("127.0.0.1:{bp}"),
+            broker_port: bp,
+            controller_port: cp,
+            dir,
+            child: Mutex::new(None),
+        };
+        node.launch();
+        node
+    }
+
+    fn launch(&self) {
+        let home = kafka_dir();
+        if !home.join("VERSION").exists() {
+            panic!(
+                "Apache Kafka is not installed in {} and TRIAGE_TEST_BROKERS is not set: \
+                 run `make test` (installs it) or `make kafka`, or set TRIAGE_KAFKA_DIR. \
+                 These tests need a real broker and do not pass without one.",
+                home.display()
+            );
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-node.sh");
+        let data = self.dir.path().join("data");
+        let log_path = self.dir.path().join("kafka.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("kafka log file");
+        // The broker must die with the test process: a watchdog shell kills
+        // it when its parent (this process) is gone.
+        let watchdog = format!(
+            "\"$0\" \"$@\" & child=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; \
+             kill -9 $child 2>/dev/null; wait $child",
+            parent = std::process::id()
+        );
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(watchdog)
+            .arg("bash")
+            .arg(&script)
+            .arg(&home)
+            .arg(&data)
+            .arg(self.broker_port.to_string())
+            .arg(self.controller_port.to_string())
+            .arg("--override")
+            .arg(format!("message.max.bytes={BROKER_MAX_MESSAGE_BYTES}"))
+            .env("KAFKA_HEAP_OPTS", "-Xms256m -Xmx768m")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start kafka ({}): {e}", script.display()));
+        *self.child.lock().unwrap() = Some(child);
+        if let Err(e) = wait_for_broker(&self.bootstrap, Duration::from_secs(90)) {
+            self.kill();
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!(
+                "kafka did not come up on {}: {e}\n--- kafka log ---\n{}",
+                self.bootstrap,
+                last_lines(&log, 60)
+            );
+        }
+        eprintln!(
+            "test broker: Apache Kafka {} on {} (dir {})",
+            std::fs::read_to_string(home.join("VERSION"))
+                .unwrap_or_default()
+                .trim(),
+            self.bootstrap,
+            self.dir.path().display()
+        );
+    }
+
+    /// SIGKILL the broker (the JVM, not just the shell around it).
+    pub fn kill(&self) {
+        if let Some(mut c) = self.child.lock().unwrap().take() {
+            // The watchdog shell's child is the JVM (kafka-node.sh execs it).
+            let _ = Command::new("pkill")
+                .args(["-9", "-P", &c.id().to_string()])
+                .status();
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // Wait until the port is free again.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline
+            && std::net::TcpStream::connect(("127.0.0.1", self.broker_port)).is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Starts the node again on the same data directory and ports.
+    pub fn restart(&self) {
+        self.launch();
+    }
+}
+
+fn last_lines(s: &str, n: usize) -> String {
+    let v: Vec<&str> = s.lines().collect();
+    v[v.len().saturating_sub(n)..].join("\n")
+}
+
 struct Broker {
     bootstrap: String,
-    _dir: Option<tempfile::TempDir>,
+    _node: Option<KafkaNode>,
 }
 
 static BROKER: OnceLock<Broker> = OnceLock::new();
-static MEMORY_BROKER: OnceLock<Broker> = OnceLock::new();
 
-/// A second tansu with memory storage (the benchmark's broker), for tests
-/// of behaviour the benchmark relies on. Its end offsets are wrong (see the
-/// README), so nothing that needs them runs against it. Started on first use.
+/// The broker the back-pressure test runs on: the test broker (tansu's
+/// memory storage, which once needed a broker of its own, is retired).
 pub fn memory_broker() -> &'static str {
-    &MEMORY_BROKER
-        .get_or_init(|| start_tansu("memory://tansu/"))
-        .bootstrap
+    broker()
 }
 
-/// The test broker's bootstrap servers. Starts tansu on first use.
+/// The test broker's bootstrap servers. Starts Apache Kafka on first use.
 pub fn broker() -> &'static str {
     &BROKER
         .get_or_init(|| {
@@ -75,84 +199,20 @@ pub fn broker() -> &'static str {
                     });
                     return Broker {
                         bootstrap: b,
-                        _dir: None,
+                        _node: None,
                     };
                 }
             }
-            start_tansu("sqlite://tansu.db")
+            let node = KafkaNode::start();
+            Broker {
+                bootstrap: node.bootstrap.clone(),
+                _node: Some(node),
+            }
         })
         .bootstrap
 }
 
-fn start_tansu(storage: &str) -> Broker {
-    let bin = tansu_path();
-    if !bin.exists() {
-        panic!(
-            "tansu is not installed at {} and TRIAGE_TEST_BROKERS is not set: \
-             run `make test` (installs it) or set TANSU=/path/to/tansu. \
-             These tests need a real broker and do not pass without one.",
-            bin.display()
-        );
-    }
-    let dir = tempfile::tempdir().expect("temp dir for tansu");
-    let port = free_port();
-    let bootstrap = format!("127.0.0.1:{port}");
-    let log = std::fs::File::create(dir.path().join("tansu.log")).expect("tansu log file");
-    // The broker must die with the test process: a watchdog shell kills it
-    // when its parent (this process) is gone.
-    let script = format!(
-        "\"$0\" \"$@\" & child=$!; \
-         while kill -0 {parent} 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 1; done; \
-         kill $child 2>/dev/null; wait $child",
-        parent = std::process::id()
-    );
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(script)
-        .arg(&bin)
-        .arg("broker")
-        .args(tansu_args(port, storage))
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("dup log"))
-        .stderr(log);
-    let mut child: Child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start tansu ({}): {e}", bin.display()));
-    if let Err(e) = wait_for_broker(&bootstrap, Duration::from_secs(60)) {
-        let _ = child.kill();
-        let log = std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default();
-        panic!("tansu did not come up on {bootstrap}: {e}\n--- tansu log ---\n{log}");
-    }
-    // Not waited for: the watchdog ends it with this process.
-    std::mem::forget(child);
-    eprintln!(
-        "test broker: tansu ({storage}) on {bootstrap} (dir {})",
-        dir.path().display()
-    );
-    Broker {
-        bootstrap,
-        _dir: Some(dir),
-    }
-}
-
-/// tansu 0.6 `broker` arguments. SQLite storage is a file relative to the
-/// broker's working directory (the temp dir).
-fn tansu_args(port: u16, storage: &str) -> Vec<String> {
-    vec![
-        "--cluster-id".into(),
-        "triage-test".into(),
-        "--listener-url".into(),
-        format!("tcp://127.0.0.1:{port}"),
-        "--advertised-listener-url".into(),
-        format!("tcp://127.0.0.1:{port}"),
-        "--storage-engine".into(),
-        storage.into(),
-    ]
-}
-
-fn wait_for_broker(bootstrap: &str, timeout: Duration) -> Result<(), String> {
+pub fn wait_for_broker(bootstrap: &str, timeout: Duration) -> Result<(), String> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("log_level", "0")
@@ -235,7 +295,7 @@ pub fn rules_file(dir: &Path, names: &Names) -> PathBuf {
 }
 
 /// A service config for `names` on `bootstrap`, tuned for tests:
-/// `fetch.wait.max.ms=10` (tansu holds a fetch for the full wait),
+/// `fetch.wait.max.ms=10` (short fetch waits for fast tests),
 /// statistics every 500 ms, short session timeouts for fast rebalances.
 pub fn config(bootstrap: &str, names: &Names, rules: &Path) -> Config {
     let mut c = Config {
@@ -312,16 +372,31 @@ pub async fn create_topics(bootstrap: &str, names: &Names, input_partitions: i32
 }
 
 pub async fn create(bootstrap: &str, specs: &[(String, i32, bool)]) {
+    let with: Vec<(String, i32, Vec<(&str, &str)>)> = specs
+        .iter()
+        .map(|(t, p, compact)| {
+            let c = if *compact {
+                vec![("cleanup.policy", "compact")]
+            } else {
+                vec![]
+            };
+            (t.clone(), *p, c)
+        })
+        .collect();
+    create_configured(bootstrap, &with).await
+}
+
+/// Creates topics with topic configs (`max.message.bytes`, …).
+pub async fn create_configured(bootstrap: &str, specs: &[(String, i32, Vec<(&str, &str)>)]) {
     let a = admin(bootstrap);
     let new: Vec<NewTopic<'_>> = specs
         .iter()
-        .map(|(t, p, compact)| {
-            let nt = NewTopic::new(t, *p, TopicReplication::Fixed(1));
-            if *compact {
-                nt.set("cleanup.policy", "compact")
-            } else {
-                nt
+        .map(|(t, p, configs)| {
+            let mut nt = NewTopic::new(t, *p, TopicReplication::Fixed(1));
+            for (k, v) in configs {
+                nt = nt.set(k, v);
             }
+            nt
         })
         .collect();
     let res = a

@@ -58,7 +58,9 @@ fn assert_no_text(input: &[u8], msg: &str) {
     long_strings(&v, &mut strings);
     for s in strings {
         // Skip strings that are (part of) the fixed words of a message.
-        if s.chars().all(|c| c.is_ascii_lowercase() || c == ' ' || c == '_') {
+        if s.chars()
+            .all(|c| c.is_ascii_lowercase() || c == ' ' || c == '_')
+        {
             continue;
         }
         assert!(
@@ -90,7 +92,10 @@ pub fn json_ticket(data: &[u8]) {
             assert_eq!(output.get(k), Some(v), "field {k:?} changed");
         }
     }
-    assert_eq!(output.len(), input.len() + usize::from(!input.contains_key("triage")));
+    assert_eq!(
+        output.len(),
+        input.len() + usize::from(!input.contains_key("triage"))
+    );
     assert!(output["triage"]["priority"].is_string());
 }
 
