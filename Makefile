@@ -8,6 +8,10 @@ TOOLS_DIR    ?= $(HOME)/.cache/triage
 TANSU_VERSION ?= 0.6.0
 TANSU        ?= $(TOOLS_DIR)/tansu/bin/tansu
 export TANSU
+# Apache Kafka for the integration tests, from Maven Central jars (no Docker).
+KAFKA_VERSION ?= 4.4.0
+TRIAGE_KAFKA_DIR ?= $(TOOLS_DIR)/kafka
+export TRIAGE_KAFKA_DIR
 
 .PHONY: help
 help: ## List the targets
@@ -21,8 +25,12 @@ build: ## Build the release binary (target/release/triage)
 deps: ## Install system packages the build and tests need (Debian), when missing
 	@scripts/install-deps.sh
 
+.PHONY: kafka
+kafka: ## Install Apache Kafka $(KAFKA_VERSION) for the tests into $(TRIAGE_KAFKA_DIR) (Maven Central jars; once, ~10 s)
+	@scripts/install-kafka.sh "$(KAFKA_VERSION)" "$(TRIAGE_KAFKA_DIR)"
+
 .PHONY: tansu
-tansu: ## Install the tansu Kafka broker for tests into $(TOOLS_DIR) (once; ~13 min cold)
+tansu: ## Install the tansu broker the benchmark still runs on into $(TOOLS_DIR) (once; ~13 min cold)
 	@scripts/install-tansu.sh "$(TANSU_VERSION)" "$(TOOLS_DIR)/tansu"
 
 .PHONY: demo
@@ -30,7 +38,7 @@ demo: deps ## Run the service end to end on an in-process Kafka (librdkafka mock
 	$(CARGO) run --locked --bin triage -- demo
 
 .PHONY: test
-test: deps tansu ## Run every test: unit, property, golden, CLI, Kafka (tansu + mock cluster), deploy kit
+test: deps kafka ## Run every test: unit, property, golden, CLI, fuzz smoke, Kafka (Apache Kafka + mock cluster), deploy kit
 	$(CARGO) build --locked --bin triage
 	./target/debug/triage validate config/rules.toml
 	./target/debug/triage test config/rules.toml config/rules.test.toml
@@ -54,6 +62,16 @@ eval: ## Classifier: 5-fold CV on the IT-ticket file (full when ../shared is the
 	./target/release/triage train --data $(EVAL_DATA) --text-field text --label-field label --cv 5 --seed 42 --out target/eval/full.model
 	./target/release/triage train --data target/eval/train.jsonl --text-field text --label-field label --seed 42 --out target/eval/split.model
 	./target/release/triage eval --model target/eval/split.model --data target/eval/heldout.jsonl --text-field text --label-field label --min-macro-f1 $(EVAL_MIN_F1)
+
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= json_ticket avro_ticket customer lifecycle rules_file
+
+.PHONY: fuzz
+fuzz: ## Coverage-guided fuzzing (cargo fuzz, nightly): each target FUZZ_SECONDS, corpus kept in fuzz/corpus
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  $(CARGO) +nightly fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
+	done
 
 .PHONY: lint
 lint: ## rustfmt check, clippy with warnings as errors

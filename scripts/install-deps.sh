@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, when missing:
 # a C toolchain and headers for librdkafka (built from source by rdkafka-sys),
-# promtool (package prometheus) for the alert tests, kcat for looking at topics.
+# promtool (package prometheus) for the alert tests, kcat for looking at topics,
+# and Java with Maven for the Apache Kafka broker the tests run on.
 set -euo pipefail
 need=()
 for pkg in build-essential pkg-config libssl-dev zlib1g-dev python3 prometheus kcat; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
+# Java 17+ and Maven run the Apache Kafka broker of the tests (scripts/install-kafka.sh).
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"
 SUDO=""

@@ -573,3 +573,81 @@ async fn a_flood_that_is_half_bad_loses_nothing() {
         rates[1] / rates[0]
     );
 }
+
+/// A schema registry that does not answer: records that need an unknown
+/// writer schema wait while the consumer keeps serving the group (the wait,
+/// 10 s, is longer than `max.poll.interval.ms`, 6 s: a consumer that slept
+/// instead of polling would be evicted); `/readyz` says why it is not ready;
+/// after `schema_registry_max_wait_seconds` the record is dead-lettered as
+/// `unknown_schema`, and later ones at once while the registry stays down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_outage_degrades_without_eviction_then_dead_letters_by_the_rule() {
+    use triage::codec::avro::AvroCodec;
+    let b = broker();
+    let names = Names::new("registry-down");
+    create_topics(b, &names, 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_file(dir.path(), &names);
+    let codec = AvroCodec::bundled();
+    let mut recs = Vec::new();
+    for i in 0..3 {
+        let mut v = Vec::new();
+        codec
+            .encode_ticket_from_json(&ticket(&format!("A-{i}"), ""), &mut v)
+            .unwrap();
+        recs.push((0, format!("A-{i}"), Some(v)));
+    }
+    let p = producer(b);
+    produce_to(&p, &names.input, &recs).await;
+
+    let mut cfg = config(b, &names, &rules);
+    cfg.input_format = triage::service::Format::Avro;
+    cfg.output_format = Some(triage::service::Format::Json);
+    // Nothing listens there.
+    cfg.schema_registry_url = Some(format!("http://127.0.0.1:{}", free_port()));
+    cfg.schema_registry_max_wait_seconds = 10;
+    cfg.librdkafka
+        .insert("max.poll.interval.ms".into(), "6000".into());
+    let t0 = Instant::now();
+    let svc = Running::start(cfg).await;
+    // Waiting: not ready, and /readyz says it is the registry.
+    let mut saw_wait = false;
+    while t0.elapsed() < Duration::from_secs(8) {
+        let r = svc.handle.readiness();
+        if !r.ready && r.body().contains("FAIL schema_registry") {
+            saw_wait = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(saw_wait, "readyz never reported the registry");
+    let mut r = Reader::new(b, &names.out_topics());
+    assert!(
+        r.read_until(Duration::from_secs(60), |x| x.keys.len() >= 3),
+        "only {} of 3 dead letters",
+        r.keys.len()
+    );
+    let waited = t0.elapsed();
+    for rec in &r.records {
+        assert_eq!(rec.topic, names.dlq);
+        assert_eq!(rec.headers["dlq-reason"], "unknown_schema");
+        assert!(
+            rec.headers["dlq-detail"].contains("did not answer"),
+            "{:?}",
+            rec.headers
+        );
+    }
+    assert!(
+        waited >= Duration::from_secs(10),
+        "gave up after {waited:?}"
+    );
+    let m = svc.handle.metrics_text();
+    assert_eq!(sample(&m, "triage_schema_registry_up"), Some(0.0));
+    assert_eq!(
+        sample(&m, "triage_rebalances_total{kind=\"revoke\"}"),
+        Some(0.0),
+        "the instance was evicted from the group while it waited"
+    );
+    assert_eq!(svc.handle.assigned_partitions(), 1);
+    svc.stop().await.expect("clean stop");
+}
