@@ -25,6 +25,8 @@ const COUNTERS: &[&str] = &[
     "triage_tickets_consumed_total",
     "triage_tickets_triaged_total",
     "triage_dead_letters_total",
+    "triage_dead_letters_reduced_total",
+    "triage_internal_errors_total",
     "triage_records_produced_total",
     "triage_produce_errors_total",
     "triage_backpressure_seconds_total",
@@ -50,6 +52,7 @@ const GAUGES: &[&str] = &[
     "triage_rules_last_reload_success",
     "triage_build_info",
     "triage_last_processed_timestamp_seconds",
+    "triage_schema_registry_up",
     "triage_sla_open_tickets",
     // Prometheus' own per-target series (the service exports no `triage_up`).
     "up",

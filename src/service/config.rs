@@ -140,6 +140,14 @@ pub struct Config {
     /// reason `too_large`. A triaged output larger than this is dead-lettered
     /// the same way (the producer's `message.max.bytes` is set to this plus
     /// room for the `triage` object). Default 1 MiB, the broker's default.
+    ///
+    /// Other caps on the work one record can cause (fixed; over a cap is a
+    /// dead letter, never an allocation): JSON nesting 128 levels (the
+    /// parser's), at most 1,000 `tags` and 1,000 `custom_fields`; Avro
+    /// nesting 64 levels, at most 100,000 array and map items per datum in
+    /// all blocks together (items of size zero included) and 16 MiB of
+    /// rendered extra fields. A dead letter the broker refuses is sent again
+    /// with its first 64 KiB, then without a value.
     #[serde(default = "default_max_message_bytes")]
     pub max_message_bytes: usize,
 
