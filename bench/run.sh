@@ -4,8 +4,8 @@
 #   bench/run.sh                 # 1,000,000-ticket backlog (several minutes)
 #   BENCH_QUICK=1 bench/run.sh   # ~1 minute version
 #
-# Starts a local tansu broker (memory storage), preloads the same backlog of generated
-# tickets (JSON and Avro), then:
+# Starts a local Apache Kafka broker (KRaft, one node, from the jars `make kafka` installs),
+# preloads the same backlog of generated tickets (JSON and Avro), then:
 #   1. passthrough   bare consume → produce, the service's client settings and offset handling
 #   2. triage JSON   `triage run`, JSON in/out, 1,000,000 customers loaded
 #   3. triage Avro   `triage run`, Avro in/out (Confluent frames), same customers
@@ -13,15 +13,15 @@
 #                    500/s); CreateTime → arrival on the output topic, p50/p99/p99.9,
 #                    passthrough and triage
 #   5. memory        VmRSS/VmHWM of the service: after loading the customers, while draining
-# Each latency point runs on a fresh broker (tansu's memory storage slows as it fills).
-# Each drain is measured by counting records on the output topics (tansu's memory storage
-# answers ListOffsets "latest" wrongly, so no watermarks). Prints a table and writes
-# $BENCH_OUT/summary.md and results.env. Bounded in time (watchdog), never fails on a number.
+# Each latency point runs on a fresh broker (the drains leave gigabytes in its log).
+# Each drain is measured by counting records on the output topics as they arrive (the first
+# and last arrival time the drain). Prints a table and writes $BENCH_OUT/summary.md and
+# results.env. Bounded in time (watchdog), never fails on a number.
 #
 # Settings (environment): BENCH_QUICK, BENCH_TICKETS, BENCH_CUSTOMERS, BENCH_PARTITIONS,
 # BENCH_BAD_FRACTION, BENCH_LATENCY_SECONDS, BENCH_LATENCY_FRACTIONS ("0.5 0.1 500": fractions of
 # the passthrough drain rate, or records/s when above 1), BENCH_OUT,
-# BENCH_MAX_SECONDS (watchdog), BENCH_NO_BUILD=1, TANSU, BENCH_PERF=1 (record each drain with
+# BENCH_MAX_SECONDS (watchdog), BENCH_NO_BUILD=1, TRIAGE_KAFKA_DIR, BENCH_PERF=1 (record each drain with
 # `perf record -g` into $BENCH_OUT/perf-NAME.data; read with `perf report -i`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ fi
 CUSTOMERS=${BENCH_CUSTOMERS:-1000000}
 PARTITIONS=${BENCH_PARTITIONS:-4}
 BAD=${BENCH_BAD_FRACTION:-0.005}
-TANSU=${TANSU:-$HOME/.cache/triage/tansu/bin/tansu}
+KAFKA_DIR=${TRIAGE_KAFKA_DIR:-$HOME/.cache/triage/kafka}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-$ROOT/target/bench/$STAMP}
 BIN=$ROOT/target/release
@@ -50,8 +50,8 @@ mkdir -p "$OUT"
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
-if [ ! -x "$TANSU" ]; then
-  log "tansu is not installed at $TANSU: run \`make tansu\` (or set TANSU=/path/to/tansu)"
+if [ ! -f "$KAFKA_DIR/VERSION" ]; then
+  log "Apache Kafka is not installed in $KAFKA_DIR: run \`make kafka\` (or set TRIAGE_KAFKA_DIR)"
   exit 1
 fi
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
@@ -99,7 +99,7 @@ cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/n
 sample_rss() {
   local pid=$1 file=$2
   while [ -r "/proc/$pid/status" ]; do
-    awk -v t="$(date +%s%3N)" -v c="$(cpu_ticks "$pid")" -v b="$(cpu_ticks "$TANSU_PID")" \
+    awk -v t="$(date +%s%3N)" -v c="$(cpu_ticks "$pid")" -v b="$(cpu_ticks "$BROKER_PID")" \
       '/^VmRSS/{r=$2} /^VmHWM/{h=$2} END{if (r) print t, r, h, c, b}' \
       "/proc/$pid/status" >>"$file" 2>/dev/null || true
     sleep 0.2
@@ -139,25 +139,29 @@ cpu_per_record() {
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 CORES=$(nproc)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-TANSU_VERSION=$("$TANSU" --version 2>/dev/null | head -1 || echo "tansu ?")
-log "machine: $CORES cores, $CPU, load $LOAD_BEFORE; broker $TANSU_VERSION (memory storage)"
+BROKER_VERSION="Apache Kafka $(cat "$KAFKA_DIR/VERSION")"
+log "machine: $CORES cores, $CPU, load $LOAD_BEFORE; broker $BROKER_VERSION"
 log "backlog $N tickets (bad fraction $BAD), $CUSTOMERS customers, $PARTITIONS partitions; results in $OUT"
 
-# start_broker TAG: a fresh tansu (memory storage) on a free port; sets B and TANSU_PID.
+# start_broker TAG: a fresh Kafka node (KRaft, fresh data directory) on free ports; sets B and
+# BROKER_PID (the JVM: kafka-node.sh execs it).
 start_broker() {
-  local i
+  local i cport
   KPORT=$(free_port)
+  cport=$(free_port)
   B=127.0.0.1:$KPORT
-  mkdir -p "$OUT/tansu-$1"
-  (cd "$OUT/tansu-$1" && RUST_LOG=warn exec "$TANSU" broker \
-    --kafka-cluster-id triage-bench \
-    --kafka-listener-url "tcp://$B" --kafka-advertised-listener-url "tcp://$B" \
-    --storage-engine memory://tansu/ >"$OUT/tansu-$1.log" 2>&1) &
-  TANSU_PID=$!
-  PIDS+=("$TANSU_PID")
-  for i in $(seq 1 100); do port_free "$KPORT" || break; sleep 0.2; done
-  port_free "$KPORT" && { log "tansu did not listen on $B; see $OUT/tansu-$1.log"; exit 1; }
-  log "tansu ($1) on $B (pid $TANSU_PID)"
+  KAFKA_HEAP_OPTS="-Xms1g -Xmx1g" scripts/kafka-node.sh "$KAFKA_DIR" "$OUT/kafka-$1" "$KPORT" "$cport" \
+    --override message.max.bytes=2000000 --override log.retention.bytes=-1 >"$OUT/kafka-$1.log" 2>&1 &
+  BROKER_PID=$!
+  PIDS+=("$BROKER_PID")
+  for i in $(seq 1 600); do
+    grep -q "Kafka Server started" "$OUT/kafka-$1.log" 2>/dev/null && break
+    kill -0 "$BROKER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -q "Kafka Server started" "$OUT/kafka-$1.log" 2>/dev/null \
+    || { log "kafka did not start on $B; see $OUT/kafka-$1.log"; exit 1; }
+  log "kafka ($1) on $B (pid $BROKER_PID)"
 }
 start_broker drains
 
@@ -204,10 +208,6 @@ customers_seed_path = "customers.jsonl"
 customers_catch_up_timeout_seconds = 10
 http_listen = "127.0.0.1:$http"
 log_level = "warn"
-
-[librdkafka]
-# tansu holds every fetch for the full fetch.wait.max.ms (librdkafka's default is 500 ms).
-"fetch.wait.max.ms" = "10"
 EOF
 }
 
@@ -219,7 +219,7 @@ drain() {
   shift 4
   log "$name: draining $N records"
   ctl count --brokers "$B" --topics "$outs" --expect "$N" --timeout "$((WATCHDOG / 3))" \
-    --idle 10 --input-bytes "$in_bytes" >"$OUT/drain-$name.json" 2>"$OUT/count-$name.log" &
+    --idle 10 --input-bytes "$in_bytes" --watermarks >"$OUT/drain-$name.json" 2>"$OUT/count-$name.log" &
   local counter=$!
   PIDS+=("$counter")
   local t0
@@ -254,7 +254,7 @@ service_config pt bench.in.json json bench.pt "$HP" # passthrough reads the same
 service_config json bench.in.json json bench.json "$(free_port)"
 service_config avro bench.in.avro avro bench.avro "$(free_port)"
 
-# A drained phase's topics are deleted (the broker keeps everything in memory).
+# A drained phase's topics are deleted (disk and page cache for the next phase).
 forget() { ctl topics --brokers "$B" --delete "$@" >/dev/null 2>&1 || true; }
 drain passthrough "$(csv $(topics bench.pt))" "$JSON_BYTES" -- \
   "$BIN/passthrough" --config "service-pt.toml" --output-topics "$(csv $(topics bench.pt))"
@@ -300,9 +300,8 @@ for f in $LAT_FRACTIONS; do
   k=$((k + 1))
   # A fraction of the passthrough drain rate, or (above 1) records/s.
   rate=$(awk -v r="$PT_RATE" -v f="$f" 'BEGIN{x = (f > 1) ? int(f) : int(r * f); if (x < 100) x = 100; print x}')
-  # Each point on a fresh broker: tansu's memory storage slows down as it fills (after the
-  # drains' ~4 GB its own latency dominated what was measured).
-  stop "$TANSU_PID"
+  # Each point on a fresh broker, so that no phase measures what an earlier one left behind.
+  stop "$BROKER_PID"
   start_broker "lat$k"
   ctl topics --brokers "$B" --partitions "$PARTITIONS" bench.lat$k.in.pt bench.lat$k.in.triage \
     $(topics bench.lat$k.pt) $(topics bench.lat$k.triage) bench.lat$k.pt.dlq bench.lat$k.triage.dlq >/dev/null
@@ -361,7 +360,7 @@ cores=$CORES
 cpu="$CPU"
 load_before="$LOAD_BEFORE"
 load_after="$LOAD_AFTER"
-broker="$TANSU_VERSION memory"
+broker="$BROKER_VERSION"
 tickets=$N
 customers=$CUSTOMERS
 partitions=$PARTITIONS
@@ -410,7 +409,7 @@ EOF
   echo "| RSS with $CUSTOMERS customers loaded | ≤ 300 MB | $RSS_LOADED MB (peak VmHWM $HWM MB JSON, $AVRO_HWM MB Avro) |"
   echo "| RSS while draining (min – max) | flat | $RSS_DRAIN_MIN – $RSS_DRAIN_MAX MB |"
   echo
-  echo "$N tickets ($(r load-json.json mean_bytes) B JSON / $(r load-avro.json mean_bytes) B Avro on average, bad fraction $BAD), $PARTITIONS partitions, $CUSTOMERS customers; $CORES cores ($CPU); $TANSU_VERSION, memory storage; load average before $LOAD_BEFORE, after $LOAD_AFTER; $STAMP."
+  echo "$N tickets ($(r load-json.json mean_bytes) B JSON / $(r load-avro.json mean_bytes) B Avro on average, bad fraction $BAD), $PARTITIONS partitions, $CUSTOMERS customers; $CORES cores ($CPU); $BROKER_VERSION; load average before $LOAD_BEFORE, after $LOAD_AFTER; $STAMP."
 } >"$OUT/summary.md"
 echo
 cat "$OUT/summary.md"

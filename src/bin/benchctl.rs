@@ -9,10 +9,10 @@
 //! benchctl latency --brokers B --input T --outputs T1,T2… --rate R --seconds D [--warmup W]
 //! ```
 //!
-//! Every result is one JSON object on stdout. Consumers set
-//! `fetch.wait.max.ms=10` (tansu holds a fetch for the full wait) and never
-//! rely on ListOffsets (tansu's memory storage answers "latest" wrongly):
-//! `count` reads its topics from the beginning and counts records.
+//! Every result is one JSON object on stdout. `count` reads its topics from
+//! the beginning and counts records, or with `--watermarks` only polls the
+//! partitions' end offsets every 100 ms (no second consumer reading the
+//! whole output: the broker's CPU stays with the drain measured).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -87,6 +87,10 @@ enum Cmd {
         /// Input bytes of the backlog (for MB/s of the input drained).
         #[arg(long, default_value_t = 0)]
         input_bytes: u64,
+        /// Count by the partitions' end offsets (topics created empty for
+        /// the drain) instead of reading the records.
+        #[arg(long)]
+        watermarks: bool,
     },
     /// Open-loop producer at a fixed rate + consumer of the outputs:
     /// latency from each record's CreateTime (its scheduled send time) to its
@@ -309,9 +313,19 @@ fn main() {
             timeout,
             idle,
             input_bytes,
+            watermarks,
         } => {
             let c = consumer(&brokers);
             let parts = assign_all(&c, &topics);
+            let tpl = c.assignment().expect("assignment");
+            let ends: Vec<(String, i32)> = tpl
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_string(), e.partition()))
+                .collect();
+            if watermarks {
+                c.unassign().expect("unassign");
+            }
             let start = Instant::now();
             let deadline = start + Duration::from_secs(timeout);
             let (mut n, mut bytes) = (0u64, 0u64);
@@ -335,6 +349,27 @@ fn main() {
                         "benchctl count: {n}/{expect} after {:.0} s",
                         (now - start).as_secs_f64()
                     );
+                }
+                if watermarks {
+                    std::thread::sleep(Duration::from_millis(100));
+                    let total: i64 = ends
+                        .iter()
+                        .map(|(t, p)| {
+                            c.fetch_watermarks(t, *p, Duration::from_secs(5))
+                                .map_or(0, |(_, hi)| hi)
+                        })
+                        .sum();
+                    let total = total.max(0) as u64;
+                    if total > n {
+                        let t = Instant::now();
+                        if first.is_none() {
+                            first = Some(t);
+                            first_wall = now_us();
+                        }
+                        last = Some(t);
+                        n = total;
+                    }
+                    continue;
                 }
                 match c.poll(Duration::from_millis(100)) {
                     Some(Ok(m)) => {

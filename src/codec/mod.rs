@@ -132,10 +132,15 @@ fn push_path(out: &mut String, p: &str) {
 }
 
 /// serde's message without the value it quotes.
+///
+/// Found by fuzzing: a value that itself contains ", expected `" must not
+/// split the message early (the split is at the last occurrence).
 fn redact_serde_message(m: &str) -> String {
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some(rest) = m.strip_prefix(prefix) {
-            let (unexpected, expected) = match rest.find(", expected ") {
+            // The last ", expected ": the quoted value may contain the words
+            // too; what follows the last one is the schema's (no input).
+            let (unexpected, expected) = match rest.rfind(", expected ") {
                 Some(i) => (&rest[..i], &rest[i..]),
                 None => (rest, ""),
             };
@@ -147,7 +152,7 @@ fn redact_serde_message(m: &str) -> String {
     }
     for prefix in ["unknown variant ", "unknown field "] {
         if let Some(rest) = m.strip_prefix(prefix) {
-            let expected = rest.find(", expected").map_or("", |i| &rest[i..]);
+            let expected = rest.rfind(", expected").map_or("", |i| &rest[i..]);
             return format!("{}{expected}", prefix.trim_end());
         }
     }
@@ -252,4 +257,30 @@ pub(crate) fn parse_created_at(s: &str) -> Result<Timestamp, DecodeError> {
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(input: &str) -> String {
+        match serde_json::from_str::<u64>(input) {
+            Err(e) => describe_json_error(&e, None),
+            Ok(_) => panic!("{input} decoded"),
+        }
+    }
+
+    #[test]
+    fn serde_messages_lose_the_values_they_quote() {
+        let d = detail(r#""secret ticket text""#);
+        assert!(d.starts_with("invalid type: string, expected u64"), "{d}");
+        assert!(!d.contains("secret"), "{d}");
+        // A value that contains the words serde uses to split its message
+        // (a fuzzing finding).
+        let d = detail(r#"", expected `secret, expected `more secret`,""#);
+        assert!(!d.contains("secret"), "{d}");
+        assert!(d.contains("expected u64"), "{d}");
+        let d = detail("-5");
+        assert!(!d.contains("-5"), "{d}");
+    }
 }
