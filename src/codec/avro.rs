@@ -859,6 +859,46 @@ impl<'s> GraphBuilder<'s> {
     }
 }
 
+/// A schema compiled for [`DatumCheck::check`]: reads a datum through with
+/// this codec's bounds (block counts within the datum's bytes, at most
+/// [`MAX_ITEMS`] items, nesting at most 64) without building values.
+///
+/// For callers that decode with apache-avro afterwards: its decoder
+/// reserves room for an array block's count before reading the items, so a
+/// 45-byte frame can ask for gigabytes (found by the `lifecycle` fuzz
+/// target). A datum that passes here cannot.
+#[derive(Debug)]
+pub struct DatumCheck {
+    graph: Graph,
+}
+
+impl DatumCheck {
+    pub fn new(schema: &Schema) -> Result<DatumCheck, String> {
+        let mut b = GraphBuilder {
+            nodes: Vec::new(),
+            names: HashMap::new(),
+            schemas: HashMap::new(),
+        };
+        let root = b.build(schema, &None)?;
+        let (graph, _) = b.finish(root);
+        Ok(DatumCheck { graph })
+    }
+
+    /// `Ok` when `datum` is exactly one value of the schema within the
+    /// bounds; the error names the problem (never the content).
+    pub fn check(&self, datum: &[u8]) -> Result<(), String> {
+        let mut cur = Cur::new(datum);
+        let g = &self.graph;
+        cur.skip(g, g.root, 0).map_err(|f| match f {
+            Fail::Decode(d) | Fail::Schema(d) => d,
+        })?;
+        if cur.remaining() > 0 {
+            return Err(format!("{} bytes follow the datum", cur.remaining()));
+        }
+        Ok(())
+    }
+}
+
 /// The writer schema of one field as a self-contained JSON schema: named
 /// types it uses are defined inline at first use.
 fn field_schema_json(

@@ -9,7 +9,7 @@ use apache_avro::types::Value;
 use apache_avro::Schema;
 
 use crate::clock::LifecycleEvent;
-use crate::codec::avro::{split_frame, write_header};
+use crate::codec::avro::{split_frame, write_header, DatumCheck};
 
 /// `io.triage.TriagedTicket`.
 pub fn triaged_schema() -> &'static Schema {
@@ -29,6 +29,23 @@ pub fn lifecycle_schema() -> &'static Schema {
     })
 }
 
+/// Checks a datum against `schema` with the codec's bounds before apache-avro
+/// decodes it (see [`DatumCheck`]: its decoder would reserve whatever a
+/// block count says).
+fn checked<'a>(
+    check: &'static OnceLock<DatumCheck>,
+    schema: &Schema,
+    bytes: &'a [u8],
+    what: &str,
+) -> Result<&'a [u8], String> {
+    let d = datum(bytes)?;
+    check
+        .get_or_init(|| DatumCheck::new(schema).expect("bundled schema compiles"))
+        .check(d)
+        .map_err(|e| format!("not an {what} datum: {e}"))?;
+    Ok(d)
+}
+
 fn datum(bytes: &[u8]) -> Result<&[u8], String> {
     split_frame(bytes)
         .map(|(_, d)| d)
@@ -37,7 +54,8 @@ fn datum(bytes: &[u8]) -> Result<&[u8], String> {
 
 /// A triaged ticket as an Avro value.
 pub fn decode_triaged(bytes: &[u8]) -> Result<Value, String> {
-    let mut d = datum(bytes)?;
+    static CHECK: OnceLock<DatumCheck> = OnceLock::new();
+    let mut d = checked(&CHECK, triaged_schema(), bytes, "io.triage.TriagedTicket")?;
     apache_avro::from_avro_datum(triaged_schema(), &mut d, None)
         .map_err(|e| format!("not an io.triage.TriagedTicket datum: {e}"))
 }
@@ -64,7 +82,13 @@ fn json_of(v: &Value) -> serde_json::Value {
 
 /// A lifecycle event from its Avro frame.
 pub fn decode_lifecycle(bytes: &[u8]) -> Result<LifecycleEvent, String> {
-    let mut d = datum(bytes)?;
+    static CHECK: OnceLock<DatumCheck> = OnceLock::new();
+    let mut d = checked(
+        &CHECK,
+        lifecycle_schema(),
+        bytes,
+        "io.triage.LifecycleEvent",
+    )?;
     let v = apache_avro::from_avro_datum(lifecycle_schema(), &mut d, None)
         .map_err(|e| format!("not an io.triage.LifecycleEvent datum: {e}"))?;
     let json = serde_json::to_vec(&json_of(&v)).expect("serializable");
@@ -101,6 +125,18 @@ pub fn encode_lifecycle(e: &LifecycleEvent, schema_id: u32) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 45-byte frame whose array block count made apache-avro reserve
+    /// 7.5 GB (found by the `lifecycle` fuzz target): refused by the bounded
+    /// check first, for both decoders.
+    #[test]
+    fn a_huge_block_count_is_refused_before_apache_avro_reserves_for_it() {
+        let frame =
+            include_bytes!("../../fuzz/regressions/lifecycle/avro-array-count-reserved-7-gb");
+        let e = decode_triaged(frame).unwrap_err();
+        assert!(e.contains("does not fit"), "{e}");
+        assert!(decode_lifecycle(frame).is_err());
+    }
     use crate::clock::{EventKind, Status};
 
     #[test]
