@@ -63,6 +63,10 @@ eval: ## Classifier: 5-fold CV on the IT-ticket file (full when ../shared is the
 	./target/release/triage train --data target/eval/train.jsonl --text-field text --label-field label --seed 42 --out target/eval/split.model
 	./target/release/triage eval --model target/eval/split.model --data target/eval/heldout.jsonl --text-field text --label-field label --min-macro-f1 $(EVAL_MIN_F1)
 
+.PHONY: chaos
+chaos: deps kafka ## Failure tests on Apache Kafka: SIGKILL the service 10x, kill -9 the broker, 3 instances join/leave (~5 min)
+	$(CARGO) test --locked --test chaos -- --ignored --test-threads=1 --nocapture
+
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS ?= json_ticket avro_ticket customer lifecycle rules_file
 
