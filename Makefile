@@ -12,6 +12,10 @@ export TANSU
 KAFKA_VERSION ?= 4.4.0
 TRIAGE_KAFKA_DIR ?= $(TOOLS_DIR)/kafka
 export TRIAGE_KAFKA_DIR
+# A schema registry speaking the Confluent API (Apicurio, Maven Central), for the Avro test.
+APICURIO_VERSION ?= 2.6.13.Final
+TRIAGE_APICURIO_DIR ?= $(TOOLS_DIR)/apicurio
+export TRIAGE_APICURIO_DIR
 
 .PHONY: help
 help: ## List the targets
@@ -29,6 +33,10 @@ deps: ## Install system packages the build and tests need (Debian), when missing
 kafka: ## Install Apache Kafka $(KAFKA_VERSION) for the tests into $(TRIAGE_KAFKA_DIR) (Maven Central jars; once, ~10 s)
 	@scripts/install-kafka.sh "$(KAFKA_VERSION)" "$(TRIAGE_KAFKA_DIR)"
 
+.PHONY: apicurio
+apicurio: ## Install Apicurio Registry $(APICURIO_VERSION) (Confluent API) for the Avro test into $(TRIAGE_APICURIO_DIR) (once)
+	@scripts/install-apicurio.sh "$(APICURIO_VERSION)" "$(TRIAGE_APICURIO_DIR)"
+
 .PHONY: tansu
 tansu: ## Install the tansu broker the benchmark still runs on into $(TOOLS_DIR) (once; ~13 min cold)
 	@scripts/install-tansu.sh "$(TANSU_VERSION)" "$(TOOLS_DIR)/tansu"
@@ -38,7 +46,7 @@ demo: deps ## Run the service end to end on an in-process Kafka (librdkafka mock
 	$(CARGO) run --locked --bin triage -- demo
 
 .PHONY: test
-test: deps kafka ## Run every test: unit, property, golden, CLI, fuzz smoke, Kafka (Apache Kafka + mock cluster), deploy kit
+test: deps kafka apicurio ## Run every test: unit, property, golden, CLI, fuzz smoke, Kafka (Apache Kafka, Apicurio, mock cluster), deploy kit
 	$(CARGO) build --locked --bin triage
 	./target/debug/triage validate config/rules.toml
 	./target/debug/triage test config/rules.toml config/rules.test.toml
