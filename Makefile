@@ -5,9 +5,6 @@ SHELL := /bin/bash
 CARGO        ?= cargo
 # Tools the tests need are installed once into a cache outside the clone.
 TOOLS_DIR    ?= $(HOME)/.cache/triage
-TANSU_VERSION ?= 0.6.0
-TANSU        ?= $(TOOLS_DIR)/tansu/bin/tansu
-export TANSU
 # Apache Kafka for the integration tests, from Maven Central jars (no Docker).
 KAFKA_VERSION ?= 4.4.0
 TRIAGE_KAFKA_DIR ?= $(TOOLS_DIR)/kafka
@@ -37,10 +34,6 @@ kafka: ## Install Apache Kafka $(KAFKA_VERSION) for the tests into $(TRIAGE_KAFK
 apicurio: ## Install Apicurio Registry $(APICURIO_VERSION) (Confluent API) for the Avro test into $(TRIAGE_APICURIO_DIR) (once)
 	@scripts/install-apicurio.sh "$(APICURIO_VERSION)" "$(TRIAGE_APICURIO_DIR)"
 
-.PHONY: tansu
-tansu: ## Install the tansu broker the benchmark still runs on into $(TOOLS_DIR) (once; ~13 min cold)
-	@scripts/install-tansu.sh "$(TANSU_VERSION)" "$(TOOLS_DIR)/tansu"
-
 .PHONY: demo
 demo: deps ## Run the service end to end on an in-process Kafka (librdkafka mock cluster) and print what happened
 	$(CARGO) run --locked --bin triage -- demo
@@ -54,7 +47,7 @@ test: deps kafka apicurio ## Run every test: unit, property, golden, CLI, fuzz s
 	deploy/check.sh
 
 .PHONY: bench
-bench: deps tansu ## Benchmarks: criterion engine benches, then passthrough vs triage (JSON, Avro), latency, memory on tansu (BENCH_QUICK=1: ~1 min)
+bench: deps kafka ## Benchmarks: criterion engine benches, then passthrough vs triage (JSON, Avro), latency, memory on Apache Kafka (BENCH_QUICK=1: ~1 min)
 	$(CARGO) bench --locked --bench engine
 	bench/run.sh
 

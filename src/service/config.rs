@@ -222,7 +222,7 @@ pub struct Config {
     ///   triages what is already there), `queued.max.messages.kbytes=65536`
     ///   (prefetch bound per instance), `fetch.wait.max.ms` librdkafka's 500
     ///   (set `10` against brokers that hold every fetch for the full wait,
-    ///   e.g. tansu, or latency suffers).
+    ///   or latency suffers).
     /// - all clients `statistics.interval.ms=5000` (consumer lag, producer
     ///   queue depth and broker state for the metrics).
     #[serde(default)]

@@ -336,10 +336,10 @@ impl Pipeline {
     ///
     /// The partitions are deliberately not paused. Pausing throws away what
     /// librdkafka prefetched (up to `queued.max.messages.kbytes`) and fetches
-    /// it again on resume, from the middle of a batch, and a broker that
-    /// answers such a fetch from the next batch skips the rest (tansu 0.6's
-    /// memory storage does). Not polling is enough: the prefetch queue fills
-    /// up and librdkafka stops fetching by itself. The consumer is still
+    /// it again on resume, from the middle of a batch (a stand-in broker once
+    /// answered such fetches from the next batch and skipped records). Not
+    /// polling is enough: the prefetch queue fills up and librdkafka stops
+    /// fetching by itself, and nothing is fetched twice. The consumer is still
     /// polled every [`super::tracker::HOLD_TICK`] for rebalances and statistics; a
     /// record that comes with them is processed, so the bound is soft by at
     /// most one record per tick.

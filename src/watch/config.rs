@@ -136,7 +136,7 @@ pub struct WatchConfig {
     /// (offsets are stored only after the changelog write), and
     /// `partition.assignment.strategy=range` (partition *n* of every co-partitioned input topic
     /// goes to the same instance). Set `fetch.wait.max.ms=10` against brokers that hold every
-    /// fetch for the full wait (tansu).
+    /// fetch for the full wait.
     #[serde(default)]
     pub librdkafka: BTreeMap<String, String>,
 }

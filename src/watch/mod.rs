@@ -37,8 +37,8 @@
 //! watermark) or recorded (before it) and never sent again; a signal decided but not
 //! acknowledged is in an outbox or is decided again from the replayed input or timer; nothing
 //! committed is lost or repeated. Consumers of `tickets.sla` need no `read_committed`. Kafka
-//! transactions would give the same for read-committed consumers, but tansu (the test broker)
-//! does not abort transactions correctly and the outbox + watermark scheme works on any broker.
+//! transactions would give the same for read-committed consumers only, and the outbox +
+//! watermark scheme works on any broker and for any consumer.
 //! Its limit: a zombie instance (a paused process whose partitions were reassigned) could still
 //! send a signal after the new owner's restore read the topic's end — the window of a
 //! session timeout; transactions with a fenced `transactional.id` would close it.

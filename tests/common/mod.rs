@@ -182,8 +182,8 @@ struct Broker {
 
 static BROKER: OnceLock<Broker> = OnceLock::new();
 
-/// The broker the back-pressure test runs on: the test broker (tansu's
-/// memory storage, which once needed a broker of its own, is retired).
+/// The broker the back-pressure test runs on: the test broker (a stand-in
+/// broker's memory storage once needed one of its own).
 pub fn memory_broker() -> &'static str {
     broker()
 }
