@@ -78,6 +78,25 @@ fuzz: ## Coverage-guided fuzzing (cargo fuzz, nightly): each target FUZZ_SECONDS
 	  $(CARGO) +nightly fuzz run -O $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 || exit 1; \
 	done
 
+QUALITY_DATA ?= ../shared/data
+QUALITY_BIN  ?= ./target/release/triage
+BANKING_MAP := \
+  --map compromised_card,lost_or_stolen_card,lost_or_stolen_phone,card_payment_not_recognised,cash_withdrawal_not_recognised,direct_debit_payment_not_recognised=security \
+  --map card_payment_fee_charged,transaction_charged_twice,extra_charge_on_statement,request_refund,Refund_not_showing_up,transfer_fee_charged,exchange_charge,cash_withdrawal_charge,top_up_by_card_charge,top_up_by_bank_transfer_charge,card_payment_wrong_exchange_rate,wrong_exchange_rate_for_cash_withdrawal=billing \
+  --map passcode_forgotten,pin_blocked,change_pin,edit_personal_details,terminate_account,verify_my_identity,unable_to_verify_identity=account \
+  --map card_not_working,virtual_card_not_working,contactless_not_working,top_up_failed,failed_transfer=bug \
+  --map activate_my_card,apple_pay_or_google_pay,exchange_via_app,getting_virtual_card,order_physical_card,topping_up_by_card,transfer_into_account,receiving_money,supported_cards_and_currencies,country_support,age_limit,visa_or_mastercard,card_linking,get_disposable_virtual_card,getting_spare_card,get_physical_card,automatic_top_up=how_to
+
+.PHONY: quality
+quality: ## The rules' text detection against the labelled development sets in ../shared/data (figures in BENCHMARKS.md)
+	$(CARGO) build --release --locked --bin triage
+	@test -d $(QUALITY_DATA) || { echo "quality: no $(QUALITY_DATA) (the development sets live beside the clone)"; exit 1; }
+	$(QUALITY_BIN) quality --rules config/rules.toml --data $(QUALITY_DATA)/bitext-dev.csv \
+	  --text-field instruction --label-field category \
+	  --map INVOICE,PAYMENT,REFUND,CANCELLATION_FEE=billing --map ACCOUNT=account
+	$(QUALITY_BIN) quality --rules config/rules.toml --data $(QUALITY_DATA)/banking77-train.csv \
+	  --text-field text --label-field category $(BANKING_MAP)
+
 .PHONY: lint
 lint: ## rustfmt check, clippy with warnings as errors
 	$(CARGO) fmt --all -- --check

@@ -10,6 +10,7 @@
 //! - [`metrics`]: the service's Prometheus metrics; one method per logged-and-counted event.
 //! - [`isolate`]: panic isolation for one record (a panic becomes that record's dead letter).
 //! - [`http`]: `/metrics`, `/healthz`, `/readyz`, and the `triage healthcheck` client.
+//! - [`quality`]: `triage quality` — the rules' category, severity and sentiment detection measured against a labelled file.
 //! - [`gen`]: synthetic tickets and customers for benchmarks (`triage gen`), deterministic for a seed.
 //! - [`registry`]: the schema-registry client (Confluent API over HTTP) that feeds writer schemas to `codec::avro`.
 //! - [`clock`]: SLA clocks after triage — pure clock maths and the signal state machine (warnings,
@@ -28,6 +29,7 @@ pub mod http;
 pub mod isolate;
 pub mod metrics;
 pub mod model;
+pub mod quality;
 pub mod registry;
 pub mod rules;
 pub mod service;

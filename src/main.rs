@@ -29,6 +29,8 @@ enum Command {
     Train(triage::classifier::cli::TrainArgs),
     /// Evaluate a trained classifier on held-out JSON lines.
     Eval(triage::classifier::cli::EvalArgs),
+    /// Measure the rules' category, severity or sentiment detection against a labelled file.
+    Quality(triage::quality::QualityArgs),
     /// Generate synthetic tickets or customers (benchmarks, demos).
     Gen(triage::gen::GenArgs),
     /// Run the Kafka service until SIGTERM/SIGINT.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         Command::Train(a) => triage::classifier::cli::run_train(&a).map_err(|e| e.to_string()),
         Command::Eval(a) => triage::classifier::cli::run_eval(&a).map_err(|e| e.to_string()),
         Command::Gen(a) => triage::gen::cli(a),
+        Command::Quality(a) => triage::quality::run(&a),
         Command::Run(a) => triage::service::main_run(&a),
         Command::Demo(a) => triage::service::demo::main_demo(&a),
         Command::Healthcheck(a) => triage::http::main_healthcheck(&a),
