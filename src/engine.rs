@@ -28,6 +28,72 @@ pub struct Scratch {
     severity_phrase: Vec<Option<u32>>,
     phrase_found: Vec<bool>,
     text: String,
+    embedding: Vec<f32>,
+    embed: crate::embed::EmbedScratch,
+}
+
+/// Whether the text is English or too short to tell (whatlang's trigram
+/// detector on the first 400 bytes): the sentence model reads English only,
+/// so text in another language is left to the phrases.
+fn reads_as_english(texts: &[&str; 2]) -> bool {
+    let mut sample = String::with_capacity(420);
+    for t in texts {
+        let cut = t.char_indices().nth(200).map_or(t.len(), |(i, _)| i);
+        sample.push_str(&t[..cut]);
+        sample.push(' ');
+    }
+    match whatlang::detect(&sample) {
+        Some(info) if info.is_reliable() => info.lang() == whatlang::Lang::Eng,
+        _ => true,
+    }
+}
+
+/// Word pieces per word above which the sentence model is not trusted with a
+/// text (English prose is about 1.1; German or French about 1.6–2).
+const MAX_PIECES_PER_WORD: f32 = 1.5;
+
+/// The category by meaning and phrases together (see `[semantic]` in the
+/// rules reference): `Some((category, score, example))` when a category's
+/// score reaches the threshold.
+fn semantic_pick(
+    sem: &crate::rules::Semantic,
+    ticket: &Ticket<'_>,
+    phrase_weight: &[f32],
+    embedding: &mut Vec<f32>,
+    embed: &mut crate::embed::EmbedScratch,
+) -> Option<(u16, f32, Arc<str>, f32)> {
+    let model = crate::embed::StaticModel::builtin();
+    let texts: [&str; 2] = [&ticket.subject, ticket.body.as_deref().unwrap_or("")];
+    if !reads_as_english(&texts) {
+        return None;
+    }
+    let read = model.embed_counted(&texts, embedding, embed);
+    // The model reads English: text it splits into many word pieces (other
+    // languages, codes) is left to the phrases.
+    if read.tokens == 0 || read.tokens as f32 > MAX_PIECES_PER_WORD * read.words as f32 {
+        return None;
+    }
+    let t = &*embedding;
+    let mut best: Option<(u16, f32, Arc<str>, f32)> = None;
+    for ex in &sem.examples {
+        let (mut near, mut near_i) = (f32::MIN, 0);
+        for (i, v) in ex.vectors.iter().enumerate() {
+            let c = crate::embed::cosine(t, v);
+            if c > near {
+                (near, near_i) = (c, i);
+            }
+        }
+        let sim = 0.5 * (near + crate::embed::cosine(t, &ex.centroid));
+        let w = phrase_weight
+            .get(ex.category as usize)
+            .copied()
+            .unwrap_or(0.0);
+        let score = sim + sem.phrase_bonus * w.min(3.0);
+        if best.as_ref().is_none_or(|b| score > b.1) {
+            best = Some((ex.category, score, ex.texts[near_i].clone(), near));
+        }
+    }
+    best.filter(|b| b.1 >= sem.threshold)
 }
 
 /// Triage one ticket.
@@ -156,6 +222,7 @@ pub fn triage_with(
     reset(&mut scratch.phrase_found, rules.condition_phrases, false);
     let (mut pos, mut neg) = (0f32, 0f32);
     let mut pos_phrase: Option<u32> = None;
+    let (mut polite, mut polite_phrase) = (0f32, None::<u32>);
     let mut neg_phrase: Option<(u32, bool)> = None;
     for h in &scan.hits {
         for t in rules.detector.targets(h.pattern) {
@@ -189,6 +256,10 @@ pub fn triage_with(
                     pos += h.weight;
                     pos_phrase.get_or_insert(h.pattern);
                 }
+                Target::Polite if !h.negated => {
+                    polite += h.weight;
+                    polite_phrase.get_or_insert(h.pattern);
+                }
                 Target::Expectation if h.negated => {
                     neg += h.weight;
                     neg_phrase.get_or_insert((h.pattern, true));
@@ -199,8 +270,23 @@ pub fn triage_with(
         }
     }
 
-    // Category: most weight wins, earlier on ties.
-    let (mut category, cat_conf) = pick(&scratch.category_weight, rules.default_category);
+    // Category: by meaning and phrases when the rules have examples (the
+    // best score at or above the threshold), else most phrase weight wins,
+    // earlier on ties.
+    let semantic = match &rules.semantic {
+        Some(sem) => semantic_pick(
+            sem,
+            ticket,
+            &scratch.category_weight,
+            &mut scratch.embedding,
+            &mut scratch.embed,
+        ),
+        None => None,
+    };
+    let (mut category, cat_conf) = match &semantic {
+        Some((c, score, _, _)) => (*c, score.clamp(0.0, 1.0)),
+        None => pick(&scratch.category_weight, rules.default_category),
+    };
     let mut verdicts = vec![];
     let text_for_models = if rules.models.category.is_some()
         || rules.models.severity.is_some()
@@ -218,14 +304,23 @@ pub fn triage_with(
     } else {
         None
     };
-    let mut cat_detail = match scratch.category_phrase[category as usize] {
-        Some(p) => format!(
+    let mut cat_detail = match (&semantic, scratch.category_phrase[category as usize]) {
+        (Some((_, _, example, sim)), p) => format!(
+            "{} ({}resembles the example \"{}\" {:.2}, confidence {:.2})",
+            rules.categories[category as usize].name,
+            p.map(|p| format!("phrase \"{}\"; ", rules.detector.phrase(p)))
+                .unwrap_or_default(),
+            example,
+            sim,
+            cat_conf
+        ),
+        (None, Some(p)) => format!(
             "{} (phrase \"{}\", confidence {:.2})",
             rules.categories[category as usize].name,
             rules.detector.phrase(p),
             cat_conf
         ),
-        None => format!(
+        (None, None) => format!(
             "{} (no category phrase found)",
             rules.categories[category as usize].name
         ),
@@ -269,7 +364,13 @@ pub fn triage_with(
         sev_detail,
     ));
 
-    // Sentiment and intensity.
+    // Sentiment and intensity. Politeness counts only without complaint.
+    if neg == 0.0 && polite > 0.0 {
+        pos += polite;
+        if pos_phrase.is_none() {
+            pos_phrase = polite_phrase;
+        }
+    }
     let sr = &rules.sentiment;
     let ic = &sr.intensity;
     let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32

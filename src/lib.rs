@@ -4,6 +4,7 @@
 //!
 //! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
 //! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
+//! - [`embed`]: compact static sentence embeddings (bundled model) for semantic categories.
 //! - [`classifier`]: a trainable text classifier (linear SVM blended with a small network) (`triage train` / `triage eval`).
 //! - [`service`]: `triage run` and `triage demo` — the Kafka service (config, customer table,
 //!   pipeline, offset tracking, rules hot reload, logging).
@@ -23,6 +24,7 @@ pub mod classifier;
 pub mod cli;
 pub mod clock;
 pub mod codec;
+pub mod embed;
 pub mod engine;
 pub mod gen;
 pub mod http;

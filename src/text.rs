@@ -3,7 +3,9 @@
 //! phrases, sentiment words, negators and the phrases conditions ask for.
 //!
 //! Matching is ASCII case-insensitive, leftmost-longest, on word boundaries (a
-//! match must not be glued to a letter or digit on either side). A negator
+//! match must not be glued to a letter or digit on either side), and a phrase
+//! matches its inflections: its words are expanded at compile time into the
+//! forms that share their Snowball stem ([`phrase_forms`]). A negator
 //! ("not", "never") negates a sentiment or severity phrase that follows it
 //! within `negation_window` words in the same clause. Intensity counts
 //! exclamation marks and words in capitals.
@@ -19,6 +21,9 @@ pub enum Target {
     Severity(u16),
     Negative,
     Positive,
+    /// Politeness ("thanks"): positive only in a ticket with no negative
+    /// evidence, so that a polite complaint stays a complaint.
+    Polite,
     Expectation,
     Negator,
     /// A phrase a `phrases_any` condition asks for (index into the phrase set).
@@ -45,19 +50,27 @@ impl DetectorBuilder {
     /// Adds a phrase with its meaning. Phrases are normalised (trimmed, inner
     /// whitespace collapsed, ASCII lower-cased); the same phrase added twice
     /// carries both meanings.
+    ///
+    /// A phrase written once also matches its inflections: every word is
+    /// expanded into the forms that share its Snowball stem ("cancel" →
+    /// "cancels", "cancelled", "canceling", "cancellation"; "outage" →
+    /// "outages"), at compile time, so matching stays one pass over the
+    /// ticket's bytes with no per-ticket stemming. Reasons show the phrase
+    /// as the rules wrote it.
     pub fn add(&mut self, phrase: &str, target: Target) {
         let norm = normalise(phrase);
         if norm.is_empty() {
             return;
         }
-        // Typographic apostrophes are common in mail: "can’t" is "can't".
-        // The variant is shown as the phrase the rules wrote.
-        if norm.contains('\'') {
-            self.add_one(norm.replace('\'', "\u{2019}"), &norm, target);
-        } else if norm.contains('\u{2019}') {
-            self.add_one(norm.replace('\u{2019}', "'"), &norm, target);
+        for form in phrase_forms(&norm) {
+            // Typographic apostrophes are common in mail: "can’t" is "can't".
+            if form.contains('\'') {
+                self.add_one(form.replace('\'', "\u{2019}"), &norm, target);
+            } else if form.contains('\u{2019}') {
+                self.add_one(form.replace('\u{2019}', "'"), &norm, target);
+            }
+            self.add_one(form, &norm, target);
         }
-        self.add_one(norm.clone(), &norm, target);
     }
 
     fn add_one(&mut self, norm: String, shown: &str, target: Target) {
@@ -280,6 +293,102 @@ impl Default for DetectorBuilder {
     }
 }
 
+/// The English Snowball (Porter 2) stemmer.
+fn stemmer() -> &'static rust_stemmers::Stemmer {
+    static S: std::sync::OnceLock<rust_stemmers::Stemmer> = std::sync::OnceLock::new();
+    S.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+}
+
+/// The stem of one lower-case word (itself when it is not a plain word of
+/// letters: numbers, codes, contractions stay as written).
+pub fn stem(word: &str) -> String {
+    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return word.to_string();
+    }
+    stemmer().stem(word).into_owned()
+}
+
+/// A phrase's comparison key after normalisation: its words' stems. Two
+/// phrases with the same key match the same text ("error" and "errors").
+pub fn stem_key(phrase: &str) -> String {
+    normalise(phrase)
+        .split(' ')
+        .map(stem)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Suffixes tried on a word (and on its stem) to find its inflections.
+const SUFFIXES: [&str; 19] = [
+    "", "s", "es", "ed", "d", "ing", "er", "ers", "ly", "ion", "ions", "ation", "ations", "ment",
+    "ments", "ies", "ied", "ity", "al",
+];
+
+/// The forms of one word that share its stem and start like it (its
+/// inflections and derivations: "cancel" → "cancelled", "cancellation"),
+/// the word itself first (at most 32). Words that are not plain lower-case letters, or shorter than 3,
+/// have only themselves.
+pub fn word_forms(word: &str) -> Vec<String> {
+    let mut out = vec![word.to_string()];
+    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return out;
+    }
+    let target = stem(word);
+    // Forms grow from the word as written, never from its stem: the stem of
+    // "helpful" is "help" and of "important" is "import", which are other
+    // words.
+    let mut bases = vec![word.to_string()];
+    // e-drop ("charge" → "charging"), y → i ("apply" → "applies"), a doubled
+    // final consonant ("cancel" → "cancelled", "stop" → "stopped").
+    if let Some(x) = word.strip_suffix('e') {
+        bases.push(x.to_string());
+    }
+    if let Some(x) = word.strip_suffix('y') {
+        bases.push(x.to_string());
+    }
+    if let Some(&last) = word.as_bytes().last() {
+        if !b"aeiouwxy".contains(&last) {
+            bases.push(format!("{word}{}", last as char));
+        }
+    }
+    for b in &bases {
+        for suf in SUFFIXES {
+            let c = format!("{b}{suf}");
+            if c.len() >= 3 && !out.contains(&c) && stem(&c) == target {
+                out.push(c);
+                if out.len() == 32 {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The forms of a normalised phrase: every combination of its words' forms
+/// (at most 64; the phrase itself first).
+pub fn phrase_forms(norm: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for (i, w) in norm.split(' ').enumerate() {
+        let forms = word_forms(w);
+        let mut next = Vec::with_capacity(out.len() * forms.len());
+        'outer: for prefix in &out {
+            for f in &forms {
+                if next.len() == 64 {
+                    break 'outer;
+                }
+                next.push(if i == 0 {
+                    f.clone()
+                } else {
+                    format!("{prefix} {f}")
+                });
+            }
+        }
+        out = next;
+    }
+    out
+}
+
 /// Lower-cases ASCII, trims, collapses runs of whitespace to one space.
 pub fn normalise(phrase: &str) -> String {
     phrase
@@ -469,9 +578,11 @@ impl Target {
         match self {
             Target::Category(_) => FAMILY_CATEGORY,
             Target::Severity(_) => FAMILY_SEVERITY,
-            Target::Negative | Target::Positive | Target::Expectation | Target::Negator => {
-                FAMILY_SENTIMENT
-            }
+            Target::Negative
+            | Target::Positive
+            | Target::Polite
+            | Target::Expectation
+            | Target::Negator => FAMILY_SENTIMENT,
             Target::Phrase(_) => FAMILY_PHRASE,
         }
     }
@@ -663,10 +774,56 @@ mod tests {
     }
 
     #[test]
+    fn inflections_share_the_stem_and_start_like_the_word() {
+        let f = |w: &str| word_forms(w);
+        for (w, must) in [
+            (
+                "cancel",
+                &[
+                    "cancelled",
+                    "canceled",
+                    "cancelling",
+                    "cancels",
+                    "cancellation",
+                ][..],
+            ),
+            ("outage", &["outages"]),
+            ("error", &["errors"]),
+            ("urgent", &["urgently"]),
+            ("charge", &["charged", "charges", "charging"]),
+            ("delay", &["delayed", "delays"]),
+        ] {
+            let forms = f(w);
+            for m in must {
+                assert!(
+                    forms.iter().any(|x| x == m),
+                    "{w}: {m} missing from {forms:?}"
+                );
+            }
+        }
+        // Never the stem's other words: "helpful" is not "help", "important"
+        // not "import".
+        assert!(!f("helpful").contains(&"help".to_string()));
+        assert!(!f("important").contains(&"import".to_string()));
+        // Codes and contractions stay as written.
+        assert_eq!(f("502"), vec!["502".to_string()]);
+        assert_eq!(f("can't"), vec!["can't".to_string()]);
+        assert_eq!(stem_key("Errors  Crashed"), "error crash");
+    }
+
+    #[test]
     fn case_insensitive_longest_phrase_on_word_boundaries() {
         let d = detector();
+        // "downtime" and "lowdown" are other words; "invoices" is an
+        // inflection of the phrase "invoice" (shown as the rules wrote it).
         let s = scan(&d, "SERVICE DOWN since noon; downtime, lowdown, invoices");
-        assert_eq!(found(&d, &s), vec![("service down".to_string(), false)]);
+        assert_eq!(
+            found(&d, &s),
+            vec![
+                ("service down".to_string(), false),
+                ("invoice".to_string(), false)
+            ]
+        );
         assert_eq!(s.hits[0].weight, 2.0);
     }
 

@@ -44,6 +44,10 @@ pub struct RulesConfig {
     #[serde(default = "default_category")]
     pub default_category: String,
 
+    /// Categories by meaning: how `categories[].examples` count.
+    #[serde(default)]
+    pub semantic: SemanticConfig,
+
     /// Severity levels detected from the text.
     #[serde(default)]
     pub severity: SeverityConfig,
@@ -209,10 +213,57 @@ pub struct CategoryConfig {
     #[serde(default)]
     pub points: i64,
     /// Phrases that indicate it, matched case-insensitively on word
-    /// boundaries. A phrase in the subject counts twice; a phrase of n words
-    /// counts n. A phrase may belong to one category only.
+    /// boundaries, with their inflections (a phrase written once matches
+    /// the words that share its stems: "cancel" also matches "cancelled",
+    /// "cancellation"). A phrase in the subject counts twice; a phrase of n
+    /// words counts n. A phrase may belong to one category only (compared
+    /// by stems).
     #[serde(default)]
     pub phrases: Vec<String>,
+    /// Example requests of this category, in the customer's words (a few
+    /// sentences; see `[semantic]`). A ticket is compared with them by
+    /// meaning, not words: "why did you bill me two times" resembles "I was
+    /// charged twice on my invoice". The reason names the example it
+    /// resembled most.
+    #[serde(default)]
+    pub examples: Vec<String>,
+}
+
+/// `[semantic]`: how example sentences (`categories[].examples`) decide the
+/// category together with phrases. The ticket (subject and body) and each
+/// example are embedded with the bundled static sentence model (see
+/// `models/embeddings/NOTICE`); a category's similarity is the mean of the
+/// ticket's cosine to its nearest example and to the centroid of its
+/// examples. Each category's score is that similarity plus `phrase_bonus`
+/// per unit of phrase weight (at most 3 units); the highest score wins if
+/// it reaches `threshold`, else the phrases alone decide (most weight wins;
+/// none: the default category). Without examples, phrases alone decide.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SemanticConfig {
+    /// Least score for a category to be chosen by meaning (0–1). Default 0.35.
+    #[serde(default = "default_semantic_threshold")]
+    pub threshold: f32,
+    /// Score per unit of phrase weight (a one-word phrase in the body is 1,
+    /// in the subject 2), at most 3 units. Default 0.1.
+    #[serde(default = "default_phrase_bonus")]
+    pub phrase_bonus: f32,
+}
+
+fn default_semantic_threshold() -> f32 {
+    0.35
+}
+fn default_phrase_bonus() -> f32 {
+    0.1
+}
+
+impl Default for SemanticConfig {
+    fn default() -> Self {
+        SemanticConfig {
+            threshold: default_semantic_threshold(),
+            phrase_bonus: default_phrase_bonus(),
+        }
+    }
 }
 
 /// `[severity]`.
@@ -278,6 +329,11 @@ pub struct SentimentConfig {
     /// Negated ("not happy") they count as negative.
     #[serde(default)]
     pub positive: Vec<String>,
+    /// Politeness ("thanks", "thank you"): counts as positive only in a
+    /// ticket with no negative evidence (a thank-you note is positive; a
+    /// polite complaint is still a complaint). Negated, it counts nothing.
+    #[serde(default)]
+    pub politeness: Vec<String>,
     /// Neutral words for something the customer expects to happen
     /// ("working", "arrives"); negated ("not working", "never arrives") they
     /// count as negative.
@@ -309,6 +365,7 @@ impl Default for SentimentConfig {
         SentimentConfig {
             negative: vec![],
             positive: vec![],
+            politeness: vec![],
             expectations: vec![],
             negators: vec![],
             negation_window: two(),

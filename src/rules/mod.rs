@@ -37,6 +37,26 @@ pub struct Labelled {
     pub points: i64,
 }
 
+/// A category's example sentences, embedded ([`crate::embed`]).
+#[derive(Debug, Clone)]
+pub struct Examples {
+    /// The category's index.
+    pub category: u16,
+    pub texts: Vec<Arc<str>>,
+    /// Unit vectors, one per text.
+    pub vectors: Vec<Vec<f32>>,
+    /// The normalised mean of `vectors`.
+    pub centroid: Vec<f32>,
+}
+
+/// Semantic categories: the examples and how they count.
+#[derive(Debug, Clone)]
+pub struct Semantic {
+    pub examples: Vec<Examples>,
+    pub threshold: f32,
+    pub phrase_bonus: f32,
+}
+
 /// A scoring condition.
 #[derive(Debug, Clone)]
 pub struct ConditionRule {
@@ -134,6 +154,8 @@ pub struct Rules {
     pub defaults: Defaults,
     pub categories: Vec<Labelled>,
     pub default_category: u16,
+    /// Categories by meaning (`None`: no category has examples).
+    pub semantic: Option<Semantic>,
     pub severities: Vec<Labelled>,
     pub default_severity: u16,
     pub sentiment: SentimentRule,
@@ -185,6 +207,56 @@ impl Rules {
 pub struct Loaded {
     pub rules: Rules,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// Embeds the categories' example sentences (none: `None`).
+fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semantic> {
+    let sc = &cfg.semantic;
+    if !(0.0..=1.0).contains(&sc.threshold) {
+        d.error("semantic.threshold", "must be between 0 and 1");
+    }
+    if !(0.0..=1.0).contains(&sc.phrase_bonus) {
+        d.error("semantic.phrase_bonus", "must be between 0 and 1");
+    }
+    let model = crate::embed::StaticModel::builtin();
+    let mut scratch = crate::embed::EmbedScratch::default();
+    let mut examples = Vec::new();
+    for (i, c) in cfg.categories.iter().enumerate() {
+        if c.examples.is_empty() {
+            continue;
+        }
+        let mut ex = Examples {
+            category: i as u16,
+            texts: Vec::new(),
+            vectors: Vec::new(),
+            centroid: vec![0.0; model.dims()],
+        };
+        for (j, t) in c.examples.iter().enumerate() {
+            let mut v = Vec::new();
+            if model.embed(&[t], &mut v, &mut scratch) == 0 {
+                d.error(
+                    format!("categories[{i}].examples[{j}]"),
+                    "no word of this example is known to the sentence model",
+                );
+                continue;
+            }
+            ex.centroid.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
+            ex.texts.push(t.as_str().into());
+            ex.vectors.push(v);
+        }
+        let norm = ex.centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            ex.centroid.iter_mut().for_each(|x| *x /= norm);
+        }
+        if !ex.vectors.is_empty() {
+            examples.push(ex);
+        }
+    }
+    (!examples.is_empty()).then(|| Semantic {
+        examples,
+        threshold: sc.threshold,
+        phrase_bonus: sc.phrase_bonus,
+    })
 }
 
 /// Reads and compiles a rules file and the model files it names (relative to
@@ -381,7 +453,7 @@ fn build(
                 format!("duplicate category {:?}", c.name),
             );
         }
-        if c.phrases.is_empty() && c.name != cfg.default_category {
+        if c.phrases.is_empty() && c.examples.is_empty() && c.name != cfg.default_category {
             d.warning(
                 format!("categories[{i}].phrases"),
                 format!(
@@ -405,6 +477,7 @@ fn build(
         }
     };
     let cat_names: Vec<Arc<str>> = categories.iter().map(|c| c.name.clone()).collect();
+    let semantic = compile_semantic(cfg, d);
 
     // Severities.
     let severities: Vec<Labelled> = cfg
@@ -444,7 +517,8 @@ fn build(
     let mut seen: HashMap<String, String> = HashMap::new();
     for (i, c) in cfg.categories.iter().enumerate() {
         for (j, p) in c.phrases.iter().enumerate() {
-            let norm = crate::text::normalise(p);
+            // Compared by stems: "error" and "errors" match the same text.
+            let norm = crate::text::stem_key(p);
             if norm.is_empty() {
                 d.error(format!("categories[{i}].phrases[{j}]"), "empty phrase");
                 continue;
@@ -453,13 +527,19 @@ fn build(
                 Some(other) if *other != c.name => d.error(
                     format!("categories[{i}].phrases[{j}]"),
                     format!(
-                        "phrase {norm:?} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
+                        "phrase {:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
+                        crate::text::normalise(p),
+                        if norm == crate::text::normalise(p) {
+                            String::new()
+                        } else {
+                            format!(" (stems {norm:?})")
+                        },
                         c.name
                     ),
                 ),
                 Some(_) => d.warning(
                     format!("categories[{i}].phrases[{j}]"),
-                    format!("phrase {norm:?} is listed twice"),
+                    format!("phrase {p:?} is listed twice (same stems {norm:?} as another phrase of the category)"),
                 ),
                 None => {
                     seen.insert(norm.clone(), c.name.clone());
@@ -471,7 +551,7 @@ fn build(
     let mut sev_seen: HashMap<String, String> = HashMap::new();
     for (i, s) in cfg.severity.levels.iter().enumerate() {
         for (j, p) in s.phrases.iter().enumerate() {
-            let norm = crate::text::normalise(p);
+            let norm = crate::text::stem_key(p);
             if let Some(other) = sev_seen.get(&norm).filter(|o| **o != s.name) {
                 d.error(
                     format!("severity.levels[{i}].phrases[{j}]"),
@@ -489,7 +569,7 @@ fn build(
     for (j, p) in s.negative.iter().enumerate() {
         if s.positive
             .iter()
-            .any(|q| crate::text::normalise(q) == crate::text::normalise(p))
+            .any(|q| crate::text::stem_key(q) == crate::text::stem_key(p))
         {
             d.error(
                 format!("sentiment.negative[{j}]"),
@@ -500,6 +580,9 @@ fn build(
     }
     for p in &s.positive {
         builder.add(p, Target::Positive);
+    }
+    for p in &s.politeness {
+        builder.add(p, Target::Polite);
     }
     for p in &s.expectations {
         builder.add(p, Target::Expectation);
@@ -912,6 +995,7 @@ fn build(
         },
         categories,
         default_category,
+        semantic,
         severities,
         default_severity,
         sentiment: SentimentRule {
