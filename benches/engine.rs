@@ -111,7 +111,7 @@ fn json_full(f: &Fixture, input: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>
     let t = triage_with(&f.rules, &d.ticket, lookup.get(), f.now, scratch);
     drop(lookup);
     out.clear();
-    json::encode_triaged(input, d.had_triage, &t, out);
+    json::encode_triaged(input, d.had_triage, &t, out).expect("encodes");
     out.len()
 }
 
@@ -207,13 +207,35 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    {
+        // The cost of semantic categories (example sentences embedded and
+        // compared per ticket), measured in the same run: the shipped rules
+        // and the same rules without their examples (phrases only).
+        let decoded: Vec<json::Decoded<'_>> = f
+            .json
+            .iter()
+            .map(|j| json::decode_ticket(j).unwrap())
+            .collect();
+        let mut phrases_only = f.rules.clone();
+        phrases_only.semantic = None;
+        g.bench_function("triage_phrases_only", |b| {
+            let (mut scratch, mut i) = (Scratch::default(), 0);
+            b.iter(|| {
+                i = (i + 1) % n;
+                let d = &decoded[i];
+                let lookup = f.table.lookup(&d.ticket.customer_id);
+                let t = triage_with(&phrases_only, &d.ticket, lookup.get(), f.now, &mut scratch);
+                black_box(t.score)
+            })
+        });
+    }
     let triages = triaged(&f);
     g.bench_function("encode", |b| {
         let (mut out, mut i) = (Vec::with_capacity(8192), 0);
         b.iter(|| {
             i = (i + 1) % n;
             out.clear();
-            json::encode_triaged(&f.json[i], false, &triages[i], &mut out);
+            json::encode_triaged(&f.json[i], false, &triages[i], &mut out).expect("encodes");
             black_box(out.len())
         })
     });
@@ -411,7 +433,8 @@ fn run_stage(
         "json/encode" => {
             for i in 0..count {
                 out.clear();
-                json::encode_triaged(&f.json[i % n], false, &triages[i % n], &mut out);
+                json::encode_triaged(&f.json[i % n], false, &triages[i % n], &mut out)
+                    .expect("encodes");
                 sum += out.len();
             }
         }

@@ -37,6 +37,8 @@ pub struct StaticModel {
     vocab: HashMap<&'static str, u32, foldhash::fast::FixedState>,
     scales: Vec<f32>,
     rows: &'static [u8],
+    /// Bytes of the longest vocabulary piece, without its `##`.
+    max_piece: usize,
 }
 
 impl std::fmt::Debug for StaticModel {
@@ -94,7 +96,13 @@ impl StaticModel {
                 map.len()
             ));
         }
+        let max_piece = vocab
+            .lines()
+            .map(|t| t.strip_prefix("##").unwrap_or(t).len())
+            .max()
+            .unwrap_or(0);
         Ok(StaticModel {
+            max_piece,
             dims,
             vocab: map,
             scales,
@@ -110,14 +118,16 @@ impl StaticModel {
     /// known), into `out` (resized to `dims`); `scratch` is reused between
     /// calls. Returns the number of tokens pooled.
     pub fn embed(&self, texts: &[&str], out: &mut Vec<f32>, scratch: &mut EmbedScratch) -> usize {
-        self.embed_counted(texts, out, scratch).tokens
+        self.embed_counted(texts, MAX_CHARS, out, scratch).tokens
     }
 
-    /// [`StaticModel::embed`], also counting the words read (a text split
-    /// into many pieces per word is one the model hardly knows).
+    /// [`StaticModel::embed`] of the first `max_chars` characters, also
+    /// counting the words read (a text split into many pieces per word is
+    /// one the model hardly knows).
     pub fn embed_counted(
         &self,
         texts: &[&str],
+        max_chars: usize,
         out: &mut Vec<f32>,
         scratch: &mut EmbedScratch,
     ) -> Read {
@@ -130,7 +140,7 @@ impl StaticModel {
             let mut word = std::mem::take(&mut scratch.word);
             for c in text.chars() {
                 chars += 1;
-                if chars > MAX_CHARS {
+                if chars > max_chars.min(MAX_CHARS) {
                     break 'texts;
                 }
                 if c.is_whitespace() {
@@ -191,7 +201,11 @@ impl StaticModel {
         let mut start = 0;
         let piece = &mut scratch.piece;
         while start < w.len() {
-            let mut end = w.len();
+            // No vocabulary piece is longer than `max_piece` bytes: the
+            // longest match starts there, not at the end of a long word.
+            let mut end = w
+                .len()
+                .min(start + self.max_piece + if start > 0 { 0 } else { 2 });
             let mut found = None;
             while end > start {
                 if w.is_char_boundary(end) {
@@ -215,12 +229,14 @@ impl StaticModel {
                 None => return 0,
             }
         }
+        let d = self.dims;
         for &id in pieces.iter() {
             let r = id as usize;
             let s = self.scales[r];
-            let row = &self.rows[r * self.dims..(r + 1) * self.dims];
-            for (o, &q) in out.iter_mut().zip(row) {
-                *o += s * f32::from(q as i8);
+            let row = &self.rows[r * d..(r + 1) * d];
+            let out = &mut out[..d];
+            for i in 0..d {
+                out[i] += s * f32::from(row[i] as i8);
             }
         }
         pieces.len()
@@ -270,9 +286,24 @@ fn is_cjk(c: char) -> bool {
         | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
 }
 
-/// Cosine of two unit vectors.
+/// Cosine of two unit vectors. Summed in 8 independent lanes: a plain
+/// `sum()` of floats keeps its order and cannot be vectorized (it was a
+/// third of the engine's time per ticket).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let mut lanes = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]
