@@ -117,8 +117,14 @@ fn ticket_value(i: usize) -> Value {
         ("ticket_id".into(), s(&format!("AV-{i}"))),
         ("customer_id".into(), s("C-1")),
         ("created_at".into(), s("2026-11-24T10:00:00Z")),
-        ("subject".into(), s("Payment failed and the invoice is wrong")),
-        ("body".into(), opt(Some(s("We were charged twice this month.")))),
+        (
+            "subject".into(),
+            s("Payment failed and the invoice is wrong"),
+        ),
+        (
+            "body".into(),
+            opt(Some(s("We were charged twice this month."))),
+        ),
         ("channel".into(), opt(Some(s("email")))),
         ("requester".into(), opt(None)),
         ("reported_priority".into(), opt(Some(s("high")))),
@@ -186,7 +192,10 @@ async fn avro_through_a_real_schema_registry_end_to_end() {
         let Some(Value::Record(t)) = get("triage") else {
             panic!("no triage record")
         };
-        let cat = t.iter().find(|(n, _)| n == "category").map(|(_, v)| v.clone());
+        let cat = t
+            .iter()
+            .find(|(n, _)| n == "category")
+            .map(|(_, v)| v.clone());
         assert_eq!(cat, Some(Value::String("billing".into())), "{t:?}");
     }
     // The service registered the triaged schema under the output subjects.

@@ -685,7 +685,7 @@ fn triaged_json_output_of_avro_input_is_the_json_formats_shape() {
     // And the JSON path's own output for the same input is identical.
     let d = json::decode_ticket(text.as_bytes()).unwrap();
     let mut jout = Vec::new();
-    json::encode_triaged(text.as_bytes(), d.had_triage, &triage, &mut jout);
+    json::encode_triaged(text.as_bytes(), d.had_triage, &triage, &mut jout).expect("encodes");
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&jout).unwrap(),
         got
@@ -1541,7 +1541,8 @@ fn codec_speed_avro_vs_json() {
             let d = json::decode_ticket(black_box(text.as_bytes())).unwrap();
             black_box(&d.ticket);
             out.clear();
-            json::encode_triaged(text.as_bytes(), d.had_triage, &triage, &mut out);
+            json::encode_triaged(text.as_bytes(), d.had_triage, &triage, &mut out)
+                .expect("encodes");
             black_box(&out);
         }
         let json_ns = t0.elapsed().as_nanos() as f64 / n as f64;

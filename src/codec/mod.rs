@@ -119,14 +119,12 @@ fn push_path(out: &mut String, p: &str) {
         if i > 0 {
             out.push('.');
         }
-        let mut n = 0;
-        for c in seg.chars() {
+        for (n, c) in seg.chars().enumerate() {
             if n == 40 {
                 out.push('…');
                 break;
             }
             out.push(if c.is_control() || c == '`' { '?' } else { c });
-            n += 1;
         }
     }
 }

@@ -252,7 +252,7 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
             examples.push(ex);
         }
     }
-    (!examples.is_empty()).then(|| Semantic {
+    (!examples.is_empty()).then_some(Semantic {
         examples,
         threshold: sc.threshold,
         phrase_bonus: sc.phrase_bonus,

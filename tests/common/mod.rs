@@ -372,7 +372,7 @@ pub async fn create_topics(bootstrap: &str, names: &Names, input_partitions: i32
 }
 
 pub async fn create(bootstrap: &str, specs: &[(String, i32, bool)]) {
-    let with: Vec<(String, i32, Vec<(&str, &str)>)> = specs
+    let with: Vec<TopicSpec<'_>> = specs
         .iter()
         .map(|(t, p, compact)| {
             let c = if *compact {
@@ -387,7 +387,10 @@ pub async fn create(bootstrap: &str, specs: &[(String, i32, bool)]) {
 }
 
 /// Creates topics with topic configs (`max.message.bytes`, …).
-pub async fn create_configured(bootstrap: &str, specs: &[(String, i32, Vec<(&str, &str)>)]) {
+/// A topic to create: name, partitions, topic configs.
+pub type TopicSpec<'a> = (String, i32, Vec<(&'a str, &'a str)>);
+
+pub async fn create_configured(bootstrap: &str, specs: &[TopicSpec<'_>]) {
     let a = admin(bootstrap);
     let new: Vec<NewTopic<'_>> = specs
         .iter()

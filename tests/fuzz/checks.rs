@@ -224,8 +224,11 @@ pub fn rules_file(data: &[u8]) {
     }
 }
 
+/// A fuzz target's check.
+pub type Check = fn(&[u8]);
+
 /// Every target, by name (the fuzz crate's and the smoke test's list).
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [
+pub const TARGETS: [(&str, Check); 5] = [
     ("json_ticket", json_ticket),
     ("avro_ticket", avro_ticket),
     ("customer", customer),
