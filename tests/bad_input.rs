@@ -15,9 +15,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::*;
-use rdkafka::error::KafkaError;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::types::RDKafkaErrorCode;
 
 /// What must become of a record.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -269,33 +266,6 @@ fn odd_good() -> Vec<(&'static str, String)> {
             r#","requester":{"name":"N","email":"e@x"}"#.into(),
         ),
     ]
-}
-
-async fn produce_to(p: &FutureProducer, topic: &str, recs: &[(i32, String, Option<Vec<u8>>)]) {
-    let mut futs = Vec::new();
-    for (part, k, v) in recs {
-        let mut r = FutureRecord::<[u8], [u8]>::to(topic)
-            .partition(*part)
-            .key(k.as_bytes());
-        if let Some(v) = v {
-            r = r.payload(v.as_slice());
-        }
-        loop {
-            match p.send_result(r) {
-                Ok(f) => break futs.push(f),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                    r = back;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                Err((e, _)) => panic!("produce to {topic}: {e}"),
-            }
-        }
-    }
-    for f in futs {
-        f.await
-            .expect("not cancelled")
-            .unwrap_or_else(|(e, _)| panic!("produce to {topic}: {e}"));
-    }
 }
 
 /// Creates the test's topics: 3 input partitions; output topics that take

@@ -459,9 +459,34 @@ pub fn producer(bootstrap: &str) -> FutureProducer {
 /// multi-record batches as an intake system's would (awaiting each send in
 /// turn would make every record a batch of its own).
 pub async fn produce(p: &FutureProducer, topic: &str, records: &[(String, Option<Vec<u8>>)]) {
+    let recs: Vec<Outgoing<'_>> = records.iter().map(|(k, v)| (None, k, v)).collect();
+    produce_records(p, topic, &recs).await
+}
+
+/// [`produce`] with an explicit partition per record (`(partition, key,
+/// value)`).
+pub async fn produce_to(
+    p: &FutureProducer,
+    topic: &str,
+    records: &[(i32, String, Option<Vec<u8>>)],
+) {
+    let recs: Vec<Outgoing<'_>> = records
+        .iter()
+        .map(|(part, k, v)| (Some(*part), k, v))
+        .collect();
+    produce_records(p, topic, &recs).await
+}
+
+/// A record to produce: partition (or the partitioner's choice), key, value.
+type Outgoing<'a> = (Option<i32>, &'a String, &'a Option<Vec<u8>>);
+
+async fn produce_records(p: &FutureProducer, topic: &str, records: &[Outgoing<'_>]) {
     let mut futs = Vec::with_capacity(records.len());
-    for (k, v) in records {
+    for &(part, k, v) in records {
         let mut r = FutureRecord::<[u8], [u8]>::to(topic).key(k.as_bytes());
+        if let Some(part) = part {
+            r = r.partition(part);
+        }
         if let Some(v) = v {
             r = r.payload(v.as_slice());
         }
