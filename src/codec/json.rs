@@ -450,6 +450,7 @@ pub fn encode_triaged(
             "a ticket event must be a JSON object",
         ));
     };
+    // Invariant: `start` is an index `position` found in `input`.
     if input[start] != b'{' || end <= start {
         return Err(DecodeError::new(
             DlqReason::SchemaError,
