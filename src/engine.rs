@@ -60,7 +60,9 @@ fn reads_as_english(texts: &[&str; 2]) -> bool {
         m
     });
     let (mut en, mut other, mut words) = (0u32, 0u32, 0u32);
-    let mut lower = String::new();
+    // Short words only, lower-cased on the stack (ASCII letters: the lists'
+    // non-ASCII words start with ASCII or are lower case already).
+    let mut buf = [0u8; 8];
     'texts: for t in texts {
         for w in t.split(|c: char| !c.is_alphanumeric() && c != '\'') {
             if w.is_empty() {
@@ -73,9 +75,14 @@ fn reads_as_english(texts: &[&str; 2]) -> bool {
             if w.len() > 6 {
                 continue;
             }
-            lower.clear();
-            lower.extend(w.chars().flat_map(char::to_lowercase));
-            match words_of.get(lower.as_str()) {
+            let lower = &mut buf[..w.len()];
+            lower.copy_from_slice(w.as_bytes());
+            lower.make_ascii_lowercase();
+            // ASCII lower-casing keeps UTF-8 valid.
+            let Ok(lower) = std::str::from_utf8(lower) else {
+                continue;
+            };
+            match words_of.get(lower) {
                 Some(true) => en += 1,
                 Some(false) => other += 1,
                 None => {}

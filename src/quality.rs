@@ -30,7 +30,7 @@ pub struct QualityArgs {
     /// The labelled file: `.csv` (with a header row) or JSON lines.
     #[arg(long)]
     pub data: PathBuf,
-    /// Column/field holding the text (repeat to join several with a newline).
+    /// Column/field holding the text (repeat to join several).
     #[arg(long = "text-field", required = true)]
     pub text_fields: Vec<String>,
     /// Column/field holding the label.
@@ -156,23 +156,10 @@ pub fn read_rows(
         }
         out
     } else {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-        let mut out = Vec::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: serde_json::Value = serde_json::from_str(line)
-                .map_err(|e| format!("{name}:{}: not JSON: {e}", i + 1))?;
-            let s = |f: &str| match &v[f] {
-                serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            let text: Vec<String> = text_fields.iter().map(|f| s(f)).collect();
-            out.push((text.join("\n"), s(label_field)));
-        }
-        out
+        // The classifier's reader (`triage train`/`eval` read the same files).
+        crate::classifier::data::read_jsonl(path, text_fields, label_field)
+            .map_err(|e| e.to_string())?
+            .docs
     };
     let mut rows = Vec::with_capacity(raw.len());
     let mut skipped = 0;

@@ -143,18 +143,40 @@ fn account(r: &Reader, ids: &HashSet<String>) -> (Vec<String>, usize, usize) {
     (lost, dups, out_of_order)
 }
 
+/// A test's topics and service config on the shared broker, the load
+/// (30,000 tickets at 1,000/s) started, and a reader of its outputs.
+struct Stream {
+    _dir: tempfile::TempDir,
+    cfg_arg: String,
+    load: tokio::task::JoinHandle<HashSet<String>>,
+    sent: Arc<AtomicU64>,
+    reader: Reader,
+}
+
+const RATE: u64 = 1_000;
+
+async fn stream(name: &str) -> Stream {
+    let b = broker();
+    let names = Names::new(name);
+    create_topics(b, &names, PARTITIONS).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg_arg = service_config(b, &names, dir.path()).display().to_string();
+    let (load, sent, _) = load(b, &names.input, 30_000, RATE);
+    let reader = Reader::new(b, &names.out_topics());
+    Stream {
+        _dir: dir,
+        cfg_arg,
+        load,
+        sent,
+        reader,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "make chaos"]
 async fn sigkill_the_service_ten_times_under_load_loses_nothing() {
-    let b = broker();
-    let names = Names::new("chaos-kill");
-    create_topics(b, &names, PARTITIONS).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = service_config(b, &names, dir.path());
-    let cfg_arg = path.display().to_string();
-    let (total, rate) = (30_000u64, 1_000u64);
-    let (h, sent, _) = load(b, &names.input, total, rate);
-    let mut r = Reader::new(b, &names.out_topics());
+    let s = stream("chaos-kill").await;
+    let (cfg_arg, h, sent, mut r, rate) = (s.cfg_arg, s.load, s.sent, s.reader, RATE);
     let mut assign_times = Vec::new();
     for kill in 1..=10 {
         let started = Instant::now();
@@ -268,15 +290,8 @@ async fn kill_9_the_broker_under_load_and_restart_it_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "make chaos"]
 async fn three_instances_join_and_leave_one_by_one_under_load_in_order() {
-    let b = broker();
-    let names = Names::new("chaos-join");
-    create_topics(b, &names, PARTITIONS).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = service_config(b, &names, dir.path());
-    let cfg_arg = path.display().to_string();
-    let (total, rate) = (30_000u64, 1_000u64);
-    let (h, _, _) = load(b, &names.input, total, rate);
-    let mut r = Reader::new(b, &names.out_topics());
+    let s = stream("chaos-join").await;
+    let (cfg_arg, h, mut r) = (s.cfg_arg, s.load, s.reader);
     let mut running: BTreeMap<usize, Binary> = BTreeMap::new();
     let mut log = Vec::new();
     // Join: A, B, C, 4 s apart; leave: A, B (SIGTERM), 4 s apart; C drains.

@@ -317,6 +317,7 @@ fn main() {
         } => {
             let c = consumer(&brokers);
             let parts = assign_all(&c, &topics);
+            // benchctl is a benchmark tool: a failure ends the run loudly.
             let tpl = c.assignment().expect("assignment");
             let ends: Vec<(String, i32)> = tpl
                 .elements()

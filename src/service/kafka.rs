@@ -279,11 +279,15 @@ impl ProducerContext for ServiceContext {
                         .rdkafka_error_code()
                         .map(produce_error_code)
                         .unwrap_or("other");
-                    drop(t);
-                    let o =
-                        pipeline::on_refused(shared, slot, code, m.key(), m.payload(), m.headers());
-                    t = shared.tracker.lock().expect("not poisoned");
-                    o
+                    pipeline::on_refused(
+                        shared,
+                        &mut t,
+                        slot,
+                        code,
+                        m.key(),
+                        m.payload(),
+                        m.headers(),
+                    )
                 }
             };
             if t.waiting {

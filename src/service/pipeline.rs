@@ -83,6 +83,7 @@ pub const REDUCED_DLQ_BYTES: usize = 64 * 1024;
 /// the producer refuses a record at once. Returns the outcome for metrics.
 pub(crate) fn on_refused<H: rdkafka::message::Headers>(
     shared: &Shared,
+    t: &mut super::tracker::Tracker<SlotInfo>,
     slot: usize,
     code: &'static str,
     key: Option<&[u8]>,
@@ -90,7 +91,6 @@ pub(crate) fn on_refused<H: rdkafka::message::Headers>(
     headers: Option<&H>,
 ) -> Option<super::tracker::Outcome<SlotInfo>> {
     use super::tracker::Outcome;
-    let mut t = shared.tracker.lock().expect("not poisoned");
     let step = t.info(slot).and_then(|i| match i.kind {
         SlotKind::DeadLetter { step, original_len } => Some((step, original_len)),
         SlotKind::Triaged { .. } => None,
@@ -108,6 +108,9 @@ pub(crate) fn on_refused<H: rdkafka::message::Headers>(
                             .collect()
                     })
                     .unwrap_or_default();
+                // Invariant (every `lock().expect` here): no code panics while
+                // holding these mutexes, and per-record work that might runs
+                // outside them under `isolate`.
                 shared.refused.lock().expect("not poisoned").push(Refused {
                     at,
                     step: step + 1,
@@ -409,8 +412,16 @@ impl Pipeline {
         consumer: &BaseConsumer<ServiceContext>,
         m: &BorrowedMessage<'_>,
     ) -> SchemaWait {
-        let shared = self.shared.clone();
         let payload = m.payload().unwrap_or(&[]);
+        // The per-record path: the registry answers (or is not needed).
+        let mut first = None;
+        if self.registry_down.is_none() && self.registry_probe.is_none() {
+            match self.shared.codec.ensure_schema(payload) {
+                Ok(()) => return SchemaWait::Ready,
+                Err(e) => first = Some(e),
+            }
+        }
+        let shared = self.shared.clone();
         if let Some(probe) = self.registry_probe {
             // Down for longer than the wait: no waiting, a probe now and then.
             if !shared.codec.needs_schema(payload) {
@@ -420,7 +431,7 @@ impl Pipeline {
                 return SchemaWait::GaveUp;
             }
         }
-        let mut err = match shared.codec.ensure_schema(payload) {
+        let mut err = match first.map_or_else(|| shared.codec.ensure_schema(payload), Err) {
             Ok(()) => {
                 self.registry_answers();
                 return SchemaWait::Ready;
@@ -495,19 +506,22 @@ impl Pipeline {
         outcome
     }
 
-    /// The registry answered: waiting ends.
+    /// The registry answered: waiting ends (nothing to do if none began).
     fn registry_answers(&mut self) {
-        if self.registry_down.take().is_some() || self.registry_probe.take().is_some() {
+        let was_down = self.registry_down.take().is_some();
+        if self.registry_probe.take().is_some() || was_down {
             info!("the schema registry answers again");
+            self.shared.registry_down.store(false, Ordering::Release);
+            self.shared.metrics.schema_registry_up.set(1);
         }
-        self.registry_probe = None;
-        self.shared.registry_down.store(false, Ordering::Release);
-        self.shared.metrics.schema_registry_up.set(1);
     }
 
     /// The broker refused this record's triaged output for good before (and
     /// the partition was rewound to it): it goes to the dead letters.
     fn refused_output(&mut self, m: &BorrowedMessage<'_>) -> Option<&'static str> {
+        if self.refused_outputs.is_empty() {
+            return None;
+        }
         let p = m.partition();
         match self.refused_outputs.get(&p) {
             Some(&(o, code)) if o == m.offset() => {
@@ -582,15 +596,15 @@ impl Pipeline {
                     original_len: r.original_len,
                 },
             };
-            let slot = shared
-                .tracker
-                .lock()
-                .expect("not poisoned")
-                .resend(r.at, info);
+            let resent = {
+                let mut t = shared.tracker.lock().expect("not poisoned");
+                t.resend(r.at, info).map(|slot| (slot, t.in_flight()))
+            };
             // Err: revoked or rewound meanwhile; processed again from there.
-            if let Ok(slot) = slot {
+            if let Ok((slot, in_flight)) = resent {
                 let at = (r.at.partition, r.at.offset);
-                self.produce(slot, topic, r.key.as_deref(), payload, headers, at);
+                let key = r.key.as_deref();
+                self.produce(slot, in_flight, topic, key, payload, headers, at);
             }
         }
     }
@@ -804,21 +818,23 @@ impl Pipeline {
         headers: OwnedHeaders,
         info: SlotInfo,
     ) {
-        let shared = &self.shared;
         let (partition, offset) = (info.partition, info.offset);
-        let slot = shared
-            .tracker
-            .lock()
-            .expect("not poisoned")
-            .begin(partition, offset, info);
-        self.produce(slot, topic, key, payload, headers, (partition, offset));
+        let (slot, in_flight) = {
+            let mut t = self.shared.tracker.lock().expect("not poisoned");
+            let slot = t.begin(partition, offset, info);
+            (slot, t.in_flight())
+        };
+        let at = (partition, offset);
+        self.produce(slot, in_flight, topic, key, payload, headers, at);
     }
 
     /// Hands a tracked record to the producer (retrying while librdkafka's
     /// queue is full). Never waits for delivery.
+    #[allow(clippy::too_many_arguments)]
     fn produce(
         &mut self,
         slot: super::tracker::SlotId,
+        in_flight: usize,
         topic: &str,
         key: Option<&[u8]>,
         payload: Option<&[u8]>,
@@ -826,7 +842,6 @@ impl Pipeline {
         (partition, offset): (i32, i64),
     ) {
         let shared = &self.shared;
-        let in_flight = shared.tracker.lock().expect("not poisoned").in_flight();
         shared.hot.in_flight.set(in_flight as i64);
         let mut record: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(topic, slot).headers(headers);
@@ -854,7 +869,17 @@ impl Pipeline {
                         .rdkafka_error_code()
                         .map(produce_error_code)
                         .unwrap_or("other");
-                    on_refused(shared, slot, code, r.key, r.payload, r.headers.as_ref());
+                    let mut t = shared.tracker.lock().expect("not poisoned");
+                    on_refused(
+                        shared,
+                        &mut t,
+                        slot,
+                        code,
+                        r.key,
+                        r.payload,
+                        r.headers.as_ref(),
+                    );
+                    drop(t);
                     shared
                         .metrics
                         .produce_error(code, &e, topic, partition, offset);
