@@ -13,6 +13,11 @@
 #                    500/s); CreateTime → arrival on the output topic, p50/p99/p99.9,
 #                    passthrough and triage
 #   5. memory        VmRSS/VmHWM of the service: after loading the customers, while draining
+#   6. back-pressure the JSON backlog drained again with a small max_in_flight (BENCH_BP_MAX,
+#                    default 1000) so that back-pressure engages all the time, once with
+#                    back_pressure = "hold" and once with "pause": rate, time held, and bytes
+#                    the consumer fetched per input byte (what pausing fetches twice).
+#                    BENCH_BP=0 skips it.
 # Each latency point runs on a fresh broker (the drains leave gigabytes in its log).
 # Each drain is measured by counting records on the output topics as they arrive (the first
 # and last arrival time the drain). Prints a table and writes $BENCH_OUT/summary.md and
@@ -237,6 +242,7 @@ drain() {
     PIDS+=("$perf")
   fi
   wait "$counter" || true
+  sleep 1.5 # one more statistics interval (1 s in the back-pressure runs)
   # The service's own view of the drain (delivery and processing histograms).
   local port
   port=$(sed -n 's/^http_listen = "127.0.0.1:\([0-9]*\)"/\1/p' "$OUT/service-$name.toml" 2>/dev/null || true)
@@ -261,7 +267,23 @@ drain passthrough "$(csv $(topics bench.pt))" "$JSON_BYTES" -- \
 forget $(topics bench.pt)
 drain json "$(csv $(topics bench.json) bench.json.dlq)" "$JSON_BYTES" -- \
   "$BIN/triage" run --config "service-json.toml"
-forget bench.in.json $(topics bench.json) bench.json.dlq
+forget $(topics bench.json) bench.json.dlq
+BP_MAX=${BENCH_BP_MAX:-1000}
+BP_MODES=
+if [ "${BENCH_BP:-1}" = 1 ]; then
+  BP_MODES="hold pause"
+  for mode in $BP_MODES; do
+    service_config "bp-$mode" bench.in.json json "bench.bp$mode" "$(free_port)"
+    printf 'max_in_flight = %s\nback_pressure = "%s"\n' "$BP_MAX" "$mode" >>"$OUT/service-bp-$mode.toml"
+    sed -i "s/^group_id = .*/group_id = \"bench-bp-$mode-$STAMP\"/" "$OUT/service-bp-$mode.toml"
+    ctl topics --brokers "$B" --partitions "$PARTITIONS" $(topics "bench.bp$mode") "bench.bp$mode.dlq" >/dev/null
+    # Statistics every second, so that the fetched bytes are complete when scraped.
+    drain "bp-$mode" "$(csv $(topics "bench.bp$mode") "bench.bp$mode.dlq")" "$JSON_BYTES" -- \
+      env TRIAGE_LIBRDKAFKA_STATISTICS_INTERVAL_MS=1000 "$BIN/triage" run --config "service-bp-$mode.toml"
+    forget $(topics "bench.bp$mode") "bench.bp$mode.dlq"
+  done
+fi
+forget bench.in.json
 drain avro "$(csv $(topics bench.avro) bench.avro.dlq)" "$AVRO_BYTES" -- \
   "$BIN/triage" run --config "service-avro.toml"
 forget bench.in.avro $(topics bench.avro) bench.avro.dlq
@@ -382,6 +404,8 @@ hwm_avro_mb=$AVRO_HWM
 cpu_us_per_record_passthrough="$CPU_PT broker $CPU_PT_B"
 cpu_us_per_record_json="$CPU_JS broker $CPU_JS_B"
 cpu_us_per_record_avro="$CPU_AV broker $CPU_AV_B"
+bp_hold_rate=$(r drain-bp-hold.json rate)
+bp_pause_rate=$(r drain-bp-pause.json rate)
 processing_mean_s_json=$PROC_JS
 delivery_mean_s_json=$DELIV_JS
 processing_mean_s_avro=$PROC_AV
@@ -405,6 +429,12 @@ EOF
     echo "| latency at $rate/s ($f): passthrough p50 / p99 / p99.9 | | $(r "$pt" p50_ms) / $(r "$pt" p99_ms) / $(r "$pt" p999_ms) ms ($(r "$pt" received)/$(r "$pt" sent) arrived) |"
     echo "| latency at $rate/s ($f): triage p50 / p99 / p99.9 | | $(r "$tr" p50_ms) / $(r "$tr" p99_ms) / $(r "$tr" p999_ms) ms ($(r "$tr" received)/$(r "$tr" sent) arrived) |"
     echo "| p99(triage) − p99(passthrough) at $rate/s | ≤ 2 ms | $d ms |"
+  done
+  for mode in $BP_MODES; do
+    m=$OUT/metrics-bp-$mode.txt
+    held=$(awk '$1 == "triage_backpressure_seconds_total" {printf "%.1f", $2}' "$m" 2>/dev/null)
+    fetched=$(awk -v b="$JSON_BYTES" '$1 == "triage_input_received_bytes_total" && b > 0 {printf "%.3f", $2 / b}' "$m" 2>/dev/null)
+    echo "| back-pressure \"$mode\", max_in_flight $BP_MAX: drain / time held / bytes fetched per input byte | | $(r "drain-bp-$mode.json" rate) tickets/s / ${held:-n/a} s / ${fetched:-n/a} ($(r "drain-bp-$mode.json" count)/$N out) |"
   done
   echo "| RSS with $CUSTOMERS customers loaded | ≤ 300 MB | $RSS_LOADED MB (peak VmHWM $HWM MB JSON, $AVRO_HWM MB Avro) |"
   echo "| RSS while draining (min – max) | flat | $RSS_DRAIN_MIN – $RSS_DRAIN_MAX MB |"

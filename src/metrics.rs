@@ -96,6 +96,8 @@ pub struct Metrics {
     pub in_flight: IntGauge,
     /// librdkafka's producer queue (from statistics).
     pub producer_queue: IntGauge,
+    /// Bytes the tickets consumer received from brokers (statistics).
+    pub input_received_bytes: IntCounter,
     /// Customers in the table.
     pub customers: IntGauge,
     /// 1 once the table reached the customers topic's end offsets.
@@ -370,6 +372,13 @@ impl Metrics {
             "triage_producer_queue_records",
             "Messages in librdkafka's producer queue (statistics msg_cnt).",
         );
+        let input_received_bytes = IntCounter::new(
+            "triage_input_received_bytes_total",
+            "Bytes the tickets consumer received from brokers (librdkafka statistics rxbytes; what is fetched twice counts twice).",
+        )
+        .expect("valid metric");
+        r.register(Box::new(input_received_bytes.clone()))
+            .expect("unique metric");
         let customers = gauge(&r, "triage_customers", "Customers in the in-memory table.");
         let customer_table_caught_up = gauge(
             &r,
@@ -459,6 +468,7 @@ impl Metrics {
             assigned_partitions,
             in_flight,
             producer_queue,
+            input_received_bytes,
             customers,
             customer_table_caught_up,
             ready,

@@ -14,6 +14,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// How the service stops taking records at `max_in_flight`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackPressure {
+    /// Stop polling; partitions stay as they are.
+    #[default]
+    Hold,
+    /// Pause the assigned partitions; resume them when below the bound.
+    Pause,
+}
+
 /// Wire format of tickets (in) and triaged tickets (out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -153,14 +164,22 @@ pub struct Config {
 
     /// Records handed to the producer and not yet acknowledged, at most
     /// (back-pressure): at this bound the service stops taking records until a
-    /// quarter has been acknowledged (partitions are not paused, so nothing
-    /// prefetched is thrown away; librdkafka stops fetching when its queue,
-    /// `queued.max.messages.kbytes`, is full). Bounds memory when brokers are
-    /// slow or down; `triage_backpressure_seconds_total` counts the time held.
-    /// The default keeps enough in flight for ~100k records/s at 100 ms
-    /// delivery.
+    /// quarter has been acknowledged, as `back_pressure` says. Bounds memory
+    /// when brokers are slow or down; `triage_backpressure_seconds_total`
+    /// counts the time held. The default keeps enough in flight for ~100k
+    /// records/s at 100 ms delivery.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+
+    /// How consumption stops at `max_in_flight`: `"hold"` (the default) stops
+    /// polling and leaves the partitions alone — what librdkafka prefetched
+    /// stays queued and its fetcher stops by itself when the queue
+    /// (`queued.max.messages.kbytes`) is full, so nothing is fetched twice;
+    /// `"pause"` pauses every assigned partition and resumes them after, which
+    /// drops the prefetched records and fetches them again. Measured on Apache
+    /// Kafka in BENCHMARKS.md ("Back-pressure: hold or pause").
+    #[serde(default)]
+    pub back_pressure: BackPressure,
 
     /// Threads that run the engine (decode, enrich, triage, encode), the
     /// pipeline thread included. With 1 (the default) the pipeline thread
@@ -404,16 +423,24 @@ pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
     file: &str,
     text: &str,
 ) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| {
+    let error = |e: toml::de::Error, field: String| {
         let line = e
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         ConfigError {
             origin: file.to_string(),
             line,
-            field: String::new(),
+            field,
             message: e.message().trim().to_string(),
         }
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| error(e, String::new()))?;
+    // The path names the field of a value of the wrong type ("." for the
+    // document itself, which is no field).
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        error(e.into_inner(), field)
     })
 }
 
@@ -497,6 +524,13 @@ impl Config {
                 }
                 "max_message_bytes" => self.max_message_bytes = var.num()?,
                 "max_in_flight" => self.max_in_flight = var.num()?,
+                "back_pressure" => {
+                    self.back_pressure = match v.as_str() {
+                        "hold" => BackPressure::Hold,
+                        "pause" => BackPressure::Pause,
+                        _ => return Err(err(format!("must be hold or pause, got {v:?}"))),
+                    }
+                }
                 "workers" => self.workers = var.num()?,
                 "sla_at_risk_fraction" => self.sla_at_risk_fraction = var.num()?,
                 "http_listen" => self.http_listen = var.addr()?,
@@ -693,6 +727,15 @@ mod tests {
         let e = load("", &[("TRIAGE_MAX_IN_FLIGHT", "lots")]).unwrap_err();
         assert_eq!(e.origin, "environment");
         assert_eq!(e.field, "TRIAGE_MAX_IN_FLIGHT");
+        assert_eq!(c.back_pressure, BackPressure::Hold);
+        let c = load("back_pressure = \"pause\"\n", &[]).unwrap();
+        assert_eq!(c.back_pressure, BackPressure::Pause);
+        let c = load("", &[("TRIAGE_BACK_PRESSURE", "pause")]).unwrap();
+        assert_eq!(c.back_pressure, BackPressure::Pause);
+        let e = load("", &[("TRIAGE_BACK_PRESSURE", "drop")]).unwrap_err();
+        assert_eq!(e.field, "TRIAGE_BACK_PRESSURE");
+        let e = load("back_pressure = \"drop\"\n", &[]).unwrap_err();
+        assert_eq!(e.field, "back_pressure");
     }
 
     #[test]

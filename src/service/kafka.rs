@@ -202,6 +202,14 @@ impl ClientContext for ServiceContext {
                     .unwrap_or_default();
                 lags.sort_unstable();
                 m.set_lag(topic, &lags);
+                if self.role == Role::Tickets {
+                    // Cumulative in the client; one client per counter.
+                    let rx: u64 = s.brokers.values().map(|b| b.rxbytes).sum();
+                    let seen = m.input_received_bytes.get();
+                    if rx > seen {
+                        m.input_received_bytes.inc_by(rx - seen);
+                    }
+                }
             }
         }
     }

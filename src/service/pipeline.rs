@@ -31,6 +31,7 @@ use tracing::{debug, info, warn};
 
 pub use super::tracker::Failure;
 
+use super::config::BackPressure;
 use super::kafka::{self, Producer, ServiceContext};
 use super::{rounds, Active, ServiceError, Shared};
 use crate::codec::DlqReason;
@@ -337,20 +338,26 @@ impl Pipeline {
     /// Too many records in flight: stop taking records until a quarter of
     /// them were acknowledged, serving the consumer's callbacks meanwhile.
     ///
-    /// The partitions are deliberately not paused. Pausing throws away what
-    /// librdkafka prefetched (up to `queued.max.messages.kbytes`) and fetches
-    /// it again on resume, from the middle of a batch (a stand-in broker once
-    /// answered such fetches from the next batch and skipped records). Not
-    /// polling is enough: the prefetch queue fills up and librdkafka stops
-    /// fetching by itself, and nothing is fetched twice. The consumer is still
-    /// polled every [`super::tracker::HOLD_TICK`] for rebalances and statistics; a
-    /// record that comes with them is processed, so the bound is soft by at
-    /// most one record per tick.
+    /// With `back_pressure = "hold"` (the default) the partitions are not
+    /// paused: not polling is enough, as the prefetch queue fills up and
+    /// librdkafka stops fetching by itself, and nothing prefetched is thrown
+    /// away and fetched again. With `"pause"` the assigned partitions are
+    /// paused (librdkafka drops what it prefetched) and resumed after, but
+    /// those in a rewind's back-off. Either way the consumer is polled every
+    /// [`super::tracker::HOLD_TICK`] for rebalances and statistics; a record
+    /// that comes with them is processed, so the bound is soft by at most one
+    /// record per tick.
     fn back_pressure(&mut self, consumer: &BaseConsumer<ServiceContext>) {
         let shared = self.shared.clone();
         let max = shared.config.max_in_flight;
         debug!(in_flight = max, "back-pressure: consumption held");
         let held = Instant::now();
+        let pause = shared.config.back_pressure == BackPressure::Pause;
+        if pause {
+            if let Ok(a) = consumer.assignment() {
+                let _ = consumer.pause(&a);
+            }
+        }
         let n = super::tracker::hold(
             &shared.tracker,
             &shared.drained,
@@ -367,10 +374,27 @@ impl Pipeline {
             },
         );
         shared.hot.in_flight.set(n as i64);
+        if pause {
+            self.resume_assigned(consumer);
+        }
         shared
             .hot
             .backpressure_seconds
             .inc_by(held.elapsed().as_secs_f64());
+    }
+
+    /// Resumes what is still assigned, but partitions in a rewind's back-off.
+    fn resume_assigned(&self, consumer: &BaseConsumer<ServiceContext>) {
+        let topic = &self.shared.config.input_topic;
+        if let Ok(a) = consumer.assignment() {
+            let parts: Vec<i32> = a
+                .elements_for_topic(topic)
+                .iter()
+                .map(|e| e.partition())
+                .filter(|p| !self.resume_at.contains_key(p))
+                .collect();
+            let _ = consumer.resume(&tpl_of(topic, &parts));
+        }
     }
 
     /// One input record → one output record (triaged or dead letter), on
@@ -486,16 +510,7 @@ impl Pipeline {
                 Err(e) => err = e,
             }
         };
-        // Resume what is still assigned, but partitions in a rewind's back-off.
-        if let Ok(a) = consumer.assignment() {
-            let parts: Vec<i32> = a
-                .elements_for_topic(&topic)
-                .iter()
-                .map(|e| e.partition())
-                .filter(|p| !self.resume_at.contains_key(p))
-                .collect();
-            let _ = consumer.resume(&tpl_of(&topic, &parts));
-        }
+        self.resume_assigned(consumer);
         if matches!(outcome, SchemaWait::Ready | SchemaWait::GaveUp)
             && shared.rebalances.load(Ordering::Acquire) != gen
             && self.epochs().get(&p).copied() != epoch
