@@ -136,11 +136,51 @@ impl StaticModel {
         out.resize(self.dims, 0.0);
         let mut n = 0usize;
         let mut chars = 0usize;
+        let cap = max_chars.min(MAX_CHARS);
         'texts: for text in texts {
             let mut word = std::mem::take(&mut scratch.word);
+            word.clear(); // (a cut text leaves its last word)
+            if text.is_ascii() {
+                // The common case, byte by byte: lower-cased as read, so
+                // that `word` is already what WordPiece looks up.
+                for &b in text.as_bytes() {
+                    chars += 1;
+                    if chars > cap {
+                        // (as below: a word cut by the limit is not read)
+                        scratch.word = word;
+                        break 'texts;
+                    }
+                    if b.is_ascii_alphanumeric() {
+                        word.push(b.to_ascii_lowercase() as char);
+                        continue;
+                    }
+                    if (b as char).is_whitespace() {
+                        n += self.pieces(&word, out, scratch);
+                        word.clear();
+                    } else if b.is_ascii_punctuation() {
+                        n += self.pieces(&word, out, scratch);
+                        word.clear();
+                        word.push(b as char);
+                        n += self.pieces(&word, out, scratch);
+                        word.clear();
+                    } else {
+                        // control characters: cleaned away
+                        continue;
+                    }
+                    if n >= MAX_TOKENS {
+                        scratch.word = word;
+                        break 'texts;
+                    }
+                }
+                n += self.pieces(&word, out, scratch);
+                word.clear();
+                scratch.word = word;
+                continue;
+            }
             for c in text.chars() {
                 chars += 1;
-                if chars > max_chars.min(MAX_CHARS) {
+                if chars > cap {
+                    scratch.word = word;
                     break 'texts;
                 }
                 if c.is_whitespace() {
@@ -158,6 +198,7 @@ impl StaticModel {
                     word.push(c);
                 }
                 if n >= MAX_TOKENS {
+                    scratch.word = word;
                     break 'texts;
                 }
             }
@@ -180,8 +221,7 @@ impl StaticModel {
         if raw.is_empty() {
             return 0;
         }
-        scratch.words += 1;
-        let w = &mut scratch.lower;
+        let mut w = std::mem::take(&mut scratch.lower);
         w.clear();
         if raw.is_ascii() {
             w.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
@@ -191,9 +231,35 @@ impl StaticModel {
                     w.push(c);
                 }
             }
+            if w.is_empty() {
+                // nothing but marks: a word read, no piece
+                scratch.words += 1;
+                scratch.lower = w;
+                return 0;
+            }
         }
-        if w.chars().count() > MAX_WORD_CHARS {
+        let n = self.pieces(&w, out, scratch);
+        scratch.lower = w;
+        n
+    }
+
+    /// WordPiece on one cleaned, lower-cased word; adds its pieces' rows.
+    /// Returns the pieces added (0 for a word with no split).
+    fn pieces(&self, w: &str, out: &mut [f32], scratch: &mut EmbedScratch) -> usize {
+        if w.is_empty() {
             return 0;
+        }
+        scratch.words += 1;
+        if w.len() > MAX_WORD_CHARS && w.chars().count() > MAX_WORD_CHARS {
+            return 0;
+        }
+        let d = self.dims;
+        // Most words are a vocabulary entry of their own: one lookup.
+        if w.len() <= self.max_piece + 2 {
+            if let Some(&id) = self.vocab.get(w) {
+                self.add_row(id, &mut out[..d]);
+                return 1;
+            }
         }
         // Greedy longest match first; the whole word or nothing (as BERT).
         let pieces = &mut scratch.pieces;
@@ -229,17 +295,22 @@ impl StaticModel {
                 None => return 0,
             }
         }
-        let d = self.dims;
         for &id in pieces.iter() {
-            let r = id as usize;
-            let s = self.scales[r];
-            let row = &self.rows[r * d..(r + 1) * d];
-            let out = &mut out[..d];
-            for i in 0..d {
-                out[i] += s * f32::from(row[i] as i8);
-            }
+            self.add_row(id, &mut out[..d]);
         }
         pieces.len()
+    }
+
+    /// Adds row `id` (int8 times its scale) to `out` (`dims` long).
+    #[inline]
+    fn add_row(&self, id: u32, out: &mut [f32]) {
+        let d = self.dims;
+        let r = id as usize;
+        let s = self.scales[r];
+        let row = &self.rows[r * d..(r + 1) * d];
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o += s * f32::from(x as i8);
+        }
     }
 }
 
@@ -341,6 +412,33 @@ mod tests {
             let cos = cosine(&out, &want);
             assert!(cos > 0.999, "{text:?}: cosine {cos} to the reference");
         }
+    }
+
+    #[test]
+    fn the_ascii_path_reads_as_the_general_one() {
+        let m = StaticModel::builtin();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let mut s = EmbedScratch::default();
+        for text in [
+            "Our invoice was charged twice!! Please refund ASAP.",
+            "tab\there,new\nline\x01ctl\x7fdel (paren) e-mail foo@bar.com 3.14",
+            "Supercalifragilisticexpialidociouslyunknownword xqzt",
+            "",
+            "   ",
+        ] {
+            // A zero-width space is cleaned away, and sends the text down
+            // the general path.
+            let general = format!("{text}\u{200b}");
+            let ra = m.embed_counted(&[text, "second part"], 280, &mut a, &mut s);
+            let rb = m.embed_counted(&[&general, "second part"], 280, &mut b, &mut s);
+            assert_eq!(ra, rb, "{text:?}");
+            assert_eq!(a, b, "{text:?}");
+        }
+        // Cut mid-word by the character limit, the same way.
+        let long = "word ".repeat(100);
+        let ra = m.embed_counted(&[&long], 37, &mut a, &mut s);
+        let rb = m.embed_counted(&[&format!("\u{200b}{long}")], 38, &mut b, &mut s);
+        assert_eq!((ra, &a), (rb, &b));
     }
 
     #[test]

@@ -60,9 +60,10 @@ fn reads_as_english(texts: &[&str; 2]) -> bool {
         m
     });
     let (mut en, mut other, mut words) = (0u32, 0u32, 0u32);
-    // Short words only, lower-cased on the stack (ASCII letters: the lists'
-    // non-ASCII words start with ASCII or are lower case already).
-    let mut buf = [0u8; 8];
+    // Short words only, lower-cased in a small buffer (ASCII lower-casing
+    // keeps UTF-8 valid; the lists' non-ASCII words start with ASCII or are
+    // lower case already).
+    let mut buf = String::with_capacity(8);
     'texts: for t in texts {
         for w in t.split(|c: char| !c.is_alphanumeric() && c != '\'') {
             if w.is_empty() {
@@ -75,13 +76,10 @@ fn reads_as_english(texts: &[&str; 2]) -> bool {
             if w.len() > 6 {
                 continue;
             }
-            let lower = &mut buf[..w.len()];
-            lower.copy_from_slice(w.as_bytes());
-            lower.make_ascii_lowercase();
-            // ASCII lower-casing keeps UTF-8 valid.
-            let Ok(lower) = std::str::from_utf8(lower) else {
-                continue;
-            };
+            buf.clear();
+            buf.push_str(w);
+            buf.make_ascii_lowercase();
+            let lower = buf.as_str();
             match words_of.get(lower) {
                 Some(true) => en += 1,
                 Some(false) => other += 1,
@@ -322,19 +320,20 @@ pub fn triage_with(
     // Category: by meaning and phrases when the rules have examples (the
     // best score at or above the threshold), else most phrase weight wins,
     // earlier on ties.
+    let by_phrase = pick(&scratch.category_weight, rules.default_category);
     let semantic = match &rules.semantic {
-        Some(sem) => semantic_pick(
+        Some(sem) if by_phrase.1 < sem.phrases_decide_at => semantic_pick(
             sem,
             ticket,
             &scratch.category_weight,
             &mut scratch.embedding,
             &mut scratch.embed,
         ),
-        None => None,
+        _ => None,
     };
     let (mut category, cat_conf) = match &semantic {
         Some((c, score, _, _)) => (*c, score.clamp(0.0, 1.0)),
-        None => pick(&scratch.category_weight, rules.default_category),
+        None => by_phrase,
     };
     let mut verdicts = vec![];
     let text_for_models = if rules.models.category.is_some()

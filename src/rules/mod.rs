@@ -55,6 +55,7 @@ pub struct Semantic {
     pub examples: Vec<Examples>,
     pub threshold: f32,
     pub phrase_bonus: f32,
+    pub phrases_decide_at: f32,
 }
 
 /// A scoring condition.
@@ -218,6 +219,9 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
     if !(0.0..=1.0).contains(&sc.phrase_bonus) {
         d.error("semantic.phrase_bonus", "must be between 0 and 1");
     }
+    if !(0.0..=1.0).contains(&sc.phrases_decide_at) {
+        d.error("semantic.phrases_decide_at", "must be between 0 and 1");
+    }
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
     let mut examples = Vec::new();
@@ -256,6 +260,7 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
         examples,
         threshold: sc.threshold,
         phrase_bonus: sc.phrase_bonus,
+        phrases_decide_at: sc.phrases_decide_at,
     })
 }
 
