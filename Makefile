@@ -80,6 +80,7 @@ fuzz: ## Coverage-guided fuzzing (cargo fuzz, nightly): each target FUZZ_SECONDS
 
 QUALITY_DATA ?= ../shared/data
 QUALITY_BIN  ?= ./target/release/triage
+SENTIMENT_CACHE ?= $(HOME)/.cache/triage/sentiment
 BANKING_MAP := \
   --map compromised_card,lost_or_stolen_card,lost_or_stolen_phone,card_payment_not_recognised,cash_withdrawal_not_recognised,direct_debit_payment_not_recognised=security \
   --map card_payment_fee_charged,transaction_charged_twice,extra_charge_on_statement,request_refund,Refund_not_showing_up,transfer_fee_charged,exchange_charge,cash_withdrawal_charge,top_up_by_card_charge,top_up_by_bank_transfer_charge,card_payment_wrong_exchange_rate,wrong_exchange_rate_for_cash_withdrawal=billing \
@@ -96,6 +97,12 @@ quality: ## The rules' text detection against the labelled development sets in .
 	  --map INVOICE,PAYMENT,REFUND,CANCELLATION_FEE=billing --map ACCOUNT=account
 	$(QUALITY_BIN) quality --rules config/rules.toml --data $(QUALITY_DATA)/banking77-train.csv \
 	  --text-field text --label-field category $(BANKING_MAP)
+	@echo "sentiment: human-rated sets of the VADER paper (downloaded from PyPI into $(SENTIMENT_CACHE)), VADER's own figures first"
+	python3 scripts/sentiment-sets.py $(SENTIMENT_CACHE)
+	for set in amazonReviewSnippets tweets; do \
+	  $(QUALITY_BIN) quality --rules config/rules.toml --data $(SENTIMENT_CACHE)/$$set.csv \
+	    --text-field text --label-field label --measure sentiment || exit 1; \
+	done
 
 .PHONY: lint
 lint: ## rustfmt check, clippy with warnings as errors

@@ -30,6 +30,7 @@ pub struct Scratch {
     text: String,
     embedding: Vec<f32>,
     embed: crate::embed::EmbedScratch,
+    sentiment: crate::sentiment::SentimentScratch,
 }
 
 /// Whether the text reads as English, or is too short to tell: among its
@@ -44,11 +45,12 @@ fn reads_as_english(texts: &[&str; 2]) -> bool {
         "our", "this", "that", "with", "not", "be", "are", "was", "have", "can", "please", "from",
         "at", "as", "but", "or", "your", "me", "us", "do", "does", "will", "if", "when", "has",
     ];
-    const OTHER: [&str; 48] = [
+    const OTHER: [&str; 62] = [
         "der", "die", "das", "und", "ist", "nicht", "mit", "ein", "eine", "ich", "wir", "sie",
         "zu", "auf", "bitte", "le", "la", "les", "et", "est", "pas", "nous", "vous", "une", "des",
         "du", "que", "ne", "el", "los", "las", "y", "es", "para", "con", "una", "por", "não",
-        "uma", "com", "il", "di", "che", "het", "een", "niet", "ik", "zijn",
+        "uma", "com", "il", "di", "che", "het", "een", "niet", "ik", "zijn", "für", "von", "den",
+        "dem", "auch", "wie", "pour", "avec", "dans", "sur", "votre", "notre", "del", "al",
     ];
     static WORDS: std::sync::OnceLock<
         std::collections::HashMap<&'static str, bool, foldhash::fast::FixedState>,
@@ -141,6 +143,14 @@ fn semantic_pick(
         }
     }
     best.filter(|b| b.1 >= sem.threshold)
+}
+
+/// What moved the sentiment most: a rules phrase (and whether it was
+/// negated) or a word of the valence lexicon.
+#[derive(Clone, Copy)]
+enum Cause<'l> {
+    Phrase((u32, bool)),
+    Lexicon(crate::sentiment::Pull<'l>),
 }
 
 /// Triage one ticket.
@@ -413,22 +423,69 @@ pub fn triage_with(
     ));
 
     // Sentiment and intensity. Politeness counts only without complaint.
-    if neg == 0.0 && polite > 0.0 {
-        pos += polite;
-        if pos_phrase.is_none() {
-            pos_phrase = polite_phrase;
-        }
-    }
     let sr = &rules.sentiment;
     let ic = &sr.intensity;
     let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32
         + ic.per_caps_word * scan.caps_words as f32)
         .clamp(0.0, 1.0);
-    let mut s_score = (pos - neg) / (pos + neg + 1.0);
-    if s_score != 0.0 {
-        s_score = (s_score * (1.0 + intensity)).clamp(-1.0, 1.0);
-    }
-    let s_score = (s_score * 100.0).round() / 100.0;
+    // What moved the score most, for the reason: a rules phrase or a word
+    // of the lexicon.
+    // The lexicon is English: other text is left to the phrases.
+    let lexicon = sr
+        .lexicon
+        .as_ref()
+        .filter(|_| reads_as_english(&[&ticket.subject, ticket.body.as_deref().unwrap_or("")]));
+    let (s_score, s_conf, neg_word, pos_word) = match lexicon {
+        Some(lex) => {
+            let v = lex.score(
+                &ticket.subject,
+                ticket.body.as_deref().unwrap_or(""),
+                crate::sentiment::PhraseEvidence {
+                    negative: neg,
+                    positive: pos,
+                    polite,
+                },
+                &mut scratch.sentiment,
+            );
+            let c = (v.compound * 100.0).round() / 100.0;
+            let phrase_neg = crate::sentiment::PHRASE_VALENCE * neg;
+            let neg_word = match (neg_phrase, v.most_negative) {
+                (Some(p), Some((_, w))) if phrase_neg >= -w => Some(Cause::Phrase(p)),
+                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
+                (Some(p), None) => Some(Cause::Phrase(p)),
+                (None, None) => None,
+            };
+            let pos_word = match (pos_phrase.or(polite_phrase), v.most_positive) {
+                (Some(p), _) if pos + polite > 0.0 => Some(Cause::Phrase((p, false))),
+                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
+                _ => None,
+            };
+            (c, c.abs(), neg_word, pos_word)
+        }
+        None => {
+            if neg == 0.0 && polite > 0.0 {
+                pos += polite;
+                if pos_phrase.is_none() {
+                    pos_phrase = polite_phrase;
+                }
+            }
+            let mut s_score = (pos - neg) / (pos + neg + 1.0);
+            if s_score != 0.0 {
+                s_score = (s_score * (1.0 + intensity)).clamp(-1.0, 1.0);
+            }
+            let conf = if pos + neg == 0.0 {
+                0.0
+            } else {
+                (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
+            };
+            (
+                (s_score * 100.0).round() / 100.0,
+                conf,
+                neg_phrase.map(Cause::Phrase),
+                pos_phrase.map(|p| Cause::Phrase((p, false))),
+            )
+        }
+    };
     let label = if s_score <= sr.negative_threshold {
         SentimentLabel::Negative
     } else if s_score >= sr.positive_threshold {
@@ -436,24 +493,21 @@ pub fn triage_with(
     } else {
         SentimentLabel::Neutral
     };
-    let s_conf = if pos + neg == 0.0 {
-        0.0
-    } else {
-        (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
-    };
-    let s_detail = match (label, neg_phrase, pos_phrase) {
-        (SentimentLabel::Negative, Some((p, negated)), _) => format!(
-            "negative ({:.2}; \"{}\"{})",
-            s_score,
+    let cause = |c: Cause<'_>| match c {
+        Cause::Phrase((p, negated)) => format!(
+            "\"{}\"{}",
             rules.detector.phrase(p),
             if negated { ", negated" } else { "" }
         ),
-        (SentimentLabel::Positive, _, Some(p)) => {
-            format!(
-                "positive ({:.2}; \"{}\")",
-                s_score,
-                rules.detector.phrase(p)
-            )
+        Cause::Lexicon(crate::sentiment::Pull::Word(w)) => format!("\"{w}\" in the lexicon"),
+        Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => "a negated action".to_string(),
+    };
+    let s_detail = match (label, neg_word, pos_word) {
+        (SentimentLabel::Negative, Some(c), _) => {
+            format!("negative ({:.2}; {})", s_score, cause(c))
+        }
+        (SentimentLabel::Positive, _, Some(c)) => {
+            format!("positive ({:.2}; {})", s_score, cause(c))
         }
         _ => format!("{} ({:.2})", label.as_str(), s_score),
     };
@@ -903,6 +957,68 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
         assert_eq!(t.sentiment.label, SentimentLabel::Negative);
         let t = run(&ticket("export working, thanks", ""), None);
         assert_eq!(t.sentiment.label, SentimentLabel::Positive);
+    }
+
+    #[test]
+    fn shipped_rules_read_support_messages() {
+        let rules = Rules::from_str("rules.toml", include_str!("../config/rules.toml"))
+            .expect("the shipped rules compile")
+            .rules;
+        let cases = [
+            // (body, expected label, what the reason names)
+            (
+                "good agent, couldn't fix it ... false advertising much?",
+                SentimentLabel::Negative,
+                "false advertising",
+            ),
+            (
+                "Hi, could you please help me export last month's report? Thanks!",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            (
+                "Great, another outage. Third time this week.",
+                SentimentLabel::Negative,
+                "third time",
+            ),
+            (
+                "The fix works perfectly, thank you so much :)",
+                SentimentLabel::Positive,
+                "works perfectly",
+            ),
+            (
+                "The export doesn't finish and the page never refreshes.",
+                SentimentLabel::Negative,
+                "a negated action",
+            ),
+            (
+                "It would be nice to have dark mode.",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            (
+                "The new dashboard is really easy to use, nice work",
+                SentimentLabel::Positive,
+                "in the lexicon",
+            ),
+        ];
+        for (body, want, named) in cases {
+            let json = serde_json::json!({
+                "ticket_id": "T", "customer_id": "C", "created_at": "2026-11-24T09:00:00Z",
+                "subject": "", "body": body,
+            })
+            .to_string();
+            let d = decode_ticket(json.as_bytes()).unwrap();
+            let t = triage(&rules, &d.ticket, None, now());
+            let detail = &t
+                .reasons
+                .iter()
+                .find(|r| r.factor == "sentiment")
+                .unwrap()
+                .detail;
+            assert_eq!(t.sentiment.label, want, "{body}: {detail}");
+            assert!(detail.contains(named), "{body}: {detail}");
+        }
     }
 
     #[test]

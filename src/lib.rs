@@ -34,6 +34,7 @@ pub mod model;
 pub mod quality;
 pub mod registry;
 pub mod rules;
+pub mod sentiment;
 pub mod service;
 pub mod text;
 pub mod watch;

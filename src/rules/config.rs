@@ -356,6 +356,24 @@ pub struct SentimentConfig {
     /// in the same clause ("not", "never", "can't").
     #[serde(default)]
     pub negators: Vec<String>,
+    /// Read the whole message with the bundled valence lexicon (VADER's
+    /// 7,500 rated words, emoticons and emoji; `models/sentiment/NOTICE`) as
+    /// well as the phrases above: rated words with negation, intensifiers
+    /// ("very", "slightly"), contrast ("…, but …"), capitals and exclamation
+    /// marks. The phrases above count as words rated ±2 (the lexicon's own
+    /// rating of their single words is replaced); politeness counts only in
+    /// a message with nothing negative; positive words in a message with a
+    /// negative phrase count half (politeness and sarcasm in a complaint).
+    /// The score is then the lexicon's compound, -1 … +1. Default true;
+    /// false: the phrases alone decide, `(positive − negative) / (positive +
+    /// negative + 1)` amplified by intensity.
+    #[serde(default = "yes")]
+    pub lexicon: bool,
+    /// Words the lexicon rates that say nothing about feelings in a support
+    /// request ("please", "help", "free" as in "free plan", "credit" as in
+    /// "credit card"), with their inflections: not rated. Only with `lexicon`.
+    #[serde(default)]
+    pub neutral: Vec<String>,
     /// How many words may stand between a negator and the phrase it negates.
     #[serde(default = "two")]
     pub negation_window: u32,
@@ -381,6 +399,8 @@ impl Default for SentimentConfig {
             politeness: vec![],
             expectations: vec![],
             negators: vec![],
+            lexicon: yes(),
+            neutral: vec![],
             negation_window: two(),
             negative_threshold: neg_threshold(),
             positive_threshold: pos_threshold(),
@@ -392,6 +412,9 @@ impl Default for SentimentConfig {
 
 fn two() -> u32 {
     2
+}
+fn yes() -> bool {
+    true
 }
 fn neg_threshold() -> f32 {
     -0.25

@@ -117,6 +117,8 @@ pub struct Defaults {
 /// Sentiment settings.
 #[derive(Debug, Clone)]
 pub struct SentimentRule {
+    /// The valence lexicon with the rules' adjustments (`lexicon = true`).
+    pub lexicon: Option<Arc<crate::sentiment::Lexicon>>,
     pub negative_threshold: f32,
     pub positive_threshold: f32,
     /// Points for negative, neutral, positive.
@@ -208,6 +210,58 @@ impl Rules {
 pub struct Loaded {
     pub rules: Rules,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// The valence lexicon adjusted to the rules: the words of their own
+/// sentiment phrases are theirs to rate, and so are the words of category
+/// and severity phrases and of the phrases conditions, overrides and routing
+/// look for — what a ticket is about ("error", "security", "suspicious
+/// login", "legal action") is its topic, not the customer's feeling. Their
+/// single-word negators negate; `neutral` words are not rated.
+fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
+    let s = &cfg.sentiment;
+    let own = s
+        .negative
+        .iter()
+        .chain(&s.positive)
+        .chain(&s.politeness)
+        .chain(&s.expectations)
+        .map(|p| crate::text::normalise(p))
+        .filter(|p| !p.contains(' '));
+    let topics = cfg
+        .categories
+        .iter()
+        .flat_map(|c| &c.phrases)
+        .chain(cfg.severity.levels.iter().flat_map(|l| &l.phrases))
+        .chain(
+            cfg.conditions
+                .iter()
+                .map(|c| &c.when)
+                .chain(cfg.overrides.iter().map(|o| &o.when))
+                .chain(cfg.routing.queues.iter().map(|q| &q.when))
+                .chain(cfg.routing.tiers.iter().map(|t| &t.when))
+                .flat_map(|w| w.phrases_any.iter().flatten()),
+        )
+        .flat_map(|p| {
+            crate::text::normalise(p)
+                .split(' ')
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        });
+    let words: Vec<String> = own
+        .chain(topics)
+        .flat_map(|w| crate::text::word_forms(&w))
+        .collect();
+    let neutral: Vec<String> = s
+        .neutral
+        .iter()
+        .flat_map(|w| crate::text::word_forms(&crate::text::normalise(w)))
+        .collect();
+    Arc::new(crate::sentiment::Lexicon::builtin().adjusted(
+        words.iter().map(String::as_str),
+        neutral.iter().map(String::as_str),
+        s.negators.iter().map(String::as_str),
+    ))
 }
 
 /// Embeds the categories' example sentences (none: `None`).
@@ -1004,6 +1058,7 @@ fn build(
         severities,
         default_severity,
         sentiment: SentimentRule {
+            lexicon: s.lexicon.then(|| sentiment_lexicon(cfg)),
             negative_threshold: s.negative_threshold,
             positive_threshold: s.positive_threshold,
             points: sent_points,
