@@ -126,6 +126,12 @@ fn gauge_vec(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeV
     g
 }
 
+fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name, help).expect("valid metric");
+    r.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
 fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
     let g = IntGauge::new(name, help).expect("valid metric");
     r.register(Box::new(g.clone())).expect("unique metric");
@@ -247,13 +253,11 @@ impl Metrics {
             "Dead letters the broker refused and that were sent again smaller, by how (truncated, no_value).",
             &["how"],
         );
-        let internal_errors = IntCounter::new(
+        let internal_errors = counter(
+            &r,
             "triage_internal_errors_total",
             "Records whose decoding, triage or encoding panicked (dead-lettered as internal_error; a bug).",
-        )
-        .expect("valid metric");
-        r.register(Box::new(internal_errors.clone()))
-            .expect("unique metric");
+        );
         let schema_registry_up = IntGauge::new(
             "triage_schema_registry_up",
             "1 while the schema registry answers (or none is configured); 0 while records wait for it.",
@@ -298,13 +302,11 @@ impl Metrics {
             "Consumer-group rebalances of this instance, by kind.",
             &["kind"],
         );
-        let commit_failures = IntCounter::new(
+        let commit_failures = counter(
+            &r,
             "triage_commit_failures_total",
             "Offset commits that failed (the next commit retries them).",
-        )
-        .expect("valid metric");
-        r.register(Box::new(commit_failures.clone()))
-            .expect("unique metric");
+        );
         let backpressure_seconds = Counter::new(
             "triage_backpressure_seconds_total",
             "Seconds consumption was held because max_in_flight records were unacknowledged \
@@ -372,13 +374,11 @@ impl Metrics {
             "triage_producer_queue_records",
             "Messages in librdkafka's producer queue (statistics msg_cnt).",
         );
-        let input_received_bytes = IntCounter::new(
+        let input_received_bytes = counter(
+            &r,
             "triage_input_received_bytes_total",
             "Bytes the tickets consumer received from brokers (librdkafka statistics rxbytes; what is fetched twice counts twice).",
-        )
-        .expect("valid metric");
-        r.register(Box::new(input_received_bytes.clone()))
-            .expect("unique metric");
+        );
         let customers = gauge(&r, "triage_customers", "Customers in the in-memory table.");
         let customer_table_caught_up = gauge(
             &r,
