@@ -33,65 +33,6 @@ pub struct Scratch {
     sentiment: crate::sentiment::SentimentScratch,
 }
 
-/// Whether the text reads as English, or is too short to tell: among its
-/// first 60 words, English function words are at least as frequent as those
-/// of the other languages common in support mail (German, French, Spanish,
-/// Portuguese, Italian, Dutch). The sentence model reads English only, so
-/// text in another language is left to the phrases. (A word count, not a
-/// language model: a trigram detector cost ~100 µs per ticket.)
-fn reads_as_english(texts: &[&str; 2]) -> bool {
-    const EN: [&str; 40] = [
-        "the", "a", "an", "to", "of", "and", "in", "is", "it", "for", "on", "my", "we", "i", "you",
-        "our", "this", "that", "with", "not", "be", "are", "was", "have", "can", "please", "from",
-        "at", "as", "but", "or", "your", "me", "us", "do", "does", "will", "if", "when", "has",
-    ];
-    const OTHER: [&str; 62] = [
-        "der", "die", "das", "und", "ist", "nicht", "mit", "ein", "eine", "ich", "wir", "sie",
-        "zu", "auf", "bitte", "le", "la", "les", "et", "est", "pas", "nous", "vous", "une", "des",
-        "du", "que", "ne", "el", "los", "las", "y", "es", "para", "con", "una", "por", "não",
-        "uma", "com", "il", "di", "che", "het", "een", "niet", "ik", "zijn", "für", "von", "den",
-        "dem", "auch", "wie", "pour", "avec", "dans", "sur", "votre", "notre", "del", "al",
-    ];
-    static WORDS: std::sync::OnceLock<
-        std::collections::HashMap<&'static str, bool, foldhash::fast::FixedState>,
-    > = std::sync::OnceLock::new();
-    let words_of = WORDS.get_or_init(|| {
-        let mut m = std::collections::HashMap::with_hasher(foldhash::fast::FixedState::default());
-        m.extend(EN.iter().map(|w| (*w, true)));
-        m.extend(OTHER.iter().map(|w| (*w, false)));
-        m
-    });
-    let (mut en, mut other, mut words) = (0u32, 0u32, 0u32);
-    // Short words only, lower-cased in a small buffer (ASCII lower-casing
-    // keeps UTF-8 valid; the lists' non-ASCII words start with ASCII or are
-    // lower case already).
-    let mut buf = String::with_capacity(8);
-    'texts: for t in texts {
-        for w in t.split(|c: char| !c.is_alphanumeric() && c != '\'') {
-            if w.is_empty() {
-                continue;
-            }
-            words += 1;
-            if words > 60 {
-                break 'texts;
-            }
-            if w.len() > 6 {
-                continue;
-            }
-            buf.clear();
-            buf.push_str(w);
-            buf.make_ascii_lowercase();
-            let lower = buf.as_str();
-            match words_of.get(lower) {
-                Some(true) => en += 1,
-                Some(false) => other += 1,
-                None => {}
-            }
-        }
-    }
-    en >= other
-}
-
 /// Characters of subject and body the sentence model reads per ticket: the
 /// request is stated up front; the rest of a long mail (signatures, quoted
 /// replies, logs) costs time and blurs the meaning.
@@ -113,9 +54,6 @@ fn semantic_pick(
 ) -> Option<(u16, f32, Arc<str>, f32)> {
     let model = crate::embed::StaticModel::builtin();
     let texts: [&str; 2] = [&ticket.subject, ticket.body.as_deref().unwrap_or("")];
-    if !reads_as_english(&texts) {
-        return None;
-    }
     let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
     // The model reads English: text it splits into many word pieces (other
     // languages, codes) is left to the phrases.
@@ -263,7 +201,25 @@ pub fn triage_with(
         }
     }
 
-    // 3. Text.
+    // 3. Text. Its language first: the sentence model and the valence
+    // lexicon read English only, and the rules say which languages they read.
+    let language = crate::lang::detect(&[&ticket.subject, ticket.body.as_deref().unwrap_or("")]);
+    let english = language.is_none_or(|l| l == "en");
+    let covered = rules.language.covers(language);
+    if let (false, Some(l)) = (covered, language) {
+        let read: Vec<&str> = rules.language.covered.iter().map(|c| &**c).collect();
+        reasons.push(reason(
+            "language",
+            rules.language.uncovered_points,
+            concat(&[
+                "text in ",
+                l,
+                ", a language the rules do not read (they read ",
+                &read.join(", "),
+                ")",
+            ]),
+        ));
+    }
     let scan = &mut scratch.scan;
     scan.clear();
     rules.detector.scan(&ticket.subject, true, scan);
@@ -332,7 +288,7 @@ pub fn triage_with(
     // earlier on ties.
     let by_phrase = pick(&scratch.category_weight, rules.default_category);
     let semantic = match &rules.semantic {
-        Some(sem) if by_phrase.1 < sem.phrases_decide_at => semantic_pick(
+        Some(sem) if by_phrase.1 < sem.phrases_decide_at && english => semantic_pick(
             sem,
             ticket,
             &scratch.category_weight,
@@ -431,10 +387,7 @@ pub fn triage_with(
     // What moved the score most, for the reason: a rules phrase or a word
     // of the lexicon.
     // The lexicon is English: other text is left to the phrases.
-    let lexicon = sr
-        .lexicon
-        .as_ref()
-        .filter(|_| reads_as_english(&[&ticket.subject, ticket.body.as_deref().unwrap_or("")]));
+    let lexicon = sr.lexicon.as_ref().filter(|_| english);
     let (s_score, s_conf, neg_word, pos_word) = match lexicon {
         Some(lex) => {
             let v = lex.score(
@@ -579,6 +532,8 @@ pub fn triage_with(
         severity,
         sentiment,
         phrase_found: &scratch.phrase_found,
+        text_language: language,
+        language_covered: covered,
         age_hours,
         score: None,
         priority: None,
@@ -760,6 +715,7 @@ pub fn triage_with(
         reasons,
         rules_version: rules.version.clone(),
         triaged_at: now,
+        language,
     }
 }
 
@@ -1019,6 +975,79 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
             assert_eq!(t.sentiment.label, want, "{body}: {detail}");
             assert!(detail.contains(named), "{body}: {detail}");
         }
+    }
+
+    #[test]
+    fn text_in_a_language_the_rules_do_not_read_is_flagged_and_routable() {
+        let src = RULES.to_string()
+            + r#"
+[language]
+covered = ["en", "de"]
+uncovered_points = 7
+
+[[conditions]]
+name = "Polish text"
+when = { text_language = "pl" }
+points = 1
+"#;
+        let src = src.replacen(
+            "[[routing.queues]]\n",
+            "[[routing.queues]]\nwhen = { language_covered = false }\nqueue = \"intl\"\n[[routing.queues]]\n",
+            1,
+        );
+        let rules = Rules::from_str("t.toml", &src)
+            .expect("rules compile")
+            .rules;
+        let triage = |subject: &str, body: &str| {
+            let json = format!(
+                r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}","body":"{body}"}}"#
+            );
+            let d = decode_ticket(json.as_bytes()).unwrap();
+            triage(&rules, &d.ticket, None, now())
+        };
+        let pl = triage(
+            "Problem z logowaniem",
+            "Dzień dobry, od rana nie mogę zalogować się do panelu, system pokazuje błąd serwera przy każdej próbie.",
+        );
+        assert_eq!(pl.language, Some("pl"));
+        let flag = pl.reasons.iter().find(|r| r.factor == "language").unwrap();
+        assert_eq!(flag.points, 7);
+        assert_eq!(
+            flag.detail,
+            "text in pl, a language the rules do not read (they read en, de)"
+        );
+        assert!(pl.reasons.iter().any(|r| r.detail == "Polish text"));
+        assert_eq!(&*pl.queue, "intl");
+        assert_eq!(pl.reasons.iter().map(|r| r.points).sum::<i64>(), pl.score);
+
+        // German is read: no flag; English and too-short text neither.
+        let de = triage(
+            "Anmeldung",
+            "Seit heute Morgen können wir uns nicht mehr anmelden, bitte helfen Sie uns.",
+        );
+        assert_eq!(de.language, Some("de"));
+        let en = triage(
+            "Login",
+            "Since this morning we cannot log in to the dashboard.",
+        );
+        assert_eq!(en.language, Some("en"));
+        let short = triage("Invoice", "");
+        assert_eq!(short.language, None);
+        for t in [&de, &en, &short] {
+            assert!(t.reasons.iter().all(|r| r.factor != "language"));
+            assert_ne!(&*t.queue, "intl");
+        }
+    }
+
+    #[test]
+    fn language_codes_are_checked() {
+        let src = RULES.to_string() + "\n[language]\ncovered = [\"english\"]\n";
+        let errs = Rules::from_str("t.toml", &src).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.to_string().contains("language.covered[0]")),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //!
 //! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
 //! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
+//! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
 //! - [`embed`]: compact static sentence embeddings (bundled model) for semantic categories.
 //! - [`classifier`]: a trainable text classifier (linear SVM blended with a small network) (`triage train` / `triage eval`).
 //! - [`service`]: `triage run` and `triage demo` — the Kafka service (config, customer table,
@@ -29,6 +30,7 @@ pub mod engine;
 pub mod gen;
 pub mod http;
 pub mod isolate;
+pub mod lang;
 pub mod metrics;
 pub mod model;
 pub mod quality;

@@ -135,6 +135,9 @@ pub struct Triage {
     /// Identifies the rules file that decided.
     pub rules_version: Arc<str>,
     pub triaged_at: Timestamp,
+    /// The language the text reads as (ISO 639-1), when it can be told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<&'static str>,
 }
 
 /// Sentiment of the ticket text.
@@ -223,7 +226,7 @@ pub struct SlaStamp {
 pub struct Reason {
     /// The strategy: account_type, support_plan, vip, persona, lifecycle, arr,
     /// category, severity, sentiment, intensity, reported_priority, impact,
-    /// age, condition, override, model, sla.
+    /// age, condition, override, model, sla, language.
     pub factor: &'static str,
     pub points: i64,
     /// The phrase, field or rule that caused it.

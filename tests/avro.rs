@@ -109,6 +109,7 @@ fn sample_triage() -> Triage {
         ],
         rules_version: "rules.toml@3f9c2a1".into(),
         triaged_at: ts("2026-11-02T08:14:06.12Z"),
+        language: Some("en"),
     }
 }
 
@@ -246,6 +247,7 @@ fn triage_value(t: &Triage) -> Value {
         ),
         ("rules_version", s(&t.rules_version)),
         ("triaged_at", s(&t.triaged_at.to_string())),
+        ("language", opt(t.language)),
     ])
 }
 
@@ -1362,6 +1364,7 @@ prop_compose! {
         secs in (0i64..4_102_444_800, 0i64..4_102_444_800, 0i64..4_102_444_800, 0u32..1_000_000_000),
         targets in (any::<i64>(), any::<i64>()),
         reasons in proptest::collection::vec((prop_oneof![Just("vip"), Just("category"), Just("sla")], any::<i64>(), text()), 0..12),
+        language in prop_oneof![Just(None), Just(Some("en")), Just(Some("de"))],
     ) -> Triage {
         let w = |i: usize| -> Arc<str> { Arc::from(words[i].as_str()) };
         Triage {
@@ -1395,6 +1398,7 @@ prop_compose! {
             reasons: reasons.into_iter().map(|(factor, points, detail)| Reason { factor, points, detail }).collect(),
             rules_version: w(11),
             triaged_at: Timestamp::new(secs.2, (secs.3 / 7) as i32).unwrap(),
+            language,
         }
     }
 }

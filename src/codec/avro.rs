@@ -2144,6 +2144,7 @@ fn write_triage(t: &Triage, out: &mut Vec<u8>) {
     out.push(0);
     put_str(out, &t.rules_version);
     put_ts(out, t.triaged_at);
+    put_opt_str(out, t.language);
 }
 
 fn json_string_into(out: &mut Vec<u8>, s: &str) {

@@ -592,6 +592,10 @@ pub fn write_triage(t: &Triage, out: &mut Vec<u8>) {
     write_str(out, &t.rules_version);
     out.extend_from_slice(b",\"triaged_at\":");
     write_timestamp(out, t.triaged_at);
+    if let Some(l) = t.language {
+        out.extend_from_slice(b",\"language\":");
+        write_str(out, l);
+    }
     out.push(b'}');
 }
 

@@ -16,6 +16,11 @@ pub struct Facts<'a> {
     pub sentiment: SentimentLabel,
     /// For each `phrases_any` phrase (by index): found in the text.
     pub phrase_found: &'a [bool],
+    /// The language the text reads as (ISO 639-1), when it can be told.
+    pub text_language: Option<&'static str>,
+    /// Whether that language is one the rules read (`[language].covered`);
+    /// `true` when it cannot be told.
+    pub language_covered: bool,
     pub age_hours: f64,
     /// Known in overrides and routing.
     pub score: Option<i64>,
@@ -36,6 +41,8 @@ pub struct Cond {
     pub persona: Option<Vec<Arc<str>>>,
     pub lifecycle: Option<Vec<Arc<str>>>,
     pub language: Option<Vec<Arc<str>>>,
+    pub text_language: Option<Vec<Arc<str>>>,
+    pub language_covered: Option<bool>,
     pub sla_policy: Option<Vec<Arc<str>>>,
     pub priority: Option<Vec<u16>>,
     pub vip: Option<bool>,
@@ -115,6 +122,8 @@ impl Cond {
             persona: strings(&when.persona),
             lifecycle: strings(&when.lifecycle),
             language: strings(&when.language),
+            text_language: strings(&when.text_language),
+            language_covered: when.language_covered,
             sla_policy: strings(&when.sla_policy),
             vip: when.vip,
             customer_known: when.customer_known,
@@ -215,6 +224,10 @@ impl Cond {
             && any_str(&self.persona, Some(&s.persona))
             && any_str(&self.lifecycle, Some(&s.lifecycle))
             && any_str(&self.language, s.language.as_deref())
+            && any_str(&self.text_language, f.text_language)
+            && self
+                .language_covered
+                .is_none_or(|v| v == f.language_covered)
             && any_str(&self.sla_policy, s.sla_policy.as_deref())
             && self.vip.is_none_or(|v| v == s.vip)
             && self.customer_known.is_none_or(|v| v == f.customer_known)
@@ -282,6 +295,8 @@ impl Cond {
             && subset(&self.persona, &other.persona)
             && subset(&self.lifecycle, &other.lifecycle)
             && subset(&self.language, &other.language)
+            && subset(&self.text_language, &other.text_language)
+            && same(&self.language_covered, &other.language_covered)
             && subset(&self.sla_policy, &other.sla_policy)
             && subset(&self.priority, &other.priority)
             && subset(&self.tags_any, &other.tags_any)

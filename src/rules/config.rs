@@ -56,6 +56,10 @@ pub struct RulesConfig {
     #[serde(default)]
     pub sentiment: SentimentConfig,
 
+    /// The languages the rules' phrases and examples are written in.
+    #[serde(default)]
+    pub language: LanguageConfig,
+
     /// Points for the priority the customer selected: keys `low`, `normal`,
     /// `high`, `urgent`. A missing key is 0 points.
     #[serde(default)]
@@ -94,6 +98,39 @@ pub struct RulesConfig {
     /// will wait. Optional.
     #[serde(default)]
     pub acknowledgment: Option<AcknowledgmentConfig>,
+}
+
+/// `[language]`: which languages the rules read. Every ticket's language is
+/// detected from its text (`triage.language` in the output; `text_language`
+/// in conditions and routing). The phrases, examples and sentiment lexicon
+/// read one language each; a ticket in a language they do not read is
+/// flagged (a `language` reason, `language_covered = false` in conditions
+/// and routing) instead of passing as a plain `other` ticket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageConfig {
+    /// ISO 639-1 codes of the languages the rules are written in. Default
+    /// `["en"]` (the shipped phrases, the bundled sentence model and the
+    /// sentiment lexicon are English).
+    #[serde(default = "default_covered")]
+    pub covered: Vec<String>,
+    /// Points for a ticket whose text is in a language not in `covered`
+    /// (its category and sentiment rest on thin evidence). Default 0.
+    #[serde(default)]
+    pub uncovered_points: i64,
+}
+
+impl Default for LanguageConfig {
+    fn default() -> Self {
+        LanguageConfig {
+            covered: default_covered(),
+            uncovered_points: 0,
+        }
+    }
+}
+
+fn default_covered() -> Vec<String> {
+    vec!["en".into()]
 }
 
 fn default_category() -> String {
@@ -527,7 +564,14 @@ pub struct When {
     pub support_plan: Option<OneOrMany>,
     pub persona: Option<OneOrMany>,
     pub lifecycle: Option<OneOrMany>,
+    /// The customer's support language (the customer record's `language`).
     pub language: Option<OneOrMany>,
+    /// The language the ticket's text reads as (ISO 639-1, e.g. "de"),
+    /// detected from subject and body; does not hold when it cannot be told.
+    pub text_language: Option<OneOrMany>,
+    /// Whether the text is in a language the rules read (`[language]
+    /// covered`); text too short to tell counts as covered.
+    pub language_covered: Option<bool>,
     /// The SLA policy the customer's contract names.
     pub sla_policy: Option<OneOrMany>,
     /// The level after scoring (routing only).

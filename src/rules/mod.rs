@@ -164,6 +164,9 @@ pub struct Rules {
     pub sentiment: SentimentRule,
     /// Points for low, normal, high, urgent.
     pub reported_priority: [i64; 4],
+    /// `[language]`: the languages the rules read, and the points for text
+    /// in another.
+    pub language: LanguageRule,
     pub impact: ImpactConfig,
     pub ageing: AgeingConfig,
     pub conditions: Vec<ConditionRule>,
@@ -202,6 +205,20 @@ impl Rules {
         compile(file, src, &mut |p| {
             Err(format!("model {p:?}: models are loaded by load_file"))
         })
+    }
+}
+
+/// `[language]`, compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguageRule {
+    pub covered: Vec<Arc<str>>,
+    pub uncovered_points: i64,
+}
+
+impl LanguageRule {
+    /// Whether the rules read `lang` (`None`: could not be told — covered).
+    pub fn covers(&self, lang: Option<&str>) -> bool {
+        lang.is_none_or(|l| self.covered.iter().any(|c| **c == *l))
     }
 }
 
@@ -676,6 +693,18 @@ fn build(
         }
     }
 
+    let mut covered: Vec<Arc<str>> = vec![];
+    for (i, code) in cfg.language.covered.iter().enumerate() {
+        if !crate::lang::is_code(code) {
+            d.error(
+                format!("language.covered[{i}]"),
+                format!("{code:?} is not an ISO 639-1 code (two lower-case letters, e.g. \"en\")"),
+            );
+        } else if !covered.iter().any(|c| **c == **code) {
+            covered.push(Arc::from(code.as_str()));
+        }
+    }
+
     // Conditions, overrides, routing share phrase registration.
     let mut phrases: Vec<String> = vec![];
     let names = Names {
@@ -1065,6 +1094,10 @@ fn build(
             intensity: s.intensity.clone(),
         },
         reported_priority: reported,
+        language: LanguageRule {
+            covered,
+            uncovered_points: cfg.language.uncovered_points,
+        },
         impact: cfg.impact.clone(),
         ageing: cfg.ageing.clone(),
         conditions,
