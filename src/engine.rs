@@ -26,6 +26,12 @@ pub struct Scratch {
     category_phrase: Vec<Option<u32>>,
     severity_weight: Vec<f32>,
     severity_phrase: Vec<Option<u32>>,
+    /// Whether that phrase is a cue counted one level down.
+    severity_phrase_lowered: Vec<bool>,
+    severity_cue: Vec<f32>,
+    severity_cue_phrase: Vec<Option<u32>>,
+    /// Distinct severity phrases and cues found: (level, phrase).
+    severity_seen: Vec<(u16, u32)>,
     phrase_found: Vec<bool>,
     text: String,
     embedding: Vec<f32>,
@@ -232,6 +238,10 @@ pub fn triage_with(
     reset(&mut scratch.category_phrase, nc, None);
     reset(&mut scratch.severity_weight, ns, 0.0);
     reset(&mut scratch.severity_phrase, ns, None);
+    reset(&mut scratch.severity_phrase_lowered, ns, false);
+    reset(&mut scratch.severity_cue, ns, 0.0);
+    reset(&mut scratch.severity_cue_phrase, ns, None);
+    scratch.severity_seen.clear();
     reset(&mut scratch.phrase_found, rules.condition_phrases, false);
     let (mut pos, mut neg) = (0f32, 0f32);
     let mut pos_phrase: Option<u32> = None;
@@ -249,9 +259,18 @@ pub fn triage_with(
                     scratch.category_phrase[i].get_or_insert(h.pattern);
                 }
                 Target::Severity(i) if !h.negated => {
-                    let i = i as usize;
-                    scratch.severity_weight[i] += h.weight;
-                    scratch.severity_phrase[i].get_or_insert(h.pattern);
+                    scratch.severity_weight[i as usize] += h.weight;
+                    scratch.severity_phrase[i as usize].get_or_insert(h.pattern);
+                    if !scratch.severity_seen.contains(&(i, h.pattern)) {
+                        scratch.severity_seen.push((i, h.pattern));
+                    }
+                }
+                Target::SeverityCue(i) if !h.negated => {
+                    scratch.severity_cue[i as usize] += h.weight;
+                    scratch.severity_cue_phrase[i as usize].get_or_insert(h.pattern);
+                    if !scratch.severity_seen.contains(&(i, h.pattern)) {
+                        scratch.severity_seen.push((i, h.pattern));
+                    }
                 }
                 Target::Negative if h.negated => {
                     pos += h.weight * 0.5;
@@ -339,10 +358,12 @@ pub fn triage_with(
             rules.categories[category as usize].name
         ),
     };
+    let mut cat_conf_used = cat_conf;
     if let (Some(m), Some(text)) = (&rules.models.category, text_for_models) {
         let (v, idx) = consult(m, "category", text, &mut reasons);
         if v.applied {
             category = idx;
+            cat_conf_used = v.confidence;
             cat_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
         }
         verdicts.push(v);
@@ -350,9 +371,30 @@ pub fn triage_with(
     let cat = &rules.categories[category as usize];
     reasons.push(reason("category", cat.points, cat_detail));
 
-    // Severity: most weight wins, more severe on ties.
+    // Severity: cues count for their level when a phrase of that level or a
+    // more severe one backs them, else one level down; then most weight
+    // wins, more severe on ties.
+    for i in 0..ns {
+        let w = scratch.severity_cue[i];
+        if w == 0.0 {
+            continue;
+        }
+        let backed = scratch.severity_weight[..=i].iter().any(|&x| x > 0.0);
+        let to = if backed || i + 1 == ns { i } else { i + 1 };
+        scratch.severity_weight[to] += w;
+        if scratch.severity_phrase[to].is_none() {
+            scratch.severity_phrase[to] = scratch.severity_cue_phrase[i];
+            scratch.severity_phrase_lowered[to] = to != i;
+        }
+    }
     let (mut severity, sev_conf) = pick(&scratch.severity_weight, rules.default_severity);
     let mut sev_detail = match scratch.severity_phrase[severity as usize] {
+        Some(p) if scratch.severity_phrase_lowered[severity as usize] => concat(&[
+            &rules.severities[severity as usize].name,
+            " (\"",
+            rules.detector.phrase(p),
+            "\" alone, a level down: nothing else in the text backs it)",
+        ]),
         Some(p) => concat(&[
             &rules.severities[severity as usize].name,
             " (phrase \"",
@@ -377,6 +419,35 @@ pub fn triage_with(
         rules.severities[severity as usize].points,
         sev_detail,
     ));
+    // Graded urgency: more distinct evidence above the default severity
+    // ranks higher.
+    let g = &rules.severity_grading;
+    if g.per_extra_phrase != 0 && severity < rules.default_severity {
+        let mut more: Vec<&str> = scratch
+            .severity_seen
+            .iter()
+            .filter(|(l, _)| *l < rules.default_severity)
+            .map(|&(_, p)| rules.detector.phrase(p))
+            .collect();
+        more.dedup();
+        if more.len() > 1 {
+            let raw = g.per_extra_phrase.saturating_mul(more.len() as i64 - 1);
+            let p = if g.max > 0 { raw.min(g.max) } else { raw };
+            let mut detail = format!("{} impact or urgency phrases: ", more.len());
+            for (i, m) in more.iter().enumerate() {
+                if i > 0 {
+                    detail.push_str(", ");
+                }
+                detail.push('"');
+                detail.push_str(m);
+                detail.push('"');
+            }
+            if raw > p {
+                detail.push_str(" (capped)");
+            }
+            reasons.push(reason("urgency", p, detail));
+        }
+    }
 
     // Sentiment and intensity. Politeness counts only without complaint.
     let sr = &rules.sentiment;
@@ -534,6 +605,7 @@ pub fn triage_with(
         phrase_found: &scratch.phrase_found,
         text_language: language,
         language_covered: covered,
+        category_confidence: cat_conf_used,
         age_hours,
         score: None,
         priority: None,
@@ -1037,6 +1109,33 @@ points = 1
             assert!(t.reasons.iter().all(|r| r.factor != "language"));
             assert_ne!(&*t.queue, "intl");
         }
+    }
+
+    #[test]
+    fn an_override_can_ask_for_a_clear_category() {
+        let src = RULES.replacen(
+            "[[overrides]]",
+            "[[overrides]]\nname = \"clear outage: P1\"\nwhen = { category = \"outage\", min_category_confidence = 0.6 }\nset = \"P1\"\n\n[[overrides]]",
+            1,
+        );
+        let rules = Rules::from_str("t.toml", &src)
+            .expect("rules compile")
+            .rules;
+        let run = |subject: &str, body: &str| {
+            let json = format!(
+                r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T12:00:00Z","subject":"{subject}","body":"{body}"}}"#
+            );
+            let d = decode_ticket(json.as_bytes()).unwrap();
+            triage(&rules, &d.ticket, None, now())
+        };
+        // One subject phrase: 2 / 3 = 0.67, clear.
+        let clear = run("Outage", "");
+        assert_eq!(&*clear.priority, "P1");
+        // One body phrase beside a billing phrase: 0.5 x 0.5 = 0.25, not.
+        let stray = run("Question", "is the invoice portal down?");
+        assert_eq!(&*stray.category, "outage");
+        assert_ne!(&*stray.priority, "P1");
+        assert!(stray.reasons.iter().all(|r| r.factor != "override"));
     }
 
     #[test]

@@ -19,6 +19,9 @@ use aho_corasick::{Anchored, MatchKind};
 pub enum Target {
     Category(u16),
     Severity(u16),
+    /// A severity cue: a word used loosely for the level (see
+    /// `severity.levels[].cues`).
+    SeverityCue(u16),
     Negative,
     Positive,
     /// Politeness ("thanks"): positive only in a ticket with no negative
@@ -577,7 +580,7 @@ impl Target {
     pub fn family(self) -> u8 {
         match self {
             Target::Category(_) => FAMILY_CATEGORY,
-            Target::Severity(_) => FAMILY_SEVERITY,
+            Target::Severity(_) | Target::SeverityCue(_) => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
             | Target::Polite

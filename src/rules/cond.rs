@@ -21,6 +21,8 @@ pub struct Facts<'a> {
     /// Whether that language is one the rules read (`[language].covered`);
     /// `true` when it cannot be told.
     pub language_covered: bool,
+    /// The category's confidence, 0–1.
+    pub category_confidence: f32,
     pub age_hours: f64,
     /// Known in overrides and routing.
     pub score: Option<i64>,
@@ -43,6 +45,7 @@ pub struct Cond {
     pub language: Option<Vec<Arc<str>>>,
     pub text_language: Option<Vec<Arc<str>>>,
     pub language_covered: Option<bool>,
+    pub min_category_confidence: Option<f32>,
     pub sla_policy: Option<Vec<Arc<str>>>,
     pub priority: Option<Vec<u16>>,
     pub vip: Option<bool>,
@@ -124,6 +127,7 @@ impl Cond {
             language: strings(&when.language),
             text_language: strings(&when.text_language),
             language_covered: when.language_covered,
+            min_category_confidence: when.min_category_confidence,
             sla_policy: strings(&when.sla_policy),
             vip: when.vip,
             customer_known: when.customer_known,
@@ -239,6 +243,9 @@ impl Cond {
                 .phrases_any
                 .as_ref()
                 .is_none_or(|w| w.iter().any(|&i| f.phrase_found[i as usize]))
+            && self
+                .min_category_confidence
+                .is_none_or(|m| f.category_confidence >= m)
             && self.min_arr.is_none_or(|m| s.arr >= m)
             && self.max_arr.is_none_or(|m| s.arr <= m)
             && self
@@ -303,6 +310,10 @@ impl Cond {
             && subset(&self.phrases_any, &other.phrases_any)
             && same(&self.vip, &other.vip)
             && same(&self.customer_known, &other.customer_known)
+            && min_ok(
+                &self.min_category_confidence,
+                &other.min_category_confidence,
+            )
             && min_ok(&self.min_arr, &other.min_arr)
             && max_ok(&self.max_arr, &other.max_arr)
             && min_ok(&self.min_affected_users, &other.min_affected_users)

@@ -326,6 +326,9 @@ pub struct SeverityConfig {
     /// The severity of a ticket in which no severity phrase was found.
     #[serde(default = "medium")]
     pub default: String,
+    /// Points for corroborating evidence (see [`GradingConfig`]).
+    #[serde(default)]
+    pub grading: GradingConfig,
 }
 
 impl Default for SeverityConfig {
@@ -333,6 +336,7 @@ impl Default for SeverityConfig {
         SeverityConfig {
             levels: default_severities(),
             default: medium(),
+            grading: GradingConfig::default(),
         }
     }
 }
@@ -348,6 +352,7 @@ fn default_severities() -> Vec<SeverityLevelConfig> {
             name: n.into(),
             points: 0,
             phrases: vec![],
+            cues: vec![],
         })
         .collect()
 }
@@ -365,6 +370,28 @@ pub struct SeverityLevelConfig {
     /// phrase ("not urgent") does not count.
     #[serde(default)]
     pub phrases: Vec<String>,
+    /// Words people use loosely for this level ("urgent", "asap",
+    /// "critical"): one alone counts for the next level down, so that one
+    /// word in polite prose does not decide; with a second phrase or cue of
+    /// this level or a more severe one, it counts for this level. Same
+    /// matching as `phrases`.
+    #[serde(default)]
+    pub cues: Vec<String>,
+}
+
+/// `[severity.grading]`: urgency graded by how much evidence there is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradingConfig {
+    /// Points for each distinct phrase or cue, beyond the first, of a level
+    /// more severe than the default, when the ticket's severity is more
+    /// severe than the default: production down *and* all users *and* a
+    /// deadline ranks above production down alone. Default 0.
+    #[serde(default)]
+    pub per_extra_phrase: i64,
+    /// At most this many points from `per_extra_phrase` (0: no cap). Default 0.
+    #[serde(default)]
+    pub max: i64,
 }
 
 /// `[sentiment]`.
@@ -572,6 +599,11 @@ pub struct When {
     /// Whether the text is in a language the rules read (`[language]
     /// covered`); text too short to tell counts as covered.
     pub language_covered: Option<bool>,
+    /// The category's confidence (0–1: `triage.confidence.category`, or the
+    /// model's when a model decided the category) is at least this: an override that should not fire on one stray
+    /// phrase ("compromised" in a connectivity ticket) asks for 0.5 (one
+    /// body phrase and no other category's) or more.
+    pub min_category_confidence: Option<f32>,
     /// The SLA policy the customer's contract names.
     pub sla_policy: Option<OneOrMany>,
     /// The level after scoring (routing only).

@@ -161,6 +161,8 @@ pub struct Rules {
     pub semantic: Option<Semantic>,
     pub severities: Vec<Labelled>,
     pub default_severity: u16,
+    /// `[severity.grading]`.
+    pub severity_grading: config::GradingConfig,
     pub sentiment: SentimentRule,
     /// Points for low, normal, high, urgent.
     pub reported_priority: [i64; 4],
@@ -249,7 +251,12 @@ fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
         .categories
         .iter()
         .flat_map(|c| &c.phrases)
-        .chain(cfg.severity.levels.iter().flat_map(|l| &l.phrases))
+        .chain(
+            cfg.severity
+                .levels
+                .iter()
+                .flat_map(|l| l.phrases.iter().chain(&l.cues)),
+        )
         .chain(
             cfg.conditions
                 .iter()
@@ -624,21 +631,35 @@ fn build(
             builder.add(p, Target::Category(i as u16));
         }
     }
-    let mut sev_seen: HashMap<String, String> = HashMap::new();
+    let mut sev_seen: HashMap<String, (String, &str)> = HashMap::new();
     for (i, s) in cfg.severity.levels.iter().enumerate() {
-        for (j, p) in s.phrases.iter().enumerate() {
-            let norm = crate::text::stem_key(p);
-            if let Some(other) = sev_seen.get(&norm).filter(|o| **o != s.name) {
-                d.error(
-                    format!("severity.levels[{i}].phrases[{j}]"),
-                    format!(
-                        "phrase {norm:?} is listed under severities {other:?} and {:?}",
-                        s.name
-                    ),
+        let lists = [("phrases", &s.phrases), ("cues", &s.cues)];
+        for (list, phrases) in lists {
+            for (j, p) in phrases.iter().enumerate() {
+                let norm = crate::text::stem_key(p);
+                let at = format!("severity.levels[{i}].{list}[{j}]");
+                if let Some((other, other_list)) = sev_seen.get(&norm) {
+                    if *other != s.name || *other_list != list {
+                        d.error(
+                            at,
+                            format!(
+                                "phrase {norm:?} is listed under severities {other:?} ({other_list}) and {:?} ({list})",
+                                s.name
+                            ),
+                        );
+                        continue;
+                    }
+                }
+                sev_seen.insert(norm, (s.name.clone(), list));
+                builder.add(
+                    p,
+                    if list == "cues" {
+                        Target::SeverityCue(i as u16)
+                    } else {
+                        Target::Severity(i as u16)
+                    },
                 );
             }
-            sev_seen.insert(norm, s.name.clone());
-            builder.add(p, Target::Severity(i as u16));
         }
     }
     let s = &cfg.sentiment;
@@ -1086,6 +1107,7 @@ fn build(
         semantic,
         severities,
         default_severity,
+        severity_grading: cfg.severity.grading.clone(),
         sentiment: SentimentRule {
             lexicon: s.lexicon.then(|| sentiment_lexicon(cfg)),
             negative_threshold: s.negative_threshold,
