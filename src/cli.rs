@@ -224,6 +224,10 @@ pub struct Expect {
     /// `"factor: detail"`.
     #[serde(default)]
     pub reasons_include: Vec<String>,
+    /// Substrings that must appear in no reason (same form): "impact"
+    /// asserts that nothing added impact points.
+    #[serde(default)]
+    pub reasons_exclude: Vec<String>,
 }
 
 fn toml_to_json(v: &toml::Value) -> serde_json::Value {
@@ -323,6 +327,19 @@ fn diff(e: &Expect, t: &Triage) -> Option<String> {
             .any(|r| format!("{}: {}", r.factor, r.detail).contains(want.as_str()))
         {
             let _ = writeln!(out, "    reasons: expected one containing {want:?}");
+        }
+    }
+    for unwanted in &e.reasons_exclude {
+        if let Some(r) = t
+            .reasons
+            .iter()
+            .find(|r| format!("{}: {}", r.factor, r.detail).contains(unwanted.as_str()))
+        {
+            let _ = writeln!(
+                out,
+                "    reasons: expected none containing {unwanted:?}, got \"{}: {}\"",
+                r.factor, r.detail
+            );
         }
     }
     if out.is_empty() {

@@ -561,9 +561,12 @@ pub fn triage_with(
             ));
         }
     }
-    if let Some(n) = ticket.affected_users.filter(|&n| n >= 1) {
+    let impact_points = |n: u64| {
         let raw = (rules.impact.per_decade * (n as f64).log10()).round() as i64;
-        let p = raw.min(rules.impact.max).max(0);
+        (raw, raw.min(rules.impact.max).max(0))
+    };
+    if let Some(n) = ticket.affected_users.filter(|&n| n >= 1) {
+        let (raw, p) = impact_points(n);
         if p != 0 {
             reasons.push(reason(
                 "impact",
@@ -573,6 +576,26 @@ pub fn triage_with(
                     if raw > p { " (capped)" } else { "" }
                 ),
             ));
+        }
+    } else if ticket.affected_users.is_none()
+        && rules.impact.from_text
+        && (severity < rules.default_severity || label == SentimentLabel::Negative)
+    {
+        let texts = [&*ticket.subject, ticket.body.as_deref().unwrap_or("")];
+        if let Some(named) = crate::people::named_count(&texts, &rules.impact.people) {
+            let (raw, p) = impact_points(named.count);
+            if p != 0 {
+                reasons.push(reason(
+                    "impact",
+                    p,
+                    format!(
+                        "{} people named in the text (\"{}\"; no affected_users){}",
+                        named.count,
+                        named.words,
+                        if raw > p { " (capped)" } else { "" }
+                    ),
+                ));
+            }
         }
     }
     let age = now.duration_since(ticket.created_at);

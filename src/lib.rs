@@ -5,6 +5,7 @@
 //! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
 //! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
 //! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
+//! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
 //! - [`embed`]: compact static sentence embeddings (bundled model) for semantic categories.
 //! - [`classifier`]: a trainable text classifier (linear SVM blended with a small network) (`triage train` / `triage eval`).
 //! - [`service`]: `triage run` and `triage demo` — the Kafka service (config, customer table,
@@ -33,6 +34,7 @@ pub mod isolate;
 pub mod lang;
 pub mod metrics;
 pub mod model;
+pub mod people;
 pub mod quality;
 pub mod registry;
 pub mod rules;

@@ -528,13 +528,58 @@ fn per_caps() -> f32 {
 
 /// `[impact]`: points = round(`per_decade` × log10(affected_users)), at most
 /// `max` (so 1 user gives 0, 10 users `per_decade`, 100 users twice that).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImpactConfig {
     #[serde(default)]
     pub per_decade: f64,
     #[serde(default)]
     pub max: i64,
+    /// When the ticket has no `affected_users`, read the number of people
+    /// the text names ("400 crew members", "1,200 customers", "hundreds of
+    /// users") instead — only in a ticket that reports a problem (severity
+    /// above the default, or negative sentiment), so that "we have 300
+    /// users and would like SSO" adds nothing. Default false.
+    #[serde(default)]
+    pub from_text: bool,
+    /// The words for people that `from_text` counts (lower case, as
+    /// written, plural): the noun right after the number or one word later.
+    /// Default: users, people, employees, staff, members, customers,
+    /// clients, colleagues, agents, students, patients, drivers, operators.
+    #[serde(default = "default_people")]
+    pub people: Vec<String>,
+}
+
+impl Default for ImpactConfig {
+    fn default() -> Self {
+        ImpactConfig {
+            per_decade: 0.0,
+            max: 0,
+            from_text: false,
+            people: default_people(),
+        }
+    }
+}
+
+fn default_people() -> Vec<String> {
+    [
+        "users",
+        "people",
+        "employees",
+        "staff",
+        "members",
+        "customers",
+        "clients",
+        "colleagues",
+        "agents",
+        "students",
+        "patients",
+        "drivers",
+        "operators",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// `[ageing]`: points = floor(hours since `created_at` × `points_per_hour`),
