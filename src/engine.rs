@@ -966,6 +966,23 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
         triage(&rules(), &d.ticket, p.as_ref(), now())
     }
 
+    /// `src` with `insert` before the first `before`, compiled.
+    fn rules_with(src: &str, before: &str, insert: &str) -> Rules {
+        let src = src.replacen(before, &format!("{insert}{before}"), 1);
+        Rules::from_str("t.toml", &src)
+            .expect("rules compile")
+            .rules
+    }
+
+    /// An unknown customer's ticket with this subject and body, under `rules`.
+    fn run_with(rules: &Rules, subject: &str, body: &str) -> Triage {
+        let json = format!(
+            r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}","body":"{body}"}}"#
+        );
+        let d = decode_ticket(json.as_bytes()).unwrap();
+        triage(rules, &d.ticket, None, now())
+    }
+
     fn ticket(subject: &str, extra: &str) -> String {
         format!(
             r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}"{extra}}}"#
@@ -1085,21 +1102,12 @@ name = "Polish text"
 when = { text_language = "pl" }
 points = 1
 "#;
-        let src = src.replacen(
+        let rules = rules_with(
+            &src,
             "[[routing.queues]]\n",
-            "[[routing.queues]]\nwhen = { language_covered = false }\nqueue = \"intl\"\n[[routing.queues]]\n",
-            1,
+            "[[routing.queues]]\nwhen = { language_covered = false }\nqueue = \"intl\"\n",
         );
-        let rules = Rules::from_str("t.toml", &src)
-            .expect("rules compile")
-            .rules;
-        let triage = |subject: &str, body: &str| {
-            let json = format!(
-                r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}","body":"{body}"}}"#
-            );
-            let d = decode_ticket(json.as_bytes()).unwrap();
-            triage(&rules, &d.ticket, None, now())
-        };
+        let triage = |subject: &str, body: &str| run_with(&rules, subject, body);
         let pl = triage(
             "Problem z logowaniem",
             "Dzień dobry, od rana nie mogę zalogować się do panelu, system pokazuje błąd serwera przy każdej próbie.",
@@ -1136,21 +1144,12 @@ points = 1
 
     #[test]
     fn an_override_can_ask_for_a_clear_category() {
-        let src = RULES.replacen(
+        let rules = rules_with(
+            RULES,
             "[[overrides]]",
-            "[[overrides]]\nname = \"clear outage: P1\"\nwhen = { category = \"outage\", min_category_confidence = 0.6 }\nset = \"P1\"\n\n[[overrides]]",
-            1,
+            "[[overrides]]\nname = \"clear outage: P1\"\nwhen = { category = \"outage\", min_category_confidence = 0.6 }\nset = \"P1\"\n\n",
         );
-        let rules = Rules::from_str("t.toml", &src)
-            .expect("rules compile")
-            .rules;
-        let run = |subject: &str, body: &str| {
-            let json = format!(
-                r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T12:00:00Z","subject":"{subject}","body":"{body}"}}"#
-            );
-            let d = decode_ticket(json.as_bytes()).unwrap();
-            triage(&rules, &d.ticket, None, now())
-        };
+        let run = |subject: &str, body: &str| run_with(&rules, subject, body);
         // One subject phrase: 2 / 3 = 0.67, clear.
         let clear = run("Outage", "");
         assert_eq!(&*clear.priority, "P1");

@@ -131,26 +131,19 @@ mod tests {
 
     #[test]
     fn counts_people_the_text_names() {
-        assert_eq!(
-            count("400 crew members see outdated rosters."),
-            Some((400, "400 crew members".into()))
-        );
-        assert_eq!(
-            count("About 1,200 customers cannot pay"),
-            Some((1200, "1,200 customers".into()))
-        );
-        assert_eq!(
-            count("all 35 Employees are locked out"),
-            Some((35, "35 Employees".into()))
-        );
-        assert_eq!(
-            count("Hundreds of users report errors"),
-            Some((100, "Hundreds of users".into()))
-        );
-        assert_eq!(
-            count("3 users, then 50 users (the whole office)."),
-            Some((50, "50 users".into()))
-        );
+        for (text, n, words) in [
+            (
+                "400 crew members see outdated rosters.",
+                400,
+                "400 crew members",
+            ),
+            ("About 1,200 customers cannot pay", 1200, "1,200 customers"),
+            ("all 35 Employees are locked out", 35, "35 Employees"),
+            ("Hundreds of users report errors", 100, "Hundreds of users"),
+            ("3 users, then 50 users (the whole office).", 50, "50 users"),
+        ] {
+            assert_eq!(count(text), Some((n, words.to_string())), "{text}");
+        }
     }
 
     #[test]
