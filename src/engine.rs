@@ -48,27 +48,34 @@ const SEMANTIC_CHARS: usize = 280;
 /// text (English prose is about 1.1; German or French about 1.6–2).
 const MAX_PIECES_PER_WORD: f32 = 1.5;
 
-/// The category by meaning and phrases together (see `[semantic]` in the
-/// rules reference): `Some((category, score, example))` when a category's
-/// score reaches the threshold.
-fn semantic_pick(
-    sem: &crate::rules::Semantic,
+/// The ticket's sentence embedding in `embedding`, computed at most once per
+/// ticket (`state`): `false` when the model is not to be trusted with the
+/// text (it reads English; text it splits into many word pieces — other
+/// languages, codes — is left to the phrases).
+fn embedded(
+    state: &mut Option<bool>,
     ticket: &Ticket<'_>,
-    phrase_weight: &[f32],
     embedding: &mut Vec<f32>,
     embed: &mut crate::embed::EmbedScratch,
+) -> bool {
+    *state.get_or_insert_with(|| {
+        let model = crate::embed::StaticModel::builtin();
+        let texts: [&str; 2] = [&ticket.subject, ticket.body.as_deref().unwrap_or("")];
+        let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
+        read.tokens != 0 && read.tokens as f32 <= MAX_PIECES_PER_WORD * read.words as f32
+    })
+}
+
+/// The example set `t` is nearest to, scored by similarity (the mean of the
+/// nearest example's cosine and the centroid's) plus `bonus(label)`:
+/// `(label, score, nearest example, its cosine)`.
+fn nearest_examples(
+    sets: &[crate::rules::Examples],
+    t: &[f32],
+    bonus: impl Fn(u16) -> f32,
 ) -> Option<(u16, f32, Arc<str>, f32)> {
-    let model = crate::embed::StaticModel::builtin();
-    let texts: [&str; 2] = [&ticket.subject, ticket.body.as_deref().unwrap_or("")];
-    let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
-    // The model reads English: text it splits into many word pieces (other
-    // languages, codes) is left to the phrases.
-    if read.tokens == 0 || read.tokens as f32 > MAX_PIECES_PER_WORD * read.words as f32 {
-        return None;
-    }
-    let t = &*embedding;
     let mut best: Option<(u16, f32, Arc<str>, f32)> = None;
-    for ex in &sem.examples {
+    for ex in sets {
         let (mut near, mut near_i) = (f32::MIN, 0);
         for (i, v) in ex.vectors.iter().enumerate() {
             let c = crate::embed::cosine(t, v);
@@ -76,17 +83,27 @@ fn semantic_pick(
                 (near, near_i) = (c, i);
             }
         }
-        let sim = 0.5 * (near + crate::embed::cosine(t, &ex.centroid));
-        let w = phrase_weight
-            .get(ex.category as usize)
-            .copied()
-            .unwrap_or(0.0);
-        let score = sim + sem.phrase_bonus * w.min(3.0);
+        let score = 0.5 * (near + crate::embed::cosine(t, &ex.centroid)) + bonus(ex.label);
         if best.as_ref().is_none_or(|b| score > b.1) {
-            best = Some((ex.category, score, ex.texts[near_i].clone(), near));
+            best = Some((ex.label, score, ex.texts[near_i].clone(), near));
         }
     }
-    best.filter(|b| b.1 >= sem.threshold)
+    best
+}
+
+/// The category by meaning and phrases together (see `[semantic]` in the
+/// rules reference): `Some((category, score, example, cosine))` when a
+/// category's score reaches the threshold.
+fn semantic_pick(
+    sem: &crate::rules::Semantic,
+    t: &[f32],
+    phrase_weight: &[f32],
+) -> Option<(u16, f32, Arc<str>, f32)> {
+    nearest_examples(&sem.examples, t, |c| {
+        let w = phrase_weight.get(c as usize).copied().unwrap_or(0.0);
+        sem.phrase_bonus * w.min(3.0)
+    })
+    .filter(|b| b.1 >= sem.threshold)
 }
 
 /// What moved the sentiment most: a rules phrase (and whether it was
@@ -306,14 +323,22 @@ pub fn triage_with(
     // best score at or above the threshold), else most phrase weight wins,
     // earlier on ties.
     let by_phrase = pick(&scratch.category_weight, rules.default_category);
+    // The sentence embedding, once per ticket when something needs it.
+    let mut embedding_ok: Option<bool> = None;
     let semantic = match &rules.semantic {
-        Some(sem) if by_phrase.1 < sem.phrases_decide_at && english => semantic_pick(
-            sem,
-            ticket,
-            &scratch.category_weight,
-            &mut scratch.embedding,
-            &mut scratch.embed,
-        ),
+        Some(sem)
+            if by_phrase.1 < sem.phrases_decide_at
+                && english
+                && !sem.examples.is_empty()
+                && embedded(
+                    &mut embedding_ok,
+                    ticket,
+                    &mut scratch.embedding,
+                    &mut scratch.embed,
+                ) =>
+        {
+            semantic_pick(sem, &scratch.embedding, &scratch.category_weight)
+        }
         _ => None,
     };
     let (mut category, cat_conf) = match &semantic {
@@ -387,8 +412,40 @@ pub fn triage_with(
             scratch.severity_phrase_lowered[to] = to != i;
         }
     }
-    let (mut severity, sev_conf) = pick(&scratch.severity_weight, rules.default_severity);
+    // No severity phrase: the levels' examples, by meaning.
+    let mut by_example: Option<(Arc<str>, f32)> = None;
+    if let Some(sem) = &rules.semantic {
+        if english
+            && !sem.severity_examples.is_empty()
+            && scratch.severity_weight.iter().all(|&w| w == 0.0)
+            && embedded(
+                &mut embedding_ok,
+                ticket,
+                &mut scratch.embedding,
+                &mut scratch.embed,
+            )
+        {
+            if let Some((level, sim, example, _)) =
+                nearest_examples(&sem.severity_examples, &scratch.embedding, |_| 0.0)
+                    .filter(|b| b.1 >= sem.severity_threshold)
+            {
+                scratch.severity_weight[level as usize] = 1.0;
+                by_example = Some((example, sim));
+            }
+        }
+    }
+    let (mut severity, mut sev_conf) = pick(&scratch.severity_weight, rules.default_severity);
+    if let Some((_, sim)) = &by_example {
+        sev_conf = sim.clamp(0.0, 1.0);
+    }
     let mut sev_detail = match scratch.severity_phrase[severity as usize] {
+        None if by_example.is_some() => {
+            let (example, sim) = by_example.as_ref().expect("checked");
+            format!(
+                "{} (resembles the example \"{}\" {:.2})",
+                rules.severities[severity as usize].name, example, sim
+            )
+        }
         Some(p) if scratch.severity_phrase_lowered[severity as usize] => concat(&[
             &rules.severities[severity as usize].name,
             " (\"",
@@ -1158,6 +1215,47 @@ points = 1
         assert_eq!(&*stray.category, "outage");
         assert_ne!(&*stray.priority, "P1");
         assert!(stray.reasons.iter().all(|r| r.factor != "override"));
+    }
+
+    #[test]
+    fn severity_examples_decide_when_no_severity_phrase_does() {
+        let rules = rules_with(
+            RULES,
+            "[sentiment]",
+            "[severity]\ndefault = \"medium\"\n\
+             [[severity.levels]]\nname = \"critical\"\npoints = 20\nphrases = [\"sev1\"]\n\
+             examples = [\"Nobody in the company can log in, the whole business has stopped.\"]\n\
+             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+             examples = [\"How do I change the email address on my account?\"]\n\
+             [[severity.levels]]\nname = \"low\"\n\
+             examples = [\"The button label has a small typo.\"]\n\n",
+        );
+        let sev = |subject: &str, body: &str| {
+            let t = run_with(&rules, subject, body);
+            let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
+            (t.severity.to_string(), r.detail.clone())
+        };
+        let (level, detail) = sev(
+            "Login",
+            "Nobody in our company can log in and the business has stopped.",
+        );
+        assert_eq!(level, "critical", "{detail}");
+        assert!(
+            detail.contains("resembles the example \"Nobody in the company"),
+            "{detail}"
+        );
+        let (level, detail) = sev("Label", "There is a small typo on the button label.");
+        assert_eq!(level, "low", "{detail}");
+        // A phrase decides before any example.
+        let (level, detail) = sev("Label", "sev1: there is a small typo on the button label.");
+        assert_eq!(level, "critical", "{detail}");
+        assert!(detail.contains("phrase \"sev1\""), "{detail}");
+        // Other languages are left to the phrases.
+        let (level, _) = sev(
+            "Anmeldung",
+            "Niemand in der Firma kann sich anmelden, das ganze Geschäft steht still.",
+        );
+        assert_eq!(level, "medium");
     }
 
     #[test]

@@ -294,6 +294,15 @@ pub struct SemanticConfig {
     /// ticket that names its category plainly does not need it. Default 1.
     #[serde(default = "default_phrases_decide_at")]
     pub phrases_decide_at: f32,
+    /// Least similarity (0–1) to a severity level's `examples` for a ticket
+    /// without severity phrases to take that level; below it, the default
+    /// severity stays. Default 0.6.
+    #[serde(default = "default_severity_threshold")]
+    pub severity_threshold: f32,
+}
+
+fn default_severity_threshold() -> f32 {
+    0.6
 }
 
 fn default_semantic_threshold() -> f32 {
@@ -312,6 +321,7 @@ impl Default for SemanticConfig {
             threshold: default_semantic_threshold(),
             phrase_bonus: default_phrase_bonus(),
             phrases_decide_at: default_phrases_decide_at(),
+            severity_threshold: default_severity_threshold(),
         }
     }
 }
@@ -353,6 +363,7 @@ fn default_severities() -> Vec<SeverityLevelConfig> {
             points: 0,
             phrases: vec![],
             cues: vec![],
+            examples: vec![],
         })
         .collect()
 }
@@ -377,6 +388,11 @@ pub struct SeverityLevelConfig {
     /// matching as `phrases`.
     #[serde(default)]
     pub cues: Vec<String>,
+    /// Requests of this severity in the customer's words, compared by
+    /// meaning with a ticket in which no severity phrase or cue was found
+    /// (see `[semantic].severity_threshold`). Optional.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 /// `[severity.grading]`: urgency graded by how much evidence there is.

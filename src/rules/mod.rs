@@ -37,11 +37,12 @@ pub struct Labelled {
     pub points: i64,
 }
 
-/// A category's example sentences, embedded ([`crate::embed`]).
+/// A category's or a severity level's example sentences, embedded
+/// ([`crate::embed`]).
 #[derive(Debug, Clone)]
 pub struct Examples {
-    /// The category's index.
-    pub category: u16,
+    /// The category's (or severity level's) index.
+    pub label: u16,
     pub texts: Vec<Arc<str>>,
     /// Unit vectors, one per text.
     pub vectors: Vec<Vec<f32>>,
@@ -53,6 +54,9 @@ pub struct Examples {
 #[derive(Debug, Clone)]
 pub struct Semantic {
     pub examples: Vec<Examples>,
+    /// Severity levels' examples.
+    pub severity_examples: Vec<Examples>,
+    pub severity_threshold: f32,
     pub threshold: f32,
     pub phrase_bonus: f32,
     pub phrases_decide_at: f32,
@@ -300,42 +304,58 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
     if !(0.0..=1.0).contains(&sc.phrases_decide_at) {
         d.error("semantic.phrases_decide_at", "must be between 0 and 1");
     }
+    if !(0.0..=1.0).contains(&sc.severity_threshold) {
+        d.error("semantic.severity_threshold", "must be between 0 and 1");
+    }
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
-    let mut examples = Vec::new();
-    for (i, c) in cfg.categories.iter().enumerate() {
-        if c.examples.is_empty() {
-            continue;
-        }
-        let mut ex = Examples {
-            category: i as u16,
-            texts: Vec::new(),
-            vectors: Vec::new(),
-            centroid: vec![0.0; model.dims()],
-        };
-        for (j, t) in c.examples.iter().enumerate() {
-            let mut v = Vec::new();
-            if model.embed(&[t], &mut v, &mut scratch) == 0 {
-                d.error(
-                    format!("categories[{i}].examples[{j}]"),
-                    "no word of this example is known to the sentence model",
-                );
+    let mut embed_all = |at: &str, lists: &mut dyn Iterator<Item = &Vec<String>>| {
+        let mut out = Vec::new();
+        for (i, list) in lists.enumerate() {
+            if list.is_empty() {
                 continue;
             }
-            ex.centroid.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
-            ex.texts.push(t.as_str().into());
-            ex.vectors.push(v);
+            let mut ex = Examples {
+                label: i as u16,
+                texts: Vec::new(),
+                vectors: Vec::new(),
+                centroid: vec![0.0; model.dims()],
+            };
+            for (j, t) in list.iter().enumerate() {
+                let mut v = Vec::new();
+                if model.embed(&[t], &mut v, &mut scratch) == 0 {
+                    d.error(
+                        format!("{at}[{i}].examples[{j}]"),
+                        "no word of this example is known to the sentence model",
+                    );
+                    continue;
+                }
+                ex.centroid.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
+                ex.texts.push(t.as_str().into());
+                ex.vectors.push(v);
+            }
+            let norm = ex.centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                ex.centroid.iter_mut().for_each(|x| *x /= norm);
+            }
+            if !ex.vectors.is_empty() {
+                out.push(ex);
+            }
         }
-        let norm = ex.centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            ex.centroid.iter_mut().for_each(|x| *x /= norm);
-        }
-        if !ex.vectors.is_empty() {
-            examples.push(ex);
-        }
-    }
-    (!examples.is_empty()).then_some(Semantic {
+        out
+    };
+    let examples = embed_all(
+        "categories",
+        &mut cfg.categories.iter().map(|c| &c.examples),
+    );
+    let severity_examples = embed_all(
+        "severity.levels",
+        &mut cfg.severity.levels.iter().map(|l| &l.examples),
+    );
+    (!examples.is_empty() || !severity_examples.is_empty()).then_some(Semantic {
         examples,
+        severity_examples,
+        severity_threshold: sc.severity_threshold,
         threshold: sc.threshold,
         phrase_bonus: sc.phrase_bonus,
         phrases_decide_at: sc.phrases_decide_at,
