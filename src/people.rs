@@ -21,8 +21,8 @@ const QUANTITIES: [(&str, u64); 4] = [
 /// Largest number believed (larger ones are ids, amounts or years).
 const MAX_COUNT: u64 = 10_000_000;
 
-/// Words read per text.
-const MAX_WORDS: usize = 400;
+/// Bytes read per text.
+const MAX_BYTES: usize = 8 * 1024;
 
 /// `raw` without punctuation at either end.
 fn trim(raw: &str) -> &str {
@@ -71,47 +71,86 @@ pub fn named_count(texts: &[&str], nouns: &[String]) -> Option<Named> {
     };
     let mut best: Option<Named> = None;
     for text in texts {
-        let words: Vec<&str> = text.split_whitespace().take(MAX_WORDS).collect();
-        for (i, raw) in words.iter().enumerate() {
-            let w = trim(raw);
-            // A number that ends a clause ("we paid 400. Users …") counts nothing.
-            if !raw.ends_with(|c: char| c.is_alphanumeric()) {
-                continue;
-            }
-            let (count, mut j) = match number(w) {
-                Some(n) => (n, i + 1),
-                None => match QUANTITIES.iter().find(|(q, _)| q.eq_ignore_ascii_case(w)) {
-                    // "hundreds of users", "hundreds of our users"
-                    Some(&(_, n)) if words.get(i + 1).is_some_and(|o| *o == "of") => (n, i + 2),
-                    _ => continue,
-                },
-            };
-            if count < 2 {
-                continue;
-            }
-            let hit = if words.get(j).is_some_and(|n| is_noun(n)) {
-                true
-            } else if words.get(j + 1).is_some_and(|n| is_noun(n))
-                && words.get(j).is_some_and(|m| trim(m) == *m)
-            {
-                j += 1;
-                true
-            } else {
-                false
-            };
-            if hit && best.as_ref().is_none_or(|b| count > b.count) {
-                best = Some(Named {
-                    count,
-                    words: words[i..=j]
-                        .iter()
-                        .map(|w| trim(w))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                });
-            }
+        let mut end = text.len().min(MAX_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &text[..end];
+        let b = text.as_bytes();
+        // The word around byte `at` and the text after it (ASCII whitespace
+        // bounds words, so the cuts are on character boundaries).
+        let word_at = |at: usize| {
+            let start = b[..at]
+                .iter()
+                .rposition(u8::is_ascii_whitespace)
+                .map_or(0, |p| p + 1);
+            let end = b[at..]
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map_or(b.len(), |p| at + p);
+            (&text[start..end], &text[end..])
+        };
+        // Numbers: every run of digits that starts a word.
+        let mut i = 0;
+        while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
+            let (raw, rest) = word_at(i + off);
+            i = b.len() - rest.len();
+            consider(raw, rest, &is_noun, &mut best);
+        }
+        // Quantity words: "hundreds of …".
+        for at in memchr::memmem::find_iter(b, b"s of ") {
+            let (raw, rest) = word_at(at);
+            consider(raw, rest, &is_noun, &mut best);
         }
     }
     best
+}
+
+/// `raw` (a word) followed by `rest`: a count of people if `raw` is a number
+/// or quantity word and a people noun follows.
+fn consider(raw: &str, rest: &str, is_noun: &dyn Fn(&str) -> bool, best: &mut Option<Named>) {
+    let w = trim(raw);
+    // A number that ends a clause ("we paid 400. Users …") counts nothing.
+    if w.is_empty() || !raw.ends_with(|c: char| c.is_alphanumeric()) {
+        return;
+    }
+    let mut ahead = rest.split_whitespace();
+    let (count, quantity) = match number(w) {
+        Some(n) => (n, false),
+        None => match QUANTITIES.iter().find(|(q, _)| q.eq_ignore_ascii_case(w)) {
+            // "hundreds of users", "hundreds of our users"
+            Some(&(_, n)) if ahead.next() == Some("of") => (n, true),
+            _ => return,
+        },
+    };
+    if count < 2 {
+        return;
+    }
+    let mut said = vec![w];
+    if quantity {
+        said.push("of");
+    }
+    let hit = match ahead.next() {
+        Some(n) if is_noun(n) => {
+            said.push(trim(n));
+            true
+        }
+        // One word between: "400 crew members", not across a comma.
+        Some(m) if trim(m) == m => match ahead.next() {
+            Some(n) if is_noun(n) => {
+                said.extend([m, trim(n)]);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    if hit && best.as_ref().is_none_or(|b| count > b.count) {
+        *best = Some(Named {
+            count,
+            words: said.join(" "),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +180,8 @@ mod tests {
             ("all 35 Employees are locked out", 35, "35 Employees"),
             ("Hundreds of users report errors", 100, "Hundreds of users"),
             ("3 users, then 50 users (the whole office).", 50, "50 users"),
+            ("(about 60 people) cannot work", 60, "60 people"),
+            ("hundreds of our users", 100, "hundreds of our users"),
         ] {
             assert_eq!(count(text), Some((n, words.to_string())), "{text}");
         }
