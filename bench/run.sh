@@ -427,11 +427,12 @@ EOF
   echo "| CPU per ticket, process + broker: passthrough / JSON / Avro | | $CPU_PT + $CPU_PT_B / $CPU_JS + $CPU_JS_B / $CPU_AV + $CPU_AV_B µs |"
   for row in "${LAT_ROWS[@]}"; do
     IFS=: read -r f rate k <<<"$row"
+    at=$(awk -v f="$f" -v b="$LAT_BASE" 'BEGIN{print (f > 1) ? "fixed" : f " of " b}')
     pt=latency-passthrough-$k.json
     tr=latency-triage-$k.json
     d=$(awk -v a="$(r "$tr" p99_ms)" -v b="$(r "$pt" p99_ms)" 'BEGIN{printf "%.2f", a - b}')
-    echo "| latency at $rate/s ($f of $LAT_BASE): passthrough p50 / p99 / p99.9 | | $(r "$pt" p50_ms) / $(r "$pt" p99_ms) / $(r "$pt" p999_ms) ms ($(r "$pt" received)/$(r "$pt" sent) arrived) |"
-    echo "| latency at $rate/s ($f of $LAT_BASE): triage p50 / p99 / p99.9 | | $(r "$tr" p50_ms) / $(r "$tr" p99_ms) / $(r "$tr" p999_ms) ms ($(r "$tr" received)/$(r "$tr" sent) arrived) |"
+    echo "| latency at $rate/s ($at): passthrough p50 / p99 / p99.9 | | $(r "$pt" p50_ms) / $(r "$pt" p99_ms) / $(r "$pt" p999_ms) ms ($(r "$pt" received)/$(r "$pt" sent) arrived) |"
+    echo "| latency at $rate/s ($at): triage p50 / p99 / p99.9 | | $(r "$tr" p50_ms) / $(r "$tr" p99_ms) / $(r "$tr" p999_ms) ms ($(r "$tr" received)/$(r "$tr" sent) arrived) |"
     echo "| p99(triage) − p99(passthrough) at $rate/s | ≤ 2 ms | $d ms |"
   done
   for mode in $BP_MODES; do
