@@ -49,6 +49,13 @@ pub struct QualityArgs {
     /// JSON instead of the text report.
     #[arg(long)]
     pub json: bool,
+    /// The labels from least to most urgent, comma-separated (after
+    /// `--map`), e.g. `low,medium,high`: also report Spearman's rank
+    /// correlation between the triage score and the label, over the rows
+    /// whose label is listed — how well the score orders tickets the way
+    /// people did.
+    #[arg(long)]
+    pub order: Option<String>,
     /// Exit 1 when macro-F1 is below this (a CI gate).
     #[arg(long)]
     pub min_macro_f1: Option<f64>,
@@ -59,6 +66,8 @@ pub enum Measure {
     Category,
     Severity,
     Sentiment,
+    /// The priority level (map the file's labels to level names).
+    Priority,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +99,53 @@ pub struct QualityReport {
     /// predicted, which punishes a detector for every category the file has
     /// no example of.
     pub macro_f1_labels: f64,
+    /// With `--order`: Spearman's ρ between score and label rank, and the
+    /// rows it was computed over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spearman: Option<(f64, usize)>,
     pub report: EvalReport,
+}
+
+/// Ranks with ties given their mean rank (1-based).
+fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = mean;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation (Pearson's on mean ranks); 0 when either
+/// side is constant or there are fewer than two pairs.
+pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    if x.len() != y.len() || x.len() < 2 {
+        return 0.0;
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
 }
 
 /// Mean F1 over the labels with support.
@@ -183,10 +238,11 @@ pub fn measure(
     rows: &[Row],
     measure: Measure,
     text_as: TextAs,
-) -> (EvalReport, String, f64) {
+) -> (EvalReport, String, f64, Vec<i64>) {
     let now: Timestamp = "2026-11-24T12:00:00Z".parse().expect("a timestamp");
     let mut scratch = Scratch::default();
     let mut predicted = Vec::with_capacity(rows.len());
+    let mut scores = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         let id = format!("Q-{i}");
         let (subject, body) = match text_as {
@@ -206,7 +262,9 @@ pub fn measure(
             custom_fields: BTreeMap::new(),
         };
         let out = triage_with(rules, &t, None, now, &mut scratch);
+        scores.push(out.score);
         predicted.push(match measure {
+            Measure::Priority => out.priority.to_string(),
             Measure::Category => out.category.to_string(),
             Measure::Severity => out.severity.to_string(),
             Measure::Sentiment => out.sentiment.label.as_str().to_string(),
@@ -220,6 +278,10 @@ pub fn measure(
             .name
             .to_string(),
         Measure::Sentiment => "neutral".to_string(),
+        Measure::Priority => rules
+            .levels
+            .last()
+            .map_or_else(String::new, |l| l.name.to_string()),
     };
     let mut labels: BTreeSet<String> = rows.iter().map(|r| r.label.clone()).collect();
     labels.extend(predicted.iter().cloned());
@@ -235,7 +297,12 @@ pub fn measure(
     } else {
         predicted.iter().filter(|p| **p == fallback).count() as f64 / rows.len() as f64
     };
-    (EvalReport::from_pairs(&labels, &pairs), fallback, share)
+    (
+        EvalReport::from_pairs(&labels, &pairs),
+        fallback,
+        share,
+        scores,
+    )
 }
 
 /// `triage quality`.
@@ -254,7 +321,20 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
             args.data.display()
         ));
     }
-    let (report, fallback, share) = measure(&loaded.rules, &rows, args.measure, args.text_as);
+    let (report, fallback, share, scores) =
+        measure(&loaded.rules, &rows, args.measure, args.text_as);
+    let spearman = args.order.as_deref().map(|order| {
+        let order: Vec<&str> = order.split(',').map(str::trim).collect();
+        let (x, y): (Vec<f64>, Vec<f64>) = rows
+            .iter()
+            .zip(&scores)
+            .filter_map(|(r, &s)| {
+                let rank = order.iter().position(|o| *o == r.label)?;
+                Some((s as f64, rank as f64))
+            })
+            .unzip();
+        (spearman(&x, &y), x.len())
+    });
     let q = QualityReport {
         measure: format!("{:?}", args.measure).to_lowercase(),
         rows: rows.len() + skipped,
@@ -263,6 +343,7 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         fallback,
         fallback_share: share,
         macro_f1_labels: macro_f1_over_truth(&report),
+        spearman,
         report,
     };
     if args.json {
@@ -284,6 +365,13 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
             q.fallback,
             100.0 * q.fallback_share
         );
+        if let (Some((rho, n)), Some(order)) = (q.spearman, &args.order) {
+            let _ = writeln!(
+                s,
+                "Spearman rho of score vs label order ({}): {rho:.4} over {n} rows",
+                order.replace(',', " < ")
+            );
+        }
         s.push_str(&q.report.render_text());
         print!("{s}");
     }
@@ -297,4 +385,66 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spearman_on_known_cases() {
+        let up = [1.0, 2.0, 3.0, 4.0];
+        assert!((spearman(&up, &[10.0, 20.0, 30.0, 40.0]) - 1.0).abs() < 1e-12);
+        assert!((spearman(&up, &[4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+        assert_eq!(spearman(&up, &[1.0, 1.0, 1.0, 1.0]), 0.0);
+        assert_eq!(spearman(&[1.0], &[1.0]), 0.0);
+        // Ties take their mean rank: x ranks 1, 2.5, 2.5, 4; y ranks 1..4.
+        // Pearson on ranks: sum dx*dy = 4.5, sum dx^2 = 4.5, sum dy^2 = 5.
+        let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &up);
+        assert!((rho - 4.5 / (4.5f64 * 5.0).sqrt()).abs() < 1e-12, "{rho}");
+    }
+
+    #[test]
+    fn the_score_orders_labelled_priorities() {
+        let rules =
+            crate::rules::Rules::from_str("rules.toml", include_str!("../config/rules.toml"))
+                .expect("the shipped rules compile")
+                .rules;
+        let rows: Vec<Row> = [
+            ("How do I change the logo on my invoices?", "low"),
+            ("Could you add a dark mode some day? No rush.", "low"),
+            (
+                "The export to CSV fails with an error for one user.",
+                "medium",
+            ),
+            ("Search is slow sometimes for me.", "medium"),
+            (
+                "Production is down for all users, we are losing money!",
+                "high",
+            ),
+            (
+                "Nobody can log in since the release, the whole team is blocked.",
+                "high",
+            ),
+        ]
+        .iter()
+        .map(|(t, l)| Row {
+            text: t.to_string(),
+            label: l.to_string(),
+        })
+        .collect();
+        let (_, _, _, scores) = measure(&rules, &rows, Measure::Priority, TextAs::Body);
+        let y: Vec<f64> = rows
+            .iter()
+            .map(|r| {
+                ["low", "medium", "high"]
+                    .iter()
+                    .position(|o| *o == r.label)
+                    .unwrap() as f64
+            })
+            .collect();
+        let x: Vec<f64> = scores.iter().map(|&s| s as f64).collect();
+        let rho = spearman(&x, &y);
+        assert!(rho > 0.8, "scores {scores:?}, rho {rho}");
+    }
 }
