@@ -41,6 +41,9 @@ demo: deps ## Run the service end to end on an in-process Kafka (librdkafka mock
 .PHONY: test
 test: deps kafka apicurio ## Run every test: unit, property, golden, CLI, fuzz smoke, Kafka (Apache Kafka, Apicurio, mock cluster), deploy kit
 	$(CARGO) build --locked --bin triage
+	@# The pure core links no Kafka, async runtime, HTTP or metrics crate.
+	@if $(CARGO) tree --locked -p triage-core -e normal --prefix none | grep -E '^(rdkafka|tokio|axum|hyper|ureq|prometheus) '; then \
+		echo "triage-core depends on an I/O crate (above)"; exit 1; fi
 	./target/debug/triage validate config/rules.toml
 	./target/debug/triage test config/rules.toml config/rules.test.toml
 	$(CARGO) test --locked -- --test-threads=2
@@ -107,7 +110,7 @@ quality: ## The rules' text detection against the labelled development sets in .
 .PHONY: lint
 lint: ## rustfmt check, clippy with warnings as errors
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 .PHONY: fmt
 fmt: ## Format the code

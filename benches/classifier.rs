@@ -10,7 +10,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
-use triage::classifier::{data, train, Corpus, Model, TrainConfig};
+use triage_lab::classifier::{data, train, Corpus, Model, TrainConfig};
 
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

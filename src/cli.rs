@@ -11,14 +11,15 @@ use std::process::ExitCode;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use crate::codec::json;
+use crate::codec::{json, Codec};
 use crate::engine::{triage_with, Scratch};
 use crate::model::{Customer, Profile, Triage};
+use crate::process::{process, Limits, Outcome};
 use crate::rules::{self, Loaded, Severity};
 
 /// Loads rules, printing diagnostics; `Err` carries a one-line summary.
 pub fn load_rules(path: &Path) -> Result<Loaded, String> {
-    match rules::load_file(path) {
+    match crate::files::load_rules(path) {
         Ok(l) => {
             for w in &l.warnings {
                 eprintln!("{w}");
@@ -95,6 +96,7 @@ pub fn score_stream(
     out: &mut impl Write,
     on_error: &mut dyn FnMut(usize, String),
 ) -> std::io::Result<(usize, usize)> {
+    let codec = Codec::json();
     let mut scratch = Scratch::default();
     let mut buf = Vec::with_capacity(4096);
     let mut line = Vec::with_capacity(4096);
@@ -116,19 +118,25 @@ pub fn score_stream(
             continue;
         }
         buf.clear();
-        let r = crate::isolate::isolate(|| -> Result<(), crate::codec::DecodeError> {
-            let d = json::decode_ticket(&line)?;
-            let customer = table.get(d.ticket.customer_id.as_ref());
-            let t = triage_with(rules, &d.ticket, customer, now, &mut scratch);
-            json::encode_triaged(&line, d.had_triage, &t, &mut buf)
+        let r = crate::isolate::isolate(|| {
+            process(
+                &codec,
+                rules,
+                table,
+                &line,
+                now,
+                Limits::NONE,
+                &mut scratch,
+                &mut buf,
+            )
         });
         match r {
-            Ok(Ok(())) => {
+            Ok(Outcome::Triaged(_)) => {
                 buf.push(b'\n');
                 out.write_all(&buf)?;
                 ok += 1;
             }
-            Ok(Err(e)) => {
+            Ok(Outcome::Dead(e)) => {
                 on_error(n, e.to_string());
                 failed += 1;
             }
@@ -144,7 +152,7 @@ pub fn score_stream(
 
 /// `triage validate`: prints every diagnostic; non-zero on errors.
 pub fn validate(path: &Path) -> Result<ExitCode, String> {
-    match rules::load_file(path) {
+    match crate::files::load_rules(path) {
         Ok(l) => {
             for w in &l.warnings {
                 println!("{w}");

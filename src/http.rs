@@ -49,8 +49,26 @@ impl Readiness {
 
 /// What the endpoints read.
 pub trait Probe: Send + Sync + 'static {
-    fn metrics_text(&self) -> String;
-    fn readiness(&self) -> Readiness;
+    /// The checks behind `/readyz`.
+    fn checks(&self) -> Vec<Check>;
+    /// The `…_ready` gauge that mirrors `/readyz`.
+    fn ready_gauge(&self) -> &prometheus::IntGauge;
+    /// Every metric in the Prometheus text format.
+    fn render(&self) -> String;
+
+    /// Ready when every check passes; sets the gauge.
+    fn readiness(&self) -> Readiness {
+        let checks = self.checks();
+        let ready = checks.iter().all(|c| c.ok);
+        self.ready_gauge().set(ready as i64);
+        Readiness { ready, checks }
+    }
+
+    /// The metrics, with the ready gauge brought up to date first.
+    fn metrics_text(&self) -> String {
+        self.readiness();
+        self.render()
+    }
 }
 
 /// The routes.

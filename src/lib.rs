@@ -1,44 +1,50 @@
-//! # triage — support-ticket triage on Kafka
+//! # triage — support-ticket triage on Kafka: the edge
 //!
-//! # Layout
+//! This crate is the edge of the service: Kafka, HTTP, metrics, the schema
+//! registry, signals and files. What a ticket's triage *is* lives in the pure
+//! core, [`triage_core`], which this crate re-exports under the same module
+//! names (`triage::engine` is `triage_core::engine`) so that the edge reads as
+//! one library; the core cannot call back into anything here.
 //!
-//! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
-//! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
-//! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
-//! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
-//! - [`embed`]: compact static sentence embeddings (bundled model) for semantic categories.
-//! - [`classifier`]: a trainable text classifier (linear SVM blended with a small network) (`triage train` / `triage eval`).
-//! - [`service`]: `triage run` and `triage demo` — the Kafka service (config, customer table,
-//!   pipeline, offset tracking, rules hot reload, logging).
-//! - [`metrics`]: the service's Prometheus metrics; one method per logged-and-counted event.
-//! - [`isolate`]: panic isolation for one record (a panic becomes that record's dead letter).
-//! - [`http`]: `/metrics`, `/healthz`, `/readyz`, and the `triage healthcheck` client.
-//! - [`quality`]: `triage quality` — the rules' category, severity and sentiment detection measured against a labelled file.
-//! - [`gen`]: synthetic tickets and customers for benchmarks (`triage gen`), deterministic for a seed.
-//! - [`registry`]: the schema-registry client (Confluent API over HTTP) that feeds writer schemas to `codec::avro`.
-//! - [`clock`]: SLA clocks after triage — pure clock maths and the signal state machine (warnings,
-//!   breaches, met); see `docs/sla-clocks.md`.
+//! # The crates
+//!
+//! ```text
+//!  triage-core   model, rules, text, engine, codecs, calendars, SLA clock maths,
+//!    ▲   ▲       classifier inference, customer table, the per-ticket function — no I/O
+//!    │   └────── triage-lab    training, data generator, quality measurement (tools)
+//!    │               ▲
+//!  triage ───────────┘ (the binary's train/eval/gen/quality subcommands only)
+//!    ▲               Kafka edge, service, SLA watcher, HTTP, metrics, registry, CLI
+//!  triage-bench      passthrough and benchctl (benchmark tools on a real broker)
+//! ```
+//!
+//! # Modules of this crate, one job each
+//!
+//! - [`edge`]: what the service and the SLA watcher share at the Kafka edge — client
+//!   configuration, the librdkafka log bridge, config-file reading, rules loading, the
+//!   run/drain skeleton and the process entry (`main_with_runtime`).
+//! - [`service`]: `triage run` and `triage demo` — the triage service (config, customer-table
+//!   loader, pipeline, offset tracking, rules hot reload).
 //! - [`watch`]: `triage watch` — the SLA watcher's Kafka edge (lifecycle in, signals and acks out,
 //!   changelog-backed state, co-partitioning check).
+//! - [`metrics`]: the service's Prometheus metrics; one method per logged-and-counted event.
+//! - [`http`]: `/metrics`, `/healthz`, `/readyz`, and the `triage healthcheck` client.
+//! - [`registry`]: the schema-registry client (Confluent API over HTTP) that feeds writer schemas to `codec::avro`.
+//! - [`files`]: reading the rules file and model files for the core.
+//! - [`cli`]: `triage score`, `triage validate`, `triage test`.
 
-pub mod calendar;
-pub mod classifier;
+#![forbid(unsafe_code)]
+
+pub use triage_core::{
+    calendar, classifier, clock, codec, customers, embed, engine, isolate, lang, model, people,
+    process, rules, sentiment, text,
+};
+
 pub mod cli;
-pub mod clock;
-pub mod codec;
-pub mod embed;
-pub mod engine;
-pub mod gen;
+pub mod edge;
+pub mod files;
 pub mod http;
-pub mod isolate;
-pub mod lang;
 pub mod metrics;
-pub mod model;
-pub mod people;
-pub mod quality;
 pub mod registry;
-pub mod rules;
-pub mod sentiment;
 pub mod service;
-pub mod text;
 pub mod watch;

@@ -26,13 +26,13 @@ enum Command {
     /// Run rule unit tests (expected priority, category, queue, tier, SLA due).
     Test(TestArgs),
     /// Train a text classifier on labelled JSON lines.
-    Train(triage::classifier::cli::TrainArgs),
+    Train(triage_lab::classifier::cli::TrainArgs),
     /// Evaluate a trained classifier on held-out JSON lines.
-    Eval(triage::classifier::cli::EvalArgs),
+    Eval(triage_lab::classifier::cli::EvalArgs),
     /// Measure the rules' category, severity or sentiment detection against a labelled file.
-    Quality(triage::quality::QualityArgs),
+    Quality(triage_lab::quality::QualityArgs),
     /// Generate synthetic tickets or customers (benchmarks, demos).
-    Gen(triage::gen::GenArgs),
+    Gen(triage_lab::gen::GenArgs),
     /// Run the Kafka service until SIGTERM/SIGINT.
     Run(triage::service::RunArgs),
     /// Run the service end to end on an in-process Kafka mock cluster.
@@ -77,10 +77,10 @@ fn main() -> ExitCode {
         Command::Score(a) => triage::cli::score(&a.rules, a.customers.as_deref(), a.now),
         Command::Validate(a) => triage::cli::validate(&a.rules),
         Command::Test(a) => triage::cli::test(&a.rules, &a.cases),
-        Command::Train(a) => triage::classifier::cli::run_train(&a).map_err(|e| e.to_string()),
-        Command::Eval(a) => triage::classifier::cli::run_eval(&a).map_err(|e| e.to_string()),
-        Command::Gen(a) => triage::gen::cli(a),
-        Command::Quality(a) => triage::quality::run(&a),
+        Command::Train(a) => triage_lab::classifier::cli::run_train(&a).map_err(|e| e.to_string()),
+        Command::Eval(a) => triage_lab::classifier::cli::run_eval(&a).map_err(|e| e.to_string()),
+        Command::Gen(a) => triage_lab::gen::cli(a),
+        Command::Quality(a) => triage_lab::quality::run(&a),
         Command::Run(a) => triage::service::main_run(&a),
         Command::Demo(a) => triage::service::demo::main_demo(&a),
         Command::Healthcheck(a) => triage::http::main_healthcheck(&a),

@@ -483,11 +483,7 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
-        let mut buf = Vec::with_capacity(16 * 1024);
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buf)
-            .expect("text encoding cannot fail");
-        String::from_utf8(buf).expect("the text format is UTF-8")
+        render(&self.registry)
     }
 
     /// Handles for the per-ticket counters of one rules version; initialises
@@ -758,13 +754,22 @@ pub struct RuleMetrics {
 /// Shared handle.
 pub type SharedMetrics = Arc<Metrics>;
 
+/// The Prometheus text exposition of a registry (the service's and the watcher's).
+pub fn render(registry: &Registry) -> String {
+    let mut buf = Vec::with_capacity(16 * 1024);
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut buf)
+        .expect("text encoding cannot fail");
+    String::from_utf8(buf).expect("the text format is UTF-8")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rules() -> Rules {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rules.toml");
-        crate::rules::load_file(std::path::Path::new(path))
+        crate::files::load_rules(std::path::Path::new(path))
             .expect("shipped rules load")
             .rules
     }

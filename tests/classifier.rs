@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::OnceLock;
-use triage::classifier::cli::{run_eval, run_train, EvalArgs, TrainArgs};
-use triage::classifier::train::stratified_holdout;
-use triage::classifier::{data, Corpus, EvalReport, Model, ModelError, TrainConfig};
+use triage_lab::classifier::cli::{run_eval, run_train, EvalArgs, TrainArgs};
+use triage_lab::classifier::train::stratified_holdout;
+use triage_lab::classifier::{data, Corpus, EvalReport, Model, ModelError, TrainConfig};
 
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -49,7 +49,7 @@ fn small_cfg(seed: u64) -> TrainConfig {
 fn train_on(docs: &[(String, String)], cfg: &TrainConfig) -> Model {
     let corpus = Corpus::build(docs, cfg.features).unwrap();
     let texts: Vec<&str> = docs.iter().map(|d| d.0.as_str()).collect();
-    triage::classifier::train(&corpus, &texts, cfg).unwrap()
+    triage_lab::classifier::train(&corpus, &texts, cfg).unwrap()
 }
 
 /// A model trained on the first 600 sample tickets, shared by the file tests.
@@ -123,8 +123,11 @@ fn model_round_trips_and_predicts_probabilities() {
     assert_eq!(back.to_bytes(), *bytes);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.model");
-    assert_eq!(m.save(&path).unwrap(), bytes.len() as u64);
-    assert_eq!(&Model::load(&path).unwrap(), m);
+    assert_eq!(
+        triage_lab::classifier::save_model(m, &path).unwrap(),
+        bytes.len() as u64
+    );
+    assert_eq!(&triage_lab::classifier::load_model(&path).unwrap(), m);
 
     for (text, _) in &sample()[600..700] {
         let p = m.predict(text);
@@ -268,7 +271,7 @@ fn corrupt_truncated_foreign_and_wrong_version_files_are_rejected() {
     assert!(matches!(Model::from_bytes(&b), Err(ModelError::Corrupt(_))));
     // another format version (checked before the checksum): the previous
     // format (1, f32 rows) and a future one
-    assert_eq!(triage::classifier::FORMAT_VERSION, 2);
+    assert_eq!(triage_lab::classifier::FORMAT_VERSION, 2);
     for v in [1u32, 3] {
         let mut b = bytes.clone();
         b[8..12].copy_from_slice(&v.to_le_bytes());
@@ -299,9 +302,12 @@ fn corrupt_truncated_foreign_and_wrong_version_files_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("tickets.jsonl");
     std::fs::write(&p, "{\"text\":\"x\",\"label\":\"y\"}\n").unwrap();
-    assert!(matches!(Model::load(&p), Err(ModelError::NotAModel)));
+    assert!(matches!(
+        triage_lab::classifier::load_model(&p),
+        Err(ModelError::NotAModel)
+    ));
     let missing = dir.path().join("nope.model");
-    let e = Model::load(&missing).unwrap_err();
+    let e = triage_lab::classifier::load_model(&missing).unwrap_err();
     assert!(matches!(e, ModelError::Io { .. }));
     assert!(e.to_string().contains("nope.model"));
 }
@@ -405,7 +411,7 @@ fn cli_train_then_eval_gate() {
         quiet: true,
     };
     assert_eq!(run_train(&targs).unwrap(), ExitCode::SUCCESS);
-    let m = Model::load(&model_path).unwrap();
+    let m = triage_lab::classifier::load_model(&model_path).unwrap();
     assert_eq!(m.labels(), LABELS);
     assert_eq!(m.training_info().documents, 700);
 

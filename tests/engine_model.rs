@@ -110,7 +110,7 @@ fn model_suggests_below_threshold_and_decides_above_it() {
     // Threshold above any confidence: the model only suggests.
     let src = rules_with_model(model.to_str().unwrap(), 1.0, true);
     let r = rules::compile("r.toml", &src, &mut |p| {
-        triage::classifier::Model::load(std::path::Path::new(p))
+        triage::files::load_model(std::path::Path::new(p))
             .map(std::sync::Arc::new)
             .map_err(|e| e.to_string())
     })
@@ -138,7 +138,7 @@ fn model_suggests_below_threshold_and_decides_above_it() {
     // Threshold 0: the model's label is used, overrides still apply after it.
     let src = rules_with_model(model.to_str().unwrap(), 0.0, true);
     let r = rules::compile("r.toml", &src, &mut |p| {
-        triage::classifier::Model::load(std::path::Path::new(p))
+        triage::files::load_model(std::path::Path::new(p))
             .map(std::sync::Arc::new)
             .map_err(|e| e.to_string())
     })
@@ -161,7 +161,7 @@ fn model_whose_labels_do_not_match_the_rules_is_refused() {
     let model = train(dir.path());
     let path = dir.path().join("rules.toml");
     std::fs::write(&path, rules_with_model("category.model", 0.5, false)).unwrap();
-    let errs = rules::load_file(&path).expect_err("labels do not match");
+    let errs = triage::files::load_rules(&path).expect_err("labels do not match");
     let msg = errs
         .iter()
         .map(|d| d.to_string())
@@ -172,7 +172,7 @@ fn model_whose_labels_do_not_match_the_rules_is_refused() {
     assert!(msg.contains("Hardware"), "{msg}");
     // A corrupt model file is refused with the loader's error.
     std::fs::write(&model, b"not a model").unwrap();
-    let errs = rules::load_file(&path).expect_err("corrupt model");
+    let errs = triage::files::load_rules(&path).expect_err("corrupt model");
     let msg = errs
         .iter()
         .map(|d| d.to_string())

@@ -13,8 +13,8 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::FutureRecord;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use triage::codec::json;
-use triage::gen;
 use triage::model::{Customer, Profile};
+use triage_lab::gen;
 
 const SEED: u64 = 7;
 
@@ -95,7 +95,7 @@ async fn examples_land_on_their_level_topics_with_the_engines_output_keyed_by_ti
     create_topics(b, &names, 3).await;
     let dir = tmp();
     let rules_path = rules_file(dir.path(), &names);
-    let rules = triage::rules::load_file(&rules_path).unwrap().rules;
+    let rules = triage::files::load_rules(&rules_path).unwrap().rules;
     let (customers, tickets) = example_data();
     let p = producer(b);
     produce_json(&p, &names.customers, "customer_id", &customers).await;

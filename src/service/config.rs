@@ -7,12 +7,19 @@
 //! understands (TLS, SASL, tuning) goes through the `[librdkafka]` table as is.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+pub use crate::edge::config::ConfigError;
+use crate::edge::config::{
+    default_bootstrap_servers, default_drain_timeout_seconds, default_log_level, env_vars,
+    parse_toml, read_with_env,
+};
+
+pub use triage_core::codec::Format;
 
 /// How the service stops taking records at `max_in_flight`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -23,43 +30,6 @@ pub enum BackPressure {
     Hold,
     /// Pause the assigned partitions; resume them when below the bound.
     Pause,
-}
-
-/// Wire format of tickets (in) and triaged tickets (out).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    /// UTF-8 JSON objects (`content-type: application/json`).
-    Json,
-    /// Avro in the Confluent wire format: byte 0 = 0, bytes 1–4 = schema id
-    /// (big-endian), then the Avro binary datum
-    /// (`content-type: application/vnd.apache.avro`).
-    Avro,
-}
-
-impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Avro => "avro",
-        }
-    }
-
-    /// The `content-type` header of records in this format.
-    pub fn content_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Avro => "application/vnd.apache.avro",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Format> {
-        match s {
-            "json" => Some(Format::Json),
-            "avro" => Some(Format::Avro),
-            _ => None,
-        }
-    }
 }
 
 /// The configuration of `triage run`. Unknown fields are an error (a typo
@@ -248,9 +218,6 @@ pub struct Config {
     pub librdkafka: BTreeMap<String, String>,
 }
 
-fn default_bootstrap_servers() -> String {
-    "localhost:9092".into()
-}
 fn default_group_id() -> String {
     "triage".into()
 }
@@ -287,17 +254,8 @@ fn default_workers() -> usize {
 fn default_sla_at_risk_fraction() -> f64 {
     0.5
 }
-fn default_http_listen() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 9464))
-}
-fn default_drain_timeout_seconds() -> u64 {
-    20
-}
 fn default_rules_watch_interval_ms() -> u64 {
     2000
-}
-fn default_log_level() -> String {
-    "info".into()
 }
 
 /// librdkafka properties the service depends on; the `[librdkafka]` table
@@ -306,143 +264,6 @@ const PINNED: &[(&str, &str)] = &[
     ("enable.idempotence", "true"),
     ("enable.auto.offset.store", "false"),
 ];
-
-/// A configuration problem: which file (or environment variable), which
-/// field, what is wrong. Displays as one line.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigError {
-    /// The file, or `environment` for an override.
-    pub origin: String,
-    /// Line in the file, when known.
-    pub line: Option<usize>,
-    /// The field (or environment variable).
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.origin)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-        }
-        if !self.field.is_empty() {
-            write!(f, ": {}", self.field)?;
-        }
-        write!(f, ": {}", self.message)
-    }
-}
-
-/// The file's text and the process environment's variables starting with
-/// `prefix` (shared by `triage run` and `triage watch`).
-pub(crate) fn read_with_env(
-    path: &Path,
-    prefix: &str,
-) -> Result<(String, Vec<(String, String)>), ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        origin: path.display().to_string(),
-        line: None,
-        field: String::new(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let vars = std::env::vars()
-        .filter(|(k, _)| k.starts_with(prefix))
-        .collect();
-    Ok((text, vars))
-}
-
-/// One `PREFIX<FIELD>` environment variable, for a config's `apply_env`.
-pub(crate) struct EnvVar<'e> {
-    /// The field it names, lower case.
-    pub field: String,
-    /// Its value.
-    pub value: &'e str,
-    key: &'e str,
-}
-
-impl EnvVar<'_> {
-    /// An error naming the variable.
-    pub fn error(&self, message: String) -> ConfigError {
-        ConfigError {
-            origin: "environment".into(),
-            line: None,
-            field: self.key.to_string(),
-            message,
-        }
-    }
-
-    /// The value as a number.
-    pub fn num<T: std::str::FromStr>(&self) -> Result<T, ConfigError>
-    where
-        T::Err: fmt::Display,
-    {
-        let v = self.value;
-        v.trim()
-            .parse()
-            .map_err(|e| self.error(format!("not a number ({e}): {v:?}")))
-    }
-
-    /// The value as a listen address.
-    pub fn addr(&self) -> Result<SocketAddr, ConfigError> {
-        let v = self.value;
-        v.parse()
-            .map_err(|e| self.error(format!("not an address host:port ({e}): {v:?}")))
-    }
-}
-
-/// The variables of `env` that start with `prefix`. `<prefix>LIBRDKAFKA_<PROPERTY>`
-/// sets a librdkafka property (lower case, `_` → `.`) in `librdkafka`; the
-/// others are returned for the caller's fields (which ignores names that are
-/// not fields: other tools share the prefix).
-pub(crate) fn env_vars<'e>(
-    env: &'e [(String, String)],
-    prefix: &str,
-    librdkafka: &mut BTreeMap<String, String>,
-) -> Vec<EnvVar<'e>> {
-    let mut out = Vec::new();
-    for (key, value) in env {
-        let Some(name) = key.strip_prefix(prefix) else {
-            continue;
-        };
-        if let Some(prop) = name.strip_prefix("LIBRDKAFKA_") {
-            let prop = prop.to_ascii_lowercase().replace('_', ".");
-            librdkafka.insert(prop, value.clone());
-            continue;
-        }
-        out.push(EnvVar {
-            field: name.to_ascii_lowercase(),
-            value,
-            key,
-        });
-    }
-    out
-}
-
-/// Deserialises a config file's text; an error names the file and line.
-pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
-    file: &str,
-    text: &str,
-) -> Result<T, ConfigError> {
-    let error = |e: toml::de::Error, field: String| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        ConfigError {
-            origin: file.to_string(),
-            line,
-            field,
-            message: e.message().trim().to_string(),
-        }
-    };
-    let de = toml::Deserializer::parse(text).map_err(|e| error(e, String::new()))?;
-    // The path names the field of a value of the wrong type ("." for the
-    // document itself, which is no field).
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        error(e.into_inner(), field)
-    })
-}
 
 impl Default for Config {
     fn default() -> Self {
@@ -658,6 +479,10 @@ impl Config {
     pub fn producer_max_bytes(&self) -> usize {
         self.max_message_bytes + 64 * 1024
     }
+}
+
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 9464))
 }
 
 #[cfg(test)]

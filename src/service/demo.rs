@@ -76,7 +76,7 @@ pub struct Report {
 
 /// `triage demo`.
 pub fn main_demo(a: &DemoArgs) -> Result<ExitCode, String> {
-    super::logging::init_stderr("error");
+    crate::edge::logging::init_stderr("error");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -147,7 +147,7 @@ pub fn malformed(file: &std::path::Path, max_message_bytes: usize) -> Vec<(Strin
 
 async fn demo(a: &DemoArgs) -> Result<Report, String> {
     let started = Instant::now();
-    let loaded = crate::rules::load_file(&a.rules).map_err(|d| {
+    let loaded = crate::files::load_rules(&a.rules).map_err(|d| {
         let lines: Vec<String> = d.iter().map(|x| x.to_string()).collect();
         format!(
             "{}: invalid rules:\n{}",

@@ -1,14 +1,12 @@
 //! Kafka clients of the service and their shared context: configuration
 //! (the service's defaults, then the `[librdkafka]` table, then the
 //! properties at-least-once depends on), librdkafka logs into `tracing`,
-//! statistics into metrics, rebalances into the pipeline, delivery reports
-//! into the offset tracker.
+//! statistics into metrics. Rebalances and delivery reports are handled in
+//! [`super::callbacks`] (the pipeline's side).
 //!
 //! Delivery guarantee: the producer is idempotent (`enable.idempotence=true`,
 //! acks from all in-sync replicas, retries without duplicates or
-//! reordering), and every delivery report — success or failure — reaches the
-//! offset tracker exactly once, so an input offset is stored only after its
-//! output was acknowledged. The ticket consumer never stores offsets by
+//! reordering). The ticket consumer never stores offsets by
 //! itself (`enable.auto.offset.store=false`); the auto-commit only commits
 //! what the pipeline stored.
 
@@ -17,20 +15,16 @@ use std::sync::Arc;
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
-use rdkafka::error::{KafkaError, KafkaResult};
-use rdkafka::message::Message;
-use rdkafka::producer::{DeliveryResult, ProducerContext, ThreadedProducer};
+use rdkafka::consumer::BaseConsumer;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::ThreadedProducer;
 use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::TopicPartitionList;
-use tracing::{debug, error, info, warn};
+use tracing::warn;
 
 use super::config::Config;
-use super::pipeline::{self, SlotKind};
-use super::tracker::Outcome;
 use super::{ServiceError, Shared};
-use crate::metrics::produce_error_code;
+use crate::edge::kafka::{client_config, log_librdkafka};
 
 /// Which client a context belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,22 +58,17 @@ pub type Producer = ThreadedProducer<ServiceContext>;
 
 /// The service's librdkafka defaults for every client.
 fn common(cfg: &Config, role: Role) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.bootstrap_servers)
-        .set("client.id", format!("triage-{}", role.as_str()))
-        .set("statistics.interval.ms", "5000")
-        .set_log_level(RDKafkaLogLevel::Info);
+    let mut c = client_config(
+        &cfg.bootstrap_servers,
+        format!("triage-{}", role.as_str()),
+        RDKafkaLogLevel::Info,
+    );
+    c.set("statistics.interval.ms", "5000");
     c
 }
 
-fn finish(mut c: ClientConfig, cfg: &Config, pinned: &[(&str, &str)]) -> ClientConfig {
-    for (k, v) in &cfg.librdkafka {
-        c.set(k, v);
-    }
-    for (k, v) in pinned {
-        c.set(*k, *v);
-    }
-    c
+fn finish(c: ClientConfig, cfg: &Config, pinned: &[(&str, &str)]) -> ClientConfig {
+    crate::edge::kafka::finish(c, &cfg.librdkafka, pinned)
 }
 
 /// The consumer group on `input_topic`.
@@ -210,138 +199,6 @@ impl ClientContext for ServiceContext {
                         m.input_received_bytes.inc_by(rx - seen);
                     }
                 }
-            }
-        }
-    }
-}
-
-/// A librdkafka log line as a `tracing` event of the same level (target
-/// `librdkafka`), for every client of the service and the watcher.
-pub(crate) fn log_librdkafka(level: RDKafkaLogLevel, client: &str, fac: &str, message: &str) {
-    // One `[librdkafka]` table goes to every client of a process: the other
-    // kind's properties are expected, not worth a warning.
-    if fac == "CONFWARN"
-        && (message.contains("is a consumer property")
-            || message.contains("is a producer property"))
-    {
-        return debug!(target: "librdkafka", client, fac, "{message}");
-    }
-    match level {
-        RDKafkaLogLevel::Emerg
-        | RDKafkaLogLevel::Alert
-        | RDKafkaLogLevel::Critical
-        | RDKafkaLogLevel::Error => error!(target: "librdkafka", client, fac, "{message}"),
-        RDKafkaLogLevel::Warning => warn!(target: "librdkafka", client, fac, "{message}"),
-        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-            info!(target: "librdkafka", client, fac, "{message}")
-        }
-        RDKafkaLogLevel::Debug => debug!(target: "librdkafka", client, fac, "{message}"),
-    }
-}
-
-impl ConsumerContext for ServiceContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if self.role != Role::Tickets {
-            return;
-        }
-        match rebalance {
-            Rebalance::Revoke(tpl) => pipeline::on_revoke(&self.shared, consumer, tpl),
-            Rebalance::Assign(tpl) => pipeline::on_assign(&self.shared, tpl),
-            Rebalance::Error(e) => warn!(error = %e, "rebalance error"),
-        }
-    }
-
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if self.role != Role::Tickets {
-            return;
-        }
-        if let Rebalance::Assign(tpl) = rebalance {
-            pipeline::after_assign(&self.shared, consumer, tpl);
-        }
-    }
-
-    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        if self.role != Role::Tickets {
-            return;
-        }
-        match result {
-            Ok(()) => debug!(?offsets, "offsets committed"),
-            // Nothing stored since the last commit: not a failure.
-            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
-            Err(e) => self.shared.metrics.commit_failed(&e),
-        }
-    }
-}
-
-impl ProducerContext for ServiceContext {
-    type DeliveryOpaque = usize;
-
-    fn delivery(&self, result: &DeliveryResult<'_>, slot: usize) {
-        let shared = &self.shared;
-        let (outcome, in_flight) = {
-            let mut t = shared.tracker.lock().expect("not poisoned");
-            let o = match result {
-                Ok(_) => t.ack(slot),
-                Err((e, m)) => {
-                    let code = e
-                        .rdkafka_error_code()
-                        .map(produce_error_code)
-                        .unwrap_or("other");
-                    pipeline::on_refused(
-                        shared,
-                        &mut t,
-                        slot,
-                        code,
-                        m.key(),
-                        m.payload(),
-                        m.headers(),
-                    )
-                }
-            };
-            if t.waiting {
-                shared.drained.notify_all();
-            }
-            (o, t.in_flight())
-        };
-        shared.hot.in_flight.set(in_flight as i64);
-        let info = match outcome {
-            Some(Outcome::Acked(i)) | Some(Outcome::Stale(i)) => i,
-            None => return,
-        };
-        match result {
-            Ok(_) => {
-                shared
-                    .hot
-                    .delivery
-                    .observe(info.sent_at.elapsed().as_secs_f64());
-                match &info.kind {
-                    SlotKind::Triaged {
-                        active,
-                        level,
-                        created_at,
-                    } => {
-                        let l = *level as usize;
-                        active.metrics.produced[l].inc();
-                        let age = jiff::Timestamp::now().duration_since(*created_at);
-                        active.metrics.age[l].observe(age.as_secs_f64().max(0.0));
-                    }
-                    SlotKind::DeadLetter { .. } => shared.hot.dlq_produced.inc(),
-                }
-            }
-            Err((e, _)) => {
-                let code = e
-                    .rdkafka_error_code()
-                    .map(produce_error_code)
-                    .unwrap_or("other");
-                let topic = match &info.kind {
-                    SlotKind::Triaged { active, level, .. } => {
-                        active.rules.levels[*level as usize].topic.to_string()
-                    }
-                    SlotKind::DeadLetter { .. } => shared.config.dead_letter_topic.clone(),
-                };
-                shared
-                    .metrics
-                    .produce_error(code, e, &topic, info.partition, info.offset);
             }
         }
     }

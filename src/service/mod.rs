@@ -21,12 +21,12 @@
 //! [`demo`] (`triage demo`). The shutdown signal is a parameter of [`run`], so
 //! tests can stop the service.
 
+pub mod callbacks;
 pub mod config;
 pub mod customers;
 pub mod demo;
 pub mod format;
 pub mod kafka;
-pub mod logging;
 pub mod pipeline;
 pub mod reload;
 pub mod rounds;
@@ -41,12 +41,12 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use rdkafka::producer::Producer as _;
-use tokio::sync::watch;
 use tracing::{error, info, warn};
 
+use crate::edge::{load_rules, main_with_runtime, Http, RulesError, Worker};
 use crate::http::{Check, Probe, Readiness};
 use crate::metrics::{HotMetrics, Metrics, RuleMetrics};
-use crate::rules::{Rules, Severity};
+use crate::rules::Rules;
 
 pub use config::{Config, ConfigError, Format};
 pub use customers::CustomerTable;
@@ -62,12 +62,8 @@ pub struct Active {
 pub enum ServiceError {
     #[error("{0}")]
     Config(#[from] ConfigError),
-    #[error("{path}: {errors} error(s) in the rules:\n{diagnostics}")]
-    Rules {
-        path: String,
-        errors: usize,
-        diagnostics: String,
-    },
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     #[error("customers seed: {0}")]
     Seed(String),
     #[error("{0}")]
@@ -93,7 +89,7 @@ pub(crate) struct Shared {
     pub metrics: Arc<Metrics>,
     pub hot: HotMetrics,
     pub table: CustomerTable,
-    pub codec: format::InputCodec,
+    pub codec: format::RegistryCodec,
     pub rules: ArcSwap<Active>,
     pub tracker: Mutex<tracker::Tracker<pipeline::SlotInfo>>,
     /// Signalled by delivery reports while someone waits for in-flight
@@ -149,12 +145,14 @@ impl Shared {
         }
         !self.stopping()
     }
+}
 
-    pub fn readiness(&self) -> Readiness {
+impl Probe for Shared {
+    fn checks(&self) -> Vec<Check> {
         let assigned = self.assigned.load(Ordering::Acquire);
         let caught_up = self.table.caught_up();
         let connected = self.producer_connected.load(Ordering::Acquire);
-        let checks = vec![
+        vec![
             Check {
                 name: "partitions_assigned",
                 ok: assigned > 0,
@@ -206,32 +204,16 @@ impl Shared {
                     "no schema registry configured".into()
                 },
             },
-        ];
-        let ready = checks.iter().all(|c| c.ok);
-        self.metrics.ready.set(ready as i64);
-        Readiness { ready, checks }
+        ]
     }
-}
 
-impl Probe for Shared {
-    fn metrics_text(&self) -> String {
-        self.readiness();
+    fn ready_gauge(&self) -> &prometheus::IntGauge {
+        &self.metrics.ready
+    }
+
+    fn render(&self) -> String {
         self.metrics.render()
     }
-    fn readiness(&self) -> Readiness {
-        Shared::readiness(self)
-    }
-}
-
-/// Loads the rules or explains why not.
-pub(crate) fn load_rules(path: &std::path::Path) -> Result<crate::rules::Loaded, Vec<String>> {
-    crate::rules::load_file(path).map_err(|diags| {
-        diags
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| d.to_string())
-            .collect()
-    })
 }
 
 /// A running service, for callers that need to look inside while it runs
@@ -278,18 +260,11 @@ pub async fn run_with(
     started: impl FnOnce(Handle),
 ) -> Result<(), ServiceError> {
     let rules_path = config.rules_path.display().to_string();
-    let loaded = load_rules(&config.rules_path).map_err(|d| ServiceError::Rules {
-        path: rules_path.clone(),
-        errors: d.len(),
-        diagnostics: d.join("\n"),
-    })?;
-    for w in &loaded.warnings {
-        warn!(warning = %w, "rules");
-    }
+    let loaded = load_rules(&config.rules_path)?;
     let codec = {
         let cfg = config.clone();
         let topics = loaded.rules.topics();
-        tokio::task::spawn_blocking(move || format::InputCodec::from_config(&cfg, &topics))
+        tokio::task::spawn_blocking(move || format::RegistryCodec::from_config(&cfg, &topics))
             .await
             .map_err(|e| ServiceError::Thread(e.to_string()))?
             .map_err(ServiceError::Codec)?
@@ -334,23 +309,13 @@ pub async fn run_with(
         info!(path = %path.display(), customers = n, "customer table seeded");
     }
 
-    // HTTP: /metrics, /healthz, /readyz.
-    let listener = tokio::net::TcpListener::bind(cfg.http_listen)
+    let http = Http::serve(cfg.http_listen, shared.clone())
         .await
         .map_err(|source| ServiceError::Http {
             addr: cfg.http_listen,
             source,
         })?;
-    let http_addr = listener.local_addr().ok();
-    info!(addr = ?http_addr, "serving /metrics, /healthz, /readyz");
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let http = {
-        let probe: Arc<dyn Probe> = shared.clone();
-        let mut rx = stop_rx.clone();
-        tokio::spawn(crate::http::serve(listener, probe, async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }))
-    };
+    let http_addr = http.addr();
 
     let producer = kafka::producer(cfg, shared.clone())?;
     {
@@ -393,23 +358,16 @@ pub async fn run_with(
             })
             .map_err(|e| ServiceError::Thread(e.to_string()))?
     };
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let pipeline = {
+    let mut pipeline = {
         let s = shared.clone();
         let p = producer.clone();
-        std::thread::Builder::new()
-            .name("pipeline".into())
-            .spawn(move || {
-                let r = pipeline::run(s, p);
-                let _ = done_tx.send(());
-                r
-            })
+        Worker::spawn("pipeline", move || pipeline::run(s, p))
             .map_err(|e| ServiceError::Thread(e.to_string()))?
     };
     let watcher = tokio::spawn(reload::watch(
         shared.clone(),
         producer.clone(),
-        stop_rx.clone(),
+        http.stopping(),
     ));
 
     started(Handle {
@@ -417,23 +375,17 @@ pub async fn run_with(
         http_addr: Arc::new(Mutex::new(http_addr)),
     });
 
-    let early = tokio::select! {
-        _ = shutdown => false,
-        _ = done_rx => true,
-    };
-    if early {
-        error!("the pipeline stopped on its own");
-    } else {
+    if !pipeline.until(shutdown).await {
         info!(
             drain_timeout_seconds = shared.config.drain_timeout_seconds,
             "shutting down: draining"
         );
     }
     shared.request_stop();
-    let _ = stop_tx.send(true);
+    let http_stopped = tokio::spawn(http.stop());
     let drain_deadline = Instant::now() + shared.config.drain_timeout();
     let joined = tokio::task::spawn_blocking(move || {
-        let r = pipeline.join();
+        let r = pipeline.thread.join();
         let _ = loader.join();
         r
     });
@@ -449,34 +401,12 @@ pub async fn run_with(
         )),
     };
     watcher.abort();
-    let _ = http.await;
+    let _ = http_stopped.await;
     drop(producer);
     if result.is_ok() {
         info!("stopped");
     }
     result
-}
-
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => info!(signal = "SIGINT", "stop requested"),
-        _ = term => info!(signal = "SIGTERM", "stop requested"),
-    }
 }
 
 /// Arguments of `triage run`.
@@ -492,24 +422,20 @@ pub struct RunArgs {
 /// SIGINT. A config error is one line on stderr and exit code 2.
 pub fn main_run(args: &RunArgs) -> Result<ExitCode, String> {
     let config = Config::load(&args.config).map_err(|e| e.to_string())?;
-    logging::init(&config.log_level);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("triage-rt")
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    match rt.block_on(run(config, shutdown_signal())) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            error!(error = %e, "service stopped with an error");
-            match e {
+    let level = config.log_level.clone();
+    main_with_runtime(
+        &level,
+        "triage-rt",
+        |shutdown| run(config, shutdown),
+        |e| {
+            matches!(
+                e,
                 ServiceError::Config(_)
-                | ServiceError::Rules { .. }
-                | ServiceError::Seed(_)
-                | ServiceError::Codec(_)
-                | ServiceError::Http { .. } => Err(e.to_string()),
-                _ => Ok(ExitCode::from(1)),
-            }
-        }
-    }
+                    | ServiceError::Rules(_)
+                    | ServiceError::Seed(_)
+                    | ServiceError::Codec(_)
+                    | ServiceError::Http { .. }
+            )
+        },
+    )
 }

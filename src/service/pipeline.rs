@@ -35,10 +35,9 @@ use super::config::BackPressure;
 use super::kafka::{self, Producer, ServiceContext};
 use super::{rounds, Active, ServiceError, Shared};
 use crate::codec::DlqReason;
-use crate::engine::{triage_with, Scratch};
+use crate::engine::Scratch;
 use crate::metrics::produce_error_code;
-use crate::model::{Profile, Triage};
-use crate::rules::Rules;
+use crate::process::{process, Limits, Outcome};
 
 /// What the tracker keeps for a record in flight (for metrics and logs).
 pub struct SlotInfo {
@@ -483,7 +482,7 @@ impl Pipeline {
                 self.registry_probe = Some(Instant::now() + REGISTRY_PROBE);
                 break SchemaWait::GaveUp;
             }
-            let wait = super::format::InputCodec::registry_backoff(attempt).min(left);
+            let wait = super::format::RegistryCodec::registry_backoff(attempt).min(left);
             warn!(error = %err, code = err.code(), partition = p, offset = m.offset(),
                 retry_in_ms = wait.as_millis() as u64, "schema registry unavailable; waiting (the group is still served)");
             let until = Instant::now() + wait;
@@ -988,88 +987,59 @@ fn compute(shared: &Shared, payload: &[u8], scratch: &mut Scratch, out: &mut Vec
     }
 }
 
-/// Decode, enrich, triage and encode one input record into `out`, and count
-/// it in the per-level metrics.
+/// [`process`] one input record into `out` (the core's per-ticket function,
+/// as of now, with the customer table) and count it in the metrics.
 fn compute_record(
     shared: &Shared,
     payload: &[u8],
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Computed {
-    let max = shared.config.max_message_bytes;
-    if payload.len() > max {
-        return Computed::Dead {
-            reason: DlqReason::TooLarge,
-            detail: format!(
-                "the record is {} bytes, over max_message_bytes ({max})",
-                payload.len()
-            ),
-        };
-    }
-    let d = match shared.codec.decode_ticket(payload) {
-        Err(e) => {
+    let active = shared.rules.load_full();
+    let now = Timestamp::now();
+    let limits = Limits {
+        max_input_bytes: shared.config.max_message_bytes,
+        max_output_bytes: shared.config.producer_max_bytes(),
+    };
+    let t = match process(
+        shared.codec.codec(),
+        &active.rules,
+        &shared.table,
+        payload,
+        now,
+        limits,
+        scratch,
+        out,
+    ) {
+        Outcome::Dead(e) => {
             return Computed::Dead {
                 reason: e.reason,
                 detail: e.detail,
             }
         }
-        Ok(d) => d,
+        Outcome::Triaged(t) => t,
     };
-    let ticket = d.ticket();
-    let active = shared.rules.load_full();
-    let now = Timestamp::now();
-    let lookup = shared.table.lookup(&ticket.customer_id);
-    let profile = lookup.get();
-    if profile.is_some() {
+    if t.customer_known {
         shared.hot.hit.inc();
     } else {
         shared.hot.miss.inc();
     }
-    let t = triage_with(&active.rules, &ticket, profile, now, scratch);
-    let used = first_response_used(&active.rules, &t, profile, ticket.created_at, now);
-    drop(lookup);
-    if let Err(e) = shared.codec.encode_triaged(payload, &d, &t, out) {
-        return Computed::Dead {
-            reason: e.reason,
-            detail: e.detail,
-        };
-    }
-    if out.len() > shared.config.producer_max_bytes() {
-        return Computed::Dead {
-            reason: DlqReason::TooLarge,
-            detail: format!(
-                "the triaged record would be {} bytes, over the producer's limit ({})",
-                out.len(),
-                shared.config.producer_max_bytes()
-            ),
-        };
-    }
-    let level = active
-        .rules
-        .level_index(&t.priority)
-        .expect("the engine returns a level of its rules");
-    let cat = active
-        .rules
-        .categories
-        .iter()
-        .position(|c| Arc::ptr_eq(&c.name, &t.category) || c.name == t.category)
-        .unwrap_or(0);
     let rm = &active.metrics;
-    let l = level as usize;
-    rm.triaged[l][cat].inc();
-    if let Some(used) = used {
+    let l = t.level as usize;
+    rm.triaged[l][t.category as usize].inc();
+    if let Some(used) = t.first_response_used {
         rm.used_ratio[l].observe(used);
-        if now > t.sla.first_response_due {
+        if t.past_due {
             rm.at_risk[l][1].inc();
         } else if used >= shared.config.sla_at_risk_fraction {
             rm.at_risk[l][0].inc();
         }
     }
     Computed::Triaged(TriagedInfo {
-        ticket_id: ticket.ticket_id.to_string(),
-        level,
+        ticket_id: t.ticket_id,
+        level: t.level,
         active,
-        created_at: ticket.created_at,
+        created_at: t.created_at,
     })
 }
 
@@ -1198,30 +1168,4 @@ pub(crate) fn on_assign(shared: &Shared, tpl: &TopicPartitionList) {
     shared.assigned.store(assigned, Ordering::Release);
     shared.rebalances.fetch_add(1, Ordering::AcqRel);
     shared.metrics.rebalance("assign", &parts, assigned);
-}
-
-/// The fraction of the first-response target already used at `now`, in the
-/// open time of the ticket's SLA calendar (`None` when the target is 0).
-pub fn first_response_used(
-    rules: &Rules,
-    t: &Triage,
-    profile: Option<&Profile>,
-    created_at: Timestamp,
-    now: Timestamp,
-) -> Option<f64> {
-    let target = t.sla.first_response_target_seconds;
-    if target <= 0 {
-        return None;
-    }
-    let cal = rules
-        .calendars
-        .iter()
-        .find(|c| c.name() == &*t.sla.calendar)?;
-    let used = if cal.is_24x7() {
-        now.duration_since(created_at)
-    } else {
-        let zone = cal.zone(profile.and_then(|p| p.tz.as_ref()));
-        cal.open_time_between(created_at, now, &zone)
-    };
-    Some((used.as_secs_f64() / target as f64).max(0.0))
 }

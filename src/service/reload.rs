@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use rdkafka::producer::Producer as _;
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::kafka::Producer;
-use super::{load_rules, Active, Shared};
+use super::{Active, Shared};
+use crate::edge::load_rules;
 
 fn content_hash(path: &std::path::Path) -> Option<u64> {
     let bytes = std::fs::read(path).ok()?;
@@ -76,14 +77,11 @@ pub(crate) fn reload(shared: &Shared, producer: &Producer) -> bool {
     let shown = path.display().to_string();
     let loaded = match load_rules(path) {
         Ok(l) => l,
-        Err(problems) => {
-            shared.metrics.rules_reload_failed(&shown, &problems);
+        Err(e) => {
+            shared.metrics.rules_reload_failed(&shown, &e.lines());
             return false;
         }
     };
-    for w in &loaded.warnings {
-        warn!(warning = %w, "rules");
-    }
     // Output topics must exist, or records to them would stall the stream.
     let old_topics = shared.rules.load().rules.topics();
     let new_topics: Vec<_> = loaded

@@ -14,7 +14,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::clock::{Pauses, Settings};
-use crate::service::config::env_vars;
+use crate::edge::config::{
+    default_bootstrap_servers, default_drain_timeout_seconds, default_log_level, env_vars,
+    parse_toml, read_with_env,
+};
 
 /// The configuration of `triage watch`. Unknown fields are an error.
 #[derive(Debug, Clone, Deserialize)]
@@ -141,9 +144,6 @@ pub struct WatchConfig {
     pub librdkafka: BTreeMap<String, String>,
 }
 
-fn default_bootstrap_servers() -> String {
-    "localhost:9092".into()
-}
 fn default_group_id() -> String {
     "triage-sla".into()
 }
@@ -189,17 +189,8 @@ fn default_commit_interval_ms() -> u64 {
 fn default_catch_up_timeout_seconds() -> u64 {
     30
 }
-fn default_http_listen() -> SocketAddr {
-    SocketAddr::from(([0, 0, 0, 0], 9465))
-}
-fn default_drain_timeout_seconds() -> u64 {
-    20
-}
 fn default_time_scale() -> f64 {
     1.0
-}
-fn default_log_level() -> String {
-    "info".into()
 }
 
 /// librdkafka properties the watcher depends on.
@@ -211,7 +202,7 @@ pub const PINNED: &[(&str, &str)] = &[
 
 /// A configuration problem: file (or `environment`), line, field, what is
 /// wrong — the service's error type, displayed the same way.
-pub type WatchConfigError = crate::service::config::ConfigError;
+pub type WatchConfigError = crate::edge::config::ConfigError;
 
 impl Default for WatchConfig {
     fn default() -> Self {
@@ -222,7 +213,7 @@ impl Default for WatchConfig {
 impl WatchConfig {
     /// Reads `path`, applies `TRIAGE_WATCH_*` overrides, resolves relative paths, validates.
     pub fn load(path: &Path) -> Result<WatchConfig, WatchConfigError> {
-        let (text, vars) = crate::service::config::read_with_env(path, "TRIAGE_WATCH_")?;
+        let (text, vars) = read_with_env(path, "TRIAGE_WATCH_")?;
         WatchConfig::from_parts(path, &text, &vars)
     }
 
@@ -233,7 +224,7 @@ impl WatchConfig {
         env: &[(String, String)],
     ) -> Result<WatchConfig, WatchConfigError> {
         let file = path.display().to_string();
-        let mut cfg: WatchConfig = crate::service::config::parse_toml(&file, text)?;
+        let mut cfg: WatchConfig = parse_toml(&file, text)?;
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.rules_path = base.join(&cfg.rules_path);
         cfg.apply_env(env)?;
@@ -376,6 +367,10 @@ impl WatchConfig {
     pub fn catch_up_timeout(&self) -> Duration {
         Duration::from_secs(self.catch_up_timeout_seconds)
     }
+}
+
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 9465))
 }
 
 #[cfg(test)]

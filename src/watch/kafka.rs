@@ -1,5 +1,5 @@
 //! Kafka clients of the watcher: configuration, the group consumer's context (rebalances call
-//! into [`super::core`]: flush and commit on revoke, restore on assign), the producer's delivery
+//! into [`super::clocks`]: flush and commit on revoke, restore on assign), the producer's delivery
 //! reports (sent to the watcher loop over a channel), the co-partitioning check and the changelog
 //! topic's creation.
 //!
@@ -28,19 +28,17 @@ use tracing::{debug, error, info, warn};
 
 use super::config::{WatchConfig, PINNED};
 use super::{Shared, WatchError};
-use crate::service::kafka::log_librdkafka;
+use crate::edge::kafka::{client_config, log_librdkafka};
 
 /// The watcher's librdkafka defaults for every client, then `[librdkafka]`, then the pinned
 /// properties.
 pub fn base_config(cfg: &WatchConfig, role: &str) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.bootstrap_servers)
-        .set("client.id", format!("{}-{role}", cfg.group_id))
-        .set_log_level(RDKafkaLogLevel::Warning);
-    for (k, v) in &cfg.librdkafka {
-        c.set(k, v);
-    }
-    c
+    let c = client_config(
+        &cfg.bootstrap_servers,
+        format!("{}-{role}", cfg.group_id),
+        RDKafkaLogLevel::Warning,
+    );
+    crate::edge::kafka::finish(c, &cfg.librdkafka, &[])
 }
 
 /// The pinned properties that concern a consumer (`enable.idempotence` is the producer's).
@@ -109,7 +107,7 @@ pub fn producer(cfg: &WatchConfig, tx: Sender<Delivery>) -> Result<Producer, Wat
     .map_err(|e| WatchError::Kafka("create the producer".into(), e))
 }
 
-/// The group consumer's context: rebalances go to the core.
+/// The group consumer's context: rebalances go to the clocks.
 pub struct ConsumerCtx {
     pub(crate) shared: Arc<Shared>,
 }
@@ -131,7 +129,7 @@ impl ConsumerContext for ConsumerCtx {
                 let parts = partitions_of(tpl);
                 info!(partitions = ?parts, "partitions revoked");
                 let lost = rdkafka::consumer::Consumer::assignment_lost(consumer);
-                let mut core = self.shared.core.lock().expect("not poisoned");
+                let mut core = self.shared.clocks.lock().expect("not poisoned");
                 let offsets = core.revoke(&parts, lost);
                 drop(core);
                 if !lost {
@@ -150,7 +148,7 @@ impl ConsumerContext for ConsumerCtx {
             let parts = partitions_of(tpl);
             info!(partitions = ?parts, "partitions assigned; restoring their state");
             self.shared.restoring.store(true, Ordering::Release);
-            let mut core = self.shared.core.lock().expect("not poisoned");
+            let mut core = self.shared.clocks.lock().expect("not poisoned");
             if let Err(e) = core.assign(&parts, consumer) {
                 error!(error = %e, "restore failed; stopping");
                 core.fail(e.to_string());

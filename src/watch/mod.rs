@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  tickets.triaged.p1..p4 ─┐                       ┌─► tickets.sla    (warning, breached, met)
-//!                          ├─► consumer group ─► core (clocks, timers) ─► tickets.acks   (optional)
+//!                          ├─► consumer group ─► clocks (state, timers) ─► tickets.acks   (optional)
 //!  tickets.lifecycle ──────┘   (co-partitioned)    └─► triage-sla-changelog (compacted state)
 //! ```
 //!
@@ -44,15 +44,17 @@
 //! session timeout; transactions with a fenced `transactional.id` would close it.
 //!
 //! Modules: [`config`] (`watch.toml`), [`kafka`] (clients, rebalance callbacks, co-partitioning
-//! check), [`store`] (changelog records, restore), [`core`] (state, timers, flushes),
-//! [`metrics`], [`avro`] (Avro inputs).
+//! check), [`store`] (changelog records, restore), [`clocks`] (the owned tickets' clock states,
+//! timers and flushes through the producer — the clock maths itself is [`crate::clock`]),
+//! [`time`] (real or scaled time), [`metrics`]. Avro inputs are decoded by
+//! [`crate::clock::avro`].
 
-pub mod avro;
+pub mod clocks;
 pub mod config;
-pub mod core;
 pub mod kafka;
 pub mod metrics;
 pub mod store;
+pub mod time;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -65,9 +67,9 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
 use tracing::{error, info, warn};
 
-use crate::clock::{ScaledTime, SystemTime, TimeSource};
-use crate::http::{Check, Probe, Readiness};
-use crate::rules::{Rules, Severity};
+use crate::edge::{load_rules, main_with_runtime, Http, RulesError, Worker};
+use crate::http::{Check, Probe};
+use time::{ScaledTime, SystemTime, TimeSource};
 
 pub use config::{WatchConfig, WatchConfigError};
 pub use metrics::WatchMetrics;
@@ -77,12 +79,8 @@ pub use metrics::WatchMetrics;
 pub enum WatchError {
     #[error("{0}")]
     Config(#[from] WatchConfigError),
-    #[error("{path}: {errors} error(s) in the rules:\n{diagnostics}")]
-    Rules {
-        path: String,
-        errors: usize,
-        diagnostics: String,
-    },
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     #[error("acknowledgments = true, but the rules file {0} has no [acknowledgment] template")]
     NoAckTemplate(String),
     #[error("{0}")]
@@ -109,19 +107,21 @@ pub enum WatchError {
 pub(crate) struct Shared {
     pub config: WatchConfig,
     pub metrics: Arc<WatchMetrics>,
-    pub core: Mutex<core::Core>,
+    pub clocks: Mutex<clocks::Clocks>,
     pub stop: AtomicBool,
     pub assigned: AtomicUsize,
     pub restoring: AtomicBool,
     pub caught_up: AtomicBool,
 }
 
-impl Shared {
-    fn readiness(&self) -> Readiness {
+impl Shared {}
+
+impl Probe for Shared {
+    fn checks(&self) -> Vec<Check> {
         let assigned = self.assigned.load(Ordering::Acquire);
         let restoring = self.restoring.load(Ordering::Acquire);
         let caught_up = self.caught_up.load(Ordering::Acquire);
-        let checks = vec![
+        vec![
             Check {
                 name: "partitions_assigned",
                 ok: assigned > 0,
@@ -148,44 +148,15 @@ impl Shared {
                     "replaying the input backlog; timers held".into()
                 },
             },
-        ];
-        let ready = checks.iter().all(|c| c.ok);
-        self.metrics.ready.set(ready as i64);
-        Readiness { ready, checks }
+        ]
     }
-}
 
-impl Probe for Shared {
-    fn metrics_text(&self) -> String {
-        self.readiness();
+    fn ready_gauge(&self) -> &prometheus::IntGauge {
+        &self.metrics.ready
+    }
+
+    fn render(&self) -> String {
         self.metrics.render()
-    }
-    fn readiness(&self) -> Readiness {
-        Shared::readiness(self)
-    }
-}
-
-/// Loads the rules or explains why not.
-fn load_rules(path: &std::path::Path) -> Result<Rules, WatchError> {
-    match crate::rules::load_file(path) {
-        Ok(l) => {
-            for w in &l.warnings {
-                warn!(warning = %w, "rules");
-            }
-            Ok(l.rules)
-        }
-        Err(diags) => {
-            let errors: Vec<String> = diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(|d| d.to_string())
-                .collect();
-            Err(WatchError::Rules {
-                path: path.display().to_string(),
-                errors: errors.len(),
-                diagnostics: errors.join("\n"),
-            })
-        }
     }
 }
 
@@ -206,7 +177,7 @@ pub async fn run(
     time: Arc<dyn TimeSource>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), WatchError> {
-    let rules = load_rules(&config.rules_path)?;
+    let rules = load_rules(&config.rules_path)?.rules;
     let mut settings = config.settings();
     if config.acknowledgments {
         match &rules.acknowledgment {
@@ -221,7 +192,7 @@ pub async fn run(
     let mut triaged: Vec<String> = rules.topics().iter().map(|t| t.to_string()).collect();
     triaged.sort();
     triaged.dedup();
-    let topics = core::Topics {
+    let topics = clocks::Topics {
         triaged: triaged.iter().cloned().collect(),
         lifecycle: config.lifecycle_topic.clone(),
         signals: config.signals_topic.clone(),
@@ -259,24 +230,16 @@ pub async fn run(
     info!(partitions, topics = ?checked, "topics are co-partitioned");
 
     let metrics = Arc::new(WatchMetrics::new(&rules));
-    let listener = tokio::net::TcpListener::bind(config.http_listen)
-        .await
-        .map_err(|source| WatchError::Http {
-            addr: config.http_listen,
-            source,
-        })?;
-    let http_addr = listener.local_addr().ok();
-
     let (tx, rx) = std::sync::mpsc::channel();
     let producer = kafka::producer(&config, tx)?;
-    let core = core::Core::new(
+    let core = clocks::Clocks::new(
         &rules,
         settings,
         time,
         metrics.clone(),
         producer,
         rx,
-        core::CoreConfig {
+        clocks::ClocksConfig {
             topics,
             restore_config: kafka::restore_config(&config),
             restore_timeout: Duration::from_secs(120),
@@ -287,21 +250,19 @@ pub async fn run(
     );
     let shared = Arc::new(Shared {
         metrics,
-        core: Mutex::new(core),
+        clocks: Mutex::new(core),
         stop: AtomicBool::new(false),
         assigned: AtomicUsize::new(0),
         restoring: AtomicBool::new(false),
         caught_up: AtomicBool::new(false),
         config,
     });
-    info!(addr = ?http_addr, "serving /metrics, /healthz, /readyz");
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let http = {
-        let probe: Arc<dyn Probe> = shared.clone();
-        tokio::spawn(crate::http::serve(listener, probe, async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        }))
-    };
+    let http = Http::serve(shared.config.http_listen, shared.clone())
+        .await
+        .map_err(|source| WatchError::Http {
+            addr: shared.config.http_listen,
+            source,
+        })?;
 
     let consumer = kafka::consumer(&shared.config, shared.clone())?;
     let mut subscribed: Vec<&str> = triaged.iter().map(String::as_str).collect();
@@ -311,32 +272,20 @@ pub async fn run(
         .map_err(|e| WatchError::Kafka("subscribe".into(), e))?;
     info!(topics = ?subscribed, group = %shared.config.group_id, "watching");
 
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-    let looping = {
+    let mut looping = {
         let s = shared.clone();
-        std::thread::Builder::new()
-            .name("sla-watch".into())
-            .spawn(move || {
-                let r = run_loop(&s, &consumer);
-                let _ = done_tx.send(());
-                r
-            })
+        Worker::spawn("sla-watch", move || run_loop(&s, &consumer))
             .map_err(|e| WatchError::Fatal(format!("cannot start the watch thread: {e}")))?
     };
-    let early = tokio::select! {
-        _ = shutdown => false,
-        _ = done_rx => true,
-    };
-    if !early {
+    if !looping.until(shutdown).await {
         info!("shutting down: draining");
     }
     shared.stop.store(true, Ordering::Release);
-    let result = tokio::task::spawn_blocking(move || looping.join())
+    let result = tokio::task::spawn_blocking(move || looping.thread.join())
         .await
         .map_err(|e| WatchError::Fatal(format!("watch thread: {e}")))?
         .map_err(|_| WatchError::Fatal("the watch thread panicked".into()))?;
-    let _ = stop_tx.send(true);
-    let _ = http.await;
+    http.stop().await;
     if result.is_ok() {
         info!("stopped");
     }
@@ -351,13 +300,13 @@ fn run_loop(
 ) -> Result<(), WatchError> {
     let mut last_gauges = std::time::Instant::now();
     while !shared.stop.load(Ordering::Acquire) {
-        let wait = shared.core.lock().expect("not poisoned").poll_wait();
+        let wait = shared.clocks.lock().expect("not poisoned").poll_wait();
         let mut batch = 0;
         let mut next = consumer.poll(wait);
         while let Some(r) = next {
             match r {
                 Ok(m) => {
-                    let mut core = shared.core.lock().expect("not poisoned");
+                    let mut core = shared.clocks.lock().expect("not poisoned");
                     core.on_record(m.topic(), m.partition(), m.offset(), m.payload());
                 }
                 Err(e) => warn!(error = %e, "consumer error"),
@@ -369,7 +318,7 @@ fn run_loop(
             next = consumer.poll(Duration::ZERO);
         }
         let offsets = {
-            let mut core = shared.core.lock().expect("not poisoned");
+            let mut core = shared.clocks.lock().expect("not poisoned");
             core.check_catch_ups();
             core.fire_timers();
             let mut offsets = core.drain_deliveries();
@@ -388,7 +337,7 @@ fn run_loop(
         };
         kafka::store(consumer, &offsets);
     }
-    let (offsets, left) = shared.core.lock().expect("not poisoned").shutdown();
+    let (offsets, left) = shared.clocks.lock().expect("not poisoned").shutdown();
     kafka::store_and_commit(consumer, &offsets, "shutdown");
     if left > 0 {
         return Err(WatchError::DrainTimeout(left));
@@ -410,26 +359,22 @@ pub struct WatchArgs {
 /// running is exit code 1.
 pub fn main_watch(args: &WatchArgs) -> Result<ExitCode, String> {
     let config = WatchConfig::load(&args.config).map_err(|e| e.to_string())?;
-    crate::service::logging::init(&config.log_level);
     let time = time_source(&config);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("triage-watch-rt")
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    match rt.block_on(run(config, time, crate::service::shutdown_signal())) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            error!(error = %e, "watcher stopped with an error");
-            match e {
+    let level = config.log_level.clone();
+    main_with_runtime(
+        &level,
+        "triage-watch-rt",
+        |shutdown| run(config, time, shutdown),
+        |e| {
+            matches!(
+                e,
                 WatchError::Config(_)
-                | WatchError::Rules { .. }
-                | WatchError::NoAckTemplate(_)
-                | WatchError::Topics(_)
-                | WatchError::CoPartitioning(_)
-                | WatchError::Http { .. } => Err(e.to_string()),
-                _ => Ok(ExitCode::from(1)),
-            }
-        }
-    }
+                    | WatchError::Rules(_)
+                    | WatchError::NoAckTemplate(_)
+                    | WatchError::Topics(_)
+                    | WatchError::CoPartitioning(_)
+                    | WatchError::Http { .. }
+            )
+        },
+    )
 }

@@ -641,7 +641,7 @@ impl Running {
     pub async fn start(cfg: Config) -> Running {
         // Service logs on stderr with TRIAGE_TEST_LOG=info (or a filter).
         if let Ok(level) = std::env::var("TRIAGE_TEST_LOG") {
-            triage::service::logging::init_stderr(&level);
+            triage::edge::logging::init_stderr(&level);
         }
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (htx, hrx) = tokio::sync::oneshot::channel::<Handle>();

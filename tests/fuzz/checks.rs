@@ -17,10 +17,10 @@ use std::sync::OnceLock;
 use jiff::Timestamp;
 use triage::codec::avro::AvroCodec;
 use triage::codec::json;
+use triage::codec::Codec;
 use triage::engine::triage;
 use triage::rules::Rules;
 use triage::service::customers::{apply, Applied};
-use triage::service::format::InputCodec;
 use triage::service::CustomerTable;
 
 /// The shipped rules (compiled once).
@@ -185,12 +185,12 @@ pub fn avro_ticket(data: &[u8]) {
 /// Customer record (JSON and Avro through the service's codec).
 pub fn customer(data: &[u8]) {
     let table = CustomerTable::default();
-    let codec = InputCodec::json();
+    let codec = Codec::json();
     let (key, value) = match data.iter().position(|&b| b == b'\n') {
         Some(i) => (Some(&data[..i]), Some(&data[i + 1..])),
         None => (Some(&b"C-1"[..]), Some(data)),
     };
-    if let Applied::Error(e) = apply(&table, &codec, key, value) {
+    if let Applied::Error(e) = apply(&table, |v| codec.decode_customer(v), key, value) {
         assert_no_text(value.unwrap_or_default(), &e);
     }
     let _ = avro_codec().decode_customer(data);
@@ -198,10 +198,10 @@ pub fn customer(data: &[u8]) {
 
 /// Lifecycle event and triaged-ticket stamp, as the SLA watcher reads them.
 pub fn lifecycle(data: &[u8]) {
-    if let Err(e) = triage::watch::core::decode_lifecycle(data) {
+    if let Err(e) = triage::clock::decode_lifecycle(data) {
         assert_no_text(data, &e);
     }
-    if let Err(e) = triage::watch::core::decode_triaged(data) {
+    if let Err(e) = triage::clock::decode_triaged(data) {
         assert_no_text(data, &e);
     }
 }

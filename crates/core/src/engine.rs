@@ -1,0 +1,1362 @@
+//! The triage engine: a pure function of (ticket, customer or none, rules,
+//! now). No I/O, no global state; the same inputs always give the same output.
+//!
+//! Order of work: segment → text scan → points (customer, request, impact,
+//! age, conditions) → level from the score → overrides → routing → SLA.
+//! Every contribution is recorded in `reasons`; their points sum to `score`.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::model::{
+    Confidence, ModelVerdict, Profile, Reason, Segment, Sentiment, SentimentLabel, SlaStamp,
+    Ticket, Triage,
+};
+use crate::rules::cond::Facts;
+use crate::rules::{Action, ModelRule, Rules};
+use crate::text::{Scan, Target};
+
+/// Scratch space reused between tickets (keeps the hot path free of most
+/// allocations). One per worker thread.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    scan: Scan,
+    category_weight: Vec<f32>,
+    category_phrase: Vec<Option<u32>>,
+    severity_weight: Vec<f32>,
+    severity_phrase: Vec<Option<u32>>,
+    /// Whether that phrase is a cue counted one level down.
+    severity_phrase_lowered: Vec<bool>,
+    severity_cue: Vec<f32>,
+    severity_cue_phrase: Vec<Option<u32>>,
+    /// Distinct severity phrases and cues found: (level, phrase).
+    severity_seen: Vec<(u16, u32)>,
+    phrase_found: Vec<bool>,
+    text: String,
+    embedding: Vec<f32>,
+    embed: crate::embed::EmbedScratch,
+    sentiment: crate::sentiment::SentimentScratch,
+}
+
+/// Characters of subject and body the sentence model reads per ticket: the
+/// request is stated up front; the rest of a long mail (signatures, quoted
+/// replies, logs) costs time and blurs the meaning.
+const SEMANTIC_CHARS: usize = 280;
+
+/// Word pieces per word above which the sentence model is not trusted with a
+/// text (English prose is about 1.1; German or French about 1.6–2).
+const MAX_PIECES_PER_WORD: f32 = 1.5;
+
+/// The ticket's sentence embedding in `embedding`, computed at most once per
+/// ticket (`state`): `false` when the model is not to be trusted with the
+/// text (it reads English; text it splits into many word pieces — other
+/// languages, codes — is left to the phrases).
+fn embedded(
+    state: &mut Option<bool>,
+    ticket: &Ticket<'_>,
+    embedding: &mut Vec<f32>,
+    embed: &mut crate::embed::EmbedScratch,
+) -> bool {
+    *state.get_or_insert_with(|| {
+        let model = crate::embed::StaticModel::builtin();
+        let texts: [&str; 2] = [&ticket.subject, ticket.body.as_deref().unwrap_or("")];
+        let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
+        read.tokens != 0 && read.tokens as f32 <= MAX_PIECES_PER_WORD * read.words as f32
+    })
+}
+
+/// The example set `t` is nearest to, scored by similarity (the mean of the
+/// nearest example's cosine and the centroid's) plus `bonus(label)`:
+/// `(label, score, nearest example, its cosine)`.
+fn nearest_examples(
+    sets: &[crate::rules::Examples],
+    t: &[f32],
+    bonus: impl Fn(u16) -> f32,
+) -> Option<(u16, f32, Arc<str>, f32)> {
+    let mut best: Option<(u16, f32, Arc<str>, f32)> = None;
+    for ex in sets {
+        let (mut near, mut near_i) = (f32::MIN, 0);
+        for (i, v) in ex.vectors.iter().enumerate() {
+            let c = crate::embed::cosine(t, v);
+            if c > near {
+                (near, near_i) = (c, i);
+            }
+        }
+        let score = 0.5 * (near + crate::embed::cosine(t, &ex.centroid)) + bonus(ex.label);
+        if best.as_ref().is_none_or(|b| score > b.1) {
+            best = Some((ex.label, score, ex.texts[near_i].clone(), near));
+        }
+    }
+    best
+}
+
+/// The category by meaning and phrases together (see `[semantic]` in the
+/// rules reference): `Some((category, score, example, cosine))` when a
+/// category's score reaches the threshold.
+fn semantic_pick(
+    sem: &crate::rules::Semantic,
+    t: &[f32],
+    phrase_weight: &[f32],
+) -> Option<(u16, f32, Arc<str>, f32)> {
+    nearest_examples(&sem.examples, t, |c| {
+        let w = phrase_weight.get(c as usize).copied().unwrap_or(0.0);
+        sem.phrase_bonus * w.min(3.0)
+    })
+    .filter(|b| b.1 >= sem.threshold)
+}
+
+/// What moved the sentiment most: a rules phrase (and whether it was
+/// negated) or a word of the valence lexicon.
+#[derive(Clone, Copy)]
+enum Cause<'l> {
+    Phrase((u32, bool)),
+    Lexicon(crate::sentiment::Pull<'l>),
+}
+
+/// Triage one ticket.
+pub fn triage(
+    rules: &Rules,
+    ticket: &Ticket<'_>,
+    customer: Option<&Profile>,
+    now: Timestamp,
+) -> Triage {
+    triage_with(rules, ticket, customer, now, &mut Scratch::default())
+}
+
+/// `parts` joined: a reason's detail without `format!`'s machinery (the
+/// details are built for every ticket).
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+fn reason(factor: &'static str, points: i64, detail: String) -> Reason {
+    Reason {
+        factor,
+        points,
+        detail,
+    }
+}
+
+/// Triage one ticket, reusing `scratch`.
+pub fn triage_with(
+    rules: &Rules,
+    ticket: &Ticket<'_>,
+    customer: Option<&Profile>,
+    now: Timestamp,
+    scratch: &mut Scratch,
+) -> Triage {
+    decide(rules, ticket, customer, now, scratch).triage
+}
+
+/// A ticket's triage with what the edge counts it by: the indices of its
+/// level and category in the rules, and the share of its first-response
+/// target already used when it was triaged.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub triage: Triage,
+    /// Index of `triage.priority` in the rules' levels.
+    pub level: u16,
+    /// Index of `triage.category` in the rules' categories.
+    pub category: u16,
+    /// The fraction of the first-response target already used at `now`, in
+    /// the open time of the ticket's SLA calendar (`None` when the target is
+    /// 0); above 1 when the ticket arrived past due.
+    pub first_response_used: Option<f64>,
+}
+
+/// Triage one ticket, reusing `scratch`: the [`Triage`] and its indices.
+pub fn decide(
+    rules: &Rules,
+    ticket: &Ticket<'_>,
+    customer: Option<&Profile>,
+    now: Timestamp,
+    scratch: &mut Scratch,
+) -> Decision {
+    let mut reasons: Vec<Reason> = Vec::with_capacity(12);
+    let d = &rules.defaults;
+
+    // 1. Segment.
+    let segment = match customer {
+        Some(p) => Segment {
+            account_type: p
+                .account_type
+                .clone()
+                .unwrap_or_else(|| d.account_type.clone()),
+            support_plan: p
+                .support_plan
+                .clone()
+                .unwrap_or_else(|| d.support_plan.clone()),
+            vip: p.vip,
+            persona: p.persona.clone().unwrap_or_else(|| d.persona.clone()),
+            lifecycle: p.lifecycle.clone().unwrap_or_else(|| d.lifecycle.clone()),
+            arr: p.arr.unwrap_or(d.arr),
+            sla_policy: p.sla_policy.clone(),
+            timezone: p.timezone.clone(),
+            language: p.language.clone(),
+        },
+        None => Segment {
+            account_type: d.account_type.clone(),
+            support_plan: d.support_plan.clone(),
+            vip: d.vip,
+            persona: d.persona.clone(),
+            lifecycle: d.lifecycle.clone(),
+            arr: d.arr,
+            sla_policy: None,
+            timezone: None,
+            language: None,
+        },
+    };
+    let known = customer.is_some();
+    if !known {
+        reasons.push(reason(
+            "customer",
+            d.unknown_points,
+            concat(&[
+                "customer ",
+                &ticket.customer_id,
+                " not in the table: default segment",
+            ]),
+        ));
+    }
+
+    // 2. Customer strategies.
+    let c = &rules.customer;
+    for (factor, map, value) in [
+        ("account_type", &c.account_type, &segment.account_type),
+        ("support_plan", &c.support_plan, &segment.support_plan),
+        ("persona", &c.persona, &segment.persona),
+        ("lifecycle", &c.lifecycle, &segment.lifecycle),
+    ] {
+        if let Some(&p) = map.get(value) {
+            if p != 0 {
+                reasons.push(reason(factor, p, concat(&[factor, "=", value])));
+            }
+        }
+    }
+    if segment.vip && c.vip != 0 {
+        reasons.push(reason("vip", c.vip, "vip=true".into()));
+    }
+    if let Some(&(min, p)) = c.arr_bands.iter().find(|(min, _)| segment.arr >= *min) {
+        if p != 0 {
+            reasons.push(reason(
+                "arr",
+                p,
+                format!("arr={} (band from {min})", segment.arr),
+            ));
+        }
+    }
+
+    // 3. Text. Its language first: the sentence model and the valence
+    // lexicon read English only, and the rules say which languages they read.
+    let language = crate::lang::detect(&[&ticket.subject, ticket.body.as_deref().unwrap_or("")]);
+    let english = language.is_none_or(|l| l == "en");
+    let covered = rules.language.covers(language);
+    if let (false, Some(l)) = (covered, language) {
+        let read: Vec<&str> = rules.language.covered.iter().map(|c| &**c).collect();
+        reasons.push(reason(
+            "language",
+            rules.language.uncovered_points,
+            concat(&[
+                "text in ",
+                l,
+                ", a language the rules do not read (they read ",
+                &read.join(", "),
+                ")",
+            ]),
+        ));
+    }
+    let scan = &mut scratch.scan;
+    scan.clear();
+    rules.detector.scan(&ticket.subject, true, scan);
+    if let Some(body) = &ticket.body {
+        rules.detector.scan(body, false, scan);
+    }
+    let nc = rules.categories.len();
+    let ns = rules.severities.len();
+    reset(&mut scratch.category_weight, nc, 0.0);
+    reset(&mut scratch.category_phrase, nc, None);
+    reset(&mut scratch.severity_weight, ns, 0.0);
+    reset(&mut scratch.severity_phrase, ns, None);
+    reset(&mut scratch.severity_phrase_lowered, ns, false);
+    reset(&mut scratch.severity_cue, ns, 0.0);
+    reset(&mut scratch.severity_cue_phrase, ns, None);
+    scratch.severity_seen.clear();
+    reset(&mut scratch.phrase_found, rules.condition_phrases, false);
+    let (mut pos, mut neg) = (0f32, 0f32);
+    let mut pos_phrase: Option<u32> = None;
+    let (mut polite, mut polite_phrase) = (0f32, None::<u32>);
+    let mut neg_phrase: Option<(u32, bool)> = None;
+    for h in &scan.hits {
+        for t in rules.detector.targets(h.pattern) {
+            if t.family() != h.family {
+                continue;
+            }
+            match *t {
+                Target::Category(i) => {
+                    let i = i as usize;
+                    scratch.category_weight[i] += h.weight;
+                    scratch.category_phrase[i].get_or_insert(h.pattern);
+                }
+                Target::Severity(i) if !h.negated => {
+                    scratch.severity_weight[i as usize] += h.weight;
+                    scratch.severity_phrase[i as usize].get_or_insert(h.pattern);
+                    if !scratch.severity_seen.contains(&(i, h.pattern)) {
+                        scratch.severity_seen.push((i, h.pattern));
+                    }
+                }
+                Target::SeverityCue(i) if !h.negated => {
+                    scratch.severity_cue[i as usize] += h.weight;
+                    scratch.severity_cue_phrase[i as usize].get_or_insert(h.pattern);
+                    if !scratch.severity_seen.contains(&(i, h.pattern)) {
+                        scratch.severity_seen.push((i, h.pattern));
+                    }
+                }
+                Target::Negative if h.negated => {
+                    pos += h.weight * 0.5;
+                    pos_phrase.get_or_insert(h.pattern);
+                }
+                Target::Negative => {
+                    neg += h.weight;
+                    neg_phrase.get_or_insert((h.pattern, false));
+                }
+                Target::Positive if h.negated => {
+                    neg += h.weight;
+                    neg_phrase.get_or_insert((h.pattern, true));
+                }
+                Target::Positive => {
+                    pos += h.weight;
+                    pos_phrase.get_or_insert(h.pattern);
+                }
+                Target::Polite if !h.negated => {
+                    polite += h.weight;
+                    polite_phrase.get_or_insert(h.pattern);
+                }
+                Target::Expectation if h.negated => {
+                    neg += h.weight;
+                    neg_phrase.get_or_insert((h.pattern, true));
+                }
+                Target::Phrase(i) => scratch.phrase_found[i as usize] = true,
+                _ => {}
+            }
+        }
+    }
+
+    // Category: by meaning and phrases when the rules have examples (the
+    // best score at or above the threshold), else most phrase weight wins,
+    // earlier on ties.
+    let by_phrase = pick(&scratch.category_weight, rules.default_category);
+    // The sentence embedding, once per ticket when something needs it.
+    let mut embedding_ok: Option<bool> = None;
+    let semantic = match &rules.semantic {
+        Some(sem)
+            if by_phrase.1 < sem.phrases_decide_at
+                && english
+                && !sem.examples.is_empty()
+                && embedded(
+                    &mut embedding_ok,
+                    ticket,
+                    &mut scratch.embedding,
+                    &mut scratch.embed,
+                ) =>
+        {
+            semantic_pick(sem, &scratch.embedding, &scratch.category_weight)
+        }
+        _ => None,
+    };
+    let (mut category, cat_conf) = match &semantic {
+        Some((c, score, _, _)) => (*c, score.clamp(0.0, 1.0)),
+        None => by_phrase,
+    };
+    let mut verdicts = vec![];
+    let text_for_models = if rules.models.category.is_some()
+        || rules.models.severity.is_some()
+        || rules.models.queue.is_some()
+        || rules.models.priority.is_some()
+    {
+        let t = &mut scratch.text;
+        t.clear();
+        t.push_str(&ticket.subject);
+        if let Some(b) = &ticket.body {
+            t.push(' ');
+            t.push_str(b);
+        }
+        Some(&*t)
+    } else {
+        None
+    };
+    let mut cat_detail = match (&semantic, scratch.category_phrase[category as usize]) {
+        (Some((_, _, example, sim)), p) => format!(
+            "{} ({}resembles the example \"{}\" {:.2}, confidence {:.2})",
+            rules.categories[category as usize].name,
+            p.map(|p| format!("phrase \"{}\"; ", rules.detector.phrase(p)))
+                .unwrap_or_default(),
+            example,
+            sim,
+            cat_conf
+        ),
+        (None, Some(p)) => format!(
+            "{} (phrase \"{}\", confidence {:.2})",
+            rules.categories[category as usize].name,
+            rules.detector.phrase(p),
+            cat_conf
+        ),
+        (None, None) => format!(
+            "{} (no category phrase found)",
+            rules.categories[category as usize].name
+        ),
+    };
+    let mut cat_conf_used = cat_conf;
+    if let (Some(m), Some(text)) = (&rules.models.category, text_for_models) {
+        let (v, idx) = consult(m, "category", text, &mut reasons);
+        if v.applied {
+            category = idx;
+            cat_conf_used = v.confidence;
+            cat_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
+        }
+        verdicts.push(v);
+    }
+    let cat = &rules.categories[category as usize];
+    reasons.push(reason("category", cat.points, cat_detail));
+
+    // Severity: cues count for their level when a phrase of that level or a
+    // more severe one backs them, else one level down; then most weight
+    // wins, more severe on ties.
+    for i in 0..ns {
+        let w = scratch.severity_cue[i];
+        if w == 0.0 {
+            continue;
+        }
+        let backed = scratch.severity_weight[..=i].iter().any(|&x| x > 0.0);
+        let to = if backed || i + 1 == ns { i } else { i + 1 };
+        scratch.severity_weight[to] += w;
+        if scratch.severity_phrase[to].is_none() {
+            scratch.severity_phrase[to] = scratch.severity_cue_phrase[i];
+            scratch.severity_phrase_lowered[to] = to != i;
+        }
+    }
+    // No severity phrase: the levels' examples, by meaning.
+    let mut by_example: Option<(Arc<str>, f32)> = None;
+    if let Some(sem) = &rules.semantic {
+        if english
+            && !sem.severity_examples.is_empty()
+            && scratch.severity_weight.iter().all(|&w| w == 0.0)
+            && embedded(
+                &mut embedding_ok,
+                ticket,
+                &mut scratch.embedding,
+                &mut scratch.embed,
+            )
+        {
+            if let Some((level, sim, example, _)) =
+                nearest_examples(&sem.severity_examples, &scratch.embedding, |_| 0.0)
+                    .filter(|b| b.1 >= sem.severity_threshold)
+            {
+                scratch.severity_weight[level as usize] = 1.0;
+                by_example = Some((example, sim));
+            }
+        }
+    }
+    let (mut severity, mut sev_conf) = pick(&scratch.severity_weight, rules.default_severity);
+    if let Some((_, sim)) = &by_example {
+        sev_conf = sim.clamp(0.0, 1.0);
+    }
+    let mut sev_detail = match scratch.severity_phrase[severity as usize] {
+        None if by_example.is_some() => {
+            let (example, sim) = by_example.as_ref().expect("checked");
+            format!(
+                "{} (resembles the example \"{}\" {:.2})",
+                rules.severities[severity as usize].name, example, sim
+            )
+        }
+        Some(p) if scratch.severity_phrase_lowered[severity as usize] => concat(&[
+            &rules.severities[severity as usize].name,
+            " (\"",
+            rules.detector.phrase(p),
+            "\" alone, a level down: nothing else in the text backs it)",
+        ]),
+        Some(p) => concat(&[
+            &rules.severities[severity as usize].name,
+            " (phrase \"",
+            rules.detector.phrase(p),
+            "\")",
+        ]),
+        None => concat(&[
+            &rules.severities[severity as usize].name,
+            " (default; no severity phrase found)",
+        ]),
+    };
+    if let (Some(m), Some(text)) = (&rules.models.severity, text_for_models) {
+        let (v, idx) = consult(m, "severity", text, &mut reasons);
+        if v.applied {
+            severity = idx;
+            sev_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
+        }
+        verdicts.push(v);
+    }
+    reasons.push(reason(
+        "severity",
+        rules.severities[severity as usize].points,
+        sev_detail,
+    ));
+    // Graded urgency: more distinct evidence above the default severity
+    // ranks higher.
+    let g = &rules.severity_grading;
+    if g.per_extra_phrase != 0 && severity < rules.default_severity {
+        let mut more: Vec<&str> = scratch
+            .severity_seen
+            .iter()
+            .filter(|(l, _)| *l < rules.default_severity)
+            .map(|&(_, p)| rules.detector.phrase(p))
+            .collect();
+        more.dedup();
+        if more.len() > 1 {
+            let raw = g.per_extra_phrase.saturating_mul(more.len() as i64 - 1);
+            let p = if g.max > 0 { raw.min(g.max) } else { raw };
+            let mut detail = format!("{} impact or urgency phrases: ", more.len());
+            for (i, m) in more.iter().enumerate() {
+                if i > 0 {
+                    detail.push_str(", ");
+                }
+                detail.push('"');
+                detail.push_str(m);
+                detail.push('"');
+            }
+            if raw > p {
+                detail.push_str(" (capped)");
+            }
+            reasons.push(reason("urgency", p, detail));
+        }
+    }
+
+    // Sentiment and intensity. Politeness counts only without complaint.
+    let sr = &rules.sentiment;
+    let ic = &sr.intensity;
+    let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32
+        + ic.per_caps_word * scan.caps_words as f32)
+        .clamp(0.0, 1.0);
+    // What moved the score most, for the reason: a rules phrase or a word
+    // of the lexicon.
+    // The lexicon is English: other text is left to the phrases.
+    let lexicon = sr.lexicon.as_ref().filter(|_| english);
+    let (s_score, s_conf, neg_word, pos_word) = match lexicon {
+        Some(lex) => {
+            let v = lex.score(
+                &ticket.subject,
+                ticket.body.as_deref().unwrap_or(""),
+                crate::sentiment::PhraseEvidence {
+                    negative: neg,
+                    positive: pos,
+                    polite,
+                },
+                &mut scratch.sentiment,
+            );
+            let c = (v.compound * 100.0).round() / 100.0;
+            let phrase_neg = crate::sentiment::PHRASE_VALENCE * neg;
+            let neg_word = match (neg_phrase, v.most_negative) {
+                (Some(p), Some((_, w))) if phrase_neg >= -w => Some(Cause::Phrase(p)),
+                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
+                (Some(p), None) => Some(Cause::Phrase(p)),
+                (None, None) => None,
+            };
+            let pos_word = match (pos_phrase.or(polite_phrase), v.most_positive) {
+                (Some(p), _) if pos + polite > 0.0 => Some(Cause::Phrase((p, false))),
+                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
+                _ => None,
+            };
+            (c, c.abs(), neg_word, pos_word)
+        }
+        None => {
+            if neg == 0.0 && polite > 0.0 {
+                pos += polite;
+                if pos_phrase.is_none() {
+                    pos_phrase = polite_phrase;
+                }
+            }
+            let mut s_score = (pos - neg) / (pos + neg + 1.0);
+            if s_score != 0.0 {
+                s_score = (s_score * (1.0 + intensity)).clamp(-1.0, 1.0);
+            }
+            let conf = if pos + neg == 0.0 {
+                0.0
+            } else {
+                (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
+            };
+            (
+                (s_score * 100.0).round() / 100.0,
+                conf,
+                neg_phrase.map(Cause::Phrase),
+                pos_phrase.map(|p| Cause::Phrase((p, false))),
+            )
+        }
+    };
+    let label = if s_score <= sr.negative_threshold {
+        SentimentLabel::Negative
+    } else if s_score >= sr.positive_threshold {
+        SentimentLabel::Positive
+    } else {
+        SentimentLabel::Neutral
+    };
+    let cause = |c: Cause<'_>| match c {
+        Cause::Phrase((p, negated)) => format!(
+            "\"{}\"{}",
+            rules.detector.phrase(p),
+            if negated { ", negated" } else { "" }
+        ),
+        Cause::Lexicon(crate::sentiment::Pull::Word(w)) => format!("\"{w}\" in the lexicon"),
+        Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => "a negated action".to_string(),
+    };
+    let s_detail = match (label, neg_word, pos_word) {
+        (SentimentLabel::Negative, Some(c), _) => {
+            format!("negative ({:.2}; {})", s_score, cause(c))
+        }
+        (SentimentLabel::Positive, _, Some(c)) => {
+            format!("positive ({:.2}; {})", s_score, cause(c))
+        }
+        _ => format!("{} ({:.2})", label.as_str(), s_score),
+    };
+    reasons.push(reason("sentiment", sr.points[label as usize], s_detail));
+    if label == SentimentLabel::Negative && ic.points != 0 && intensity > 0.0 {
+        let p = (intensity * ic.points as f32).round() as i64;
+        if p != 0 {
+            reasons.push(reason(
+                "intensity",
+                p,
+                format!(
+                    "intensity {:.2} ({} exclamation marks, {} words in capitals)",
+                    intensity, scan.exclamations, scan.caps_words
+                ),
+            ));
+        }
+    }
+
+    // Reported priority, impact, age.
+    if let Some(rp) = ticket.reported_priority {
+        let p = rules.reported_priority[rp as usize];
+        if p != 0 {
+            reasons.push(reason(
+                "reported_priority",
+                p,
+                concat(&["reported_priority=", rp.as_str()]),
+            ));
+        }
+    }
+    let impact_points = |n: u64| {
+        let raw = (rules.impact.per_decade * (n as f64).log10()).round() as i64;
+        (raw, raw.min(rules.impact.max).max(0))
+    };
+    if let Some(n) = ticket.affected_users.filter(|&n| n >= 1) {
+        let (raw, p) = impact_points(n);
+        if p != 0 {
+            reasons.push(reason(
+                "impact",
+                p,
+                format!(
+                    "affected_users={n}{}",
+                    if raw > p { " (capped)" } else { "" }
+                ),
+            ));
+        }
+    } else if ticket.affected_users.is_none()
+        && rules.impact.from_text
+        && (severity < rules.default_severity || label == SentimentLabel::Negative)
+    {
+        let texts = [&*ticket.subject, ticket.body.as_deref().unwrap_or("")];
+        if let Some(named) = crate::people::named_count(&texts, &rules.impact.people) {
+            let (raw, p) = impact_points(named.count);
+            if p != 0 {
+                reasons.push(reason(
+                    "impact",
+                    p,
+                    format!(
+                        "{} people named in the text (\"{}\"; no affected_users){}",
+                        named.count,
+                        named.words,
+                        if raw > p { " (capped)" } else { "" }
+                    ),
+                ));
+            }
+        }
+    }
+    let age = now.duration_since(ticket.created_at);
+    let age_hours = (age.as_secs_f64() / 3600.0).max(0.0);
+    if rules.ageing.points_per_hour > 0.0 {
+        let raw = (age_hours * rules.ageing.points_per_hour).floor() as i64;
+        let p = raw.min(rules.ageing.max).max(0);
+        if p != 0 {
+            reasons.push(reason(
+                "age",
+                p,
+                format!(
+                    "waiting {:.1} h{}",
+                    age_hours,
+                    if raw > p { " (capped)" } else { "" }
+                ),
+            ));
+        }
+    }
+
+    // Conditions.
+    let sentiment = label;
+    let mut facts = Facts {
+        ticket,
+        segment: &segment,
+        customer_known: known,
+        category,
+        severity,
+        sentiment,
+        phrase_found: &scratch.phrase_found,
+        text_language: language,
+        language_covered: covered,
+        category_confidence: cat_conf_used,
+        age_hours,
+        score: None,
+        priority: None,
+    };
+    for c in &rules.conditions {
+        if c.cond.holds(&facts) {
+            reasons.push(reason("condition", c.points, String::from(&*c.name)));
+        }
+    }
+
+    // Level from the score, then overrides.
+    let score: i64 = reasons.iter().map(|r| r.points).sum();
+    let mut level = rules
+        .levels
+        .iter()
+        .position(|l| l.min_score.is_none_or(|m| score >= m))
+        .unwrap_or(rules.levels.len() - 1) as u16;
+    if let (Some(m), Some(text)) = (&rules.models.priority, text_for_models) {
+        let (v, idx) = consult(m, "priority", text, &mut reasons);
+        if v.applied {
+            reasons.push(reason(
+                "model",
+                0,
+                format!(
+                    "priority model: {} → {} (confidence {:.2})",
+                    rules.levels[level as usize].name, v.label, v.confidence
+                ),
+            ));
+            level = idx;
+        }
+        verdicts.push(v);
+    }
+    facts.score = Some(score);
+    for o in &rules.overrides {
+        if !o.cond.holds(&facts) {
+            continue;
+        }
+        let before = level;
+        let (kind, to) = match o.action {
+            Action::Set(l) => ("set", l),
+            Action::Floor(l) => ("floor", level.min(l)),
+            Action::Ceiling(l) => ("ceiling", level.max(l)),
+        };
+        level = to;
+        let target = match o.action {
+            Action::Set(l) | Action::Floor(l) | Action::Ceiling(l) => l,
+        };
+        reasons.push(reason(
+            "override",
+            0,
+            if before == level {
+                concat(&[
+                    &o.name,
+                    ": ",
+                    kind,
+                    " ",
+                    &rules.levels[target as usize].name,
+                    " (no change)",
+                ])
+            } else {
+                concat(&[
+                    &o.name,
+                    ": ",
+                    kind,
+                    " ",
+                    &rules.levels[target as usize].name,
+                    " (",
+                    &rules.levels[before as usize].name,
+                    " → ",
+                    &rules.levels[level as usize].name,
+                    ")",
+                ])
+            },
+        ));
+        if matches!(o.action, Action::Set(_)) {
+            break;
+        }
+    }
+
+    // Routing.
+    facts.priority = Some(level);
+    let mut queue = rules
+        .queues
+        .iter()
+        .find(|(c, _)| c.holds(&facts))
+        .map(|(_, q)| q.clone())
+        .unwrap_or_else(|| rules.default_queue.clone());
+    if let (Some(m), Some(text)) = (&rules.models.queue, text_for_models) {
+        let (v, _) = consult(m, "queue", text, &mut reasons);
+        if v.applied {
+            queue = v.label.clone();
+        }
+        verdicts.push(v);
+    }
+    let tier = rules
+        .tiers
+        .iter()
+        .find(|(c, _)| c.holds(&facts))
+        .map(|(_, t)| t.clone())
+        .unwrap_or_else(|| rules.default_tier.clone());
+
+    // SLA.
+    let plan_policy = rules
+        .by_plan
+        .get(&segment.support_plan)
+        .copied()
+        .unwrap_or(rules.default_policy);
+    let policy_idx = match &segment.sla_policy {
+        Some(name) => match rules.policies.iter().position(|p| p.name == *name) {
+            Some(i) => i,
+            None => {
+                reasons.push(reason(
+                    "sla",
+                    0,
+                    format!(
+                        "contract policy \"{name}\" is not in the rules; used \"{}\"",
+                        rules.policies[plan_policy].name
+                    ),
+                ));
+                plan_policy
+            }
+        },
+        None => plan_policy,
+    };
+    let policy = &rules.policies[policy_idx];
+    let calendar = &rules.calendars[policy.calendar];
+    let zone = calendar.zone(customer.and_then(|p| p.tz.as_ref()));
+    let (fr, rs) = policy.targets[level as usize];
+    let mut due = |target: SignedDuration, what: &str| -> Timestamp {
+        calendar
+            .add(ticket.created_at, target, &zone)
+            .unwrap_or_else(|e| {
+                reasons.push(reason(
+                    "sla",
+                    0,
+                    format!(
+                        "{what} due computed on 24x7: calendar {}: {e}",
+                        calendar.name()
+                    ),
+                ));
+                ticket
+                    .created_at
+                    .saturating_add(target)
+                    .unwrap_or(ticket.created_at)
+            })
+    };
+    let first_response_due = due(fr, "first response");
+    let resolution_due = due(rs, "resolution");
+    let first_response_used = (fr.as_secs() > 0).then(|| {
+        let used = if calendar.is_24x7() {
+            now.duration_since(ticket.created_at)
+        } else {
+            calendar.open_time_between(ticket.created_at, now, &zone)
+        };
+        (used.as_secs_f64() / fr.as_secs() as f64).max(0.0)
+    });
+    let sla = SlaStamp {
+        policy: policy.name.clone(),
+        calendar: Arc::from(calendar.name()),
+        timezone: Arc::from(zone.iana_name().unwrap_or("UTC")),
+        first_response_due,
+        resolution_due,
+        first_response_target_seconds: fr.as_secs(),
+        resolution_target_seconds: rs.as_secs(),
+    };
+
+    let triage = Triage {
+        priority: rules.levels[level as usize].name.clone(),
+        score,
+        category: rules.categories[category as usize].name.clone(),
+        severity: rules.severities[severity as usize].name.clone(),
+        sentiment: Sentiment {
+            label,
+            score: s_score,
+        },
+        confidence: Confidence {
+            category: round2(cat_conf),
+            severity: round2(sev_conf),
+            sentiment: round2(s_conf),
+        },
+        models: verdicts,
+        customer_known: known,
+        segment,
+        queue,
+        tier,
+        sla,
+        reasons,
+        rules_version: rules.version.clone(),
+        triaged_at: now,
+        language,
+    };
+    Decision {
+        triage,
+        level,
+        category,
+        first_response_used,
+    }
+}
+
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
+}
+
+fn reset<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
+    v.clear();
+    v.resize(n, x);
+}
+
+/// The index with the most weight (earliest on ties) and a confidence: its
+/// share of all weight times a saturation w/(w+1); `default` when nothing.
+fn pick(weights: &[f32], default: u16) -> (u16, f32) {
+    let total: f32 = weights.iter().sum();
+    if total == 0.0 {
+        return (default, 0.0);
+    }
+    let mut best = 0;
+    for (i, &w) in weights.iter().enumerate() {
+        if w > weights[best] {
+            best = i;
+        }
+    }
+    let w = weights[best];
+    (best as u16, (w / total) * (w / (w + 1.0)))
+}
+
+/// Asks a model; records what it said in `reasons` and returns its verdict
+/// and the field index of its label.
+fn consult(
+    m: &ModelRule,
+    field: &'static str,
+    text: &str,
+    reasons: &mut Vec<Reason>,
+) -> (ModelVerdict, u16) {
+    let p = m.model.predict(text);
+    let applied = p.confidence >= m.auto_apply_confidence;
+    let alternatives: Vec<String> = p
+        .alternatives
+        .iter()
+        .map(|&(i, c)| format!("{} {:.2}", m.labels[i], c))
+        .collect();
+    reasons.push(reason(
+        "model",
+        0,
+        format!(
+            "{field} model {} {} (confidence {:.2} {} {:.2}; top: {})",
+            if applied { "decided" } else { "suggests" },
+            m.labels[p.label],
+            p.confidence,
+            if applied { ">=" } else { "<" },
+            m.auto_apply_confidence,
+            alternatives.join(", ")
+        ),
+    ));
+    let verdict = ModelVerdict {
+        field,
+        label: m.labels[p.label].clone(),
+        confidence: round2(p.confidence),
+        applied,
+        alternatives: p
+            .alternatives
+            .iter()
+            .map(|&(i, c)| (m.labels[i].clone(), round2(c)))
+            .collect(),
+    };
+    (verdict, m.index.get(p.label).copied().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::json::decode_ticket;
+    use crate::model::Customer;
+
+    const RULES: &str = r#"
+version = "t"
+[[levels]]
+name = "P1"
+min_score = 50
+topic = "p1"
+[[levels]]
+name = "P2"
+min_score = 20
+topic = "p2"
+[[levels]]
+name = "P3"
+topic = "p3"
+
+[customer]
+vip = 10
+account_type = { enterprise = 15 }
+
+[[categories]]
+name = "outage"
+points = 30
+phrases = ["down", "outage"]
+[[categories]]
+name = "billing"
+points = 5
+phrases = ["invoice"]
+
+[sentiment]
+negative = ["angry"]
+positive = ["thanks"]
+expectations = ["working"]
+negators = ["not"]
+points = { negative = 7 }
+
+[ageing]
+points_per_hour = 1.0
+max = 5
+
+[[overrides]]
+name = "test tickets"
+when = { tags_any = ["test"] }
+set = "P3"
+[[overrides]]
+name = "billing at most P2"
+when = { category = "billing" }
+ceiling = "P2"
+
+[[routing.queues]]
+when = { category = "billing" }
+queue = "billing"
+[[routing.tiers]]
+when = { priority = "P1" }
+tier = "L3"
+
+[sla]
+default_policy = "std"
+[sla.policies.std]
+targets.P1 = { first_response = "1h", resolution = "4h" }
+targets.P2 = { first_response = "4h", resolution = "1d" }
+targets.P3 = { first_response = "1d", resolution = "3d" }
+"#;
+
+    fn rules() -> Rules {
+        Rules::from_str("t.toml", RULES)
+            .expect("rules compile")
+            .rules
+    }
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn run(json: &str, customer: Option<&Customer>) -> Triage {
+        let d = decode_ticket(json.as_bytes()).unwrap();
+        let p = customer.map(Profile::from_customer);
+        triage(&rules(), &d.ticket, p.as_ref(), now())
+    }
+
+    /// `src` with `insert` before the first `before`, compiled.
+    fn rules_with(src: &str, before: &str, insert: &str) -> Rules {
+        let src = src.replacen(before, &format!("{insert}{before}"), 1);
+        Rules::from_str("t.toml", &src)
+            .expect("rules compile")
+            .rules
+    }
+
+    /// An unknown customer's ticket with this subject and body, under `rules`.
+    fn run_with(rules: &Rules, subject: &str, body: &str) -> Triage {
+        let json = format!(
+            r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}","body":"{body}"}}"#
+        );
+        let d = decode_ticket(json.as_bytes()).unwrap();
+        triage(rules, &d.ticket, None, now())
+    }
+
+    fn ticket(subject: &str, extra: &str) -> String {
+        format!(
+            r#"{{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T09:00:00Z","subject":"{subject}"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn reasons_sum_to_score_and_pick_level() {
+        let c = Customer {
+            customer_id: "C".into(),
+            account_type: Some("enterprise".into()),
+            vip: true,
+            ..Customer::default()
+        };
+        let t = run(&ticket("Site is down and I am angry", ""), Some(&c));
+        let sum: i64 = t.reasons.iter().map(|r| r.points).sum();
+        assert_eq!(sum, t.score);
+        // enterprise 15 + vip 10 + outage 30 + negative 7 + age 3 (3 h) = 65.
+        assert_eq!(t.score, 65);
+        assert_eq!(&*t.priority, "P1");
+        assert_eq!(&*t.tier, "L3");
+        assert!(t.customer_known);
+        assert_eq!(&*t.sla.policy, "std");
+        assert_eq!(t.sla.first_response_due.to_string(), "2026-11-24T10:00:00Z");
+        assert_eq!(t.sla.resolution_due.to_string(), "2026-11-24T13:00:00Z");
+    }
+
+    #[test]
+    fn unknown_customer_uses_default_segment() {
+        let t = run(&ticket("hello", ""), None);
+        assert!(!t.customer_known);
+        assert_eq!(&*t.segment.account_type, "unknown");
+        assert_eq!(t.reasons[0].factor, "customer");
+        assert_eq!(&*t.category, "other");
+    }
+
+    #[test]
+    fn negated_expectation_is_negative() {
+        let t = run(&ticket("export not working", ""), None);
+        assert_eq!(t.sentiment.label, SentimentLabel::Negative);
+        let t = run(&ticket("export working, thanks", ""), None);
+        assert_eq!(t.sentiment.label, SentimentLabel::Positive);
+    }
+
+    #[test]
+    fn shipped_rules_read_support_messages() {
+        let rules = Rules::from_str("rules.toml", include_str!("../../../config/rules.toml"))
+            .expect("the shipped rules compile")
+            .rules;
+        let cases = [
+            // (body, expected label, what the reason names)
+            (
+                "good agent, couldn't fix it ... false advertising much?",
+                SentimentLabel::Negative,
+                "false advertising",
+            ),
+            (
+                "Hi, could you please help me export last month's report? Thanks!",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            (
+                "Great, another outage. Third time this week.",
+                SentimentLabel::Negative,
+                "third time",
+            ),
+            (
+                "The fix works perfectly, thank you so much :)",
+                SentimentLabel::Positive,
+                "works perfectly",
+            ),
+            (
+                "The export doesn't finish and the page never refreshes.",
+                SentimentLabel::Negative,
+                "a negated action",
+            ),
+            (
+                "It would be nice to have dark mode.",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            (
+                "The new dashboard is really easy to use, nice work",
+                SentimentLabel::Positive,
+                "in the lexicon",
+            ),
+        ];
+        for (body, want, named) in cases {
+            let json = serde_json::json!({
+                "ticket_id": "T", "customer_id": "C", "created_at": "2026-11-24T09:00:00Z",
+                "subject": "", "body": body,
+            })
+            .to_string();
+            let d = decode_ticket(json.as_bytes()).unwrap();
+            let t = triage(&rules, &d.ticket, None, now());
+            let detail = &t
+                .reasons
+                .iter()
+                .find(|r| r.factor == "sentiment")
+                .unwrap()
+                .detail;
+            assert_eq!(t.sentiment.label, want, "{body}: {detail}");
+            assert!(detail.contains(named), "{body}: {detail}");
+        }
+    }
+
+    #[test]
+    fn text_in_a_language_the_rules_do_not_read_is_flagged_and_routable() {
+        let src = RULES.to_string()
+            + r#"
+[language]
+covered = ["en", "de"]
+uncovered_points = 7
+
+[[conditions]]
+name = "Polish text"
+when = { text_language = "pl" }
+points = 1
+"#;
+        let rules = rules_with(
+            &src,
+            "[[routing.queues]]\n",
+            "[[routing.queues]]\nwhen = { language_covered = false }\nqueue = \"intl\"\n",
+        );
+        let triage = |subject: &str, body: &str| run_with(&rules, subject, body);
+        let pl = triage(
+            "Problem z logowaniem",
+            "Dzień dobry, od rana nie mogę zalogować się do panelu, system pokazuje błąd serwera przy każdej próbie.",
+        );
+        assert_eq!(pl.language, Some("pl"));
+        let flag = pl.reasons.iter().find(|r| r.factor == "language").unwrap();
+        assert_eq!(flag.points, 7);
+        assert_eq!(
+            flag.detail,
+            "text in pl, a language the rules do not read (they read en, de)"
+        );
+        assert!(pl.reasons.iter().any(|r| r.detail == "Polish text"));
+        assert_eq!(&*pl.queue, "intl");
+        assert_eq!(pl.reasons.iter().map(|r| r.points).sum::<i64>(), pl.score);
+
+        // German is read: no flag; English and too-short text neither.
+        let de = triage(
+            "Anmeldung",
+            "Seit heute Morgen können wir uns nicht mehr anmelden, bitte helfen Sie uns.",
+        );
+        assert_eq!(de.language, Some("de"));
+        let en = triage(
+            "Login",
+            "Since this morning we cannot log in to the dashboard.",
+        );
+        assert_eq!(en.language, Some("en"));
+        let short = triage("Invoice", "");
+        assert_eq!(short.language, None);
+        for t in [&de, &en, &short] {
+            assert!(t.reasons.iter().all(|r| r.factor != "language"));
+            assert_ne!(&*t.queue, "intl");
+        }
+    }
+
+    #[test]
+    fn an_override_can_ask_for_a_clear_category() {
+        let rules = rules_with(
+            RULES,
+            "[[overrides]]",
+            "[[overrides]]\nname = \"clear outage: P1\"\nwhen = { category = \"outage\", min_category_confidence = 0.6 }\nset = \"P1\"\n\n",
+        );
+        let run = |subject: &str, body: &str| run_with(&rules, subject, body);
+        // One subject phrase: 2 / 3 = 0.67, clear.
+        let clear = run("Outage", "");
+        assert_eq!(&*clear.priority, "P1");
+        // One body phrase beside a billing phrase: 0.5 x 0.5 = 0.25, not.
+        let stray = run("Question", "is the invoice portal down?");
+        assert_eq!(&*stray.category, "outage");
+        assert_ne!(&*stray.priority, "P1");
+        assert!(stray.reasons.iter().all(|r| r.factor != "override"));
+    }
+
+    #[test]
+    fn severity_examples_decide_when_no_severity_phrase_does() {
+        let rules = rules_with(
+            RULES,
+            "[sentiment]",
+            "[severity]\ndefault = \"medium\"\n\
+             [[severity.levels]]\nname = \"critical\"\npoints = 20\nphrases = [\"sev1\"]\n\
+             examples = [\"Nobody in the company can log in, the whole business has stopped.\"]\n\
+             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+             examples = [\"How do I change the email address on my account?\"]\n\
+             [[severity.levels]]\nname = \"low\"\n\
+             examples = [\"The button label has a small typo.\"]\n\n",
+        );
+        let sev = |subject: &str, body: &str| {
+            let t = run_with(&rules, subject, body);
+            let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
+            (t.severity.to_string(), r.detail.clone())
+        };
+        let (level, detail) = sev(
+            "Login",
+            "Nobody in our company can log in and the business has stopped.",
+        );
+        assert_eq!(level, "critical", "{detail}");
+        assert!(
+            detail.contains("resembles the example \"Nobody in the company"),
+            "{detail}"
+        );
+        let (level, detail) = sev("Label", "There is a small typo on the button label.");
+        assert_eq!(level, "low", "{detail}");
+        // A phrase decides before any example.
+        let (level, detail) = sev("Label", "sev1: there is a small typo on the button label.");
+        assert_eq!(level, "critical", "{detail}");
+        assert!(detail.contains("phrase \"sev1\""), "{detail}");
+        // Other languages are left to the phrases.
+        let (level, _) = sev(
+            "Anmeldung",
+            "Niemand in der Firma kann sich anmelden, das ganze Geschäft steht still.",
+        );
+        assert_eq!(level, "medium");
+    }
+
+    #[test]
+    fn language_codes_are_checked() {
+        let src = RULES.to_string() + "\n[language]\ncovered = [\"english\"]\n";
+        let errs = Rules::from_str("t.toml", &src).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|e| e.to_string().contains("language.covered[0]")),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn set_override_stops_and_ceiling_bounds() {
+        let c = Customer {
+            customer_id: "C".into(),
+            account_type: Some("enterprise".into()),
+            vip: true,
+            ..Customer::default()
+        };
+        let t = run(&ticket("outage", r#","tags":["test"]"#), Some(&c));
+        assert_eq!(&*t.priority, "P3");
+        let overrides: Vec<_> = t
+            .reasons
+            .iter()
+            .filter(|r| r.factor == "override")
+            .collect();
+        assert_eq!(overrides.len(), 1);
+        assert!(
+            overrides[0].detail.contains("P1 → P3"),
+            "{}",
+            overrides[0].detail
+        );
+
+        let t = run(&ticket("invoice invoice", ""), Some(&c));
+        // enterprise 15 + vip 10 + billing 5 + age 3 = 33: P2, under the ceiling anyway.
+        assert_eq!(&*t.priority, "P2");
+        assert!(t
+            .reasons
+            .iter()
+            .any(|r| r.detail == "billing at most P2: ceiling P2 (no change)"));
+        assert_eq!(&*t.queue, "billing");
+    }
+
+    #[test]
+    fn ageing_is_capped() {
+        let t = run(
+            r#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-20T09:00:00Z","subject":"x"}"#,
+            None,
+        );
+        let age = t.reasons.iter().find(|r| r.factor == "age").unwrap();
+        assert_eq!(age.points, 5);
+        assert!(age.detail.contains("capped"));
+    }
+
+    #[test]
+    fn deterministic() {
+        let a = run(&ticket("Site is DOWN!!! angry", ""), None);
+        let b = run(&ticket("Site is DOWN!!! angry", ""), None);
+        assert_eq!(a, b);
+    }
+}

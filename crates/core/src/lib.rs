@@ -1,0 +1,46 @@
+//! # triage-core — the pure core of triage
+//!
+//! Everything that decides what happens to a ticket, as plain functions over
+//! plain data. The clock, the customer and the contents of any file are passed
+//! in; nothing here reads a file, opens a socket, spawns a task or touches a
+//! metric. `cargo tree -p triage-core` shows no Kafka, async runtime, HTTP or
+//! metrics crate, and the compiler keeps it so: the edge (`triage`, the
+//! service crate) depends on this crate, never the other way round.
+//!
+//! # Modules, one job each
+//!
+//! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
+//! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
+//! - [`text`]: text normalization and phrase detection (stems, token sequences).
+//! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
+//! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
+//! - [`sentiment`]: the valence-lexicon sentiment scorer.
+//! - [`embed`]: compact static sentence embeddings (bundled model) for semantic categories.
+//! - [`classifier`]: inference of a trained text classifier (training lives in `triage-lab`).
+//! - [`rules`]: the rules file — parsing, validation with file/line/field diagnostics, compilation.
+//! - [`engine`]: triage of one decoded ticket (segment, category, severity, score, level, SLA, route, reasons).
+//! - [`codec`]: wire formats — JSON and Avro (Confluent framing) decoding and encoding.
+//! - [`customers`]: the in-memory customer table as a data structure (sharded, interned).
+//! - [`process`]: the per-ticket function — decode, enrich, triage, SLA stamp and fraction, encode.
+//! - [`clock`]: SLA clocks after triage — pure clock maths and the signal state machine.
+//! - [`isolate`]: panic isolation for one record (a panic becomes that record's dead letter).
+
+// `unsafe` is denied everywhere but in `classifier::simd` (a prefetch hint
+// and the AVX2 dispatch), which allows it for itself.
+#![deny(unsafe_code)]
+
+pub mod calendar;
+pub mod classifier;
+pub mod clock;
+pub mod codec;
+pub mod customers;
+pub mod embed;
+pub mod engine;
+pub mod isolate;
+pub mod lang;
+pub mod model;
+pub mod people;
+pub mod process;
+pub mod rules;
+pub mod sentiment;
+pub mod text;

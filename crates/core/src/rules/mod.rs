@@ -1,0 +1,1275 @@
+//! The rules: parsed from TOML ([`config`]), checked for policy mistakes
+//! (`triage validate`), and compiled into [`Rules`], which the engine reads.
+//!
+//! Compiling is pure: it takes the file's text. Reading the file (and model
+//! files) happens in [`load_file`], at the edge.
+
+pub mod cond;
+pub mod config;
+pub mod diag;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+
+use crate::calendar::Calendar;
+use crate::classifier::Model;
+use crate::text::{Detector, DetectorBuilder, Target};
+
+use cond::{Cond, Names, Scope};
+use config::{AgeingConfig, ImpactConfig, IntensityConfig, ModelConfig, RulesConfig};
+pub use diag::{Diagnostic, Diagnostics, Severity};
+
+/// A priority level.
+#[derive(Debug, Clone)]
+pub struct Level {
+    pub name: Arc<str>,
+    pub min_score: Option<i64>,
+    pub topic: Arc<str>,
+}
+
+/// A named label with its points (category, severity).
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub name: Arc<str>,
+    pub points: i64,
+}
+
+/// A category's or a severity level's example sentences, embedded
+/// ([`crate::embed`]).
+#[derive(Debug, Clone)]
+pub struct Examples {
+    /// The category's (or severity level's) index.
+    pub label: u16,
+    pub texts: Vec<Arc<str>>,
+    /// Unit vectors, one per text.
+    pub vectors: Vec<Vec<f32>>,
+    /// The normalised mean of `vectors`.
+    pub centroid: Vec<f32>,
+}
+
+/// Semantic categories: the examples and how they count.
+#[derive(Debug, Clone)]
+pub struct Semantic {
+    pub examples: Vec<Examples>,
+    /// Severity levels' examples.
+    pub severity_examples: Vec<Examples>,
+    pub severity_threshold: f32,
+    pub threshold: f32,
+    pub phrase_bonus: f32,
+    pub phrases_decide_at: f32,
+}
+
+/// A scoring condition.
+#[derive(Debug, Clone)]
+pub struct ConditionRule {
+    pub name: Arc<str>,
+    pub cond: Cond,
+    pub points: i64,
+}
+
+/// What an override does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Set(u16),
+    Floor(u16),
+    Ceiling(u16),
+}
+
+#[derive(Debug, Clone)]
+pub struct OverrideRule {
+    pub name: Arc<str>,
+    pub cond: Cond,
+    pub action: Action,
+}
+
+/// An SLA policy, compiled.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: Arc<str>,
+    pub calendar: usize,
+    /// Per level (same order as `Rules::levels`): first response, resolution.
+    pub targets: Vec<(SignedDuration, SignedDuration)>,
+}
+
+/// Customer strategy points.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerPoints {
+    pub account_type: HashMap<Arc<str>, i64>,
+    pub support_plan: HashMap<Arc<str>, i64>,
+    pub vip: i64,
+    pub persona: HashMap<Arc<str>, i64>,
+    pub lifecycle: HashMap<Arc<str>, i64>,
+    /// Sorted by `min`, descending.
+    pub arr_bands: Vec<(f64, i64)>,
+}
+
+/// The default segment.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    pub account_type: Arc<str>,
+    pub support_plan: Arc<str>,
+    pub vip: bool,
+    pub persona: Arc<str>,
+    pub lifecycle: Arc<str>,
+    pub arr: f64,
+    pub unknown_points: i64,
+}
+
+/// Sentiment settings.
+#[derive(Debug, Clone)]
+pub struct SentimentRule {
+    /// The valence lexicon with the rules' adjustments (`lexicon = true`).
+    pub lexicon: Option<Arc<crate::sentiment::Lexicon>>,
+    pub negative_threshold: f32,
+    pub positive_threshold: f32,
+    /// Points for negative, neutral, positive.
+    pub points: [i64; 3],
+    pub intensity: IntensityConfig,
+}
+
+/// A trained model the engine consults for one field.
+#[derive(Debug, Clone)]
+pub struct ModelRule {
+    pub model: Arc<Model>,
+    pub auto_apply_confidence: f32,
+    /// Per model label: the field value it maps to (an index into the
+    /// field's names for category/severity/priority; for queue, the name).
+    pub labels: Vec<Arc<str>>,
+    /// For category/severity/priority: per model label, the index.
+    pub index: Vec<u16>,
+}
+
+/// Models by field.
+#[derive(Debug, Clone, Default)]
+pub struct Models {
+    pub category: Option<ModelRule>,
+    pub severity: Option<ModelRule>,
+    pub queue: Option<ModelRule>,
+    pub priority: Option<ModelRule>,
+}
+
+/// Compiled rules: everything the engine needs, nothing it must look up by
+/// string on the hot path except customer attributes.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub version: Arc<str>,
+    pub levels: Vec<Level>,
+    pub customer: CustomerPoints,
+    pub defaults: Defaults,
+    pub categories: Vec<Labelled>,
+    pub default_category: u16,
+    /// Categories by meaning (`None`: no category has examples).
+    pub semantic: Option<Semantic>,
+    pub severities: Vec<Labelled>,
+    pub default_severity: u16,
+    /// `[severity.grading]`.
+    pub severity_grading: config::GradingConfig,
+    pub sentiment: SentimentRule,
+    /// Points for low, normal, high, urgent.
+    pub reported_priority: [i64; 4],
+    /// `[language]`: the languages the rules read, and the points for text
+    /// in another.
+    pub language: LanguageRule,
+    pub impact: ImpactConfig,
+    pub ageing: AgeingConfig,
+    pub conditions: Vec<ConditionRule>,
+    pub overrides: Vec<OverrideRule>,
+    pub queues: Vec<(Cond, Arc<str>)>,
+    pub tiers: Vec<(Cond, Arc<str>)>,
+    pub default_queue: Arc<str>,
+    pub default_tier: Arc<str>,
+    pub policies: Vec<Policy>,
+    pub by_plan: HashMap<Arc<str>, usize>,
+    pub default_policy: usize,
+    pub calendars: Vec<Calendar>,
+    pub detector: Detector,
+    /// Number of `phrases_any` phrases.
+    pub condition_phrases: usize,
+    pub models: Models,
+    pub acknowledgment: Option<Arc<str>>,
+}
+
+impl Rules {
+    pub fn level_index(&self, name: &str) -> Option<u16> {
+        self.levels
+            .iter()
+            .position(|l| &*l.name == name)
+            .map(|i| i as u16)
+    }
+
+    /// Output topics, one per level.
+    pub fn topics(&self) -> Vec<Arc<str>> {
+        self.levels.iter().map(|l| l.topic.clone()).collect()
+    }
+
+    /// Compiles rules from text without reading model files (a rules file
+    /// that names models fails with a clear error).
+    pub fn from_str(file: &str, src: &str) -> Result<Loaded, Vec<Diagnostic>> {
+        compile(file, src, &mut |p| {
+            Err(format!("model {p:?}: models are loaded by load_file"))
+        })
+    }
+}
+
+/// `[language]`, compiled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguageRule {
+    pub covered: Vec<Arc<str>>,
+    pub uncovered_points: i64,
+}
+
+impl LanguageRule {
+    /// Whether the rules read `lang` (`None`: could not be told — covered).
+    pub fn covers(&self, lang: Option<&str>) -> bool {
+        lang.is_none_or(|l| self.covered.iter().any(|c| **c == *l))
+    }
+}
+
+/// Rules that compiled, with any warnings.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub rules: Rules,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The valence lexicon adjusted to the rules: the words of their own
+/// sentiment phrases are theirs to rate, and so are the words of category
+/// and severity phrases and of the phrases conditions, overrides and routing
+/// look for — what a ticket is about ("error", "security", "suspicious
+/// login", "legal action") is its topic, not the customer's feeling. Their
+/// single-word negators negate; `neutral` words are not rated.
+fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
+    let s = &cfg.sentiment;
+    let own = s
+        .negative
+        .iter()
+        .chain(&s.positive)
+        .chain(&s.politeness)
+        .chain(&s.expectations)
+        .map(|p| crate::text::normalise(p))
+        .filter(|p| !p.contains(' '));
+    let topics = cfg
+        .categories
+        .iter()
+        .flat_map(|c| &c.phrases)
+        .chain(
+            cfg.severity
+                .levels
+                .iter()
+                .flat_map(|l| l.phrases.iter().chain(&l.cues)),
+        )
+        .chain(
+            cfg.conditions
+                .iter()
+                .map(|c| &c.when)
+                .chain(cfg.overrides.iter().map(|o| &o.when))
+                .chain(cfg.routing.queues.iter().map(|q| &q.when))
+                .chain(cfg.routing.tiers.iter().map(|t| &t.when))
+                .flat_map(|w| w.phrases_any.iter().flatten()),
+        )
+        .flat_map(|p| {
+            crate::text::normalise(p)
+                .split(' ')
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        });
+    let words: Vec<String> = own
+        .chain(topics)
+        .flat_map(|w| crate::text::word_forms(&w))
+        .collect();
+    let neutral: Vec<String> = s
+        .neutral
+        .iter()
+        .flat_map(|w| crate::text::word_forms(&crate::text::normalise(w)))
+        .collect();
+    Arc::new(crate::sentiment::Lexicon::builtin().adjusted(
+        words.iter().map(String::as_str),
+        neutral.iter().map(String::as_str),
+        s.negators.iter().map(String::as_str),
+    ))
+}
+
+/// Embeds the categories' example sentences (none: `None`).
+fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semantic> {
+    let sc = &cfg.semantic;
+    if !(0.0..=1.0).contains(&sc.threshold) {
+        d.error("semantic.threshold", "must be between 0 and 1");
+    }
+    if !(0.0..=1.0).contains(&sc.phrase_bonus) {
+        d.error("semantic.phrase_bonus", "must be between 0 and 1");
+    }
+    if !(0.0..=1.0).contains(&sc.phrases_decide_at) {
+        d.error("semantic.phrases_decide_at", "must be between 0 and 1");
+    }
+    if !(0.0..=1.0).contains(&sc.severity_threshold) {
+        d.error("semantic.severity_threshold", "must be between 0 and 1");
+    }
+    let model = crate::embed::StaticModel::builtin();
+    let mut scratch = crate::embed::EmbedScratch::default();
+    let mut embed_all = |at: &str, lists: &mut dyn Iterator<Item = &Vec<String>>| {
+        let mut out = Vec::new();
+        for (i, list) in lists.enumerate() {
+            if list.is_empty() {
+                continue;
+            }
+            let mut ex = Examples {
+                label: i as u16,
+                texts: Vec::new(),
+                vectors: Vec::new(),
+                centroid: vec![0.0; model.dims()],
+            };
+            for (j, t) in list.iter().enumerate() {
+                let mut v = Vec::new();
+                if model.embed(&[t], &mut v, &mut scratch) == 0 {
+                    d.error(
+                        format!("{at}[{i}].examples[{j}]"),
+                        "no word of this example is known to the sentence model",
+                    );
+                    continue;
+                }
+                ex.centroid.iter_mut().zip(&v).for_each(|(c, x)| *c += x);
+                ex.texts.push(t.as_str().into());
+                ex.vectors.push(v);
+            }
+            let norm = ex.centroid.iter().map(|x| x * x).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                ex.centroid.iter_mut().for_each(|x| *x /= norm);
+            }
+            if !ex.vectors.is_empty() {
+                out.push(ex);
+            }
+        }
+        out
+    };
+    let examples = embed_all(
+        "categories",
+        &mut cfg.categories.iter().map(|c| &c.examples),
+    );
+    let severity_examples = embed_all(
+        "severity.levels",
+        &mut cfg.severity.levels.iter().map(|l| &l.examples),
+    );
+    (!examples.is_empty() || !severity_examples.is_empty()).then_some(Semantic {
+        examples,
+        severity_examples,
+        severity_threshold: sc.severity_threshold,
+        threshold: sc.threshold,
+        phrase_bonus: sc.phrase_bonus,
+        phrases_decide_at: sc.phrases_decide_at,
+    })
+}
+
+/// Compiles the rules file at `path` and the model files it names (relative to
+/// the rules file's directory), reading every file through `read` — the
+/// caller's access to files (`std::fs::read` at the edge, a map in tests); the
+/// core itself opens nothing. A file that cannot be read is a diagnostic
+/// naming it.
+pub fn load(
+    path: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let file = path.display().to_string();
+    let cannot = |message: String| {
+        vec![Diagnostic {
+            severity: Severity::Error,
+            file: file.clone(),
+            line: 0,
+            field: String::new(),
+            message,
+        }]
+    };
+    let bytes = read(path).map_err(|e| cannot(format!("cannot read: {e}")))?;
+    let src = String::from_utf8(bytes).map_err(|e| cannot(format!("cannot read: {e}")))?;
+    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    compile(&file, &src, &mut |p| {
+        let at = base.join(p);
+        let bytes =
+            read(&at).map_err(|e| format!("cannot read model file {}: {e}", at.display()))?;
+        Model::from_bytes(&bytes)
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Parses a target duration: `"15m"`, `"4h"`, `"1h30m"`, `"2d"`, `"90s"`,
+/// `"0"`. Units: s, m, h, d (24 hours).
+pub fn parse_duration(s: &str) -> Result<SignedDuration, String> {
+    let t = s.trim();
+    if t == "0" {
+        return Ok(SignedDuration::ZERO);
+    }
+    let mut total: i64 = 0;
+    let mut num = String::new();
+    let mut any = false;
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else if c.is_whitespace() {
+            continue;
+        } else {
+            let n: i64 = num
+                .parse()
+                .map_err(|_| format!("{s:?}: expected a number before {c:?}"))?;
+            num.clear();
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => return Err(format!("{s:?}: unknown unit {c:?} (use s, m, h, d)")),
+            };
+            total = n
+                .checked_mul(unit)
+                .and_then(|x| total.checked_add(x))
+                .ok_or_else(|| format!("{s:?}: too large"))?;
+            any = true;
+        }
+    }
+    if !num.is_empty() || !any {
+        return Err(format!(
+            "{s:?}: expected a duration like \"15m\", \"4h\", \"1h30m\", \"2d\""
+        ));
+    }
+    Ok(SignedDuration::from_secs(total))
+}
+
+/// FNV-1a, 64 bit: a stable content hash for `rules_version`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+type ModelLoader<'a> = dyn FnMut(&str) -> Result<Arc<Model>, String> + 'a;
+
+/// Parses, checks and compiles. Errors (and warnings found before the first
+/// error) come back as diagnostics; warnings of a good file come with it.
+pub fn compile(
+    file: &str,
+    src: &str,
+    load_model: &mut ModelLoader<'_>,
+) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut d = Diagnostics::new(file, src);
+    let cfg: RulesConfig = match toml::from_str(src) {
+        Ok(c) => c,
+        Err(e) => {
+            d.at_span(e.span(), e.message().trim().to_string());
+            return Err(d.list);
+        }
+    };
+    let rules = build(&cfg, src, &mut d, load_model);
+    match rules {
+        Some(rules) if !d.has_errors() => Ok(Loaded {
+            rules,
+            warnings: d.list,
+        }),
+        _ => {
+            d.list.sort_by_key(|x| (x.severity, x.line));
+            Err(d.list)
+        }
+    }
+}
+
+fn point_map(m: &BTreeMap<String, i64>) -> HashMap<Arc<str>, i64> {
+    m.iter().map(|(k, v)| (Arc::from(k.as_str()), *v)).collect()
+}
+
+fn build(
+    cfg: &RulesConfig,
+    src: &str,
+    d: &mut Diagnostics<'_>,
+    load_model: &mut ModelLoader<'_>,
+) -> Option<Rules> {
+    let hash = fnv1a(src.as_bytes());
+    let version: Arc<str> = match &cfg.version {
+        Some(v) => format!("{v}+{:08x}", hash as u32).into(),
+        None => format!("{:08x}", hash as u32).into(),
+    };
+
+    // Levels.
+    if cfg.levels.is_empty() {
+        d.error("levels", "at least one priority level is needed");
+    }
+    let mut levels = vec![];
+    let mut prev: Option<i64> = None;
+    let n_levels = cfg.levels.len();
+    for (i, l) in cfg.levels.iter().enumerate() {
+        if cfg.levels[..i].iter().any(|o| o.name == l.name) {
+            d.error(
+                format!("levels[{i}].name"),
+                format!("duplicate level {:?}", l.name),
+            );
+        }
+        let last = i + 1 == n_levels;
+        match (l.min_score, last) {
+            (Some(_), true) if n_levels > 1 => d.warning(
+                format!("levels[{i}].min_score"),
+                "the last level takes every score below the one before it; its min_score is ignored",
+            ),
+            (None, false) => d.error(
+                format!("levels[{i}].min_score"),
+                format!("level {:?} needs a min_score (only the last level may omit it)", l.name),
+            ),
+            _ => {}
+        }
+        if let (Some(p), Some(m), false) = (prev, l.min_score, last) {
+            if m >= p {
+                d.error(
+                    format!("levels[{i}].min_score"),
+                    format!(
+                        "thresholds must decrease strictly: {:?} has min_score {m}, not below {p} of the level before",
+                        l.name
+                    ),
+                );
+            }
+        }
+        if !last {
+            prev = l.min_score.or(prev);
+        }
+        let topic = match &l.topic {
+            Some(t) if !t.trim().is_empty() => t.clone(),
+            _ => {
+                d.error(
+                    format!("levels[{i}].topic"),
+                    format!("level {:?} has no output topic", l.name),
+                );
+                String::new()
+            }
+        };
+        levels.push(Level {
+            name: l.name.as_str().into(),
+            min_score: if last { None } else { l.min_score },
+            topic: topic.into(),
+        });
+    }
+    let level_names: Vec<Arc<str>> = levels.iter().map(|l| l.name.clone()).collect();
+    let level_of = |name: &str| level_names.iter().position(|n| &**n == name);
+
+    // Categories.
+    let mut categories: Vec<Labelled> = cfg
+        .categories
+        .iter()
+        .map(|c| Labelled {
+            name: c.name.as_str().into(),
+            points: c.points,
+        })
+        .collect();
+    for (i, c) in cfg.categories.iter().enumerate() {
+        if cfg.categories[..i].iter().any(|o| o.name == c.name) {
+            d.error(
+                format!("categories[{i}].name"),
+                format!("duplicate category {:?}", c.name),
+            );
+        }
+        if c.phrases.is_empty() && c.examples.is_empty() && c.name != cfg.default_category {
+            d.warning(
+                format!("categories[{i}].phrases"),
+                format!(
+                    "category {:?} has no phrases, so it is never detected",
+                    c.name
+                ),
+            );
+        }
+    }
+    let default_category = match categories
+        .iter()
+        .position(|c| *c.name == *cfg.default_category)
+    {
+        Some(i) => i as u16,
+        None => {
+            categories.push(Labelled {
+                name: cfg.default_category.as_str().into(),
+                points: 0,
+            });
+            (categories.len() - 1) as u16
+        }
+    };
+    let cat_names: Vec<Arc<str>> = categories.iter().map(|c| c.name.clone()).collect();
+    let semantic = compile_semantic(cfg, d);
+
+    // Severities.
+    let severities: Vec<Labelled> = cfg
+        .severity
+        .levels
+        .iter()
+        .map(|s| Labelled {
+            name: s.name.as_str().into(),
+            points: s.points,
+        })
+        .collect();
+    let default_severity = match severities
+        .iter()
+        .position(|s| *s.name == *cfg.severity.default)
+    {
+        Some(i) => i as u16,
+        None => {
+            d.error(
+                "severity.default",
+                format!(
+                    "{:?} is not one of the severity levels ({})",
+                    cfg.severity.default,
+                    severities
+                        .iter()
+                        .map(|s| &*s.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            0
+        }
+    };
+    let sev_names: Vec<Arc<str>> = severities.iter().map(|s| s.name.clone()).collect();
+
+    // Phrases: one automaton for everything.
+    let mut builder = DetectorBuilder::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (i, c) in cfg.categories.iter().enumerate() {
+        for (j, p) in c.phrases.iter().enumerate() {
+            // Compared by stems: "error" and "errors" match the same text.
+            let norm = crate::text::stem_key(p);
+            if norm.is_empty() {
+                d.error(format!("categories[{i}].phrases[{j}]"), "empty phrase");
+                continue;
+            }
+            match seen.get(&norm) {
+                Some(other) if *other != c.name => d.error(
+                    format!("categories[{i}].phrases[{j}]"),
+                    format!(
+                        "phrase {:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
+                        crate::text::normalise(p),
+                        if norm == crate::text::normalise(p) {
+                            String::new()
+                        } else {
+                            format!(" (stems {norm:?})")
+                        },
+                        c.name
+                    ),
+                ),
+                Some(_) => d.warning(
+                    format!("categories[{i}].phrases[{j}]"),
+                    format!("phrase {p:?} is listed twice (same stems {norm:?} as another phrase of the category)"),
+                ),
+                None => {
+                    seen.insert(norm.clone(), c.name.clone());
+                }
+            }
+            builder.add(p, Target::Category(i as u16));
+        }
+    }
+    let mut sev_seen: HashMap<String, (String, &str)> = HashMap::new();
+    for (i, s) in cfg.severity.levels.iter().enumerate() {
+        let lists = [("phrases", &s.phrases), ("cues", &s.cues)];
+        for (list, phrases) in lists {
+            for (j, p) in phrases.iter().enumerate() {
+                let norm = crate::text::stem_key(p);
+                let at = format!("severity.levels[{i}].{list}[{j}]");
+                if let Some((other, other_list)) = sev_seen.get(&norm) {
+                    if *other != s.name || *other_list != list {
+                        d.error(
+                            at,
+                            format!(
+                                "phrase {norm:?} is listed under severities {other:?} ({other_list}) and {:?} ({list})",
+                                s.name
+                            ),
+                        );
+                        continue;
+                    }
+                }
+                sev_seen.insert(norm, (s.name.clone(), list));
+                builder.add(
+                    p,
+                    if list == "cues" {
+                        Target::SeverityCue(i as u16)
+                    } else {
+                        Target::Severity(i as u16)
+                    },
+                );
+            }
+        }
+    }
+    let s = &cfg.sentiment;
+    for (j, p) in s.negative.iter().enumerate() {
+        if s.positive
+            .iter()
+            .any(|q| crate::text::stem_key(q) == crate::text::stem_key(p))
+        {
+            d.error(
+                format!("sentiment.negative[{j}]"),
+                format!("phrase {p:?} is both negative and positive"),
+            );
+        }
+        builder.add(p, Target::Negative);
+    }
+    for p in &s.positive {
+        builder.add(p, Target::Positive);
+    }
+    for p in &s.politeness {
+        builder.add(p, Target::Polite);
+    }
+    for p in &s.expectations {
+        builder.add(p, Target::Expectation);
+    }
+    for p in &s.negators {
+        builder.add(p, Target::Negator);
+    }
+    if s.negative_threshold >= s.positive_threshold {
+        d.error(
+            "sentiment.negative_threshold",
+            "negative_threshold must be below positive_threshold",
+        );
+    }
+    let mut sent_points = [0i64; 3];
+    for (k, v) in &s.points {
+        match crate::model::SentimentLabel::parse(k) {
+            Some(l) => sent_points[l as usize] = *v,
+            None => d.error(
+                format!("sentiment.points.{k}"),
+                "unknown sentiment label; known: negative, neutral, positive",
+            ),
+        }
+    }
+    let mut reported = [0i64; 4];
+    for (k, v) in &cfg.reported_priority {
+        match crate::model::ReportedPriority::parse(k) {
+            Some(p) => reported[p as usize] = *v,
+            None => d.error(
+                format!("reported_priority.{k}"),
+                "unknown reported priority; known: low, normal, high, urgent",
+            ),
+        }
+    }
+
+    let mut covered: Vec<Arc<str>> = vec![];
+    for (i, code) in cfg.language.covered.iter().enumerate() {
+        if !crate::lang::is_code(code) {
+            d.error(
+                format!("language.covered[{i}]"),
+                format!("{code:?} is not an ISO 639-1 code (two lower-case letters, e.g. \"en\")"),
+            );
+        } else if !covered.iter().any(|c| **c == **code) {
+            covered.push(Arc::from(code.as_str()));
+        }
+    }
+
+    // Conditions, overrides, routing share phrase registration.
+    let mut phrases: Vec<String> = vec![];
+    let names = Names {
+        categories: &cat_names,
+        severities: &sev_names,
+        levels: &level_names,
+    };
+    let mut compile_when = |when: &config::When,
+                            scope: Scope,
+                            at: &str,
+                            d: &mut Diagnostics<'_>,
+                            builder: &mut DetectorBuilder|
+     -> Cond {
+        let mut errors = vec![];
+        let cond = Cond::compile(
+            when,
+            &names,
+            scope,
+            &mut |p| {
+                let norm = crate::text::normalise(p);
+                let i = match phrases.iter().position(|x| *x == norm) {
+                    Some(i) => i,
+                    None => {
+                        phrases.push(norm);
+                        phrases.len() - 1
+                    }
+                };
+                builder.add(p, Target::Phrase(i as u16));
+                i as u16
+            },
+            &mut errors,
+        );
+        for (field, msg) in errors {
+            let path = if field.is_empty() {
+                format!("{at}.when")
+            } else {
+                format!("{at}.when.{field}")
+            };
+            d.error(path, msg);
+        }
+        cond
+    };
+
+    let conditions: Vec<ConditionRule> = cfg
+        .conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ConditionRule {
+            name: c.name.as_str().into(),
+            cond: compile_when(
+                &c.when,
+                Scope::Condition,
+                &format!("conditions[{i}]"),
+                d,
+                &mut builder,
+            ),
+            points: c.points,
+        })
+        .collect();
+
+    let mut overrides: Vec<OverrideRule> = vec![];
+    for (i, o) in cfg.overrides.iter().enumerate() {
+        let at = format!("overrides[{i}]");
+        let cond = compile_when(&o.when, Scope::Override, &at, d, &mut builder);
+        let mut actions = vec![];
+        for (key, v, mk) in [
+            ("set", &o.set, Action::Set as fn(u16) -> Action),
+            ("floor", &o.floor, Action::Floor),
+            ("ceiling", &o.ceiling, Action::Ceiling),
+        ] {
+            if let Some(name) = v {
+                match level_of(name) {
+                    Some(l) => actions.push(mk(l as u16)),
+                    None => d.error(
+                        format!("{at}.{key}"),
+                        format!("unknown level {name:?}; levels: {}", level_names.join(", ")),
+                    ),
+                }
+            }
+        }
+        if o.set.is_none() && o.floor.is_none() && o.ceiling.is_none() {
+            d.error(
+                at.clone(),
+                format!("override {:?} needs one of set, floor, ceiling", o.name),
+            );
+        } else if [&o.set, &o.floor, &o.ceiling]
+            .iter()
+            .filter(|x| x.is_some())
+            .count()
+            > 1
+        {
+            d.error(
+                at.clone(),
+                format!(
+                    "override {:?} has more than one of set, floor, ceiling",
+                    o.name
+                ),
+            );
+        }
+        let Some(&action) = actions.first() else {
+            continue;
+        };
+        // Shadowing: an earlier `set` whose condition covers this one stops
+        // evaluation before this override is reached.
+        if let Some(prev) = overrides
+            .iter()
+            .find(|p| matches!(p.action, Action::Set(_)) && p.cond.covers(&cond))
+        {
+            d.error(
+                format!("{at}.when"),
+                format!(
+                    "override {:?} can never fire: the earlier override {:?} sets the level for every ticket it matches",
+                    o.name, prev.name
+                ),
+            );
+        }
+        match action {
+            Action::Floor(0) if n_levels > 0 => {}
+            Action::Floor(l) if l as usize + 1 == n_levels => d.warning(
+                format!("{at}.floor"),
+                format!(
+                    "a floor at the least urgent level {:?} never changes anything",
+                    level_names[l as usize]
+                ),
+            ),
+            Action::Ceiling(0) => d.warning(
+                format!("{at}.ceiling"),
+                format!(
+                    "a ceiling at the most urgent level {:?} never changes anything",
+                    level_names[0]
+                ),
+            ),
+            _ => {}
+        }
+        overrides.push(OverrideRule {
+            name: o.name.as_str().into(),
+            cond,
+            action,
+        });
+    }
+
+    let queues: Vec<(Cond, Arc<str>)> = cfg
+        .routing
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            (
+                compile_when(
+                    &q.when,
+                    Scope::Routing,
+                    &format!("routing.queues[{i}]"),
+                    d,
+                    &mut builder,
+                ),
+                Arc::from(q.queue.as_str()),
+            )
+        })
+        .collect();
+    let tiers: Vec<(Cond, Arc<str>)> = cfg
+        .routing
+        .tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            (
+                compile_when(
+                    &t.when,
+                    Scope::Routing,
+                    &format!("routing.tiers[{i}]"),
+                    d,
+                    &mut builder,
+                ),
+                Arc::from(t.tier.as_str()),
+            )
+        })
+        .collect();
+    for (kind, rules) in [("queues", &queues), ("tiers", &tiers)] {
+        for (i, (c, _)) in rules.iter().enumerate() {
+            if let Some(j) = rules[..i].iter().position(|(p, _)| p.covers(c)) {
+                d.warning(
+                    format!("routing.{kind}[{i}].when"),
+                    format!("never used: routing.{kind}[{j}] matches every ticket this rule matches, and the first match wins"),
+                );
+            }
+        }
+    }
+    let condition_phrases = phrases.len();
+
+    // Calendars and policies.
+    let mut calendars = vec![Calendar::always("24x7")];
+    for (name, c) in &cfg.sla.calendars {
+        if name == "24x7" {
+            d.error(
+                format!("sla.calendars.{name}"),
+                "\"24x7\" is built in; choose another name",
+            );
+            continue;
+        }
+        match Calendar::from_config(name, c) {
+            Ok(cal) => calendars.push(cal),
+            Err(errs) => {
+                for e in errs {
+                    let path = if e.field.is_empty() {
+                        format!("sla.calendars.{name}")
+                    } else {
+                        format!("sla.calendars.{name}.{}", e.field)
+                    };
+                    d.error(path, e.message);
+                }
+            }
+        }
+    }
+    let mut policies = vec![];
+    for (name, p) in &cfg.sla.policies {
+        let at = format!("sla.policies.{name}");
+        let calendar = match calendars.iter().position(|c| c.name() == p.calendar) {
+            Some(i) => i,
+            None => {
+                if !cfg.sla.calendars.contains_key(&p.calendar) {
+                    d.error(
+                        format!("{at}.calendar"),
+                        format!("unknown calendar {:?}; define it under [sla.calendars.{}] or use \"24x7\"", p.calendar, p.calendar),
+                    );
+                }
+                0
+            }
+        };
+        let mut targets = vec![];
+        for l in &levels {
+            match p.targets.get(&*l.name) {
+                Some(t) => {
+                    let fr = parse_duration(&t.first_response).unwrap_or_else(|e| {
+                        d.error(format!("{at}.targets.{}.first_response", l.name), e);
+                        SignedDuration::ZERO
+                    });
+                    let rs = parse_duration(&t.resolution).unwrap_or_else(|e| {
+                        d.error(format!("{at}.targets.{}.resolution", l.name), e);
+                        SignedDuration::ZERO
+                    });
+                    if rs < fr {
+                        d.error(
+                            format!("{at}.targets.{}.resolution", l.name),
+                            format!(
+                                "resolution target {} is shorter than the first-response target {}",
+                                t.resolution, t.first_response
+                            ),
+                        );
+                    }
+                    targets.push((fr, rs));
+                }
+                None => {
+                    d.error(
+                        format!("{at}.targets"),
+                        format!("no target for level {:?}", l.name),
+                    );
+                    targets.push((SignedDuration::ZERO, SignedDuration::ZERO));
+                }
+            }
+        }
+        for k in p.targets.keys() {
+            if level_of(k).is_none() {
+                d.error(format!("{at}.targets.{k}"), format!("unknown level {k:?}"));
+            }
+        }
+        for i in 1..targets.len() {
+            for (what, a, b) in [
+                ("first_response", targets[i - 1].0, targets[i].0),
+                ("resolution", targets[i - 1].1, targets[i].1),
+            ] {
+                if a > b {
+                    d.error(
+                        format!("{at}.targets.{}.{what}", levels[i - 1].name),
+                        format!(
+                            "the more urgent level {:?} has a longer {what} target ({}) than {:?} ({})",
+                            levels[i - 1].name,
+                            fmt_duration(a),
+                            levels[i].name,
+                            fmt_duration(b)
+                        ),
+                    );
+                }
+            }
+        }
+        policies.push(Policy {
+            name: name.as_str().into(),
+            calendar,
+            targets,
+        });
+    }
+    let policy_of = |name: &str| policies.iter().position(|p| &*p.name == name);
+    let default_policy = policy_of(&cfg.sla.default_policy).unwrap_or_else(|| {
+        d.error(
+            "sla.default_policy",
+            format!("unknown policy {:?}", cfg.sla.default_policy),
+        );
+        0
+    });
+    let mut by_plan = HashMap::new();
+    for (plan, pol) in &cfg.sla.by_plan {
+        match policy_of(pol) {
+            Some(i) => {
+                by_plan.insert(Arc::from(plan.as_str()), i);
+            }
+            None => d.error(
+                format!("sla.by_plan.{plan}"),
+                format!("unknown policy {pol:?}"),
+            ),
+        }
+    }
+    if policies.is_empty() {
+        d.error("sla.policies", "at least one SLA policy is needed");
+    }
+
+    // Models.
+    let mut models = Models::default();
+    let mc = &cfg.models;
+    for (field, mcfg) in [
+        ("category", &mc.category),
+        ("severity", &mc.severity),
+        ("queue", &mc.queue),
+        ("priority", &mc.priority),
+    ] {
+        let Some(mcfg) = mcfg else { continue };
+        let known: Option<&[Arc<str>]> = match field {
+            "category" => Some(&cat_names),
+            "severity" => Some(&sev_names),
+            "priority" => Some(&level_names),
+            _ => None,
+        };
+        if let Some(rule) = model_rule(field, mcfg, known, d, load_model) {
+            match field {
+                "category" => models.category = Some(rule),
+                "severity" => models.severity = Some(rule),
+                "queue" => models.queue = Some(rule),
+                _ => models.priority = Some(rule),
+            }
+        }
+    }
+
+    let detector = match builder.build(s.negation_window) {
+        Ok(det) => det,
+        Err(e) => {
+            d.error("", format!("cannot build the phrase matcher: {e}"));
+            return None;
+        }
+    };
+
+    let mut arr_bands: Vec<(f64, i64)> = cfg
+        .customer
+        .arr_bands
+        .iter()
+        .map(|b| (b.min, b.points))
+        .collect();
+    arr_bands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let u = &cfg.unknown_customer;
+    Some(Rules {
+        version,
+        levels,
+        customer: CustomerPoints {
+            account_type: point_map(&cfg.customer.account_type),
+            support_plan: point_map(&cfg.customer.support_plan),
+            vip: cfg.customer.vip,
+            persona: point_map(&cfg.customer.persona),
+            lifecycle: point_map(&cfg.customer.lifecycle),
+            arr_bands,
+        },
+        defaults: Defaults {
+            account_type: u.account_type.as_str().into(),
+            support_plan: u.support_plan.as_str().into(),
+            vip: u.vip,
+            persona: u.persona.as_str().into(),
+            lifecycle: u.lifecycle.as_str().into(),
+            arr: u.arr,
+            unknown_points: u.points,
+        },
+        categories,
+        default_category,
+        semantic,
+        severities,
+        default_severity,
+        severity_grading: cfg.severity.grading.clone(),
+        sentiment: SentimentRule {
+            lexicon: s.lexicon.then(|| sentiment_lexicon(cfg)),
+            negative_threshold: s.negative_threshold,
+            positive_threshold: s.positive_threshold,
+            points: sent_points,
+            intensity: s.intensity.clone(),
+        },
+        reported_priority: reported,
+        language: LanguageRule {
+            covered,
+            uncovered_points: cfg.language.uncovered_points,
+        },
+        impact: cfg.impact.clone(),
+        ageing: cfg.ageing.clone(),
+        conditions,
+        overrides,
+        queues,
+        tiers,
+        default_queue: cfg.routing.default_queue.as_str().into(),
+        default_tier: cfg.routing.default_tier.as_str().into(),
+        policies,
+        by_plan,
+        default_policy,
+        calendars,
+        detector,
+        condition_phrases,
+        models,
+        acknowledgment: cfg
+            .acknowledgment
+            .as_ref()
+            .map(|a| Arc::from(a.template.as_str())),
+    })
+}
+
+fn model_rule(
+    field: &str,
+    mcfg: &ModelConfig,
+    known: Option<&[Arc<str>]>,
+    d: &mut Diagnostics<'_>,
+    load_model: &mut ModelLoader<'_>,
+) -> Option<ModelRule> {
+    let at = format!("models.{field}");
+    if !(0.0..=1.0).contains(&mcfg.auto_apply_confidence) {
+        d.error(
+            format!("{at}.auto_apply_confidence"),
+            "must be between 0 and 1",
+        );
+    }
+    let model = match load_model(&mcfg.path) {
+        Ok(m) => m,
+        Err(e) => {
+            d.error(format!("{at}.path"), e);
+            return None;
+        }
+    };
+    let labels: Vec<Arc<str>> = model
+        .labels()
+        .iter()
+        .map(|l| Arc::from(mcfg.label_map.get(l).unwrap_or(l).as_str()))
+        .collect();
+    let mut index = vec![];
+    if let Some(known) = known {
+        let missing: Vec<&str> = labels
+            .iter()
+            .filter(|l| !known.contains(l))
+            .map(|l| &**l)
+            .collect();
+        if !missing.is_empty() {
+            d.error(
+                format!("{at}.path"),
+                format!(
+                    "the model's labels do not match the rules: {} not among the {field} names ({}); map them with label_map",
+                    missing.join(", "),
+                    known.iter().map(|k| &**k).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            return None;
+        }
+        index = labels
+            .iter()
+            .map(|l| known.iter().position(|k| k == l).unwrap_or(0) as u16)
+            .collect();
+    }
+    for k in mcfg.label_map.keys() {
+        if !model.labels().contains(k) {
+            d.warning(format!("{at}.label_map.{k}"), "the model has no such label");
+        }
+    }
+    Some(ModelRule {
+        model,
+        auto_apply_confidence: mcfg.auto_apply_confidence,
+        labels,
+        index,
+    })
+}
+
+/// "4h", "1h30m", "2d", "15m", "45s".
+pub fn fmt_duration(d: SignedDuration) -> String {
+    let mut s = d.as_secs();
+    if s == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    if s < 0 {
+        out.push('-');
+        s = -s;
+    }
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if s >= n {
+            out.push_str(&format!("{}{unit}", s / n));
+            s %= n;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15m").unwrap().as_secs(), 900);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert_eq!(parse_duration("2d").unwrap().as_secs(), 172_800);
+        assert_eq!(parse_duration("0").unwrap().as_secs(), 0);
+        assert_eq!(parse_duration(" 1h 5s ").unwrap().as_secs(), 3605);
+        assert!(parse_duration("4").is_err());
+        assert!(parse_duration("4w").is_err());
+        assert!(parse_duration("h").is_err());
+        assert_eq!(fmt_duration(SignedDuration::from_secs(5400)), "1h30m");
+        assert_eq!(fmt_duration(SignedDuration::from_secs(172_800)), "2d");
+    }
+}

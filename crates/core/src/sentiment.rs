@@ -1,0 +1,773 @@
+//! The valence of a message: a lexicon of rated words (VADER's, bundled with
+//! its licence in `models/sentiment/`) read with the heuristics that make a
+//! lexicon work on real text — negation, intensifiers and dampeners,
+//! contrast ("but"), words in capitals, exclamation marks, emoticons and
+//! emoji — and with what support messages need on top: the rules' own
+//! sentiment phrases count as strongly rated words, politeness counts only
+//! in a message with nothing negative in it that asks for nothing, a negated
+//! action ("doesn't load") counts as a failure report, a wish or hypothesis
+//! ("would be nice") is no praise, words that are neutral in a
+//! support request ("please", "help", "free") are not rated, and a
+//! complaint's positive words ("great, another outage") are damped.
+//!
+//! Pure: the lexicon ships inside the binary (`include_str!`), and
+//! [`Lexicon::score`] reads only its arguments.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const LEXICON: &str = include_str!("../../../models/sentiment/vader_lexicon.tsv");
+const EMOJI: &str = include_str!("../../../models/sentiment/emoji_utf8_lexicon.txt");
+
+/// Characters of the body read (the subject is read whole): enough for the
+/// tone of a message, bounded for time.
+pub const MAX_CHARS: usize = 500;
+
+/// A rules phrase counts as a word rated this strongly ("terrible" is 2.1).
+pub const PHRASE_VALENCE: f32 = 2.0;
+
+/// What an intensifier adds to (a dampener takes from) the word it precedes.
+const BOOST: f32 = 0.293;
+/// What capitals add to a rated word in a message that is not all capitals.
+const CAPS: f32 = 0.733;
+/// A negated word's valence is multiplied by this (flips and weakens it).
+const NEGATION: f32 = -0.74;
+/// Words before a contrast ("but") weigh this much, words after it
+/// [`AFTER_CONTRAST`].
+const BEFORE_CONTRAST: f32 = 0.5;
+const AFTER_CONTRAST: f32 = 1.5;
+/// Positive words in a message with a complaint phrase weigh this much.
+const COMPLAINT_DAMPING: f32 = 0.5;
+/// Normalisation of the sum into (-1, 1): `sum / sqrt(sum² + ALPHA)`.
+const ALPHA: f32 = 15.0;
+
+const INTENSIFIERS: &[&str] = &[
+    "absolutely",
+    "amazingly",
+    "awfully",
+    "completely",
+    "considerably",
+    "deeply",
+    "enormously",
+    "entirely",
+    "especially",
+    "exceptionally",
+    "extremely",
+    "fully",
+    "greatly",
+    "highly",
+    "hugely",
+    "incredibly",
+    "insanely",
+    "intensely",
+    "most",
+    "particularly",
+    "really",
+    "remarkably",
+    "ridiculously",
+    "seriously",
+    "so",
+    "super",
+    "thoroughly",
+    "too",
+    "totally",
+    "tremendously",
+    "truly",
+    "unbelievably",
+    "utterly",
+    "very",
+];
+const DAMPENERS: &[&str] = &[
+    "almost",
+    "barely",
+    "hardly",
+    "marginally",
+    "partly",
+    "scarcely",
+    "slightly",
+    "somewhat",
+];
+/// Single-word negators beyond the rules' own (any word ending in "n't"
+/// negates too).
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "without", "nobody", "nothing", "none", "neither", "nor", "nowhere",
+    "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "wont", "aint",
+];
+const CONTRASTS: &[&str] = &["but", "however", "yet"];
+/// Words that make what follows a wish or a hypothesis, not a fact: "it
+/// would be nice to have", "I wish it were easier", "if it works".
+const IRREALIS: &[&str] = &[
+    "would",
+    "could",
+    "should",
+    "wish",
+    "if",
+    "i'd",
+    "would've",
+    "could've",
+    "should've",
+];
+/// A negated action ("doesn't answer", "never arrived", "won't turn on")
+/// weighs as a word rated this negative: in a message to a vendor it is a
+/// failure report.
+const NEGATED_ACTION: f32 = -0.8;
+/// Words after a negator that are no action ("I don't know", "not a", "no
+/// problem" is rated anyway).
+const NOT_ACTIONS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "to",
+    "be",
+    "been",
+    "being",
+    "have",
+    "has",
+    "had",
+    "any",
+    "this",
+    "that",
+    "it",
+    "i",
+    "you",
+    "we",
+    "they",
+    "my",
+    "your",
+    "our",
+    "their",
+    "me",
+    "us",
+    "know",
+    "think",
+    "sure",
+    "worry",
+    "mind",
+    "need",
+    "want",
+    "really",
+    "just",
+    "yet",
+    "only",
+    "too",
+    "much",
+    "more",
+    "all",
+    "one",
+    "so",
+    "very",
+    "as",
+    "at",
+    "of",
+    "for",
+    "in",
+    "on",
+    "with",
+    "from",
+    "see",
+    "understand",
+    "matter",
+    "care",
+    "expect",
+    "seem",
+    "seems",
+    "like",
+    // Searching is asking, not a failure: "couldn't find it in the docs".
+    "find",
+    "figure",
+    "locate",
+    "tell",
+    "remember",
+    "recall",
+];
+
+/// What a word is to the scorer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Entry {
+    /// A rated word (-4 … +4).
+    Rated(f32),
+    Intensifier(f32),
+    Negator,
+    Contrast,
+    Irrealis,
+    /// "please": a message that asks is a request, its thanks courtesy.
+    Request,
+    /// A word after a negator that is no action.
+    NotAction,
+    /// A word the rules decide (their phrases) or call neutral: not rated.
+    Unrated,
+}
+
+/// The word table: words of up to 16 bytes are looked up by their bytes
+/// packed into one integer (one multiply to hash, one compare to match: a
+/// string key's hashing and `memcmp` were most of the scorer's time), longer
+/// ones by string.
+/// A Bloom filter in front of the short words (8 KB, two bits per word,
+/// ~3 % false positives for the 7,600 words) answers most misses from L1
+/// cache: the table itself (~200 KB) is not, and a ticket's words are
+/// mostly not in it.
+#[derive(Clone)]
+struct Words {
+    entries: Vec<(Box<str>, Entry)>,
+    short: HashMap<u128, u32, foldhash::fast::FixedState>,
+    long: HashMap<Box<str>, u32, foldhash::fast::FixedState>,
+    bloom: Box<[u64; BLOOM_WORDS]>,
+}
+
+const BLOOM_WORDS: usize = 1024;
+
+impl Default for Words {
+    fn default() -> Self {
+        Words {
+            entries: Vec::new(),
+            short: HashMap::default(),
+            long: HashMap::default(),
+            bloom: Box::new([0; BLOOM_WORDS]),
+        }
+    }
+}
+
+/// The filter's two bits of a packed word.
+fn bloom_bits(k: u128) -> [usize; 2] {
+    let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let m = BLOOM_WORDS * 64 - 1;
+    [(h >> 40) as usize & m, (h >> 16) as usize & m]
+}
+
+/// `w`'s bytes as an integer (`None`: longer than 16 bytes, or a NUL byte,
+/// which would read as the end of a shorter word).
+fn pack(w: &str) -> Option<u128> {
+    let b = w.as_bytes();
+    if b.len() > 16 || b.contains(&0) {
+        return None;
+    }
+    let mut k = [0u8; 16];
+    k[..b.len()].copy_from_slice(b);
+    Some(u128::from_le_bytes(k))
+}
+
+impl Words {
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn index(&self, w: &str) -> Option<u32> {
+        match pack(w) {
+            Some(k) => {
+                let maybe = bloom_bits(k)
+                    .iter()
+                    .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0);
+                if maybe {
+                    self.short.get(&k).copied()
+                } else {
+                    None
+                }
+            }
+            None if w.len() > 16 => self.long.get(w).copied(),
+            None => None,
+        }
+    }
+
+    /// The word as the table spells it, and its entry.
+    fn get_key_value(&self, w: &str) -> Option<(&str, Entry)> {
+        self.index(w).map(|i| {
+            let (k, e) = &self.entries[i as usize];
+            (&**k, *e)
+        })
+    }
+
+    fn get(&self, w: &str) -> Option<Entry> {
+        self.index(w).map(|i| self.entries[i as usize].1)
+    }
+
+    fn insert(&mut self, w: &str, e: Entry) {
+        if let Some(i) = self.index(w) {
+            self.entries[i as usize].1 = e;
+            return;
+        }
+        let i = self.entries.len() as u32;
+        match pack(w) {
+            Some(k) => {
+                self.short.insert(k, i);
+                for b in bloom_bits(k) {
+                    self.bloom[b / 64] |= 1 << (b % 64);
+                }
+            }
+            None if w.len() > 16 => {
+                self.long.insert(w.into(), i);
+            }
+            None => return, // a NUL byte: no word
+        }
+        self.entries.push((w.into(), e));
+    }
+}
+
+/// A valence lexicon with the rules' adjustments.
+#[derive(Clone)]
+pub struct Lexicon {
+    words: Words,
+    emoji: HashMap<char, f32, foldhash::fast::FixedState>,
+}
+
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Lexicon({} words, {} emoji)",
+            self.words.len(),
+            self.emoji.len()
+        )
+    }
+}
+
+/// Evidence from the rules' phrases (found by the phrase detector), in
+/// phrase-weight units (a phrase in the subject counts twice).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PhraseEvidence {
+    /// Negative phrases, negated positive phrases, negated expectations.
+    pub negative: f32,
+    pub positive: f32,
+    /// Politeness ("thanks"): positive only when nothing is negative.
+    pub polite: f32,
+}
+
+/// What [`Lexicon::score`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Valence<'l> {
+    /// -1 (very negative) … +1 (very positive).
+    pub compound: f32,
+    /// What pulled most towards negative / positive, with its valence in
+    /// the message.
+    pub most_negative: Option<(Pull<'l>, f32)>,
+    pub most_positive: Option<(Pull<'l>, f32)>,
+}
+
+/// What moved a message's valence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pull<'l> {
+    /// A rated word, as the lexicon spells it.
+    Word(&'l str),
+    /// A negated action ("doesn't load").
+    NegatedAction,
+}
+
+/// One token of the message.
+#[derive(Clone, Copy)]
+struct Tok<'l> {
+    entry: Option<Entry>,
+    /// The lexicon's spelling of the word.
+    key: &'l str,
+    caps: bool,
+    negates: bool,
+    /// Three or more letters (a content word when the lexicon has none).
+    word: bool,
+    /// Has a letter (counts for "written in capitals").
+    letters: bool,
+}
+
+/// Reused buffers of [`Lexicon::score`].
+#[derive(Debug, Default, Clone)]
+pub struct SentimentScratch {
+    word: String,
+}
+
+impl Lexicon {
+    /// The bundled lexicon without adjustments (parsed once).
+    pub fn builtin() -> &'static Lexicon {
+        static L: OnceLock<Lexicon> = OnceLock::new();
+        // Invariant: the bundled files are checked by `the_bundled_lexicon_loads`.
+        L.get_or_init(|| Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses"))
+    }
+
+    /// Parses a `token<TAB>valence` lexicon and an `emoji<TAB>description`
+    /// list (an emoji is rated as the sum of its description's words).
+    pub fn parse(lexicon: &str, emoji: &str) -> Result<Lexicon, String> {
+        let mut words = Words::default();
+        for (i, line) in lexicon.lines().enumerate() {
+            let (w, v) = line
+                .split_once('\t')
+                .ok_or_else(|| format!("lexicon line {}: no tab", i + 1))?;
+            let v: f32 = v
+                .trim()
+                .parse()
+                .map_err(|e| format!("lexicon line {}: {e}", i + 1))?;
+            words.insert(w, Entry::Rated(v));
+        }
+        for w in INTENSIFIERS {
+            words.insert(w, Entry::Intensifier(BOOST));
+        }
+        for w in DAMPENERS {
+            words.insert(w, Entry::Intensifier(-BOOST));
+        }
+        for w in NEGATORS {
+            words.insert(w, Entry::Negator);
+        }
+        for w in CONTRASTS {
+            words.insert(w, Entry::Contrast);
+        }
+        for w in IRREALIS {
+            words.insert(w, Entry::Irrealis);
+        }
+        for w in ["please", "pls", "plz", "kindly"] {
+            words.insert(w, Entry::Request);
+        }
+        for w in NOT_ACTIONS {
+            if words.get(w).is_none() {
+                words.insert(w, Entry::NotAction);
+            }
+        }
+        let mut emo = HashMap::with_hasher(foldhash::fast::FixedState::default());
+        for line in emoji.lines() {
+            let Some((e, desc)) = line.split_once('\t') else {
+                continue;
+            };
+            let mut chars = e.chars();
+            let (Some(c), None) = (chars.next(), chars.next()) else {
+                continue; // sequences (flags, skin tones): not read
+            };
+            let v: f32 = desc
+                .split_whitespace()
+                .filter_map(|w| match words.get(w) {
+                    Some(Entry::Rated(v)) => Some(v),
+                    _ => None,
+                })
+                .sum();
+            if v != 0.0 {
+                emo.insert(c, v);
+            }
+        }
+        Ok(Lexicon { words, emoji: emo })
+    }
+
+    /// This lexicon with the rules' adjustments: the words of their
+    /// single-word sentiment phrases are theirs to rate (the phrase detector
+    /// finds them, inflections included), `neutral` words are not rated,
+    /// and their single-word negators negate.
+    pub fn adjusted<'a>(
+        &self,
+        rules_words: impl IntoIterator<Item = &'a str>,
+        neutral: impl IntoIterator<Item = &'a str>,
+        negators: impl IntoIterator<Item = &'a str>,
+    ) -> Lexicon {
+        let mut l = self.clone();
+        for w in rules_words.into_iter().chain(neutral) {
+            // Words the scorer reads for their role keep it.
+            let w = w.to_ascii_lowercase();
+            if matches!(l.words.get(&w), None | Some(Entry::Rated(_))) {
+                l.words.insert(&w, Entry::Unrated);
+            }
+        }
+        for w in negators {
+            if !w.contains(' ') {
+                let w = w.to_ascii_lowercase().replace('\u{2019}', "'");
+                l.words.insert(&w, Entry::Negator);
+            }
+        }
+        l
+    }
+
+    /// The valence of `subject` and the first [`MAX_CHARS`] characters of
+    /// `body`, with the rules' phrase evidence.
+    pub fn score<'l>(
+        &'l self,
+        subject: &str,
+        body: &str,
+        phrases: PhraseEvidence,
+        scratch: &mut SentimentScratch,
+    ) -> Valence<'l> {
+        let body = if body.len() <= MAX_CHARS {
+            body
+        } else {
+            match body.char_indices().nth(MAX_CHARS) {
+                Some((i, _)) => &body[..i],
+                None => body,
+            }
+        };
+        let mut toks: Vec<Tok<'l>> = Vec::with_capacity(128);
+        let mut emoji = 0f32;
+        let (mut exclamations, mut questions) = (0usize, 0usize);
+        let (mut caps_words, mut words) = (0usize, 0usize);
+        for text in [subject, body] {
+            for b in text.bytes() {
+                exclamations += usize::from(b == b'!');
+                questions += usize::from(b == b'?');
+            }
+            let ascii = text.is_ascii();
+            for raw in text.split_ascii_whitespace() {
+                if !ascii && !raw.is_ascii() {
+                    emoji += raw.chars().filter_map(|c| self.emoji.get(&c)).sum::<f32>();
+                }
+                let tok = self.token(raw, &mut scratch.word);
+                if tok.letters {
+                    words += 1;
+                    caps_words += usize::from(tok.caps);
+                }
+                toks.push(tok);
+            }
+        }
+        // Capitals stand out only in a message not written in capitals.
+        let caps_differ = caps_words > 0 && caps_words < words;
+        let contrast = toks
+            .iter()
+            .position(|t| t.entry == Some(Entry::Contrast))
+            .filter(|&i| i > 0);
+        let (mut pos, mut neg) = (0f32, 0f32);
+        let mut most_negative: Option<(Pull<'l>, f32)> = None;
+        let mut most_positive: Option<(Pull<'l>, f32)> = None;
+        // A negated action was reported ("couldn't fix it").
+        let mut failure = false;
+        for i in 0..toks.len() {
+            let hypothetical = |i: usize| {
+                toks[i.saturating_sub(3)..i]
+                    .iter()
+                    .any(|t| t.entry == Some(Entry::Irrealis))
+            };
+            if toks[i].negates && !hypothetical(i) {
+                // A negated action: the next word (or the one after an
+                // adverb) is a content word the lexicon does not rate.
+                let action = toks[i + 1..]
+                    .iter()
+                    .take(2)
+                    .find(|t| !matches!(t.entry, Some(Entry::Intensifier(_))));
+                if let Some(t) = action {
+                    if t.entry.is_none() && t.word {
+                        failure = true;
+                        neg += NEGATED_ACTION;
+                        if most_negative.is_none_or(|m| NEGATED_ACTION < m.1) {
+                            most_negative = Some((Pull::NegatedAction, NEGATED_ACTION));
+                        }
+                    }
+                }
+            }
+            let Tok {
+                entry: Some(Entry::Rated(mut v)),
+                key,
+                caps,
+                ..
+            } = toks[i]
+            else {
+                continue;
+            };
+            if caps && caps_differ {
+                v += CAPS * v.signum();
+            }
+            for k in 1..=3usize {
+                let Some(j) = i.checked_sub(k) else { break };
+                let t = toks[j];
+                if let Some(Entry::Intensifier(b)) = t.entry {
+                    let mut b = b * v.signum();
+                    if t.caps && caps_differ {
+                        b += CAPS * b.signum();
+                    }
+                    v += b * [1.0, 0.95, 0.9][k - 1];
+                }
+                if t.negates {
+                    v *= NEGATION;
+                }
+            }
+            // A wish or a hypothesis is no praise.
+            if v > 0.0 && hypothetical(i) {
+                continue;
+            }
+            if let Some(c) = contrast {
+                v *= if i < c {
+                    BEFORE_CONTRAST
+                } else {
+                    AFTER_CONTRAST
+                };
+            }
+            if v < 0.0 {
+                neg += v;
+                if most_negative.is_none_or(|m| v < m.1) {
+                    most_negative = Some((Pull::Word(key), v));
+                }
+            } else {
+                pos += v;
+                if most_positive.is_none_or(|m| v > m.1) {
+                    most_positive = Some((Pull::Word(key), v));
+                }
+            }
+        }
+        if emoji < 0.0 {
+            neg += emoji;
+        } else {
+            pos += emoji;
+        }
+        // The rules' phrases weigh as strongly rated words; a complaint
+        // damps the positive words around it (politeness, sarcasm), and
+        // politeness counts only when nothing is negative.
+        neg -= PHRASE_VALENCE * phrases.negative;
+        if phrases.negative > 0.0 || failure {
+            pos *= COMPLAINT_DAMPING;
+        }
+        pos += PHRASE_VALENCE * phrases.positive;
+        let request = questions > 0 || toks.iter().any(|t| t.entry == Some(Entry::Request));
+        if neg == 0.0 && !request {
+            pos += PHRASE_VALENCE * phrases.polite;
+        }
+        let mut sum = pos + neg;
+        if sum != 0.0 {
+            let mut emphasis = exclamations.min(4) as f32 * 0.292;
+            if questions > 1 {
+                emphasis += if questions <= 3 {
+                    questions as f32 * 0.18
+                } else {
+                    0.96
+                };
+            }
+            sum += emphasis * sum.signum();
+        }
+        Valence {
+            compound: (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0),
+            most_negative,
+            most_positive,
+        }
+    }
+
+    /// One whitespace-separated token: emoticons are looked up as written,
+    /// words without the punctuation around them, lower-cased (typographic
+    /// apostrophes as `'`).
+    fn token<'l>(&'l self, raw: &str, word: &mut String) -> Tok<'l> {
+        let stripped = trim_punctuation(raw);
+        // All punctuation (":)", ":-("): the emoticon as written.
+        let lookup = if stripped.is_empty() { raw } else { stripped };
+        let (mut upper, mut lower, mut other) = (false, false, false);
+        for b in lookup.bytes() {
+            upper |= b.is_ascii_uppercase();
+            lower |= b.is_ascii_lowercase();
+            other |= !b.is_ascii_alphabetic();
+        }
+        word.clear();
+        if lookup.is_ascii() {
+            word.push_str(lookup);
+            word.make_ascii_lowercase();
+        } else {
+            for c in lookup.chars() {
+                if c == '\u{2019}' {
+                    word.push('\'');
+                } else {
+                    word.extend(c.to_lowercase());
+                }
+            }
+        }
+        let mut found = self.words.get_key_value(word.as_str());
+        if found.is_none() && stripped.len() != raw.len() {
+            // An emoticon with letters (":D", ":-P").
+            found = self.words.get_key_value(raw);
+        }
+        let negates = matches!(found, Some((_, Entry::Negator))) || word.ends_with("n't");
+        Tok {
+            entry: found.map(|(_, e)| e),
+            key: found.map_or("", |(k, _)| k),
+            caps: upper && !lower && lookup.len() > 1,
+            negates,
+            word: word.len() >= 3 && !other && lookup.is_ascii(),
+            letters: upper || lower,
+        }
+    }
+}
+
+/// `raw` without ASCII punctuation and typographic apostrophes (U+2019, three
+/// bytes) at either end; a byte loop, as `trim_matches` with a closure cost
+/// more than the lookup.
+fn trim_punctuation(raw: &str) -> &str {
+    let b = raw.as_bytes();
+    let (mut i, mut j) = (0, b.len());
+    loop {
+        if i < j && b[i].is_ascii_punctuation() {
+            i += 1;
+        } else if b[i..j].starts_with("\u{2019}".as_bytes()) {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    loop {
+        if j > i && b[j - 1].is_ascii_punctuation() {
+            j -= 1;
+        } else if b[i..j].ends_with("\u{2019}".as_bytes()) {
+            j -= 3;
+        } else {
+            break;
+        }
+    }
+    // Cut only at ASCII bytes or around a whole U+2019: char boundaries.
+    &raw[i..j]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compound(text: &str) -> f32 {
+        Lexicon::builtin()
+            .score(
+                "",
+                text,
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+            .compound
+    }
+
+    #[test]
+    fn the_bundled_lexicon_loads() {
+        let l = Lexicon::builtin();
+        assert!(l.words.len() > 7000, "{l:?}");
+        assert!(l.emoji.len() > 100, "{l:?}");
+        assert_eq!(l.words.get("terrible"), Some(Entry::Rated(-2.1)));
+        assert_eq!(trim_punctuation("\u{2019}(ok!)\u{2019}"), "ok");
+        assert_eq!(trim_punctuation(":)"), "");
+        assert_eq!(trim_punctuation("can\u{2019}t"), "can\u{2019}t");
+    }
+
+    #[test]
+    fn the_heuristics_move_the_score_the_right_way() {
+        let plain = compound("The service is good.");
+        assert!(plain > 0.3, "{plain}");
+        assert!(compound("The service is not good.") < 0.0);
+        assert!(compound("The service is very good.") > plain);
+        assert!(compound("The service is slightly good.") < plain);
+        assert!(compound("The service is good!!!") > plain);
+        assert!(compound("The service is GOOD.") > plain);
+        assert!(compound("The app is terrible") < -0.3);
+        assert!(compound("The app isn't terrible") > compound("The app is terrible"));
+        // After a contrast the second half decides.
+        assert!(compound("The agent was nice, but the app is terrible") < 0.0);
+        assert!(compound("The app crashed :(") < compound("The app crashed"));
+        assert!(compound("Fixed it, thank you 😀") > 0.3);
+        assert!(compound("Invoice attached for the March renewal.").abs() < 0.05);
+    }
+
+    #[test]
+    fn rules_phrases_politeness_and_complaints() {
+        let l = Lexicon::builtin().adjusted(["thanks", "great"], ["please", "help"], ["stopped"]);
+        let mut s = SentimentScratch::default();
+        let score = |t: &str, p: PhraseEvidence| l.score("", t, p, &mut s.clone()).compound;
+        // A polite request is neutral: its polite words are the rules'.
+        assert_eq!(
+            score(
+                "Please help me export the report, thanks",
+                PhraseEvidence::default()
+            ),
+            0.0
+        );
+        let polite = PhraseEvidence {
+            polite: 1.0,
+            ..Default::default()
+        };
+        assert!(score("thanks", polite) > 0.3);
+        // Politeness in a complaint counts for nothing.
+        let c = score("thanks, the export is broken again", polite);
+        assert!(c < -0.3, "{c}");
+        // A complaint phrase damps the positive words around it.
+        let complaint = PhraseEvidence {
+            negative: 1.0,
+            ..Default::default()
+        };
+        assert!(score("Wonderful, another outage", complaint) < 0.0);
+        // The rules' negators negate.
+        assert!(score("it stopped being good", Default::default()) < 0.0);
+        let _ = l.score("", "x", Default::default(), &mut s);
+    }
+}

@@ -1,0 +1,1032 @@
+//! Text detection: one pass of one Aho-Corasick automaton over subject and
+//! body finds every phrase the rules care about — category and severity
+//! phrases, sentiment words, negators and the phrases conditions ask for.
+//!
+//! Matching is ASCII case-insensitive, leftmost-longest, on word boundaries (a
+//! match must not be glued to a letter or digit on either side), and a phrase
+//! matches its inflections: its words are expanded at compile time into the
+//! forms that share their Snowball stem ([`phrase_forms`]). A negator
+//! ("not", "never") negates a sentiment or severity phrase that follows it
+//! within `negation_window` words in the same clause. Intensity counts
+//! exclamation marks and words in capitals.
+
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
+
+/// What a phrase means to the rules. One phrase may mean several things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Category(u16),
+    Severity(u16),
+    /// A severity cue: a word used loosely for the level (see
+    /// `severity.levels[].cues`).
+    SeverityCue(u16),
+    Negative,
+    Positive,
+    /// Politeness ("thanks"): positive only in a ticket with no negative
+    /// evidence, so that a polite complaint stays a complaint.
+    Polite,
+    Expectation,
+    Negator,
+    /// A phrase a `phrases_any` condition asks for (index into the phrase set).
+    Phrase(u16),
+}
+
+/// Which phrase set is being built; see [`DetectorBuilder::add`].
+#[derive(Debug)]
+pub struct DetectorBuilder {
+    patterns: Vec<String>,
+    shown: Vec<String>,
+    targets: Vec<Vec<Target>>,
+}
+
+impl DetectorBuilder {
+    pub fn new() -> Self {
+        DetectorBuilder {
+            patterns: vec![],
+            shown: vec![],
+            targets: vec![],
+        }
+    }
+
+    /// Adds a phrase with its meaning. Phrases are normalised (trimmed, inner
+    /// whitespace collapsed, ASCII lower-cased); the same phrase added twice
+    /// carries both meanings.
+    ///
+    /// A phrase written once also matches its inflections: every word is
+    /// expanded into the forms that share its Snowball stem ("cancel" →
+    /// "cancels", "cancelled", "canceling", "cancellation"; "outage" →
+    /// "outages"), at compile time, so matching stays one pass over the
+    /// ticket's bytes with no per-ticket stemming. Reasons show the phrase
+    /// as the rules wrote it.
+    pub fn add(&mut self, phrase: &str, target: Target) {
+        let norm = normalise(phrase);
+        if norm.is_empty() {
+            return;
+        }
+        for form in phrase_forms(&norm) {
+            // Typographic apostrophes are common in mail: "can’t" is "can't".
+            if form.contains('\'') {
+                self.add_one(form.replace('\'', "\u{2019}"), &norm, target);
+            } else if form.contains('\u{2019}') {
+                self.add_one(form.replace('\u{2019}', "'"), &norm, target);
+            }
+            self.add_one(form, &norm, target);
+        }
+    }
+
+    fn add_one(&mut self, norm: String, shown: &str, target: Target) {
+        match self.patterns.iter().position(|p| *p == norm) {
+            Some(i) => {
+                if !self.targets[i].contains(&target) {
+                    self.targets[i].push(target)
+                }
+            }
+            None => {
+                self.patterns.push(norm);
+                self.shown.push(shown.to_string());
+                self.targets.push(vec![target]);
+            }
+        }
+    }
+
+    pub fn build(self, negation_window: u32) -> Result<Detector, String> {
+        // aho-corasick builds the automaton (trie, failure links, full DFA);
+        // `Table::from_dfa` repacks it for `scan`'s own loop.
+        let ac = aho_corasick::dfa::Builder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .prefilter(false)
+            .build(&self.patterns)
+            .map_err(|e| e.to_string())?;
+        let table = Table::from_dfa(&ac);
+        let weights = self
+            .patterns
+            .iter()
+            .map(|p| p.split(' ').count() as f32)
+            .collect();
+        let families = self
+            .targets
+            .iter()
+            .map(|ts| ts.iter().fold(0u8, |m, t| m | (1 << t.family())))
+            .collect();
+        Ok(Detector {
+            table,
+            families,
+            shown: self.shown,
+            patterns: self.patterns,
+            targets: self.targets,
+            weights,
+            negation_window,
+        })
+    }
+}
+
+/// The phrase automaton repacked for speed.
+///
+/// Through `AhoCorasick` the default for a few hundred phrases is a
+/// contiguous NFA behind a dynamic call per byte; the crate's own full DFA
+/// pads every state to a power-of-two stride of byte classes and keeps
+/// upper- and lower-case letters in separate classes: 842 KB for the shipped
+/// rules (1,627 states), more than a core's L2 cache, and the scan stalled
+/// on the transition load. Here the classes are merged wherever two bytes
+/// lead to the same state from every state (so `A` and `a` share one), the
+/// stride is the exact class count, and states are renumbered so that every
+/// matching state comes after every other: "is this a match" is one compare
+/// with the next state's id. Ids are premultiplied by the stride (the next
+/// state is `next[id + class]`, no multiply on the critical path).
+#[derive(Debug, Clone)]
+struct Table {
+    /// Byte → class.
+    classes: [u8; 256],
+    /// Transitions, `stride` per state, premultiplied ids.
+    next: Vec<u32>,
+    start: u32,
+    /// Ids at or above this are matching states.
+    first_match: u32,
+    stride: u32,
+    /// The longest phrase, in bytes.
+    max_len: usize,
+    /// Per matching state (`(id - first_match) / stride`): its range in
+    /// `matches`.
+    match_ranges: Vec<(u32, u32)>,
+    /// (pattern, pattern length in bytes).
+    matches: Vec<(u32, u32)>,
+}
+
+impl Table {
+    fn from_dfa(ac: &DFA) -> Table {
+        let start = ac
+            .start_state(Anchored::No)
+            .expect("an unanchored DFA has an unanchored start state");
+        // Every reachable state, breadth first from the start.
+        let mut order = vec![start];
+        let mut seen = std::collections::HashMap::from([(start, 0usize)]);
+        let mut i = 0;
+        while i < order.len() {
+            let sid = order[i];
+            i += 1;
+            for b in 0..=255u8 {
+                let n = ac.next_state(Anchored::No, sid, b);
+                if let std::collections::hash_map::Entry::Vacant(v) = seen.entry(n) {
+                    v.insert(order.len());
+                    order.push(n);
+                }
+            }
+        }
+        // Classes: bytes whose columns are identical.
+        let mut classes = [0u8; 256];
+        let mut columns: Vec<Vec<aho_corasick::automaton::StateID>> = Vec::new();
+        let mut representative = Vec::new();
+        for b in 0..=255u8 {
+            let col: Vec<_> = order
+                .iter()
+                .map(|&s| ac.next_state(Anchored::No, s, b))
+                .collect();
+            let class = match columns.iter().position(|c| *c == col) {
+                Some(k) => k,
+                None => {
+                    columns.push(col);
+                    representative.push(b);
+                    columns.len() - 1
+                }
+            };
+            classes[b as usize] = class as u8;
+        }
+        let stride = columns.len();
+        let is_match = |s| ac.is_special(s) && ac.is_match(s);
+        // New numbering: non-matching states (start first), then matching.
+        let mut renumbered: Vec<usize> = (0..order.len()).collect();
+        renumbered.sort_by_key(|&k| (is_match(order[k]), k));
+        let mut new_index = vec![0usize; order.len()];
+        for (new, &old) in renumbered.iter().enumerate() {
+            new_index[old] = new;
+        }
+        let first_match = renumbered
+            .iter()
+            .position(|&k| is_match(order[k]))
+            .unwrap_or(order.len());
+        let mut next = vec![0u32; order.len() * stride];
+        let mut match_ranges = Vec::new();
+        let mut matches = Vec::new();
+        for (new, &old) in renumbered.iter().enumerate() {
+            let sid = order[old];
+            for (class, &b) in representative.iter().enumerate() {
+                let to = seen[&ac.next_state(Anchored::No, sid, b)];
+                next[new * stride + class] = (new_index[to] * stride) as u32;
+            }
+            if new >= first_match {
+                let from = matches.len() as u32;
+                for k in 0..ac.match_len(sid) {
+                    let pid = ac.match_pattern(sid, k);
+                    matches.push((pid.as_u32(), ac.pattern_len(pid) as u32));
+                }
+                match_ranges.push((from, matches.len() as u32));
+            }
+        }
+        Table {
+            classes,
+            next,
+            start: (new_index[0] * stride) as u32,
+            first_match: (first_match * stride) as u32,
+            stride: stride as u32,
+            max_len: ac.max_pattern_len(),
+            match_ranges,
+            matches,
+        }
+    }
+
+    /// Runs from `id` at `bytes[i]` to just after the next byte that leads
+    /// into a matching state, or to the end; returns the position and the
+    /// state. Kept apart from the caller so that the loop lives in
+    /// registers: the state is a chain of dependent loads, and a spill to
+    /// the stack in the middle of it cost as much as the load.
+    #[inline(never)]
+    fn run(&self, bytes: &[u8], mut i: usize, mut id: u32) -> (usize, u32) {
+        while let Some(&b) = bytes.get(i) {
+            i += 1;
+            id = self.next[(id + u32::from(self.classes[b as usize])) as usize];
+            if id >= self.first_match {
+                break;
+            }
+        }
+        (i, id)
+    }
+
+    /// [`Table::run`] for two walks at once: `a` over `bytes[ia..a_end]`
+    /// and `b` from `bytes[ib..]`, in step, until a step leads either into
+    /// a matching state or the first walk reaches `a_end` (the second is
+    /// always ahead of it: it started `max_len` before `a_end` and ends at
+    /// the end of the text).
+    #[inline(never)]
+    fn run_pair(
+        &self,
+        bytes: &[u8],
+        mut ia: usize,
+        mut a: u32,
+        a_end: usize,
+        mut ib: usize,
+        mut b: u32,
+    ) -> (usize, u32, usize, u32) {
+        let steps = (a_end - ia).min(bytes.len() - ib);
+        let (xs, ys) = (&bytes[ia..ia + steps], &bytes[ib..ib + steps]);
+        for (&x, &y) in xs.iter().zip(ys) {
+            a = self.next[(a + u32::from(self.classes[x as usize])) as usize];
+            b = self.next[(b + u32::from(self.classes[y as usize])) as usize];
+            ia += 1;
+            ib += 1;
+            if a >= self.first_match || b >= self.first_match {
+                break;
+            }
+        }
+        (ia, a, ib, b)
+    }
+
+    /// The matches of a matching state.
+    fn matches_of(&self, id: u32) -> &[(u32, u32)] {
+        let (from, to) = self.match_ranges[((id - self.first_match) / self.stride) as usize];
+        &self.matches[from as usize..to as usize]
+    }
+}
+
+impl Default for DetectorBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The English Snowball (Porter 2) stemmer.
+fn stemmer() -> &'static rust_stemmers::Stemmer {
+    static S: std::sync::OnceLock<rust_stemmers::Stemmer> = std::sync::OnceLock::new();
+    S.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+}
+
+/// The stem of one lower-case word (itself when it is not a plain word of
+/// letters: numbers, codes, contractions stay as written).
+pub fn stem(word: &str) -> String {
+    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return word.to_string();
+    }
+    stemmer().stem(word).into_owned()
+}
+
+/// A phrase's comparison key after normalisation: its words' stems. Two
+/// phrases with the same key match the same text ("error" and "errors").
+pub fn stem_key(phrase: &str) -> String {
+    normalise(phrase)
+        .split(' ')
+        .map(stem)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Suffixes tried on a word (and on its stem) to find its inflections.
+const SUFFIXES: [&str; 19] = [
+    "", "s", "es", "ed", "d", "ing", "er", "ers", "ly", "ion", "ions", "ation", "ations", "ment",
+    "ments", "ies", "ied", "ity", "al",
+];
+
+/// The forms of one word that share its stem and start like it (its
+/// inflections and derivations: "cancel" → "cancelled", "cancellation"),
+/// the word itself first (at most 32). Words that are not plain lower-case letters, or shorter than 3,
+/// have only themselves.
+pub fn word_forms(word: &str) -> Vec<String> {
+    let mut out = vec![word.to_string()];
+    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return out;
+    }
+    let target = stem(word);
+    // Forms grow from the word as written, never from its stem: the stem of
+    // "helpful" is "help" and of "important" is "import", which are other
+    // words.
+    let mut bases = vec![word.to_string()];
+    // e-drop ("charge" → "charging"), y → i ("apply" → "applies"), a doubled
+    // final consonant ("cancel" → "cancelled", "stop" → "stopped").
+    if let Some(x) = word.strip_suffix('e') {
+        bases.push(x.to_string());
+    }
+    if let Some(x) = word.strip_suffix('y') {
+        bases.push(x.to_string());
+    }
+    if let Some(&last) = word.as_bytes().last() {
+        if !b"aeiouwxy".contains(&last) {
+            bases.push(format!("{word}{}", last as char));
+        }
+    }
+    for b in &bases {
+        for suf in SUFFIXES {
+            let c = format!("{b}{suf}");
+            if c.len() >= 3 && !out.contains(&c) && stem(&c) == target {
+                out.push(c);
+                if out.len() == 32 {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The forms of a normalised phrase: every combination of its words' forms
+/// (at most 64; the phrase itself first).
+pub fn phrase_forms(norm: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for (i, w) in norm.split(' ').enumerate() {
+        let forms = word_forms(w);
+        let mut next = Vec::with_capacity(out.len() * forms.len());
+        'outer: for prefix in &out {
+            for f in &forms {
+                if next.len() == 64 {
+                    break 'outer;
+                }
+                next.push(if i == 0 {
+                    f.clone()
+                } else {
+                    format!("{prefix} {f}")
+                });
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// Lower-cases ASCII, trims, collapses runs of whitespace to one space.
+pub fn normalise(phrase: &str) -> String {
+    phrase
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase()
+}
+
+/// The compiled automaton.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    table: Table,
+    patterns: Vec<String>,
+    targets: Vec<Vec<Target>>,
+    /// Per phrase: a bit per family it belongs to.
+    families: Vec<u8>,
+    /// Per phrase: how it is shown in reasons (the rules' spelling).
+    shown: Vec<String>,
+    /// Weight of a phrase: its number of words.
+    weights: Vec<f32>,
+    negation_window: u32,
+}
+
+/// One phrase found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// Index of the phrase (see [`Detector::phrase`]).
+    pub pattern: u32,
+    /// Weight: words in the phrase, doubled in the subject.
+    pub weight: f32,
+    pub negated: bool,
+    pub in_subject: bool,
+    /// The family the phrase was picked for (see [`Target::family`]); only
+    /// its targets of that family apply.
+    pub family: u8,
+}
+
+/// Everything one scan found. Reused between tickets to avoid allocation.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    pub hits: Vec<Hit>,
+    pub exclamations: u32,
+    pub caps_words: u32,
+    /// (start, end, pattern) of matches on word boundaries; scratch.
+    matches: Vec<(u32, u32, u32)>,
+    /// Ends of the negators picked so far; scratch.
+    negator_ends: Vec<usize>,
+}
+
+impl Scan {
+    pub fn clear(&mut self) {
+        self.hits.clear();
+        self.exclamations = 0;
+        self.caps_words = 0;
+    }
+}
+
+impl Detector {
+    /// The phrase as the rules wrote it (normalised).
+    pub fn phrase(&self, pattern: u32) -> &str {
+        &self.shown[pattern as usize]
+    }
+
+    pub fn targets(&self, pattern: u32) -> &[Target] {
+        &self.targets[pattern as usize]
+    }
+
+    /// All phrases with their meanings, for validation.
+    pub fn phrases(&self) -> impl Iterator<Item = (&str, &[Target])> {
+        self.patterns
+            .iter()
+            .map(String::as_str)
+            .zip(self.targets.iter().map(Vec::as_slice))
+    }
+
+    /// Scans one text (subject or body) and appends what it found to `out`.
+    ///
+    /// All matches are found (overlapping), those not on word boundaries
+    /// dropped, and then each family of phrases — categories, severities,
+    /// sentiment words with negators, condition phrases — picks its own
+    /// leftmost-longest non-overlapping set. So "doesn't work" can be a bug
+    /// phrase and, at the same time, a negator followed by an expectation.
+    pub fn scan(&self, text: &str, in_subject: bool, out: &mut Scan) {
+        let bytes = text.as_bytes();
+        out.matches.clear();
+        // Every occurrence of every phrase (overlapping), as
+        // `AhoCorasick::find_overlapping_iter` reports them.
+        let t = &self.table;
+        let mut found = |e: usize, id: u32| {
+            for &(pid, len) in t.matches_of(id) {
+                let s = e - len as usize;
+                if boundary_before(text, s) && boundary_after(text, e) {
+                    out.matches.push((s as u32, e as u32, pid));
+                }
+            }
+        };
+        // Two walks at once on long texts: the automaton is a chain of
+        // dependent loads, one byte after the other; two independent chains
+        // keep the core busy while each waits. The second walk starts
+        // `max_len` bytes before the middle, where the automaton's state
+        // depends on no earlier byte, and reports only matches ending after
+        // the middle; the first walk reports those up to the middle.
+        let mid = bytes.len() / 2;
+        let split = t.max_len > 0 && mid >= 2 * t.max_len;
+        let (mut e, mut id) = (0, t.start);
+        if split {
+            let (mut ea, mut a) = (0, t.start);
+            (e, id) = (mid - t.max_len, t.start);
+            while ea < mid {
+                (ea, a, e, id) = t.run_pair(bytes, ea, a, mid, e, id);
+                if a >= t.first_match {
+                    found(ea, a);
+                }
+                if id >= t.first_match && e > mid {
+                    found(e, id);
+                }
+            }
+        }
+        // The rest of the second walk (or the only walk on short texts).
+        while e < bytes.len() {
+            (e, id) = t.run(bytes, e, id);
+            if id < t.first_match {
+                break;
+            }
+            if !split || e > mid {
+                found(e, id);
+            }
+        }
+        out.matches
+            .sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
+        out.negator_ends.clear();
+        // Sentiment first: it finds the negators the other families use.
+        for family in [
+            FAMILY_SENTIMENT,
+            FAMILY_CATEGORY,
+            FAMILY_SEVERITY,
+            FAMILY_PHRASE,
+        ] {
+            let mut covered = 0u32;
+            for i in 0..out.matches.len() {
+                let (s, e, pid) = out.matches[i];
+                if self.families[pid as usize] & (1 << family) == 0 || s < covered {
+                    continue;
+                }
+                covered = e;
+                let targets = &self.targets[pid as usize];
+                let negated = {
+                    let k = out.negator_ends.partition_point(|&ne| ne <= s as usize);
+                    k > 0
+                        && text
+                            .get(out.negator_ends[k - 1]..s as usize)
+                            .is_some_and(|gap| within_window(gap, self.negation_window))
+                };
+                if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
+                    out.negator_ends.push(e as usize);
+                    if !targets
+                        .iter()
+                        .any(|t| t.family() == FAMILY_SENTIMENT && *t != Target::Negator)
+                    {
+                        continue;
+                    }
+                }
+                let weight = self.weights[pid as usize] * if in_subject { 2.0 } else { 1.0 };
+                out.hits.push(Hit {
+                    pattern: pid,
+                    weight,
+                    negated,
+                    in_subject,
+                    family,
+                });
+            }
+        }
+        count_intensity(bytes, out);
+    }
+}
+
+const FAMILY_CATEGORY: u8 = 0;
+const FAMILY_SEVERITY: u8 = 1;
+const FAMILY_SENTIMENT: u8 = 2;
+const FAMILY_PHRASE: u8 = 3;
+
+impl Target {
+    /// Phrases of one family compete for the same text; different families
+    /// do not.
+    pub fn family(self) -> u8 {
+        match self {
+            Target::Category(_) => FAMILY_CATEGORY,
+            Target::Severity(_) | Target::SeverityCue(_) => FAMILY_SEVERITY,
+            Target::Negative
+            | Target::Positive
+            | Target::Polite
+            | Target::Expectation
+            | Target::Negator => FAMILY_SENTIMENT,
+            Target::Phrase(_) => FAMILY_PHRASE,
+        }
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Letters, digits and `_` glue a match to its neighbour; anything else
+/// (spaces, punctuation, hyphens: "CVE-2026-1234", "Ransomware-Angriff") is
+/// a boundary.
+fn boundary_before(text: &str, start: usize) -> bool {
+    let (Some(before), Some(first)) = (text.get(..start), text.get(start..)) else {
+        return false;
+    };
+    match (before.chars().next_back(), first.chars().next()) {
+        (Some(c), Some(f)) => !is_word_char(c) || !is_word_char(f),
+        _ => true,
+    }
+}
+
+fn boundary_after(text: &str, end: usize) -> bool {
+    let (Some(inside), Some(after)) = (text.get(..end), text.get(end..)) else {
+        return false;
+    };
+    match (inside.chars().next_back(), after.chars().next()) {
+        (Some(l), Some(c)) => !is_word_char(c) || !is_word_char(l),
+        _ => true,
+    }
+}
+
+/// True when `gap` (text between a negator and a phrase) holds at most
+/// `window` words and no clause break (. , ; : ! ? … and their full-width
+/// forms, or a line break).
+fn within_window(gap: &str, window: u32) -> bool {
+    let mut words = 0u32;
+    let mut in_word = false;
+    for c in gap.chars() {
+        match c {
+            '.' | '!' | '?' | ';' | ',' | ':' | '\n' | '…' | '。' | '、' | '．' | '！' | '？'
+            | '；' | '，' | '：' => return false,
+            _ if is_word_char(c) || c == '\'' || c == '\u{2019}' => {
+                if !in_word {
+                    words += 1;
+                    if words > window {
+                        return false;
+                    }
+                    in_word = true;
+                }
+            }
+            _ => in_word = false,
+        }
+    }
+    true
+}
+
+/// Counts `!` and words of four or more ASCII letters written in capitals.
+fn count_intensity(bytes: &[u8], out: &mut Scan) {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut run = 0u32; // letters in the current word
+    let mut upper = true; // all letters so far upper case
+    let mut i = 0;
+    while i < bytes.len() {
+        // Fast path, 8 bytes at a time: ASCII without a capital letter or a
+        // `!` only moves the word state along — unless a word that could be
+        // in capitals is open (then byte by byte).
+        if !(upper && run > 0) && i + 8 <= bytes.len() {
+            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+            if w & HI == 0 {
+                let capitals = w.wrapping_add(0x3F * LO) & !w.wrapping_add(0x25 * LO) & HI;
+                let x = w ^ (0x21 * LO);
+                let bang = x.wrapping_sub(LO) & !x & HI;
+                if capitals == 0 && bang == 0 {
+                    // A word still open at the end has a small letter.
+                    if bytes[i + 7].is_ascii_alphabetic() {
+                        run = 1;
+                        upper = false;
+                    } else {
+                        run = 0;
+                        upper = true;
+                    }
+                    i += 8;
+                    continue;
+                }
+            }
+        }
+        let b = bytes[i];
+        i += 1;
+        if b.is_ascii_alphabetic() {
+            run += 1;
+            upper &= b.is_ascii_uppercase();
+            continue;
+        }
+        if b == b'!' {
+            out.exclamations += 1;
+        }
+        if run >= 4 && upper {
+            out.caps_words += 1;
+        }
+        run = 0;
+        upper = true;
+    }
+    if run >= 4 && upper {
+        out.caps_words += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> Detector {
+        let mut b = DetectorBuilder::new();
+        b.add("down", Target::Category(0));
+        b.add("Service   Down", Target::Category(0));
+        b.add("invoice", Target::Category(1));
+        b.add("not", Target::Negator);
+        b.add("never", Target::Negator);
+        b.add("working", Target::Expectation);
+        b.add("arrives", Target::Expectation);
+        b.add("happy", Target::Positive);
+        b.add("urgent", Target::Severity(0));
+        b.build(2).unwrap()
+    }
+
+    fn scan(d: &Detector, text: &str) -> Scan {
+        let mut s = Scan::default();
+        d.scan(text, false, &mut s);
+        s
+    }
+
+    fn found(d: &Detector, s: &Scan) -> Vec<(String, bool)> {
+        s.hits
+            .iter()
+            .map(|h| (d.phrase(h.pattern).to_string(), h.negated))
+            .collect()
+    }
+
+    #[test]
+    fn a_rejected_match_does_not_hide_an_overlapping_one() {
+        let d = detector();
+        // "site down" is no phrase, but "service down" inside "myservice down"
+        // fails the boundary; "down" must still be found.
+        let s = scan(&d, "Myservice down again");
+        assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
+    }
+
+    #[test]
+    fn unicode_punctuation_is_a_boundary_and_letters_are_not() {
+        let d = detector();
+        let s = scan(&d, "Everything is down… “urgent”");
+        assert_eq!(
+            found(&d, &s),
+            vec![("down".to_string(), false), ("urgent".to_string(), false)]
+        );
+        let s = scan(&d, "downé");
+        assert!(s.hits.is_empty(), "{:?}", found(&d, &s));
+        let s = scan(&d, "server-down");
+        assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
+    }
+
+    #[test]
+    fn typographic_apostrophe_matches_too() {
+        let mut b = DetectorBuilder::new();
+        b.add("can't", Target::Negator);
+        b.add("connect", Target::Expectation);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "We can’t connect");
+        assert_eq!(found(&d, &s), vec![("connect".to_string(), true)]);
+    }
+
+    #[test]
+    fn families_do_not_compete() {
+        let mut b = DetectorBuilder::new();
+        b.add("doesn't work", Target::Category(0));
+        b.add("doesn't", Target::Negator);
+        b.add("work", Target::Expectation);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "it doesn't work");
+        assert_eq!(
+            found(&d, &s),
+            vec![
+                ("work".to_string(), true),
+                ("doesn't work".to_string(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn inflections_share_the_stem_and_start_like_the_word() {
+        let f = |w: &str| word_forms(w);
+        for (w, must) in [
+            (
+                "cancel",
+                &[
+                    "cancelled",
+                    "canceled",
+                    "cancelling",
+                    "cancels",
+                    "cancellation",
+                ][..],
+            ),
+            ("outage", &["outages"]),
+            ("error", &["errors"]),
+            ("urgent", &["urgently"]),
+            ("charge", &["charged", "charges", "charging"]),
+            ("delay", &["delayed", "delays"]),
+        ] {
+            let forms = f(w);
+            for m in must {
+                assert!(
+                    forms.iter().any(|x| x == m),
+                    "{w}: {m} missing from {forms:?}"
+                );
+            }
+        }
+        // Never the stem's other words: "helpful" is not "help", "important"
+        // not "import".
+        assert!(!f("helpful").contains(&"help".to_string()));
+        assert!(!f("important").contains(&"import".to_string()));
+        // Codes and contractions stay as written.
+        assert_eq!(f("502"), vec!["502".to_string()]);
+        assert_eq!(f("can't"), vec!["can't".to_string()]);
+        assert_eq!(stem_key("Errors  Crashed"), "error crash");
+    }
+
+    #[test]
+    fn case_insensitive_longest_phrase_on_word_boundaries() {
+        let d = detector();
+        // "downtime" and "lowdown" are other words; "invoices" is an
+        // inflection of the phrase "invoice" (shown as the rules wrote it).
+        let s = scan(&d, "SERVICE DOWN since noon; downtime, lowdown, invoices");
+        assert_eq!(
+            found(&d, &s),
+            vec![
+                ("service down".to_string(), false),
+                ("invoice".to_string(), false)
+            ]
+        );
+        assert_eq!(s.hits[0].weight, 2.0);
+    }
+
+    #[test]
+    fn negation_within_window_and_clause() {
+        let d = detector();
+        let s = scan(
+            &d,
+            "The export is not working and the mail never really arrives.",
+        );
+        assert_eq!(
+            found(&d, &s),
+            vec![("working".to_string(), true), ("arrives".to_string(), true)]
+        );
+        let s = scan(
+            &d,
+            "Not sure why, but it is working. I am not at all very happy",
+        );
+        assert_eq!(
+            found(&d, &s),
+            vec![("working".to_string(), false), ("happy".to_string(), false)]
+        );
+    }
+
+    #[test]
+    fn subject_counts_double() {
+        let d = detector();
+        let mut s = Scan::default();
+        d.scan("invoice", true, &mut s);
+        assert_eq!(s.hits[0].weight, 2.0);
+        assert!(s.hits[0].in_subject);
+    }
+
+    #[test]
+    fn intensity_counts_exclamations_and_shouting() {
+        let d = detector();
+        let s = scan(&d, "THIS IS BROKEN!!! Fix it NOW, the API is DOWN!");
+        assert_eq!(s.exclamations, 4);
+        // THIS, BROKEN, DOWN (IS, NOW, API are shorter than four letters).
+        assert_eq!(s.caps_words, 3);
+    }
+
+    #[test]
+    fn window_counts_words_and_stops_at_clause_breaks() {
+        assert!(within_window(" ", 0));
+        assert!(within_window(" really ", 1));
+        assert!(!within_window(" really truly ", 1));
+        assert!(!within_window(", ", 3));
+        assert!(within_window(" don't ", 1));
+        assert!(within_window(" don’t ", 1));
+        assert!(!within_window("… ", 3));
+        assert!(!within_window("。", 3));
+    }
+
+    #[test]
+    fn duplicate_phrase_carries_both_meanings() {
+        let mut b = DetectorBuilder::new();
+        b.add("breach", Target::Category(3));
+        b.add("BREACH", Target::Phrase(0));
+        let d = b.build(2).unwrap();
+        assert_eq!(d.targets(0), &[Target::Category(3), Target::Phrase(0)]);
+    }
+
+    /// The byte-by-byte original of [`count_intensity`].
+    fn count_intensity_reference(bytes: &[u8]) -> (u32, u32) {
+        let (mut run, mut upper, mut ex, mut caps) = (0u32, true, 0u32, 0u32);
+        for &b in bytes {
+            if b.is_ascii_alphabetic() {
+                run += 1;
+                upper &= b.is_ascii_uppercase();
+                continue;
+            }
+            if b == b'!' {
+                ex += 1;
+            }
+            if run >= 4 && upper {
+                caps += 1;
+            }
+            run = 0;
+            upper = true;
+        }
+        if run >= 4 && upper {
+            caps += 1;
+        }
+        (ex, caps)
+    }
+
+    #[test]
+    fn fast_intensity_count_matches_the_reference() {
+        let pieces = [
+            "the ",
+            "THIS ",
+            "IS",
+            "BROKEN",
+            "!!! ",
+            "Fix ",
+            "it ",
+            "NOW",
+            ", ",
+            "ünïcödé ",
+            "ÄRGER ",
+            "abcdefgh",
+            "ABCDEFGH",
+            "ABCD",
+            "abcdEFGH",
+            "\n",
+            "  ",
+            "x",
+            "X",
+            "ok.",
+            "HELLO!",
+            "😀",
+            "WORLDWIDE",
+            "dataloss",
+            "é",
+            "1234",
+            "A1B2C3D4",
+        ];
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            for _ in 0..(next() % 40) {
+                t.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+            let mut s = Scan::default();
+            count_intensity(t.as_bytes(), &mut s);
+            assert_eq!(
+                (s.exclamations, s.caps_words),
+                count_intensity_reference(t.as_bytes()),
+                "{t:?}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod automaton_equivalence {
+    use super::*;
+
+    /// The repacked table walked in two halves finds exactly the matches
+    /// that aho-corasick's own overlapping search finds (then filtered to
+    /// word boundaries), on texts long and short, with the shipped rules.
+    #[test]
+    fn split_walk_finds_what_the_reference_search_finds() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/rules.toml");
+        let rules = crate::rules::load(&path, &|p| std::fs::read(p))
+            .expect("shipped rules")
+            .rules;
+        let d = &rules.detector;
+        let reference = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&d.patterns)
+            .unwrap();
+        let mut pieces: Vec<String> = d.patterns.iter().take(120).cloned().collect();
+        pieces.extend(
+            [
+                " ", " ", ", ", ". ", "\n", "-", "x", "é", "ÜBER ", "😀", "Data", "LOSS", "not ",
+            ]
+            .map(String::from),
+        );
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut scan = Scan::default();
+        for round in 0..3000 {
+            let words = (next() % 160) as usize;
+            let mut text = String::new();
+            for _ in 0..words {
+                let p = &pieces[(next() % pieces.len() as u64) as usize];
+                if next() % 3 == 0 {
+                    text.push_str(&p.to_ascii_uppercase());
+                } else {
+                    text.push_str(p);
+                }
+                if next() % 2 == 0 {
+                    text.push(' ');
+                }
+            }
+            let mut want: Vec<(u32, u32, u32)> = reference
+                .find_overlapping_iter(&text)
+                .filter(|m| boundary_before(&text, m.start()) && boundary_after(&text, m.end()))
+                .map(|m| (m.start() as u32, m.end() as u32, m.pattern().as_u32()))
+                .collect();
+            want.sort_unstable_by_key(|&(s, e, p)| (s, std::cmp::Reverse(e), p));
+            scan.clear();
+            d.scan(&text, false, &mut scan);
+            let mut got = scan.matches.clone();
+            got.sort_unstable_by_key(|&(s, e, p)| (s, std::cmp::Reverse(e), p));
+            assert_eq!(got, want, "round {round}, text {text:?}");
+        }
+    }
+}
