@@ -13,9 +13,5 @@ pub fn load_rules(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
 
 /// Reads a model file.
 pub fn load_model(path: &Path) -> Result<Model, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Model::from_bytes(&bytes)
+    Model::read(path, &|p| std::fs::read(p))
 }

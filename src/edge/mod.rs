@@ -26,18 +26,11 @@ use crate::rules::{Loaded, Severity};
 
 /// The rules file has errors: every error-level diagnostic, one per line.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{path}: {errors} error(s) in the rules:\n{diagnostics}")]
+#[error("{path}: {} error(s) in the rules:\n{}", .diagnostics.len(), .diagnostics.join("\n"))]
 pub struct RulesError {
     pub path: String,
-    pub errors: usize,
-    pub diagnostics: String,
-}
-
-impl RulesError {
-    /// The diagnostics, one per element.
-    pub fn lines(&self) -> Vec<String> {
-        self.diagnostics.lines().map(str::to_string).collect()
-    }
+    /// The error-level diagnostics, each as `file:line: field: message`.
+    pub diagnostics: Vec<String>,
 }
 
 /// Reads and compiles the rules file; warnings are logged, errors returned.
@@ -49,18 +42,14 @@ pub fn load_rules(path: &Path) -> Result<Loaded, RulesError> {
             }
             Ok(l)
         }
-        Err(diags) => {
-            let errors: Vec<String> = diags
+        Err(diags) => Err(RulesError {
+            path: path.display().to_string(),
+            diagnostics: diags
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
                 .map(|d| d.to_string())
-                .collect();
-            Err(RulesError {
-                path: path.display().to_string(),
-                errors: errors.len(),
-                diagnostics: errors.join("\n"),
-            })
-        }
+                .collect(),
+        }),
     }
 }
 
@@ -105,7 +94,6 @@ impl Http {
 /// it ends.
 pub struct Worker<T> {
     pub thread: std::thread::JoinHandle<T>,
-    name: String,
     done: tokio::sync::oneshot::Receiver<()>,
 }
 
@@ -123,11 +111,7 @@ impl<T: Send + 'static> Worker<T> {
                 let _ = tx.send(());
                 r
             })?;
-        Ok(Worker {
-            thread,
-            name: name.into(),
-            done,
-        })
+        Ok(Worker { thread, done })
     }
 
     /// Waits for `shutdown`, or for the loop to end on its own (then `true`,
@@ -138,7 +122,8 @@ impl<T: Send + 'static> Worker<T> {
             _ = &mut self.done => true,
         };
         if early {
-            error!(thread = %self.name, "the loop stopped on its own");
+            let thread = self.thread.thread().name().unwrap_or("worker");
+            error!(thread, "the loop stopped on its own");
         }
         early
     }

@@ -188,7 +188,7 @@ pub(crate) fn run_loader(shared: Arc<Shared>) -> Result<(), ServiceError> {
                 }
                 let res = apply(
                     &shared.table,
-                    |v| shared.codec.decode_customer(v),
+                    |v| shared.codec.codec().decode_customer(v),
                     m.key(),
                     m.payload(),
                 );

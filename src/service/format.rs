@@ -22,13 +22,6 @@ pub struct RegistryCodec {
     registry: Option<Arc<Registry>>,
 }
 
-impl std::ops::Deref for RegistryCodec {
-    type Target = Codec;
-    fn deref(&self) -> &Codec {
-        &self.codec
-    }
-}
-
 impl RegistryCodec {
     /// JSON in, JSON out (tests).
     pub fn json() -> RegistryCodec {

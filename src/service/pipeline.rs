@@ -660,7 +660,7 @@ impl Pipeline {
             })
             .insert(Header {
                 key: "content-type",
-                value: Some(self.shared.codec.content_type().as_bytes()),
+                value: Some(self.shared.codec.codec().content_type().as_bytes()),
             });
         self.send(
             &level.topic,
@@ -1024,6 +1024,9 @@ fn compute_record(
     } else {
         shared.hot.miss.inc();
     }
+    // The level and category are indices into `active.rules`, and
+    // `active.metrics` was built for those same rules (one `Active`, swapped
+    // whole on reload): every index below is in bounds.
     let rm = &active.metrics;
     let l = t.level as usize;
     rm.triaged[l][t.category as usize].inc();

@@ -78,7 +78,7 @@ pub(crate) fn reload(shared: &Shared, producer: &Producer) -> bool {
     let loaded = match load_rules(path) {
         Ok(l) => l,
         Err(e) => {
-            shared.metrics.rules_reload_failed(&shown, &e.lines());
+            shared.metrics.rules_reload_failed(&shown, &e.diagnostics);
             return false;
         }
     };

@@ -323,6 +323,8 @@ impl Calendar {
                         continue;
                     }
                 };
+                // `pi` is an earlier index of this same `intervals` slice
+                // (set below from the loop's own `i`), so `intervals[pi]` is in bounds.
                 if let Some((pi, pend)) = prev {
                     if start < pend {
                         errors.push(CalendarConfigError::new(
@@ -337,6 +339,7 @@ impl Calendar {
                     }
                 }
                 prev = Some((i, end));
+                // `wd` enumerates `days()`, an array of exactly 7: in bounds of `weekly`.
                 match weekly[wd].last_mut() {
                     Some(last) if last.1 == start => last.1 = end,
                     _ => weekly[wd].push((start, end)),
@@ -547,6 +550,7 @@ impl Calendar {
         let mut hi = holidays.partition_point(|&h| h < day);
 
         while day <= last_day {
+            // Both reads of `holidays[hi]` are behind `hi < holidays.len()`.
             while hi < holidays.len() && holidays[hi] < day {
                 hi += 1;
             }

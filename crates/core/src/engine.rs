@@ -153,9 +153,9 @@ pub fn triage_with(
     decide(rules, ticket, customer, now, scratch).triage
 }
 
-/// A ticket's triage with what the edge counts it by: the indices of its
-/// level and category in the rules, and the share of its first-response
-/// target already used when it was triaged.
+/// A ticket's triage with what the edge counts and routes it by: the
+/// indices of its level, category and SLA calendar in the rules, and the
+/// zone its SLA clock runs in.
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub triage: Triage,
@@ -163,10 +163,37 @@ pub struct Decision {
     pub level: u16,
     /// Index of `triage.category` in the rules' categories.
     pub category: u16,
+    /// Index of the SLA calendar (`triage.sla.calendar`) in the rules.
+    pub calendar: usize,
+    /// The zone of that calendar for this customer.
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl Decision {
     /// The fraction of the first-response target already used at `now`, in
     /// the open time of the ticket's SLA calendar (`None` when the target is
-    /// 0); above 1 when the ticket arrived past due.
-    pub first_response_used: Option<f64>,
+    /// 0); above 1 when the ticket arrived past due. One more calendar walk:
+    /// only the service, which counts it at publish, asks for it.
+    pub fn first_response_used(
+        &self,
+        rules: &Rules,
+        created_at: Timestamp,
+        now: Timestamp,
+    ) -> Option<f64> {
+        let target = self.triage.sla.first_response_target_seconds;
+        if target <= 0 {
+            return None;
+        }
+        // `self.calendar` is a policy's calendar index, checked when the
+        // rules were compiled; `rules` are the rules that decided.
+        let calendar = &rules.calendars[self.calendar];
+        let used = if calendar.is_24x7() {
+            now.duration_since(created_at)
+        } else {
+            calendar.open_time_between(created_at, now, &self.zone)
+        };
+        Some((used.as_secs_f64() / target as f64).max(0.0))
+    }
 }
 
 /// Triage one ticket, reusing `scratch`: the [`Triage`] and its indices.
@@ -861,14 +888,6 @@ pub fn decide(
     };
     let first_response_due = due(fr, "first response");
     let resolution_due = due(rs, "resolution");
-    let first_response_used = (fr.as_secs() > 0).then(|| {
-        let used = if calendar.is_24x7() {
-            now.duration_since(ticket.created_at)
-        } else {
-            calendar.open_time_between(ticket.created_at, now, &zone)
-        };
-        (used.as_secs_f64() / fr.as_secs() as f64).max(0.0)
-    });
     let sla = SlaStamp {
         policy: policy.name.clone(),
         calendar: Arc::from(calendar.name()),
@@ -908,7 +927,8 @@ pub fn decide(
         triage,
         level,
         category,
-        first_response_used,
+        calendar: policy.calendar,
+        zone,
     }
 }
 

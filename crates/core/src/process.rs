@@ -153,7 +153,7 @@ pub fn process(
         level: decision.level,
         category: decision.category,
         customer_known: known,
-        first_response_used: decision.first_response_used,
+        first_response_used: decision.first_response_used(rules, ticket.created_at, now),
         past_due: now > t.sla.first_response_due,
     })
 }

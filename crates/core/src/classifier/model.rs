@@ -643,6 +643,19 @@ impl Model {
         }
     }
 
+    /// Reads the model file at `path` through `read` — the caller's access to
+    /// files (`std::fs::read` at the edge); the core opens nothing.
+    pub fn read(
+        path: &std::path::Path,
+        read: &dyn Fn(&std::path::Path) -> std::io::Result<Vec<u8>>,
+    ) -> Result<Model, ModelError> {
+        let bytes = read(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Model::from_bytes(&bytes)
+    }
+
     /// Serialises to the documented binary format. Deterministic: the same model
     /// gives the same bytes.
     pub fn to_bytes(&self) -> Vec<u8> {

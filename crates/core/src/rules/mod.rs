@@ -385,10 +385,7 @@ pub fn load(
     let src = String::from_utf8(bytes).map_err(|e| cannot(format!("cannot read: {e}")))?;
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     compile(&file, &src, &mut |p| {
-        let at = base.join(p);
-        let bytes =
-            read(&at).map_err(|e| format!("cannot read model file {}: {e}", at.display()))?;
-        Model::from_bytes(&bytes)
+        Model::read(&base.join(p), read)
             .map(Arc::new)
             .map_err(|e| e.to_string())
     })

@@ -46,11 +46,7 @@ pub enum ClassifierError {
 
 /// Reads a model file.
 pub fn load_model(path: &std::path::Path) -> Result<Model, ModelError> {
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Model::from_bytes(&bytes)
+    Model::read(path, &|p| std::fs::read(p))
 }
 
 /// Writes a model file (via a temporary file and a rename); returns its size.

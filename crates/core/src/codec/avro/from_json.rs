@@ -1,7 +1,5 @@
 //! JSON → ticket parts: a JSON ticket written as Avro.
 
-#![allow(unused_imports)]
-
 use super::*;
 
 /// A JSON object's members in input order, values as raw text.

@@ -1,7 +1,5 @@
 //! The writer schema graph, compiled once per schema, and the datum check of extra fields.
 
-#![allow(unused_imports)]
-
 use super::*;
 
 pub(super) type NodeId = u32;

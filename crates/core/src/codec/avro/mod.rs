@@ -89,19 +89,13 @@ mod ticket;
 mod write;
 
 use crate::model::{CustomValue, Customer, ReportedPriority, Ticket, Triage};
-#[allow(unused_imports)]
 use from_json::*;
 pub use graph::DatumCheck;
-#[allow(unused_imports)]
 use graph::*;
-#[allow(unused_imports)]
 use plan::*;
-#[allow(unused_imports)]
 use read::*;
-#[allow(unused_imports)]
 use ticket::*;
 pub use ticket::{AvroTicket, ExtraFieldRef};
-#[allow(unused_imports)]
 use write::*;
 
 /// `schemas/ticket_event.avsc`: the reader schema of ticket events.

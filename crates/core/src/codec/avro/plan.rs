@@ -1,7 +1,5 @@
 //! Read plans: a writer schema resolved against a reader schema.
 
-#![allow(unused_imports)]
-
 use super::*;
 
 /// What the reader wants for a field.

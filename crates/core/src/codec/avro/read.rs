@@ -1,7 +1,5 @@
 //! Decoding: walking a read plan over a datum.
 
-#![allow(unused_imports)]
-
 use super::*;
 
 #[derive(Debug)]

@@ -1,7 +1,5 @@
 //! The decoded ticket: spans into the datum, custom fields and extra fields, and its views.
 
-#![allow(unused_imports)]
-
 use super::*;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,7 +1,5 @@
 //! Encoding: the triaged ticket as Avro, and a decoded ticket rendered as JSON.
 
-#![allow(unused_imports)]
-
 use super::*;
 
 #[inline]
