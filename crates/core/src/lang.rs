@@ -268,11 +268,7 @@ fn trigrams(texts: &[&str; 2], reliable_only: bool) -> Option<&'static str> {
         if room == 0 {
             break;
         }
-        let mut end = t.len().min(room);
-        while !t.is_char_boundary(end) {
-            end -= 1;
-        }
-        buf.push_str(&t[..end]);
+        buf.push_str(crate::text::prefix(t, room));
         buf.push('\n');
     }
     let info = whatlang::detect(&buf)?;

@@ -71,11 +71,7 @@ pub fn named_count(texts: &[&str], nouns: &[String]) -> Option<Named> {
     };
     let mut best: Option<Named> = None;
     for text in texts {
-        let mut end = text.len().min(MAX_BYTES);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let text = &text[..end];
+        let text = crate::text::prefix(text, MAX_BYTES);
         let b = text.as_bytes();
         // The word around byte `at` and the text after it (ASCII whitespace
         // bounds words, so the cuts are on character boundaries).

@@ -268,12 +268,14 @@ impl Words {
         }
     }
 
-    /// The word as the table spells it, and its entry.
-    fn get_key_value(&self, w: &str) -> Option<(&str, Entry)> {
-        self.index(w).map(|i| {
-            let (k, e) = &self.entries[i as usize];
-            (&**k, *e)
-        })
+    /// The word at `i` (from [`Words::index`]) as the table spells it.
+    fn key(&self, i: u32) -> &str {
+        &self.entries[i as usize].0
+    }
+
+    /// The word's index and entry.
+    fn find(&self, w: &str) -> Option<(u32, Entry)> {
+        self.index(w).map(|i| (i, self.entries[i as usize].1))
     }
 
     fn get(&self, w: &str) -> Option<Entry> {
@@ -352,11 +354,11 @@ pub enum Pull<'l> {
 }
 
 /// One token of the message.
-#[derive(Clone, Copy)]
-struct Tok<'l> {
+#[derive(Debug, Clone, Copy)]
+struct Tok {
     entry: Option<Entry>,
-    /// The lexicon's spelling of the word.
-    key: &'l str,
+    /// The word's index in the lexicon (meaningful when `entry` is some).
+    key: u32,
     caps: bool,
     negates: bool,
     /// Three or more letters (a content word when the lexicon has none).
@@ -369,6 +371,7 @@ struct Tok<'l> {
 #[derive(Debug, Default, Clone)]
 pub struct SentimentScratch {
     word: String,
+    toks: Vec<Tok>,
 }
 
 impl Lexicon {
@@ -483,7 +486,8 @@ impl Lexicon {
                 None => body,
             }
         };
-        let mut toks: Vec<Tok<'l>> = Vec::with_capacity(128);
+        let toks = &mut scratch.toks;
+        toks.clear();
         let mut emoji = 0f32;
         let (mut exclamations, mut questions) = (0usize, 0usize);
         let (mut caps_words, mut words) = (0usize, 0usize);
@@ -579,12 +583,12 @@ impl Lexicon {
             if v < 0.0 {
                 neg += v;
                 if most_negative.is_none_or(|m| v < m.1) {
-                    most_negative = Some((Pull::Word(key), v));
+                    most_negative = Some((Pull::Word(self.words.key(key)), v));
                 }
             } else {
                 pos += v;
                 if most_positive.is_none_or(|m| v > m.1) {
-                    most_positive = Some((Pull::Word(key), v));
+                    most_positive = Some((Pull::Word(self.words.key(key)), v));
                 }
             }
         }
@@ -627,7 +631,7 @@ impl Lexicon {
     /// One whitespace-separated token: emoticons are looked up as written,
     /// words without the punctuation around them, lower-cased (typographic
     /// apostrophes as `'`).
-    fn token<'l>(&'l self, raw: &str, word: &mut String) -> Tok<'l> {
+    fn token(&self, raw: &str, word: &mut String) -> Tok {
         let stripped = trim_punctuation(raw);
         // All punctuation (":)", ":-("): the emoticon as written.
         let lookup = if stripped.is_empty() { raw } else { stripped };
@@ -650,15 +654,15 @@ impl Lexicon {
                 }
             }
         }
-        let mut found = self.words.get_key_value(word.as_str());
+        let mut found = self.words.find(word.as_str());
         if found.is_none() && stripped.len() != raw.len() {
             // An emoticon with letters (":D", ":-P").
-            found = self.words.get_key_value(raw);
+            found = self.words.find(raw);
         }
         let negates = matches!(found, Some((_, Entry::Negator))) || word.ends_with("n't");
         Tok {
             entry: found.map(|(_, e)| e),
-            key: found.map_or("", |(k, _)| k),
+            key: found.map_or(0, |(i, _)| i),
             caps: upper && !lower && lookup.len() > 1,
             negates,
             word: word.len() >= 3 && !other && lookup.is_ascii(),

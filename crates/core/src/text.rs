@@ -695,6 +695,17 @@ fn count_intensity(bytes: &[u8], out: &mut Scan) {
     }
 }
 
+/// The longest prefix of `s` of at most `max` bytes that ends on a character
+/// boundary.
+pub fn prefix(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    // Index 0 is always a boundary, so the loop ends.
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
