@@ -534,13 +534,15 @@ pub fn decide(
     // ranks higher.
     let g = &rules.severity_grading;
     if g.per_extra_phrase != 0 && severity < rules.default_severity {
-        let mut more: Vec<&str> = scratch
-            .severity_seen
-            .iter()
-            .filter(|(l, _)| *l < rules.default_severity)
-            .map(|&(_, p)| rules.detector.phrase(p))
-            .collect();
-        more.dedup();
+        // Distinct phrases: the forms of one phrase ("urgent", "urgently")
+        // are patterns of their own but one phrase, wherever they stand.
+        let mut more: Vec<&str> = Vec::with_capacity(scratch.severity_seen.len());
+        for &(l, p) in &scratch.severity_seen {
+            let phrase = rules.detector.phrase(p);
+            if l < rules.default_severity && !more.contains(&phrase) {
+                more.push(phrase);
+            }
+        }
         if more.len() > 1 {
             let raw = g.per_extra_phrase.saturating_mul(more.len() as i64 - 1);
             let p = if g.max > 0 { raw.min(g.max) } else { raw };
@@ -1378,5 +1380,30 @@ points = 1
         let a = run(&ticket("Site is DOWN!!! angry", ""), None);
         let b = run(&ticket("Site is DOWN!!! angry", ""), None);
         assert_eq!(a, b);
+    }
+
+    /// Graded urgency counts a phrase once, whichever of its forms the text
+    /// uses and wherever they stand ("urgent" … "deadline" … "urgently").
+    #[test]
+    fn urgency_counts_each_phrase_once_across_its_forms() {
+        let shipped = Rules::from_str("rules.toml", include_str!("../../../config/rules.toml"))
+            .expect("shipped rules compile")
+            .rules;
+        let t = run_with(
+            &shipped,
+            "Urgent: production is down, deadline Friday",
+            "All users are affected, please look at it urgently.",
+        );
+        let u = t
+            .reasons
+            .iter()
+            .find(|r| r.factor == "urgency")
+            .expect("an urgency reason");
+        assert!(
+            u.detail.starts_with("4 impact or urgency phrases: "),
+            "{}",
+            u.detail
+        );
+        assert_eq!(u.detail.matches("\"urgent\"").count(), 1, "{}", u.detail);
     }
 }
