@@ -172,8 +172,9 @@ pub struct Decision {
 impl Decision {
     /// The fraction of the first-response target already used at `now`, in
     /// the open time of the ticket's SLA calendar (`None` when the target is
-    /// 0); above 1 when the ticket arrived past due. One more calendar walk:
-    /// only the service, which counts it at publish, asks for it.
+    /// 0); above 1 when the ticket arrived past due. One more calendar walk,
+    /// taken by [`crate::process::process`] (the service counts it at
+    /// publish), not by the engine alone (`triage test`, `triage quality`).
     pub fn first_response_used(
         &self,
         rules: &Rules,
