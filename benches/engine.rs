@@ -453,6 +453,11 @@ fn run_stage(
                 sum += json_full(f, &f.json[i % n], &mut scratch, &mut out);
             }
         }
+        "json/parts" => {
+            for i in 0..count {
+                sum += json_parts(f, &f.json[i % n], &mut scratch, &mut out);
+            }
+        }
         "json/decode" => {
             for i in 0..count {
                 sum += json::decode_ticket(&f.json[i % n])
