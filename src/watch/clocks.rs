@@ -15,7 +15,6 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
@@ -30,90 +29,26 @@ use super::metrics::WatchMetrics;
 use super::store::{self, OutputTopic, Watermark, WATERMARK_KEY};
 use super::time::TimeSource;
 use super::WatchError;
-use crate::calendar::Calendar;
+use crate::clock::catalog::{sla_key, Catalog, SlaKey};
 use crate::clock::event::Stamp;
 use crate::clock::ticket::Orphan;
 use crate::clock::{
-    Ctx, Entry, LifecycleEvent, Outcome, Output, PolicyTargets, Settings, SlaState, Ticket,
+    Ctx, Entry, LifecycleEvent, Outcome, Output, Settings, SlaState, Ticket,
 };
 use crate::rules::Rules;
 
-/// Calendars, zones and policies of the rules, by name.
-pub struct Catalog {
-    calendars: HashMap<String, Calendar>,
-    fallback: Calendar,
-    policies: HashMap<String, PolicyTargets>,
-    zones: HashMap<String, TimeZone>,
-    /// Names already warned about (once each).
-    warned: HashSet<String>,
-}
-
-impl Catalog {
-    pub fn new(rules: &Rules) -> Catalog {
-        Catalog {
-            calendars: rules
-                .calendars
-                .iter()
-                .map(|c| (c.name().to_string(), c.clone()))
-                .collect(),
-            fallback: Calendar::always("24x7"),
-            policies: PolicyTargets::from_rules(rules)
-                .into_iter()
-                .map(|p| (p.name.to_string(), p))
-                .collect(),
-            zones: HashMap::new(),
-            warned: HashSet::new(),
-        }
+/// [`Catalog::with`], logging the catalog's fallbacks (each name once).
+fn with_ctx<R>(
+    catalog: &mut Catalog,
+    settings: &Settings,
+    key: &SlaKey,
+    f: impl FnOnce(&Ctx<'_>) -> R,
+) -> R {
+    let r = catalog.with(settings, key, f);
+    for note in catalog.take_notes() {
+        warn!("{note}");
     }
-
-    fn zone(&mut self, name: &str) -> TimeZone {
-        if let Some(z) = self.zones.get(name) {
-            return z.clone();
-        }
-        let z = TimeZone::get(name).unwrap_or_else(|_| {
-            if self.warned.insert(format!("zone:{name}")) {
-                warn!(
-                    timezone = name,
-                    "unknown time zone in a ticket's SLA stamp; using UTC"
-                );
-            }
-            TimeZone::UTC
-        });
-        self.zones.insert(name.to_string(), z.clone());
-        z
-    }
-
-    /// Runs `f` with the transition context of a ticket with SLA key `key` ([`sla_key`]).
-    pub fn with<R>(
-        &mut self,
-        settings: &Settings,
-        key: &SlaKey,
-        f: impl FnOnce(&Ctx<'_>) -> R,
-    ) -> R {
-        let (calendar, timezone, policy) = key;
-        let tz = self.zone(timezone);
-        if !self.calendars.contains_key(&**calendar)
-            && self.warned.insert(format!("cal:{calendar}"))
-        {
-            warn!(%calendar, "a ticket's calendar is not in the rules; its clocks run 24x7");
-        }
-        let cal = self.calendars.get(&**calendar).unwrap_or(&self.fallback);
-        let ctx = Ctx {
-            calendar: cal,
-            tz: &tz,
-            settings,
-            policy: self.policies.get(&**policy),
-        };
-        f(&ctx)
-    }
-}
-
-/// What a ticket's transitions need to look up: (calendar, time zone, policy) names.
-pub type SlaKey = (Arc<str>, Arc<str>, Arc<str>);
-
-/// The lookup key of a stamp (reference-counted copies, no allocation).
-pub fn sla_key(s: &Stamp) -> SlaKey {
-    (s.calendar.clone(), s.timezone.clone(), s.policy.clone())
+    r
 }
 
 struct Slot {
@@ -346,7 +281,7 @@ impl Clocks {
             None => None,
         };
         let settings = &self.settings;
-        let (mut t, mut out) = self.catalog.with(settings, &sla_key(&stamp), |ctx| {
+        let (mut t, mut out) = with_ctx(&mut self.catalog, settings, &sla_key(&stamp), |ctx| {
             Ticket::from_stamp(stamp, orphan, ctx, now)
         });
         if let Some(found) = part.found_unknown.remove(&id) {
@@ -438,8 +373,9 @@ impl Clocks {
         let deadline = match &slot.entry {
             Entry::Ticket(t) => {
                 let key = sla_key(&t.stamp);
-                self.catalog
-                    .with(&self.settings, &key, |ctx| t.next_deadline(ctx))
+                with_ctx(&mut self.catalog, &self.settings, &key, |ctx| {
+                    t.next_deadline(ctx)
+                })
             }
             Entry::Orphan(o) => Some(o.expires_at(&self.settings)),
         };
@@ -503,7 +439,7 @@ impl Clocks {
         let out = match &mut slot.entry {
             Entry::Ticket(t) => {
                 let key = sla_key(&t.stamp);
-                let out = self.catalog.with(settings, &key, |ctx| t.advance(ctx, now));
+                let out = with_ctx(&mut self.catalog, settings, &key, |ctx| t.advance(ctx, now));
                 remove = out.outputs.is_empty() && t.expired(settings, now);
                 out
             }

@@ -40,6 +40,7 @@
 //! customer acknowledgment), [`time`] (the injectable time source).
 
 pub mod ack;
+pub mod catalog;
 pub mod avro;
 pub mod event;
 pub mod sla;
