@@ -11,9 +11,10 @@
 //! ```text
 //!  triage-core   model, rules, text, engine, codecs, calendars, SLA clock maths,
 //!    ▲   ▲       classifier inference, customer table, the per-ticket function — no I/O
-//!    │   └────── triage-lab    training, data generator, quality measurement (tools)
+//!    │   ├────── triage-lab    training, data generator, quality measurement (tools)
+//!    │   └────── triage-review replay and report: decide, count, render (no I/O)
 //!    │               ▲
-//!  triage ───────────┘ (the binary's train/eval/gen/quality subcommands only)
+//!  triage ───────────┘ (the binary's train/eval/gen/quality, replay/report subcommands)
 //!    ▲               Kafka edge, service, SLA watcher, HTTP, metrics, registry, CLI
 //!  triage-bench      passthrough and benchctl (benchmark tools on a real broker)
 //! ```
@@ -32,6 +33,8 @@
 //! - [`registry`]: the schema-registry client (Confluent API over HTTP) that feeds writer schemas to `codec::avro`.
 //! - [`files`]: reading the rules file and model files for the core.
 //! - [`cli`]: `triage score`, `triage validate`, `triage test`.
+//! - [`review`]: `triage replay` and `triage report` — reading files and topics for
+//!   [`triage_review`].
 
 #![forbid(unsafe_code)]
 
@@ -46,5 +49,6 @@ pub mod files;
 pub mod http;
 pub mod metrics;
 pub mod registry;
+pub mod review;
 pub mod service;
 pub mod watch;

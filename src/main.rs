@@ -39,6 +39,9 @@ enum Command {
     Demo(triage::service::demo::DemoArgs),
     /// Exit 0 iff the URL answers HTTP 200 (the container health check).
     Healthcheck(triage::http::HealthcheckArgs),
+    /// What-if: a candidate rules file over recorded tickets beside a baseline (priority moves,
+    /// load, SLA targets, projected breaches), as text, JSON or an HTML page.
+    Replay(triage::review::ReplayArgs),
     /// Watch SLA clocks of triaged tickets until SIGTERM/SIGINT (docs/sla-clocks.md).
     Watch(triage::watch::WatchArgs),
 }
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => triage::service::demo::main_demo(&a),
         Command::Healthcheck(a) => triage::http::main_healthcheck(&a),
         Command::Watch(a) => triage::watch::main_watch(&a),
+        Command::Replay(a) => triage::review::main_replay(&a),
     };
     match result {
         Ok(code) => code,

@@ -38,6 +38,7 @@ use std::process::ExitCode;
 use jiff::{SignedDuration, Timestamp};
 
 use triage_core::model::Customer;
+use triage_core::clock::{EventKind, LifecycleEvent, Status};
 
 // ---------------------------------------------------------------------------
 // Random numbers
@@ -112,6 +113,7 @@ impl Rng {
 
 const TICKET_STREAM: u64 = 1;
 const CUSTOMER_STREAM: u64 = 2;
+const LIFECYCLE_STREAM: u64 = 3;
 
 // ---------------------------------------------------------------------------
 // Customers
@@ -1397,6 +1399,10 @@ pub enum GenWhat {
     Tickets(TicketArgs),
     /// Customer records: JSON lines, or length-prefixed Avro frames.
     Customers(CustomerArgs),
+    /// Lifecycle events (JSON lines) of the tickets `gen tickets` writes with the same seed,
+    /// count, start and base: first responses, waits on the customer, solves, reopenings,
+    /// priority changes by agents and CSAT scores (for `triage replay` and `triage report`).
+    Lifecycle(TicketArgs),
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -1470,6 +1476,13 @@ pub fn cli(args: GenArgs) -> Result<ExitCode, String> {
             });
             (out, r)
         }
+        GenWhat::Lifecycle(a) => {
+            let mut spec = TicketSpec::new(a.seed, a.customers, parse_base(&a.base)?);
+            spec.bad_fraction = a.bad_fraction;
+            let out = a.out.clone();
+            let r = with_output(&out, |w| write_lifecycle(&spec, a.start, a.count, w));
+            (out, r)
+        }
         GenWhat::Customers(a) => {
             let out = a.out.clone();
             let r = with_output(&out, |w| write_customers(a.seed, a.count, a.format, w));
@@ -1526,6 +1539,80 @@ pub fn write_tickets(
                 w.write_all(&(buf.len() as u32).to_be_bytes())?;
                 w.write_all(&buf)?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The lifecycle of ticket `index` (as [`ticket_json`] writes it), as events in the order they
+/// happen; none for a record that is not a valid ticket. An agent answers after minutes to a
+/// day; a third of tickets wait on the customer for a while; most are solved within days, a few
+/// reopened; some change priority by hand; a third get a CSAT score, better when solved fast.
+pub fn lifecycle(spec: &TicketSpec, index: u64) -> Vec<LifecycleEvent> {
+    let mut r = Rng::for_record(spec.seed, TICKET_STREAM, index);
+    if !bad_kind(spec, &mut r).is_good() {
+        return Vec::new();
+    }
+    let f = build(spec, index, &mut r);
+    let Ok(created) = f.created_at.parse::<Timestamp>() else {
+        return Vec::new();
+    };
+    let mut r = Rng::for_record(spec.seed, LIFECYCLE_STREAM, index);
+    let mut out = Vec::new();
+    let mut t = created;
+    let mut push = |t: Timestamp, kind: EventKind| {
+        out.push(LifecycleEvent {
+            ticket_id: f.ticket_id.clone(),
+            at: t,
+            kind,
+        })
+    };
+    let minutes = |r: &mut Rng, lo: f64, hi: f64| SignedDuration::from_secs((r.log_uniform(lo, hi) * 60.0) as i64);
+    if r.chance(0.04) {
+        t += minutes(&mut r, 2.0, 120.0);
+        let level = *r.pick(&["P1", "P2", "P3", "P4"]);
+        push(t, EventKind::PriorityChanged { priority: level.into() });
+    }
+    if r.chance(0.03) {
+        return out; // never answered (as of the end of the history)
+    }
+    t += minutes(&mut r, 3.0, 30.0 * 60.0);
+    push(t, EventKind::FirstResponse);
+    let opened = t;
+    if r.chance(0.35) {
+        t += minutes(&mut r, 10.0, 8.0 * 60.0);
+        push(t, EventKind::StatusChanged { status: Status::Pending });
+        t += minutes(&mut r, 60.0, 3.0 * 24.0 * 60.0);
+        push(t, EventKind::CustomerReply);
+    }
+    if r.chance(0.08) {
+        return out; // still open
+    }
+    t += minutes(&mut r, 20.0, 6.0 * 24.0 * 60.0);
+    push(t, EventKind::StatusChanged { status: Status::Solved });
+    if r.chance(0.05) {
+        t += minutes(&mut r, 60.0, 2.0 * 24.0 * 60.0);
+        push(t, EventKind::Reopened);
+        t += minutes(&mut r, 30.0, 2.0 * 24.0 * 60.0);
+        push(t, EventKind::StatusChanged { status: Status::Solved });
+    }
+    if r.chance(0.33) {
+        let hours = t.duration_since(opened).as_secs_f64() / 3600.0;
+        let base = if hours < 8.0 { 5.0 } else if hours < 48.0 { 4.0 } else { 3.0 };
+        let score = (base - r.below(3) as f64 + if r.chance(0.2) { 1.0 } else { 0.0 }).clamp(1.0, 5.0);
+        t += minutes(&mut r, 5.0, 24.0 * 60.0);
+        push(t, EventKind::Satisfaction { score: score as u8 });
+    }
+    out
+}
+
+/// Writes the lifecycle events of tickets `start..start+count` to `w`, ticket by ticket.
+pub fn write_lifecycle(spec: &TicketSpec, start: u64, count: u64, w: &mut dyn Write) -> std::io::Result<()> {
+    for i in start..start + count {
+        for e in lifecycle(spec, i) {
+            let mut b = e.to_json();
+            b.push(b'\n');
+            w.write_all(&b)?;
         }
     }
     Ok(())

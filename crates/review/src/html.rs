@@ -1,0 +1,356 @@
+//! Self-contained HTML pages: inline CSS and SVG, no network, one small inline script that
+//! records on the root element how many charts were drawn and whether a script error happened
+//! (`data-charts`, `data-drawn`, `data-errors`), which the tests read in headless Chromium.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::replay::{FateRow, Report, Sample};
+use crate::svg::{self, esc, Line, Series, AFTER, BEFORE, DOWN, PALETTE, UP};
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;background:#f5f7fa}\
+main{max-width:1180px;margin:0 auto;padding:24px}h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d0d5db;padding-bottom:4px}\
+.sub{color:#52606d;margin:0 0 16px}.cards{display:flex;flex-wrap:wrap;gap:12px}.card{background:#fff;border:1px solid #d0d5db;border-radius:6px;padding:10px 14px;min-width:120px}\
+.card b{display:block;font-size:20px}.grid{display:flex;flex-wrap:wrap;gap:16px}figure.chart{background:#fff;border:1px solid #d0d5db;border-radius:6px;margin:0;padding:10px;max-width:100%;overflow-x:auto}\
+figcaption{font-weight:600;margin-bottom:6px}.legend span{margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}\
+svg text{font-size:11px;fill:#3e4c59}svg .val{font-size:10px}svg .axis{font-weight:600}table{border-collapse:collapse;background:#fff;margin:6px 0}\
+td,th{border:1px solid #d0d5db;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}.reasons td{text-align:left;vertical-align:top}\
+.sample{background:#fff;border:1px solid #d0d5db;border-radius:6px;padding:8px 12px;margin:8px 0}.pair{display:flex;gap:16px;flex-wrap:wrap}.pair>div{flex:1;min-width:320px}\
+.up{color:#d9480f}.down{color:#2b8a3e}.muted{color:#7b8794}";
+
+const CHECK: &str = "(function(){var d=document.documentElement;d.dataset.errors='0';\
+window.addEventListener('error',function(){d.dataset.errors=String(Number(d.dataset.errors)+1);});\
+var figs=document.querySelectorAll('figure.chart'),drawn=0;\
+for(var i=0;i<figs.length;i++){var s=figs[i].querySelector('svg');if(!s)continue;var b=s.getBoundingClientRect();\
+var m=s.querySelectorAll('.mark');var ok=b.width>0&&b.height>0&&m.length>0;\
+for(var j=0;j<m.length&&ok;j++){var r=m[j].getBBox();if(!(r.width>=0&&r.height>=0))ok=false;}if(ok)drawn++;}\
+d.dataset.charts=String(figs.length);d.dataset.drawn=String(drawn);})();";
+
+/// A page around `body`.
+pub fn page(title: &str, subtitle: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}</title><style>{STYLE}</style></head>\n<body><main><h1>{t}</h1><p class=\"sub\">{s}</p>\n{body}\n</main><script>{CHECK}</script></body></html>\n",
+        t = esc(title),
+        s = esc(subtitle)
+    )
+}
+
+fn card(label: &str, value: &str) -> String {
+    format!("<div class=\"card\">{}<b>{}</b></div>", esc(label), esc(value))
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Days and the top `k` keys by total, for a per-day line chart.
+fn per_day(rows: &[crate::replay::LoadRow], k: usize) -> (Vec<String>, Vec<(String, Vec<[f64; 2]>)>) {
+    let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
+    days.sort();
+    days.dedup();
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    for r in rows {
+        *totals.entry(&r.key).or_default() += r.before.max(r.after);
+    }
+    let mut keys: Vec<(&str, u64)> = totals.into_iter().collect();
+    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    keys.truncate(k);
+    let out = keys
+        .iter()
+        .map(|(key, _)| {
+            let mut v = vec![[0.0; 2]; days.len()];
+            for r in rows.iter().filter(|r| r.key == *key) {
+                let i = days.binary_search(&r.day).expect("listed");
+                v[i] = [r.before as f64, r.after as f64];
+            }
+            (key.to_string(), v)
+        })
+        .collect();
+    (days, out)
+}
+
+fn fate_cells(f: &FateRow) -> String {
+    format!(
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+        f.met,
+        f.breached,
+        f.open,
+        pct(f.breach_rate())
+    )
+}
+
+fn reasons_table(d: &crate::view::Decided) -> String {
+    let mut s = format!(
+        "<b>{}</b> · score {} · {} · queue {} / {} · first response {} h<table class=\"reasons\">",
+        esc(&d.priority),
+        d.score,
+        esc(&d.category),
+        esc(&d.queue),
+        esc(&d.tier),
+        svg::num((d.sla.first_response_target_seconds as f64 / 360.0).round() / 10.0)
+    );
+    for r in &d.reasons {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{:+}</td><td>{}</td></tr>",
+            esc(&r.factor),
+            r.points,
+            esc(&r.detail)
+        );
+    }
+    s.push_str("</table>");
+    s
+}
+
+fn sample(s: &Sample, labels: (&str, &str)) -> String {
+    format!(
+        "<div class=\"sample\"><b>{}</b> <span class=\"muted\">{}</span> — {}<div class=\"pair\"><div><p class=\"muted\">{}</p>{}</div><div><p class=\"muted\">{}</p>{}</div></div></div>",
+        esc(&s.ticket_id),
+        s.created_at,
+        esc(&s.subject),
+        esc(labels.0),
+        reasons_table(&s.before),
+        esc(labels.1),
+        reasons_table(&s.after)
+    )
+}
+
+/// The replay page.
+pub fn replay(r: &Report) -> String {
+    let mut b = String::new();
+    let c = &r.changed;
+    b.push_str("<div class=\"cards\">");
+    b.push_str(&card("tickets replayed", &r.tickets.to_string()));
+    b.push_str(&card("decisions changed", &c.any.to_string()));
+    b.push_str(&card("priority changed", &c.priority.to_string()));
+    b.push_str(&card("queue changed", &c.queue.to_string()));
+    b.push_str(&card("category changed", &c.category.to_string()));
+    if r.skipped > 0 {
+        b.push_str(&card("skipped records", &r.skipped.to_string()));
+    }
+    b.push_str("</div>");
+
+    b.push_str("<h2>Priority mix</h2><div class=\"grid\">");
+    b.push_str(&svg::grouped_bars(
+        "mix",
+        "Tickets per priority, before and after",
+        &r.levels,
+        &[
+            Series {
+                name: "before",
+                color: BEFORE,
+                values: r.mix.iter().map(|m| m.before as f64).collect(),
+            },
+            Series {
+                name: "after",
+                color: AFTER,
+                values: r.mix.iter().map(|m| m.after as f64).collect(),
+            },
+        ],
+        &svg::num,
+    ));
+    b.push_str(&svg::heatmap(
+        "matrix",
+        "Old × new priority (red: more urgent now, green: less)",
+        &r.levels,
+        &r.matrix,
+        ("before", "after"),
+    ));
+    b.push_str("</div>");
+
+    b.push_str("<h2>Tickets moved</h2><div class=\"grid\">");
+    for (dim, title) in [
+        ("category", "By category (the candidate's)"),
+        ("segment", "By segment (account type)"),
+        ("plan", "By support plan"),
+    ] {
+        let rows: Vec<(String, Vec<f64>)> = r
+            .moved_by
+            .get(dim)
+            .map(|v| {
+                v.iter()
+                    .take(15)
+                    .map(|m| (m.key.clone(), vec![m.up as f64, m.down as f64]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        b.push_str(&svg::stacked_rows(
+            &format!("moved-{dim}"),
+            title,
+            &rows,
+            &[("moved up (more urgent)", UP), ("moved down", DOWN)],
+        ));
+    }
+    b.push_str("</div>");
+
+    b.push_str("<h2>Load per day</h2><div class=\"grid\">");
+    for (dim, title) in [
+        ("queue", "Tickets per queue per day (dashed: before)"),
+        ("tier", "Tickets per tier per day (dashed: before)"),
+    ] {
+        let rows = r.load.get(dim).map(|v| v.as_slice()).unwrap_or(&[]);
+        let (days, series) = per_day(rows, 6);
+        let mut ls = Vec::new();
+        for (i, (key, v)) in series.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            ls.push(Line {
+                name: format!("{key} (before)"),
+                color,
+                dashed: true,
+                values: v.iter().map(|x| x[0]).collect(),
+            });
+            ls.push(Line {
+                name: key.clone(),
+                color,
+                dashed: false,
+                values: v.iter().map(|x| x[1]).collect(),
+            });
+        }
+        b.push_str(&svg::lines(&format!("load-{dim}"), title, &days, &ls));
+    }
+    b.push_str("</div>");
+
+    b.push_str("<h2>SLA targets</h2><div class=\"grid\">");
+    let clocks: Vec<String> = r.targets.iter().map(|t| t.clock.clone()).collect();
+    b.push_str(&svg::grouped_bars(
+        "targets",
+        "Tickets whose SLA target got tighter or looser",
+        &clocks,
+        &[
+            Series {
+                name: "tighter",
+                color: UP,
+                values: r.targets.iter().map(|t| t.tightened as f64).collect(),
+            },
+            Series {
+                name: "looser",
+                color: DOWN,
+                values: r.targets.iter().map(|t| t.loosened as f64).collect(),
+            },
+        ],
+        &svg::num,
+    ));
+    b.push_str("<table><tr><th>clock</th><th>tighter</th><th>looser</th><th>same</th><th>mean target before</th><th>after</th></tr>");
+    for t in &r.targets {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} h</td><td>{:.2} h</td></tr>",
+            esc(&t.clock),
+            t.tightened,
+            t.loosened,
+            t.unchanged,
+            t.mean_before_hours,
+            t.mean_after_hours
+        );
+    }
+    b.push_str("</table></div>");
+
+    b.push_str("<h2>Projected SLA outcomes</h2>");
+    match &r.sla {
+        None => b.push_str(
+            "<p class=\"muted\">No lifecycle history was given: breaches cannot be projected.</p>",
+        ),
+        Some(rows) => {
+            let _ = write!(
+                b,
+                "<p class=\"sub\">{} tickets' recorded lifecycle replayed through the SLA clocks under each policy. Breach rate = breached / (met + breached); open = not yet decided at the end of the history.</p><div class=\"grid\">",
+                r.projected
+            );
+            for clock in ["first_response", "resolution"] {
+                let by: Vec<_> = rows
+                    .iter()
+                    .filter(|x| x.clock == clock && x.dimension == "priority")
+                    .collect();
+                let cats: Vec<String> = by.iter().map(|x| x.key.clone()).collect();
+                b.push_str(&svg::grouped_bars(
+                    &format!("breach-{clock}"),
+                    &format!("{clock}: breach rate by priority"),
+                    &cats,
+                    &[
+                        Series {
+                            name: "before",
+                            color: BEFORE,
+                            values: by.iter().map(|x| x.before.breach_rate() * 100.0).collect(),
+                        },
+                        Series {
+                            name: "after",
+                            color: AFTER,
+                            values: by.iter().map(|x| x.after.breach_rate() * 100.0).collect(),
+                        },
+                    ],
+                    &|v| format!("{v:.0}%"),
+                ));
+            }
+            b.push_str("</div><table><tr><th>clock</th><th>by</th><th>key</th><th>met</th><th>breached</th><th>open</th><th>rate before</th><th>met</th><th>breached</th><th>open</th><th>rate after</th></tr>");
+            for x in rows {
+                let _ = write!(
+                    b,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td>{}{}</tr>",
+                    esc(&x.clock),
+                    esc(&x.dimension),
+                    esc(&x.key),
+                    fate_cells(&x.before),
+                    fate_cells(&x.after)
+                );
+            }
+            b.push_str("</table>");
+        }
+    }
+
+    b.push_str("<h2>Rules whose points changed most</h2>");
+    if r.rules.is_empty() {
+        b.push_str("<p class=\"muted\">No rule's points changed.</p>");
+    } else {
+        let rows: Vec<(String, f64)> = r
+            .rules
+            .iter()
+            .map(|x| (x.rule.clone(), x.delta() as f64))
+            .collect();
+        b.push_str(&svg::diverging(
+            "rules",
+            "Points summed over all tickets, after minus before",
+            &rows,
+        ));
+        b.push_str("<table><tr><th>rule</th><th>fired before</th><th>after</th><th>points before</th><th>after</th></tr>");
+        for x in &r.rules {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&x.rule),
+                x.fired_before,
+                x.fired_after,
+                x.points_before,
+                x.points_after
+            );
+        }
+        b.push_str("</table>");
+    }
+
+    b.push_str("<h2>Sample tickets per move</h2>");
+    if r.samples.is_empty() {
+        b.push_str("<p class=\"muted\">No ticket changed priority or queue.</p>");
+    }
+    for g in &r.samples {
+        let _ = write!(
+            b,
+            "<h3>{} → {}</h3>",
+            esc(&g.from),
+            esc(&g.to)
+        );
+        for s in &g.tickets {
+            b.push_str(&sample(s, ("before", "after")));
+        }
+    }
+    if !r.notes.is_empty() {
+        b.push_str("<h2>Notes</h2><ul>");
+        for n in &r.notes {
+            let _ = write!(b, "<li>{}</li>", esc(n));
+        }
+        b.push_str("</ul>");
+    }
+    page(
+        "What-if replay",
+        &format!("candidate {} vs baseline {}", r.candidate, r.baseline),
+        &b,
+    )
+}
