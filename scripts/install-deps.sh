@@ -2,10 +2,11 @@
 # Installs the Debian packages the build and tests need, when missing:
 # a C toolchain and headers for librdkafka (built from source by rdkafka-sys),
 # promtool (package prometheus) for the alert tests, kcat for looking at topics,
-# and Java with Maven for the Apache Kafka broker the tests run on.
+# Java with Maven for the Apache Kafka broker the tests run on, and Chromium for the
+# tests that open the replay and report pages headless.
 set -euo pipefail
 need=()
-for pkg in build-essential pkg-config libssl-dev zlib1g-dev python3 prometheus kcat; do
+for pkg in build-essential pkg-config libssl-dev zlib1g-dev python3 prometheus kcat chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # Java 17+ and Maven run the Apache Kafka broker of the tests (scripts/install-kafka.sh).

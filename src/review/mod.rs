@@ -22,7 +22,11 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub rules: PathBuf,
     /// The baseline rules file (what is live today).
-    #[arg(long, conflicts_with = "recorded", required_unless_present = "recorded")]
+    #[arg(
+        long,
+        conflicts_with = "recorded",
+        required_unless_present = "recorded"
+    )]
     pub baseline: Option<PathBuf>,
     /// Compare with what was actually decided: the `triage` object of each input record (the
     /// records of the priority topics, or a file of them).
@@ -165,8 +169,12 @@ fn customers(a: &ReplayArgs) -> Result<HashMap<String, Profile>, String> {
         (None, Some(t)) => {
             let brokers = brokers(a)?;
             let mut out = HashMap::new();
-            topics::read(brokers, std::slice::from_ref(t), None, None, &mut |_, key, value| {
-                match (key, value) {
+            topics::read(
+                brokers,
+                std::slice::from_ref(t),
+                None,
+                None,
+                &mut |_, key, value| match (key, value) {
                     (Some(k), None) => {
                         out.remove(&*String::from_utf8_lossy(k));
                     }
@@ -176,8 +184,8 @@ fn customers(a: &ReplayArgs) -> Result<HashMap<String, Profile>, String> {
                         }
                     }
                     _ => {}
-                }
-            })?;
+                },
+            )?;
             Ok(out)
         }
         (None, None) => Ok(HashMap::new()),
@@ -202,12 +210,18 @@ fn lifecycle(a: &ReplayArgs) -> Result<Option<Lifecycle>, String> {
         (None, Some(t)) => {
             let mut recs = Vec::new();
             let mut n = 0;
-            topics::read(brokers(a)?, std::slice::from_ref(t), None, None, &mut |_, _, v| {
-                n += 1;
-                if let Some(v) = v {
-                    recs.push((n, v.to_vec()));
-                }
-            })?;
+            topics::read(
+                brokers(a)?,
+                std::slice::from_ref(t),
+                None,
+                None,
+                &mut |_, _, v| {
+                    n += 1;
+                    if let Some(v) = v {
+                        recs.push((n, v.to_vec()));
+                    }
+                },
+            )?;
             Lifecycle::collect(recs, &mut on_bad)
         }
         (None, None) => return Ok(None),
@@ -260,9 +274,7 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         Replay::levels_of(&candidate.rules, base_loaded.as_ref().map(|l| &l.rules)),
         a.samples,
     );
-    let lookup = |id: &str| -> &[LifecycleEvent] {
-        life.as_ref().map_or(&[], |l| l.of(id))
-    };
+    let lookup = |id: &str| -> &[LifecycleEvent] { life.as_ref().map_or(&[], |l| l.of(id)) };
     let history: Option<&History<'_>> = history_ctx.map(|_| &lookup as &History<'_>);
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH);
     let mut flush = |batch: &mut Vec<(usize, Vec<u8>)>, replay: &mut Replay| {

@@ -32,9 +32,7 @@ use super::WatchError;
 use crate::clock::catalog::{sla_key, Catalog, SlaKey};
 use crate::clock::event::Stamp;
 use crate::clock::ticket::Orphan;
-use crate::clock::{
-    Ctx, Entry, LifecycleEvent, Outcome, Output, Settings, SlaState, Ticket,
-};
+use crate::clock::{Ctx, Entry, LifecycleEvent, Outcome, Output, Settings, SlaState, Ticket};
 use crate::rules::Rules;
 
 /// [`Catalog::with`], logging the catalog's fallbacks (each name once).

@@ -37,8 +37,8 @@ use std::process::ExitCode;
 
 use jiff::{SignedDuration, Timestamp};
 
-use triage_core::model::Customer;
 use triage_core::clock::{EventKind, LifecycleEvent, Status};
+use triage_core::model::Customer;
 
 // ---------------------------------------------------------------------------
 // Random numbers
@@ -1567,11 +1567,18 @@ pub fn lifecycle(spec: &TicketSpec, index: u64) -> Vec<LifecycleEvent> {
             kind,
         })
     };
-    let minutes = |r: &mut Rng, lo: f64, hi: f64| SignedDuration::from_secs((r.log_uniform(lo, hi) * 60.0) as i64);
+    let minutes = |r: &mut Rng, lo: f64, hi: f64| {
+        SignedDuration::from_secs((r.log_uniform(lo, hi) * 60.0) as i64)
+    };
     if r.chance(0.04) {
         t += minutes(&mut r, 2.0, 120.0);
         let level = *r.pick(&["P1", "P2", "P3", "P4"]);
-        push(t, EventKind::PriorityChanged { priority: level.into() });
+        push(
+            t,
+            EventKind::PriorityChanged {
+                priority: level.into(),
+            },
+        );
     }
     if r.chance(0.03) {
         return out; // never answered (as of the end of the history)
@@ -1581,7 +1588,12 @@ pub fn lifecycle(spec: &TicketSpec, index: u64) -> Vec<LifecycleEvent> {
     let opened = t;
     if r.chance(0.35) {
         t += minutes(&mut r, 10.0, 8.0 * 60.0);
-        push(t, EventKind::StatusChanged { status: Status::Pending });
+        push(
+            t,
+            EventKind::StatusChanged {
+                status: Status::Pending,
+            },
+        );
         t += minutes(&mut r, 60.0, 3.0 * 24.0 * 60.0);
         push(t, EventKind::CustomerReply);
     }
@@ -1589,17 +1601,34 @@ pub fn lifecycle(spec: &TicketSpec, index: u64) -> Vec<LifecycleEvent> {
         return out; // still open
     }
     t += minutes(&mut r, 20.0, 6.0 * 24.0 * 60.0);
-    push(t, EventKind::StatusChanged { status: Status::Solved });
+    push(
+        t,
+        EventKind::StatusChanged {
+            status: Status::Solved,
+        },
+    );
     if r.chance(0.05) {
         t += minutes(&mut r, 60.0, 2.0 * 24.0 * 60.0);
         push(t, EventKind::Reopened);
         t += minutes(&mut r, 30.0, 2.0 * 24.0 * 60.0);
-        push(t, EventKind::StatusChanged { status: Status::Solved });
+        push(
+            t,
+            EventKind::StatusChanged {
+                status: Status::Solved,
+            },
+        );
     }
     if r.chance(0.33) {
         let hours = t.duration_since(opened).as_secs_f64() / 3600.0;
-        let base = if hours < 8.0 { 5.0 } else if hours < 48.0 { 4.0 } else { 3.0 };
-        let score = (base - r.below(3) as f64 + if r.chance(0.2) { 1.0 } else { 0.0 }).clamp(1.0, 5.0);
+        let base = if hours < 8.0 {
+            5.0
+        } else if hours < 48.0 {
+            4.0
+        } else {
+            3.0
+        };
+        let score =
+            (base - r.below(3) as f64 + if r.chance(0.2) { 1.0 } else { 0.0 }).clamp(1.0, 5.0);
         t += minutes(&mut r, 5.0, 24.0 * 60.0);
         push(t, EventKind::Satisfaction { score: score as u8 });
     }
@@ -1607,7 +1636,12 @@ pub fn lifecycle(spec: &TicketSpec, index: u64) -> Vec<LifecycleEvent> {
 }
 
 /// Writes the lifecycle events of tickets `start..start+count` to `w`, ticket by ticket.
-pub fn write_lifecycle(spec: &TicketSpec, start: u64, count: u64, w: &mut dyn Write) -> std::io::Result<()> {
+pub fn write_lifecycle(
+    spec: &TicketSpec,
+    start: u64,
+    count: u64,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
     for i in start..start + count {
         for e in lifecycle(spec, i) {
             let mut b = e.to_json();

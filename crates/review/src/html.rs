@@ -1,6 +1,7 @@
 //! Self-contained HTML pages: inline CSS and SVG, no network, one small inline script that
-//! records on the root element how many charts were drawn and whether a script error happened
-//! (`data-charts`, `data-drawn`, `data-errors`), which the tests read in headless Chromium.
+//! records on the root element how many charts were drawn once the page loaded and how many
+//! script errors (uncaught or `console.error`) happened (`data-charts`, `data-drawn`,
+//! `data-errors`), which the tests read in headless Chromium.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,24 +20,29 @@ td,th{border:1px solid #d0d5db;padding:3px 8px;text-align:right}td:first-child,t
 .up{color:#d9480f}.down{color:#2b8a3e}.muted{color:#7b8794}";
 
 const CHECK: &str = "(function(){var d=document.documentElement;d.dataset.errors='0';\
-window.addEventListener('error',function(){d.dataset.errors=String(Number(d.dataset.errors)+1);});\
-var figs=document.querySelectorAll('figure.chart'),drawn=0;\
+function bump(){d.dataset.errors=String(Number(d.dataset.errors)+1);}\
+window.addEventListener('error',bump);var ce=console.error;console.error=function(){bump();return ce.apply(console,arguments);};\
+window.addEventListener('load',function(){var figs=document.querySelectorAll('figure.chart'),drawn=0;\
 for(var i=0;i<figs.length;i++){var s=figs[i].querySelector('svg');if(!s)continue;var b=s.getBoundingClientRect();\
 var m=s.querySelectorAll('.mark');var ok=b.width>0&&b.height>0&&m.length>0;\
 for(var j=0;j<m.length&&ok;j++){var r=m[j].getBBox();if(!(r.width>=0&&r.height>=0))ok=false;}if(ok)drawn++;}\
-d.dataset.charts=String(figs.length);d.dataset.drawn=String(drawn);})();";
+d.dataset.charts=String(figs.length);d.dataset.drawn=String(drawn);});})();";
 
 /// A page around `body`.
 pub fn page(title: &str, subtitle: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}</title><style>{STYLE}</style></head>\n<body><main><h1>{t}</h1><p class=\"sub\">{s}</p>\n{body}\n</main><script>{CHECK}</script></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{t}</title><style>{STYLE}</style><script>{CHECK}</script></head>\n<body><main><h1>{t}</h1><p class=\"sub\">{s}</p>\n{body}\n</main></body></html>\n",
         t = esc(title),
         s = esc(subtitle)
     )
 }
 
 fn card(label: &str, value: &str) -> String {
-    format!("<div class=\"card\">{}<b>{}</b></div>", esc(label), esc(value))
+    format!(
+        "<div class=\"card\">{}<b>{}</b></div>",
+        esc(label),
+        esc(value)
+    )
 }
 
 fn pct(x: f64) -> String {
@@ -44,7 +50,10 @@ fn pct(x: f64) -> String {
 }
 
 /// Days and the top `k` keys by total, for a per-day line chart.
-fn per_day(rows: &[crate::replay::LoadRow], k: usize) -> (Vec<String>, Vec<(String, Vec<[f64; 2]>)>) {
+fn per_day(
+    rows: &[crate::replay::LoadRow],
+    k: usize,
+) -> (Vec<String>, Vec<(String, Vec<[f64; 2]>)>) {
     let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
     days.sort();
     days.dedup();
@@ -331,12 +340,7 @@ pub fn replay(r: &Report) -> String {
         b.push_str("<p class=\"muted\">No ticket changed priority or queue.</p>");
     }
     for g in &r.samples {
-        let _ = write!(
-            b,
-            "<h3>{} → {}</h3>",
-            esc(&g.from),
-            esc(&g.to)
-        );
+        let _ = write!(b, "<h3>{} → {}</h3>", esc(&g.from), esc(&g.to));
         for s in &g.tickets {
             b.push_str(&sample(s, ("before", "after")));
         }

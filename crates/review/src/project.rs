@@ -93,18 +93,17 @@ impl<'s> Projector<'s> {
             triaged_at: t.triaged_at,
         };
         let as_of = self.as_of;
-        self.catalog
-            .with(self.settings, &sla_key(&stamp), |ctx| {
-                let (mut ticket, _) = Ticket::from_stamp(stamp, None, ctx, as_of);
-                for (i, ev) in events.iter().enumerate() {
-                    ticket.apply(Some(i as i64), ev, ctx, as_of);
-                }
-                ticket.advance(ctx, as_of);
-                [
-                    Fate::of(&ticket.first_response),
-                    Fate::of(&ticket.resolution),
-                ]
-            })
+        self.catalog.with(self.settings, &sla_key(&stamp), |ctx| {
+            let (mut ticket, _) = Ticket::from_stamp(stamp, None, ctx, as_of);
+            for (i, ev) in events.iter().enumerate() {
+                ticket.apply(Some(i as i64), ev, ctx, as_of);
+            }
+            ticket.advance(ctx, as_of);
+            [
+                Fate::of(&ticket.first_response),
+                Fate::of(&ticket.resolution),
+            ]
+        })
     }
 
     /// Fallbacks taken (unknown calendars or zones), once each.

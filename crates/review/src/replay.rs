@@ -332,9 +332,7 @@ impl Replay {
                 for (clock, fate) in fates[side].iter().enumerate() {
                     let f = Fate::ALL.iter().position(|x| x == fate).expect("listed");
                     for (dim, key) in &keys {
-                        self.sla
-                            .entry((clock, dim, key.clone()))
-                            .or_default()[side][f] += 1;
+                        self.sla.entry((clock, dim, key.clone())).or_default()[side][f] += 1;
                     }
                 }
             }
@@ -380,9 +378,7 @@ impl Replay {
                 });
             }
         }
-        moves.sort_by(|x, y| {
-            (idx(&x.from), idx(&x.to)).cmp(&(idx(&y.from), idx(&y.to)))
-        });
+        moves.sort_by(|x, y| (idx(&x.from), idx(&x.to)).cmp(&(idx(&y.from), idx(&y.to))));
         let mix = levels
             .iter()
             .map(|l| {
@@ -452,13 +448,21 @@ impl Replay {
                     after: FateRow::of(c[1]),
                 })
                 .collect();
-            let dim_rank = |d: &str| ["all", "priority", "queue", "plan"].iter().position(|x| *x == d);
+            let dim_rank = |d: &str| {
+                ["all", "priority", "queue", "plan"]
+                    .iter()
+                    .position(|x| *x == d)
+            };
             rows.sort_by(|x, y| {
                 let k = |r: &SlaRow| {
                     (
                         r.clock.clone(),
                         dim_rank(&r.dimension),
-                        if r.dimension == "priority" { idx(&r.key) } else { 0 },
+                        if r.dimension == "priority" {
+                            idx(&r.key)
+                        } else {
+                            0
+                        },
                         r.key.clone(),
                     )
                 };
@@ -479,11 +483,16 @@ impl Replay {
             .filter(|r| r.fired_before != r.fired_after || r.points_before != r.points_after)
             .collect();
         rules.sort_by(|x, y| {
-            (y.delta().abs(), y.fired_after.abs_diff(y.fired_before), &x.rule).cmp(&(
-                x.delta().abs(),
-                x.fired_after.abs_diff(x.fired_before),
-                &y.rule,
-            ))
+            (
+                y.delta().abs(),
+                y.fired_after.abs_diff(y.fired_before),
+                &x.rule,
+            )
+                .cmp(&(
+                    x.delta().abs(),
+                    x.fired_after.abs_diff(x.fired_before),
+                    &y.rule,
+                ))
         });
         rules.truncate(top_rules);
         let mut samples: Vec<SampleGroup> = self

@@ -259,7 +259,11 @@ pub fn heatmap(
         );
         for (j, &v) in row.iter().enumerate() {
             let x = left + cell * j as f64;
-            let t = if v == 0 { 0.0 } else { 0.15 + 0.85 * v as f64 / max };
+            let t = if v == 0 {
+                0.0
+            } else {
+                0.15 + 0.85 * v as f64 / max
+            };
             let fill = if i == j {
                 format!("rgba(154,165,177,{t:.3})")
             } else if j < i {
@@ -385,9 +389,8 @@ pub fn diverging(id: &str, title: &str, rows: &[(String, f64)]) -> String {
     let half = (w as f64 - label_w - 20.0) / 2.0;
     let mid = label_w + half;
     let max = nice_max(rows.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max));
-    let mut b = format!(
-        "<line x1=\"{mid:.1}\" x2=\"{mid:.1}\" y1=\"0\" y2=\"{h}\" stroke=\"#9aa5b1\"/>"
-    );
+    let mut b =
+        format!("<line x1=\"{mid:.1}\" x2=\"{mid:.1}\" y1=\"0\" y2=\"{h}\" stroke=\"#9aa5b1\"/>");
     for (ri, (label, v)) in rows.iter().enumerate() {
         let y = top + row_h * ri as f64;
         let bw = half * v.abs() / max;

@@ -30,11 +30,7 @@ pub fn replay(r: &Report) -> String {
     let _ = writeln!(s, "\npriority   before    after   change");
     for m in &r.mix {
         let d = m.after as i64 - m.before as i64;
-        let _ = writeln!(
-            s,
-            "{:<8} {:>8} {:>8} {:>+8}",
-            m.level, m.before, m.after, d
-        );
+        let _ = writeln!(s, "{:<8} {:>8} {:>8} {:>+8}", m.level, m.before, m.after, d);
     }
     if !r.moves.is_empty() {
         let moves: Vec<String> = r
@@ -44,7 +40,10 @@ pub fn replay(r: &Report) -> String {
             .collect();
         let _ = writeln!(s, "moves: {}", moves.join(", "));
     }
-    let _ = writeln!(s, "\nSLA targets    tighter   looser  same   mean before → after");
+    let _ = writeln!(
+        s,
+        "\nSLA targets    tighter   looser  same   mean before → after"
+    );
     for t in &r.targets {
         let _ = writeln!(
             s,
@@ -58,7 +57,11 @@ pub fn replay(r: &Report) -> String {
             "\nprojected with lifecycle history ({} tickets): breach rate (breached / met+breached)",
             r.projected
         );
-        let _ = writeln!(s, "{:<16}{:<12}{:>10}{:>10}{:>9}", "clock", "priority", "before", "after", "open");
+        let _ = writeln!(
+            s,
+            "{:<16}{:<12}{:>10}{:>10}{:>9}",
+            "clock", "priority", "before", "after", "open"
+        );
         for row in sla
             .iter()
             .filter(|x| x.dimension == "all" || x.dimension == "priority")
@@ -75,7 +78,10 @@ pub fn replay(r: &Report) -> String {
         }
     }
     if !r.rules.is_empty() {
-        let _ = writeln!(s, "\nrules whose points changed most (fired before → after, points Δ):");
+        let _ = writeln!(
+            s,
+            "\nrules whose points changed most (fired before → after, points Δ):"
+        );
         for rule in r.rules.iter().take(10) {
             let _ = writeln!(
                 s,

@@ -117,9 +117,20 @@ pub fn rule_key(r: &ReasonView) -> String {
     let mut out = String::with_capacity(r.factor.len() + r.detail.len() + 2);
     out.push_str(&r.factor);
     out.push_str(": ");
+    // What happened to this ticket, in a trailing parenthesis ("floor P2 (P3 → P2)"), is not
+    // part of the rule.
+    let detail = match r.detail.rfind(" (") {
+        Some(i) if r.detail.ends_with(')') => &r.detail[..i],
+        _ => r.detail.as_str(),
+    };
+    // A number is a run of digits (with `.` or `,` inside) that does not continue a word:
+    // "P2" and "L1" are names, "300" and "1.5" are amounts.
     let mut in_number = false;
-    for c in r.detail.chars() {
-        if c.is_ascii_digit() || (in_number && (c == '.' || c == ',')) {
+    let mut prev_alnum = false;
+    for c in detail.chars() {
+        if (c.is_ascii_digit() && (in_number || !prev_alnum))
+            || (in_number && (c == '.' || c == ','))
+        {
             if !in_number {
                 out.push('#');
                 in_number = true;
@@ -128,6 +139,7 @@ pub fn rule_key(r: &ReasonView) -> String {
             in_number = false;
             out.push(c);
         }
+        prev_alnum = c.is_alphanumeric();
     }
     out
 }
@@ -149,6 +161,10 @@ mod tests {
         );
         assert_eq!(rule_key(&r("age", "1.5 hours old")), "age: # hours old");
         assert_eq!(
+            rule_key(&r("override", "vip: floor P2, 2 rules (P3 → P2)")),
+            "override: vip: floor P2, # rules"
+        );
+        assert_eq!(
             rule_key(&r("category", "outage: \"production down\"")),
             "category: outage: \"production down\""
         );
@@ -163,6 +179,8 @@ mod tests {
         assert_eq!(r.decided.sla.first_response_target_seconds, 900);
         assert_eq!(&*r.segment.support_plan, "premium");
         assert_eq!(r.decided.reasons.len(), 8);
-        assert!(Recorded::from_json(br#"{"ticket_id":"x"}"#).unwrap().is_none());
+        assert!(Recorded::from_json(br#"{"ticket_id":"x"}"#)
+            .unwrap()
+            .is_none());
     }
 }

@@ -75,7 +75,9 @@ impl Catalog {
         let tz = self.zone(timezone);
         if !self.calendars.contains_key(&**calendar) {
             self.note(format!("cal:{calendar}"), || {
-                format!("calendar {calendar:?} of a ticket is not in the rules; its clocks run 24x7")
+                format!(
+                    "calendar {calendar:?} of a ticket is not in the rules; its clocks run 24x7"
+                )
             });
         }
         let cal = self.calendars.get(&**calendar).unwrap_or(&self.fallback);

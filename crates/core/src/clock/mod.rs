@@ -40,8 +40,8 @@
 //! customer acknowledgment), [`time`] (the injectable time source).
 
 pub mod ack;
-pub mod catalog;
 pub mod avro;
+pub mod catalog;
 pub mod event;
 pub mod sla;
 pub mod ticket;
