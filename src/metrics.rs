@@ -106,6 +106,11 @@ pub struct Metrics {
     pub ready: IntGauge,
     rules_info: IntGaugeVec,
     rules_last_reload_success: IntGauge,
+    shadow_decisions: IntCounterVec,
+    shadow_queue: IntCounterVec,
+    shadow_errors: IntCounter,
+    shadow_rules_info: IntGaugeVec,
+    current_shadow_version: Mutex<Option<String>>,
     /// Unix time of the last ticket handed to the producer.
     pub last_processed_timestamp: Gauge,
     /// Partitions with a lag series, by topic (to remove stale ones).
@@ -386,6 +391,29 @@ impl Metrics {
             "1 once the customer table has reached the customers topic's end offsets measured at start.",
         );
         let ready = gauge(&r, "triage_ready", "1 when /readyz answers 200.");
+        let shadow_decisions = counter_vec(
+            &r,
+            "triage_shadow_decisions_total",
+            "Tickets by live priority and the shadow rules' priority (shadow_rules_path).",
+            &["live", "shadow"],
+        );
+        let shadow_queue = counter_vec(
+            &r,
+            "triage_shadow_queue_total",
+            "Tickets by live queue and the shadow rules' queue (shadow_rules_path).",
+            &["live", "shadow"],
+        );
+        let shadow_errors = counter(
+            &r,
+            "triage_shadow_errors_total",
+            "Tickets the shadow rules failed on (a panic inside them; the live output is unaffected).",
+        );
+        let shadow_rules_info = gauge_vec(
+            &r,
+            "triage_shadow_rules_info",
+            "The shadow rules in use (value 1, label version); absent without shadow rules.",
+            &["version"],
+        );
         let rules_info = gauge_vec(
             &r,
             "triage_rules_info",
@@ -473,6 +501,11 @@ impl Metrics {
             customer_table_caught_up,
             ready,
             rules_info,
+            shadow_decisions,
+            shadow_queue,
+            shadow_errors,
+            shadow_rules_info,
+            current_shadow_version: Mutex::new(None),
             rules_last_reload_success,
             last_processed_timestamp,
             lag_series: Mutex::new(HashMap::new()),
@@ -679,6 +712,38 @@ impl Metrics {
         self.rules_info.with_label_values(&[version]).set(1);
         *cur = Some(version.to_string());
         self.rules_last_reload_success.set(1);
+    }
+
+    /// Shadow rules are in use (at start or after a reload).
+    pub fn shadow_loaded(&self, version: &str, path: &str) {
+        info!(version, path, "shadow rules loaded");
+        let mut cur = self.current_shadow_version.lock().expect("not poisoned");
+        if let Some(old) = cur.take() {
+            if old != version {
+                let _ = self.shadow_rules_info.remove_label_values(&[&old]);
+            }
+        }
+        self.shadow_rules_info.with_label_values(&[version]).set(1);
+        *cur = Some(version.to_string());
+    }
+
+    /// One ticket decided by the live and the shadow rules.
+    pub fn shadow_decided(&self, live: (&str, &str), shadow: (&str, &str)) {
+        self.shadow_decisions
+            .with_label_values(&[live.0, shadow.0])
+            .inc();
+        self.shadow_queue
+            .with_label_values(&[live.1, shadow.1])
+            .inc();
+    }
+
+    /// The shadow rules panicked on a ticket (the live decision stands).
+    pub fn shadow_failed(&self, panic: &str) {
+        error!(
+            panic,
+            "the shadow rules failed on a ticket; its live triage is unaffected"
+        );
+        self.shadow_errors.inc();
     }
 
     /// A reload failed; the old rules stay. Every diagnostic is logged.

@@ -1212,3 +1212,225 @@ fn last_lines(log: &str, n: usize) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+/// The shipped rules (on the test's topics) with two changes: churning customers at least P2,
+/// billing tickets to a queue `billing-2`.
+fn shadow_rules_file(dir: &std::path::Path, live: &std::path::Path) -> std::path::PathBuf {
+    let s = std::fs::read_to_string(live).unwrap();
+    let anchor = "[[overrides]]\nname = \"explicit escalation by an account manager\"";
+    assert!(s.contains(anchor));
+    let s = s.replace(
+        anchor,
+        &format!("[[overrides]]\nname = \"churning customers: at least P2\"\nwhen = {{ lifecycle = \"churning\" }}\nfloor = \"P2\"\n\n{anchor}"),
+    );
+    let q = "when = { category = \"billing\" }\nqueue = \"billing\"";
+    assert!(s.contains(q));
+    let s = s.replace(
+        q,
+        "when = { category = \"billing\" }\nqueue = \"billing-2\"",
+    );
+    let p = dir.join("rules.shadow.toml");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shadow_rules_never_change_an_output_and_their_metrics_count_exactly() {
+    let b = broker();
+    let (names, dir, rules_path) = topics_and_rules(b, "shadow", 2).await;
+    let shadow_path = shadow_rules_file(dir.path(), &rules_path);
+    let live = triage::files::load_rules(&rules_path).unwrap().rules;
+    let shadow = triage::files::load_rules(&shadow_path).unwrap().rules;
+    let customers = customers(300);
+    let tickets = tickets(600, 320);
+    let p = producer(b);
+    produce_json(&p, &names.customers, "customer_id", &customers).await;
+    produce_json(&p, &names.input, "ticket_id", &tickets).await;
+    let mut cfg = config(b, &names, &rules_path);
+    cfg.shadow_rules_path = Some(shadow_path.clone());
+    let svc = Running::start(cfg).await;
+    let mut r = Reader::new(b, &names.out_topics());
+    let n = tickets.len();
+    assert!(r.read_until(Duration::from_secs(90), |r| r.len() >= n));
+    let url = format!("http://{}/metrics", svc.handle.http_addr().unwrap());
+    let (_, text) = http_get(&url);
+    // The shadow rules reload like the rules: a changed file is picked up, an invalid one is
+    // refused and the shadow in use stays.
+    std::fs::write(&shadow_path, std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, t) = http_get(&url);
+        if t.contains(&format!(
+            "triage_shadow_rules_info{{version=\"{}\"}} 1",
+            live.version
+        )) {
+            // The old version's series is gone.
+            assert!(!t.contains(&format!(
+                "triage_shadow_rules_info{{version=\"{}\"}}",
+                shadow.version
+            )));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the shadow rules were not reloaded:\n{t}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::write(&shadow_path, "not = [valid").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, t) = http_get(&url);
+        if sample(&t, "triage_rules_reloads_total{result=\"failure\"}") == Some(1.0) {
+            assert!(t.contains(&format!(
+                "triage_shadow_rules_info{{version=\"{}\"}} 1",
+                live.version
+            )));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the invalid shadow rules were not refused:\n{t}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    svc.stop().await.expect("clean stop");
+    std::fs::write(&shadow_path, std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+    let shadow_path = shadow_rules_file(dir.path(), &rules_path);
+
+    let profiles: HashMap<String, Profile> = customers
+        .iter()
+        .map(|l| {
+            let c: Customer = serde_json::from_slice(l).unwrap();
+            (c.customer_id.clone(), Profile::from_customer(&c))
+        })
+        .collect();
+    let inputs: HashMap<String, &Vec<u8>> = tickets.iter().map(|l| (id_of(l), l)).collect();
+    let codec = triage::codec::Codec::json();
+    let mut scratch = triage::engine::Scratch::default();
+    let mut pairs: HashMap<(String, String), u64> = HashMap::new();
+    let mut queues: HashMap<(String, String), u64> = HashMap::new();
+    let mut moved = 0;
+    for rec in &r.records {
+        let key = rec.key_str();
+        let input = inputs[&key];
+        let out = rec.json();
+        let now: jiff::Timestamp = out["triage"]["triaged_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // The value is byte for byte what the live rules alone produce at that instant.
+        let mut want = Vec::new();
+        let o = triage::process::process(
+            &codec,
+            &live,
+            &profiles,
+            input,
+            now,
+            triage::process::Limits::NONE,
+            &mut scratch,
+            &mut want,
+        );
+        assert!(matches!(o, triage::process::Outcome::Triaged(_)));
+        assert_eq!(
+            rec.value.as_deref(),
+            Some(&want[..]),
+            "{key}: value changed"
+        );
+        assert_eq!(
+            rec.topic,
+            level_topic(&names, out["triage"]["priority"].as_str().unwrap())
+        );
+        // The header is the shadow rules' decision at the same instant.
+        let d = json::decode_ticket(input).unwrap();
+        let s = triage::engine::triage(
+            &shadow,
+            &d.ticket,
+            profiles.get(d.ticket.customer_id.as_ref()),
+            now,
+        );
+        let h: serde_json::Value = serde_json::from_str(&rec.headers["triage-shadow"]).unwrap();
+        assert_eq!(h["priority"], &*s.priority, "{key}");
+        assert_eq!(h["queue"], &*s.queue, "{key}");
+        assert_eq!(h["rules_version"], &*shadow.version);
+        let live_p = out["triage"]["priority"].as_str().unwrap().to_string();
+        let live_q = out["triage"]["queue"].as_str().unwrap().to_string();
+        moved += usize::from(live_p != *s.priority);
+        *pairs.entry((live_p, s.priority.to_string())).or_default() += 1;
+        *queues.entry((live_q, s.queue.to_string())).or_default() += 1;
+    }
+    assert_eq!(r.records.len(), n, "one output per ticket");
+    assert!(
+        moved > 0,
+        "the shadow rules moved no ticket: the test proves nothing"
+    );
+    assert!(queues
+        .keys()
+        .any(|(l, s)| l == "billing" && s == "billing-2"));
+    // The metrics count exactly those pairs.
+    for ((l, s), c) in &pairs {
+        let series = format!("triage_shadow_decisions_total{{live=\"{l}\",shadow=\"{s}\"}}");
+        assert_eq!(sample(&text, &series), Some(*c as f64), "{series}");
+    }
+    assert_eq!(sum(&text, "triage_shadow_decisions_total"), n as f64);
+    for ((l, s), c) in &queues {
+        let series = format!("triage_shadow_queue_total{{live=\"{l}\",shadow=\"{s}\"}}");
+        assert_eq!(sample(&text, &series), Some(*c as f64), "{series}");
+    }
+    assert_eq!(sum(&text, "triage_shadow_errors_total"), 0.0);
+    assert!(text.contains(&format!(
+        "triage_shadow_rules_info{{version=\"{}\"}} 1",
+        shadow.version
+    )));
+
+    // `triage replay` of the priority topics against what was recorded, with the shadow rules
+    // as the candidate, sees the same moves (each ticket decided as of when it was triaged).
+    let cust_file = dir.path().join("customers.jsonl");
+    std::fs::write(
+        &cust_file,
+        customers
+            .iter()
+            .map(|c| [c.as_slice(), b"\n"].concat())
+            .collect::<Vec<_>>()
+            .concat(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["replay", "--rules"])
+        .arg(&shadow_path)
+        .args([
+            "--recorded",
+            "--brokers",
+            b,
+            "--topic",
+            &names.out_topics().join(","),
+            "--customers",
+        ])
+        .arg(&cust_file)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rep["tickets"], n);
+    let levels: Vec<String> = rep["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    for (i, row) in rep["matrix"].as_array().unwrap().iter().enumerate() {
+        for (j, c) in row.as_array().unwrap().iter().enumerate() {
+            let want = pairs
+                .get(&(levels[i].clone(), levels[j].clone()))
+                .copied()
+                .unwrap_or(0);
+            assert_eq!(c.as_u64().unwrap(), want, "{} → {}", levels[i], levels[j]);
+        }
+    }
+}

@@ -104,6 +104,18 @@ pub struct Config {
     #[serde(default = "default_rules_path")]
     pub rules_path: PathBuf,
 
+    /// Optional candidate rules file evaluated live beside `rules_path` ("shadow rules"): every
+    /// triaged ticket is also decided by it, on the same ticket, customer and instant, and the
+    /// result never changes an output record's key or value. The shadow's decision travels as
+    /// the `triage-shadow` header of the live record (JSON: priority, category, queue, tier,
+    /// score, rules_version), and `triage_shadow_decisions_total{live,shadow}` /
+    /// `triage_shadow_queue_total{live,shadow}` count live×shadow pairs, so a lead can watch
+    /// real traffic before switching. Watched and reloaded with the rules; an invalid file
+    /// refuses start-up, and on reload is logged and the previous shadow stays. A relative path
+    /// is read from the config file's directory. Costs one more engine run per ticket.
+    #[serde(default)]
+    pub shadow_rules_path: Option<PathBuf>,
+
     /// Optional JSON-lines file of customer records loaded into the table
     /// before the customers topic is read (the topic wins where both have a
     /// customer). A relative path is read from the config file's directory.
@@ -291,6 +303,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.rules_path = base.join(&cfg.rules_path);
         cfg.customers_seed_path = cfg.customers_seed_path.map(|p| base.join(p));
+        cfg.shadow_rules_path = cfg.shadow_rules_path.map(|p| base.join(p));
         cfg.apply_env(env)?;
         cfg.validate().map_err(|(field, message)| ConfigError {
             origin: file,
@@ -336,6 +349,9 @@ impl Config {
                 "rules_path" => self.rules_path = PathBuf::from(v),
                 "customers_seed_path" => {
                     self.customers_seed_path = (!v.is_empty()).then(|| PathBuf::from(v));
+                }
+                "shadow_rules_path" => {
+                    self.shadow_rules_path = (!v.is_empty()).then(|| PathBuf::from(v));
                 }
                 "schema_registry_max_wait_seconds" => {
                     self.schema_registry_max_wait_seconds = var.num()?

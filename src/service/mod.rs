@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use rdkafka::producer::Producer as _;
 use tracing::{error, info, warn};
 
@@ -91,6 +91,8 @@ pub(crate) struct Shared {
     pub table: CustomerTable,
     pub codec: format::RegistryCodec,
     pub rules: ArcSwap<Active>,
+    /// The shadow rules (`shadow_rules_path`), when configured.
+    pub shadow: ArcSwapOption<Rules>,
     pub tracker: Mutex<tracker::Tracker<pipeline::SlotInfo>>,
     /// Signalled by delivery reports while someone waits for in-flight
     /// records (`Tracker::waiting`).
@@ -280,6 +282,14 @@ pub async fn run_with(
         rules: loaded.rules,
     };
     metrics.rules_loaded(&active.rules.version, &rules_path, true);
+    let shadow = match &config.shadow_rules_path {
+        Some(p) => {
+            let l = load_rules(p)?;
+            metrics.shadow_loaded(&l.rules.version, &p.display().to_string());
+            Some(Arc::new(l.rules))
+        }
+        None => None,
+    };
     let hot = metrics.hot(&config.dead_letter_topic);
     let shared = Arc::new(Shared {
         metrics,
@@ -287,6 +297,7 @@ pub async fn run_with(
         table: CustomerTable::default(),
         codec,
         rules: ArcSwap::from_pointee(active),
+        shadow: ArcSwapOption::new(shadow),
         tracker: Mutex::new(tracker::Tracker::default()),
         drained: Condvar::new(),
         delivery_failed: AtomicBool::new(false),

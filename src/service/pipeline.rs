@@ -35,9 +35,9 @@ use super::config::BackPressure;
 use super::kafka::{self, Producer, ServiceContext};
 use super::{rounds, Active, ServiceError, Shared};
 use crate::codec::DlqReason;
-use crate::engine::Scratch;
+use crate::engine::Scratch as EngineScratch;
 use crate::metrics::produce_error_code;
-use crate::process::{process, Limits, Outcome};
+use crate::process::{process_with_shadow, Limits, Outcome, Shadow, ShadowDecision};
 
 /// What the tracker keeps for a record in flight (for metrics and logs).
 pub struct SlotInfo {
@@ -653,7 +653,7 @@ impl Pipeline {
             offset,
             "triaged"
         );
-        let headers = OwnedHeaders::new_with_capacity(2)
+        let mut headers = OwnedHeaders::new_with_capacity(3)
             .insert(Header {
                 key: "triage-priority",
                 value: Some(level.name.as_bytes()),
@@ -662,6 +662,12 @@ impl Pipeline {
                 key: "content-type",
                 value: Some(self.shared.codec.codec().content_type().as_bytes()),
             });
+        if let Some(h) = &c.shadow {
+            headers = headers.insert(Header {
+                key: "triage-shadow",
+                value: Some(h.as_slice()),
+            });
+        }
         self.send(
             &level.topic,
             Some(c.ticket_id.as_bytes()),
@@ -953,6 +959,28 @@ pub(crate) struct TriagedInfo {
     level: u16,
     active: Arc<Active>,
     created_at: Timestamp,
+    /// The `triage-shadow` header's value, with shadow rules.
+    shadow: Option<Vec<u8>>,
+}
+
+/// The engine's scratch space for the live rules and for the shadow rules (one per thread).
+#[derive(Default)]
+pub(crate) struct Scratch {
+    live: EngineScratch,
+    shadow: EngineScratch,
+}
+
+/// The `triage-shadow` header: the shadow rules' decision as compact JSON.
+fn shadow_header(d: &ShadowDecision) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "priority": &*d.priority,
+        "category": &*d.category,
+        "queue": &*d.queue,
+        "tier": &*d.tier,
+        "score": d.score,
+        "rules_version": &*d.rules_version,
+    }))
+    .expect("serializable")
 }
 
 /// The dead letter for an input whose triaged record the broker refused
@@ -996,20 +1024,26 @@ fn compute_record(
     out: &mut Vec<u8>,
 ) -> Computed {
     let active = shared.rules.load_full();
+    let shadow_rules = shared.shadow.load_full();
     let now = Timestamp::now();
     let limits = Limits {
         max_input_bytes: shared.config.max_message_bytes,
         max_output_bytes: shared.config.producer_max_bytes(),
     };
-    let t = match process(
+    let shadow = shadow_rules.as_deref().map(|rules| Shadow {
+        rules,
+        scratch: &mut scratch.shadow,
+    });
+    let t = match process_with_shadow(
         shared.codec.codec(),
         &active.rules,
         &shared.table,
         payload,
         now,
         limits,
-        scratch,
+        &mut scratch.live,
         out,
+        shadow,
     ) {
         Outcome::Dead(e) => {
             return Computed::Dead {
@@ -1038,11 +1072,27 @@ fn compute_record(
             rm.at_risk[l][0].inc();
         }
     }
+    let shadow = match t.shadow {
+        None => None,
+        Some(Ok(d)) => {
+            let live = &active.rules.levels[l];
+            shared
+                .metrics
+                .shadow_decided((&live.name, &t.queue), (&d.priority, &d.queue));
+            Some(shadow_header(&d))
+        }
+        Some(Err(panic)) => {
+            scratch.shadow = EngineScratch::default();
+            shared.metrics.shadow_failed(&panic);
+            None
+        }
+    };
     Computed::Triaged(TriagedInfo {
         ticket_id: t.ticket_id,
         level: t.level,
         active,
         created_at: t.created_at,
+        shadow,
     })
 }
 

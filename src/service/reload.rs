@@ -3,7 +3,8 @@
 //! rules; if valid (and every output topic they name exists), swap them in
 //! without pausing the stream — the next ticket is triaged with them and its
 //! output carries the new `rules_version`. If not, keep the rules in use and
-//! log every diagnostic.
+//! log every diagnostic. The shadow rules (`shadow_rules_path`) are watched and reloaded the
+//! same way; an invalid shadow file keeps the shadow in use.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -31,7 +32,9 @@ pub(crate) async fn watch(
     mut stop: watch::Receiver<bool>,
 ) {
     let path = shared.config.rules_path.clone();
+    let shadow_path = shared.config.shadow_rules_path.clone();
     let mut last = content_hash(&path);
+    let mut last_shadow = shadow_path.as_deref().and_then(content_hash);
     let mut tick =
         tokio::time::interval(Duration::from_millis(shared.config.rules_watch_interval_ms));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,6 +57,15 @@ pub(crate) async fn watch(
             _ = sighup => true,
             _ = stop.wait_for(|s| *s) => return,
         };
+        if let Some(sp) = &shadow_path {
+            let now = content_hash(sp);
+            if forced || now != last_shadow {
+                info!(path = %sp.display(), forced, "reloading the shadow rules");
+                last_shadow = now;
+                let s = shared.clone();
+                let _ = tokio::task::spawn_blocking(move || reload_shadow(&s)).await;
+            }
+        }
         let now = content_hash(&path);
         if !forced && now == last {
             continue;
@@ -131,4 +143,24 @@ pub(crate) fn reload(shared: &Shared, producer: &Producer) -> bool {
     shared.rules.store(Arc::new(active));
     shared.metrics.rules_loaded(&version, &shown, false);
     true
+}
+
+/// Loads and swaps in the shadow rules; an invalid file keeps the shadow in use. Returns whether
+/// they were swapped in.
+pub(crate) fn reload_shadow(shared: &Shared) -> bool {
+    let Some(path) = &shared.config.shadow_rules_path else {
+        return false;
+    };
+    let shown = path.display().to_string();
+    match load_rules(path) {
+        Ok(l) => {
+            shared.metrics.shadow_loaded(&l.rules.version, &shown);
+            shared.shadow.store(Some(Arc::new(l.rules)));
+            true
+        }
+        Err(e) => {
+            shared.metrics.rules_reload_failed(&shown, &e.diagnostics);
+            false
+        }
+    }
 }

@@ -15,6 +15,7 @@
 //! dead letter.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -81,6 +82,8 @@ pub struct Triaged {
     pub level: u16,
     /// Index of the category in the rules.
     pub category: u16,
+    /// The skill queue.
+    pub queue: Arc<str>,
     /// Whether the customer was found.
     pub customer_known: bool,
     /// The share of the first-response target used when triaged (`None`
@@ -88,6 +91,30 @@ pub struct Triaged {
     pub first_response_used: Option<f64>,
     /// The first response was already due when the ticket was triaged.
     pub past_due: bool,
+    /// The shadow policy's decision, when one was asked for: `Err` holds the message of a panic
+    /// inside it (the live decision and the output are not affected).
+    pub shadow: Option<Result<ShadowDecision, String>>,
+}
+
+/// A candidate policy decided beside the live one on the same ticket, customer and instant. It
+/// never changes the output: only [`Triaged::shadow`] reports it.
+pub struct Shadow<'a> {
+    pub rules: &'a Rules,
+    /// The shadow's own scratch space (reset by the caller after a panic in it).
+    pub scratch: &'a mut Scratch,
+}
+
+/// What the shadow policy decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShadowDecision {
+    /// Index of the level in the shadow's rules.
+    pub level: u16,
+    pub priority: Arc<str>,
+    pub category: Arc<str>,
+    pub queue: Arc<str>,
+    pub tier: Arc<str>,
+    pub score: i64,
+    pub rules_version: Arc<str>,
 }
 
 /// What became of one record.
@@ -111,6 +138,26 @@ pub fn process(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Outcome {
+    process_with_shadow(
+        codec, rules, customers, payload, now, limits, scratch, out, None,
+    )
+}
+
+/// [`process`], also deciding the ticket with a `shadow` policy when given. The shadow runs
+/// after the live decision, isolated: a panic in it is reported in [`Triaged::shadow`] and the
+/// record is triaged as without it.
+#[allow(clippy::too_many_arguments)]
+pub fn process_with_shadow(
+    codec: &Codec,
+    rules: &Rules,
+    customers: &impl Customers,
+    payload: &[u8],
+    now: Timestamp,
+    limits: Limits,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    shadow: Option<Shadow<'_>>,
+) -> Outcome {
     out.clear();
     let max = limits.max_input_bytes;
     if payload.len() > max {
@@ -127,11 +174,23 @@ pub fn process(
         Ok(d) => d,
     };
     let ticket = d.ticket();
-    let (decision, known) = customers.with_profile(&ticket.customer_id, |profile| {
-        (
-            decide(rules, &ticket, profile, now, scratch),
-            profile.is_some(),
-        )
+    let (decision, known, shadow) = customers.with_profile(&ticket.customer_id, |profile| {
+        let live = decide(rules, &ticket, profile, now, scratch);
+        let shadow = shadow.map(|s| {
+            crate::isolate::isolate(|| {
+                let d = decide(s.rules, &ticket, profile, now, s.scratch);
+                ShadowDecision {
+                    level: d.level,
+                    priority: d.triage.priority,
+                    category: d.triage.category,
+                    queue: d.triage.queue,
+                    tier: d.triage.tier,
+                    score: d.triage.score,
+                    rules_version: d.triage.rules_version,
+                }
+            })
+        });
+        (live, profile.is_some(), shadow)
     });
     let t = &decision.triage;
     if let Err(e) = codec.encode_triaged(payload, &d, t, out) {
@@ -152,9 +211,11 @@ pub fn process(
         created_at: ticket.created_at,
         level: decision.level,
         category: decision.category,
+        queue: t.queue.clone(),
         customer_known: known,
         first_response_used: decision.first_response_used(rules, ticket.created_at, now),
         past_due: now > t.sla.first_response_due,
+        shadow,
     })
 }
 
