@@ -42,6 +42,9 @@ enum Command {
     /// What-if: a candidate rules file over recorded tickets beside a baseline (priority moves,
     /// load, SLA targets, projected breaches), as text, JSON or an HTML page.
     Replay(triage::review::ReplayArgs),
+    /// The review of a period: volume, response and resolution times against target, SLA
+    /// outcomes, CSAT, common requests, repeat customers, rules fired, agents' corrections.
+    Report(triage::review::ReportArgs),
     /// Watch SLA clocks of triaged tickets until SIGTERM/SIGINT (docs/sla-clocks.md).
     Watch(triage::watch::WatchArgs),
 }
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
         Command::Healthcheck(a) => triage::http::main_healthcheck(&a),
         Command::Watch(a) => triage::watch::main_watch(&a),
         Command::Replay(a) => triage::review::main_replay(&a),
+        Command::Report(a) => triage::review::main_report(&a),
     };
     match result {
         Ok(code) => code,

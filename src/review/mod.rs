@@ -198,38 +198,96 @@ fn brokers(a: &ReplayArgs) -> Result<&str, String> {
         .ok_or_else(|| "reading topics needs --brokers (or TRIAGE_BROKERS)".to_string())
 }
 
-fn lifecycle(a: &ReplayArgs) -> Result<Option<Lifecycle>, String> {
+/// Records of a JSON-lines file, or of topics (in (topic, partition, offset) order, so that
+/// what is built from them does not depend on how partitions interleaved on the wire).
+fn records(
+    file: Option<&Path>,
+    topics: &[String],
+    brokers: Option<&str>,
+    range: (Option<Timestamp>, Option<Timestamp>),
+) -> Result<Box<dyn Iterator<Item = (usize, Vec<u8>)>>, String> {
+    if let Some(p) = file {
+        return Ok(Box::new(read_lines(p)?));
+    }
+    let brokers =
+        brokers.ok_or_else(|| "reading topics needs --brokers (or TRIAGE_BROKERS)".to_string())?;
+    let mut pending = Vec::new();
+    topics::read(brokers, topics, range.0, range.1, &mut |pos, _, v| {
+        if let Some(v) = v {
+            pending.push((pos, v.to_vec()));
+        }
+    })?;
+    pending.sort_by_key(|(pos, _)| *pos);
+    Ok(Box::new(
+        pending
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, rec))| (n + 1, rec)),
+    ))
+}
+
+/// Lifecycle history from a file or a topic (read to its end); `None` without either.
+fn lifecycle(
+    file: Option<&Path>,
+    topic: Option<&String>,
+    brokers: Option<&str>,
+) -> Result<Option<Lifecycle>, String> {
+    if file.is_none() && topic.is_none() {
+        return Ok(None);
+    }
     let mut bad = 0usize;
     let mut first_bad = None;
-    let mut on_bad = |n: usize, e: String| {
-        bad += 1;
-        first_bad.get_or_insert((n, e));
-    };
-    let l = match (&a.lifecycle, &a.lifecycle_topic) {
-        (Some(p), _) => Lifecycle::collect(read_lines(p)?, &mut on_bad),
-        (None, Some(t)) => {
-            let mut recs = Vec::new();
-            let mut n = 0;
-            topics::read(
-                brokers(a)?,
-                std::slice::from_ref(t),
-                None,
-                None,
-                &mut |_, _, v| {
-                    n += 1;
-                    if let Some(v) = v {
-                        recs.push((n, v.to_vec()));
-                    }
-                },
-            )?;
-            Lifecycle::collect(recs, &mut on_bad)
-        }
-        (None, None) => return Ok(None),
-    };
+    let l = Lifecycle::collect(
+        records(
+            file,
+            topic.map(std::slice::from_ref).unwrap_or(&[]),
+            brokers,
+            (None, None),
+        )?,
+        &mut |n, e| {
+            bad += 1;
+            first_bad.get_or_insert((n, e));
+        },
+    );
     if let Some((n, e)) = first_bad {
         eprintln!("lifecycle: {bad} record(s) are not lifecycle events and were ignored; the first, record {n}: {e}");
     }
     Ok(Some(l))
+}
+
+fn threads(n: Option<usize>) -> usize {
+    n.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+fn settings(watch_config: Option<&Path>) -> Result<Settings, String> {
+    match watch_config {
+        Some(p) => Ok(crate::watch::config::WatchConfig::load(p)
+            .map_err(|e| e.to_string())?
+            .settings()),
+        None => Ok(Settings::default()),
+    }
+}
+
+/// Prints `text` (the summary or the JSON) and writes the HTML page when asked.
+fn output(text: &str, html: Option<(&Path, String)>, json: bool) -> Result<(), String> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| format!("stdout: {e}"))?;
+    if let Some((p, page)) = html {
+        std::fs::write(p, page).map_err(|e| format!("{}: {e}", p.display()))?;
+        if !json {
+            writeln!(out, "wrote {}", p.display()).map_err(|e| format!("stdout: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn to_json(v: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("serializable");
+    s.push('\n');
+    s
 }
 
 /// Runs `triage replay`.
@@ -247,14 +305,13 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
             _ => "the recorded decisions".to_string(),
         },
     };
-    let settings = match &a.watch_config {
-        Some(p) => crate::watch::config::WatchConfig::load(p)
-            .map_err(|e| e.to_string())?
-            .settings(),
-        None => Settings::default(),
-    };
+    let settings = settings(a.watch_config.as_deref())?;
     let table = customers(a)?;
-    let mut life = lifecycle(a)?;
+    let mut life = lifecycle(
+        a.lifecycle.as_deref(),
+        a.lifecycle_topic.as_ref(),
+        a.brokers.as_deref(),
+    )?;
     let as_of = a.as_of.or(life.as_ref().and_then(|l| l.last));
     if let (Some(l), Some(t)) = (&mut life, as_of) {
         l.cut(t);
@@ -263,10 +320,7 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         (Some(_), Some(t)) => Some((&settings, t)),
         _ => None,
     };
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = threads(a.threads);
     let mut replayers: Vec<Replayer<'_>> = (0..threads)
         .map(|_| Replayer::new(&candidate.rules, baseline, history_ctx))
         .collect();
@@ -281,29 +335,11 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         replay_batch(&mut replayers, batch, &table, history, replay);
         batch.clear();
     };
-    if let Some(p) = &a.tickets {
-        for rec in read_lines(p)? {
-            batch.push(rec);
-            if batch.len() == BATCH {
-                flush(&mut batch, &mut replay);
-            }
-        }
-    } else {
-        // Records are taken in (topic, partition, offset) order, so that the report does not
-        // depend on how partitions interleaved on the wire.
-        let mut pending = Vec::new();
-        topics::read(brokers(a)?, &a.topic, a.from, a.to, &mut |pos, _, v| {
-            if let Some(v) = v {
-                pending.push((pos, v.to_vec()));
-            }
-        })?;
-        pending.sort_by_key(|(pos, _)| *pos);
-        for (n, (_, rec)) in pending.into_iter().enumerate() {
-            let rec = (n + 1, rec);
-            batch.push(rec);
-            if batch.len() == BATCH {
-                flush(&mut batch, &mut replay);
-            }
+    let range = (a.from, a.to);
+    for rec in records(a.tickets.as_deref(), &a.topic, a.brokers.as_deref(), range)? {
+        batch.push(rec);
+        if batch.len() == BATCH {
+            flush(&mut batch, &mut replay);
         }
     }
     flush(&mut batch, &mut replay);
@@ -315,23 +351,147 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         ));
     }
     let report = replay.finish(labels, a.top_rules);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let text = if a.json {
-        let mut s = serde_json::to_string_pretty(&report).expect("serializable");
-        s.push('\n');
-        s
+        to_json(&report)
     } else {
         triage_review::text::replay(&report)
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| format!("stdout: {e}"))?;
-    if let Some(p) = &a.html {
-        std::fs::write(p, triage_review::html::replay(&report))
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-        if !a.json {
-            writeln!(out, "wrote {}", p.display()).map_err(|e| format!("stdout: {e}"))?;
+    let html = a
+        .html
+        .as_deref()
+        .map(|p| (p, triage_review::html::replay(&report)));
+    output(&text, html, a.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `triage report`: the continuous-improvement review of a period.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// The rules in use (calendars and targets for the clocks; rule names for "never fired").
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// Triaged tickets, one JSON object per line (what the priority topics hold).
+    #[arg(long, required_unless_present = "topic", conflicts_with = "topic")]
+    pub triaged: Option<PathBuf>,
+    /// Read the triaged tickets from these topics (the priority topics, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub topic: Vec<String>,
+    /// Bootstrap servers for the `--*topic` options.
+    #[arg(long, env = "TRIAGE_BROKERS")]
+    pub brokers: Option<String>,
+    /// Records at or after this instant (record timestamps); default: the beginning.
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// Records before this instant; default: the end of the topics when the read started.
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    /// Lifecycle events, one JSON object per line: response and resolution times, projected
+    /// SLA outcomes, CSAT, agents' corrections.
+    #[arg(long, conflicts_with = "lifecycle_topic")]
+    pub lifecycle: Option<PathBuf>,
+    /// Read lifecycle events from this topic, to its end.
+    #[arg(long)]
+    pub lifecycle_topic: Option<String>,
+    /// The SLA watcher's signals, one JSON object per line: warnings, breaches and met as
+    /// signalled (instead of as projected from the lifecycle).
+    #[arg(long, conflicts_with = "signals_topic")]
+    pub signals: Option<PathBuf>,
+    /// Read the signals from this topic (`tickets.sla`), to its end.
+    #[arg(long)]
+    pub signals_topic: Option<String>,
+    /// The end of the history (default: the last lifecycle event).
+    #[arg(long)]
+    pub as_of: Option<Timestamp>,
+    /// The SLA watcher's config (thresholds, pauses); default: the watcher's defaults.
+    #[arg(long)]
+    pub watch_config: Option<PathBuf>,
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML page with charts here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Entries per top list (phrases, customers, rules).
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+}
+
+/// Runs `triage report`.
+pub fn main_report(a: &ReportArgs) -> Result<ExitCode, String> {
+    let rules = load_rules(&a.rules)?;
+    let settings = settings(a.watch_config.as_deref())?;
+    let mut life = lifecycle(
+        a.lifecycle.as_deref(),
+        a.lifecycle_topic.as_ref(),
+        a.brokers.as_deref(),
+    )?;
+    let as_of = a.as_of.or(life.as_ref().and_then(|l| l.last));
+    if let (Some(l), Some(t)) = (&mut life, as_of) {
+        l.cut(t);
+    }
+    let history = match (&life, as_of) {
+        (Some(_), Some(t)) => Some((&settings, t)),
+        _ => None,
+    };
+    let mut b = triage_review::report::ReportBuilder::new(&rules.rules, history);
+    let range = (a.from, a.to);
+    for (n, rec) in records(a.triaged.as_deref(), &a.topic, a.brokers.as_deref(), range)? {
+        let events = life.as_ref().map_or(&[][..], |l| {
+            peek_ticket_id(&rec).map_or(&[][..], |id| l.of(&id))
+        });
+        if let Err(e) = b.add(&rec, events) {
+            b.skip(format!("record {n}: {e}"));
         }
     }
+    if a.signals.is_some() || a.signals_topic.is_some() {
+        let mut bad = 0;
+        for (_, rec) in records(
+            a.signals.as_deref(),
+            a.signals_topic.as_slice(),
+            a.brokers.as_deref(),
+            (None, None),
+        )? {
+            match serde_json::from_slice::<crate::clock::SignalRecord>(&rec) {
+                Ok(s) => b.add_signal(s),
+                Err(_) => bad += 1,
+            }
+        }
+        if bad > 0 {
+            b.note(format!(
+                "{bad} signal record(s) were not SLA signals and were ignored"
+            ));
+        }
+    }
+    if let Some(l) = &life {
+        b.note(format!(
+            "lifecycle history: {} tickets, as of {}",
+            l.tickets(),
+            as_of.map_or("-".into(), |t| t.to_string())
+        ));
+    }
+    let report = b.finish(a.top);
+    let text = if a.json {
+        to_json(&report)
+    } else {
+        triage_review::text::report(&report)
+    };
+    let html = a
+        .html
+        .as_deref()
+        .map(|p| (p, triage_review::html::report(&report)));
+    output(&text, html, a.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `ticket_id` of a JSON record (to find its lifecycle before the full decode).
+fn peek_ticket_id(rec: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        ticket_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Id<'_>>(rec)
+        .ok()?
+        .ticket_id
+        .map(|c| c.into_owned())
 }

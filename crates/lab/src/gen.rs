@@ -1580,6 +1580,16 @@ pub fn lifecycle(spec: &TicketSpec, index: u64) -> Vec<LifecycleEvent> {
             },
         );
     }
+    if r.chance(0.06) {
+        t += minutes(&mut r, 5.0, 240.0);
+        let category = *r.pick(&["billing", "account", "bug", "how_to", "outage", "other"]);
+        push(
+            t,
+            EventKind::CategoryChanged {
+                category: category.into(),
+            },
+        );
+    }
     if r.chance(0.03) {
         return out; // never answered (as of the end of the history)
     }

@@ -358,3 +358,342 @@ pub fn replay(r: &Report) -> String {
         &b,
     )
 }
+
+fn count_table(title: &str, rows: &[crate::report::KeyCount], head: (&str, &str)) -> String {
+    let mut s = format!(
+        "<table><caption>{}</caption><tr><th>{}</th><th>{}</th></tr>",
+        esc(title),
+        esc(head.0),
+        esc(head.1)
+    );
+    for k in rows {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td></tr>", esc(&k.key), k.count);
+    }
+    s.push_str("</table>");
+    s
+}
+
+/// The report page.
+pub fn report(r: &crate::report::Report) -> String {
+    let mut b = String::new();
+    b.push_str("<div class=\"cards\">");
+    b.push_str(&card("tickets", &r.tickets.to_string()));
+    b.push_str(&card("with lifecycle", &r.with_history.to_string()));
+    if let Some(all) = r.csat.iter().find(|c| c.dimension == "all") {
+        b.push_str(&card("CSAT satisfied", &pct(all.satisfied_share)));
+    }
+    for clock in ["first_response", "resolution"] {
+        if let Some(x) = r
+            .sla
+            .iter()
+            .find(|x| x.clock == clock && x.dimension == "all")
+        {
+            let decided = x.met + x.breached;
+            let rate = if decided == 0 {
+                0.0
+            } else {
+                x.breached as f64 / decided as f64
+            };
+            b.push_str(&card(&format!("{clock} breached"), &pct(rate)));
+        }
+    }
+    b.push_str(&card(
+        "agent priority changes",
+        &r.agent_changes.priority_changed.to_string(),
+    ));
+    b.push_str("</div>");
+
+    b.push_str("<h2>Volume</h2><div class=\"grid\">");
+    for dim in ["priority", "category", "segment", "channel"] {
+        let rows = r.volume.get(dim).map(|v| v.as_slice()).unwrap_or(&[]);
+        let as_load: Vec<crate::replay::LoadRow> = rows
+            .iter()
+            .map(|v| crate::replay::LoadRow {
+                day: v.day.clone(),
+                key: v.key.clone(),
+                before: v.tickets,
+                after: v.tickets,
+            })
+            .collect();
+        let (days, series) = per_day(&as_load, 8);
+        let ls: Vec<Line<'_>> = series
+            .iter()
+            .enumerate()
+            .map(|(i, (key, v))| Line {
+                name: key.clone(),
+                color: PALETTE[i % PALETTE.len()],
+                dashed: false,
+                values: v.iter().map(|x| x[1]).collect(),
+            })
+            .collect();
+        b.push_str(&svg::lines(
+            &format!("volume-{dim}"),
+            &format!("Tickets per day by {dim}"),
+            &days,
+            &ls,
+        ));
+    }
+    b.push_str("</div>");
+
+    b.push_str("<h2>Response and resolution times against target</h2>");
+    if r.times.is_empty() {
+        b.push_str("<p class=\"muted\">No lifecycle history was given.</p>");
+    } else {
+        b.push_str("<p class=\"sub\">Open time of the ticket's SLA calendar (business hours on a business calendar) from creation until the clock stopped, for clocks that stopped.</p><div class=\"grid\">");
+        for clock in ["first_response", "resolution"] {
+            let rows: Vec<_> = r.times.iter().filter(|t| t.clock == clock).collect();
+            let cats: Vec<String> = rows.iter().map(|t| t.priority.clone()).collect();
+            let v = |f: &dyn Fn(&crate::report::TimeRow) -> Option<f64>| {
+                rows.iter()
+                    .map(|t| f(t).unwrap_or(0.0))
+                    .collect::<Vec<f64>>()
+            };
+            b.push_str(&svg::grouped_bars(
+                &format!("times-{clock}"),
+                &format!("{clock}: hours by priority (p50, p90, target)"),
+                &cats,
+                &[
+                    Series {
+                        name: "p50",
+                        color: AFTER,
+                        values: v(&|t| t.p50_hours),
+                    },
+                    Series {
+                        name: "p90",
+                        color: UP,
+                        values: v(&|t| t.p90_hours),
+                    },
+                    Series {
+                        name: "target",
+                        color: BEFORE,
+                        values: v(&|t| t.target_hours),
+                    },
+                ],
+                &|x| format!("{x:.1}"),
+            ));
+        }
+        b.push_str("</div><table><tr><th>clock</th><th>priority</th><th>tickets</th><th>stopped</th><th>p50 h</th><th>p90 h</th><th>p95 h</th><th>target h</th><th>within target</th></tr>");
+        let h = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+        for t in &r.times {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&t.clock),
+                esc(&t.priority),
+                t.tickets,
+                t.stopped,
+                h(t.p50_hours),
+                h(t.p90_hours),
+                h(t.p95_hours),
+                h(t.target_hours),
+                t.within_target
+            );
+        }
+        b.push_str("</table>");
+    }
+
+    let _ = write!(
+        b,
+        "<h2>Warnings, breaches and met</h2><p class=\"sub\">Source: {}.</p>",
+        match r.sla_source.as_str() {
+            "signals" => "the SLA watcher's signals",
+            "lifecycle" => "projected from the lifecycle history through the SLA clocks",
+            _ => "none (give lifecycle history or signals)",
+        }
+    );
+    if !r.sla.is_empty() {
+        b.push_str("<div class=\"grid\">");
+        for clock in ["first_response", "resolution"] {
+            let rows: Vec<_> = r
+                .sla
+                .iter()
+                .filter(|x| x.clock == clock && x.dimension == "priority")
+                .collect();
+            let cats: Vec<String> = rows.iter().map(|x| x.key.clone()).collect();
+            b.push_str(&svg::grouped_bars(
+                &format!("sla-{clock}"),
+                &format!("{clock}: tickets met, warned and breached by priority"),
+                &cats,
+                &[
+                    Series {
+                        name: "met",
+                        color: DOWN,
+                        values: rows.iter().map(|x| x.met as f64).collect(),
+                    },
+                    Series {
+                        name: "warned",
+                        color: "#f08c00",
+                        values: rows.iter().map(|x| x.warned as f64).collect(),
+                    },
+                    Series {
+                        name: "breached",
+                        color: UP,
+                        values: rows.iter().map(|x| x.breached as f64).collect(),
+                    },
+                ],
+                &svg::num,
+            ));
+        }
+        b.push_str("</div><table><tr><th>clock</th><th>by</th><th>key</th><th>met</th><th>warned</th><th>breached</th><th>open</th></tr>");
+        for x in &r.sla {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&x.clock),
+                esc(&x.dimension),
+                esc(&x.key),
+                x.met,
+                x.warned,
+                x.breached,
+                x.open.map_or("-".to_string(), |o| o.to_string())
+            );
+        }
+        b.push_str("</table>");
+    }
+
+    b.push_str("<h2>Customer satisfaction</h2>");
+    if r.csat.is_empty() {
+        b.push_str("<p class=\"muted\">No satisfaction scores in the history.</p>");
+    } else {
+        b.push_str("<div class=\"grid\">");
+        for dim in ["priority", "category"] {
+            let rows: Vec<_> = r.csat.iter().filter(|c| c.dimension == dim).collect();
+            b.push_str(&svg::grouped_bars(
+                &format!("csat-{dim}"),
+                &format!("Satisfied (4–5) by {dim}, %"),
+                &rows.iter().map(|c| c.key.clone()).collect::<Vec<_>>(),
+                &[Series {
+                    name: "satisfied",
+                    color: AFTER,
+                    values: rows.iter().map(|c| c.satisfied_share * 100.0).collect(),
+                }],
+                &|x| format!("{x:.0}%"),
+            ));
+        }
+        b.push_str("</div><table><tr><th>by</th><th>key</th><th>responses</th><th>mean</th><th>satisfied</th></tr>");
+        for c in &r.csat {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td></tr>",
+                esc(&c.dimension),
+                esc(&c.key),
+                c.responses,
+                c.mean,
+                pct(c.satisfied_share)
+            );
+        }
+        b.push_str("</table>");
+    }
+
+    b.push_str("<h2>Most common requests</h2><div class=\"grid\">");
+    let cats = r.totals.get("category").cloned().unwrap_or_default();
+    b.push_str(&svg::stacked_rows(
+        "requests-category",
+        "Tickets by category",
+        &cats
+            .iter()
+            .map(|k| (k.key.clone(), vec![k.count as f64]))
+            .collect::<Vec<_>>(),
+        &[("tickets", AFTER)],
+    ));
+    b.push_str(&svg::stacked_rows(
+        "requests-phrases",
+        "Phrases that decided the category or severity",
+        &r.phrases
+            .iter()
+            .map(|k| (k.key.clone(), vec![k.count as f64]))
+            .collect::<Vec<_>>(),
+        &[("tickets", AFTER)],
+    ));
+    b.push_str("</div>");
+    let _ = write!(
+        b,
+        "<h2>Repeat customers</h2><p>{} of {} customers opened two tickets or more ({} tickets).</p>",
+        r.repeat.repeat_customers, r.repeat.customers, r.repeat.tickets_from_repeat_customers
+    );
+    b.push_str(&count_table(
+        "Most tickets",
+        &r.repeat.top,
+        ("customer", "tickets"),
+    ));
+
+    b.push_str("<h2>Rules that fire most and least</h2><div class=\"grid\">");
+    b.push_str(&svg::stacked_rows(
+        "rules-most",
+        "Fired most",
+        &r.rules
+            .most
+            .iter()
+            .map(|k| (k.key.clone(), vec![k.count as f64]))
+            .collect::<Vec<_>>(),
+        &[("tickets", AFTER)],
+    ));
+    b.push_str("</div>");
+    b.push_str(&count_table(
+        "Fired least",
+        &r.rules.least,
+        ("rule", "tickets"),
+    ));
+    if !r.rules.never_fired.is_empty() {
+        b.push_str("<p>Never fired:</p><ul>");
+        for n in &r.rules.never_fired {
+            let _ = write!(b, "<li>{}</li>", esc(n));
+        }
+        b.push_str("</ul>");
+    }
+
+    let a = &r.agent_changes;
+    let _ = write!(
+        b,
+        "<h2>Agents' corrections</h2><p>Agents changed the priority of {} tickets ({} raised, {} lowered) and the category of {} after triage.</p>",
+        a.priority_changed, a.priority_raised, a.priority_lowered, a.category_changed
+    );
+    let n = r.levels.len();
+    let mut matrix = vec![vec![0u64; n]; n];
+    for m in &a.priority_moves {
+        if let (Some(i), Some(j)) = (
+            r.levels.iter().position(|l| *l == m.from),
+            r.levels.iter().position(|l| *l == m.to),
+        ) {
+            matrix[i][j] += m.tickets;
+        }
+    }
+    b.push_str("<div class=\"grid\">");
+    b.push_str(&svg::heatmap(
+        "agent-priority",
+        "Triage's priority × the agent's",
+        &r.levels,
+        &matrix,
+        ("triage", "agent"),
+    ));
+    b.push_str("</div>");
+    let moves: Vec<crate::report::KeyCount> = a
+        .category_moves
+        .iter()
+        .map(|m| crate::report::KeyCount {
+            key: format!("{} → {}", m.from, m.to),
+            count: m.tickets,
+        })
+        .collect();
+    b.push_str(&count_table(
+        "Category corrections",
+        &moves,
+        ("triage → agent", "tickets"),
+    ));
+    if !r.notes.is_empty() {
+        b.push_str("<h2>Notes</h2><ul>");
+        for n in &r.notes {
+            let _ = write!(b, "<li>{}</li>", esc(n));
+        }
+        b.push_str("</ul>");
+    }
+    let span = match (r.first_ticket, r.last_ticket) {
+        (Some(a), Some(b)) => format!("tickets created {a} … {b}"),
+        _ => "no tickets".into(),
+    };
+    page(
+        "Triage review",
+        &format!("{span}; rules {}", r.rules_version),
+        &b,
+    )
+}

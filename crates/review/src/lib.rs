@@ -7,7 +7,9 @@
 //! - [`project`]: projected SLA fates (met, breached, open) from lifecycle history, through the
 //!   watcher's own clock state machine;
 //! - [`replay`]: a candidate rules file beside a baseline, ticket by ticket, folded into a report;
-//! - [`text`]: the terminal summary;
+//! - [`report`]: the continuous-improvement review of a period (volume, times against target,
+//!   SLA outcomes, CSAT, common requests, repeat customers, rules fired, agents' corrections);
+//! - [`text`]: the terminal summaries;
 //! - [`svg`]: charts as inline SVG (bars, grouped bars, heat map, lines);
 //! - [`html`]: the self-contained pages (no network, no external script).
 #![forbid(unsafe_code)]
@@ -15,6 +17,7 @@
 pub mod html;
 pub mod project;
 pub mod replay;
+pub mod report;
 pub mod svg;
 pub mod text;
 pub mod view;

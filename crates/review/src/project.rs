@@ -48,6 +48,32 @@ impl Fate {
 /// The fates of a ticket's two clocks: `[first_response, resolution]`.
 pub type Fates = [Fate; 2];
 
+/// One clock at the end of the history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockView {
+    pub fate: Fate,
+    /// A warning threshold (or the breach) was crossed.
+    pub warned: bool,
+    /// Stopped (answered, or solved / closed).
+    pub stopped: bool,
+    /// Open time of the calendar elapsed while running, at the stop or at the end.
+    pub elapsed_seconds: i64,
+    /// The target (after any priority change by an agent).
+    pub target_seconds: i64,
+}
+
+/// A ticket's clocks at the end of its history: `[first_response, resolution]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    pub clocks: [ClockView; 2],
+}
+
+impl Projection {
+    pub fn fates(&self) -> Fates {
+        [self.clocks[0].fate, self.clocks[1].fate]
+    }
+}
+
 /// The identity and start of a ticket, as its clocks need them.
 #[derive(Debug, Clone, Copy)]
 pub struct Opened<'a> {
@@ -77,6 +103,11 @@ impl<'s> Projector<'s> {
     /// The fates of a ticket decided as `d` with lifecycle `events` (in the order they
     /// happened).
     pub fn project(&mut self, t: Opened<'_>, d: &Decided, events: &[LifecycleEvent]) -> Fates {
+        self.clocks(t, d, events).fates()
+    }
+
+    /// The ticket's clocks at the end of the history.
+    pub fn clocks(&mut self, t: Opened<'_>, d: &Decided, events: &[LifecycleEvent]) -> Projection {
         let stamp = Stamp {
             ticket_id: t.ticket_id.to_string(),
             customer_id: t.customer_id.to_string(),
@@ -99,10 +130,16 @@ impl<'s> Projector<'s> {
                 ticket.apply(Some(i as i64), ev, ctx, as_of);
             }
             ticket.advance(ctx, as_of);
-            [
-                Fate::of(&ticket.first_response),
-                Fate::of(&ticket.resolution),
-            ]
+            let view = |c: &SlaClock| ClockView {
+                fate: Fate::of(c),
+                warned: c.warned(),
+                stopped: c.is_stopped(),
+                elapsed_seconds: c.elapsed_at(as_of, ctx.calendar, ctx.tz).as_secs(),
+                target_seconds: c.target.as_secs(),
+            };
+            Projection {
+                clocks: [view(&ticket.first_response), view(&ticket.resolution)],
+            }
         })
     }
 

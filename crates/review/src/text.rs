@@ -98,3 +98,110 @@ pub fn replay(r: &Report) -> String {
     }
     s
 }
+
+fn hours(h: Option<f64>) -> String {
+    h.map_or("-".into(), |h| format!("{h:.1}h"))
+}
+
+/// The report's summary.
+pub fn report(r: &crate::report::Report) -> String {
+    let mut s = String::new();
+    let span = match (r.first_ticket, r.last_ticket) {
+        (Some(a), Some(b)) => format!("{a} … {b}"),
+        _ => "no tickets".into(),
+    };
+    let _ = writeln!(
+        s,
+        "report: {} tickets ({} skipped, {} with lifecycle history), {span}; rules {}",
+        r.tickets, r.skipped, r.with_history, r.rules_version
+    );
+    for dim in ["priority", "category", "segment", "channel"] {
+        if let Some(v) = r.totals.get(dim) {
+            let parts: Vec<String> = v
+                .iter()
+                .take(8)
+                .map(|k| format!("{} {}", k.key, k.count))
+                .collect();
+            let _ = writeln!(s, "{dim:<9} {}", parts.join(", "));
+        }
+    }
+    if !r.times.is_empty() {
+        let _ = writeln!(
+            s,
+            "\ntimes (open time of the calendar)   stopped   p50    p90    p95  target  within"
+        );
+        for t in &r.times {
+            let _ = writeln!(
+                s,
+                "{:<15} {:<10} {:>6}/{:<6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+                t.clock,
+                t.priority,
+                t.stopped,
+                t.tickets,
+                hours(t.p50_hours),
+                hours(t.p90_hours),
+                hours(t.p95_hours),
+                hours(t.target_hours),
+                if t.stopped == 0 {
+                    "-".into()
+                } else {
+                    pct(t.within_target as f64 / t.stopped as f64)
+                }
+            );
+        }
+    }
+    if !r.sla.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nSLA outcomes ({}):            met   warned  breached",
+            r.sla_source
+        );
+        for x in r
+            .sla
+            .iter()
+            .filter(|x| x.dimension == "all" || x.dimension == "priority")
+        {
+            let _ = writeln!(
+                s,
+                "{:<15} {:<10} {:>8} {:>8} {:>9}",
+                x.clock, x.key, x.met, x.warned, x.breached
+            );
+        }
+    }
+    if let Some(all) = r.csat.iter().find(|c| c.dimension == "all") {
+        let _ = writeln!(
+            s,
+            "\nCSAT: {} responses, mean {:.2}, satisfied (4–5) {}",
+            all.responses,
+            all.mean,
+            pct(all.satisfied_share)
+        );
+    }
+    if !r.phrases.is_empty() {
+        let p: Vec<String> = r
+            .phrases
+            .iter()
+            .take(10)
+            .map(|k| format!("\"{}\" {}", k.key, k.count))
+            .collect();
+        let _ = writeln!(s, "top phrases: {}", p.join(", "));
+    }
+    let _ = writeln!(
+        s,
+        "repeat customers: {} of {} ({} tickets)",
+        r.repeat.repeat_customers, r.repeat.customers, r.repeat.tickets_from_repeat_customers
+    );
+    let a = &r.agent_changes;
+    let _ = writeln!(
+        s,
+        "agents changed the priority of {} tickets ({} raised, {} lowered) and the category of {}",
+        a.priority_changed, a.priority_raised, a.priority_lowered, a.category_changed
+    );
+    if !r.rules.never_fired.is_empty() {
+        let _ = writeln!(s, "never fired: {}", r.rules.never_fired.join("; "));
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}

@@ -80,17 +80,45 @@ fn json_of(v: &Value) -> serde_json::Value {
     }
 }
 
-/// A lifecycle event from its Avro frame.
+/// `io.triage.LifecycleEvent` as it was before `category` was added (its last field): frames
+/// written with it stay readable.
+fn lifecycle_schema_v1() -> &'static Schema {
+    static S: OnceLock<Schema> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../schemas/lifecycle_event.avsc"))
+                .expect("bundled schema is JSON");
+        let fields = v["fields"].as_array_mut().expect("a record");
+        assert_eq!(fields.pop().expect("fields")["name"], "category");
+        Schema::parse(&v).expect("bundled schema parses")
+    })
+}
+
+/// A lifecycle event from its Avro frame (the bundled schema, or its version before
+/// `category`).
 pub fn decode_lifecycle(bytes: &[u8]) -> Result<LifecycleEvent, String> {
     static CHECK: OnceLock<DatumCheck> = OnceLock::new();
-    let mut d = checked(
+    static CHECK_V1: OnceLock<DatumCheck> = OnceLock::new();
+    let v = match checked(
         &CHECK,
         lifecycle_schema(),
         bytes,
         "io.triage.LifecycleEvent",
-    )?;
-    let v = apache_avro::from_avro_datum(lifecycle_schema(), &mut d, None)
-        .map_err(|e| format!("not an io.triage.LifecycleEvent datum: {e}"))?;
+    ) {
+        Ok(mut d) => apache_avro::from_avro_datum(lifecycle_schema(), &mut d, None)
+            .map_err(|e| format!("not an io.triage.LifecycleEvent datum: {e}"))?,
+        Err(e) => {
+            let Ok(mut d) = checked(
+                &CHECK_V1,
+                lifecycle_schema_v1(),
+                bytes,
+                "io.triage.LifecycleEvent",
+            ) else {
+                return Err(e);
+            };
+            apache_avro::from_avro_datum(lifecycle_schema_v1(), &mut d, None).map_err(|_| e)?
+        }
+    };
     let json = serde_json::to_vec(&json_of(&v)).expect("serializable");
     LifecycleEvent::from_json(&json)
 }
@@ -115,6 +143,7 @@ pub fn encode_lifecycle(e: &LifecycleEvent, schema_id: u32) -> Vec<u8> {
         ("score".into(), score),
         ("actor".into(), Value::Union(0, Box::new(Value::Null))),
         ("event_id".into(), Value::Union(0, Box::new(Value::Null))),
+        ("category".into(), s("category")),
     ]);
     let mut out = Vec::new();
     write_header(schema_id, &mut out);
@@ -150,6 +179,9 @@ mod tests {
                 priority: "P1".into(),
             },
             EventKind::Satisfaction { score: 2 },
+            EventKind::CategoryChanged {
+                category: "billing".into(),
+            },
         ] {
             let e = LifecycleEvent {
                 ticket_id: "T-1".into(),
@@ -161,6 +193,25 @@ mod tests {
         }
         assert!(decode_lifecycle(b"\x00\x00\x00\x00\x07\xff").is_err());
         assert!(decode_lifecycle(b"{}").is_err());
+    }
+
+    #[test]
+    fn a_frame_written_before_category_was_added_still_decodes() {
+        let rec = Value::Record(vec![
+            ("ticket_id".into(), Value::String("T-1".into())),
+            ("type".into(), Value::String("first_response".into())),
+            ("at".into(), Value::String("2026-11-02T08:31:40Z".into())),
+            ("status".into(), Value::Union(0, Box::new(Value::Null))),
+            ("priority".into(), Value::Union(0, Box::new(Value::Null))),
+            ("score".into(), Value::Union(0, Box::new(Value::Null))),
+            ("actor".into(), Value::Union(0, Box::new(Value::Null))),
+            ("event_id".into(), Value::Union(0, Box::new(Value::Null))),
+        ]);
+        let mut frame = Vec::new();
+        write_header(3, &mut frame);
+        frame.extend(apache_avro::to_avro_datum(lifecycle_schema_v1(), rec).unwrap());
+        let e = decode_lifecycle(&frame).unwrap();
+        assert_eq!(e.kind, EventKind::FirstResponse);
     }
 
     #[test]

@@ -39,11 +39,14 @@ pub enum EventKind {
     Reopened,
     /// A CSAT score (1–5) from the customer, usually after the ticket was solved.
     Satisfaction { score: u8 },
+    /// An agent re-categorized the ticket. No effect on the clocks; `triage report` counts how
+    /// often agents corrected the category triage gave.
+    CategoryChanged { category: Arc<str> },
 }
 
 impl EventKind {
     /// The `type` field, also a metric label.
-    pub const TYPES: [&'static str; 7] = [
+    pub const TYPES: [&'static str; 8] = [
         "first_response",
         "agent_reply",
         "customer_reply",
@@ -51,6 +54,7 @@ impl EventKind {
         "priority_changed",
         "reopened",
         "satisfaction",
+        "category_changed",
     ];
 
     pub fn type_name(&self) -> &'static str {
@@ -62,6 +66,7 @@ impl EventKind {
             EventKind::PriorityChanged { .. } => "priority_changed",
             EventKind::Reopened => "reopened",
             EventKind::Satisfaction { .. } => "satisfaction",
+            EventKind::CategoryChanged { .. } => "category_changed",
         }
     }
 }
@@ -77,7 +82,8 @@ impl LifecycleEvent {
         Ok(e)
     }
 
-    /// Checks what the types cannot: a non-empty id, a score of 1–5, a non-empty priority.
+    /// Checks what the types cannot: a non-empty id, a score of 1–5, a non-empty priority or
+    /// category.
     pub fn validate(&self) -> Result<(), String> {
         if self.ticket_id.trim().is_empty() {
             return Err("`ticket_id` is empty".into());
@@ -88,6 +94,9 @@ impl LifecycleEvent {
             }
             EventKind::PriorityChanged { priority } if priority.trim().is_empty() => {
                 Err("`priority` is empty".into())
+            }
+            EventKind::CategoryChanged { category } if category.trim().is_empty() => {
+                Err("`category` is empty".into())
             }
             _ => Ok(()),
         }

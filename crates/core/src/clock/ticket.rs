@@ -469,6 +469,7 @@ impl Ticket {
                 self.csat = Some(*score);
                 out.csat = Some(*score);
             }
+            EventKind::CategoryChanged { .. } => {}
         }
 
         for k in ClockKind::ALL {
