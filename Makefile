@@ -57,6 +57,11 @@ bench: deps kafka ## Benchmarks: criterion engine benches, then passthrough vs t
 EVAL_DATA ?= $(firstword $(wildcard ../shared/data/it-tickets-train.jsonl) tests/data/it-tickets-sample.jsonl)
 EVAL_MIN_F1 ?= $(if $(findstring sample,$(EVAL_DATA)),0.75,0.85)
 
+.PHONY: bench-review
+bench-review: ## Replay and report throughput on generated history (BENCH_TICKETS, default 1,000,000: ~4 min)
+	$(CARGO) build --locked --release --bin triage
+	bench/review.sh
+
 .PHONY: eval
 eval: ## Classifier: 5-fold CV on the IT-ticket file (full when ../shared is there), then a held-out quality gate
 	$(CARGO) build --release --locked --bin triage
