@@ -207,8 +207,8 @@ fn the_report_is_the_same_byte_for_byte_whatever_the_thread_count() {
     std::fs::write(&tickets, gen("tickets", "3000")).unwrap();
     std::fs::write(&customers, gen("customers", "300")).unwrap();
     std::fs::write(&life, gen("lifecycle", "3000")).unwrap();
-    let run = |threads: &str| {
-        triage(&[
+    let replay = |extra: &[&str]| {
+        let mut a = vec![
             "replay",
             "--rules",
             rules.to_str().unwrap(),
@@ -220,32 +220,17 @@ fn the_report_is_the_same_byte_for_byte_whatever_the_thread_count() {
             customers.to_str().unwrap(),
             "--lifecycle",
             life.to_str().unwrap(),
-            "--threads",
-            threads,
-            "--json",
-        ])
-        .0
+        ];
+        a.extend(extra);
+        triage(&a).0
     };
+    let run = |threads: &str| replay(&["--threads", threads, "--json"]);
     let one = run("1");
     assert_eq!(one, run("2"));
     assert_eq!(one, run("3"));
     // The page of the same replay: every chart drawn in Chromium, no console error.
     let page = browser::artifacts().join("replay.html");
-    triage(&[
-        "replay",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--baseline",
-        "config/rules.toml",
-        "--tickets",
-        tickets.to_str().unwrap(),
-        "--customers",
-        customers.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-        "--html",
-        page.to_str().unwrap(),
-    ]);
+    replay(&["--html", page.to_str().unwrap()]);
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(
         !html.contains("http://") && !html.contains("https://"),

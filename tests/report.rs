@@ -113,7 +113,7 @@ fn hand_made(dir: &Path) -> (PathBuf, PathBuf) {
     (triaged, life)
 }
 
-fn find<'a>(rows: &'a Value, pred: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(rows: &Value, pred: impl Fn(&Value) -> bool) -> &Value {
     rows.as_array()
         .unwrap()
         .iter()

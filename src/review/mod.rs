@@ -15,6 +15,51 @@ use triage_review::replay::{replay_batch, Baseline, History, Labels, Replay, Rep
 use crate::clock::{LifecycleEvent, Settings};
 use crate::model::Profile;
 
+/// Where the records come from besides a file, the lifecycle history, and its end: what
+/// `triage replay` and `triage report` share.
+#[derive(clap::Args, Debug)]
+pub struct HistoryArgs {
+    /// Read the records from these topics instead of a file (comma-separated), between `--from`
+    /// and `--to`.
+    #[arg(long, value_delimiter = ',')]
+    pub topic: Vec<String>,
+    /// Bootstrap servers for the `--*topic` options.
+    #[arg(long, env = "TRIAGE_BROKERS")]
+    pub brokers: Option<String>,
+    /// Records at or after this instant (RFC 3339; record timestamps); default: the beginning.
+    #[arg(long)]
+    pub from: Option<Timestamp>,
+    /// Records before this instant; default: the end of the topics when the read started.
+    #[arg(long)]
+    pub to: Option<Timestamp>,
+    /// Lifecycle events, one JSON object per line: what agents and customers did after triage
+    /// (responses, waits, solves, priority and category changes, CSAT).
+    #[arg(long, conflicts_with = "lifecycle_topic")]
+    pub lifecycle: Option<PathBuf>,
+    /// Read lifecycle events from this topic (`tickets.lifecycle`), to its end.
+    #[arg(long)]
+    pub lifecycle_topic: Option<String>,
+    /// The end of the history: clocks still running then count as open unless past due.
+    /// Default: the last lifecycle event.
+    #[arg(long)]
+    pub as_of: Option<Timestamp>,
+    /// The SLA watcher's config (warning thresholds, which statuses pause which clock);
+    /// default: the watcher's defaults.
+    #[arg(long)]
+    pub watch_config: Option<PathBuf>,
+}
+
+/// How a review is printed.
+#[derive(clap::Args, Debug)]
+pub struct OutputArgs {
+    /// Print the report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a self-contained HTML page with charts here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+}
+
 /// `triage replay`: a candidate rules file over recorded tickets, beside a baseline.
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
@@ -32,48 +77,20 @@ pub struct ReplayArgs {
     /// records of the priority topics, or a file of them).
     #[arg(long)]
     pub recorded: bool,
-    /// Tickets, one JSON object per line (ticket events, or triaged tickets with `--recorded`).
+    /// Tickets, one JSON object per line (ticket events, or triaged tickets with `--recorded`);
+    /// or `--topic`.
     #[arg(long, required_unless_present = "topic", conflicts_with = "topic")]
     pub tickets: Option<PathBuf>,
-    /// Read tickets from these topics instead (comma-separated), between `--from` and `--to`.
-    #[arg(long, value_delimiter = ',')]
-    pub topic: Vec<String>,
-    /// Bootstrap servers for the `--*topic` options.
-    #[arg(long, env = "TRIAGE_BROKERS")]
-    pub brokers: Option<String>,
-    /// Records at or after this instant (RFC 3339; record timestamps); default: the beginning.
-    #[arg(long)]
-    pub from: Option<Timestamp>,
-    /// Records before this instant; default: the end of the topics when the replay started.
-    #[arg(long)]
-    pub to: Option<Timestamp>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
     /// Customer records, one JSON object per line.
     #[arg(long, conflicts_with = "customers_topic")]
     pub customers: Option<PathBuf>,
     /// Read the customers from this (compacted) topic, to its end.
     #[arg(long)]
     pub customers_topic: Option<String>,
-    /// Lifecycle events, one JSON object per line: projects which tickets would have met or
-    /// breached their targets.
-    #[arg(long, conflicts_with = "lifecycle_topic")]
-    pub lifecycle: Option<PathBuf>,
-    /// Read lifecycle events from this topic (`tickets.lifecycle`), to its end.
-    #[arg(long)]
-    pub lifecycle_topic: Option<String>,
-    /// The end of the history: clocks still running then count as open unless past due.
-    /// Default: the last lifecycle event.
-    #[arg(long)]
-    pub as_of: Option<Timestamp>,
-    /// The SLA watcher's config (warning thresholds, which statuses pause which clock);
-    /// default: the watcher's defaults.
-    #[arg(long)]
-    pub watch_config: Option<PathBuf>,
-    /// Print the report as JSON instead of the summary.
-    #[arg(long)]
-    pub json: bool,
-    /// Also write a self-contained HTML page with charts here.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Sample tickets kept per priority move.
     #[arg(long, default_value_t = 3)]
     pub samples: usize,
@@ -193,10 +210,14 @@ fn customers(a: &ReplayArgs) -> Result<HashMap<String, Profile>, String> {
 }
 
 fn brokers(a: &ReplayArgs) -> Result<&str, String> {
-    a.brokers
+    a.history
+        .brokers
         .as_deref()
         .ok_or_else(|| "reading topics needs --brokers (or TRIAGE_BROKERS)".to_string())
 }
+
+/// Numbered records (from 1).
+type Records = Box<dyn Iterator<Item = (usize, Vec<u8>)>>;
 
 /// Records of a JSON-lines file, or of topics (in (topic, partition, offset) order, so that
 /// what is built from them does not depend on how partitions interleaved on the wire).
@@ -205,7 +226,7 @@ fn records(
     topics: &[String],
     brokers: Option<&str>,
     range: (Option<Timestamp>, Option<Timestamp>),
-) -> Result<Box<dyn Iterator<Item = (usize, Vec<u8>)>>, String> {
+) -> Result<Records, String> {
     if let Some(p) = file {
         return Ok(Box::new(read_lines(p)?));
     }
@@ -253,6 +274,38 @@ fn lifecycle(
         eprintln!("lifecycle: {bad} record(s) are not lifecycle events and were ignored; the first, record {n}: {e}");
     }
     Ok(Some(l))
+}
+
+/// The clock settings, the lifecycle history (cut at its end) and that end.
+fn load_history(
+    h: &HistoryArgs,
+) -> Result<(Settings, Option<Lifecycle>, Option<Timestamp>), String> {
+    let settings = settings(h.watch_config.as_deref())?;
+    let mut life = lifecycle(
+        h.lifecycle.as_deref(),
+        h.lifecycle_topic.as_ref(),
+        h.brokers.as_deref(),
+    )?;
+    let as_of = h.as_of.or(life.as_ref().and_then(|l| l.last));
+    if let (Some(l), Some(t)) = (&mut life, as_of) {
+        l.cut(t);
+    }
+    Ok((settings, life, as_of))
+}
+
+/// Prints the summary or the JSON, and writes the page when asked.
+fn emit<R: serde::Serialize>(
+    o: &OutputArgs,
+    report: &R,
+    text: fn(&R) -> String,
+    page: fn(&R) -> String,
+) -> Result<(), String> {
+    let out = if o.json {
+        to_json(report)
+    } else {
+        text(report)
+    };
+    output(&out, o.html.as_deref().map(|p| (p, page(report))), o.json)
 }
 
 fn threads(n: Option<usize>) -> usize {
@@ -305,17 +358,8 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
             _ => "the recorded decisions".to_string(),
         },
     };
-    let settings = settings(a.watch_config.as_deref())?;
     let table = customers(a)?;
-    let mut life = lifecycle(
-        a.lifecycle.as_deref(),
-        a.lifecycle_topic.as_ref(),
-        a.brokers.as_deref(),
-    )?;
-    let as_of = a.as_of.or(life.as_ref().and_then(|l| l.last));
-    if let (Some(l), Some(t)) = (&mut life, as_of) {
-        l.cut(t);
-    }
+    let (settings, life, as_of) = load_history(&a.history)?;
     let history_ctx = match (&life, as_of) {
         (Some(_), Some(t)) => Some((&settings, t)),
         _ => None,
@@ -335,8 +379,13 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         replay_batch(&mut replayers, batch, &table, history, replay);
         batch.clear();
     };
-    let range = (a.from, a.to);
-    for rec in records(a.tickets.as_deref(), &a.topic, a.brokers.as_deref(), range)? {
+    let h = &a.history;
+    for rec in records(
+        a.tickets.as_deref(),
+        &h.topic,
+        h.brokers.as_deref(),
+        (h.from, h.to),
+    )? {
         batch.push(rec);
         if batch.len() == BATCH {
             flush(&mut batch, &mut replay);
@@ -351,16 +400,12 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         ));
     }
     let report = replay.finish(labels, a.top_rules);
-    let text = if a.json {
-        to_json(&report)
-    } else {
-        triage_review::text::replay(&report)
-    };
-    let html = a
-        .html
-        .as_deref()
-        .map(|p| (p, triage_review::html::replay(&report)));
-    output(&text, html, a.json)?;
+    emit(
+        &a.output,
+        &report,
+        triage_review::text::replay,
+        triage_review::html::replay,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -370,28 +415,11 @@ pub struct ReportArgs {
     /// The rules in use (calendars and targets for the clocks; rule names for "never fired").
     #[arg(long)]
     pub rules: PathBuf,
-    /// Triaged tickets, one JSON object per line (what the priority topics hold).
+    /// Triaged tickets, one JSON object per line (what the priority topics hold); or `--topic`.
     #[arg(long, required_unless_present = "topic", conflicts_with = "topic")]
     pub triaged: Option<PathBuf>,
-    /// Read the triaged tickets from these topics (the priority topics, comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    pub topic: Vec<String>,
-    /// Bootstrap servers for the `--*topic` options.
-    #[arg(long, env = "TRIAGE_BROKERS")]
-    pub brokers: Option<String>,
-    /// Records at or after this instant (record timestamps); default: the beginning.
-    #[arg(long)]
-    pub from: Option<Timestamp>,
-    /// Records before this instant; default: the end of the topics when the read started.
-    #[arg(long)]
-    pub to: Option<Timestamp>,
-    /// Lifecycle events, one JSON object per line: response and resolution times, projected
-    /// SLA outcomes, CSAT, agents' corrections.
-    #[arg(long, conflicts_with = "lifecycle_topic")]
-    pub lifecycle: Option<PathBuf>,
-    /// Read lifecycle events from this topic, to its end.
-    #[arg(long)]
-    pub lifecycle_topic: Option<String>,
+    #[command(flatten)]
+    pub history: HistoryArgs,
     /// The SLA watcher's signals, one JSON object per line: warnings, breaches and met as
     /// signalled (instead of as projected from the lifecycle).
     #[arg(long, conflicts_with = "signals_topic")]
@@ -399,18 +427,8 @@ pub struct ReportArgs {
     /// Read the signals from this topic (`tickets.sla`), to its end.
     #[arg(long)]
     pub signals_topic: Option<String>,
-    /// The end of the history (default: the last lifecycle event).
-    #[arg(long)]
-    pub as_of: Option<Timestamp>,
-    /// The SLA watcher's config (thresholds, pauses); default: the watcher's defaults.
-    #[arg(long)]
-    pub watch_config: Option<PathBuf>,
-    /// Print the report as JSON instead of the summary.
-    #[arg(long)]
-    pub json: bool,
-    /// Also write a self-contained HTML page with charts here.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Entries per top list (phrases, customers, rules).
     #[arg(long, default_value_t = 15)]
     pub top: usize,
@@ -419,23 +437,19 @@ pub struct ReportArgs {
 /// Runs `triage report`.
 pub fn main_report(a: &ReportArgs) -> Result<ExitCode, String> {
     let rules = load_rules(&a.rules)?;
-    let settings = settings(a.watch_config.as_deref())?;
-    let mut life = lifecycle(
-        a.lifecycle.as_deref(),
-        a.lifecycle_topic.as_ref(),
-        a.brokers.as_deref(),
-    )?;
-    let as_of = a.as_of.or(life.as_ref().and_then(|l| l.last));
-    if let (Some(l), Some(t)) = (&mut life, as_of) {
-        l.cut(t);
-    }
+    let (settings, life, as_of) = load_history(&a.history)?;
     let history = match (&life, as_of) {
         (Some(_), Some(t)) => Some((&settings, t)),
         _ => None,
     };
     let mut b = triage_review::report::ReportBuilder::new(&rules.rules, history);
-    let range = (a.from, a.to);
-    for (n, rec) in records(a.triaged.as_deref(), &a.topic, a.brokers.as_deref(), range)? {
+    let h = &a.history;
+    for (n, rec) in records(
+        a.triaged.as_deref(),
+        &h.topic,
+        h.brokers.as_deref(),
+        (h.from, h.to),
+    )? {
         let events = life.as_ref().map_or(&[][..], |l| {
             peek_ticket_id(&rec).map_or(&[][..], |id| l.of(&id))
         });
@@ -448,7 +462,7 @@ pub fn main_report(a: &ReportArgs) -> Result<ExitCode, String> {
         for (_, rec) in records(
             a.signals.as_deref(),
             a.signals_topic.as_slice(),
-            a.brokers.as_deref(),
+            h.brokers.as_deref(),
             (None, None),
         )? {
             match serde_json::from_slice::<crate::clock::SignalRecord>(&rec) {
@@ -470,16 +484,12 @@ pub fn main_report(a: &ReportArgs) -> Result<ExitCode, String> {
         ));
     }
     let report = b.finish(a.top);
-    let text = if a.json {
-        to_json(&report)
-    } else {
-        triage_review::text::report(&report)
-    };
-    let html = a
-        .html
-        .as_deref()
-        .map(|p| (p, triage_review::html::report(&report)));
-    output(&text, html, a.json)?;
+    emit(
+        &a.output,
+        &report,
+        triage_review::text::report,
+        triage_review::html::report,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -18,6 +18,9 @@ pub struct Pos {
     pub timestamp_ms: Option<i64>,
 }
 
+/// Called with each record: where it was, its key, its value (`None`: a tombstone).
+pub type OnRecord<'a> = dyn FnMut(Pos, Option<&[u8]>, Option<&[u8]>) + 'a;
+
 const TIMEOUT: Duration = Duration::from_secs(15);
 /// A read that receives nothing for this long while records remain is an error.
 const STALL: Duration = Duration::from_secs(60);
@@ -30,7 +33,7 @@ pub fn read(
     topics: &[String],
     from: Option<Timestamp>,
     to: Option<Timestamp>,
-    f: &mut dyn FnMut(Pos, Option<&[u8]>, Option<&[u8]>),
+    f: &mut OnRecord<'_>,
 ) -> Result<(), String> {
     let consumer: BaseConsumer = crate::edge::kafka::client_config(
         brokers,

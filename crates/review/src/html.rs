@@ -49,11 +49,11 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// Per key, its `[before, after]` count per day.
+type DaySeries = Vec<(String, Vec<[f64; 2]>)>;
+
 /// Days and the top `k` keys by total, for a per-day line chart.
-fn per_day(
-    rows: &[crate::replay::LoadRow],
-    k: usize,
-) -> (Vec<String>, Vec<(String, Vec<[f64; 2]>)>) {
+fn per_day(rows: &[crate::replay::LoadRow], k: usize) -> (Vec<String>, DaySeries) {
     let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
     days.sort();
     days.dedup();

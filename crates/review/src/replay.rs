@@ -378,7 +378,7 @@ impl Replay {
                 });
             }
         }
-        moves.sort_by(|x, y| (idx(&x.from), idx(&x.to)).cmp(&(idx(&y.from), idx(&y.to))));
+        moves.sort_by_key(|m| (idx(&m.from), idx(&m.to)));
         let mix = levels
             .iter()
             .map(|l| {
@@ -448,26 +448,7 @@ impl Replay {
                     after: FateRow::of(c[1]),
                 })
                 .collect();
-            let dim_rank = |d: &str| {
-                ["all", "priority", "queue", "plan"]
-                    .iter()
-                    .position(|x| *x == d)
-            };
-            rows.sort_by(|x, y| {
-                let k = |r: &SlaRow| {
-                    (
-                        r.clock.clone(),
-                        dim_rank(&r.dimension),
-                        if r.dimension == "priority" {
-                            idx(&r.key)
-                        } else {
-                            0
-                        },
-                        r.key.clone(),
-                    )
-                };
-                k(x).cmp(&k(y))
-            });
+            rows.sort_by_cached_key(|r| sla_order(&levels, &r.clock, &r.dimension, &r.key));
             rows
         });
         let mut rules: Vec<RuleRow> = self
@@ -525,6 +506,25 @@ impl Replay {
             notes: self.notes,
         }
     }
+}
+
+/// The order SLA rows are listed in: by clock, then `all`, `priority` (in level order),
+/// `queue`, `plan`, then by key.
+pub(crate) fn sla_order(
+    levels: &[String],
+    clock: &str,
+    dimension: &str,
+    key: &str,
+) -> (String, Option<usize>, usize, String) {
+    let dim = ["all", "priority", "queue", "plan"]
+        .iter()
+        .position(|x| *x == dimension);
+    let level = if dimension == "priority" {
+        levels.iter().position(|l| l == key).unwrap_or(levels.len())
+    } else {
+        0
+    };
+    (clock.to_string(), dim, level, key.to_string())
 }
 
 fn round2(x: f64) -> f64 {

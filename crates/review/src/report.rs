@@ -37,6 +37,27 @@ struct Outcomes {
     open: u64,
 }
 
+/// Per clock and priority: elapsed seconds of stopped clocks, how many met, every target.
+#[derive(Default)]
+struct Times {
+    elapsed: Vec<i64>,
+    met: u64,
+    targets: Vec<i64>,
+}
+
+/// What a ticket's signals are grouped by.
+struct Routing {
+    plan: Arc<str>,
+}
+
+/// Tickets with a signal of each kind.
+#[derive(Default)]
+struct SignalSets<'a> {
+    met: BTreeSet<&'a str>,
+    warned: BTreeSet<&'a str>,
+    breached: BTreeSet<&'a str>,
+}
+
 #[derive(Default)]
 struct Csat {
     responses: u64,
@@ -55,8 +76,7 @@ pub struct ReportBuilder<'r> {
     last: Option<Timestamp>,
     volume: BTreeMap<(&'static str, String, String), u64>,
     totals: BTreeMap<(&'static str, String), u64>,
-    /// (clock, priority) → elapsed seconds of stopped clocks, and how many were within target.
-    times: BTreeMap<(usize, Arc<str>), (Vec<i64>, u64, Vec<i64>)>,
+    times: BTreeMap<(usize, Arc<str>), Times>,
     projected: BTreeMap<(usize, &'static str, String), Outcomes>,
     csat: BTreeMap<(&'static str, String), Csat>,
     phrases: HashMap<String, u64>,
@@ -65,8 +85,8 @@ pub struct ReportBuilder<'r> {
     priority_changes: BTreeMap<(Arc<str>, Arc<str>), u64>,
     category_changes: BTreeMap<(Arc<str>, String), u64>,
     with_history: u64,
-    /// ticket id → (priority, queue, plan), for grouping signals.
-    index: HashMap<String, (Arc<str>, Arc<str>, Arc<str>)>,
+    /// ticket id → what its signals are grouped by besides their own fields.
+    index: HashMap<String, Routing>,
     signals: BTreeMap<String, SignalRecord>,
     notes: Vec<String>,
 }
@@ -142,11 +162,9 @@ impl<'r> ReportBuilder<'r> {
         }
         self.index.insert(
             w.ticket_id.clone(),
-            (
-                d.priority.clone(),
-                d.queue.clone(),
-                seg.support_plan.clone(),
-            ),
+            Routing {
+                plan: seg.support_plan.clone(),
+            },
         );
         if !events.is_empty() {
             self.with_history += 1;
@@ -200,10 +218,10 @@ impl<'r> ReportBuilder<'r> {
             for (i, c) in proj.clocks.iter().enumerate() {
                 let t = self.times.entry((i, d.priority.clone())).or_default();
                 if c.stopped {
-                    t.0.push(c.elapsed_seconds);
-                    t.1 += u64::from(c.fate == Fate::Met);
+                    t.elapsed.push(c.elapsed_seconds);
+                    t.met += u64::from(c.fate == Fate::Met);
                 }
-                t.2.push(c.target_seconds);
+                t.targets.push(c.target_seconds);
                 for (dim, key) in [
                     ("all", "all".to_string()),
                     ("priority", d.priority.to_string()),
@@ -275,7 +293,8 @@ impl<'r> ReportBuilder<'r> {
             }
         }
         let mut times = Vec::new();
-        for ((clock, priority), (mut elapsed, within, mut targets)) in self.times {
+        for ((clock, priority), t) in self.times {
+            let (mut elapsed, within, mut targets) = (t.elapsed, t.met, t.targets);
             elapsed.sort_unstable();
             targets.sort_unstable();
             let h = |s: i64| round2(s as f64 / 3600.0);
@@ -296,16 +315,13 @@ impl<'r> ReportBuilder<'r> {
 
         // SLA outcomes: from the watcher's signals when given, else projected from history.
         let (sla_source, sla) = if !self.signals.is_empty() {
-            let mut m: BTreeMap<
-                (usize, &'static str, String),
-                (BTreeSet<&str>, BTreeSet<&str>, BTreeSet<&str>),
-            > = BTreeMap::new();
+            let mut m: BTreeMap<(usize, &'static str, String), SignalSets<'_>> = BTreeMap::new();
             for s in self.signals.values() {
                 let clock = usize::from(s.clock == ClockKind::Resolution);
                 let plan = self
                     .index
                     .get(&s.ticket_id)
-                    .map_or("unknown".to_string(), |x| x.2.to_string());
+                    .map_or("unknown".to_string(), |x| x.plan.to_string());
                 for (dim, key) in [
                     ("all", "all".to_string()),
                     ("priority", s.priority.to_string()),
@@ -314,21 +330,21 @@ impl<'r> ReportBuilder<'r> {
                 ] {
                     let e = m.entry((clock, dim, key)).or_default();
                     match s.signal {
-                        SignalKind::Met => e.0.insert(&s.ticket_id),
-                        SignalKind::Warning => e.1.insert(&s.ticket_id),
-                        SignalKind::Breached => e.2.insert(&s.ticket_id),
+                        SignalKind::Met => e.met.insert(&s.ticket_id),
+                        SignalKind::Warning => e.warned.insert(&s.ticket_id),
+                        SignalKind::Breached => e.breached.insert(&s.ticket_id),
                     };
                 }
             }
             let rows = m
                 .into_iter()
-                .map(|((c, dim, key), (met, warned, breached))| SlaOutcomeRow {
+                .map(|((c, dim, key), e)| SlaOutcomeRow {
                     clock: CLOCKS[c].to_string(),
                     dimension: dim.to_string(),
                     key,
-                    met: met.len() as u64,
-                    warned: warned.len() as u64,
-                    breached: breached.len() as u64,
+                    met: e.met.len() as u64,
+                    warned: e.warned.len() as u64,
+                    breached: e.breached.len() as u64,
                     open: None,
                 })
                 .collect();
@@ -352,25 +368,8 @@ impl<'r> ReportBuilder<'r> {
             ("none", Vec::new())
         };
         let mut sla: Vec<SlaOutcomeRow> = sla;
-        let dim_rank = |d: &str| {
-            ["all", "priority", "queue", "plan"]
-                .iter()
-                .position(|x| *x == d)
-        };
-        sla.sort_by(|a, b| {
-            let k = |r: &SlaOutcomeRow| {
-                (
-                    r.clock.clone(),
-                    dim_rank(&r.dimension),
-                    if r.dimension == "priority" {
-                        rank(&r.key)
-                    } else {
-                        0
-                    },
-                    r.key.clone(),
-                )
-            };
-            k(a).cmp(&k(b))
+        sla.sort_by_cached_key(|r| {
+            crate::replay::sla_order(&levels, &r.clock, &r.dimension, &r.key)
         });
         let mut csat: Vec<CsatRow> = self
             .csat

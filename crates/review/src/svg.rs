@@ -77,6 +77,29 @@ fn nice_max(v: f64) -> f64 {
     10.0 * p
 }
 
+/// A rounded-up maximum of `values` for an axis (1 when there is none above 0).
+fn max_of(values: impl Iterator<Item = f64>) -> f64 {
+    nice_max(values.fold(0.0, f64::max))
+}
+
+/// Five horizontal grid lines from 0 to `max` across `x` = (left, right), in the plot area
+/// `y` = (top, height), each labelled with `fmt`.
+fn y_grid(b: &mut String, x: (f64, f64), y: (f64, f64), max: f64, fmt: &dyn Fn(f64) -> String) {
+    let (left, right) = x;
+    let (top, plot_h) = y;
+    for i in 0..=4 {
+        let v = max * i as f64 / 4.0;
+        let y = top + plot_h - plot_h * i as f64 / 4.0;
+        let _ = write!(
+            b,
+            "<line x1=\"{left}\" x2=\"{right:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e7ec\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" class=\"tick\">{}</text>",
+            left - 6.0,
+            y + 4.0,
+            esc(&fmt(v))
+        );
+    }
+}
+
 /// One data series: name, colour, a value per category.
 pub struct Series<'a> {
     pub name: &'a str,
@@ -95,25 +118,9 @@ pub fn grouped_bars(
     let (w, h, left, bottom, top) = (720u32, 300u32, 48.0, 40.0, 12.0);
     let plot_w = w as f64 - left - 12.0;
     let plot_h = h as f64 - bottom - top;
-    let max = nice_max(
-        series
-            .iter()
-            .flat_map(|s| s.values.iter().copied())
-            .fold(0.0, f64::max),
-    );
+    let max = max_of(series.iter().flat_map(|s| s.values.iter().copied()));
     let mut b = String::new();
-    for i in 0..=4 {
-        let v = max * i as f64 / 4.0;
-        let y = top + plot_h - plot_h * i as f64 / 4.0;
-        let _ = write!(
-            b,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e7ec\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" class=\"tick\">{}</text>",
-            w as f64 - 12.0,
-            left - 6.0,
-            y + 4.0,
-            esc(&fmt(v))
-        );
-    }
+    y_grid(&mut b, (left, left + plot_w), (top, plot_h), max, fmt);
     let n = categories.len().max(1) as f64;
     let group = plot_w / n;
     let bar = (group * 0.8 / series.len().max(1) as f64).min(48.0);
@@ -300,12 +307,7 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line<'_>]) -> String
     let (w, h, left, bottom, top) = (720u32, 280u32, 48.0, 36.0, 12.0);
     let plot_w = w as f64 - left - 150.0;
     let plot_h = h as f64 - bottom - top;
-    let max = nice_max(
-        lines
-            .iter()
-            .flat_map(|l| l.values.iter().copied())
-            .fold(0.0, f64::max),
-    );
+    let max = max_of(lines.iter().flat_map(|l| l.values.iter().copied()));
     let step = if xs.len() > 1 {
         plot_w / (xs.len() - 1) as f64
     } else {
@@ -314,18 +316,7 @@ pub fn lines(id: &str, title: &str, xs: &[String], lines: &[Line<'_>]) -> String
     let px = |i: usize| left + step * i as f64 + if xs.len() == 1 { plot_w / 2.0 } else { 0.0 };
     let py = |v: f64| top + plot_h - plot_h * v / max;
     let mut b = String::new();
-    for i in 0..=4 {
-        let v = max * i as f64 / 4.0;
-        let y = py(v);
-        let _ = write!(
-            b,
-            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e3e7ec\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" class=\"tick\">{}</text>",
-            left + plot_w,
-            left - 6.0,
-            y + 4.0,
-            num(v)
-        );
-    }
+    y_grid(&mut b, (left, left + plot_w), (top, plot_h), max, &num);
     let every = (xs.len() / 8).max(1);
     for (i, x) in xs.iter().enumerate() {
         if i % every == 0 {
