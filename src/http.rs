@@ -51,23 +51,21 @@ impl Readiness {
 pub trait Probe: Send + Sync + 'static {
     /// The checks behind `/readyz`.
     fn checks(&self) -> Vec<Check>;
-    /// The `…_ready` gauge that mirrors `/readyz`.
-    fn ready_gauge(&self) -> &prometheus::IntGauge;
-    /// Every metric in the Prometheus text format.
-    fn render(&self) -> String;
+    /// The `…_ready` gauge that mirrors `/readyz`, and the registry `/metrics` renders.
+    fn exposition(&self) -> (&prometheus::IntGauge, &prometheus::Registry);
 
     /// Ready when every check passes; sets the gauge.
     fn readiness(&self) -> Readiness {
         let checks = self.checks();
         let ready = checks.iter().all(|c| c.ok);
-        self.ready_gauge().set(ready as i64);
+        self.exposition().0.set(ready as i64);
         Readiness { ready, checks }
     }
 
     /// The metrics, with the ready gauge brought up to date first.
     fn metrics_text(&self) -> String {
         self.readiness();
-        self.render()
+        crate::metrics::render(self.exposition().1)
     }
 }
 

@@ -66,7 +66,7 @@ const DELIVERY_BUCKETS: [f64; 15] = [
 
 /// Every metric of the service.
 pub struct Metrics {
-    registry: Registry,
+    pub(crate) registry: Registry,
     tickets_consumed: IntCounterVec,
     tickets_triaged: IntCounterVec,
     dead_letters: IntCounterVec,

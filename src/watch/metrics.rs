@@ -37,7 +37,7 @@ const DELAY_BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 15.
 
 /// Every metric of the watcher.
 pub struct WatchMetrics {
-    registry: Registry,
+    pub(crate) registry: Registry,
     open_tickets: IntGaugeVec,
     signals: IntCounterVec,
     elapsed_ratio: HistogramVec,

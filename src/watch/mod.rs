@@ -151,12 +151,8 @@ impl Probe for Shared {
         ]
     }
 
-    fn ready_gauge(&self) -> &prometheus::IntGauge {
-        &self.metrics.ready
-    }
-
-    fn render(&self) -> String {
-        self.metrics.render()
+    fn exposition(&self) -> (&prometheus::IntGauge, &prometheus::Registry) {
+        (&self.metrics.ready, &self.metrics.registry)
     }
 }
 
