@@ -1418,6 +1418,44 @@ async fn shadow_rules_never_change_an_output_and_their_metrics_count_exactly() {
     );
     let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rep["tickets"], n);
+    // `triage report` reads the same topics: every ticket, each once, with its routing.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["report", "--rules"])
+        .arg(&rules_path)
+        .args([
+            "--brokers",
+            b,
+            "--topic",
+            &names.out_topics().join(","),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["tickets"], n);
+    let by_priority: u64 = report["totals"]["priority"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_priority, n as u64);
+    let mut live_counts: HashMap<&str, u64> = HashMap::new();
+    for ((live, _), c) in &pairs {
+        *live_counts.entry(live.as_str()).or_default() += c;
+    }
+    for k in report["totals"]["priority"].as_array().unwrap() {
+        assert_eq!(
+            k["count"].as_u64(),
+            live_counts.get(k["key"].as_str().unwrap()).copied(),
+            "{k}"
+        );
+    }
     let levels: Vec<String> = rep["levels"]
         .as_array()
         .unwrap()

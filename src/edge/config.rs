@@ -156,3 +156,37 @@ pub fn default_drain_timeout_seconds() -> u64 {
 pub fn default_log_level() -> String {
     "info".into()
 }
+
+/// Checks what every Kafka client's config shares, as `(field, message)`: `log_level` is a level
+/// or `tracing` filter; the `pinned` librdkafka properties keep their values (`why`: what depends
+/// on them); `bootstrap.servers` and `group.id` are set with their typed fields, not the table.
+pub fn check_client_settings(
+    log_level: &str,
+    librdkafka: &BTreeMap<String, String>,
+    pinned: &[(&str, &str)],
+    why: &str,
+) -> Result<(), (String, String)> {
+    if tracing_subscriber::EnvFilter::try_new(log_level).is_err() {
+        return Err((
+            "log_level".into(),
+            format!("{log_level:?} is not a level or tracing filter"),
+        ));
+    }
+    for (k, want) in pinned {
+        if librdkafka.get(*k).is_some_and(|v| v != want) {
+            return Err((
+                format!("librdkafka.\"{k}\""),
+                format!("must stay {want} ({why} depends on it)"),
+            ));
+        }
+    }
+    for k in ["bootstrap.servers", "group.id"] {
+        if librdkafka.contains_key(k) {
+            return Err((
+                format!("librdkafka.\"{k}\""),
+                "set it with the typed field (bootstrap_servers / group_id)".into(),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -15,8 +15,8 @@ use serde::Deserialize;
 
 pub use crate::edge::config::ConfigError;
 use crate::edge::config::{
-    default_bootstrap_servers, default_drain_timeout_seconds, default_log_level, env_vars,
-    parse_toml, read_with_env,
+    check_client_settings, default_bootstrap_servers, default_drain_timeout_seconds,
+    default_log_level, env_vars, parse_toml, read_with_env,
 };
 
 pub use triage_core::codec::Format;
@@ -446,31 +446,12 @@ impl Config {
                 );
             }
         }
-        if tracing_subscriber::EnvFilter::try_new(&self.log_level).is_err() {
-            return e(
-                "log_level",
-                format!("{:?} is not a level or tracing filter", self.log_level),
-            );
-        }
-        for (k, want) in PINNED {
-            if let Some(v) = self.librdkafka.get(*k) {
-                if v != want {
-                    return e(
-                        &format!("librdkafka.\"{k}\""),
-                        format!("must stay {want} (at-least-once delivery depends on it)"),
-                    );
-                }
-            }
-        }
-        for k in ["bootstrap.servers", "group.id"] {
-            if self.librdkafka.contains_key(k) {
-                return e(
-                    &format!("librdkafka.\"{k}\""),
-                    "set it with the typed field (bootstrap_servers / group_id)".into(),
-                );
-            }
-        }
-        Ok(())
+        check_client_settings(
+            &self.log_level,
+            &self.librdkafka,
+            PINNED,
+            "at-least-once delivery",
+        )
     }
 
     /// Output format: `output_format`, else the input's.
