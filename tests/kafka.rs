@@ -351,7 +351,7 @@ async fn every_bad_input_kind_is_dead_lettered_with_its_reason_and_the_service_s
 async fn avro_in_avro_out_and_unknown_schema_ids_are_dead_lettered() {
     use triage::codec::avro::AvroCodec;
     let b = broker();
-    let (names, _dir, rules) = topics_and_rules(b, "avro", 1).await;
+    let (names, dir, rules) = topics_and_rules(b, "avro", 1).await;
     let mut cfg = config(b, &names, &rules);
     cfg.input_format = triage::service::Format::Avro;
     let codec = AvroCodec::bundled();
@@ -411,6 +411,40 @@ async fn avro_in_avro_out_and_unknown_schema_ids_are_dead_lettered() {
         known += 1;
     }
     assert_eq!(known, 30);
+    // The review commands read Avro priority topics: `triage replay --recorded` with the same
+    // rules sees no change, `triage report` every ticket.
+    let levels: Vec<String> = names
+        .out_topics()
+        .into_iter()
+        .filter(|t| *t != names.dlq)
+        .collect();
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(args)
+            .args(["--rules", rules.to_str().unwrap(), "--brokers", b])
+            .args(["--topic", &levels.join(","), "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let cust_file = dir.path().join("customers.jsonl");
+    std::fs::write(&cust_file, customers(20).join(&b'\n')).unwrap();
+    let replay = run(&[
+        "replay",
+        "--recorded",
+        "--customers",
+        cust_file.to_str().unwrap(),
+    ]);
+    assert_eq!(replay["tickets"], 30, "{replay:#}");
+    assert_eq!(replay["skipped"], 0);
+    assert_eq!(replay["changed"]["any"], 0, "{replay:#}");
+    let report = run(&["report"]);
+    assert_eq!(report["tickets"], 30, "{report:#}");
 }
 
 /// Config with enough tickets that a kill lands mid-stream.

@@ -120,7 +120,13 @@ impl Lifecycle {
         let mut by_ticket: HashMap<String, Vec<LifecycleEvent>> = HashMap::new();
         let mut last: Option<Timestamp> = None;
         for (n, rec) in records {
-            match LifecycleEvent::from_json(&rec) {
+            // A lifecycle event in the Avro format is a Confluent frame (magic byte 0).
+            let decoded = if rec.first() == Some(&0) {
+                crate::clock::avro::decode_lifecycle(&rec)
+            } else {
+                LifecycleEvent::from_json(&rec)
+            };
+            match decoded {
                 Ok(e) => {
                     last = Some(last.map_or(e.at, |l| l.max(e.at)));
                     by_ticket.entry(e.ticket_id.clone()).or_default().push(e);
@@ -216,6 +222,18 @@ fn brokers(a: &ReplayArgs) -> Result<&str, String> {
         .ok_or_else(|| "reading topics needs --brokers (or TRIAGE_BROKERS)".to_string())
 }
 
+/// A triaged ticket in the Avro format (a Confluent frame, read with the bundled schema) as the
+/// JSON the JSON format publishes; any other record as it is (JSON, or a frame that is read as
+/// a lifecycle event, or reported as not JSON).
+fn as_json(rec: Vec<u8>) -> Vec<u8> {
+    if rec.first() == Some(&0) {
+        if let Ok(json) = crate::clock::avro::triaged_json(&rec) {
+            return json;
+        }
+    }
+    rec
+}
+
 /// Numbered records (from 1).
 type Records = Box<dyn Iterator<Item = (usize, Vec<u8>)>>;
 
@@ -243,7 +261,7 @@ fn records(
         pending
             .into_iter()
             .enumerate()
-            .map(|(n, (_, rec))| (n + 1, rec)),
+            .map(|(n, (_, rec))| (n + 1, as_json(rec))),
     ))
 }
 

@@ -171,6 +171,31 @@ mod tests {
     }
 
     #[test]
+    fn recorded_reads_an_avro_triaged_record_turned_to_json() {
+        use triage_core::codec::avro::AvroCodec;
+        use triage_core::codec::json::decode_ticket;
+        let rules = triage_core::rules::Rules::from_str(
+            "rules.toml",
+            include_str!("../../../config/rules.toml"),
+        )
+        .map_err(|d| format!("{d:?}"))
+        .unwrap()
+        .rules;
+        let input = br#"{"ticket_id":"T-1","customer_id":"C-1","created_at":"2026-11-02T09:00:00Z","subject":"Invoice charged twice"}"#;
+        let d = decode_ticket(input).unwrap();
+        let now = "2026-11-02T09:05:00Z".parse().unwrap();
+        let t = triage_core::engine::triage(&rules, &d.ticket, None, now);
+        let mut frame = Vec::new();
+        AvroCodec::bundled()
+            .encode_triaged_from_json(input, &t, &mut frame)
+            .unwrap();
+        let json = triage_core::clock::avro::triaged_json(&frame).unwrap();
+        let r = Recorded::from_json(&json).unwrap().unwrap();
+        assert_eq!(r.decided, Decided::of(&t));
+        assert_eq!(r.triaged_at, now);
+    }
+
+    #[test]
     fn recorded_reads_the_example() {
         let bytes = include_bytes!("../../../schemas/examples/triaged_ticket.json");
         let r = Recorded::from_json(bytes).unwrap().unwrap();

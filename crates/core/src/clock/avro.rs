@@ -76,8 +76,23 @@ fn json_of(v: &Value) -> serde_json::Value {
             .filter(|(_, v)| !v.is_null())
             .collect::<serde_json::Map<_, _>>()
             .into(),
+        Value::Array(items) => items.iter().map(json_of).collect::<Vec<_>>().into(),
+        Value::Map(m) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), json_of(v)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
         _ => serde_json::Value::Null,
     }
+}
+
+/// A triaged ticket's Avro frame as the JSON the JSON format publishes (null fields left out),
+/// for the review commands, which read JSON.
+pub fn triaged_json(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let v = decode_triaged(bytes)?;
+    Ok(serde_json::to_vec(&json_of(&v)).expect("serializable"))
 }
 
 /// `io.triage.LifecycleEvent` as it was before `category` was added (its last field): frames
@@ -193,6 +208,47 @@ mod tests {
         }
         assert!(decode_lifecycle(b"\x00\x00\x00\x00\x07\xff").is_err());
         assert!(decode_lifecycle(b"{}").is_err());
+    }
+
+    #[test]
+    fn a_triaged_frame_reads_as_the_json_the_json_format_publishes() {
+        use crate::codec::avro::AvroCodec;
+        use crate::codec::json::decode_ticket;
+        let rules = crate::rules::Rules::from_str(
+            "rules.toml",
+            include_str!("../../../../config/rules.toml"),
+        )
+        .map_err(|d| format!("{d:?}"))
+        .unwrap()
+        .rules;
+        let input = br#"{"ticket_id":"T-1","customer_id":"C-1","created_at":"2026-11-02T09:00:00Z","subject":"Production down for all users","tags":["prod","sso"],"custom_fields":{"region":"eu"}}"#;
+        let d = decode_ticket(input).unwrap();
+        let t = crate::engine::triage(
+            &rules,
+            &d.ticket,
+            None,
+            "2026-11-02T09:05:00Z".parse().unwrap(),
+        );
+        let mut frame = Vec::new();
+        AvroCodec::bundled()
+            .encode_triaged_from_json(input, &t, &mut frame)
+            .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&triaged_json(&frame).unwrap()).unwrap();
+        assert_eq!(json["ticket_id"], "T-1");
+        assert_eq!(json["tags"], serde_json::json!(["prod", "sso"]));
+        assert_eq!(json["triage"]["priority"], &*t.priority);
+        assert_eq!(json["triage"]["queue"], &*t.queue);
+        assert_eq!(
+            json["triage"]["reasons"].as_array().unwrap().len(),
+            t.reasons.len()
+        );
+        assert_eq!(
+            json["triage"]["sla"]["first_response_target_seconds"],
+            t.sla.first_response_target_seconds
+        );
+        // It decodes as a ticket again, with the recorded decision beside it.
+        assert!(decode_ticket(&triaged_json(&frame).unwrap()).is_ok());
     }
 
     #[test]
