@@ -4,7 +4,8 @@
 //! - [`config`]: the config files' shared error type, environment overrides and parsing;
 //! - [`kafka`]: the base client configuration and the librdkafka log bridge;
 //! - [`logging`]: `tracing` set-up (JSON lines off a terminal);
-//! - here: rules loading ([`load_rules`], [`RulesError`]), the HTTP endpoints' lifetime
+//! - here: the errors both binaries can fail with ([`EdgeError`]), rules loading
+//!   ([`load_rules`], [`RulesError`]), the HTTP endpoints' lifetime
 //!   ([`Http`]), the worker thread that runs the loop ([`Worker`]), the shutdown signal and the
 //!   process entry ([`main_with_runtime`]).
 
@@ -23,6 +24,38 @@ use tracing::{error, info, warn};
 
 use crate::http::Probe;
 use crate::rules::{Loaded, Severity};
+
+/// What the service and the watcher can both fail with at their edge.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    #[error("{0}")]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    /// What was being done, and librdkafka's error.
+    #[error("{0}: {1}")]
+    Kafka(String, #[source] rdkafka::error::KafkaError),
+    #[error("http_listen {addr}: {source}")]
+    Http {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A thread could not start, or panicked.
+    #[error("{0}")]
+    Thread(String),
+}
+
+impl EdgeError {
+    /// A mistake in what the operator gave (the config, the rules, the listen address): the
+    /// process exits with status 2 instead of 1.
+    pub fn is_setup(&self) -> bool {
+        matches!(
+            self,
+            EdgeError::Config(_) | EdgeError::Rules(_) | EdgeError::Http { .. }
+        )
+    }
+}
 
 /// The rules file has errors: every error-level diagnostic, one per line.
 #[derive(Debug, Clone, thiserror::Error)]

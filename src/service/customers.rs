@@ -9,6 +9,7 @@
 //! customer's previous value. "Caught up" means every partition reached the
 //! end offset it had when the table started loading.
 
+use crate::edge::EdgeError;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -127,11 +128,11 @@ pub(crate) fn run_loader(shared: Arc<Shared>) -> Result<(), ServiceError> {
     let mut tpl = TopicPartitionList::new();
     for &p in &meta {
         tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .map_err(|e| ServiceError::Kafka("assign customers topic".into(), e))?;
+            .map_err(|e| EdgeError::Kafka("assign customers topic".into(), e))?;
     }
     consumer
         .assign(&tpl)
-        .map_err(|e| ServiceError::Kafka("assign customers topic".into(), e))?;
+        .map_err(|e| EdgeError::Kafka("assign customers topic".into(), e))?;
 
     let check_caught_up = |remaining: &HashMap<i32, i64>, shared: &Shared| {
         if remaining.is_empty() && !shared.table.caught_up() {

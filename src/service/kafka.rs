@@ -10,6 +10,7 @@
 //! itself (`enable.auto.offset.store=false`); the auto-commit only commits
 //! what the pipeline stored.
 
+use crate::edge::EdgeError;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -95,7 +96,7 @@ pub(crate) fn tickets_consumer(
         shared,
         role: Role::Tickets,
     })
-    .map_err(|e| ServiceError::Kafka("create the ticket consumer".into(), e))
+    .map_err(|e| EdgeError::Kafka("create the ticket consumer".into(), e).into())
 }
 
 /// The customer-table consumer: assigned to every partition, outside any
@@ -123,7 +124,7 @@ pub(crate) fn table_consumer(
         shared,
         role: Role::Table,
     })
-    .map_err(|e| ServiceError::Kafka("create the customer-table consumer".into(), e))
+    .map_err(|e| EdgeError::Kafka("create the customer-table consumer".into(), e).into())
 }
 
 /// The idempotent producer of triaged records and dead letters.
@@ -138,7 +139,7 @@ pub(crate) fn producer(cfg: &Config, shared: Arc<Shared>) -> Result<Producer, Se
         shared,
         role: Role::Producer,
     })
-    .map_err(|e| ServiceError::Kafka("create the producer".into(), e))
+    .map_err(|e| EdgeError::Kafka("create the producer".into(), e).into())
 }
 
 impl ClientContext for ServiceContext {

@@ -43,7 +43,7 @@ use arc_swap::{ArcSwap, ArcSwapOption};
 use rdkafka::producer::Producer as _;
 use tracing::{error, info, warn};
 
-use crate::edge::{load_rules, main_with_runtime, Http, RulesError, Worker};
+use crate::edge::{load_rules, main_with_runtime, EdgeError, Http, Worker};
 use crate::http::{Check, Probe, Readiness};
 use crate::metrics::{HotMetrics, Metrics, RuleMetrics};
 use crate::rules::Rules;
@@ -60,24 +60,12 @@ pub struct Active {
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("{0}")]
-    Config(#[from] ConfigError),
     #[error(transparent)]
-    Rules(#[from] RulesError),
+    Edge(#[from] EdgeError),
     #[error("customers seed: {0}")]
     Seed(String),
     #[error("{0}")]
     Codec(String),
-    #[error("{0}: {1}")]
-    Kafka(String, #[source] rdkafka::error::KafkaError),
-    #[error("http_listen {addr}: {source}")]
-    Http {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0}")]
-    Thread(String),
     #[error("drain timed out: {0} record(s) were not acknowledged; their inputs were not committed and will be processed again")]
     DrainTimeout(usize),
 }
@@ -258,13 +246,13 @@ pub async fn run_with(
     started: impl FnOnce(Handle),
 ) -> Result<(), ServiceError> {
     let rules_path = config.rules_path.display().to_string();
-    let loaded = load_rules(&config.rules_path)?;
+    let loaded = load_rules(&config.rules_path).map_err(EdgeError::from)?;
     let codec = {
         let cfg = config.clone();
         let topics = loaded.rules.topics();
         tokio::task::spawn_blocking(move || format::RegistryCodec::from_config(&cfg, &topics))
             .await
-            .map_err(|e| ServiceError::Thread(e.to_string()))?
+            .map_err(|e| EdgeError::Thread(e.to_string()))?
             .map_err(ServiceError::Codec)?
     };
     let metrics = Arc::new(Metrics::new(
@@ -280,7 +268,7 @@ pub async fn run_with(
     metrics.rules_loaded(&active.rules.version, &rules_path, true);
     let shadow = match &config.shadow_rules_path {
         Some(p) => {
-            let l = load_rules(p)?;
+            let l = load_rules(p).map_err(EdgeError::from)?;
             metrics.shadow_loaded(&l.rules.version, &p.display().to_string());
             Some(Arc::new(l.rules))
         }
@@ -318,7 +306,7 @@ pub async fn run_with(
 
     let http = Http::serve(cfg.http_listen, shared.clone())
         .await
-        .map_err(|source| ServiceError::Http {
+        .map_err(|source| EdgeError::Http {
             addr: cfg.http_listen,
             source,
         })?;
@@ -363,13 +351,13 @@ pub async fn run_with(
                 }
                 r
             })
-            .map_err(|e| ServiceError::Thread(e.to_string()))?
+            .map_err(|e| EdgeError::Thread(e.to_string()))?
     };
     let mut pipeline = {
         let s = shared.clone();
         let p = producer.clone();
         Worker::spawn("pipeline", move || pipeline::run(s, p))
-            .map_err(|e| ServiceError::Thread(e.to_string()))?
+            .map_err(|e| EdgeError::Thread(e.to_string()))?
     };
     let watcher = tokio::spawn(reload::watch(
         shared.clone(),
@@ -401,7 +389,7 @@ pub async fn run_with(
         Ok(Ok(Ok(Ok(d)))) => Err(ServiceError::DrainTimeout(d.unacknowledged)),
         Ok(Ok(Ok(Err(e)))) => Err(e),
         Ok(Ok(Err(_))) | Ok(Err(_)) => {
-            Err(ServiceError::Thread("the pipeline thread panicked".into()))
+            Err(EdgeError::Thread("the pipeline thread panicked".into()).into())
         }
         Err(_) => Err(ServiceError::DrainTimeout(
             shared.tracker.lock().map(|t| t.in_flight()).unwrap_or(0),
@@ -434,15 +422,10 @@ pub fn main_run(args: &RunArgs) -> Result<ExitCode, String> {
         &level,
         "triage-rt",
         |shutdown| run(config, shutdown),
-        |e| {
-            matches!(
-                e,
-                ServiceError::Config(_)
-                    | ServiceError::Rules(_)
-                    | ServiceError::Seed(_)
-                    | ServiceError::Codec(_)
-                    | ServiceError::Http { .. }
-            )
+        |e| match e {
+            ServiceError::Edge(e) => e.is_setup(),
+            ServiceError::Seed(_) | ServiceError::Codec(_) => true,
+            ServiceError::DrainTimeout(_) => false,
         },
     )
 }

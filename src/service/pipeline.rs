@@ -15,6 +15,7 @@
 //! committed and the producer flushed. Many records are in flight at once
 //! (bounded by `max_in_flight`: back-pressure stops taking records).
 
+use crate::edge::EdgeError;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -169,7 +170,7 @@ pub(crate) fn run(shared: Arc<Shared>, producer: Producer) -> Result<Drained, Se
     let consumer = kafka::tickets_consumer(cfg, shared.clone())?;
     consumer
         .subscribe(&[&cfg.input_topic])
-        .map_err(|e| ServiceError::Kafka(format!("subscribe to {}", cfg.input_topic), e))?;
+        .map_err(|e| EdgeError::Kafka(format!("subscribe to {}", cfg.input_topic), e))?;
     info!(topic = %cfg.input_topic, group = %cfg.group_id, "consuming tickets");
     let mut p = Pipeline {
         shared: shared.clone(),

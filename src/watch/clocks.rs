@@ -10,6 +10,7 @@
 //! - `batches`: flushes in flight — a batch's input offsets are stored once all of its changelog
 //!   records are acknowledged, in order.
 
+use crate::edge::EdgeError;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -835,12 +836,12 @@ impl Clocks {
         }
         let committed = consumer
             .committed_offsets(tpl, Duration::from_secs(10))
-            .map_err(|e| WatchError::Kafka(format!("committed offsets of partition {p}"), e))?;
+            .map_err(|e| EdgeError::Kafka(format!("committed offsets of partition {p}"), e))?;
         let mut until = BTreeMap::new();
         for t in inputs {
             let (low, high) = consumer
                 .fetch_watermarks(t, p, Duration::from_secs(10))
-                .map_err(|e| WatchError::Kafka(format!("end offsets of {t}[{p}]"), e))?;
+                .map_err(|e| EdgeError::Kafka(format!("end offsets of {t}[{p}]"), e))?;
             let start = match committed.find_partition(t, p).map(|e| e.offset()) {
                 Some(Offset::Offset(o)) => o.max(low),
                 _ => low,

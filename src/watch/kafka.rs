@@ -9,6 +9,7 @@
 //! (`enable.auto.offset.store=false`): the loop stores them once the changelog records that
 //! reflect them are acknowledged; the auto-commit commits what was stored.
 
+use crate::edge::EdgeError;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
@@ -104,7 +105,7 @@ pub fn producer(cfg: &WatchConfig, tx: Sender<Delivery>) -> Result<Producer, Wat
     c.create_with_context(ProducerCtx {
         tx: std::sync::Mutex::new(tx),
     })
-    .map_err(|e| WatchError::Kafka("create the producer".into(), e))
+    .map_err(|e| EdgeError::Kafka("create the producer".into(), e).into())
 }
 
 /// The group consumer's context: rebalances go to the clocks.
@@ -229,7 +230,7 @@ pub(crate) fn consumer(
         .set("enable.partition.eof", "false");
     let c = pin_consumer(c);
     c.create_with_context(ConsumerCtx { shared })
-        .map_err(|e| WatchError::Kafka("create the consumer".into(), e))
+        .map_err(|e| EdgeError::Kafka("create the consumer".into(), e).into())
 }
 
 /// Client config for restore readers (no group semantics).
@@ -251,7 +252,7 @@ pub fn partition_counts<C: ClientContext>(
     for t in topics {
         let md = client
             .fetch_metadata(Some(t), Duration::from_secs(10))
-            .map_err(|e| WatchError::Kafka(format!("metadata of {t}"), e))?;
+            .map_err(|e| EdgeError::Kafka(format!("metadata of {t}"), e))?;
         let n = md
             .topics()
             .first()
@@ -297,7 +298,7 @@ pub fn check_co_partitioning(
 pub async fn create_changelog(cfg: &WatchConfig, partitions: usize) -> Result<(), WatchError> {
     let admin: AdminClient<DefaultClientContext> = base_config(cfg, "admin")
         .create()
-        .map_err(|e| WatchError::Kafka("create an admin client".into(), e))?;
+        .map_err(|e| EdgeError::Kafka("create an admin client".into(), e))?;
     let t = NewTopic::new(
         &cfg.changelog_topic,
         partitions as i32,
@@ -310,7 +311,7 @@ pub async fn create_changelog(cfg: &WatchConfig, partitions: usize) -> Result<()
             &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
         )
         .await
-        .map_err(|e| WatchError::Kafka(format!("create {}", cfg.changelog_topic), e))?;
+        .map_err(|e| EdgeError::Kafka(format!("create {}", cfg.changelog_topic), e))?;
     for r in res {
         match r {
             Ok(_) => info!(topic = %cfg.changelog_topic, partitions, "changelog topic created"),

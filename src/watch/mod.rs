@@ -67,7 +67,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::Message;
 use tracing::{error, info, warn};
 
-use crate::edge::{load_rules, main_with_runtime, Http, RulesError, Worker};
+use crate::edge::{load_rules, main_with_runtime, EdgeError, Http, Worker};
 use crate::http::{Check, Probe};
 use time::{ScaledTime, SystemTime, TimeSource};
 
@@ -77,10 +77,8 @@ pub use metrics::WatchMetrics;
 /// Why the watcher could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("{0}")]
-    Config(#[from] WatchConfigError),
     #[error(transparent)]
-    Rules(#[from] RulesError),
+    Edge(#[from] EdgeError),
     #[error("acknowledgments = true, but the rules file {0} has no [acknowledgment] template")]
     NoAckTemplate(String),
     #[error("{0}")]
@@ -89,14 +87,6 @@ pub enum WatchError {
     CoPartitioning(String),
     #[error("changelog: {0}")]
     Restore(String),
-    #[error("{0}: {1}")]
-    Kafka(String, #[source] rdkafka::error::KafkaError),
-    #[error("http_listen {addr}: {source}")]
-    Http {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("{0}")]
     Fatal(String),
     #[error("drain timed out: {0} record(s) were not acknowledged; their inputs were not committed and the next run reconciles them")]
@@ -173,7 +163,9 @@ pub async fn run(
     time: Arc<dyn TimeSource>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), WatchError> {
-    let rules = load_rules(&config.rules_path)?.rules;
+    let rules = load_rules(&config.rules_path)
+        .map_err(EdgeError::from)?
+        .rules;
     let mut settings = config.settings();
     if config.acknowledgments {
         match &rules.acknowledgment {
@@ -199,7 +191,7 @@ pub async fn run(
     // Co-partitioning: every input and output topic has the same number of partitions.
     let probe: rdkafka::consumer::BaseConsumer = kafka::base_config(&config, "probe")
         .create()
-        .map_err(|e| WatchError::Kafka("create a metadata client".into(), e))?;
+        .map_err(|e| EdgeError::Kafka("create a metadata client".into(), e))?;
     let mut checked = topics.inputs();
     checked.extend(topics.outputs().into_iter().map(|o| o.topic));
     let counts = tokio::task::block_in_place(|| kafka::partition_counts(probe.client(), &checked))?;
@@ -255,7 +247,7 @@ pub async fn run(
     });
     let http = Http::serve(shared.config.http_listen, shared.clone())
         .await
-        .map_err(|source| WatchError::Http {
+        .map_err(|source| EdgeError::Http {
             addr: shared.config.http_listen,
             source,
         })?;
@@ -265,7 +257,7 @@ pub async fn run(
     subscribed.push(&shared.config.lifecycle_topic);
     consumer
         .subscribe(&subscribed)
-        .map_err(|e| WatchError::Kafka("subscribe".into(), e))?;
+        .map_err(|e| EdgeError::Kafka("subscribe".into(), e))?;
     info!(topics = ?subscribed, group = %shared.config.group_id, "watching");
 
     let mut looping = {
@@ -361,16 +353,12 @@ pub fn main_watch(args: &WatchArgs) -> Result<ExitCode, String> {
         &level,
         "triage-watch-rt",
         |shutdown| run(config, time, shutdown),
-        |e| {
-            matches!(
-                e,
-                WatchError::Config(_)
-                    | WatchError::Rules(_)
-                    | WatchError::NoAckTemplate(_)
-                    | WatchError::Topics(_)
-                    | WatchError::CoPartitioning(_)
-                    | WatchError::Http { .. }
-            )
+        |e| match e {
+            WatchError::Edge(e) => e.is_setup(),
+            WatchError::NoAckTemplate(_)
+            | WatchError::Topics(_)
+            | WatchError::CoPartitioning(_) => true,
+            _ => false,
         },
     )
 }

@@ -9,6 +9,7 @@
 //!   *p* of that topic at or below the offset is recorded in the changelog records written before
 //!   this one. Written last in every flush; compaction keeps the latest.
 
+use crate::edge::EdgeError;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -82,7 +83,7 @@ fn reader(base: &ClientConfig) -> Result<BaseConsumer, WatchError> {
     c.remove("partition.assignment.strategy");
     c.remove("enable.idempotence");
     c.create()
-        .map_err(|e| WatchError::Kafka("create a restore consumer".into(), e))
+        .map_err(|e| EdgeError::Kafka("create a restore consumer".into(), e).into())
 }
 
 /// Reads `topic` partition `p` from `from` up to the end offset measured now, calling `f` with
@@ -97,7 +98,7 @@ fn read_to_end(
 ) -> Result<i64, WatchError> {
     let (low, high) = c
         .fetch_watermarks(topic, p, Duration::from_secs(10))
-        .map_err(|e| WatchError::Kafka(format!("end offsets of {topic}[{p}]"), e))?;
+        .map_err(|e| EdgeError::Kafka(format!("end offsets of {topic}[{p}]"), e))?;
     let start = match from {
         Offset::Offset(o) => o.max(low),
         _ => low,
@@ -107,9 +108,9 @@ fn read_to_end(
     }
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, p, Offset::Offset(start))
-        .map_err(|e| WatchError::Kafka(format!("assign {topic}[{p}]"), e))?;
+        .map_err(|e| EdgeError::Kafka(format!("assign {topic}[{p}]"), e))?;
     c.assign(&tpl)
-        .map_err(|e| WatchError::Kafka(format!("assign {topic}[{p}]"), e))?;
+        .map_err(|e| EdgeError::Kafka(format!("assign {topic}[{p}]"), e))?;
     let deadline = Instant::now() + timeout;
     let mut next = start;
     while next < high {
@@ -126,12 +127,12 @@ fn read_to_end(
                 f(m.offset(), m.key(), m.payload());
             }
             Some(Err(e)) => {
-                return Err(WatchError::Kafka(format!("reading {topic}[{p}]"), e));
+                return Err(EdgeError::Kafka(format!("reading {topic}[{p}]"), e).into());
             }
         }
     }
     c.unassign()
-        .map_err(|e| WatchError::Kafka(format!("unassign {topic}[{p}]"), e))?;
+        .map_err(|e| EdgeError::Kafka(format!("unassign {topic}[{p}]"), e))?;
     Ok(high)
 }
 
