@@ -6,7 +6,10 @@
 # tests that open the replay and report pages headless.
 set -euo pipefail
 need=()
-for pkg in build-essential pkg-config libssl-dev zlib1g-dev python3 prometheus kcat chromium; do
+# Chromium with its fonts and software GL (fonts-liberation, libgl1-mesa-dri are only
+# recommended by the package), so that headless pages render as on a desktop.
+for pkg in build-essential pkg-config libssl-dev zlib1g-dev python3 prometheus kcat \
+  chromium fonts-liberation libgl1-mesa-dri; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # Java 17+ and Maven run the Apache Kafka broker of the tests (scripts/install-kafka.sh).
