@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use triage_review::replay::{replay_batch, Baseline, History, Labels, Replay, Replayer};
 
 use crate::clock::{LifecycleEvent, Settings};
-use crate::model::Profile;
+use crate::customers::{apply, Applied, CustomerTable};
 
 /// Where the records come from besides a file, the lifecycle history, and its end: what
 /// `triage replay` and `triage report` share.
@@ -156,6 +156,11 @@ impl Lifecycle {
     }
 }
 
+/// A ticket's lifecycle events by id (none without a history).
+fn events_of<'l>(life: Option<&'l Lifecycle>) -> impl Fn(&str) -> &'l [LifecycleEvent] + Sync + 'l {
+    move |id| life.map_or(&[], |l| l.of(id))
+}
+
 /// Non-empty lines of a JSON-lines file, numbered from 1.
 pub fn read_lines(path: &Path) -> Result<impl Iterator<Item = (usize, Vec<u8>)>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -186,33 +191,45 @@ fn load_rules(path: &Path) -> Result<crate::rules::Loaded, String> {
     crate::cli::load_rules(path)
 }
 
-fn customers(a: &ReplayArgs) -> Result<HashMap<String, Profile>, String> {
+/// The customer table, as the service keeps it: seeded from a JSON-lines file
+/// ([`crate::service::customers::seed`]), or loaded from the customers topic to its end with
+/// the service's own upsert and tombstone handling ([`crate::customers::apply`]; JSON records,
+/// or Avro frames of the bundled customer schema).
+fn customers(a: &ReplayArgs) -> Result<CustomerTable, String> {
+    let table = CustomerTable::default();
     match (&a.customers, &a.customers_topic) {
-        (Some(p), _) => crate::cli::read_customers(p),
+        (Some(p), _) => {
+            crate::service::customers::seed(&table, p)?;
+        }
         (None, Some(t)) => {
-            let brokers = brokers(a)?;
-            let mut out = HashMap::new();
+            let avro = crate::codec::avro::AvroCodec::bundled();
+            let decode = |v: &[u8]| {
+                if v.first() == Some(&0) {
+                    avro.decode_customer(v).map_err(|e| e.to_string())
+                } else {
+                    crate::codec::decode_customer_json(v)
+                }
+            };
+            let (mut bad, mut first_bad) = (0usize, None);
             topics::read(
-                brokers,
+                brokers(a)?,
                 std::slice::from_ref(t),
                 None,
                 None,
-                &mut |_, key, value| match (key, value) {
-                    (Some(k), None) => {
-                        out.remove(&*String::from_utf8_lossy(k));
+                &mut |pos, key, value| {
+                    if let Applied::Error(e) = apply(&table, decode, key, value) {
+                        bad += 1;
+                        first_bad.get_or_insert((pos.partition, pos.offset, e));
                     }
-                    (_, Some(v)) => {
-                        if let Ok(c) = triage_core::codec::decode_customer_json(v) {
-                            out.insert(c.customer_id.clone(), Profile::from_customer(&c));
-                        }
-                    }
-                    _ => {}
                 },
             )?;
-            Ok(out)
+            if let Some((p, o, e)) = first_bad {
+                eprintln!("customers: {bad} record(s) could not be read and were skipped; the first, partition {p} offset {o}: {e}");
+            }
         }
-        (None, None) => Ok(HashMap::new()),
+        (None, None) => {}
     }
+    Ok(table)
 }
 
 fn brokers(a: &ReplayArgs) -> Result<&str, String> {
@@ -223,15 +240,15 @@ fn brokers(a: &ReplayArgs) -> Result<&str, String> {
 }
 
 /// A triaged ticket in the Avro format (a Confluent frame, read with the bundled schema) as the
-/// JSON the JSON format publishes; any other record as it is (JSON, or a frame that is read as
-/// a lifecycle event, or reported as not JSON).
-fn as_json(rec: Vec<u8>) -> Vec<u8> {
+/// JSON the JSON format publishes; any other record as it is (JSON, or a frame that then fails
+/// as not JSON, with the reason).
+fn as_json((n, rec): (usize, Vec<u8>)) -> (usize, Vec<u8>) {
     if rec.first() == Some(&0) {
         if let Ok(json) = crate::clock::avro::triaged_json(&rec) {
-            return json;
+            return (n, json);
         }
     }
-    rec
+    (n, rec)
 }
 
 /// Numbered records (from 1).
@@ -261,7 +278,7 @@ fn records(
         pending
             .into_iter()
             .enumerate()
-            .map(|(n, (_, rec))| (n + 1, as_json(rec))),
+            .map(|(n, (_, rec))| (n + 1, rec)),
     ))
 }
 
@@ -390,7 +407,7 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         Replay::levels_of(&candidate.rules, base_loaded.as_ref().map(|l| &l.rules)),
         a.samples,
     );
-    let lookup = |id: &str| -> &[LifecycleEvent] { life.as_ref().map_or(&[], |l| l.of(id)) };
+    let lookup = events_of(life.as_ref());
     let history: Option<&History<'_>> = history_ctx.map(|_| &lookup as &History<'_>);
     let mut batch: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH);
     let mut flush = |batch: &mut Vec<(usize, Vec<u8>)>, replay: &mut Replay| {
@@ -403,7 +420,9 @@ pub fn main_replay(a: &ReplayArgs) -> Result<ExitCode, String> {
         &h.topic,
         h.brokers.as_deref(),
         (h.from, h.to),
-    )? {
+    )?
+    .map(as_json)
+    {
         batch.push(rec);
         if batch.len() == BATCH {
             flush(&mut batch, &mut replay);
@@ -462,16 +481,16 @@ pub fn main_report(a: &ReportArgs) -> Result<ExitCode, String> {
     };
     let mut b = triage_review::report::ReportBuilder::new(&rules.rules, history);
     let h = &a.history;
+    let history = events_of(life.as_ref());
     for (n, rec) in records(
         a.triaged.as_deref(),
         &h.topic,
         h.brokers.as_deref(),
         (h.from, h.to),
-    )? {
-        let events = life.as_ref().map_or(&[][..], |l| {
-            peek_ticket_id(&rec).map_or(&[][..], |id| l.of(&id))
-        });
-        if let Err(e) = b.add(&rec, events) {
+    )?
+    .map(as_json)
+    {
+        if let Err(e) = b.add(&rec, &history) {
             b.skip(format!("record {n}: {e}"));
         }
     }
@@ -509,17 +528,4 @@ pub fn main_report(a: &ReportArgs) -> Result<ExitCode, String> {
         triage_review::html::report,
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The `ticket_id` of a JSON record (to find its lifecycle before the full decode).
-fn peek_ticket_id(rec: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Id<'a> {
-        #[serde(borrow)]
-        ticket_id: Option<std::borrow::Cow<'a, str>>,
-    }
-    serde_json::from_slice::<Id<'_>>(rec)
-        .ok()?
-        .ticket_id
-        .map(|c| c.into_owned())
 }

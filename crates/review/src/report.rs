@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use triage_core::clock::{
-    ClockKind, EventKind, LifecycleEvent, Settings, SignalKind, SignalRecord,
-};
+use triage_core::clock::{ClockKind, EventKind, Settings, SignalKind, SignalRecord};
 use triage_core::rules::Rules;
 
 use crate::project::{Fate, Opened, Projector};
+use crate::replay::History;
 use crate::view::{rule_key, Recorded};
 
 const CLOCKS: [&str; 2] = ["first_response", "resolution"];
@@ -128,10 +127,12 @@ impl<'r> ReportBuilder<'r> {
         }
     }
 
-    /// A triaged record (JSON) and its lifecycle events in the order they happened.
-    pub fn add(&mut self, record: &[u8], events: &[LifecycleEvent]) -> Result<(), String> {
+    /// A triaged record (JSON); `history` finds its lifecycle events (in the order they
+    /// happened) by ticket id.
+    pub fn add(&mut self, record: &[u8], history: &History<'_>) -> Result<(), String> {
         let w: Wire =
             serde_json::from_slice(record).map_err(|e| format!("not a triaged ticket: {e}"))?;
+        let events = history(&w.ticket_id);
         let d = &w.triage.decided;
         let seg = &w.triage.segment;
         self.tickets += 1;
