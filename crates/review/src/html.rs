@@ -49,17 +49,49 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// A count per day and key: `[before, after]` (a report's single count is both).
+trait Daily {
+    fn day(&self) -> &str;
+    fn key(&self) -> &str;
+    fn counts(&self) -> [u64; 2];
+}
+
+impl Daily for crate::replay::LoadRow {
+    fn day(&self) -> &str {
+        &self.day
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn counts(&self) -> [u64; 2] {
+        [self.before, self.after]
+    }
+}
+
+impl Daily for crate::report::VolumeRow {
+    fn day(&self) -> &str {
+        &self.day
+    }
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn counts(&self) -> [u64; 2] {
+        [self.tickets, self.tickets]
+    }
+}
+
 /// Per key, its `[before, after]` count per day.
 type DaySeries = Vec<(String, Vec<[f64; 2]>)>;
 
 /// Days and the top `k` keys by total, for a per-day line chart.
-fn per_day(rows: &[crate::replay::LoadRow], k: usize) -> (Vec<String>, DaySeries) {
-    let mut days: Vec<String> = rows.iter().map(|r| r.day.clone()).collect();
+fn per_day<R: Daily>(rows: &[R], k: usize) -> (Vec<String>, DaySeries) {
+    let mut days: Vec<String> = rows.iter().map(|r| r.day().to_string()).collect();
     days.sort();
     days.dedup();
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     for r in rows {
-        *totals.entry(&r.key).or_default() += r.before.max(r.after);
+        let [before, after] = r.counts();
+        *totals.entry(r.key()).or_default() += before.max(after);
     }
     let mut keys: Vec<(&str, u64)> = totals.into_iter().collect();
     keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -68,9 +100,13 @@ fn per_day(rows: &[crate::replay::LoadRow], k: usize) -> (Vec<String>, DaySeries
         .iter()
         .map(|(key, _)| {
             let mut v = vec![[0.0; 2]; days.len()];
-            for r in rows.iter().filter(|r| r.key == *key) {
-                let i = days.binary_search(&r.day).expect("listed");
-                v[i] = [r.before as f64, r.after as f64];
+            for r in rows.iter().filter(|r| r.key() == *key) {
+                // `days` holds every row's day (collected above), so the search finds it.
+                let i = days
+                    .binary_search_by(|d| d.as_str().cmp(r.day()))
+                    .expect("listed");
+                let [before, after] = r.counts();
+                v[i] = [before as f64, after as f64];
             }
             (key.to_string(), v)
         })
@@ -406,16 +442,7 @@ pub fn report(r: &crate::report::Report) -> String {
     b.push_str("<h2>Volume</h2><div class=\"grid\">");
     for dim in ["priority", "category", "segment", "channel"] {
         let rows = r.volume.get(dim).map(|v| v.as_slice()).unwrap_or(&[]);
-        let as_load: Vec<crate::replay::LoadRow> = rows
-            .iter()
-            .map(|v| crate::replay::LoadRow {
-                day: v.day.clone(),
-                key: v.key.clone(),
-                before: v.tickets,
-                after: v.tickets,
-            })
-            .collect();
-        let (days, series) = per_day(&as_load, 8);
+        let (days, series) = per_day(rows, 8);
         let ls: Vec<Line<'_>> = series
             .iter()
             .enumerate()

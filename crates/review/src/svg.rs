@@ -184,11 +184,7 @@ pub fn stacked_rows(
     let (w, left, top) = (720u32, 180.0, 6.0);
     let h = (top * 2.0 + row_h * rows.len().max(1) as f64) as u32;
     let plot_w = w as f64 - left - 60.0;
-    let max = nice_max(
-        rows.iter()
-            .map(|(_, v)| v.iter().sum::<f64>())
-            .fold(0.0, f64::max),
-    );
+    let max = max_of(rows.iter().map(|(_, v)| v.iter().sum::<f64>()));
     let mut b = String::new();
     for (ri, (label, values)) in rows.iter().enumerate() {
         let y = top + row_h * ri as f64;
@@ -379,7 +375,7 @@ pub fn diverging(id: &str, title: &str, rows: &[(String, f64)]) -> String {
     let h = (top * 2.0 + row_h * rows.len().max(1) as f64) as u32;
     let half = (w as f64 - label_w - 20.0) / 2.0;
     let mid = label_w + half;
-    let max = nice_max(rows.iter().map(|(_, v)| v.abs()).fold(0.0, f64::max));
+    let max = max_of(rows.iter().map(|(_, v)| v.abs()));
     let mut b =
         format!("<line x1=\"{mid:.1}\" x2=\"{mid:.1}\" y1=\"0\" y2=\"{h}\" stroke=\"#9aa5b1\"/>");
     for (ri, (label, v)) in rows.iter().enumerate() {
