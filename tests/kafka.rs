@@ -1247,6 +1247,20 @@ fn last_lines(log: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// `/metrics` at `url` once `done` holds of it (polled every 100 ms for up to 15 s; `what`
+/// is the failure message).
+async fn metrics_until(url: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, t) = http_get(url);
+        if done(&t) {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "{what}:\n{t}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The shipped rules (on the test's topics) with two changes: churning customers at least P2,
 /// billing tickets to a queue `billing-2`.
 fn shadow_rules_file(dir: &std::path::Path, live: &std::path::Path) -> std::path::PathBuf {
@@ -1291,45 +1305,24 @@ async fn shadow_rules_never_change_an_output_and_their_metrics_count_exactly() {
     // The shadow rules reload like the rules: a changed file is picked up, an invalid one is
     // refused and the shadow in use stays.
     std::fs::write(&shadow_path, std::fs::read_to_string(&rules_path).unwrap()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, t) = http_get(&url);
-        if t.contains(&format!(
-            "triage_shadow_rules_info{{version=\"{}\"}} 1",
-            live.version
-        )) {
-            // The old version's series is gone.
-            assert!(!t.contains(&format!(
-                "triage_shadow_rules_info{{version=\"{}\"}}",
-                shadow.version
-            )));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the shadow rules were not reloaded:\n{t}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let live_info = format!("triage_shadow_rules_info{{version=\"{}\"}} 1", live.version);
+    let t = metrics_until(&url, "the shadow rules were not reloaded", |t| {
+        t.contains(&live_info)
+    })
+    .await;
+    // The old version's series is gone.
+    assert!(!t.contains(&format!(
+        "triage_shadow_rules_info{{version=\"{}\"}}",
+        shadow.version
+    )));
     std::fs::write(&shadow_path, "not = [valid").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (_, t) = http_get(&url);
-        if sample(&t, "triage_rules_reloads_total{result=\"failure\"}") == Some(1.0) {
-            assert!(t.contains(&format!(
-                "triage_shadow_rules_info{{version=\"{}\"}} 1",
-                live.version
-            )));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the invalid shadow rules were not refused:\n{t}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let t = metrics_until(&url, "the invalid shadow rules were not refused", |t| {
+        sample(t, "triage_rules_reloads_total{result=\"failure\"}") == Some(1.0)
+    })
+    .await;
+    assert!(t.contains(&live_info), "the shadow in use stays");
     svc.stop().await.expect("clean stop");
-    std::fs::write(&shadow_path, std::fs::read_to_string(&rules_path).unwrap()).unwrap();
+    // The shadow file again, for the replay below.
     let shadow_path = shadow_rules_file(dir.path(), &rules_path);
 
     let profiles: HashMap<String, Profile> = customers

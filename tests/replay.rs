@@ -306,19 +306,24 @@ fn breach_projection_on_a_hand_computed_history() {
         .concat(),
     )
     .unwrap();
-    let r = json(&[
-        "replay",
-        "--rules",
-        cand.to_str().unwrap(),
-        "--baseline",
-        "config/rules.toml",
-        "--tickets",
-        tickets.to_str().unwrap(),
-        "--customers",
-        customers.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-    ]);
+    let replay = |extra: &[&str]| {
+        let mut a = vec![
+            "replay",
+            "--rules",
+            cand.to_str().unwrap(),
+            "--baseline",
+            "config/rules.toml",
+            "--tickets",
+            tickets.to_str().unwrap(),
+            "--customers",
+            customers.to_str().unwrap(),
+            "--lifecycle",
+            life.to_str().unwrap(),
+        ];
+        a.extend(extra);
+        json(&a)
+    };
+    let r = replay(&[]);
     assert_eq!(r["tickets"], 4);
     assert_eq!(r["changed"]["priority"], 0);
     assert_eq!(r["projected"], 4);
@@ -347,21 +352,7 @@ fn breach_projection_on_a_hand_computed_history() {
     assert_eq!(x["before"], f(3, 1, 0));
     // An earlier end of the history, 2d 0h after opening: A, B and C reach the candidate's 2d
     // exactly then, which is a breach (the watcher's timer fires at the due instant).
-    let r2 = json(&[
-        "replay",
-        "--rules",
-        cand.to_str().unwrap(),
-        "--baseline",
-        "config/rules.toml",
-        "--tickets",
-        tickets.to_str().unwrap(),
-        "--customers",
-        customers.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-        "--as-of",
-        "2026-11-04T00:00:00Z",
-    ]);
+    let r2 = replay(&["--as-of", "2026-11-04T00:00:00Z"]);
     let x = r2["sla"]
         .as_array()
         .unwrap()

@@ -26,6 +26,21 @@ fn triage(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `triage report` with the shipped rules over `triaged` and `life`, then `extra`.
+fn report(triaged: &Path, life: &Path, extra: &[&str]) -> String {
+    let mut a = vec![
+        "report",
+        "--rules",
+        "config/rules.toml",
+        "--triaged",
+        triaged.to_str().unwrap(),
+        "--lifecycle",
+        life.to_str().unwrap(),
+    ];
+    a.extend(extra);
+    triage(&a)
+}
+
 /// `triage score` of `tickets` (JSON lines) at `now`.
 fn score(dir: &Path, tickets: &str, customers: &Path, now: &str) -> PathBuf {
     let input = dir.join("tickets.jsonl");
@@ -125,18 +140,12 @@ fn find(rows: &Value, pred: impl Fn(&Value) -> bool) -> &Value {
 fn figures_on_a_hand_made_history_are_exact() {
     let dir = tempfile::tempdir().unwrap();
     let (triaged, life) = hand_made(dir.path());
-    let args = [
-        "report",
-        "--rules",
-        "config/rules.toml",
-        "--triaged",
-        triaged.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-        "--json",
-    ];
-    let out = triage(&args);
-    assert_eq!(out, triage(&args), "the same report twice");
+    let out = report(&triaged, &life, &["--json"]);
+    assert_eq!(
+        out,
+        report(&triaged, &life, &["--json"]),
+        "the same report twice"
+    );
     let r: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(r["tickets"], 3);
     assert_eq!(r["with_history"], 2);
@@ -244,18 +253,11 @@ fn signals_are_the_sla_source_when_given_and_count_once_per_id() {
         .concat(),
     )
     .unwrap();
-    let r: Value = serde_json::from_str(&triage(&[
-        "report",
-        "--rules",
-        "config/rules.toml",
-        "--triaged",
-        triaged.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-        "--signals",
-        signals.to_str().unwrap(),
-        "--json",
-    ]))
+    let r: Value = serde_json::from_str(&report(
+        &triaged,
+        &life,
+        &["--signals", signals.to_str().unwrap(), "--json"],
+    ))
     .unwrap();
     assert_eq!(r["sla_source"], "signals");
     let f = find(&r["sla"], |x| {
@@ -296,17 +298,7 @@ fn the_report_page_draws_every_chart_in_chromium() {
     let life = dir.path().join("l.jsonl");
     std::fs::write(&life, gen("lifecycle")).unwrap();
     let page = browser::artifacts().join("report.html");
-    let text = triage(&[
-        "report",
-        "--rules",
-        "config/rules.toml",
-        "--triaged",
-        triaged.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-        "--html",
-        page.to_str().unwrap(),
-    ]);
+    let text = report(&triaged, &life, &["--html", page.to_str().unwrap()]);
     assert!(text.contains("report: 2000 tickets"), "{text}");
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains("http://") && !html.contains("https://"));
