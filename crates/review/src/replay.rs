@@ -91,24 +91,23 @@ impl<'r> Replayer<'r> {
     ) -> Result<Row, String> {
         let decoded = decode_ticket(record).map_err(|e| e.to_string())?;
         let ticket = decoded.ticket;
-        let recorded = match self.baseline {
-            Baseline::Recorded => Some(
-                Recorded::from_json(record)?
-                    .ok_or("no recorded `triage` object to compare with")?,
-            ),
-            Baseline::Rules(_) => None,
+        // The baseline: the decision recorded with the ticket (decided as of when it was
+        // triaged), or the baseline rules to decide it with (as of its creation).
+        let (baseline, now) = match self.baseline {
+            Baseline::Recorded => {
+                let rec = Recorded::from_json(record)?
+                    .ok_or("no recorded `triage` object to compare with")?;
+                (Ok(rec.decided), rec.triaged_at)
+            }
+            Baseline::Rules(r) => (Err(r), ticket.created_at),
         };
-        let now = recorded
-            .as_ref()
-            .map_or(ticket.created_at, |r| r.triaged_at);
         let [s0, s1] = &mut self.scratch;
         let (before, after, segment) = customers.with_profile(&ticket.customer_id, |p| {
             let after = decide(self.candidate, &ticket, p, now, s1).triage;
             let segment = SegmentView::of(&after);
-            let before = match (&self.baseline, &recorded) {
-                (Baseline::Rules(r), _) => Decided::of(&decide(r, &ticket, p, now, s0).triage),
-                (Baseline::Recorded, Some(rec)) => rec.decided.clone(),
-                (Baseline::Recorded, None) => unreachable!("checked above"),
+            let before = match baseline {
+                Ok(recorded) => recorded,
+                Err(rules) => Decided::of(&decide(rules, &ticket, p, now, s0).triage),
             };
             (before, Decided::of(&after), segment)
         });
