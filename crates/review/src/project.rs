@@ -26,6 +26,15 @@ pub enum Fate {
 impl Fate {
     pub const ALL: [Fate; 3] = [Fate::Met, Fate::Breached, Fate::Open];
 
+    /// Its place in [`Fate::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Fate::Met => 0,
+            Fate::Breached => 1,
+            Fate::Open => 2,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Fate::Met => "met",

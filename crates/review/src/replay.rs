@@ -16,7 +16,7 @@ use triage_core::engine::{decide, Scratch};
 use triage_core::process::Customers;
 use triage_core::rules::Rules;
 
-use crate::project::{Fate, Fates, Opened, Projector};
+use crate::project::{Fates, Opened, Projector};
 use crate::view::{rule_key, Decided, Recorded, SegmentView};
 
 /// What the candidate is compared with.
@@ -136,6 +136,25 @@ impl<'r> Replayer<'r> {
             after,
             fates,
         })
+    }
+
+    /// [`Replayer::row`] with a panic inside (the engine, a projection) turned into that
+    /// record's error, as the service turns it into a dead letter; the scratch space is reset.
+    pub fn isolated_row(
+        &mut self,
+        record: &[u8],
+        customers: &impl Customers,
+        history: Option<&History<'_>>,
+    ) -> Result<Row, String> {
+        match triage_core::isolate::isolate(|| self.row(record, customers, history)) {
+            Ok(row) => row,
+            Err(panic) => {
+                self.scratch = [Scratch::default(), Scratch::default()];
+                Err(format!(
+                    "internal error while replaying this record: {panic}"
+                ))
+            }
+        }
     }
 
     /// Fallbacks the projections took (unknown calendars or zones), once each per replayer.
@@ -294,7 +313,7 @@ impl Replay {
             m.down += u64::from(ra > rb);
             m.requeued += u64::from(requeued);
         }
-        let day = row.created_at.to_string()[..10].to_string();
+        let day = crate::view::day_of(row.created_at);
         for (i, d) in [b, a].into_iter().enumerate() {
             self.load
                 .entry(("queue", day.clone(), d.queue.clone()))
@@ -329,7 +348,7 @@ impl Replay {
                     ("plan", row.segment.support_plan.clone()),
                 ];
                 for (clock, fate) in fates[side].iter().enumerate() {
-                    let f = Fate::ALL.iter().position(|x| x == fate).expect("listed");
+                    let f = fate.index();
                     for (dim, key) in &keys {
                         self.sla.entry((clock, dim, key.clone())).or_default()[side][f] += 1;
                     }
@@ -716,13 +735,15 @@ pub fn replay_batch<'r, C: Customers + Sync>(
             .map(|(r, part)| {
                 s.spawn(move || {
                     part.iter()
-                        .map(|(line, rec)| (*line, r.row(rec, customers, history)))
+                        .map(|(line, rec)| (*line, r.isolated_row(rec, customers, history)))
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
+            // Each record is isolated (`isolated_row`): a thread panics only on a bug outside
+            // the per-record work, which is worth stopping for.
             .map(|h| h.join().expect("a replay thread panicked"))
             .collect()
     });

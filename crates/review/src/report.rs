@@ -138,7 +138,7 @@ impl<'r> ReportBuilder<'r> {
         self.tickets += 1;
         self.first = Some(self.first.map_or(w.created_at, |f| f.min(w.created_at)));
         self.last = Some(self.last.map_or(w.created_at, |l| l.max(w.created_at)));
-        let day = w.created_at.to_string()[..10].to_string();
+        let day = crate::view::day_of(w.created_at);
         let channel = w.channel.clone().unwrap_or_else(|| "unknown".into());
         for (dim, key) in [
             ("category", d.category.to_string()),

@@ -111,6 +111,11 @@ impl SegmentView {
     }
 }
 
+/// The UTC day of `t` (`YYYY-MM-DD`), the unit of the per-day charts.
+pub fn day_of(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d").to_string()
+}
+
 /// The name a reason is counted under across tickets: the factor and its detail with numbers
 /// replaced by `#` ("impact: 300 affected users" and "impact: 12 affected users" are one rule).
 pub fn rule_key(r: &ReasonView) -> String {
