@@ -981,6 +981,7 @@ fn shadow_header(d: &ShadowDecision) -> Vec<u8> {
         "score": d.score,
         "rules_version": &*d.rules_version,
     }))
+    // A JSON value of strings and an integer always serialises (into memory).
     .expect("serializable")
 }
 
