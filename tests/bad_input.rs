@@ -353,7 +353,9 @@ async fn every_hostile_record_is_dead_lettered_with_its_reason_and_every_good_on
 
     let mut cfg = config(b, &names, &rules);
     // Batches below the smallest topic limit (see the README: batch.size).
-    cfg.librdkafka.insert("batch.size".into(), "32768".into());
+    cfg.common
+        .librdkafka
+        .insert("batch.size".into(), "32768".into());
     let svc = Running::start(cfg).await;
     let mut r = Reader::new(b, &names.out_topics());
     let total = recs.len();
@@ -503,8 +505,10 @@ async fn a_flood_that_is_half_bad_loses_nothing() {
         let p = producer(b);
         produce_to(&p, &names.input, &recs).await;
         let mut cfg = config(b, &names, &rules);
-        cfg.librdkafka.insert("batch.size".into(), "32768".into());
-        cfg.log_level = "error".into();
+        cfg.common
+            .librdkafka
+            .insert("batch.size".into(), "32768".into());
+        cfg.common.log_level = "error".into();
         let svc = Running::start(cfg).await;
         let mut r = Reader::new(b, &names.out_topics());
         // From the first output to the last (service start left out).
@@ -573,7 +577,8 @@ async fn a_registry_outage_degrades_without_eviction_then_dead_letters_by_the_ru
     // Nothing listens there.
     cfg.schema_registry_url = Some(format!("http://127.0.0.1:{}", free_port()));
     cfg.schema_registry_max_wait_seconds = 10;
-    cfg.librdkafka
+    cfg.common
+        .librdkafka
         .insert("max.poll.interval.ms".into(), "6000".into());
     let t0 = Instant::now();
     let svc = Running::start(cfg).await;

@@ -104,7 +104,7 @@ fn service_config(b: &str, names: &Names, dir: &std::path::Path) -> std::path::P
     let rules = rules_file(dir, names);
     let mut cfg = config(b, names, &rules);
     cfg.http_listen = "127.0.0.1:0".parse().unwrap();
-    cfg.log_level = "info".into();
+    cfg.common.log_level = "info".into();
     let path = dir.join("service.toml");
     std::fs::write(&path, config_toml(&cfg)).unwrap();
     path
@@ -243,7 +243,7 @@ async fn kill_9_the_broker_under_load_and_restart_it_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let rules = rules_file(dir.path(), &names);
     let mut cfg = config(&b, &names, &rules);
-    cfg.log_level = "warn".into();
+    cfg.common.log_level = "warn".into();
     let svc = Running::start(cfg).await;
     let (total, rate) = (20_000u64, 1_000u64);
     let (h, _, _) = load(&b, &names.input, total, rate);

@@ -456,7 +456,7 @@ fn stream_setup(
     let rules = rules_file(dir, names);
     let mut cfg = config(broker(), names, &rules);
     cfg.http_listen = format!("127.0.0.1:{http}").parse().unwrap();
-    cfg.log_level = "info".into();
+    cfg.common.log_level = "info".into();
     let path = dir.join("service.toml");
     std::fs::write(&path, config_toml(&cfg)).unwrap();
     (path, cfg)
@@ -1067,7 +1067,8 @@ fn mock_names(
 /// per connection keeps the fault tests about the service.
 fn mock_config(bs: &str, names: &Names, rules: &std::path::Path) -> triage::service::Config {
     let mut cfg = config(bs, names, rules);
-    cfg.librdkafka
+    cfg.common
+        .librdkafka
         .insert("max.in.flight.requests.per.connection".into(), "1".into());
     cfg
 }

@@ -6,18 +6,14 @@
 //! README. Known settings are typed fields; anything else librdkafka
 //! understands (TLS, SASL, tuning) goes through the `[librdkafka]` table as is.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use crate::edge::config::ConfigError;
-use crate::edge::config::{
-    check_client_settings, default_bootstrap_servers, default_drain_timeout_seconds,
-    default_log_level, env_vars, parse_toml, read_with_env,
-};
+pub use crate::edge::config::{CommonConfig, ConfigError};
+use crate::edge::config::{EnvVar, FileConfig};
 
 pub use triage_core::codec::Format;
 
@@ -37,11 +33,6 @@ pub enum BackPressure {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Kafka brokers, `host:port`, comma separated (librdkafka
-    /// `bootstrap.servers`).
-    #[serde(default = "default_bootstrap_servers")]
-    pub bootstrap_servers: String,
-
     /// Consumer group of `input_topic`. Instances with the same group id
     /// share the topic's partitions; at most one instance per partition does
     /// work.
@@ -97,12 +88,6 @@ pub struct Config {
     /// `decode_error`) by the same rule. Default 300.
     #[serde(default = "default_schema_registry_max_wait_seconds")]
     pub schema_registry_max_wait_seconds: u64,
-
-    /// The rules file. Watched (every `rules_watch_interval_ms`) and reloaded
-    /// on change and on SIGHUP; an invalid file is logged and the old rules
-    /// stay. A relative path is read from the config file's directory.
-    #[serde(default = "default_rules_path")]
-    pub rules_path: PathBuf,
 
     /// Optional candidate rules file evaluated live beside `rules_path` ("shadow rules"): every
     /// triaged ticket is also decided by it, on the same ticket, customer and instant, and the
@@ -185,49 +170,15 @@ pub struct Config {
     #[serde(default = "default_http_listen")]
     pub http_listen: SocketAddr,
 
-    /// On SIGTERM/SIGINT: stop consuming, wait for every in-flight record to
-    /// be acknowledged, commit, exit 0 — within this many seconds. Also the
-    /// bound for finishing revoked partitions on a rebalance. Keep the
-    /// orchestrator's grace period longer.
-    #[serde(default = "default_drain_timeout_seconds")]
-    pub drain_timeout_seconds: u64,
-
     /// How often the rules file is checked for changes (content hash).
     #[serde(default = "default_rules_watch_interval_ms")]
     pub rules_watch_interval_ms: u64,
 
-    /// `error`, `warn`, `info`, `debug`, `trace`, or a `tracing` filter such
-    /// as `info,rdkafka=warn`. `RUST_LOG`, when set, takes precedence.
-    #[serde(default = "default_log_level")]
-    pub log_level: String,
-
-    /// librdkafka properties passed through as they are, to every client
-    /// (ticket consumer, producer, customer-table consumer), after the
-    /// service's defaults — so they win. Values are strings. Environment:
-    /// `TRIAGE_LIBRDKAFKA_SASL_PASSWORD=…` sets `sasl.password` (lower case,
-    /// `_` → `.`).
-    ///
-    /// The service's defaults, and why:
-    /// - producer `enable.idempotence=true` (required; no duplicates or
-    ///   reordering from retries), `acks=all` (implied), `linger.ms=5` and
-    ///   `batch.num.messages=10000` (batches fill under load, 5 ms latency
-    ///   when idle), `compression.type=none` (lz4 measured within the
-    ///   run-to-run spread against a local broker, BENCHMARKS.md; set `lz4`
-    ///   when the network or the broker's disk is the limit);
-    ///   `message.max.bytes` follows `max_message_bytes`.
-    /// - consumer `enable.auto.offset.store=false` (required: the service
-    ///   stores an offset only when its output is acknowledged),
-    ///   `enable.auto.commit=true` with `auto.commit.interval.ms=1000`
-    ///   (stored offsets are committed every second, and synchronously on
-    ///   rebalance and shutdown), `auto.offset.reset=earliest` (a new group
-    ///   triages what is already there), `queued.max.messages.kbytes=65536`
-    ///   (prefetch bound per instance), `fetch.wait.max.ms` librdkafka's 500
-    ///   (set `10` against brokers that hold every fetch for the full wait,
-    ///   or latency suffers).
-    /// - all clients `statistics.interval.ms=5000` (consumer lag, producer
-    ///   queue depth and broker state for the metrics).
-    #[serde(default)]
-    pub librdkafka: BTreeMap<String, String>,
+    /// `bootstrap_servers`, `rules_path`, `drain_timeout_seconds`,
+    /// `log_level` and `[librdkafka]`: documented in [`CommonConfig`] (the
+    /// same keys of this file, read beside the fields above).
+    #[serde(skip)]
+    pub common: CommonConfig,
 }
 
 fn default_group_id() -> String {
@@ -244,9 +195,6 @@ fn default_dead_letter_topic() -> String {
 }
 fn default_input_format() -> Format {
     Format::Json
-}
-fn default_rules_path() -> PathBuf {
-    PathBuf::from("rules.toml")
 }
 fn default_schema_registry_max_wait_seconds() -> u64 {
     300
@@ -283,35 +231,16 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    /// Reads `path`, applies `TRIAGE_*` overrides from the process
-    /// environment, resolves relative paths and validates.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let (text, vars) = read_with_env(path, "TRIAGE_")?;
-        Config::from_parts(path, &text, &vars)
+impl FileConfig for Config {
+    const ENV_PREFIX: &'static str = "TRIAGE_";
+
+    fn common_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
 
-    /// [`Config::load`] without touching the file system or the process
-    /// environment (for tests).
-    pub fn from_parts(
-        path: &Path,
-        text: &str,
-        env: &[(String, String)],
-    ) -> Result<Config, ConfigError> {
-        let file = path.display().to_string();
-        let mut cfg: Config = parse_toml(&file, text)?;
-        let base = path.parent().unwrap_or(Path::new(""));
-        cfg.rules_path = base.join(&cfg.rules_path);
-        cfg.customers_seed_path = cfg.customers_seed_path.map(|p| base.join(p));
-        cfg.shadow_rules_path = cfg.shadow_rules_path.map(|p| base.join(p));
-        cfg.apply_env(env)?;
-        cfg.validate().map_err(|(field, message)| ConfigError {
-            origin: file,
-            line: None,
-            field,
-            message,
-        })?;
-        Ok(cfg)
+    fn resolve_paths(&mut self, base: &Path) {
+        self.customers_seed_path = self.customers_seed_path.take().map(|p| base.join(p));
+        self.shadow_rules_path = self.shadow_rules_path.take().map(|p| base.join(p));
     }
 
     /// `TRIAGE_<FIELD>` (upper case) overrides a field;
@@ -320,63 +249,57 @@ impl Config {
     /// directory. Unknown `TRIAGE_*` variables are ignored (other tools share
     /// the prefix), except unknown fields that look like typos are not
     /// detectable here.
-    fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), ConfigError> {
-        for var in env_vars(env, "TRIAGE_", &mut self.librdkafka) {
-            let err = |m| var.error(m);
-            let v = var.value.to_string();
-            match var.field.as_str() {
-                "bootstrap_servers" => self.bootstrap_servers = v,
-                "group_id" => self.group_id = v,
-                "input_topic" => self.input_topic = v,
-                "customers_topic" => self.customers_topic = v,
-                "dead_letter_topic" => self.dead_letter_topic = v,
-                "input_format" => {
-                    self.input_format = Format::parse(&v)
-                        .ok_or_else(|| err(format!("must be json or avro, got {v:?}")))?
-                }
-                "output_format" => {
-                    self.output_format = Some(
-                        Format::parse(&v)
-                            .ok_or_else(|| err(format!("must be json or avro, got {v:?}")))?,
-                    )
-                }
-                "schema_registry_url" => {
-                    self.schema_registry_url = (!v.is_empty()).then_some(v);
-                }
-                "schema_registry_basic_auth" => {
-                    self.schema_registry_basic_auth = (!v.is_empty()).then_some(v);
-                }
-                "rules_path" => self.rules_path = PathBuf::from(v),
-                "customers_seed_path" => {
-                    self.customers_seed_path = (!v.is_empty()).then(|| PathBuf::from(v));
-                }
-                "shadow_rules_path" => {
-                    self.shadow_rules_path = (!v.is_empty()).then(|| PathBuf::from(v));
-                }
-                "schema_registry_max_wait_seconds" => {
-                    self.schema_registry_max_wait_seconds = var.num()?
-                }
-                "customers_catch_up_timeout_seconds" => {
-                    self.customers_catch_up_timeout_seconds = var.num()?
-                }
-                "max_message_bytes" => self.max_message_bytes = var.num()?,
-                "max_in_flight" => self.max_in_flight = var.num()?,
-                "back_pressure" => {
-                    self.back_pressure = match v.as_str() {
-                        "hold" => BackPressure::Hold,
-                        "pause" => BackPressure::Pause,
-                        _ => return Err(err(format!("must be hold or pause, got {v:?}"))),
-                    }
-                }
-                "workers" => self.workers = var.num()?,
-                "sla_at_risk_fraction" => self.sla_at_risk_fraction = var.num()?,
-                "http_listen" => self.http_listen = var.addr()?,
-                "drain_timeout_seconds" => self.drain_timeout_seconds = var.num()?,
-                "rules_watch_interval_ms" => self.rules_watch_interval_ms = var.num()?,
-                "log_level" => self.log_level = v,
-                // Not a field: TRIAGE_TEST_BROKERS and the like belong to others.
-                _ => {}
+    fn apply_env(&mut self, var: &EnvVar) -> Result<(), ConfigError> {
+        let err = |m| var.error(m);
+        let v = var.value.to_string();
+        match var.field.as_str() {
+            "group_id" => self.group_id = v,
+            "input_topic" => self.input_topic = v,
+            "customers_topic" => self.customers_topic = v,
+            "dead_letter_topic" => self.dead_letter_topic = v,
+            "input_format" => {
+                self.input_format = Format::parse(&v)
+                    .ok_or_else(|| err(format!("must be json or avro, got {v:?}")))?
             }
+            "output_format" => {
+                self.output_format = Some(
+                    Format::parse(&v)
+                        .ok_or_else(|| err(format!("must be json or avro, got {v:?}")))?,
+                )
+            }
+            "schema_registry_url" => {
+                self.schema_registry_url = (!v.is_empty()).then_some(v);
+            }
+            "schema_registry_basic_auth" => {
+                self.schema_registry_basic_auth = (!v.is_empty()).then_some(v);
+            }
+            "customers_seed_path" => {
+                self.customers_seed_path = (!v.is_empty()).then(|| PathBuf::from(v));
+            }
+            "shadow_rules_path" => {
+                self.shadow_rules_path = (!v.is_empty()).then(|| PathBuf::from(v));
+            }
+            "schema_registry_max_wait_seconds" => {
+                self.schema_registry_max_wait_seconds = var.num()?
+            }
+            "customers_catch_up_timeout_seconds" => {
+                self.customers_catch_up_timeout_seconds = var.num()?
+            }
+            "max_message_bytes" => self.max_message_bytes = var.num()?,
+            "max_in_flight" => self.max_in_flight = var.num()?,
+            "back_pressure" => {
+                self.back_pressure = match v.as_str() {
+                    "hold" => BackPressure::Hold,
+                    "pause" => BackPressure::Pause,
+                    _ => return Err(err(format!("must be hold or pause, got {v:?}"))),
+                }
+            }
+            "workers" => self.workers = var.num()?,
+            "sla_at_risk_fraction" => self.sla_at_risk_fraction = var.num()?,
+            "http_listen" => self.http_listen = var.addr()?,
+            "rules_watch_interval_ms" => self.rules_watch_interval_ms = var.num()?,
+            // Not a field: TRIAGE_TEST_BROKERS and the like belong to others.
+            _ => {}
         }
         Ok(())
     }
@@ -385,7 +308,6 @@ impl Config {
     fn validate(&self) -> Result<(), (String, String)> {
         let e = |f: &str, m: String| Err((f.to_string(), m));
         for (f, v) in [
-            ("bootstrap_servers", &self.bootstrap_servers),
             ("group_id", &self.group_id),
             ("input_topic", &self.input_topic),
             ("customers_topic", &self.customers_topic),
@@ -425,9 +347,6 @@ impl Config {
                 format!("must be in (0, 1], got {}", self.sla_at_risk_fraction),
             );
         }
-        if self.drain_timeout_seconds == 0 {
-            return e("drain_timeout_seconds", "must be at least 1".into());
-        }
         if self.rules_watch_interval_ms < 100 {
             return e("rules_watch_interval_ms", "must be at least 100".into());
         }
@@ -446,12 +365,25 @@ impl Config {
                 );
             }
         }
-        check_client_settings(
-            &self.log_level,
-            &self.librdkafka,
-            PINNED,
-            "at-least-once delivery",
-        )
+        self.common.validate(PINNED, "at-least-once delivery")
+    }
+}
+
+impl Config {
+    /// Reads `path`, applies `TRIAGE_*` overrides from the process
+    /// environment, resolves relative paths and validates.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        crate::edge::config::load(path)
+    }
+
+    /// [`Config::load`] without touching the file system or the process
+    /// environment (for tests).
+    pub fn from_parts(
+        path: &Path,
+        text: &str,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
+        crate::edge::config::from_parts(path, text, env)
     }
 
     /// Output format: `output_format`, else the input's.
@@ -461,10 +393,6 @@ impl Config {
 
     pub fn schema_registry_max_wait(&self) -> Duration {
         Duration::from_secs(self.schema_registry_max_wait_seconds)
-    }
-
-    pub fn drain_timeout(&self) -> Duration {
-        Duration::from_secs(self.drain_timeout_seconds)
     }
 
     pub fn catch_up_timeout(&self) -> Duration {
@@ -487,11 +415,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_parts(Path::new("/etc/triage/service.toml"), text, &env)
+        crate::edge::config::from_pairs("/etc/triage/service.toml", text, env)
     }
 
     #[test]
@@ -499,19 +423,26 @@ mod tests {
         let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config/service.toml"));
         let text = std::fs::read_to_string(path).unwrap();
         let c = Config::from_parts(path, &text, &[]).unwrap();
-        assert!(c.rules_path.exists(), "{}", c.rules_path.display());
+        assert!(
+            c.common.rules_path.exists(),
+            "{}",
+            c.common.rules_path.display()
+        );
         let d = Config::default();
         assert_eq!(c.max_in_flight, d.max_in_flight);
-        assert_eq!(c.drain_timeout_seconds, d.drain_timeout_seconds);
+        assert_eq!(
+            c.common.drain_timeout_seconds,
+            d.common.drain_timeout_seconds
+        );
     }
 
     #[test]
     fn defaults_and_relative_paths() {
         let c = load("rules_path = \"rules.toml\"\n", &[]).unwrap();
         assert_eq!(c.input_topic, "tickets.raw");
-        assert_eq!(c.rules_path, PathBuf::from("/etc/triage/rules.toml"));
+        assert_eq!(c.common.rules_path, PathBuf::from("/etc/triage/rules.toml"));
         assert_eq!(c.output_format(), Format::Json);
-        assert_eq!(c.drain_timeout(), Duration::from_secs(20));
+        assert_eq!(c.common.drain_timeout(), Duration::from_secs(20));
     }
 
     #[test]
@@ -544,8 +475,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.group_id, "env");
         assert_eq!(c.max_in_flight, 7);
-        assert_eq!(c.librdkafka["sasl.password"], "pw");
-        assert_eq!(c.librdkafka["linger.ms"], "20");
+        assert_eq!(c.common.librdkafka["sasl.password"], "pw");
+        assert_eq!(c.common.librdkafka["linger.ms"], "20");
         let e = load("", &[("TRIAGE_MAX_IN_FLIGHT", "lots")]).unwrap_err();
         assert_eq!(e.origin, "environment");
         assert_eq!(e.field, "TRIAGE_MAX_IN_FLIGHT");

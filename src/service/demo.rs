@@ -27,7 +27,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::config::Config;
+use super::config::{CommonConfig, Config};
 
 /// Arguments of `triage demo`.
 #[derive(Debug, clap::Args)]
@@ -164,17 +164,22 @@ async fn demo(a: &DemoArgs) -> Result<Report, String> {
             std::process::id(),
             jiff::Timestamp::now().as_millisecond()
         ),
-        rules_path: a.rules.clone(),
         max_message_bytes: 64 * 1024,
         http_listen: "127.0.0.1:0".parse().expect("valid address"),
-        drain_timeout_seconds: 10,
         customers_catch_up_timeout_seconds: 20,
-        log_level: "error".into(),
+        common: CommonConfig {
+            rules_path: a.rules.clone(),
+            drain_timeout_seconds: 10,
+            log_level: "error".into(),
+            ..CommonConfig::default()
+        },
         ..Config::default()
     };
-    cfg.librdkafka
+    cfg.common
+        .librdkafka
         .insert("fetch.wait.max.ms".into(), "10".into());
-    cfg.librdkafka
+    cfg.common
+        .librdkafka
         .insert("statistics.interval.ms".into(), "1000".into());
 
     let mut topics: Vec<String> = loaded
@@ -196,11 +201,11 @@ async fn demo(a: &DemoArgs) -> Result<Report, String> {
                 mock.create_topic(t, 1, 1)
                     .map_err(|e| format!("mock cluster: {e}"))?;
             }
-            cfg.bootstrap_servers = mock.bootstrap_servers();
+            cfg.common.bootstrap_servers = mock.bootstrap_servers();
             _mock = Some(mock);
         }
         Some(b) => {
-            cfg.bootstrap_servers = b.clone();
+            cfg.common.bootstrap_servers = b.clone();
             let mut all = topics.clone();
             all.push(cfg.input_topic.clone());
             all.push(cfg.customers_topic.clone());
@@ -208,7 +213,7 @@ async fn demo(a: &DemoArgs) -> Result<Report, String> {
             _mock = None;
         }
     }
-    let bootstrap = cfg.bootstrap_servers.clone();
+    let bootstrap = cfg.common.bootstrap_servers.clone();
 
     // Outputs are read from the end offsets before anything is produced;
     // the service's group starts at the input's current end.

@@ -60,7 +60,7 @@ pub type Producer = ThreadedProducer<ServiceContext>;
 /// The service's librdkafka defaults for every client.
 fn common(cfg: &Config, role: Role) -> ClientConfig {
     let mut c = client_config(
-        &cfg.bootstrap_servers,
+        &cfg.common.bootstrap_servers,
         format!("triage-{}", role.as_str()),
         RDKafkaLogLevel::Info,
     );
@@ -69,7 +69,7 @@ fn common(cfg: &Config, role: Role) -> ClientConfig {
 }
 
 fn finish(c: ClientConfig, cfg: &Config, pinned: &[(&str, &str)]) -> ClientConfig {
-    crate::edge::kafka::finish(c, &cfg.librdkafka, pinned)
+    crate::edge::kafka::finish(c, &cfg.common.librdkafka, pinned)
 }
 
 /// The consumer group on `input_topic`.

@@ -179,7 +179,7 @@ impl Probe for Shared {
                 } else {
                     format!(
                         "producer not connected to {}",
-                        self.config.bootstrap_servers
+                        self.config.common.bootstrap_servers
                     )
                 },
             },
@@ -245,8 +245,8 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()>,
     started: impl FnOnce(Handle),
 ) -> Result<(), ServiceError> {
-    let rules_path = config.rules_path.display().to_string();
-    let loaded = load_rules(&config.rules_path).map_err(EdgeError::from)?;
+    let rules_path = config.common.rules_path.display().to_string();
+    let loaded = load_rules(&config.common.rules_path).map_err(EdgeError::from)?;
     let codec = {
         let cfg = config.clone();
         let topics = loaded.rules.topics();
@@ -372,13 +372,13 @@ pub async fn run_with(
 
     if !pipeline.until(shutdown).await {
         info!(
-            drain_timeout_seconds = shared.config.drain_timeout_seconds,
+            drain_timeout_seconds = shared.config.common.drain_timeout_seconds,
             "shutting down: draining"
         );
     }
     shared.request_stop();
     let http_stopped = tokio::spawn(http.stop());
-    let drain_deadline = Instant::now() + shared.config.drain_timeout();
+    let drain_deadline = Instant::now() + shared.config.common.drain_timeout();
     let joined = tokio::task::spawn_blocking(move || {
         let r = pipeline.thread.join();
         let _ = loader.join();
@@ -417,7 +417,7 @@ pub struct RunArgs {
 /// SIGINT. A config error is one line on stderr and exit code 2.
 pub fn main_run(args: &RunArgs) -> Result<ExitCode, String> {
     let config = Config::load(&args.config).map_err(|e| e.to_string())?;
-    let level = config.log_level.clone();
+    let level = config.common.log_level.clone();
     main_with_runtime(
         &level,
         "triage-rt",

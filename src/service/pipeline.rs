@@ -914,7 +914,7 @@ impl Pipeline {
     /// commit what was acknowledged, flush.
     fn drain(mut self, consumer: &BaseConsumer<ServiceContext>) -> Drained {
         let shared = self.shared.clone();
-        let budget = shared.config.drain_timeout().mul_f64(0.8);
+        let budget = shared.config.common.drain_timeout().mul_f64(0.8);
         let deadline = Instant::now() + budget;
         let assignment = consumer.assignment().unwrap_or_default();
         let _ = consumer.pause(&assignment);
@@ -1161,7 +1161,7 @@ pub(crate) fn on_revoke(
         let left = wait_in_flight(
             shared,
             &parts,
-            Instant::now() + shared.config.drain_timeout(),
+            Instant::now() + shared.config.common.drain_timeout(),
         );
         if left > 0 {
             warn!(

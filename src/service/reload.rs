@@ -31,7 +31,7 @@ pub(crate) async fn watch(
     producer: Producer,
     mut stop: watch::Receiver<bool>,
 ) {
-    let path = shared.config.rules_path.clone();
+    let path = shared.config.common.rules_path.clone();
     let shadow_path = shared.config.shadow_rules_path.clone();
     let mut last = content_hash(&path);
     let mut last_shadow = shadow_path.as_deref().and_then(content_hash);
@@ -85,7 +85,7 @@ pub(crate) async fn watch(
 /// Loads, validates and swaps in the rules; returns whether they were
 /// swapped in.
 pub(crate) fn reload(shared: &Shared, producer: &Producer) -> bool {
-    let path = &shared.config.rules_path;
+    let path = &shared.config.common.rules_path;
     let shown = path.display().to_string();
     let loaded = match load_rules(path) {
         Ok(l) => l,

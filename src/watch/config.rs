@@ -7,38 +7,25 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::clock::{Pauses, Settings};
-use crate::edge::config::{
-    check_client_settings, default_bootstrap_servers, default_drain_timeout_seconds,
-    default_log_level, env_vars, parse_toml, read_with_env,
-};
+pub use crate::edge::config::CommonConfig;
+use crate::edge::config::{EnvVar, FileConfig};
 
 /// The configuration of `triage watch`. Unknown fields are an error.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchConfig {
-    /// Kafka brokers, `host:port`, comma separated.
-    #[serde(default = "default_bootstrap_servers")]
-    pub bootstrap_servers: String,
-
     /// Consumer group of the triaged topics and the lifecycle topic (one group for all of them:
     /// partition *n* of every input topic goes to the same instance). Also the prefix of the
     /// producer's `client.id`.
     #[serde(default = "default_group_id")]
     pub group_id: String,
-
-    /// The rules file: its levels name the triaged topics to watch (`[[levels]] topic`), its
-    /// policies and calendars give the clocks' targets and open hours, its `[acknowledgment]`
-    /// the acknowledgment template. Read at start (restart to pick up changes). A relative path is
-    /// read from the config file's directory.
-    #[serde(default = "default_rules_path")]
-    pub rules_path: PathBuf,
 
     /// Lifecycle events in (key `ticket_id`).
     #[serde(default = "default_lifecycle_topic")]
@@ -112,11 +99,6 @@ pub struct WatchConfig {
     #[serde(default = "default_http_listen")]
     pub http_listen: SocketAddr,
 
-    /// On SIGTERM/SIGINT (and when partitions are revoked): wait this long for outputs and
-    /// changelog writes to be acknowledged, then commit and exit.
-    #[serde(default = "default_drain_timeout_seconds")]
-    pub drain_timeout_seconds: u64,
-
     /// Virtual time runs this many times faster than real time (demos and tests: `60` makes a
     /// 15-minute target last 15 seconds). Event and ticket timestamps must then be virtual
     /// too. Default 1 (real time).
@@ -128,27 +110,15 @@ pub struct WatchConfig {
     #[serde(default)]
     pub time_scale_epoch: Option<Timestamp>,
 
-    /// `error`, `warn`, `info`, `debug`, `trace`, or a `tracing` filter. `RUST_LOG` wins.
-    #[serde(default = "default_log_level")]
-    pub log_level: String,
-
-    /// librdkafka properties passed through to every client (group consumer, producer, restore
-    /// consumers), after the watcher's defaults. Pinned (cannot be changed):
-    /// `enable.idempotence=true` (producer: no duplicates or reordering from retries — the
-    /// changelog's watermark relies on per-partition order), `enable.auto.offset.store=false`
-    /// (offsets are stored only after the changelog write), and
-    /// `partition.assignment.strategy=range` (partition *n* of every co-partitioned input topic
-    /// goes to the same instance). Set `fetch.wait.max.ms=10` against brokers that hold every
-    /// fetch for the full wait.
-    #[serde(default)]
-    pub librdkafka: BTreeMap<String, String>,
+    /// `bootstrap_servers`, `rules_path`, `drain_timeout_seconds`,
+    /// `log_level` and `[librdkafka]`: documented in [`CommonConfig`] (the
+    /// same keys of this file, read beside the fields above).
+    #[serde(skip)]
+    pub common: CommonConfig,
 }
 
 fn default_group_id() -> String {
     "triage-sla".into()
-}
-fn default_rules_path() -> PathBuf {
-    PathBuf::from("rules.toml")
 }
 fn default_lifecycle_topic() -> String {
     "tickets.lifecycle".into()
@@ -210,57 +180,31 @@ impl Default for WatchConfig {
     }
 }
 
-impl WatchConfig {
-    /// Reads `path`, applies `TRIAGE_WATCH_*` overrides, resolves relative paths, validates.
-    pub fn load(path: &Path) -> Result<WatchConfig, WatchConfigError> {
-        let (text, vars) = read_with_env(path, "TRIAGE_WATCH_")?;
-        WatchConfig::from_parts(path, &text, &vars)
+impl FileConfig for WatchConfig {
+    const ENV_PREFIX: &'static str = "TRIAGE_WATCH_";
+
+    fn common_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
 
-    /// [`WatchConfig::load`] without the file system or the process environment.
-    pub fn from_parts(
-        path: &Path,
-        text: &str,
-        env: &[(String, String)],
-    ) -> Result<WatchConfig, WatchConfigError> {
-        let file = path.display().to_string();
-        let mut cfg: WatchConfig = parse_toml(&file, text)?;
-        let base = path.parent().unwrap_or(Path::new(""));
-        cfg.rules_path = base.join(&cfg.rules_path);
-        cfg.apply_env(env)?;
-        cfg.validate()
-            .map_err(|(field, message)| WatchConfigError {
-                origin: file,
-                line: None,
-                field,
-                message,
-            })?;
-        Ok(cfg)
-    }
-
-    fn apply_env(&mut self, env: &[(String, String)]) -> Result<(), WatchConfigError> {
-        for var in env_vars(env, "TRIAGE_WATCH_", &mut self.librdkafka) {
-            let err = |m| var.error(m);
-            let v = var.value.to_string();
-            match var.field.as_str() {
-                "bootstrap_servers" => self.bootstrap_servers = v,
-                "group_id" => self.group_id = v,
-                "rules_path" => self.rules_path = PathBuf::from(v),
-                "lifecycle_topic" => self.lifecycle_topic = v,
-                "signals_topic" => self.signals_topic = v,
-                "changelog_topic" => self.changelog_topic = v,
-                "acks_topic" => self.acks_topic = v,
-                "acknowledgments" => {
-                    self.acknowledgments = v
-                        .parse()
-                        .map_err(|_| err(format!("must be true or false, got {v:?}")))?
-                }
-                "commit_interval_ms" => self.commit_interval_ms = var.num()?,
-                "http_listen" => self.http_listen = var.addr()?,
-                "time_scale" => self.time_scale = var.num()?,
-                "log_level" => self.log_level = v,
-                _ => {}
+    fn apply_env(&mut self, var: &EnvVar) -> Result<(), WatchConfigError> {
+        let err = |m| var.error(m);
+        let v = var.value.to_string();
+        match var.field.as_str() {
+            "group_id" => self.group_id = v,
+            "lifecycle_topic" => self.lifecycle_topic = v,
+            "signals_topic" => self.signals_topic = v,
+            "changelog_topic" => self.changelog_topic = v,
+            "acks_topic" => self.acks_topic = v,
+            "acknowledgments" => {
+                self.acknowledgments = v
+                    .parse()
+                    .map_err(|_| err(format!("must be true or false, got {v:?}")))?
             }
+            "commit_interval_ms" => self.commit_interval_ms = var.num()?,
+            "http_listen" => self.http_listen = var.addr()?,
+            "time_scale" => self.time_scale = var.num()?,
+            _ => {}
         }
         Ok(())
     }
@@ -268,7 +212,6 @@ impl WatchConfig {
     fn validate(&self) -> Result<(), (String, String)> {
         let e = |f: &str, m: String| Err((f.to_string(), m));
         let topics = [
-            ("bootstrap_servers", &self.bootstrap_servers),
             ("group_id", &self.group_id),
             ("lifecycle_topic", &self.lifecycle_topic),
             ("signals_topic", &self.signals_topic),
@@ -302,9 +245,6 @@ impl WatchConfig {
         if self.commit_interval_ms == 0 {
             return e("commit_interval_ms", "must be at least 1".into());
         }
-        if self.drain_timeout_seconds == 0 {
-            return e("drain_timeout_seconds", "must be at least 1".into());
-        }
         if self.orphan_max_events == 0 {
             return e("orphan_max_events", "must be at least 1".into());
         }
@@ -314,12 +254,24 @@ impl WatchConfig {
                 format!("must be a positive number, got {}", self.time_scale),
             );
         }
-        check_client_settings(
-            &self.log_level,
-            &self.librdkafka,
-            PINNED,
-            "the watcher's delivery guarantee",
-        )
+        self.common
+            .validate(PINNED, "the watcher's delivery guarantee")
+    }
+}
+
+impl WatchConfig {
+    /// Reads `path`, applies `TRIAGE_WATCH_*` overrides, resolves relative paths, validates.
+    pub fn load(path: &Path) -> Result<WatchConfig, WatchConfigError> {
+        crate::edge::config::load(path)
+    }
+
+    /// [`WatchConfig::load`] without the file system or the process environment.
+    pub fn from_parts(
+        path: &Path,
+        text: &str,
+        env: &[(String, String)],
+    ) -> Result<WatchConfig, WatchConfigError> {
+        crate::edge::config::from_parts(path, text, env)
     }
 
     /// The clock settings (the acknowledgment template comes from the rules).
@@ -339,10 +291,6 @@ impl WatchConfig {
         Duration::from_millis(self.commit_interval_ms)
     }
 
-    pub fn drain_timeout(&self) -> Duration {
-        Duration::from_secs(self.drain_timeout_seconds)
-    }
-
     pub fn catch_up_timeout(&self) -> Duration {
         Duration::from_secs(self.catch_up_timeout_seconds)
     }
@@ -357,11 +305,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<WatchConfig, WatchConfigError> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        WatchConfig::from_parts(Path::new("/etc/triage/watch.toml"), text, &env)
+        crate::edge::config::from_pairs("/etc/triage/watch.toml", text, env)
     }
 
     #[test]
@@ -370,7 +314,10 @@ mod tests {
         assert_eq!(c.lifecycle_topic, "tickets.lifecycle");
         assert_eq!(c.signals_topic, "tickets.sla");
         assert_eq!(c.changelog_topic, "triage-sla-changelog");
-        assert_eq!(c.rules_path, PathBuf::from("/etc/triage/rules.toml"));
+        assert_eq!(
+            c.common.rules_path,
+            std::path::PathBuf::from("/etc/triage/rules.toml")
+        );
         let s = c.settings();
         assert_eq!(s.warnings_ppm, vec![500_000, 750_000, 900_000]);
         assert!(s.pauses.pauses(
@@ -413,7 +360,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.group_id, "env");
         assert!(c.acknowledgments);
-        assert_eq!(c.librdkafka["fetch.wait.max.ms"], "10");
+        assert_eq!(c.common.librdkafka["fetch.wait.max.ms"], "10");
         assert!(load("", &[("TRIAGE_WATCH_TIME_SCALE", "fast")]).is_err());
     }
 }

@@ -35,11 +35,11 @@ use crate::edge::kafka::{client_config, log_librdkafka};
 /// properties.
 pub fn base_config(cfg: &WatchConfig, role: &str) -> ClientConfig {
     let c = client_config(
-        &cfg.bootstrap_servers,
+        &cfg.common.bootstrap_servers,
         format!("{}-{role}", cfg.group_id),
         RDKafkaLogLevel::Warning,
     );
-    crate::edge::kafka::finish(c, &cfg.librdkafka, &[])
+    crate::edge::kafka::finish(c, &cfg.common.librdkafka, &[])
 }
 
 /// The pinned properties that concern a consumer (`enable.idempotence` is the producer's).
@@ -94,11 +94,11 @@ impl ProducerContext for ProducerCtx {
 /// The idempotent producer of signals, acknowledgments and changelog records.
 pub fn producer(cfg: &WatchConfig, tx: Sender<Delivery>) -> Result<Producer, WatchError> {
     let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.bootstrap_servers)
+    c.set("bootstrap.servers", &cfg.common.bootstrap_servers)
         .set("client.id", format!("{}-producer", cfg.group_id))
         .set_log_level(RDKafkaLogLevel::Warning)
         .set("linger.ms", "5");
-    for (k, v) in &cfg.librdkafka {
+    for (k, v) in &cfg.common.librdkafka {
         c.set(k, v);
     }
     c.set("enable.idempotence", "true");
@@ -238,7 +238,10 @@ pub fn restore_config(cfg: &WatchConfig) -> ClientConfig {
     let mut c = base_config(cfg, "restore");
     c.set(
         "fetch.wait.max.ms",
-        cfg.librdkafka.get("fetch.wait.max.ms").map_or("100", |v| v),
+        cfg.common
+            .librdkafka
+            .get("fetch.wait.max.ms")
+            .map_or("100", |v| v),
     );
     c
 }

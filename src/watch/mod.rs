@@ -163,7 +163,7 @@ pub async fn run(
     time: Arc<dyn TimeSource>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), WatchError> {
-    let rules = load_rules(&config.rules_path)
+    let rules = load_rules(&config.common.rules_path)
         .map_err(EdgeError::from)?
         .rules;
     let mut settings = config.settings();
@@ -172,7 +172,7 @@ pub async fn run(
             Some(t) => settings.ack_template = Some(t.clone()),
             None => {
                 return Err(WatchError::NoAckTemplate(
-                    config.rules_path.display().to_string(),
+                    config.common.rules_path.display().to_string(),
                 ))
             }
         }
@@ -231,7 +231,7 @@ pub async fn run(
             topics,
             restore_config: kafka::restore_config(&config),
             restore_timeout: Duration::from_secs(120),
-            drain_timeout: config.drain_timeout(),
+            drain_timeout: config.common.drain_timeout(),
             catch_up_timeout: config.catch_up_timeout(),
             commit_interval: config.commit_interval(),
         },
@@ -348,7 +348,7 @@ pub struct WatchArgs {
 pub fn main_watch(args: &WatchArgs) -> Result<ExitCode, String> {
     let config = WatchConfig::load(&args.config).map_err(|e| e.to_string())?;
     let time = time_source(&config);
-    let level = config.log_level.clone();
+    let level = config.common.log_level.clone();
     main_with_runtime(
         &level,
         "triage-watch-rt",

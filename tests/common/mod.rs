@@ -30,6 +30,7 @@ use rdkafka::message::{Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
+use triage::service::config::CommonConfig;
 use triage::service::{Config, Handle};
 
 /// Where `make test` installs Apache Kafka (outside the clone).
@@ -299,17 +300,20 @@ pub fn rules_file(dir: &Path, names: &Names) -> PathBuf {
 /// statistics every 500 ms, short session timeouts for fast rebalances.
 pub fn config(bootstrap: &str, names: &Names, rules: &Path) -> Config {
     let mut c = Config {
-        bootstrap_servers: bootstrap.into(),
         group_id: names.group.clone(),
         input_topic: names.input.clone(),
         customers_topic: names.customers.clone(),
         dead_letter_topic: names.dlq.clone(),
-        rules_path: rules.to_path_buf(),
         http_listen: "127.0.0.1:0".parse().unwrap(),
-        drain_timeout_seconds: 15,
         customers_catch_up_timeout_seconds: 30,
         rules_watch_interval_ms: 200,
-        log_level: "info".into(),
+        common: CommonConfig {
+            bootstrap_servers: bootstrap.into(),
+            rules_path: rules.to_path_buf(),
+            drain_timeout_seconds: 15,
+            log_level: "info".into(),
+            ..CommonConfig::default()
+        },
         ..Config::default()
     };
     for (k, v) in [
@@ -319,7 +323,7 @@ pub fn config(bootstrap: &str, names: &Names, rules: &Path) -> Config {
         ("heartbeat.interval.ms", "500"),
         ("topic.metadata.refresh.interval.ms", "2000"),
     ] {
-        c.librdkafka.insert(k.into(), v.into());
+        c.common.librdkafka.insert(k.into(), v.into());
     }
     c
 }
@@ -328,14 +332,20 @@ pub fn config(bootstrap: &str, names: &Names, rules: &Path) -> Config {
 pub fn config_toml(c: &Config) -> String {
     let mut s = String::new();
     let q = |v: &str| format!("{v:?}");
-    s += &format!("bootstrap_servers = {}\n", q(&c.bootstrap_servers));
+    s += &format!("bootstrap_servers = {}\n", q(&c.common.bootstrap_servers));
     s += &format!("group_id = {}\n", q(&c.group_id));
     s += &format!("input_topic = {}\n", q(&c.input_topic));
     s += &format!("customers_topic = {}\n", q(&c.customers_topic));
     s += &format!("dead_letter_topic = {}\n", q(&c.dead_letter_topic));
-    s += &format!("rules_path = {}\n", q(&c.rules_path.display().to_string()));
+    s += &format!(
+        "rules_path = {}\n",
+        q(&c.common.rules_path.display().to_string())
+    );
     s += &format!("http_listen = {}\n", q(&c.http_listen.to_string()));
-    s += &format!("drain_timeout_seconds = {}\n", c.drain_timeout_seconds);
+    s += &format!(
+        "drain_timeout_seconds = {}\n",
+        c.common.drain_timeout_seconds
+    );
     s += &format!(
         "customers_catch_up_timeout_seconds = {}\n",
         c.customers_catch_up_timeout_seconds
@@ -343,9 +353,9 @@ pub fn config_toml(c: &Config) -> String {
     s += &format!("rules_watch_interval_ms = {}\n", c.rules_watch_interval_ms);
     s += &format!("max_message_bytes = {}\n", c.max_message_bytes);
     s += &format!("max_in_flight = {}\n", c.max_in_flight);
-    s += &format!("log_level = {}\n", q(&c.log_level));
+    s += &format!("log_level = {}\n", q(&c.common.log_level));
     s += "[librdkafka]\n";
-    for (k, v) in &c.librdkafka {
+    for (k, v) in &c.common.librdkafka {
         s += &format!("{} = {}\n", q(k), q(v));
     }
     s

@@ -156,7 +156,7 @@ fn commit(consumer: &BaseConsumer<Ctx>, topic: &str, offsets: &[(i32, i64)]) {
 /// The service's common client settings (`service::kafka::common`).
 fn common(cfg: &Config, role: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.bootstrap_servers)
+    c.set("bootstrap.servers", &cfg.common.bootstrap_servers)
         .set("client.id", format!("passthrough-{role}"))
         .set("statistics.interval.ms", "5000")
         .set_log_level(RDKafkaLogLevel::Info);
@@ -164,7 +164,7 @@ fn common(cfg: &Config, role: &str) -> ClientConfig {
 }
 
 fn finish(mut c: ClientConfig, cfg: &Config, pinned: &[(&str, &str)]) -> ClientConfig {
-    for (k, v) in &cfg.librdkafka {
+    for (k, v) in &cfg.common.librdkafka {
         c.set(k, v);
     }
     for (k, v) in pinned {
