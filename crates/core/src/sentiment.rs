@@ -253,18 +253,22 @@ impl Words {
 
     fn index(&self, w: &str) -> Option<u32> {
         match pack(w) {
-            Some(k) => {
-                let maybe = bloom_bits(k)
-                    .iter()
-                    .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0);
-                if maybe {
-                    self.short.get(&k).copied()
-                } else {
-                    None
-                }
-            }
+            Some(k) => self.index_packed(k),
             None if w.len() > 16 => self.long.get(w).copied(),
             None => None,
+        }
+    }
+
+    /// [`Words::index`] of a word already packed ([`pack`]).
+    #[inline]
+    fn index_packed(&self, k: u128) -> Option<u32> {
+        let maybe = bloom_bits(k)
+            .iter()
+            .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0);
+        if maybe {
+            self.short.get(&k).copied()
+        } else {
+            None
         }
     }
 
@@ -478,8 +482,9 @@ impl Lexicon {
         phrases: PhraseEvidence,
         scratch: &mut SentimentScratch,
     ) -> Valence<'l> {
-        let body = if body.len() <= MAX_CHARS {
-            body
+        let body = if body.len() <= MAX_CHARS || body.as_bytes()[..MAX_CHARS].is_ascii() {
+            // ASCII up to the cut: characters are bytes.
+            &body[..body.len().min(MAX_CHARS)]
         } else {
             match body.char_indices().nth(MAX_CHARS) {
                 Some((i, _)) => &body[..i],
@@ -492,16 +497,31 @@ impl Lexicon {
         let (mut exclamations, mut questions) = (0usize, 0usize);
         let (mut caps_words, mut words) = (0usize, 0usize);
         for text in [subject, body] {
-            for b in text.bytes() {
-                exclamations += usize::from(b == b'!');
-                questions += usize::from(b == b'?');
-            }
+            let b = text.as_bytes();
+            // Counted apart: these loops vectorise.
+            exclamations += b.iter().filter(|&&x| x == b'!').count();
+            questions += b.iter().filter(|&&x| x == b'?').count();
             let ascii = text.is_ascii();
-            for raw in text.split_ascii_whitespace() {
-                if !ascii && !raw.is_ascii() {
-                    emoji += raw.chars().filter_map(|c| self.emoji.get(&c)).sum::<f32>();
+            let mut i = 0;
+            // Whitespace-separated tokens; an ASCII token is lower-cased and
+            // packed as it is read.
+            while i < b.len() {
+                if class(b[i]) & WS != 0 {
+                    i += 1;
+                    continue;
                 }
-                let tok = self.token(raw, &mut scratch.word);
+                let start = i;
+                while i < b.len() && class(b[i]) & WS == 0 {
+                    i += 1;
+                }
+                // Whitespace is ASCII: `start..i` are char boundaries.
+                let raw = &text[start..i];
+                let tok = if ascii || raw.is_ascii() {
+                    self.ascii_token(raw, &mut scratch.word)
+                } else {
+                    emoji += raw.chars().filter_map(|c| self.emoji.get(&c)).sum::<f32>();
+                    self.token(raw, &mut scratch.word)
+                };
                 if tok.letters {
                     words += 1;
                     caps_words += usize::from(tok.caps);
@@ -628,6 +648,60 @@ impl Lexicon {
         }
     }
 
+    /// [`Lexicon::token`] of an ASCII token, without copying it: the word is
+    /// lower-cased into its packed key as it is read (the same token out, a
+    /// test compares the two).
+    #[inline]
+    fn ascii_token(&self, raw: &str, word: &mut String) -> Tok {
+        let b = raw.as_bytes();
+        let (mut i, mut j) = (0, b.len());
+        while i < j && class(b[i]) & PUNCT != 0 {
+            i += 1;
+        }
+        while j > i && class(b[j - 1]) & PUNCT != 0 {
+            j -= 1;
+        }
+        let w = &b[i..j];
+        if w.is_empty() || w.len() > 16 {
+            // An emoticon or a long word: the general path.
+            return self.token(raw, word);
+        }
+        let mut flags = 0u8;
+        let mut packed = [0u8; 16];
+        for (d, &x) in packed.iter_mut().zip(w) {
+            flags |= class(x);
+            *d = x.to_ascii_lowercase();
+        }
+        if flags & NUL != 0 {
+            return self.token(raw, word);
+        }
+        let (upper, lower, other) = (
+            flags & UPPER != 0,
+            flags & LOWER != 0,
+            flags & NOT_ALPHA != 0,
+        );
+        let k = u128::from_le_bytes(packed);
+        let mut found = self
+            .words
+            .index_packed(k)
+            .map(|i| (i, self.words.entries[i as usize].1));
+        if found.is_none() && w.len() != b.len() {
+            // An emoticon with letters (":D", ":-P").
+            found = self.words.find(raw);
+        }
+        let n = w.len();
+        let negates = matches!(found, Some((_, Entry::Negator)))
+            || (n >= 3 && w[n - 3..].eq_ignore_ascii_case(b"n't"));
+        Tok {
+            entry: found.map(|(_, e)| e),
+            key: found.map_or(0, |(i, _)| i),
+            caps: upper && !lower && n > 1,
+            negates,
+            word: n >= 3 && !other,
+            letters: upper || lower,
+        }
+    }
+
     /// One whitespace-separated token: emoticons are looked up as written,
     /// words without the punctuation around them, lower-cased (typographic
     /// apostrophes as `'`).
@@ -669,6 +743,43 @@ impl Lexicon {
             letters: upper || lower,
         }
     }
+}
+
+/// Byte classes of the tokenizer's fast path (one table load per byte).
+const WS: u8 = 1;
+const PUNCT: u8 = 2;
+const UPPER: u8 = 4;
+const LOWER: u8 = 8;
+/// Anything but an ASCII letter.
+const NOT_ALPHA: u8 = 16;
+const NUL: u8 = 32;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_whitespace() {
+            WS | NOT_ALPHA
+        } else if b.is_ascii_punctuation() {
+            PUNCT | NOT_ALPHA
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_lowercase() {
+            LOWER
+        } else if b == 0 {
+            NUL | NOT_ALPHA
+        } else {
+            NOT_ALPHA
+        };
+        i += 1;
+    }
+    t
+};
+
+#[inline(always)]
+fn class(b: u8) -> u8 {
+    CLASSES[b as usize]
 }
 
 /// `raw` without ASCII punctuation and typographic apostrophes (U+2019, three
@@ -723,6 +834,69 @@ mod tests {
         assert_eq!(trim_punctuation("\u{2019}(ok!)\u{2019}"), "ok");
         assert_eq!(trim_punctuation(":)"), "");
         assert_eq!(trim_punctuation("can\u{2019}t"), "can\u{2019}t");
+    }
+
+    #[test]
+    fn the_ascii_fast_path_reads_tokens_as_the_general_one() {
+        let l = Lexicon::builtin().adjusted(["thanks"], ["please"], ["stopped"]);
+        let mut w = String::new();
+        let tokens = [
+            "good",
+            "GOOD",
+            "Good.",
+            "(terrible)",
+            "isn't",
+            "ISN'T",
+            "don't!",
+            ":)",
+            ":D",
+            ":-P",
+            "...",
+            "!!!",
+            "a",
+            "OK",
+            "x1",
+            "e-mail",
+            "thanks,",
+            "Please",
+            "stopped",
+            "not",
+            "extraordinarily",
+            "uncharacteristically",
+            "internationalisation!",
+            "can't?",
+            "\"quoted\"",
+            "n't",
+            "'",
+            "it's",
+            "---great---",
+            "a\0b",
+            "LOL",
+            "wtf",
+        ];
+        for t in tokens {
+            assert_eq!(
+                format!("{:?}", l.ascii_token(t, &mut w)),
+                format!("{:?}", l.token(t, &mut w)),
+                "{t}"
+            );
+        }
+        // Text cut at the character limit the same way whatever its bytes.
+        let long = "bad ".repeat(MAX_CHARS);
+        let a = l.score(
+            "",
+            &long,
+            PhraseEvidence::default(),
+            &mut SentimentScratch::default(),
+        );
+        let accented = format!("é{}", &long[2..]);
+        let b = l.score(
+            "",
+            &accented,
+            PhraseEvidence::default(),
+            &mut SentimentScratch::default(),
+        );
+        assert!(a.compound < 0.0 && b.compound < 0.0);
     }
 
     #[test]
