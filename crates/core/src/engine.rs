@@ -573,7 +573,7 @@ pub fn decide(
     // of the lexicon.
     // The lexicon is English: other text is left to the phrases.
     let lexicon = sr.lexicon.as_ref().filter(|_| english);
-    let (s_score, s_conf, neg_word, pos_word) = match lexicon {
+    let (s_score, s_conf, neg_word, pos_word, feeling) = match lexicon {
         Some(lex) => {
             let v = lex.score(
                 &ticket.subject,
@@ -598,7 +598,8 @@ pub fn decide(
                 (_, Some((w, _))) => Some(Cause::Lexicon(w)),
                 _ => None,
             };
-            (c, c.abs(), neg_word, pos_word)
+            let f = (v.feeling * 100.0).round() / 100.0;
+            (c, c.abs(), neg_word, pos_word, f)
         }
         None => {
             if neg == 0.0 && polite > 0.0 {
@@ -616,21 +617,29 @@ pub fn decide(
             } else {
                 (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
             };
+            let s = (s_score * 100.0).round() / 100.0;
             (
-                (s_score * 100.0).round() / 100.0,
+                s,
                 conf,
                 neg_phrase.map(Cause::Phrase),
                 pos_phrase.map(|p| Cause::Phrase((p, false))),
+                s,
             )
         }
     };
-    let label = if s_score <= sr.negative_threshold {
-        SentimentLabel::Negative
-    } else if s_score >= sr.positive_threshold {
-        SentimentLabel::Positive
-    } else {
-        SentimentLabel::Neutral
+    let label_of = |s: f32| {
+        if s <= sr.negative_threshold {
+            SentimentLabel::Negative
+        } else if s >= sr.positive_threshold {
+            SentimentLabel::Positive
+        } else {
+            SentimentLabel::Neutral
+        }
     };
+    let label = label_of(s_score);
+    // Points and intensity follow the customer's feeling: a problem named
+    // ("error", "crash") makes the message negative, not the customer upset.
+    let felt = label_of(feeling);
     let cause = |c: Cause<'_>| match c {
         Cause::Phrase((p, negated)) => format!(
             "\"{}\"{}",
@@ -640,7 +649,7 @@ pub fn decide(
         Cause::Lexicon(crate::sentiment::Pull::Word(w)) => format!("\"{w}\" in the lexicon"),
         Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => "a negated action".to_string(),
     };
-    let s_detail = match (label, neg_word, pos_word) {
+    let mut s_detail = match (label, neg_word, pos_word) {
         (SentimentLabel::Negative, Some(c), _) => {
             format!("negative ({:.2}; {})", s_score, cause(c))
         }
@@ -649,8 +658,14 @@ pub fn decide(
         }
         _ => format!("{} ({:.2})", label.as_str(), s_score),
     };
-    reasons.push(reason("sentiment", sr.points[label as usize], s_detail));
-    if label == SentimentLabel::Negative && ic.points != 0 && intensity > 0.0 {
+    if felt != label {
+        s_detail.push_str(&format!(
+            ", the problem named, not a feeling: points as {}",
+            felt.as_str()
+        ));
+    }
+    reasons.push(reason("sentiment", sr.points[felt as usize], s_detail));
+    if felt == SentimentLabel::Negative && ic.points != 0 && intensity > 0.0 {
         let p = (intensity * ic.points as f32).round() as i64;
         if p != 0 {
             reasons.push(reason(
@@ -693,7 +708,7 @@ pub fn decide(
         }
     } else if ticket.affected_users.is_none()
         && rules.impact.from_text
-        && (severity < rules.default_severity || label == SentimentLabel::Negative)
+        && (severity < rules.default_severity || felt == SentimentLabel::Negative)
     {
         let texts = [&*ticket.subject, ticket.body.as_deref().unwrap_or("")];
         if let Some(named) = crate::people::named_count(&texts, &rules.impact.people) {

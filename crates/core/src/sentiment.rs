@@ -23,6 +23,10 @@ const EMOJI: &str = include_str!("../../../models/sentiment/emoji_utf8_lexicon.t
 /// tone of a message, bounded for time.
 pub const MAX_CHARS: usize = 500;
 
+/// A negative word that names a ticket's topic ("error", "crash") counts
+/// this much of its rating.
+pub const TOPIC_WEIGHT: f32 = 0.5;
+
 /// A rules phrase counts as a word rated this strongly ("terrible" is 2.1).
 pub const PHRASE_VALENCE: f32 = 2.0;
 
@@ -94,6 +98,17 @@ const NEGATORS: &[&str] = &[
     "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "wont", "aint",
 ];
 const CONTRASTS: &[&str] = &["but", "however", "yet"];
+/// Swear words the lexicon lacks (VADER reads them as intensifiers only):
+/// in a message to a vendor they are anger, rated like "damn" / "freaking".
+const SWEARING: &[(&str, f32)] = &[
+    ("fucking", -2.0),
+    ("fuckin", -2.0),
+    ("effing", -1.8),
+    ("frickin", -1.8),
+    ("friggin", -1.8),
+    ("frigging", -1.8),
+    ("dammit", -1.7),
+];
 /// Words that make what follows a wish or a hypothesis, not a fact: "it
 /// would be nice to have", "I wish it were easier", "if it works".
 const IRREALIS: &[&str] = &[
@@ -186,6 +201,9 @@ const NOT_ACTIONS: &[&str] = &[
 enum Entry {
     /// A rated word (-4 … +4).
     Rated(f32),
+    /// A negative word that names a ticket's topic ("error"), damped: it
+    /// moves the message's valence, not its feeling ([`Valence::feeling`]).
+    Topic(f32),
     Intensifier(f32),
     Negator,
     Contrast,
@@ -342,6 +360,10 @@ pub struct PhraseEvidence {
 pub struct Valence<'l> {
     /// -1 (very negative) … +1 (very positive).
     pub compound: f32,
+    /// The same without the topic words' part: what the customer feels, not
+    /// the problem they name ("the export fails with an error" is a negative
+    /// message from a customer who need not be upset).
+    pub feeling: f32,
     /// What pulled most towards negative / positive, with its valence in
     /// the message.
     pub most_negative: Option<(Pull<'l>, f32)>,
@@ -400,6 +422,11 @@ impl Lexicon {
                 .map_err(|e| format!("lexicon line {}: {e}", i + 1))?;
             words.insert(w, Entry::Rated(v));
         }
+        for (w, v) in SWEARING {
+            if words.get(w).is_none() {
+                words.insert(w, Entry::Rated(*v));
+            }
+        }
         for w in INTENSIFIERS {
             words.insert(w, Entry::Intensifier(BOOST));
         }
@@ -449,18 +476,37 @@ impl Lexicon {
     /// This lexicon with the rules' adjustments: the words of their
     /// single-word sentiment phrases are theirs to rate (the phrase detector
     /// finds them, inflections included), `neutral` words are not rated,
-    /// and their single-word negators negate.
+    /// and their single-word negators negate. `topics` (the words of
+    /// category, severity and condition phrases: "error", "outage",
+    /// "security") name what a ticket is about: a positive one is not rated
+    /// ("secure" is no praise), a negative one counts at [`TOPIC_WEIGHT`] —
+    /// a customer reporting a failure is having a bad time, but "error" is
+    /// the subject of the message, not an outburst.
     pub fn adjusted<'a>(
         &self,
         rules_words: impl IntoIterator<Item = &'a str>,
+        topics: impl IntoIterator<Item = &'a str>,
         neutral: impl IntoIterator<Item = &'a str>,
         negators: impl IntoIterator<Item = &'a str>,
     ) -> Lexicon {
         let mut l = self.clone();
+        for w in topics {
+            let w = w.to_ascii_lowercase();
+            match l.words.get(&w) {
+                Some(Entry::Rated(v)) if v < 0.0 => {
+                    l.words.insert(&w, Entry::Topic(v * TOPIC_WEIGHT));
+                }
+                None | Some(Entry::Rated(_)) => l.words.insert(&w, Entry::Unrated),
+                _ => {}
+            }
+        }
         for w in rules_words.into_iter().chain(neutral) {
             // Words the scorer reads for their role keep it.
             let w = w.to_ascii_lowercase();
-            if matches!(l.words.get(&w), None | Some(Entry::Rated(_))) {
+            if matches!(
+                l.words.get(&w),
+                None | Some(Entry::Rated(_) | Entry::Topic(_))
+            ) {
                 l.words.insert(&w, Entry::Unrated);
             }
         }
@@ -536,6 +582,8 @@ impl Lexicon {
             .position(|t| t.entry == Some(Entry::Contrast))
             .filter(|&i| i > 0);
         let (mut pos, mut neg) = (0f32, 0f32);
+        // The part of `neg` from topic words.
+        let mut topic_neg = 0f32;
         let mut most_negative: Option<(Pull<'l>, f32)> = None;
         let mut most_positive: Option<(Pull<'l>, f32)> = None;
         // A negated action was reported ("couldn't fix it").
@@ -563,15 +611,12 @@ impl Lexicon {
                     }
                 }
             }
-            let Tok {
-                entry: Some(Entry::Rated(mut v)),
-                key,
-                caps,
-                ..
-            } = toks[i]
-            else {
-                continue;
+            let (mut v, topic) = match toks[i].entry {
+                Some(Entry::Rated(v)) => (v, false),
+                Some(Entry::Topic(v)) => (v, true),
+                _ => continue,
             };
+            let Tok { key, caps, .. } = toks[i];
             if caps && caps_differ {
                 v += CAPS * v.signum();
             }
@@ -600,8 +645,15 @@ impl Lexicon {
                     AFTER_CONTRAST
                 };
             }
+            if topic && v >= 0.0 {
+                // "no errors": the absence of a problem is no praise.
+                continue;
+            }
             if v < 0.0 {
                 neg += v;
+                if topic {
+                    topic_neg += v;
+                }
                 if most_negative.is_none_or(|m| v < m.1) {
                     most_negative = Some((Pull::Word(self.words.key(key)), v));
                 }
@@ -626,23 +678,29 @@ impl Lexicon {
         }
         pos += PHRASE_VALENCE * phrases.positive;
         let request = questions > 0 || toks.iter().any(|t| t.entry == Some(Entry::Request));
-        if neg == 0.0 && !request {
+        if neg == topic_neg && !request {
             pos += PHRASE_VALENCE * phrases.polite;
         }
-        let mut sum = pos + neg;
-        if sum != 0.0 {
-            let mut emphasis = exclamations.min(4) as f32 * 0.292;
+        let emphasis = {
+            let mut e = exclamations.min(4) as f32 * 0.292;
             if questions > 1 {
-                emphasis += if questions <= 3 {
+                e += if questions <= 3 {
                     questions as f32 * 0.18
                 } else {
                     0.96
                 };
             }
-            sum += emphasis * sum.signum();
-        }
+            e
+        };
+        let compound = |mut sum: f32| {
+            if sum != 0.0 {
+                sum += emphasis * sum.signum();
+            }
+            (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
+        };
         Valence {
-            compound: (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0),
+            compound: compound(pos + neg),
+            feeling: compound(pos + neg - topic_neg),
             most_negative,
             most_positive,
         }
@@ -838,7 +896,7 @@ mod tests {
 
     #[test]
     fn the_ascii_fast_path_reads_tokens_as_the_general_one() {
-        let l = Lexicon::builtin().adjusted(["thanks"], ["please"], ["stopped"]);
+        let l = Lexicon::builtin().adjusted(["thanks"], [], ["please"], ["stopped"]);
         let mut w = String::new();
         let tokens = [
             "good",
@@ -900,6 +958,46 @@ mod tests {
     }
 
     #[test]
+    fn a_named_problem_is_a_negative_message_not_a_feeling() {
+        let l = Lexicon::builtin().adjusted([], ["error", "crash", "secure"], [], []);
+        let mut s = SentimentScratch::default();
+        let v = |t: &str| {
+            l.score(
+                "",
+                t,
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+        };
+        let bug = v("The export fails with an error");
+        assert!(bug.compound < -0.05, "{bug:?}");
+        // "fails" is a rated word, not a topic here: felt too.
+        assert!(bug.feeling < -0.05 && bug.feeling > bug.compound, "{bug:?}");
+        let plain = v("The report shows an error");
+        assert!(plain.compound < -0.05 && plain.feeling == 0.0, "{plain:?}");
+        // The absence of a problem is no praise; a positive topic word is not rated.
+        assert_eq!(v("No error since the update").compound, 0.0);
+        assert_eq!(v("Is the export secure").compound, 0.0);
+        // Politeness counts beside a named problem, not beside a feeling.
+        let polite = PhraseEvidence {
+            polite: 1.0,
+            ..Default::default()
+        };
+        assert!(
+            l.score("", "thanks, the error is gone", polite, &mut s)
+                .compound
+                > 0.05
+        );
+        assert!(
+            l.score("", "thanks, the app is terrible", polite, &mut s)
+                .compound
+                < 0.0
+        );
+        // Swearing at a vendor is anger, not only emphasis.
+        assert!(v("where is the fucking invoice").feeling < -0.3);
+    }
+
+    #[test]
     fn the_heuristics_move_the_score_the_right_way() {
         let plain = compound("The service is good.");
         assert!(plain > 0.3, "{plain}");
@@ -919,7 +1017,8 @@ mod tests {
 
     #[test]
     fn rules_phrases_politeness_and_complaints() {
-        let l = Lexicon::builtin().adjusted(["thanks", "great"], ["please", "help"], ["stopped"]);
+        let l =
+            Lexicon::builtin().adjusted(["thanks", "great"], [], ["please", "help"], ["stopped"]);
         let mut s = SentimentScratch::default();
         let score = |t: &str, p: PhraseEvidence| l.score("", t, p, &mut s.clone()).compound;
         // A polite request is neutral: its polite words are the rules'.

@@ -463,7 +463,13 @@ pub struct SentimentConfig {
     /// A score at or above this is `positive`.
     #[serde(default = "pos_threshold")]
     pub positive_threshold: f32,
-    /// Points per label: keys `negative`, `neutral`, `positive`.
+    /// Points per label: keys `negative`, `neutral`, `positive`. With the
+    /// lexicon, the points (and the intensity points) go by the customer's
+    /// feeling: the score read without the negative words of category,
+    /// severity and condition phrases ("error", "crash"), which make the
+    /// message's label negative but do not say the customer is upset. The
+    /// reason says so when the two differ; `sentiment` in conditions is the
+    /// label, as output.
     #[serde(default)]
     pub points: BTreeMap<String, i64>,
     /// Intensity: exclamation marks and words in capitals.

@@ -276,10 +276,8 @@ fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         });
-    let words: Vec<String> = own
-        .chain(topics)
-        .flat_map(|w| crate::text::word_forms(&w))
-        .collect();
+    let words: Vec<String> = own.flat_map(|w| crate::text::word_forms(&w)).collect();
+    let topics: Vec<String> = topics.flat_map(|w| crate::text::word_forms(&w)).collect();
     let neutral: Vec<String> = s
         .neutral
         .iter()
@@ -287,6 +285,7 @@ fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
         .collect();
     Arc::new(crate::sentiment::Lexicon::builtin().adjusted(
         words.iter().map(String::as_str),
+        topics.iter().map(String::as_str),
         neutral.iter().map(String::as_str),
         s.negators.iter().map(String::as_str),
     ))
