@@ -39,6 +39,8 @@ pub struct StaticModel {
     rows: &'static [u8],
     /// Bytes of the longest vocabulary piece, without its `##`.
     max_piece: usize,
+    /// `vocab.txt` as parsed (row order).
+    lines: &'static str,
 }
 
 impl std::fmt::Debug for StaticModel {
@@ -102,11 +104,26 @@ impl StaticModel {
             .max()
             .unwrap_or(0);
         Ok(StaticModel {
+            lines: vocab,
             max_piece,
             dims,
             vocab: map,
             scales,
             rows: &bin[scales_end..],
+        })
+    }
+
+    /// The vocabulary's whole words of ASCII letters, in row order, each
+    /// with its row's length: the distillation's frequency weighting makes a
+    /// frequent word's row short, so a smaller value is a more common word.
+    pub fn whole_words(&self) -> impl Iterator<Item = (&'static str, f32)> + '_ {
+        self.lines.lines().enumerate().filter_map(|(i, w)| {
+            if w.is_empty() || !w.bytes().all(|b| b.is_ascii_lowercase()) {
+                return None;
+            }
+            let row = &self.rows[i * self.dims..(i + 1) * self.dims];
+            let sq: f32 = row.iter().map(|&x| f32::from(x as i8).powi(2)).sum();
+            Some((w, self.scales[i] * sq.sqrt()))
         })
     }
 

@@ -37,6 +37,7 @@ pub struct Scratch {
     embedding: Vec<f32>,
     embed: crate::embed::EmbedScratch,
     sentiment: crate::sentiment::SentimentScratch,
+    spell: crate::spell::SpellScratch,
 }
 
 /// Characters of subject and body the sentence model reads per ticket: the
@@ -54,13 +55,12 @@ const MAX_PIECES_PER_WORD: f32 = 1.5;
 /// languages, codes — is left to the phrases).
 fn embedded(
     state: &mut Option<bool>,
-    ticket: &Ticket<'_>,
+    texts: [&str; 2],
     embedding: &mut Vec<f32>,
     embed: &mut crate::embed::EmbedScratch,
 ) -> bool {
     *state.get_or_insert_with(|| {
         let model = crate::embed::StaticModel::builtin();
-        let texts: [&str; 2] = [&ticket.subject, ticket.body.as_deref().unwrap_or("")];
         let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
         read.tokens != 0 && read.tokens as f32 <= MAX_PIECES_PER_WORD * read.words as f32
     })
@@ -298,86 +298,134 @@ pub fn decide(
             ]),
         ));
     }
-    let scan = &mut scratch.scan;
-    scan.clear();
-    rules.detector.scan(&ticket.subject, true, scan);
-    if let Some(body) = &ticket.body {
-        rules.detector.scan(body, false, scan);
-    }
-    let nc = rules.categories.len();
+    // The phrases read the text; when they do not decide the category, the
+    // text is read again with its mistyped words read as the words meant
+    // (English only: the dictionaries are English; the output keeps the
+    // text as written). Clear tickets pay nothing for it.
+    scratch.spell.fixes.clear();
+    let mut subject = std::borrow::Cow::Borrowed(&*ticket.subject);
+    let mut body = ticket.body.as_deref().map(std::borrow::Cow::Borrowed);
+    let speller = rules.speller.as_deref().filter(|_| english);
+    let decides_at = rules.semantic.as_ref().map_or(1.0, |s| s.phrases_decide_at);
+    // Set by each reading of the text.
+    let (mut pos, mut neg): (f32, f32);
+    let mut pos_phrase: Option<u32>;
+    let (mut polite, mut polite_phrase): (f32, Option<u32>);
+    let mut neg_phrase: Option<(u32, bool)>;
+    let mut spelled = false;
     let ns = rules.severities.len();
-    reset(&mut scratch.category_weight, nc, 0.0);
-    reset(&mut scratch.category_phrase, nc, None);
-    reset(&mut scratch.severity_weight, ns, 0.0);
-    reset(&mut scratch.severity_phrase, ns, None);
-    reset(&mut scratch.severity_phrase_lowered, ns, false);
-    reset(&mut scratch.severity_cue, ns, 0.0);
-    reset(&mut scratch.severity_cue_phrase, ns, None);
-    scratch.severity_seen.clear();
-    reset(&mut scratch.phrase_found, rules.condition_phrases, false);
-    let (mut pos, mut neg) = (0f32, 0f32);
-    let mut pos_phrase: Option<u32> = None;
-    let (mut polite, mut polite_phrase) = (0f32, None::<u32>);
-    let mut neg_phrase: Option<(u32, bool)> = None;
-    for h in &scan.hits {
-        for t in rules.detector.targets(h.pattern) {
-            if t.family() != h.family {
-                continue;
-            }
-            match *t {
-                Target::Category(i) => {
-                    let i = i as usize;
-                    scratch.category_weight[i] += h.weight;
-                    scratch.category_phrase[i].get_or_insert(h.pattern);
+    let by_phrase = loop {
+        let scan = &mut scratch.scan;
+        scan.clear();
+        rules.detector.scan(&subject, true, scan);
+        if let Some(body) = &body {
+            rules.detector.scan(body, false, scan);
+        }
+        let nc = rules.categories.len();
+        reset(&mut scratch.category_weight, nc, 0.0);
+        reset(&mut scratch.category_phrase, nc, None);
+        reset(&mut scratch.severity_weight, ns, 0.0);
+        reset(&mut scratch.severity_phrase, ns, None);
+        reset(&mut scratch.severity_phrase_lowered, ns, false);
+        reset(&mut scratch.severity_cue, ns, 0.0);
+        reset(&mut scratch.severity_cue_phrase, ns, None);
+        scratch.severity_seen.clear();
+        reset(&mut scratch.phrase_found, rules.condition_phrases, false);
+        (pos, neg) = (0f32, 0f32);
+        pos_phrase = None;
+        (polite, polite_phrase) = (0f32, None);
+        neg_phrase = None;
+        for h in &scan.hits {
+            for t in rules.detector.targets(h.pattern) {
+                if t.family() != h.family {
+                    continue;
                 }
-                Target::Severity(i) if !h.negated => {
-                    scratch.severity_weight[i as usize] += h.weight;
-                    scratch.severity_phrase[i as usize].get_or_insert(h.pattern);
-                    if !scratch.severity_seen.contains(&(i, h.pattern)) {
-                        scratch.severity_seen.push((i, h.pattern));
+                match *t {
+                    Target::Category(i) => {
+                        let i = i as usize;
+                        scratch.category_weight[i] += h.weight;
+                        scratch.category_phrase[i].get_or_insert(h.pattern);
                     }
-                }
-                Target::SeverityCue(i) if !h.negated => {
-                    scratch.severity_cue[i as usize] += h.weight;
-                    scratch.severity_cue_phrase[i as usize].get_or_insert(h.pattern);
-                    if !scratch.severity_seen.contains(&(i, h.pattern)) {
-                        scratch.severity_seen.push((i, h.pattern));
+                    Target::Severity(i) if !h.negated => {
+                        scratch.severity_weight[i as usize] += h.weight;
+                        scratch.severity_phrase[i as usize].get_or_insert(h.pattern);
+                        if !scratch.severity_seen.contains(&(i, h.pattern)) {
+                            scratch.severity_seen.push((i, h.pattern));
+                        }
                     }
+                    Target::SeverityCue(i) if !h.negated => {
+                        scratch.severity_cue[i as usize] += h.weight;
+                        scratch.severity_cue_phrase[i as usize].get_or_insert(h.pattern);
+                        if !scratch.severity_seen.contains(&(i, h.pattern)) {
+                            scratch.severity_seen.push((i, h.pattern));
+                        }
+                    }
+                    Target::Negative if h.negated => {
+                        pos += h.weight * 0.5;
+                        pos_phrase.get_or_insert(h.pattern);
+                    }
+                    Target::Negative => {
+                        neg += h.weight;
+                        neg_phrase.get_or_insert((h.pattern, false));
+                    }
+                    Target::Positive if h.negated => {
+                        neg += h.weight;
+                        neg_phrase.get_or_insert((h.pattern, true));
+                    }
+                    Target::Positive => {
+                        pos += h.weight;
+                        pos_phrase.get_or_insert(h.pattern);
+                    }
+                    Target::Polite if !h.negated => {
+                        polite += h.weight;
+                        polite_phrase.get_or_insert(h.pattern);
+                    }
+                    Target::Expectation if h.negated => {
+                        neg += h.weight;
+                        neg_phrase.get_or_insert((h.pattern, true));
+                    }
+                    Target::Phrase(i) => scratch.phrase_found[i as usize] = true,
+                    _ => {}
                 }
-                Target::Negative if h.negated => {
-                    pos += h.weight * 0.5;
-                    pos_phrase.get_or_insert(h.pattern);
-                }
-                Target::Negative => {
-                    neg += h.weight;
-                    neg_phrase.get_or_insert((h.pattern, false));
-                }
-                Target::Positive if h.negated => {
-                    neg += h.weight;
-                    neg_phrase.get_or_insert((h.pattern, true));
-                }
-                Target::Positive => {
-                    pos += h.weight;
-                    pos_phrase.get_or_insert(h.pattern);
-                }
-                Target::Polite if !h.negated => {
-                    polite += h.weight;
-                    polite_phrase.get_or_insert(h.pattern);
-                }
-                Target::Expectation if h.negated => {
-                    neg += h.weight;
-                    neg_phrase.get_or_insert((h.pattern, true));
-                }
-                Target::Phrase(i) => scratch.phrase_found[i as usize] = true,
-                _ => {}
             }
         }
-    }
 
-    // Category: by meaning and phrases when the rules have examples (the
-    // best score at or above the threshold), else most phrase weight wins,
-    // earlier on ties.
-    let by_phrase = pick(&scratch.category_weight, rules.default_category);
+        // Category: by meaning and phrases when the rules have examples (the
+        // best score at or above the threshold), else most phrase weight
+        // wins, earlier on ties.
+        let by_phrase = pick(&scratch.category_weight, rules.default_category);
+        let Some(sp) = speller.filter(|_| !spelled && by_phrase.1 < decides_at) else {
+            break by_phrase;
+        };
+        spelled = true;
+        let mut out = String::new();
+        if sp.correct(&subject, &mut out, &mut scratch.spell) {
+            subject = out.into();
+        }
+        if let Some(b) = &body {
+            let mut out = String::new();
+            if sp.correct(b, &mut out, &mut scratch.spell) {
+                body = Some(out.into());
+            }
+        }
+        if scratch.spell.fixes.is_empty() {
+            break by_phrase;
+        }
+        let mut detail = String::from("read ");
+        for (i, f) in scratch.spell.fixes.iter().take(3).enumerate() {
+            if i > 0 {
+                detail.push_str(", ");
+            }
+            detail.push_str(&format!("\"{}\" as \"{}\"", f.written, f.read));
+        }
+        let more = scratch.spell.fixes.len().saturating_sub(3);
+        if more > 0 {
+            detail.push_str(&format!(" and {more} more"));
+        }
+        reasons.push(reason("spelling", 0, detail));
+    };
+    let scan = &scratch.scan;
+    let (subject, body): (&str, Option<&str>) = (&subject, body.as_deref());
     // The sentence embedding, once per ticket when something needs it.
     let mut embedding_ok: Option<bool> = None;
     let semantic = match &rules.semantic {
@@ -387,7 +435,7 @@ pub fn decide(
                 && !sem.examples.is_empty()
                 && embedded(
                     &mut embedding_ok,
-                    ticket,
+                    [subject, body.unwrap_or("")],
                     &mut scratch.embedding,
                     &mut scratch.embed,
                 ) =>
@@ -475,7 +523,7 @@ pub fn decide(
             && scratch.severity_weight.iter().all(|&w| w == 0.0)
             && embedded(
                 &mut embedding_ok,
-                ticket,
+                [subject, body.unwrap_or("")],
                 &mut scratch.embedding,
                 &mut scratch.embed,
             )
@@ -576,8 +624,8 @@ pub fn decide(
     let (s_score, s_conf, neg_word, pos_word, feeling) = match lexicon {
         Some(lex) => {
             let v = lex.score(
-                &ticket.subject,
-                ticket.body.as_deref().unwrap_or(""),
+                subject,
+                body.unwrap_or(""),
                 crate::sentiment::PhraseEvidence {
                     negative: neg,
                     positive: pos,
@@ -710,7 +758,7 @@ pub fn decide(
         && rules.impact.from_text
         && (severity < rules.default_severity || felt == SentimentLabel::Negative)
     {
-        let texts = [&*ticket.subject, ticket.body.as_deref().unwrap_or("")];
+        let texts = [subject, body.unwrap_or("")];
         if let Some(named) = crate::people::named_count(&texts, &rules.impact.people) {
             let (raw, p) = impact_points(named.count);
             if p != 0 {
@@ -1223,6 +1271,45 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
             assert_eq!(t.sentiment.label, want, "{body}: {detail}");
             assert!(detail.contains(named), "{body}: {detail}");
         }
+    }
+
+    #[test]
+    fn shipped_rules_read_mistyped_words_and_named_problems() {
+        let rules = Rules::from_str("rules.toml", include_str!("../../../config/rules.toml"))
+            .expect("the shipped rules compile")
+            .rules;
+        let run = |body: &str| {
+            let json = serde_json::json!({
+                "ticket_id": "T", "customer_id": "C", "created_at": "2026-11-24T09:00:00Z",
+                "subject": "", "body": body,
+            })
+            .to_string();
+            let d = decode_ticket(json.as_bytes()).unwrap();
+            triage(&rules, &d.ticket, None, now())
+        };
+        let detail = |t: &Triage, f: &str| {
+            t.reasons
+                .iter()
+                .find(|r| r.factor == f)
+                .map(|r| (r.points, r.detail.to_string()))
+        };
+        // A typo hides the phrase; read as meant, and said so.
+        let t = run("wher is my inovice for octobr");
+        assert_eq!(&*t.category, "billing");
+        assert_eq!(
+            detail(&t, "spelling"),
+            Some((0, "read \"inovice\" as \"invoice\"".to_string()))
+        );
+        // The output keeps the text as written; a clear ticket is not respelled.
+        let t = run("The invoice total is wrong, we were charged twice.");
+        assert_eq!(detail(&t, "spelling"), None);
+        // A named problem makes the message negative without the points of
+        // an upset customer.
+        let t = run("The report shows an error when I open it.");
+        assert_eq!(t.sentiment.label, SentimentLabel::Negative);
+        let (points, d) = detail(&t, "sentiment").unwrap();
+        assert_eq!(points, 0, "{d}");
+        assert!(d.contains("not a feeling"), "{d}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
 //! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
 //! - [`sentiment`]: the valence-lexicon sentiment scorer.
+//! - [`spell`]: mistyped words read as the words meant (one edit from a dictionary word).
 //! - [`embed`]: compact static sentence embeddings (bundled model) for semantic categories.
 //! - [`classifier`]: inference of a trained text classifier (training lives in `triage-lab`).
 //! - [`rules`]: the rules file — parsing, validation with file/line/field diagnostics, compilation.
@@ -43,4 +44,5 @@ pub mod people;
 pub mod process;
 pub mod rules;
 pub mod sentiment;
+pub mod spell;
 pub mod text;

@@ -269,6 +269,10 @@ impl Words {
         self.entries.len()
     }
 
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(w, _)| &**w)
+    }
+
     fn index(&self, w: &str) -> Option<u32> {
         match pack(w) {
             Some(k) => self.index_packed(k),
@@ -406,6 +410,11 @@ impl Lexicon {
         static L: OnceLock<Lexicon> = OnceLock::new();
         // Invariant: the bundled files are checked by `the_bundled_lexicon_loads`.
         L.get_or_init(|| Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses"))
+    }
+
+    /// The words it knows (rated words, negators, intensifiers, …).
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.iter()
     }
 
     /// Parses a `token<TAB>valence` lexicon and an `emoji<TAB>description`

@@ -118,6 +118,16 @@ pub struct LanguageConfig {
     /// (its category and sentiment rest on thin evidence). Default 0.
     #[serde(default)]
     pub uncovered_points: i64,
+    /// Read a mistyped word of English text ("inovice", "pealties", "acount")
+    /// as the word one edit away that was meant — a letter missing, extra,
+    /// wrong, or two swapped — before phrases, examples and the lexicon read
+    /// the text. Only words of at least 5 letters that are no word of the
+    /// bundled dictionaries or of these rules' phrases are corrected; the
+    /// rules' phrase words are preferred, then the most common dictionary
+    /// word. Each correction is listed in a `spelling` reason (0 points).
+    /// Default true.
+    #[serde(default = "yes")]
+    pub spelling: bool,
 }
 
 impl Default for LanguageConfig {
@@ -125,6 +135,7 @@ impl Default for LanguageConfig {
         LanguageConfig {
             covered: default_covered(),
             uncovered_points: 0,
+            spelling: true,
         }
     }
 }

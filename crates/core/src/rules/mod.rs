@@ -173,6 +173,9 @@ pub struct Rules {
     /// `[language]`: the languages the rules read, and the points for text
     /// in another.
     pub language: LanguageRule,
+    /// `[language] spelling`: mistyped English words read as the phrase or
+    /// dictionary word one edit away (`None`: off).
+    pub speller: Option<Arc<crate::spell::Speller>>,
     pub impact: ImpactConfig,
     pub ageing: AgeingConfig,
     pub conditions: Vec<ConditionRule>,
@@ -243,6 +246,26 @@ pub struct Loaded {
 /// single-word negators negate; `neutral` words are not rated.
 fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
     let s = &cfg.sentiment;
+    let (words, topics) = phrase_words(cfg);
+    let neutral: Vec<String> = s
+        .neutral
+        .iter()
+        .flat_map(|w| crate::text::word_forms(&crate::text::normalise(w)))
+        .collect();
+    Arc::new(crate::sentiment::Lexicon::builtin().adjusted(
+        words.iter().map(String::as_str),
+        topics.iter().map(String::as_str),
+        neutral.iter().map(String::as_str),
+        s.negators.iter().map(String::as_str),
+    ))
+}
+
+/// The words of the rules' phrases with their inflections: the sentiment
+/// phrases' single words, and the topics — the words of category and
+/// severity phrases and of the phrases conditions, overrides and routing
+/// look for.
+fn phrase_words(cfg: &RulesConfig) -> (Vec<String>, Vec<String>) {
+    let s = &cfg.sentiment;
     let own = s
         .negative
         .iter()
@@ -276,18 +299,56 @@ fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         });
-    let words: Vec<String> = own.flat_map(|w| crate::text::word_forms(&w)).collect();
-    let topics: Vec<String> = topics.flat_map(|w| crate::text::word_forms(&w)).collect();
-    let neutral: Vec<String> = s
-        .neutral
+    let words = own.flat_map(|w| crate::text::word_forms(&w)).collect();
+    let topics = topics.flat_map(|w| crate::text::word_forms(&w)).collect();
+    (words, topics)
+}
+
+/// The speller of `[language] spelling`: corrections towards the words of
+/// every phrase (the multi-word ones too) as written, and their inflections
+/// that are dictionary words ("invoices"; not a made-up form).
+fn speller(cfg: &RulesConfig) -> Arc<crate::spell::Speller> {
+    let s = &cfg.sentiment;
+    let dictionary = crate::spell::Dictionary::builtin();
+    let phrases = cfg
+        .categories
         .iter()
-        .flat_map(|w| crate::text::word_forms(&crate::text::normalise(w)))
-        .collect();
-    Arc::new(crate::sentiment::Lexicon::builtin().adjusted(
+        .flat_map(|c| &c.phrases)
+        .chain(
+            cfg.severity
+                .levels
+                .iter()
+                .flat_map(|l| l.phrases.iter().chain(&l.cues)),
+        )
+        .chain(
+            s.negative
+                .iter()
+                .chain(&s.positive)
+                .chain(&s.politeness)
+                .chain(&s.expectations),
+        )
+        .chain(
+            cfg.conditions
+                .iter()
+                .map(|c| &c.when)
+                .chain(cfg.overrides.iter().map(|o| &o.when))
+                .chain(cfg.routing.queues.iter().map(|q| &q.when))
+                .chain(cfg.routing.tiers.iter().map(|t| &t.when))
+                .flat_map(|w| w.phrases_any.iter().flatten()),
+        );
+    let mut words: Vec<String> = Vec::new();
+    for p in phrases {
+        for w in crate::text::normalise(p).split(' ') {
+            for (i, f) in crate::text::word_forms(w).into_iter().enumerate() {
+                if i == 0 || dictionary.is_word(&f) {
+                    words.push(f);
+                }
+            }
+        }
+    }
+    Arc::new(crate::spell::Speller::new(
         words.iter().map(String::as_str),
-        topics.iter().map(String::as_str),
-        neutral.iter().map(String::as_str),
-        s.negators.iter().map(String::as_str),
+        dictionary,
     ))
 }
 
@@ -1147,6 +1208,7 @@ fn build(
             covered,
             uncovered_points: cfg.language.uncovered_points,
         },
+        speller: cfg.language.spelling.then(|| speller(cfg)),
         impact: cfg.impact.clone(),
         ageing: cfg.ageing.clone(),
         conditions,
