@@ -105,6 +105,8 @@ quality: ## The rules' text detection against the labelled development sets in .
 	  --map INVOICE,PAYMENT,REFUND,CANCELLATION_FEE=billing --map ACCOUNT=account
 	$(QUALITY_BIN) quality --rules config/rules.toml --data $(QUALITY_DATA)/banking77-train.csv \
 	  --text-field text --label-field category $(BANKING_MAP)
+	@echo "bitext probes: category on requests with typos; sentiment by proxy (offensive, apologised-for, polite requests)"
+	python3 scripts/bitext-probes.py $(QUALITY_BIN) config/rules.toml
 	@echo "sentiment: human-rated sets of the VADER paper (downloaded from PyPI into $(SENTIMENT_CACHE)), VADER's own figures first"
 	python3 scripts/sentiment-sets.py $(SENTIMENT_CACHE)
 	for set in amazonReviewSnippets tweets; do \
