@@ -39,6 +39,8 @@ pub struct DetectorBuilder {
     patterns: Vec<String>,
     shown: Vec<String>,
     targets: Vec<Vec<Target>>,
+    /// Every phrase added (normalised, as written) with its target, in order.
+    added: Vec<(String, Target)>,
 }
 
 impl DetectorBuilder {
@@ -47,6 +49,7 @@ impl DetectorBuilder {
             patterns: vec![],
             shown: vec![],
             targets: vec![],
+            added: vec![],
         }
     }
 
@@ -65,6 +68,7 @@ impl DetectorBuilder {
         if norm.is_empty() {
             return;
         }
+        self.added.push((norm.clone(), target));
         for form in phrase_forms(&norm) {
             // Typographic apostrophes are common in mail: "can’t" is "can't".
             if form.contains('\'') {
@@ -89,6 +93,13 @@ impl DetectorBuilder {
                 self.targets.push(vec![target]);
             }
         }
+    }
+
+    /// Every phrase added so far (normalised, as written) with its target:
+    /// what the rules look for, for the parts that read the same words
+    /// (the sentiment lexicon's topics, the speller's corrections).
+    pub fn added(&self) -> &[(String, Target)] {
+        &self.added
     }
 
     pub fn build(self, negation_window: u32) -> Result<Detector, String> {

@@ -239,14 +239,31 @@ pub struct Loaded {
 }
 
 /// The valence lexicon adjusted to the rules: the words of their own
-/// sentiment phrases are theirs to rate, and so are the words of category
-/// and severity phrases and of the phrases conditions, overrides and routing
-/// look for — what a ticket is about ("error", "security", "suspicious
-/// login", "legal action") is its topic, not the customer's feeling. Their
-/// single-word negators negate; `neutral` words are not rated.
-fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
+/// sentiment phrases are theirs to rate, and the words of category and
+/// severity phrases and of the phrases conditions, overrides and routing
+/// look for are topics — what a ticket is about ("error", "security",
+/// "suspicious login", "legal action"), rated as a named problem, not as the
+/// customer's feeling. Their single-word negators negate; `neutral` words
+/// are not rated. `phrases`: what the detector was given.
+fn sentiment_lexicon(
+    cfg: &RulesConfig,
+    phrases: &[(String, Target)],
+) -> Arc<crate::sentiment::Lexicon> {
     let s = &cfg.sentiment;
-    let (words, topics) = phrase_words(cfg);
+    let forms = |own: bool| -> Vec<String> {
+        phrases
+            .iter()
+            .filter(|(p, t)| match t {
+                Target::Negative | Target::Positive | Target::Polite | Target::Expectation => {
+                    own && !p.contains(' ')
+                }
+                Target::Negator => false,
+                _ => !own,
+            })
+            .flat_map(|(p, _)| p.split(' ').flat_map(crate::text::word_forms))
+            .collect()
+    };
+    let (words, topics) = (forms(true), forms(false));
     let neutral: Vec<String> = s
         .neutral
         .iter()
@@ -260,85 +277,15 @@ fn sentiment_lexicon(cfg: &RulesConfig) -> Arc<crate::sentiment::Lexicon> {
     ))
 }
 
-/// The words of the rules' phrases with their inflections: the sentiment
-/// phrases' single words, and the topics — the words of category and
-/// severity phrases and of the phrases conditions, overrides and routing
-/// look for.
-fn phrase_words(cfg: &RulesConfig) -> (Vec<String>, Vec<String>) {
-    let s = &cfg.sentiment;
-    let own = s
-        .negative
-        .iter()
-        .chain(&s.positive)
-        .chain(&s.politeness)
-        .chain(&s.expectations)
-        .map(|p| crate::text::normalise(p))
-        .filter(|p| !p.contains(' '));
-    let topics = cfg
-        .categories
-        .iter()
-        .flat_map(|c| &c.phrases)
-        .chain(
-            cfg.severity
-                .levels
-                .iter()
-                .flat_map(|l| l.phrases.iter().chain(&l.cues)),
-        )
-        .chain(
-            cfg.conditions
-                .iter()
-                .map(|c| &c.when)
-                .chain(cfg.overrides.iter().map(|o| &o.when))
-                .chain(cfg.routing.queues.iter().map(|q| &q.when))
-                .chain(cfg.routing.tiers.iter().map(|t| &t.when))
-                .flat_map(|w| w.phrases_any.iter().flatten()),
-        )
-        .flat_map(|p| {
-            crate::text::normalise(p)
-                .split(' ')
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        });
-    let words = own.flat_map(|w| crate::text::word_forms(&w)).collect();
-    let topics = topics.flat_map(|w| crate::text::word_forms(&w)).collect();
-    (words, topics)
-}
-
 /// The speller of `[language] spelling`: corrections towards the words of
-/// every phrase (the multi-word ones too) as written, and their inflections
-/// that are dictionary words ("invoices"; not a made-up form).
-fn speller(cfg: &RulesConfig) -> Arc<crate::spell::Speller> {
-    let s = &cfg.sentiment;
+/// every phrase the detector was given (negators aside) as written, and
+/// their inflections that are dictionary words ("invoices"; not a made-up
+/// form).
+fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
     let dictionary = crate::spell::Dictionary::builtin();
-    let phrases = cfg
-        .categories
-        .iter()
-        .flat_map(|c| &c.phrases)
-        .chain(
-            cfg.severity
-                .levels
-                .iter()
-                .flat_map(|l| l.phrases.iter().chain(&l.cues)),
-        )
-        .chain(
-            s.negative
-                .iter()
-                .chain(&s.positive)
-                .chain(&s.politeness)
-                .chain(&s.expectations),
-        )
-        .chain(
-            cfg.conditions
-                .iter()
-                .map(|c| &c.when)
-                .chain(cfg.overrides.iter().map(|o| &o.when))
-                .chain(cfg.routing.queues.iter().map(|q| &q.when))
-                .chain(cfg.routing.tiers.iter().map(|t| &t.when))
-                .flat_map(|w| w.phrases_any.iter().flatten()),
-        );
     let mut words: Vec<String> = Vec::new();
-    for p in phrases {
-        for w in crate::text::normalise(p).split(' ') {
+    for (p, _) in phrases.iter().filter(|(_, t)| *t != Target::Negator) {
+        for w in p.split(' ') {
             for (i, f) in crate::text::word_forms(w).into_iter().enumerate() {
                 if i == 0 || dictionary.is_word(&f) {
                     words.push(f);
@@ -1154,6 +1101,7 @@ fn build(
         }
     }
 
+    let phrases = builder.added().to_vec();
     let detector = match builder.build(s.negation_window) {
         Ok(det) => det,
         Err(e) => {
@@ -1197,7 +1145,7 @@ fn build(
         default_severity,
         severity_grading: cfg.severity.grading.clone(),
         sentiment: SentimentRule {
-            lexicon: s.lexicon.then(|| sentiment_lexicon(cfg)),
+            lexicon: s.lexicon.then(|| sentiment_lexicon(cfg, &phrases)),
             negative_threshold: s.negative_threshold,
             positive_threshold: s.positive_threshold,
             points: sent_points,
@@ -1208,7 +1156,7 @@ fn build(
             covered,
             uncovered_points: cfg.language.uncovered_points,
         },
-        speller: cfg.language.spelling.then(|| speller(cfg)),
+        speller: cfg.language.spelling.then(|| speller(&phrases)),
         impact: cfg.impact.clone(),
         ageing: cfg.ageing.clone(),
         conditions,
