@@ -72,6 +72,19 @@ struct Index {
     words: Vec<(Box<str>, f32)>,
     /// A word or one of its deletions -> the words it stands for.
     deletes: Map<u128, Vec<u32>>,
+    /// A Bloom filter of `deletes`' keys (two bits each, ~8 bits per key):
+    /// most words of a ticket are near no phrase word, and the filter, small
+    /// enough for the L1/L2 cache, says so without touching the table.
+    bloom: Vec<u64>,
+}
+
+/// The filter's two bit positions of `k`, below `bits` (a power of two).
+fn bloom_bits(k: u128, bits: usize) -> [usize; 2] {
+    let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    [
+        (h >> 40) as usize & (bits - 1),
+        (h >> 12) as usize & (bits - 1),
+    ]
 }
 
 impl Index {
@@ -91,6 +104,31 @@ impl Index {
         }
     }
 
+    /// Builds the Bloom filter of the keys (after the last [`Index::add`]).
+    fn seal(&mut self) {
+        let bits = (self.deletes.len() * 8).next_power_of_two().max(64);
+        self.bloom = vec![0; bits / 64];
+        for &k in self.deletes.keys() {
+            for b in bloom_bits(k, bits) {
+                self.bloom[b / 64] |= 1 << (b % 64);
+            }
+        }
+    }
+
+    /// The words `k` stands for (none, mostly without a table lookup).
+    #[inline]
+    fn get(&self, k: u128) -> Option<&Vec<u32>> {
+        let bits = self.bloom.len() * 64;
+        if bits == 0
+            || !bloom_bits(k, bits)
+                .iter()
+                .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0)
+        {
+            return None;
+        }
+        self.deletes.get(&k)
+    }
+
     /// The best word one edit from `w` (lowest rank, then first added).
     fn best(&self, w: &[u8]) -> Option<(u32, f32)> {
         let mut best: Option<(u32, f32)> = None;
@@ -103,11 +141,11 @@ impl Index {
             }
         };
         let k = pack(w);
-        if let Some(ids) = self.deletes.get(&k) {
+        if let Some(ids) = self.get(k) {
             consider(ids);
         }
         for skip in 0..w.len() {
-            if let Some(ids) = self.deletes.get(&delete(k, skip, w.len())) {
+            if let Some(ids) = self.get(delete(k, skip, w.len())) {
                 consider(ids);
             }
         }
@@ -228,6 +266,7 @@ impl Speller {
                 s.rules.add(w, n as f32);
             }
         }
+        s.rules.seal();
         s
     }
 
@@ -268,6 +307,7 @@ impl Speller {
             if self.known.contains(&pack(lower)) {
                 continue;
             }
+            // Near a phrase word at all? (Mostly answered by the filter.)
             let Some((k, _)) = self.rules.best(lower) else {
                 continue;
             };
