@@ -290,6 +290,18 @@ pub trait FileConfig: serde::de::DeserializeOwned {
     fn apply_env(&mut self, var: &EnvVar) -> Result<(), ConfigError>;
     /// Checks that need more than a type, as `(field, problem)`.
     fn validate(&self) -> Result<(), (String, String)>;
+
+    /// Reads `path`, applies the `ENV_PREFIX` overrides from the process
+    /// environment, resolves relative paths and validates ([`load`]).
+    fn load(path: &Path) -> Result<Self, ConfigError> {
+        load(path)
+    }
+
+    /// [`FileConfig::load`] without the file system or the process
+    /// environment ([`from_parts`]).
+    fn from_parts(path: &Path, text: &str, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        from_parts(path, text, env)
+    }
 }
 
 /// Reads `path`, applies the `C::ENV_PREFIX` overrides from the process

@@ -4,6 +4,7 @@
 
 pub mod topics;
 
+use crate::edge::config::FileConfig as _;
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

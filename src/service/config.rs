@@ -370,22 +370,6 @@ impl FileConfig for Config {
 }
 
 impl Config {
-    /// Reads `path`, applies `TRIAGE_*` overrides from the process
-    /// environment, resolves relative paths and validates.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        crate::edge::config::load(path)
-    }
-
-    /// [`Config::load`] without touching the file system or the process
-    /// environment (for tests).
-    pub fn from_parts(
-        path: &Path,
-        text: &str,
-        env: &[(String, String)],
-    ) -> Result<Config, ConfigError> {
-        crate::edge::config::from_parts(path, text, env)
-    }
-
     /// Output format: `output_format`, else the input's.
     pub fn output_format(&self) -> Format {
         self.output_format.unwrap_or(self.input_format)

@@ -32,6 +32,7 @@ pub mod reload;
 pub mod rounds;
 pub mod tracker;
 
+use crate::edge::config::FileConfig as _;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;

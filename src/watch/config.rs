@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -260,20 +259,6 @@ impl FileConfig for WatchConfig {
 }
 
 impl WatchConfig {
-    /// Reads `path`, applies `TRIAGE_WATCH_*` overrides, resolves relative paths, validates.
-    pub fn load(path: &Path) -> Result<WatchConfig, WatchConfigError> {
-        crate::edge::config::load(path)
-    }
-
-    /// [`WatchConfig::load`] without the file system or the process environment.
-    pub fn from_parts(
-        path: &Path,
-        text: &str,
-        env: &[(String, String)],
-    ) -> Result<WatchConfig, WatchConfigError> {
-        crate::edge::config::from_parts(path, text, env)
-    }
-
     /// The clock settings (the acknowledgment template comes from the rules).
     pub fn settings(&self) -> Settings {
         Settings {

@@ -56,6 +56,7 @@ pub mod metrics;
 pub mod store;
 pub mod time;
 
+use crate::edge::config::FileConfig as _;
 use std::future::Future;
 use std::path::PathBuf;
 use std::process::ExitCode;

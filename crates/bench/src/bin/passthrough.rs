@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+use triage::edge::config::FileConfig as _;
 
 use clap::Parser;
 use rdkafka::client::ClientContext;
