@@ -237,6 +237,8 @@ pub struct Speller {
 pub struct Fix {
     pub written: String,
     pub read: String,
+    /// Where `written` starts in the text (bytes).
+    pub at: usize,
 }
 
 /// Reused buffers of [`Speller::correct`].
@@ -336,6 +338,7 @@ impl Speller {
             scratch.fixes.push(Fix {
                 written: text[start..i].to_string(),
                 read: fix.to_string(),
+                at: start,
             });
         }
         if copied == 0 {
@@ -400,6 +403,56 @@ mod tests {
         assert_eq!(fix(&s, "THE INOVICE"), "THE INVOICE");
         assert_eq!(fix(&s, "terible service"), "terrible service");
         assert_eq!(fix(&s, "ur cacepted options"), "ur accepted options");
+    }
+
+    #[test]
+    fn any_text_is_read_without_panic_and_changes_only_where_it_says() {
+        let s = speller();
+        let pieces = [
+            "inovice", "INOVICE", "Inovice", "pealties", "acount", "invoice", "é", "ß", " ", ",",
+            "2", "\u{2019}", "\n", "a", "xyzzyq", "payment", "paymnt",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut fixed = 0;
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            for _ in 0..(x >> 60) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                t.push_str(pieces[(x % pieces.len() as u64) as usize]);
+                t.push_str([" ", " ", ". ", "2", "é", "\n"][(x >> 20) as usize % 6]);
+            }
+            let mut out = String::new();
+            let mut sc = SpellScratch::default();
+            if s.correct(&t, &mut out, &mut sc) {
+                assert!(!sc.fixes.is_empty());
+                // Undoing the corrections gives the text back: each fix
+                // replaced exactly its word, the rest is copied as it was.
+                let mut back = String::new();
+                let mut from = 0; // in `out`
+                let mut orig = 0; // in `t`
+                for f in &sc.fixes {
+                    assert!(f.written.bytes().all(|c| c.is_ascii_alphabetic()), "{t:?}");
+                    assert!(f
+                        .written
+                        .eq_ignore_ascii_case(&t[f.at..f.at + f.written.len()]));
+                    let same = f.at - orig;
+                    back.push_str(&out[from..from + same]);
+                    assert!(out[from + same..].to_ascii_lowercase().starts_with(&f.read));
+                    back.push_str(&f.written);
+                    from += same + f.read.len();
+                    orig = f.at + f.written.len();
+                }
+                back.push_str(&out[from..]);
+                assert_eq!(back, t);
+                fixed += 1;
+            } else {
+                assert!(out.is_empty() && sc.fixes.is_empty(), "{t:?}");
+            }
+        }
+        assert!(fixed > 1000, "{fixed}");
     }
 
     #[test]
