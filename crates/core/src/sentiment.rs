@@ -98,6 +98,38 @@ const NEGATORS: &[&str] = &[
     "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "wont", "aint",
 ];
 const CONTRASTS: &[&str] = &["but", "however", "yet"];
+/// Words of a failure that a lexicon rated on reviews and tweets lacks
+/// ("issue", "outage", "crashed"): rated like "error" (-1.7), as topics —
+/// a message that names one is negative, the customer need not be upset
+/// ([`Valence::feeling`] leaves them out).
+const PROBLEMS: &[&str] = &[
+    "issue",
+    "issues",
+    "bug",
+    "bugs",
+    "buggy",
+    "outage",
+    "outages",
+    "downtime",
+    "glitch",
+    "glitches",
+    "glitchy",
+    "crashes",
+    "crashed",
+    "crashing",
+    "timeout",
+    "timeouts",
+    "malfunction",
+    "malfunctions",
+    "malfunctioning",
+    "unavailable",
+    "unresponsive",
+    "unreachable",
+    "inaccessible",
+    "overcharged",
+];
+const PROBLEM_VALENCE: f32 = -1.7;
+
 /// Swear words the lexicon lacks (VADER reads them as intensifiers only):
 /// in a message to a vendor they are anger, rated like "damn" / "freaking".
 const SWEARING: &[(&str, f32)] = &[
@@ -434,6 +466,11 @@ impl Lexicon {
         for (w, v) in SWEARING {
             if words.get(w).is_none() {
                 words.insert(w, Entry::Rated(*v));
+            }
+        }
+        for w in PROBLEMS {
+            if words.get(w).is_none() {
+                words.insert(w, Entry::Topic(PROBLEM_VALENCE * TOPIC_WEIGHT));
             }
         }
         for w in INTENSIFIERS {
@@ -1002,6 +1039,9 @@ mod tests {
                 .compound
                 < 0.0
         );
+        // Failure words a review lexicon lacks are named problems too.
+        let issue = v("issue with the export, the page is unresponsive");
+        assert!(issue.compound < -0.05 && issue.feeling == 0.0, "{issue:?}");
         // Swearing at a vendor is anger, not only emphasis.
         assert!(v("where is the fucking invoice").feeling < -0.3);
     }
