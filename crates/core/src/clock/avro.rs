@@ -92,6 +92,8 @@ fn json_of(v: &Value) -> serde_json::Value {
 /// for the review commands, which read JSON.
 pub fn triaged_json(bytes: &[u8]) -> Result<Vec<u8>, String> {
     let v = decode_triaged(bytes)?;
+    // Invariant: a `serde_json::Value` always serialises into memory (string keys; a NaN or
+    // infinite float became `null` in `json_of`).
     Ok(serde_json::to_vec(&json_of(&v)).expect("serializable"))
 }
 
@@ -99,6 +101,9 @@ pub fn triaged_json(bytes: &[u8]) -> Result<Vec<u8>, String> {
 /// written with it stay readable.
 fn lifecycle_schema_v1() -> &'static Schema {
     static S: OnceLock<Schema> = OnceLock::new();
+    // Invariant: the bundled schema is a JSON record whose last field is `category`; the
+    // test `a_frame_written_before_category_was_added_still_decodes` (and the others in this
+    // module) parses it on every run.
     S.get_or_init(|| {
         let mut v: serde_json::Value =
             serde_json::from_str(include_str!("../../../../schemas/lifecycle_event.avsc"))
@@ -134,6 +139,7 @@ pub fn decode_lifecycle(bytes: &[u8]) -> Result<LifecycleEvent, String> {
             apache_avro::from_avro_datum(lifecycle_schema_v1(), &mut d, None).map_err(|_| e)?
         }
     };
+    // Invariant: as in `triaged_json`, a `serde_json::Value` always serialises.
     let json = serde_json::to_vec(&json_of(&v)).expect("serializable");
     LifecycleEvent::from_json(&json)
 }
