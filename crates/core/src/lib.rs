@@ -11,7 +11,7 @@
 //!
 //! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
 //! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
-//! - [`text`]: text normalization and phrase detection (stems, token sequences).
+//! - [`text`]: text normalization and phrase detection (stems, token sequences); the byte classes, packed words and Bloom filter the word scanners share.
 //! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
 //! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
 //! - [`sentiment`]: the valence-lexicon sentiment scorer.

@@ -16,6 +16,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::text::bytes::{class, pack, Bloom, LOWER, NOT_ALPHA, NUL, PUNCT, UPPER, WS};
+
 const LEXICON: &str = include_str!("../../../models/sentiment/vader_lexicon.tsv");
 const EMOJI: &str = include_str!("../../../models/sentiment/emoji_utf8_lexicon.txt");
 
@@ -261,10 +263,11 @@ struct Words {
     entries: Vec<(Box<str>, Entry)>,
     short: HashMap<u128, u32, foldhash::fast::FixedState>,
     long: HashMap<Box<str>, u32, foldhash::fast::FixedState>,
-    bloom: Box<[u64; BLOOM_WORDS]>,
+    bloom: Bloom,
 }
 
-const BLOOM_WORDS: usize = 1024;
+/// Bits of the filter: 8 KB.
+const BLOOM_BITS: usize = 65_536;
 
 impl Default for Words {
     fn default() -> Self {
@@ -272,28 +275,9 @@ impl Default for Words {
             entries: Vec::new(),
             short: HashMap::default(),
             long: HashMap::default(),
-            bloom: Box::new([0; BLOOM_WORDS]),
+            bloom: Bloom::new(BLOOM_BITS),
         }
     }
-}
-
-/// The filter's two bits of a packed word.
-fn bloom_bits(k: u128) -> [usize; 2] {
-    let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let m = BLOOM_WORDS * 64 - 1;
-    [(h >> 40) as usize & m, (h >> 16) as usize & m]
-}
-
-/// `w`'s bytes as an integer (`None`: longer than 16 bytes, or a NUL byte,
-/// which would read as the end of a shorter word).
-fn pack(w: &str) -> Option<u128> {
-    let b = w.as_bytes();
-    if b.len() > 16 || b.contains(&0) {
-        return None;
-    }
-    let mut k = [0u8; 16];
-    k[..b.len()].copy_from_slice(b);
-    Some(u128::from_le_bytes(k))
 }
 
 impl Words {
@@ -306,7 +290,7 @@ impl Words {
     }
 
     fn index(&self, w: &str) -> Option<u32> {
-        match pack(w) {
+        match pack(w.as_bytes()) {
             Some(k) => self.index_packed(k),
             None if w.len() > 16 => self.long.get(w).copied(),
             None => None,
@@ -316,10 +300,7 @@ impl Words {
     /// [`Words::index`] of a word already packed ([`pack`]).
     #[inline]
     fn index_packed(&self, k: u128) -> Option<u32> {
-        let maybe = bloom_bits(k)
-            .iter()
-            .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0);
-        if maybe {
+        if self.bloom.may_contain(k) {
             self.short.get(&k).copied()
         } else {
             None
@@ -346,12 +327,10 @@ impl Words {
             return;
         }
         let i = self.entries.len() as u32;
-        match pack(w) {
+        match pack(w.as_bytes()) {
             Some(k) => {
                 self.short.insert(k, i);
-                for b in bloom_bits(k) {
-                    self.bloom[b / 64] |= 1 << (b % 64);
-                }
+                self.bloom.insert(k);
             }
             None if w.len() > 16 => {
                 self.long.insert(w.into(), i);
@@ -779,31 +758,22 @@ impl Lexicon {
         if flags & NUL != 0 {
             return self.token(raw, word);
         }
-        let (upper, lower, other) = (
-            flags & UPPER != 0,
-            flags & LOWER != 0,
-            flags & NOT_ALPHA != 0,
-        );
-        let k = u128::from_le_bytes(packed);
-        let mut found = self
+        let found = self
             .words
-            .index_packed(k)
+            .index_packed(u128::from_le_bytes(packed))
             .map(|i| (i, self.words.entries[i as usize].1));
-        if found.is_none() && w.len() != b.len() {
-            // An emoticon with letters (":D", ":-P").
-            found = self.words.find(raw);
-        }
         let n = w.len();
-        let negates = matches!(found, Some((_, Entry::Negator)))
-            || (n >= 3 && w[n - 3..].eq_ignore_ascii_case(b"n't"));
-        Tok {
-            entry: found.map(|(_, e)| e),
-            key: found.map_or(0, |(i, _)| i),
-            caps: upper && !lower && n > 1,
-            negates,
-            word: n >= 3 && !other,
-            letters: upper || lower,
-        }
+        self.tok(
+            found,
+            raw,
+            Shape {
+                flags,
+                len: n,
+                ascii: true,
+                trimmed: n != b.len(),
+                ends_nt: n >= 3 && w[n - 3..].eq_ignore_ascii_case(b"n't"),
+            },
+        )
     }
 
     /// One whitespace-separated token: emoticons are looked up as written,
@@ -813,12 +783,7 @@ impl Lexicon {
         let stripped = trim_punctuation(raw);
         // All punctuation (":)", ":-("): the emoticon as written.
         let lookup = if stripped.is_empty() { raw } else { stripped };
-        let (mut upper, mut lower, mut other) = (false, false, false);
-        for b in lookup.bytes() {
-            upper |= b.is_ascii_uppercase();
-            lower |= b.is_ascii_lowercase();
-            other |= !b.is_ascii_alphabetic();
-        }
+        let flags = lookup.bytes().fold(0u8, |f, b| f | class(b));
         word.clear();
         if lookup.is_ascii() {
             word.push_str(lookup);
@@ -832,58 +797,50 @@ impl Lexicon {
                 }
             }
         }
-        let mut found = self.words.find(word.as_str());
-        if found.is_none() && stripped.len() != raw.len() {
-            // An emoticon with letters (":D", ":-P").
+        let found = self.words.find(word.as_str());
+        self.tok(
+            found,
+            raw,
+            Shape {
+                flags,
+                len: lookup.len(),
+                ascii: lookup.is_ascii(),
+                trimmed: stripped.len() != raw.len(),
+                ends_nt: word.ends_with("n't"),
+            },
+        )
+    }
+
+    /// The token of a word the lexicon gave as `found` (else looked up as
+    /// written: an emoticon with letters, ":D"), of the given shape.
+    #[inline]
+    fn tok(&self, mut found: Option<(u32, Entry)>, raw: &str, s: Shape) -> Tok {
+        if found.is_none() && s.trimmed {
             found = self.words.find(raw);
         }
-        let negates = matches!(found, Some((_, Entry::Negator))) || word.ends_with("n't");
+        let (upper, lower) = (s.flags & UPPER != 0, s.flags & LOWER != 0);
         Tok {
             entry: found.map(|(_, e)| e),
             key: found.map_or(0, |(i, _)| i),
-            caps: upper && !lower && lookup.len() > 1,
-            negates,
-            word: word.len() >= 3 && !other && lookup.is_ascii(),
+            caps: upper && !lower && s.len > 1,
+            negates: matches!(found, Some((_, Entry::Negator))) || s.ends_nt,
+            word: s.len >= 3 && s.ascii && s.flags & NOT_ALPHA == 0,
             letters: upper || lower,
         }
     }
 }
 
-/// Byte classes of the tokenizer's fast path (one table load per byte).
-const WS: u8 = 1;
-const PUNCT: u8 = 2;
-const UPPER: u8 = 4;
-const LOWER: u8 = 8;
-/// Anything but an ASCII letter.
-const NOT_ALPHA: u8 = 16;
-const NUL: u8 = 32;
-
-const CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = if b.is_ascii_whitespace() {
-            WS | NOT_ALPHA
-        } else if b.is_ascii_punctuation() {
-            PUNCT | NOT_ALPHA
-        } else if b.is_ascii_uppercase() {
-            UPPER
-        } else if b.is_ascii_lowercase() {
-            LOWER
-        } else if b == 0 {
-            NUL | NOT_ALPHA
-        } else {
-            NOT_ALPHA
-        };
-        i += 1;
-    }
-    t
-};
-
-#[inline(always)]
-fn class(b: u8) -> u8 {
-    CLASSES[b as usize]
+/// What a token's word looked like, for [`Lexicon::tok`].
+struct Shape {
+    /// Its bytes' classes ([`class`]), or-ed.
+    flags: u8,
+    /// Bytes.
+    len: usize,
+    ascii: bool,
+    /// Punctuation was cut from either end.
+    trimmed: bool,
+    /// Ends in "n't" (a negation).
+    ends_nt: bool,
 }
 
 /// `raw` without ASCII punctuation and typographic apostrophes (U+2019, three

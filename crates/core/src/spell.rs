@@ -20,6 +20,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::text::bytes::{class, pack, Bloom, LOWER, UPPER};
+
 /// Shortest word corrected: below this one edit makes another word too often.
 pub const MIN_LEN: usize = 5;
 /// Longest word corrected (and indexed): a word is a packed 16-byte key.
@@ -30,68 +32,47 @@ pub const MAX_BYTES: usize = 2048;
 type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 type Set<K> = HashSet<K, foldhash::fast::FixedState>;
 
-/// ASCII letters, one table load per byte.
-const LETTER: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = (i as u8).is_ascii_alphabetic();
-        i += 1;
-    }
-    t
-};
-
-/// A word of at most 16 bytes as one integer (its bytes, little-endian,
-/// zero-padded): one multiply to hash, one compare to match.
-fn pack(w: &[u8]) -> u128 {
-    let mut k = [0u8; 16];
-    k[..w.len()].copy_from_slice(w);
-    u128::from_le_bytes(k)
-}
-
-/// `k` (a packed word of `len` bytes) without its byte at `i`.
-fn delete(k: u128, i: usize, len: usize) -> u128 {
+/// `k` (a packed word) without its byte at `i` (the bytes above move down;
+/// the zero padding follows).
+fn delete(k: u128, i: usize) -> u128 {
     let low = if i == 0 {
         0
     } else {
         u128::MAX >> (128 - 8 * i)
     };
-    let high = (k >> 8) & !low;
-    let top = if len == 0 {
-        0
-    } else {
-        u128::MAX >> (128 - 8 * (len - 1))
-    };
-    ((k & low) | high) & top
+    (k & low) | ((k >> 8) & !low)
 }
 
 /// Dictionary words and the index of their one-letter deletions.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Index {
     /// Each word with its rank (lower is preferred).
     words: Vec<(Box<str>, f32)>,
     /// A word or one of its deletions -> the words it stands for.
     deletes: Map<u128, Vec<u32>>,
-    /// A Bloom filter of `deletes`' keys (two bits each, ~8 bits per key):
-    /// most words of a ticket are near no phrase word, and the filter, small
-    /// enough for the L1/L2 cache, says so without touching the table.
-    bloom: Vec<u64>,
+    /// `deletes`' keys (~8 bits each): most words of a ticket are near no
+    /// phrase word, and the filter says so without touching the table.
+    bloom: Bloom,
 }
 
-/// The filter's two bit positions of `k`, below `bits` (a power of two).
-fn bloom_bits(k: u128, bits: usize) -> [usize; 2] {
-    let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    [
-        (h >> 40) as usize & (bits - 1),
-        (h >> 12) as usize & (bits - 1),
-    ]
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            words: Vec::new(),
+            deletes: Map::default(),
+            bloom: Bloom::new(0),
+        }
+    }
 }
 
 impl Index {
+    /// Adds `word` (ASCII letters, at most 16: [`indexable`]).
     fn add(&mut self, word: &str, rank: f32) {
+        let Some(k) = pack(word.as_bytes()) else {
+            return;
+        };
         let i = self.words.len() as u32;
         self.words.push((word.into(), rank));
-        let k = pack(word.as_bytes());
         let mut push = |k: u128| {
             let v = self.deletes.entry(k).or_default();
             if !v.contains(&i) {
@@ -100,30 +81,22 @@ impl Index {
         };
         push(k);
         for skip in 0..word.len() {
-            push(delete(k, skip, word.len()));
+            push(delete(k, skip));
         }
     }
 
     /// Builds the Bloom filter of the keys (after the last [`Index::add`]).
     fn seal(&mut self) {
-        let bits = (self.deletes.len() * 8).next_power_of_two().max(64);
-        self.bloom = vec![0; bits / 64];
+        self.bloom = Bloom::new(self.deletes.len() * 8);
         for &k in self.deletes.keys() {
-            for b in bloom_bits(k, bits) {
-                self.bloom[b / 64] |= 1 << (b % 64);
-            }
+            self.bloom.insert(k);
         }
     }
 
     /// The words `k` stands for (none, mostly without a table lookup).
     #[inline]
     fn get(&self, k: u128) -> Option<&Vec<u32>> {
-        let bits = self.bloom.len() * 64;
-        if bits == 0
-            || !bloom_bits(k, bits)
-                .iter()
-                .all(|&b| self.bloom[b / 64] & (1 << (b % 64)) != 0)
-        {
+        if !self.bloom.may_contain(k) {
             return None;
         }
         self.deletes.get(&k)
@@ -140,12 +113,12 @@ impl Index {
                 }
             }
         };
-        let k = pack(w);
+        let k = pack(w)?;
         if let Some(ids) = self.get(k) {
             consider(ids);
         }
         for skip in 0..w.len() {
-            if let Some(ids) = self.get(delete(k, skip, w.len())) {
+            if let Some(ids) = self.get(delete(k, skip)) {
                 consider(ids);
             }
         }
@@ -186,10 +159,10 @@ impl Dictionary {
     pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Dictionary {
         let mut d = Dictionary::default();
         for w in words {
-            if w.len() <= MAX_LEN
-                && d.known.insert(pack(w.as_bytes()))
-                && w.bytes().all(|b| b.is_ascii_lowercase())
-            {
+            let Some(k) = pack(w.as_bytes()) else {
+                continue;
+            };
+            if d.known.insert(k) && w.bytes().all(|b| b.is_ascii_lowercase()) {
                 d.stems.insert(crate::text::stem(w).into());
             }
         }
@@ -208,7 +181,7 @@ impl Dictionary {
 
     /// `w` (lower case) is one of its words as listed.
     pub fn is_word(&self, w: &str) -> bool {
-        w.len() <= MAX_LEN && self.known.contains(&pack(w.as_bytes()))
+        pack(w.as_bytes()).is_some_and(|k| self.known.contains(&k))
     }
 
     /// `w` (lower case) is a word, or an inflection of one.
@@ -226,8 +199,8 @@ fn indexable(w: &str) -> bool {
 /// towards what the rules look for.
 #[derive(Debug, Clone)]
 pub struct Speller {
-    /// The rules' words and the dictionary's, packed: never corrected.
-    known: Set<u128>,
+    /// The rules' words, packed: never corrected (nor are the dictionary's).
+    rules_known: Set<u128>,
     rules: Index,
     general: &'static Dictionary,
 }
@@ -255,16 +228,15 @@ impl Speller {
         general: &'static Dictionary,
     ) -> Speller {
         let mut s = Speller {
-            known: general.known.clone(),
+            rules_known: Set::default(),
             rules: Index::default(),
             general,
         };
-        let mut seen: Set<&str> = Set::default();
         for (n, w) in rules_words.into_iter().enumerate() {
-            if w.len() <= MAX_LEN {
-                s.known.insert(pack(w.as_bytes()));
-            }
-            if seen.insert(w) && indexable(w) {
+            let Some(k) = pack(w.as_bytes()) else {
+                continue;
+            };
+            if s.rules_known.insert(k) && indexable(w) {
                 s.rules.add(w, n as f32);
             }
         }
@@ -285,12 +257,12 @@ impl Speller {
         let mut copied = 0;
         let mut i = 0;
         while i < end {
-            if !LETTER[b[i] as usize] {
+            if class(b[i]) & (UPPER | LOWER) == 0 {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < b.len() && LETTER[b[i] as usize] {
+            while i < b.len() && class(b[i]) & (UPPER | LOWER) != 0 {
                 i += 1;
             }
             // Only whole words of letters: "x2", "co-op" pieces and words
@@ -306,7 +278,9 @@ impl Speller {
                 *d = c.to_ascii_lowercase();
             }
             let lower = &lower[..len];
-            if self.known.contains(&pack(lower)) {
+            // Letters only: packs (no NUL, at most MAX_LEN bytes).
+            let key = pack(lower).unwrap_or_default();
+            if self.general.known.contains(&key) || self.rules_known.contains(&key) {
                 continue;
             }
             // Near a phrase word at all? (Mostly answered by the filter.)
@@ -480,8 +454,8 @@ mod tests {
             ("abcdefghijklmnop", 0, "bcdefghijklmnop"),
         ] {
             assert_eq!(
-                delete(pack(w.as_bytes()), i, w.len()),
-                pack(want.as_bytes()),
+                delete(pack(w.as_bytes()).unwrap(), i),
+                pack(want.as_bytes()).unwrap(),
                 "{w} {i}"
             );
         }

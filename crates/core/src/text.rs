@@ -1052,3 +1052,95 @@ mod automaton_equivalence {
         }
     }
 }
+
+/// Byte classes for the word scanners of the sentiment scorer and the
+/// speller (one table load per byte).
+pub(crate) mod bytes {
+    pub const WS: u8 = 1;
+    pub const PUNCT: u8 = 2;
+    pub const UPPER: u8 = 4;
+    pub const LOWER: u8 = 8;
+    /// Anything but an ASCII letter.
+    pub const NOT_ALPHA: u8 = 16;
+    pub const NUL: u8 = 32;
+
+    const CLASSES: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            let b = i as u8;
+            t[i] = if b.is_ascii_whitespace() {
+                WS | NOT_ALPHA
+            } else if b.is_ascii_punctuation() {
+                PUNCT | NOT_ALPHA
+            } else if b.is_ascii_uppercase() {
+                UPPER
+            } else if b.is_ascii_lowercase() {
+                LOWER
+            } else if b == 0 {
+                NUL | NOT_ALPHA
+            } else {
+                NOT_ALPHA
+            };
+            i += 1;
+        }
+        t
+    };
+
+    #[inline(always)]
+    pub fn class(b: u8) -> u8 {
+        CLASSES[b as usize]
+    }
+
+    /// A word of at most 16 bytes as one integer (its bytes, little-endian,
+    /// zero-padded: one multiply to hash, one compare to match); `None`
+    /// when longer, or with a NUL byte (which would read as the end of a
+    /// shorter word).
+    #[inline]
+    pub fn pack(w: &[u8]) -> Option<u128> {
+        if w.len() > 16 || w.contains(&0) {
+            return None;
+        }
+        let mut k = [0u8; 16];
+        k[..w.len()].copy_from_slice(w);
+        Some(u128::from_le_bytes(k))
+    }
+
+    /// A Bloom filter of packed words, two bits per word: a table's misses
+    /// answered from a few kilobytes that stay in cache.
+    #[derive(Debug, Clone)]
+    pub struct Bloom {
+        bits: Box<[u64]>,
+    }
+
+    impl Bloom {
+        /// A filter of `bits` bits (rounded up to a power of two, at least 64).
+        pub fn new(bits: usize) -> Bloom {
+            Bloom {
+                bits: vec![0; bits.next_power_of_two().max(64) / 64].into_boxed_slice(),
+            }
+        }
+
+        #[inline]
+        fn positions(&self, k: u128) -> [usize; 2] {
+            let h = ((k as u64) ^ ((k >> 64) as u64).rotate_left(29))
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let m = self.bits.len() * 64 - 1;
+            [(h >> 40) as usize & m, (h >> 16) as usize & m]
+        }
+
+        pub fn insert(&mut self, k: u128) {
+            for b in self.positions(k) {
+                self.bits[b / 64] |= 1 << (b % 64);
+            }
+        }
+
+        /// False: `k` was never inserted.
+        #[inline]
+        pub fn may_contain(&self, k: u128) -> bool {
+            self.positions(k)
+                .iter()
+                .all(|&b| self.bits[b / 64] & (1 << (b % 64)) != 0)
+        }
+    }
+}
