@@ -31,6 +31,19 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_str(&triage(&a).0).expect("JSON report")
 }
 
+/// `triage replay --rules RULES --baseline config/rules.toml` and `more`.
+fn against_shipped<'a>(rules: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "replay",
+        "--rules",
+        rules,
+        "--baseline",
+        "config/rules.toml",
+    ];
+    a.extend_from_slice(more);
+    a
+}
+
 /// The shipped rules with one more override: churning customers at least P2.
 fn churn_rules(dir: &Path) -> PathBuf {
     let s = std::fs::read_to_string(root().join("config/rules.toml")).unwrap();
@@ -54,14 +67,7 @@ const EXAMPLES: [&str; 4] = [
 
 #[test]
 fn the_shipped_rules_against_themselves_change_nothing() {
-    let mut args = vec![
-        "replay",
-        "--rules",
-        "config/rules.toml",
-        "--baseline",
-        "config/rules.toml",
-    ];
-    args.extend(EXAMPLES);
+    let args = against_shipped("config/rules.toml", &EXAMPLES);
     let r = json(&args);
     assert_eq!(r["tickets"], 68);
     assert_eq!(r["skipped"], 0);
@@ -137,15 +143,7 @@ fn the_recorded_decisions_against_the_rules_that_made_them_change_nothing() {
 fn a_new_override_moves_exactly_the_tickets_it_should() {
     let dir = tempfile::tempdir().unwrap();
     let rules = churn_rules(dir.path());
-    let mut args = vec![
-        "replay",
-        "--rules",
-        rules.to_str().unwrap(),
-        "--baseline",
-        "config/rules.toml",
-    ];
-    args.extend(EXAMPLES);
-    let r = json(&args);
+    let r = json(&against_shipped(rules.to_str().unwrap(), &EXAMPLES));
     // The example customers C-UMBRELLA and C-NOMAD are churning; their tickets T-1010 and T-1046
     // were P3, the floor lifts them to P2 (they also get P2's SLA targets and tier). Their other
     // tickets were P2 or above already; no other ticket changes.
@@ -207,20 +205,16 @@ fn the_report_is_the_same_byte_for_byte_whatever_the_thread_count() {
     std::fs::write(&tickets, gen("tickets", "3000")).unwrap();
     std::fs::write(&customers, gen("customers", "300")).unwrap();
     std::fs::write(&life, gen("lifecycle", "3000")).unwrap();
+    let inputs = [
+        "--tickets",
+        tickets.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--lifecycle",
+        life.to_str().unwrap(),
+    ];
     let replay = |extra: &[&str]| {
-        let mut a = vec![
-            "replay",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--baseline",
-            "config/rules.toml",
-            "--tickets",
-            tickets.to_str().unwrap(),
-            "--customers",
-            customers.to_str().unwrap(),
-            "--lifecycle",
-            life.to_str().unwrap(),
-        ];
+        let mut a = against_shipped(rules.to_str().unwrap(), &inputs);
         a.extend(extra);
         triage(&a).0
     };
@@ -306,20 +300,16 @@ fn breach_projection_on_a_hand_computed_history() {
         .concat(),
     )
     .unwrap();
+    let inputs = [
+        "--tickets",
+        tickets.to_str().unwrap(),
+        "--customers",
+        customers.to_str().unwrap(),
+        "--lifecycle",
+        life.to_str().unwrap(),
+    ];
     let replay = |extra: &[&str]| {
-        let mut a = vec![
-            "replay",
-            "--rules",
-            cand.to_str().unwrap(),
-            "--baseline",
-            "config/rules.toml",
-            "--tickets",
-            tickets.to_str().unwrap(),
-            "--customers",
-            customers.to_str().unwrap(),
-            "--lifecycle",
-            life.to_str().unwrap(),
-        ];
+        let mut a = against_shipped(cand.to_str().unwrap(), &inputs);
         a.extend(extra);
         json(&a)
     };
