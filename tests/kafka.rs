@@ -418,20 +418,7 @@ async fn avro_in_avro_out_and_unknown_schema_ids_are_dead_lettered() {
         .into_iter()
         .filter(|t| *t != names.dlq)
         .collect();
-    let run = |args: &[&str]| -> serde_json::Value {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
-            .args(args)
-            .args(["--rules", rules.to_str().unwrap(), "--brokers", b])
-            .args(["--topic", &levels.join(","), "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    };
+    let run = |args: &[&str]| review_json(args, &rules, b, &levels.join(","));
     let cust_file = dir.path().join("customers.jsonl");
     std::fs::write(&cust_file, customers(20).join(&b'\n')).unwrap();
     let replay = run(&[
@@ -445,6 +432,29 @@ async fn avro_in_avro_out_and_unknown_schema_ids_are_dead_lettered() {
     assert_eq!(replay["changed"]["any"], 0, "{replay:#}");
     let report = run(&["report"]);
     assert_eq!(report["tickets"], 30, "{report:#}");
+}
+
+/// `triage <args> --rules RULES --brokers B --topic TOPICS --json` (a review command over
+/// topics): its JSON output, the run asserted successful.
+fn review_json(
+    args: &[&str],
+    rules: &std::path::Path,
+    brokers: &str,
+    topics: &str,
+) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(args)
+        .arg("--rules")
+        .arg(rules)
+        .args(["--brokers", brokers, "--topic", topics, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Config with enough tickets that a kill lands mid-stream.
@@ -1424,47 +1434,17 @@ async fn shadow_rules_never_change_an_output_and_their_metrics_count_exactly() {
             .concat(),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["replay", "--rules"])
-        .arg(&shadow_path)
-        .args([
-            "--recorded",
-            "--brokers",
-            b,
-            "--topic",
-            &names.out_topics().join(","),
-            "--customers",
-        ])
-        .arg(&cust_file)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let topics = names.out_topics().join(",");
+    let cust = cust_file.to_str().unwrap();
+    let rep = review_json(
+        &["replay", "--recorded", "--customers", cust],
+        &shadow_path,
+        b,
+        &topics,
     );
-    let rep: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rep["tickets"], n);
     // `triage report` reads the same topics: every ticket, each once, with its routing.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["report", "--rules"])
-        .arg(&rules_path)
-        .args([
-            "--brokers",
-            b,
-            "--topic",
-            &names.out_topics().join(","),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = review_json(&["report"], &rules_path, b, &topics);
     assert_eq!(report["tickets"], n);
     let by_priority: u64 = report["totals"]["priority"]
         .as_array()
