@@ -27,7 +27,8 @@
 //! - [`isolate`]: panic isolation for one record (a panic becomes that record's dead letter).
 
 // `unsafe` is denied everywhere but in `classifier::simd` (a prefetch hint
-// and the AVX2 dispatch), which allows it for itself.
+// and the AVX2 dispatch) and `embed::kernels` (the AVX2 dispatch), which
+// allow it for themselves.
 #![deny(unsafe_code)]
 
 pub mod calendar;

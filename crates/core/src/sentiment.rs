@@ -42,7 +42,8 @@ const NEGATION: f32 = -0.74;
 /// [`AFTER_CONTRAST`].
 const BEFORE_CONTRAST: f32 = 0.5;
 const AFTER_CONTRAST: f32 = 1.5;
-/// Positive words in a message with a complaint phrase weigh this much.
+/// Positive words in a message with a complaint phrase, a negated action or
+/// a named problem weigh this much ("help solving an error" is no praise).
 const COMPLAINT_DAMPING: f32 = 0.5;
 /// Normalisation of the sum into (-1, 1): `sum / sqrt(sum² + ALPHA)`.
 const ALPHA: f32 = 15.0;
@@ -569,9 +570,9 @@ impl Lexicon {
         let (mut caps_words, mut words) = (0usize, 0usize);
         for text in [subject, body] {
             let b = text.as_bytes();
-            // Counted apart: these loops vectorise.
-            exclamations += b.iter().filter(|&&x| x == b'!').count();
-            questions += b.iter().filter(|&&x| x == b'?').count();
+            // Counted apart by memchr's vector search (both marks are rare).
+            exclamations += memchr::memchr_iter(b'!', b).count();
+            questions += memchr::memchr_iter(b'?', b).count();
             let ascii = text.is_ascii();
             let mut i = 0;
             // Whitespace-separated tokens; an ASCII token is lower-cased and
@@ -698,7 +699,7 @@ impl Lexicon {
         // damps the positive words around it (politeness, sarcasm), and
         // politeness counts only when nothing is negative.
         neg -= PHRASE_VALENCE * phrases.negative;
-        if phrases.negative > 0.0 || failure {
+        if phrases.negative > 0.0 || failure || topic_neg < 0.0 {
             pos *= COMPLAINT_DAMPING;
         }
         pos += PHRASE_VALENCE * phrases.positive;
