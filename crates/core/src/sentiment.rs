@@ -130,6 +130,22 @@ const PROBLEMS: &[&str] = &[
     "unreachable",
     "inaccessible",
     "overcharged",
+    "canceled",
+    "slow",
+    "sluggish",
+    "laggy",
+    "frozen",
+    "freezing",
+    "hangs",
+    "unusable",
+    "unresolved",
+    "unanswered",
+    "disconnected",
+    "disconnects",
+    "unstable",
+    "flaky",
+    "corrupted",
+    "unable",
 ];
 const PROBLEM_VALENCE: f32 = -1.7;
 
@@ -1000,6 +1016,11 @@ mod tests {
         // Failure words a review lexicon lacks are named problems too.
         let issue = v("issue with the export, the page is unresponsive");
         assert!(issue.compound < -0.05 && issue.feeling == 0.0, "{issue:?}");
+        let slow = v("the dashboard is slow and the editor is frozen");
+        assert!(slow.compound < -0.05 && slow.feeling == 0.0, "{slow:?}");
+        // A named problem damps the praise around it, as a complaint does.
+        let solving = v("still solving an error in the export");
+        assert!(solving.compound < 0.0, "{solving:?}");
         // Swearing at a vendor is anger, not only emphasis.
         assert!(v("where is the fucking invoice").feeling < -0.3);
     }
