@@ -423,6 +423,9 @@ struct Tok {
     word: bool,
     /// Has a letter (counts for "written in capitals").
     letters: bool,
+    /// Rated as written, punctuation and all: an emoticon (":)", ":D"),
+    /// which a negation before it does not flip.
+    emoticon: bool,
 }
 
 /// Reused buffers of [`Lexicon::score`].
@@ -672,7 +675,7 @@ impl Lexicon {
                     }
                     v += b * [1.0, 0.95, 0.9][k - 1];
                 }
-                if t.negates {
+                if t.negates && !toks[i].emoticon {
                     v *= NEGATION;
                 }
             }
@@ -788,6 +791,7 @@ impl Lexicon {
                 len: n,
                 ascii: true,
                 trimmed: n != b.len(),
+                as_written: false,
                 ends_nt: n >= 3 && w[n - 3..].eq_ignore_ascii_case(b"n't"),
             },
         )
@@ -823,6 +827,7 @@ impl Lexicon {
                 len: lookup.len(),
                 ascii: lookup.is_ascii(),
                 trimmed: stripped.len() != raw.len(),
+                as_written: stripped.is_empty(),
                 ends_nt: word.ends_with("n't"),
             },
         )
@@ -832,8 +837,10 @@ impl Lexicon {
     /// written: an emoticon with letters, ":D"), of the given shape.
     #[inline]
     fn tok(&self, mut found: Option<(u32, Entry)>, raw: &str, s: Shape) -> Tok {
+        let mut emoticon = s.as_written && found.is_some();
         if found.is_none() && s.trimmed {
             found = self.words.find(raw);
+            emoticon = found.is_some();
         }
         let (upper, lower) = (s.flags & UPPER != 0, s.flags & LOWER != 0);
         Tok {
@@ -843,6 +850,7 @@ impl Lexicon {
             negates: matches!(found, Some((_, Entry::Negator))) || s.ends_nt,
             word: s.len >= 3 && s.ascii && s.flags & NOT_ALPHA == 0,
             letters: upper || lower,
+            emoticon,
         }
     }
 }
@@ -856,6 +864,8 @@ struct Shape {
     ascii: bool,
     /// Punctuation was cut from either end.
     trimmed: bool,
+    /// Looked up as written (all punctuation: an emoticon).
+    as_written: bool,
     /// Ends in "n't" (a negation).
     ends_nt: bool,
 }
@@ -1040,6 +1050,9 @@ mod tests {
         assert!(compound("The agent was nice, but the app is terrible") < 0.0);
         assert!(compound("The app crashed :(") < compound("The app crashed"));
         assert!(compound("Fixed it, thank you 😀") > 0.3);
+        // A negation does not flip an emoticon after it.
+        assert!(compound("not bad :)") > compound("not bad") + 0.2);
+        assert!(compound("not bad :D") > compound("not bad") + 0.2);
         assert!(compound("Invoice attached for the March renewal.").abs() < 0.05);
     }
 
