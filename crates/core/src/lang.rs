@@ -3,7 +3,8 @@
 //! Two methods, cheapest first:
 //! - **Function words** for the languages common in support mail (English,
 //!   German, French, Spanish, Portuguese, Italian, Dutch): among the first
-//!   [`WORDS`] words, the language whose short grammatical words ("the",
+//!   [`WORDS`] words (fewer when the first 20 already decide), the language
+//!   whose short grammatical words ("the",
 //!   "und", "avec", "não", …) occur most wins, if it has at least two and more
 //!   than any other. Prose of a dozen words decides; a word-list lookup per
 //!   word costs a few nanoseconds.
