@@ -1253,6 +1253,34 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
                 SentimentLabel::Positive,
                 "in the lexicon",
             ),
+            // "nice" keeps its rating although "nice to have" is a
+            // severity phrase; "legal" in "legal action" does not.
+            (
+                "The new calendar view is nice",
+                SentimentLabel::Positive,
+                "\"nice\" in the lexicon",
+            ),
+            (
+                "Our legal team asked for a copy of the contract.",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            // A sign-off is no praise; "the best" is.
+            (
+                "Please send the March invoice again.\n\nBest regards,\nJane Doe",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            (
+                "Please send the March invoice again.\n\nBest,\nJane",
+                SentimentLabel::Neutral,
+                "neutral",
+            ),
+            (
+                "Your support team is the best",
+                SentimentLabel::Positive,
+                "\"best\" in the lexicon",
+            ),
         ];
         for (body, want, named) in cases {
             let json = serde_json::json!({

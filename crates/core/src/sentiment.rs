@@ -45,6 +45,9 @@ const AFTER_CONTRAST: f32 = 1.5;
 /// Positive words in a message with a complaint phrase, a negated action or
 /// a named problem weigh this much ("help solving an error" is no praise).
 const COMPLAINT_DAMPING: f32 = 0.5;
+/// A positive word with a comma among this many last tokens signs the
+/// message off ("Best,\nJane Doe").
+const SIGN_OFF_TAIL: usize = 4;
 /// Normalisation of the sum into (-1, 1): `sum / sqrt(sum² + ALPHA)`.
 const ALPHA: f32 = 15.0;
 
@@ -263,6 +266,9 @@ enum Entry {
     Request,
     /// A word after a negator that is no action.
     NotAction,
+    /// "regards", "wishes": the word before them is a sign-off ("best
+    /// regards", "kind regards", "best wishes"), not rated.
+    SignOff,
     /// A word the rules decide (their phrases) or call neutral: not rated.
     Unrated,
 }
@@ -423,6 +429,8 @@ struct Tok {
     word: bool,
     /// Has a letter (counts for "written in capitals").
     letters: bool,
+    /// Ends with a comma ("Best," before a name signs a message off).
+    comma: bool,
     /// Rated as written, punctuation and all: an emoticon (":)", ":D"),
     /// which a negation before it does not flip.
     emoticon: bool,
@@ -444,6 +452,11 @@ impl Lexicon {
     }
 
     /// The words it knows (rated words, negators, intensifiers, …).
+    /// Whether `word` (lower case) is rated at least `min`.
+    pub fn rates_at_least(&self, word: &str, min: f32) -> bool {
+        matches!(self.words.get(word), Some(Entry::Rated(v)) if v >= min)
+    }
+
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.words.iter()
     }
@@ -489,6 +502,9 @@ impl Lexicon {
         }
         for w in ["please", "pls", "plz", "kindly"] {
             words.insert(w, Entry::Request);
+        }
+        for w in ["regards", "wishes"] {
+            words.insert(w, Entry::SignOff);
         }
         for w in NOT_ACTIONS {
             if words.get(w).is_none() {
@@ -661,6 +677,15 @@ impl Lexicon {
                 Some(Entry::Topic(v)) => (v, true),
                 _ => continue,
             };
+            // A sign-off: "Best regards", "kind regards", or "Best," /
+            // "All the best," among the last words.
+            let sign_off = toks
+                .get(i + 1)
+                .is_some_and(|t| t.entry == Some(Entry::SignOff))
+                || (toks[i].comma && i + SIGN_OFF_TAIL >= toks.len());
+            if sign_off && v > 0.0 {
+                continue;
+            }
             let Tok { key, caps, .. } = toks[i];
             if caps && caps_differ {
                 v += CAPS * v.signum();
@@ -851,6 +876,7 @@ impl Lexicon {
             word: s.len >= 3 && s.ascii && s.flags & NOT_ALPHA == 0,
             letters: upper || lower,
             emoticon,
+            comma: raw.ends_with(','),
         }
     }
 }

@@ -238,18 +238,27 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// A word rated at least this positive by the lexicon (VADER's "nice" 1.8,
+/// "great" 3.1, "best" 3.2; not "security" 1.4, "credit" 1.6, "legal" 0.5)
+/// stays rated inside a topic phrase of several words.
+const EVALUATION: f32 = 1.8;
+
 /// The valence lexicon adjusted to the rules: the words of their own
 /// sentiment phrases are theirs to rate, and the words of category and
 /// severity phrases and of the phrases conditions, overrides and routing
 /// look for are topics — what a ticket is about ("error", "security",
 /// "suspicious login", "legal action"), rated as a named problem, not as the
-/// customer's feeling. Their single-word negators negate; `neutral` words
-/// are not rated. `phrases`: what the detector was given.
+/// customer's feeling — except, in a phrase of several words, a word the
+/// lexicon rates clearly positive ("nice" in "would be nice",
+/// [`EVALUATION`]), which stays an evaluation. Their single-word negators
+/// negate; `neutral` words are not rated. `phrases`: what the detector was
+/// given.
 fn sentiment_lexicon(
     cfg: &RulesConfig,
     phrases: &[(String, Target)],
 ) -> Arc<crate::sentiment::Lexicon> {
     let s = &cfg.sentiment;
+    let builtin = crate::sentiment::Lexicon::builtin();
     let forms = |own: bool| -> Vec<String> {
         phrases
             .iter()
@@ -260,7 +269,17 @@ fn sentiment_lexicon(
                 Target::Negator => false,
                 _ => !own,
             })
-            .flat_map(|(p, _)| p.split(' ').flat_map(crate::text::word_forms))
+            .flat_map(|(p, _)| {
+                // In a phrase of several words a word the lexicon rates
+                // clearly positive is the customer's evaluation, not the
+                // topic ("nice" in "would be nice", "nice to have"); milder
+                // ones name it ("legal action", "security incident", "credit
+                // card"). The rules' `neutral` list mutes any other.
+                let several = !own && p.contains(' ');
+                p.split(' ')
+                    .filter(move |w| !(several && builtin.rates_at_least(w, EVALUATION)))
+                    .flat_map(crate::text::word_forms)
+            })
             .collect()
     };
     let (words, topics) = (forms(true), forms(false));
