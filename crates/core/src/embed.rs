@@ -405,6 +405,7 @@ mod kernels {
             .map(|(x, y)| x * y)
             .sum();
         for (x, y) in ca.zip(cb) {
+            // `chunks_exact(8)`: every chunk has exactly 8 elements.
             for i in 0..8 {
                 lanes[i] += x[i] * y[i];
             }
