@@ -1281,6 +1281,11 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
                 SentimentLabel::Positive,
                 "\"best\" in the lexicon",
             ),
+            (
+                "The new report looks good, I think.",
+                SentimentLabel::Positive,
+                "\"good\" in the lexicon",
+            ),
         ];
         for (body, want, named) in cases {
             let json = serde_json::json!({

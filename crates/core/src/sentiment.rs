@@ -45,9 +45,18 @@ const AFTER_CONTRAST: f32 = 1.5;
 /// Positive words in a message with a complaint phrase, a negated action or
 /// a named problem weigh this much ("help solving an error" is no praise).
 const COMPLAINT_DAMPING: f32 = 0.5;
-/// A positive word with a comma among this many last tokens signs the
+/// A closing word with a comma among this many last tokens signs the
 /// message off ("Best,\nJane Doe").
 const SIGN_OFF_TAIL: usize = 4;
+/// Closing words the lexicon rates positive.
+const CLOSINGS: &[&str] = &[
+    "best",
+    "warmly",
+    "warmest",
+    "kindest",
+    "sincerely",
+    "cordially",
+];
 /// Normalisation of the sum into (-1, 1): `sum / sqrt(sum² + ALPHA)`.
 const ALPHA: f32 = 15.0;
 
@@ -677,12 +686,15 @@ impl Lexicon {
                 Some(Entry::Topic(v)) => (v, true),
                 _ => continue,
             };
-            // A sign-off: "Best regards", "kind regards", or "Best," /
-            // "All the best," among the last words.
+            // A sign-off: "Best regards", "kind regards", or a closing
+            // word with a comma among the last words ("Best,", "All the
+            // best,", "Warmly,"; not "works fine, thanks").
             let sign_off = toks
                 .get(i + 1)
                 .is_some_and(|t| t.entry == Some(Entry::SignOff))
-                || (toks[i].comma && i + SIGN_OFF_TAIL >= toks.len());
+                || (toks[i].comma
+                    && i + SIGN_OFF_TAIL >= toks.len()
+                    && CLOSINGS.contains(&self.words.key(toks[i].key)));
             if sign_off && v > 0.0 {
                 continue;
             }
