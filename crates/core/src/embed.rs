@@ -324,7 +324,7 @@ impl StaticModel {
         let d = self.dims;
         let r = id as usize;
         let s = self.scales[r];
-        kernels::add_row(out, &self.rows[r * d..(r + 1) * d], s);
+        crate::simd::add_row(out, &self.rows[r * d..(r + 1) * d], s);
     }
 }
 
@@ -371,102 +371,9 @@ fn is_cjk(c: char) -> bool {
         | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
 }
 
-/// Cosine of two unit vectors (see [`kernels`]).
+/// Cosine of two unit vectors ([`crate::simd::cosine`]).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    kernels::cosine(a, b)
-}
-
-/// The embedding's two vector loops — adding an int8 row times its scale,
-/// and the cosine — compiled once more for AVX2 and chosen at run time when
-/// the CPU has it (2–3× fewer instructions per loop than the baseline SSE2
-/// build). Element-wise arithmetic in a fixed order and no fused
-/// multiply-add: both builds give the same bits. The core's second module
-/// that needs `unsafe` (for the call to the `target_feature` function).
-#[allow(unsafe_code)]
-mod kernels {
-    #[inline(always)]
-    fn add_row_generic(out: &mut [f32], row: &[u8], s: f32) {
-        for (o, &x) in out.iter_mut().zip(row) {
-            *o += s * f32::from(x as i8);
-        }
-    }
-
-    /// Summed in 8 independent lanes: a plain `sum()` of floats keeps its
-    /// order and cannot be vectorized (it was a third of the engine's time
-    /// per ticket).
-    #[inline(always)]
-    fn cosine_generic(a: &[f32], b: &[f32]) -> f32 {
-        let mut lanes = [0f32; 8];
-        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-        let tail: f32 = ca
-            .remainder()
-            .iter()
-            .zip(cb.remainder())
-            .map(|(x, y)| x * y)
-            .sum();
-        for (x, y) in ca.zip(cb) {
-            // `chunks_exact(8)`: every chunk has exactly 8 elements.
-            for i in 0..8 {
-                lanes[i] += x[i] * y[i];
-            }
-        }
-        lanes.iter().sum::<f32>() + tail
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn add_row_avx2(out: &mut [f32], row: &[u8], s: f32) {
-        add_row_generic(out, row, s);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn cosine_avx2(a: &[f32], b: &[f32]) -> f32 {
-        cosine_generic(a, b)
-    }
-
-    /// `out += s × row` (row as int8).
-    #[inline]
-    pub(super) fn add_row(out: &mut [f32], row: &[u8], s: f32) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { add_row_avx2(out, row, s) };
-        }
-        add_row_generic(out, row, s);
-    }
-
-    #[inline]
-    pub(super) fn cosine(a: &[f32], b: &[f32]) -> f32 {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { cosine_avx2(a, b) };
-        }
-        cosine_generic(a, b)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn both_builds_give_the_same_bits() {
-            let a: Vec<f32> = (0..131)
-                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 7.0)
-                .collect();
-            let b: Vec<f32> = (0..131)
-                .map(|i| ((i * 53 % 89) as f32 - 44.0) / 3.0)
-                .collect();
-            let row: Vec<u8> = (0..131u32).map(|i| (i * 97 % 256) as u8).collect();
-            let (mut x, mut y) = (a.clone(), a.clone());
-            super::add_row_generic(&mut x, &row, 0.013);
-            super::add_row(&mut y, &row, 0.013);
-            assert_eq!(x, y);
-            assert_eq!(
-                super::cosine_generic(&a, &b).to_bits(),
-                super::cosine(&a, &b).to_bits()
-            );
-        }
-    }
+    crate::simd::cosine(a, b)
 }
 
 #[cfg(test)]

@@ -176,7 +176,6 @@
 
 pub mod features;
 pub mod model;
-mod simd;
 
 pub use features::FeatureConfig;
 pub use model::{Model, Prediction, Scratch, TrainingInfo, FORMAT_VERSION, MAGIC};

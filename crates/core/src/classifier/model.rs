@@ -2,8 +2,8 @@
 //! documented in the [module docs](super)).
 
 use super::features::{tf_weight, FeatureConfig};
-use super::simd::{accumulate, prefetch};
 use super::ModelError;
+use crate::simd::{accumulate, prefetch};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 
@@ -119,7 +119,7 @@ impl std::fmt::Debug for Line {
 }
 
 /// Bytes of a row before its quantized weights: IDF and row scale.
-pub(super) const ROW_HEAD: usize = 8;
+pub(crate) const ROW_HEAD: usize = 8;
 
 /// One classification.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,7 +193,7 @@ pub struct Parts {
 }
 
 #[inline(always)]
-pub(super) fn f32_at(b: &[u8], at: usize) -> f32 {
+pub(crate) fn f32_at(b: &[u8], at: usize) -> f32 {
     f32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
 
