@@ -158,16 +158,25 @@ impl Counts {
         if (self.words as usize) < EARLY_WORDS || self.other_letters > self.latin_letters {
             return false;
         }
-        let (mut top, mut second) = (0, 0);
-        for &h in &self.hits {
-            if h > top {
-                second = top;
-                top = h;
-            } else if h > second {
-                second = h;
+        let (_, top, second) = self.leaders();
+        top >= EARLY_HITS && top >= 3 * second
+    }
+
+    /// The language with the most function words (the first on a tie), its
+    /// count and the most any other language has.
+    fn leaders(&self) -> (usize, u32, u32) {
+        let mut best = 0;
+        for i in 1..self.hits.len() {
+            if self.hits[i] > self.hits[best] {
+                best = i;
             }
         }
-        top >= EARLY_HITS && top >= 3 * second
+        let second = (self.hits.iter().enumerate())
+            .filter(|&(i, _)| i != best)
+            .map(|(_, &h)| h)
+            .max()
+            .unwrap_or(0);
+        (best, self.hits[best], second)
     }
 }
 
@@ -268,17 +277,7 @@ pub fn detect(texts: &[&str; 2]) -> Option<&'static str> {
     if c.other_letters > c.latin_letters {
         return trigrams(texts, false);
     }
-    let (mut best, mut second) = (0usize, None::<usize>);
-    for i in 1..LANGS.len() {
-        if c.hits[i] > c.hits[best] {
-            second = Some(best);
-            best = i;
-        } else if second.is_none_or(|s| c.hits[i] > c.hits[s]) {
-            second = Some(i);
-        }
-    }
-    let second = second.map_or(0, |s| c.hits[s]);
-    let top = c.hits[best];
+    let (best, top, second) = c.leaders();
     if top >= 2 && top > second {
         return Some(LANGS[best]);
     }
