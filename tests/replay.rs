@@ -44,6 +44,15 @@ fn against_shipped<'a>(rules: &'a str, more: &[&'a str]) -> Vec<&'a str> {
     a
 }
 
+/// [`against_shipped`] over a tickets, customers and lifecycle file.
+fn over_files<'a>(rules: &'a Path, files: &'a [PathBuf; 3]) -> Vec<&'a str> {
+    let [t, c, l] = files.each_ref().map(|p| p.to_str().unwrap());
+    against_shipped(
+        rules.to_str().unwrap(),
+        &["--tickets", t, "--customers", c, "--lifecycle", l],
+    )
+}
+
 /// The shipped rules with one more override: churning customers at least P2.
 fn churn_rules(dir: &Path) -> PathBuf {
     let s = std::fs::read_to_string(root().join("config/rules.toml")).unwrap();
@@ -205,16 +214,9 @@ fn the_report_is_the_same_byte_for_byte_whatever_the_thread_count() {
     std::fs::write(&tickets, gen("tickets", "3000")).unwrap();
     std::fs::write(&customers, gen("customers", "300")).unwrap();
     std::fs::write(&life, gen("lifecycle", "3000")).unwrap();
-    let inputs = [
-        "--tickets",
-        tickets.to_str().unwrap(),
-        "--customers",
-        customers.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-    ];
+    let files = [tickets, customers, life];
     let replay = |extra: &[&str]| {
-        let mut a = against_shipped(rules.to_str().unwrap(), &inputs);
+        let mut a = over_files(&rules, &files);
         a.extend(extra);
         triage(&a).0
     };
@@ -300,16 +302,9 @@ fn breach_projection_on_a_hand_computed_history() {
         .concat(),
     )
     .unwrap();
-    let inputs = [
-        "--tickets",
-        tickets.to_str().unwrap(),
-        "--customers",
-        customers.to_str().unwrap(),
-        "--lifecycle",
-        life.to_str().unwrap(),
-    ];
+    let files = [tickets, customers, life];
     let replay = |extra: &[&str]| {
-        let mut a = against_shipped(cand.to_str().unwrap(), &inputs);
+        let mut a = over_files(&cand, &files);
         a.extend(extra);
         json(&a)
     };
