@@ -121,6 +121,7 @@ impl StaticModel {
             if w.is_empty() || !w.bytes().all(|b| b.is_ascii_lowercase()) {
                 return None;
             }
+            // `parse` checked one row of `dims` and one scale per line.
             let row = &self.rows[i * self.dims..(i + 1) * self.dims];
             let sq: f32 = row.iter().map(|&x| f32::from(x as i8).powi(2)).sum();
             Some((w, self.scales[i] * sq.sqrt()))

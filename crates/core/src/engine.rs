@@ -341,6 +341,9 @@ pub fn decide(
                     continue;
                 }
                 match *t {
+                    // The rules' compiler numbers categories and severities
+                    // below their counts, and both scratch tables were just
+                    // reset to those lengths: every index is in bounds.
                     Target::Category(i) => {
                         let i = i as usize;
                         scratch.category_weight[i] += h.weight;

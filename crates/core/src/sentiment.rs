@@ -621,6 +621,7 @@ impl Lexicon {
             let mut i = 0;
             // Whitespace-separated tokens; an ASCII token is lower-cased and
             // packed as it is read.
+            // Every `b[i]` below is read after an `i < b.len()` test.
             while i < b.len() {
                 if class(b[i]) & WS != 0 {
                     i += 1;
