@@ -349,6 +349,13 @@ impl Words {
         self.index(w).map(|i| (i, self.entries[i as usize].1))
     }
 
+    /// [`Words::find`] of a word already packed ([`pack`]).
+    #[inline]
+    fn find_packed(&self, k: u128) -> Option<(u32, Entry)> {
+        self.index_packed(k)
+            .map(|i| (i, self.entries[i as usize].1))
+    }
+
     fn get(&self, w: &str) -> Option<Entry> {
         self.index(w).map(|i| self.entries[i as usize].1)
     }
@@ -816,10 +823,7 @@ impl Lexicon {
         if flags & NUL != 0 {
             return self.token(raw, word);
         }
-        let found = self
-            .words
-            .index_packed(u128::from_le_bytes(packed))
-            .map(|i| (i, self.words.entries[i as usize].1));
+        let found = self.words.find_packed(u128::from_le_bytes(packed));
         let n = w.len();
         self.tok(
             found,

@@ -95,11 +95,12 @@ impl DetectorBuilder {
         }
     }
 
-    /// Every phrase added so far (normalised, as written) with its target:
-    /// what the rules look for, for the parts that read the same words
-    /// (the sentiment lexicon's topics, the speller's corrections).
-    pub fn added(&self) -> &[(String, Target)] {
-        &self.added
+    /// Every phrase added so far (normalised, as written) with its target —
+    /// what the rules look for, for the parts that read the same words (the
+    /// sentiment lexicon's topics, the speller's corrections) — handed over
+    /// rather than copied: the builder does not need them to build.
+    pub fn take_added(&mut self) -> Vec<(String, Target)> {
+        std::mem::take(&mut self.added)
     }
 
     pub fn build(self, negation_window: u32) -> Result<Detector, String> {

@@ -288,7 +288,7 @@ fn sentiment_lexicon(
         .iter()
         .flat_map(|w| crate::text::word_forms(&crate::text::normalise(w)))
         .collect();
-    Arc::new(crate::sentiment::Lexicon::builtin().adjusted(
+    Arc::new(builtin.adjusted(
         words.iter().map(String::as_str),
         topics.iter().map(String::as_str),
         neutral.iter().map(String::as_str),
@@ -1120,7 +1120,7 @@ fn build(
         }
     }
 
-    let phrases = builder.added().to_vec();
+    let phrases = builder.take_added();
     let detector = match builder.build(s.negation_window) {
         Ok(det) => det,
         Err(e) => {
