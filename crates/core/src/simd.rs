@@ -10,6 +10,34 @@
 use crate::classifier::features::tf_weight;
 use crate::classifier::model::{f32_at, ROW_HEAD};
 
+/// Defines `name`, which runs `generic` compiled for AVX2 when the CPU has
+/// it (a twin with `target_feature`, chosen at run time) and the portable
+/// build otherwise. The twin is the same source: the same bits, if the
+/// generic code keeps a fixed order and uses no fused multiply-add.
+macro_rules! avx2_dispatch {
+    (
+        $(#[$m:meta])*
+        $vis:vis fn $name:ident $(<const $c:ident>)? ($($a:ident: $t:ty),* $(,)?)
+            $(-> $r:ty)? = $generic:ident;
+    ) => {
+        $(#[$m])*
+        #[inline]
+        $vis fn $name $(<const $c: usize>)? ($($a: $t),*) $(-> $r)? {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2 $(<const $c: usize>)? ($($a: $t),*) $(-> $r)? {
+                $generic $(::<$c>)? ($($a),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2 (checked just above).
+                return unsafe { avx2 $(::<$c>)? ($($a),*) };
+            }
+            $generic $(::<$c>)? ($($a),*)
+        }
+    };
+}
+
 #[inline(always)]
 pub(crate) fn prefetch(x: *const u8) {
     #[cfg(target_arch = "x86_64")]
@@ -52,33 +80,15 @@ fn accumulate_generic<const W: usize>(
     norm
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn accumulate_avx2<const W: usize>(
-    rows: &[u8],
-    stride: usize,
-    hits: &[(u32, u32)],
-    sub: bool,
-    out: &mut [f32],
-) -> f32 {
-    accumulate_generic::<W>(rows, stride, hits, sub, out)
-}
-
-/// [`accumulate_generic`] compiled for AVX2 when the CPU has it (same results).
-#[inline]
-pub(crate) fn accumulate<const W: usize>(
-    rows: &[u8],
-    stride: usize,
-    hits: &[(u32, u32)],
-    sub: bool,
-    out: &mut [f32],
-) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { accumulate_avx2::<W>(rows, stride, hits, sub, out) };
-    }
-    accumulate_generic::<W>(rows, stride, hits, sub, out)
+avx2_dispatch! {
+    /// [`accumulate_generic`] compiled for AVX2 when the CPU has it (same results).
+    pub(crate) fn accumulate<const W>(
+        rows: &[u8],
+        stride: usize,
+        hits: &[(u32, u32)],
+        sub: bool,
+        out: &mut [f32],
+    ) -> f32 = accumulate_generic;
 }
 
 // The sentence embedding's loops.
@@ -112,37 +122,14 @@ fn cosine_generic(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn add_row_avx2(out: &mut [f32], row: &[u8], s: f32) {
-    add_row_generic(out, row, s);
+avx2_dispatch! {
+    /// `out += s × row` (row as int8).
+    pub(crate) fn add_row(out: &mut [f32], row: &[u8], s: f32) = add_row_generic;
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn cosine_avx2(a: &[f32], b: &[f32]) -> f32 {
-    cosine_generic(a, b)
-}
-
-/// `out += s × row` (row as int8).
-#[inline]
-pub(crate) fn add_row(out: &mut [f32], row: &[u8], s: f32) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { add_row_avx2(out, row, s) };
-    }
-    add_row_generic(out, row, s);
-}
-
-#[inline]
-pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
-        return unsafe { cosine_avx2(a, b) };
-    }
-    cosine_generic(a, b)
+avx2_dispatch! {
+    /// The cosine of two unit vectors.
+    pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 = cosine_generic;
 }
 
 #[cfg(test)]
