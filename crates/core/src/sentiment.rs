@@ -16,7 +16,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::text::bytes::{class, pack, Bloom, LOWER, NOT_ALPHA, NUL, PUNCT, UPPER, WS};
+use crate::text::bytes::{
+    class, pack, Bloom, ShortWord, Spaces, LOWER, NOT_ALPHA, NUL, PUNCT, UPPER, WS,
+};
 
 const LEXICON: &str = include_str!("../../../models/sentiment/vader_lexicon.tsv");
 const EMOJI: &str = include_str!("../../../models/sentiment/emoji_utf8_lexicon.txt");
@@ -457,6 +459,7 @@ struct Tok {
 pub struct SentimentScratch {
     word: String,
     toks: Vec<Tok>,
+    spaces: Spaces,
 }
 
 impl Lexicon {
@@ -624,10 +627,23 @@ impl Lexicon {
             // Counted apart by memchr's vector search (both marks are rare).
             exclamations += memchr::memchr_iter(b'!', b).count();
             questions += memchr::memchr_iter(b'?', b).count();
-            let ascii = text.is_ascii();
+            if text.is_ascii() {
+                // ASCII text (most): the token edges from the whitespace
+                // bits, each short token read as one 16-byte word.
+                scratch.spaces.of(b);
+                scratch.spaces.tokens(|s, e| {
+                    let tok = self.ascii_token_at(text, s, e, &mut scratch.word);
+                    if tok.letters {
+                        words += 1;
+                        caps_words += usize::from(tok.caps);
+                    }
+                    toks.push(tok);
+                });
+                continue;
+            }
             let mut i = 0;
-            // Whitespace-separated tokens; an ASCII token is lower-cased and
-            // packed as it is read.
+            // Other text: whitespace-separated tokens; an ASCII token is
+            // lower-cased and packed as it is read.
             // Every `b[i]` below is read after an `i < b.len()` test.
             while i < b.len() {
                 if class(b[i]) & WS != 0 {
@@ -640,7 +656,7 @@ impl Lexicon {
                 }
                 // Whitespace is ASCII: `start..i` are char boundaries.
                 let raw = &text[start..i];
-                let tok = if ascii || raw.is_ascii() {
+                let tok = if raw.is_ascii() {
                     self.ascii_token(raw, &mut scratch.word)
                 } else {
                     emoji += raw.chars().filter_map(|c| self.emoji.get(&c)).sum::<f32>();
@@ -794,6 +810,38 @@ impl Lexicon {
             most_negative,
             most_positive,
         }
+    }
+
+    /// [`Lexicon::token`] of the token `s..e` of the ASCII `text`: a token of
+    /// up to 16 bytes is read as one 16-byte word ([`ShortWord`]), a longer
+    /// one by [`Lexicon::ascii_token`] (the same token out, a test compares
+    /// them).
+    #[inline]
+    fn ascii_token_at(&self, text: &str, s: usize, e: usize, word: &mut String) -> Tok {
+        let raw = &text[s..e];
+        if e - s > 16 {
+            return self.ascii_token(raw, word);
+        }
+        let w = ShortWord::read(text.as_bytes(), s, e - s);
+        if w.start == w.end || w.flags & NUL != 0 {
+            // An emoticon, or a NUL byte: the general path.
+            return self.token(raw, word);
+        }
+        let n = w.end - w.start;
+        // "n't", little-endian.
+        const NT: u32 = u32::from_le_bytes([b'n', b'\'', b't', 0]);
+        self.tok(
+            self.words.find_packed(w.key),
+            raw,
+            Shape {
+                flags: w.flags,
+                len: n,
+                ascii: true,
+                trimmed: n != e - s,
+                as_written: false,
+                ends_nt: n >= 3 && (w.key >> (8 * (n - 3))) as u32 & 0x00FF_FFFF == NT,
+            },
+        )
     }
 
     /// [`Lexicon::token`] of an ASCII token, without copying it: the word is
@@ -1006,10 +1054,35 @@ mod tests {
             "wtf",
         ];
         for t in tokens {
+            let general = format!("{:?}", l.token(t, &mut w));
+            assert_eq!(format!("{:?}", l.ascii_token(t, &mut w)), general, "{t}");
+            // Read in place, with text after it and at the end of the text.
+            for (before, after) in [("", ""), ("", " and more text"), ("x ", " y")] {
+                let text = format!("{before}{t}{after}");
+                let (s, e) = (before.len(), before.len() + t.len());
+                let tok = l.ascii_token_at(&text, s, e, &mut w);
+                assert_eq!(format!("{tok:?}"), general, "{t} in {text:?}");
+            }
+        }
+        // Token edges as `split_ascii_whitespace` finds them.
+        for text in [
+            "",
+            " ",
+            "a",
+            " two  words\t\n",
+            &"x".repeat(130),
+            &format!("{} end", "y".repeat(64)),
+            &"ab cd\r\n\x0c".repeat(40),
+            "vertical\x0btab is no space",
+        ] {
+            let mut spaces = Spaces::default();
+            spaces.of(text.as_bytes());
+            let mut found = Vec::new();
+            spaces.tokens(|s, e| found.push(&text[s..e]));
             assert_eq!(
-                format!("{:?}", l.ascii_token(t, &mut w)),
-                format!("{:?}", l.token(t, &mut w)),
-                "{t}"
+                found,
+                text.split_ascii_whitespace().collect::<Vec<_>>(),
+                "{text:?}"
             );
         }
         // Text cut at the character limit the same way whatever its bytes.

@@ -3,12 +3,17 @@
 //! classifier's row accumulation, the sentence embedding's row sum and
 //! cosine — chosen at run time when the CPU has AVX2. Element-wise arithmetic
 //! in a fixed order and no fused multiply-add: every build gives the same
-//! bits as the portable code (tested).
+//! bits as the portable code (tested). And the byte classes the sentiment
+//! tokenizer reads: a text's whitespace 32 bytes at a time (AVX2), a short
+//! word's punctuation, capitals and lower-case form 16 bytes at a time
+//! (SSE2, which every x86-64 CPU has); each compared with the byte tables by
+//! a test.
 
 #![allow(unsafe_code)]
 
 use crate::classifier::features::tf_weight;
 use crate::classifier::model::{f32_at, ROW_HEAD};
+use crate::text::bytes::Classes16;
 
 /// Defines `name`, which runs `generic` compiled for AVX2 when the CPU has
 /// it (a twin with `target_feature`, chosen at run time) and the portable
@@ -132,6 +137,92 @@ avx2_dispatch! {
     pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 = cosine_generic;
 }
 
+// The whitespace of a text ([`Spaces`]).
+
+/// Sets the bits of `b`'s ASCII whitespace in `bits` (zeroed, long enough)
+/// 32 bytes at a time when the CPU has AVX2; returns the bytes done (the
+/// rest are left to the portable code).
+pub(crate) fn spaces(b: &[u8], bits: &mut [u64]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { spaces_avx2(b, bits) };
+    }
+    let _ = (b, bits);
+    0
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn spaces_avx2(b: &[u8], bits: &mut [u64]) -> usize {
+    use std::arch::x86_64::*;
+    let splat = |x: u8| _mm256_set1_epi8(x as i8);
+    // `u8::is_ascii_whitespace`: space, and 9..=13 but 11. Signed
+    // comparisons: bytes of 0x80 and above are negative, below 9.
+    let (above, below, space, vt) = (splat(8), splat(14), splat(b' '), splat(0x0B));
+    let chunks = b.chunks_exact(32);
+    let done = b.len() - chunks.remainder().len();
+    for (c, chunk) in chunks.enumerate() {
+        // SAFETY: `chunk` holds exactly 32 bytes; an unaligned load.
+        let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast()) };
+        let controls = _mm256_and_si256(_mm256_cmpgt_epi8(v, above), _mm256_cmpgt_epi8(below, v));
+        let ws = _mm256_or_si256(
+            _mm256_andnot_si256(_mm256_cmpeq_epi8(v, vt), controls),
+            _mm256_cmpeq_epi8(v, space),
+        );
+        bits[c / 2] |= (_mm256_movemask_epi8(ws) as u32 as u64) << (c % 2 * 32);
+    }
+    done
+}
+
+/// The classes of 16 bytes ([`Classes16`]): SSE2 (every x86-64 CPU has it),
+/// else byte by byte.
+#[inline(always)]
+pub(crate) fn classes16(a: &[u8; 16]) -> Classes16 {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of x86-64: every x86-64 CPU has it.
+    return unsafe { classes16_sse2(a) };
+    #[cfg(not(target_arch = "x86_64"))]
+    Classes16::of_bytes(a)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn classes16_sse2(a: &[u8; 16]) -> Classes16 {
+    {
+        use std::arch::x86_64::*;
+        let splat = |x: u8| _mm_set1_epi8(x as i8);
+        // SAFETY: `a` holds 16 bytes; an unaligned load.
+        let v = unsafe { _mm_loadu_si128(a.as_ptr().cast()) };
+        // Signed comparisons: bytes of 0x80 and above are negative, below
+        // every bound, so they fall in no class (as in `class`).
+        let within = |lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, splat(lo - 1)),
+                _mm_cmpgt_epi8(splat(hi + 1), v),
+            )
+        };
+        let upper = within(b'A', b'Z');
+        let lower = within(b'a', b'z');
+        let alnum = _mm_or_si128(_mm_or_si128(upper, lower), within(b'0', b'9'));
+        let punct = _mm_andnot_si128(alnum, within(b'!', b'~'));
+        let nul = _mm_cmpeq_epi8(v, _mm_setzero_si128());
+        let lowered = _mm_or_si128(v, _mm_and_si128(upper, splat(0x20)));
+        let mut out = [0u8; 16];
+        // SAFETY: `out` holds 16 bytes; an unaligned store.
+        unsafe { _mm_storeu_si128(out.as_mut_ptr().cast(), lowered) };
+        let bits = |m| _mm_movemask_epi8(m) as u32;
+        Classes16 {
+            punct: bits(punct),
+            upper: bits(upper),
+            lower: bits(lower),
+            nul: bits(nul),
+            lowered: u128::from_le_bytes(out),
+        }
+    }
+}
+
 #[cfg(test)]
 mod embed_tests {
     #[test]
@@ -151,5 +242,39 @@ mod embed_tests {
             super::cosine_generic(&a, &b).to_bits(),
             super::cosine(&a, &b).to_bits()
         );
+    }
+}
+
+#[cfg(test)]
+mod space_tests {
+    use crate::text::bytes::Spaces;
+
+    #[test]
+    fn the_vector_whitespace_is_the_byte_by_byte_one() {
+        // Every byte value, at every offset of a chunk and across chunks.
+        let mut text: Vec<u8> = (0..=255u8).collect();
+        text.extend((0..=255u8).rev());
+        text.extend(b" \t\x0b\x0c\r\n".repeat(20));
+        for len in [0, 1, 31, 32, 33, 63, 64, 65, 100, text.len()] {
+            for from in [0, 1, 7] {
+                let b = &text[from.min(len)..len];
+                let (mut fast, mut slow) = (Spaces::default(), Spaces::default());
+                fast.of(b);
+                slow.build(b, |_, _| 0);
+                assert_eq!(fast, slow, "{len} from {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_vector_classes_of_16_bytes_are_the_byte_tables() {
+        for start in (0..=255u8).step_by(3) {
+            let a: [u8; 16] = std::array::from_fn(|k| start.wrapping_add(k as u8 * 17));
+            assert_eq!(
+                super::classes16(&a),
+                crate::text::bytes::Classes16::of_bytes(&a),
+                "{a:?}"
+            );
+        }
     }
 }

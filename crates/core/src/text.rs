@@ -1107,6 +1107,187 @@ pub(crate) mod bytes {
         Some(u128::from_le_bytes(k))
     }
 
+    /// Where a text's ASCII whitespace is, one bit per byte (bit `k` of
+    /// word `w` is byte `64·w + k`; past the end is whitespace), found 32
+    /// bytes per step with AVX2: a tokenizer finds every word's edges with
+    /// bit operations instead of a table lookup and a branch per byte.
+    #[derive(Debug, Default, Clone, PartialEq, Eq)]
+    pub struct Spaces {
+        bits: Vec<u64>,
+    }
+
+    impl Spaces {
+        /// The whitespace of `b` (replacing what `self` held).
+        pub fn of(&mut self, b: &[u8]) {
+            self.build(b, crate::simd::spaces);
+        }
+
+        /// [`Spaces::of`] with the given classification, which sets the
+        /// bits of the bytes it did and returns how many (the rest are done
+        /// byte by byte; tests compare the vector code with that).
+        pub(crate) fn build(&mut self, b: &[u8], vector: impl Fn(&[u8], &mut [u64]) -> usize) {
+            let n = b.len();
+            self.bits.clear();
+            self.bits.resize(n.div_ceil(64) + 1, 0);
+            let done = vector(b, &mut self.bits);
+            for (i, &x) in b.iter().enumerate().skip(done) {
+                self.bits[i / 64] |= u64::from(x.is_ascii_whitespace()) << (i % 64);
+            }
+            self.bits[n / 64] |= !0u64 << (n % 64);
+            for w in &mut self.bits[n / 64 + 1..] {
+                *w = !0;
+            }
+        }
+
+        /// Calls `f(start, end)` for each whitespace-separated token, in
+        /// order: the bits where whitespace starts or stops, 64 bytes at a
+        /// time.
+        #[inline]
+        pub fn tokens(&self, mut f: impl FnMut(usize, usize)) {
+            // Before the text: whitespace.
+            let (mut before, mut start) = (1u64, 0usize);
+            for (w, &ws) in self.bits.iter().enumerate() {
+                let mut edges = ws ^ (ws << 1 | before);
+                before = ws >> 63;
+                while edges != 0 {
+                    let k = edges.trailing_zeros() as usize;
+                    edges &= edges - 1;
+                    if ws >> k & 1 == 0 {
+                        start = 64 * w + k;
+                    } else {
+                        // The last word is whitespace: every token ends.
+                        f(start, 64 * w + k);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The classes of 16 bytes, one bit per byte (bit `k` is byte `k`), and
+    /// the bytes lower-cased (ASCII letters only): [`crate::simd::classes16`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Classes16 {
+        /// `u8::is_ascii_punctuation` ([`PUNCT`]).
+        pub punct: u32,
+        pub upper: u32,
+        pub lower: u32,
+        /// Zero bytes ([`NUL`]).
+        pub nul: u32,
+        /// The bytes with `A`..=`Z` lower-cased, little-endian.
+        pub lowered: u128,
+    }
+
+    impl Classes16 {
+        /// The portable computation, byte by byte from [`class`].
+        #[cfg(any(test, not(target_arch = "x86_64")))]
+        pub(crate) fn of_bytes(a: &[u8; 16]) -> Classes16 {
+            let mut c = Classes16 {
+                punct: 0,
+                upper: 0,
+                lower: 0,
+                nul: 0,
+                lowered: 0,
+            };
+            let mut lowered = *a;
+            for (k, (&x, l)) in a.iter().zip(&mut lowered).enumerate() {
+                let bit = 1u32 << k;
+                let cl = class(x);
+                for (flag, m) in [
+                    (PUNCT, &mut c.punct),
+                    (UPPER, &mut c.upper),
+                    (LOWER, &mut c.lower),
+                    (NUL, &mut c.nul),
+                ] {
+                    if cl & flag != 0 {
+                        *m |= bit;
+                    }
+                }
+                *l = x.to_ascii_lowercase();
+            }
+            c.lowered = u128::from_le_bytes(lowered);
+            c
+        }
+    }
+
+    /// An ASCII token of at most 16 bytes, with its word: the token without
+    /// the punctuation at either end, its classes and its packed lower-case
+    /// key, read as one 16-byte word.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ShortWord {
+        /// Where the word starts and ends in the token (`start == end`: all
+        /// punctuation).
+        pub start: usize,
+        pub end: usize,
+        /// The word's classes ([`class`] of its bytes, or-ed).
+        pub flags: u8,
+        /// The word lower-cased, as [`pack`] packs it (meaningless when the
+        /// word has a NUL byte).
+        pub key: u128,
+    }
+
+    impl ShortWord {
+        /// The token `s..s + len` of the ASCII text `b`, `len` at most 16.
+        #[inline(always)]
+        pub fn read(b: &[u8], s: usize, len: usize) -> ShortWord {
+            let mut a = [0u8; 16];
+            if s + 16 <= b.len() {
+                a.copy_from_slice(&b[s..s + 16]);
+            } else {
+                a[..len].copy_from_slice(&b[s..s + len]);
+            }
+            let c = crate::simd::classes16(&a);
+            let inside = (1u32 << len) - 1;
+            let keep = inside & !c.punct;
+            if keep == 0 {
+                return ShortWord {
+                    start: 0,
+                    end: 0,
+                    flags: PUNCT | NOT_ALPHA,
+                    key: 0,
+                };
+            }
+            let start = keep.trailing_zeros() as usize;
+            let end = 32 - keep.leading_zeros() as usize;
+            // The word's bytes (`end` at most 16).
+            let word = (1u32 << end) - (1u32 << start);
+            let mut flags = 0;
+            for (bits, flag) in [
+                (c.upper, UPPER),
+                (c.lower, LOWER),
+                (!(c.upper | c.lower), NOT_ALPHA),
+                (c.punct, PUNCT),
+                (c.nul, NUL),
+            ] {
+                if bits & word != 0 {
+                    flags |= flag;
+                }
+            }
+            let key = if start == 0 {
+                c.lowered
+            } else {
+                c.lowered >> (8 * start)
+            };
+            ShortWord {
+                start,
+                end,
+                flags,
+                key: key & BYTES[end - start],
+            }
+        }
+    }
+
+    /// `BYTES[n]`: the first `n` bytes of a 16-byte word.
+    const BYTES: [u128; 17] = {
+        let mut t = [0u128; 17];
+        let mut n = 1;
+        while n < 16 {
+            t[n] = (1u128 << (8 * n)) - 1;
+            n += 1;
+        }
+        t[16] = !0;
+        t
+    };
+
     /// A Bloom filter of packed words, two bits per word: a table's misses
     /// answered from a few kilobytes that stay in cache.
     #[derive(Debug, Clone)]
