@@ -699,6 +699,7 @@ pub fn decide(
         ),
         Cause::Lexicon(crate::sentiment::Pull::Word(w)) => format!("\"{w}\" in the lexicon"),
         Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => "a negated action".to_string(),
+        Cause::Lexicon(crate::sentiment::Pull::Excess) => "an excess (\"too …\")".to_string(),
     };
     let mut s_detail = match (label, neg_word, pos_word) {
         (SentimentLabel::Negative, Some(c), _) => {

@@ -5,7 +5,8 @@
 //! emoji — and with what support messages need on top: the rules' own
 //! sentiment phrases count as strongly rated words, politeness counts only
 //! in a message with nothing negative in it that asks for nothing, a negated
-//! action ("doesn't load") counts as a failure report, a wish or hypothesis
+//! action ("doesn't load") counts as a failure report, an excess ("too
+//! expensive", "too many steps") as a complaint, a wish or hypothesis
 //! ("would be nice") is no praise, words that are neutral in a
 //! support request ("please", "help", "free") are not rated, and a
 //! complaint's positive words ("great, another outage") are damped.
@@ -191,6 +192,9 @@ const IRREALIS: &[&str] = &[
 /// weighs as a word rated this negative: in a message to a vendor it is a
 /// failure report.
 const NEGATED_ACTION: f32 = -0.8;
+/// An excess ("too slow", "too many clicks") weighs as a word rated this
+/// negative.
+const EXCESS: f32 = -0.8;
 /// Words after a negator that are no action ("I don't know", "not a", "no
 /// problem" is rated anyway).
 const NOT_ACTIONS: &[&str] = &[
@@ -229,7 +233,6 @@ const NOT_ACTIONS: &[&str] = &[
     "just",
     "yet",
     "only",
-    "too",
     "much",
     "more",
     "all",
@@ -277,6 +280,9 @@ enum Entry {
     Request,
     /// A word after a negator that is no action.
     NotAction,
+    /// "too": before a word the lexicon does not rate, an excess ("too
+    /// slow", "too expensive", "too many steps") is a complaint.
+    Excess,
     /// "regards", "wishes": the word before them is a sign-off ("best
     /// regards", "kind regards", "best wishes"), not rated.
     SignOff,
@@ -433,6 +439,8 @@ pub enum Pull<'l> {
     Word(&'l str),
     /// A negated action ("doesn't load").
     NegatedAction,
+    /// An excess ("too slow").
+    Excess,
 }
 
 /// One token of the message.
@@ -449,6 +457,9 @@ struct Tok {
     letters: bool,
     /// Ends with a comma ("Best," before a name signs a message off).
     comma: bool,
+    /// No punctuation after the word: it runs on into the next one ("too
+    /// slow", not "me too. Slow").
+    runs_on: bool,
     /// Rated as written, punctuation and all: an emoticon (":)", ":D"),
     /// which a negation before it does not flip.
     emoticon: bool,
@@ -525,6 +536,7 @@ impl Lexicon {
         for w in ["regards", "wishes"] {
             words.insert(w, Entry::SignOff);
         }
+        words.insert("too", Entry::Excess);
         for w in NOT_ACTIONS {
             if words.get(w).is_none() {
                 words.insert(w, Entry::NotAction);
@@ -701,6 +713,19 @@ impl Lexicon {
                         neg += NEGATED_ACTION;
                         if most_negative.is_none_or(|m| NEGATED_ACTION < m.1) {
                             most_negative = Some((Pull::NegatedAction, NEGATED_ACTION));
+                        }
+                    }
+                }
+            }
+            if toks[i].entry == Some(Entry::Excess) && toks[i].runs_on {
+                // "too" + a content word the lexicon does not rate, not
+                // itself negated ("not too long" is no complaint).
+                let negated = i > 0 && toks[i - 1].negates;
+                if let Some(t) = toks.get(i + 1) {
+                    if !negated && matches!(t.entry, None | Some(Entry::NotAction)) && t.word {
+                        neg += EXCESS;
+                        if most_negative.is_none_or(|m| EXCESS < m.1) {
+                            most_negative = Some((Pull::Excess, EXCESS));
                         }
                     }
                 }
@@ -942,6 +967,7 @@ impl Lexicon {
             letters: upper || lower,
             emoticon,
             comma: raw.ends_with(','),
+            runs_on: !raw.ends_with(|c: char| c.is_ascii_punctuation()),
         }
     }
 }
@@ -1170,6 +1196,12 @@ mod tests {
         assert!(compound("not bad :)") > compound("not bad") + 0.2);
         assert!(compound("not bad :D") > compound("not bad") + 0.2);
         assert!(compound("Invoice attached for the March renewal.").abs() < 0.05);
+        // "too" before a word the lexicon does not rate is an excess.
+        assert!(compound("The new plan is too expensive for us.") < -0.2);
+        assert!(compound("There are too many steps to export a report.") < -0.2);
+        assert!(compound("Me too. Export works.").abs() < 0.05);
+        assert!(compound("It is not too expensive.").abs() < 0.05);
+        assert!(compound("This is too cute") > 0.3);
     }
 
     #[test]
