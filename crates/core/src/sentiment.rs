@@ -288,6 +288,9 @@ enum Entry {
     SignOff,
     /// A word the rules decide (their phrases) or call neutral: not rated.
     Unrated,
+    /// A word the rules call neutral ("help", "support"): not rated, but
+    /// an action when negated ("didn't help at all").
+    Neutral,
 }
 
 /// The word table: words of up to 16 bytes are looked up by their bytes
@@ -592,7 +595,7 @@ impl Lexicon {
                 _ => {}
             }
         }
-        for w in rules_words.into_iter().chain(neutral) {
+        for w in rules_words {
             // Words the scorer reads for their role keep it.
             let w = w.to_ascii_lowercase();
             if matches!(
@@ -600,6 +603,22 @@ impl Lexicon {
                 None | Some(Entry::Rated(_) | Entry::Topic(_))
             ) {
                 l.words.insert(&w, Entry::Unrated);
+            }
+        }
+        for w in neutral {
+            // Not rated, but still an action when negated ("didn't help"),
+            // unless the rules read it (their phrases count it already) or
+            // the lexicon rates it negative ("not affected" is no failure).
+            let w = w.to_ascii_lowercase();
+            if NOT_ACTIONS.contains(&w.as_str()) {
+                l.words.insert(&w, Entry::NotAction);
+            } else {
+                match l.words.get(&w) {
+                    // "not affected" is no failure.
+                    Some(Entry::Rated(v)) if v < 0.0 => l.words.insert(&w, Entry::Unrated),
+                    None | Some(Entry::Rated(_)) => l.words.insert(&w, Entry::Neutral),
+                    _ => {}
+                }
             }
         }
         for w in negators {
@@ -708,7 +727,7 @@ impl Lexicon {
                     .take(2)
                     .find(|t| !matches!(t.entry, Some(Entry::Intensifier(_))));
                 if let Some(t) = action {
-                    if t.entry.is_none() && t.word {
+                    if matches!(t.entry, None | Some(Entry::Neutral)) && t.word {
                         failure = true;
                         neg += NEGATED_ACTION;
                         if most_negative.is_none_or(|m| NEGATED_ACTION < m.1) {
@@ -1206,8 +1225,12 @@ mod tests {
 
     #[test]
     fn rules_phrases_politeness_and_complaints() {
-        let l =
-            Lexicon::builtin().adjusted(["thanks", "great"], [], ["please", "help"], ["stopped"]);
+        let l = Lexicon::builtin().adjusted(
+            ["thanks", "great"],
+            [],
+            ["please", "help", "affected", "sure"],
+            ["stopped"],
+        );
         let mut s = SentimentScratch::default();
         let score = |t: &str, p: PhraseEvidence| l.score("", t, p, &mut s.clone()).compound;
         // A polite request is neutral: its polite words are the rules'.
@@ -1234,6 +1257,14 @@ mod tests {
         assert!(score("Wonderful, another outage", complaint) < 0.0);
         // The rules' negators negate.
         assert!(score("it stopped being good", Default::default()) < 0.0);
+        // A neutral word is not rated, but negated it is a failure report
+        // — unless the lexicon rates it negative, or it is no action.
+        assert!(score("The agent did not help at all.", Default::default()) < -0.1);
+        assert_eq!(
+            score("Production is not affected.", Default::default()),
+            0.0
+        );
+        assert_eq!(score("Not sure why.", Default::default()), 0.0);
         let _ = l.score("", "x", Default::default(), &mut s);
     }
 }
