@@ -333,6 +333,13 @@ fn broken_files() -> Vec<Broken> {
             message: "a \"business_hours\" calendar needs at least one open interval",
         },
         Broken {
+            file: "question.toml",
+            src: format!("{BASE}\n[semantic]\nquestion_category = \"how-to\"\n"),
+            marker: "question_category = ",
+            field: "semantic.question_category",
+            message: "no category is named \"how-to\"",
+        },
+        Broken {
             file: "timezone.toml",
             src: replace_once(BASE, "America/New_York", "Europe/Atlantis"),
             marker: "Europe/Atlantis",

@@ -98,12 +98,32 @@ fn semantic_pick(
     sem: &crate::rules::Semantic,
     t: &[f32],
     phrase_weight: &[f32],
+    question: Option<(u16, f32)>,
 ) -> Option<(u16, f32, Arc<str>, f32)> {
     nearest_examples(&sem.examples, t, |c| {
         let w = phrase_weight.get(c as usize).copied().unwrap_or(0.0);
-        sem.phrase_bonus * w.min(3.0)
+        let asked = question.filter(|q| q.0 == c).map_or(0.0, |q| q.1);
+        sem.phrase_bonus * w.min(3.0) + asked
     })
     .filter(|b| b.1 >= sem.threshold)
+}
+
+/// Words that open a question ("How do I …", "Can you …", "Is there …").
+const QUESTION_OPENERS: &[&str] = &[
+    "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
+    "does", "will", "would", "should", "may",
+];
+
+/// The text asks: it has a question mark, or its subject or body opens
+/// with a question word.
+fn asks(texts: [&str; 2]) -> bool {
+    texts.iter().any(|t| {
+        let t = crate::text::prefix(t, crate::sentiment::MAX_CHARS);
+        t.contains('?')
+            || t.split(|c: char| !c.is_alphanumeric())
+                .find(|w| !w.is_empty())
+                .is_some_and(|w| QUESTION_OPENERS.iter().any(|q| q.eq_ignore_ascii_case(w)))
+    })
 }
 
 /// What moved the sentiment most: a rules phrase (and whether it was
@@ -429,8 +449,74 @@ pub fn decide(
     };
     let scan = &scratch.scan;
     let (subject, body): (&str, Option<&str>) = (&subject, body.as_deref());
+    // Sentiment and intensity. Politeness counts only without complaint.
+    let sr = &rules.sentiment;
+    let ic = &sr.intensity;
+    let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32
+        + ic.per_caps_word * scan.caps_words as f32)
+        .clamp(0.0, 1.0);
+    // What moved the score most, for the reason: a rules phrase or a word
+    // of the lexicon.
+    // The lexicon is English: other text is left to the phrases.
+    let lexicon = sr.lexicon.as_ref().filter(|_| english);
+    let (s_score, s_conf, neg_word, pos_word, feeling) = match lexicon {
+        Some(lex) => {
+            let v = lex.score(
+                subject,
+                body.unwrap_or(""),
+                crate::sentiment::PhraseEvidence {
+                    negative: neg,
+                    positive: pos,
+                    polite,
+                },
+                &mut scratch.sentiment,
+            );
+            let c = (v.compound * 100.0).round() / 100.0;
+            let phrase_neg = crate::sentiment::PHRASE_VALENCE * neg;
+            let neg_word = match (neg_phrase, v.most_negative) {
+                (Some(p), Some((_, w))) if phrase_neg >= -w => Some(Cause::Phrase(p)),
+                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
+                (Some(p), None) => Some(Cause::Phrase(p)),
+                (None, None) => None,
+            };
+            let pos_word = match (pos_phrase.or(polite_phrase), v.most_positive) {
+                (Some(p), _) if pos + polite > 0.0 => Some(Cause::Phrase((p, false))),
+                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
+                _ => None,
+            };
+            let f = (v.feeling * 100.0).round() / 100.0;
+            (c, c.abs(), neg_word, pos_word, f)
+        }
+        None => {
+            if neg == 0.0 && polite > 0.0 {
+                pos += polite;
+                if pos_phrase.is_none() {
+                    pos_phrase = polite_phrase;
+                }
+            }
+            let mut s_score = (pos - neg) / (pos + neg + 1.0);
+            if s_score != 0.0 {
+                s_score = (s_score * (1.0 + intensity)).clamp(-1.0, 1.0);
+            }
+            let conf = if pos + neg == 0.0 {
+                0.0
+            } else {
+                (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
+            };
+            let s = (s_score * 100.0).round() / 100.0;
+            (
+                s,
+                conf,
+                neg_phrase.map(Cause::Phrase),
+                pos_phrase.map(|p| Cause::Phrase((p, false))),
+                s,
+            )
+        }
+    };
     // The sentence embedding, once per ticket when something needs it.
     let mut embedding_ok: Option<bool> = None;
+    // The category a question leaned towards.
+    let mut asked: Option<u16> = None;
     let semantic = match &rules.semantic {
         Some(sem)
             if by_phrase.1 < sem.phrases_decide_at
@@ -443,7 +529,13 @@ pub fn decide(
                     &mut scratch.embed,
                 ) =>
         {
-            semantic_pick(sem, &scratch.embedding, &scratch.category_weight)
+            // A question that reports no problem leans towards the rules'
+            // question category.
+            let question = sem
+                .question
+                .filter(|_| s_score > sr.negative_threshold && asks([subject, body.unwrap_or("")]));
+            asked = question.map(|q| q.0);
+            semantic_pick(sem, &scratch.embedding, &scratch.category_weight, question)
         }
         _ => None,
     };
@@ -470,8 +562,13 @@ pub fn decide(
     };
     let mut cat_detail = match (&semantic, scratch.category_phrase[category as usize]) {
         (Some((_, _, example, sim)), p) => format!(
-            "{} ({}resembles the example \"{}\" {:.2}, confidence {:.2})",
+            "{} ({}{}resembles the example \"{}\" {:.2}, confidence {:.2})",
             rules.categories[category as usize].name,
+            if asked == Some(category) {
+                "a question reporting no problem; "
+            } else {
+                ""
+            },
             p.map(|p| format!("phrase \"{}\"; ", rules.detector.phrase(p)))
                 .unwrap_or_default(),
             example,
@@ -614,70 +711,6 @@ pub fn decide(
         }
     }
 
-    // Sentiment and intensity. Politeness counts only without complaint.
-    let sr = &rules.sentiment;
-    let ic = &sr.intensity;
-    let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32
-        + ic.per_caps_word * scan.caps_words as f32)
-        .clamp(0.0, 1.0);
-    // What moved the score most, for the reason: a rules phrase or a word
-    // of the lexicon.
-    // The lexicon is English: other text is left to the phrases.
-    let lexicon = sr.lexicon.as_ref().filter(|_| english);
-    let (s_score, s_conf, neg_word, pos_word, feeling) = match lexicon {
-        Some(lex) => {
-            let v = lex.score(
-                subject,
-                body.unwrap_or(""),
-                crate::sentiment::PhraseEvidence {
-                    negative: neg,
-                    positive: pos,
-                    polite,
-                },
-                &mut scratch.sentiment,
-            );
-            let c = (v.compound * 100.0).round() / 100.0;
-            let phrase_neg = crate::sentiment::PHRASE_VALENCE * neg;
-            let neg_word = match (neg_phrase, v.most_negative) {
-                (Some(p), Some((_, w))) if phrase_neg >= -w => Some(Cause::Phrase(p)),
-                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
-                (Some(p), None) => Some(Cause::Phrase(p)),
-                (None, None) => None,
-            };
-            let pos_word = match (pos_phrase.or(polite_phrase), v.most_positive) {
-                (Some(p), _) if pos + polite > 0.0 => Some(Cause::Phrase((p, false))),
-                (_, Some((w, _))) => Some(Cause::Lexicon(w)),
-                _ => None,
-            };
-            let f = (v.feeling * 100.0).round() / 100.0;
-            (c, c.abs(), neg_word, pos_word, f)
-        }
-        None => {
-            if neg == 0.0 && polite > 0.0 {
-                pos += polite;
-                if pos_phrase.is_none() {
-                    pos_phrase = polite_phrase;
-                }
-            }
-            let mut s_score = (pos - neg) / (pos + neg + 1.0);
-            if s_score != 0.0 {
-                s_score = (s_score * (1.0 + intensity)).clamp(-1.0, 1.0);
-            }
-            let conf = if pos + neg == 0.0 {
-                0.0
-            } else {
-                (pos.max(neg) / (pos + neg)) * ((pos + neg) / (pos + neg + 1.0))
-            };
-            let s = (s_score * 100.0).round() / 100.0;
-            (
-                s,
-                conf,
-                neg_phrase.map(Cause::Phrase),
-                pos_phrase.map(|p| Cause::Phrase((p, false))),
-                s,
-            )
-        }
-    };
     let label_of = |s: f32| {
         if s <= sr.negative_threshold {
             SentimentLabel::Negative
@@ -1073,6 +1106,16 @@ fn consult(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_question_is_a_question_mark_or_an_opening_question_word() {
+        assert!(asks(["", "How do I export a report?"]));
+        assert!(asks(["Can guests see archived projects", ""]));
+        assert!(asks(["Export", "  what's the limit"]));
+        assert!(asks(["Export", "It fails. Any idea why?"]));
+        assert!(!asks(["Export fails", "It crashes every time."]));
+        assert!(!asks(["", "Showcase: how we use it"]));
+    }
     use crate::codec::json::decode_ticket;
     use crate::model::Customer;
 

@@ -310,6 +310,18 @@ pub struct SemanticConfig {
     /// severity stays. Default 0.6.
     #[serde(default = "default_severity_threshold")]
     pub severity_threshold: f32,
+    /// The category a question leans towards: a ticket that asks (a `?`,
+    /// or its subject or body opens with "how", "what", "can", "is", …) and
+    /// reports no problem (its sentiment is not negative) adds
+    /// `question_bonus` to this category's score. The examples tell what a
+    /// request is about ("cards", "invoices"), the question form what it
+    /// asks for: "how do the cards work?" wants an explanation. Unset: no
+    /// category leans.
+    #[serde(default)]
+    pub question_category: Option<String>,
+    /// Score a question adds to `question_category` (0–1). Default 0.1.
+    #[serde(default = "default_phrase_bonus")]
+    pub question_bonus: f32,
 }
 
 fn default_severity_threshold() -> f32 {
@@ -333,6 +345,8 @@ impl Default for SemanticConfig {
             phrase_bonus: default_phrase_bonus(),
             phrases_decide_at: default_phrases_decide_at(),
             severity_threshold: default_severity_threshold(),
+            question_category: None,
+            question_bonus: default_phrase_bonus(),
         }
     }
 }

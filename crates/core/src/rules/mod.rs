@@ -60,6 +60,9 @@ pub struct Semantic {
     pub threshold: f32,
     pub phrase_bonus: f32,
     pub phrases_decide_at: f32,
+    /// The category a question with no problem in it leans towards, and by
+    /// how much.
+    pub question: Option<(u16, f32)>,
 }
 
 /// A scoring condition.
@@ -333,6 +336,19 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
     if !(0.0..=1.0).contains(&sc.severity_threshold) {
         d.error("semantic.severity_threshold", "must be between 0 and 1");
     }
+    if !(0.0..=1.0).contains(&sc.question_bonus) {
+        d.error("semantic.question_bonus", "must be between 0 and 1");
+    }
+    let question = sc.question_category.as_ref().and_then(|name| {
+        let i = cfg.categories.iter().position(|c| &c.name == name);
+        if i.is_none() {
+            d.error(
+                "semantic.question_category",
+                format!("no category is named \"{name}\""),
+            );
+        }
+        i.map(|i| (i as u16, sc.question_bonus))
+    });
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
     let mut embed_all = |at: &str, lists: &mut dyn Iterator<Item = &Vec<String>>| {
@@ -385,6 +401,7 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
         threshold: sc.threshold,
         phrase_bonus: sc.phrase_bonus,
         phrases_decide_at: sc.phrases_decide_at,
+        question,
     })
 }
 
