@@ -969,7 +969,7 @@ impl Lexicon {
 
     /// The token of a word the lexicon gave as `found` (else looked up as
     /// written: an emoticon with letters, ":D"), of the given shape.
-    #[inline]
+    #[inline(always)]
     fn tok(&self, mut found: Option<(u32, Entry)>, raw: &str, s: Shape) -> Tok {
         let mut emoticon = s.as_written && found.is_some();
         if found.is_none() && s.trimmed {
@@ -986,7 +986,7 @@ impl Lexicon {
             letters: upper || lower,
             emoticon,
             comma: raw.ends_with(','),
-            runs_on: !raw.ends_with(|c: char| c.is_ascii_punctuation()),
+            runs_on: !raw.as_bytes().last().is_some_and(u8::is_ascii_punctuation),
         }
     }
 }
