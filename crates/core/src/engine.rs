@@ -733,6 +733,9 @@ pub fn decide(
         Cause::Lexicon(crate::sentiment::Pull::Word(w)) => format!("\"{w}\" in the lexicon"),
         Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => "a negated action".to_string(),
         Cause::Lexicon(crate::sentiment::Pull::Excess) => "an excess (\"too …\")".to_string(),
+        Cause::Lexicon(crate::sentiment::Pull::Unmet) => {
+            "an expectation not met (\"supposed to\", \"should have\")".to_string()
+        }
     };
     let mut s_detail = match (label, neg_word, pos_word) {
         (SentimentLabel::Negative, Some(c), _) => {

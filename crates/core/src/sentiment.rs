@@ -6,7 +6,8 @@
 //! sentiment phrases count as strongly rated words, politeness counts only
 //! in a message with nothing negative in it that asks for nothing, a negated
 //! action ("doesn't load") counts as a failure report, an excess ("too
-//! expensive", "too many steps") as a complaint, a wish or hypothesis
+//! expensive", "too many steps") and an expectation not met ("was supposed
+//! to sync", "should have been fixed") as complaints, a wish or hypothesis
 //! ("would be nice") is no praise, words that are neutral in a
 //! support request ("please", "help", "free") are not rated, and a
 //! complaint's positive words ("great, another outage") are damped.
@@ -195,6 +196,9 @@ const NEGATED_ACTION: f32 = -0.8;
 /// An excess ("too slow", "too many clicks") weighs as a word rated this
 /// negative.
 const EXCESS: f32 = -0.8;
+/// An expectation not met ("was supposed to sync", "should have been
+/// fixed") weighs as a word rated this negative.
+const UNMET: f32 = -0.8;
 /// Words after a negator that are no action ("I don't know", "not a", "no
 /// problem" is rated anyway).
 const NOT_ACTIONS: &[&str] = &[
@@ -283,6 +287,9 @@ enum Entry {
     /// "too": before a word the lexicon does not rate, an excess ("too
     /// slow", "too expensive", "too many steps") is a complaint.
     Excess,
+    /// "supposed" ("it was supposed to sync"): before "to", an expectation
+    /// that was not met.
+    Supposed,
     /// "regards", "wishes": the word before them is a sign-off ("best
     /// regards", "kind regards", "best wishes"), not rated.
     SignOff,
@@ -444,6 +451,8 @@ pub enum Pull<'l> {
     NegatedAction,
     /// An excess ("too slow").
     Excess,
+    /// An expectation not met ("was supposed to", "should have").
+    Unmet,
 }
 
 /// One token of the message.
@@ -540,6 +549,7 @@ impl Lexicon {
             words.insert(w, Entry::SignOff);
         }
         words.insert("too", Entry::Excess);
+        words.insert("supposed", Entry::Supposed);
         for w in NOT_ACTIONS {
             if words.get(w).is_none() {
                 words.insert(w, Entry::NotAction);
@@ -747,6 +757,23 @@ impl Lexicon {
                             most_negative = Some((Pull::Excess, EXCESS));
                         }
                     }
+                }
+            }
+            // An expectation not met: "was supposed to sync", "should have
+            // been fixed" (not negated: "shouldn't have any problems").
+            let unmet = match toks[i].entry {
+                Some(Entry::Supposed) => toks.get(i + 1).is_some_and(|t| t.is("to", self)),
+                Some(Entry::Irrealis) => {
+                    let w = self.words.key(toks[i].key);
+                    w == "should've"
+                        || (w == "should" && toks.get(i + 1).is_some_and(|t| t.is("have", self)))
+                }
+                _ => false,
+            };
+            if unmet && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
+                neg += UNMET;
+                if most_negative.is_none_or(|m| UNMET < m.1) {
+                    most_negative = Some((Pull::Unmet, UNMET));
                 }
             }
             let (mut v, topic) = match toks[i].entry {
@@ -991,6 +1018,13 @@ impl Lexicon {
     }
 }
 
+impl Tok {
+    /// The token is the lexicon's word `w` (as the lexicon spells it).
+    fn is(&self, w: &str, l: &Lexicon) -> bool {
+        self.entry.is_some() && l.words.key(self.key) == w
+    }
+}
+
 /// What a token's word looked like, for [`Lexicon::tok`].
 struct Shape {
     /// Its bytes' classes ([`class`]), or-ed.
@@ -1221,6 +1255,10 @@ mod tests {
         assert!(compound("Me too. Export works.").abs() < 0.05);
         assert!(compound("It is not too expensive.").abs() < 0.05);
         assert!(compound("This is too cute") > 0.3);
+        // An expectation not met is a complaint; a negated one is not.
+        assert!(compound("The export was supposed to run every night.") < -0.2);
+        assert!(compound("This should have been fixed last week.") < -0.2);
+        assert!(compound("You shouldn't have any trouble with it.") > -0.05);
     }
 
     #[test]
