@@ -723,6 +723,9 @@ impl Lexicon {
         let mut most_positive: Option<(Pull<'l>, f32)> = None;
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
+        // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
+        // `i > 0`; `words.key` is read only for a token with an entry, whose
+        // `key` is the index the lexicon gave it.
         for i in 0..toks.len() {
             let hypothetical = |i: usize| {
                 toks[i.saturating_sub(3)..i]
