@@ -449,7 +449,9 @@ pub fn decide(
     };
     let scan = &scratch.scan;
     let (subject, body): (&str, Option<&str>) = (&subject, body.as_deref());
-    // Sentiment and intensity. Politeness counts only without complaint.
+    // Sentiment and intensity, read before the category: a question leans
+    // towards the rules' question category only when it reports no problem.
+    // Politeness counts only without complaint.
     let sr = &rules.sentiment;
     let ic = &sr.intensity;
     let intensity = (ic.per_exclamation * scan.exclamations.min(ic.max_exclamations) as f32
