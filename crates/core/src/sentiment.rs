@@ -742,10 +742,12 @@ impl Lexicon {
                 if let Some(t) = action {
                     if matches!(t.entry, None | Some(Entry::Neutral)) && t.word {
                         failure = true;
-                        neg += NEGATED_ACTION;
-                        if most_negative.is_none_or(|m| NEGATED_ACTION < m.1) {
-                            most_negative = Some((Pull::NegatedAction, NEGATED_ACTION));
-                        }
+                        pull_down(
+                            &mut neg,
+                            &mut most_negative,
+                            Pull::NegatedAction,
+                            NEGATED_ACTION,
+                        );
                     }
                 }
             }
@@ -755,10 +757,7 @@ impl Lexicon {
                 let negated = i > 0 && toks[i - 1].negates;
                 if let Some(t) = toks.get(i + 1) {
                     if !negated && matches!(t.entry, None | Some(Entry::NotAction)) && t.word {
-                        neg += EXCESS;
-                        if most_negative.is_none_or(|m| EXCESS < m.1) {
-                            most_negative = Some((Pull::Excess, EXCESS));
-                        }
+                        pull_down(&mut neg, &mut most_negative, Pull::Excess, EXCESS);
                     }
                 }
             }
@@ -774,10 +773,7 @@ impl Lexicon {
                 _ => false,
             };
             if unmet && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
-                neg += UNMET;
-                if most_negative.is_none_or(|m| UNMET < m.1) {
-                    most_negative = Some((Pull::Unmet, UNMET));
-                }
+                pull_down(&mut neg, &mut most_negative, Pull::Unmet, UNMET);
             }
             let (mut v, topic) = match toks[i].entry {
                 Some(Entry::Rated(v)) => (v, false),
@@ -830,13 +826,15 @@ impl Lexicon {
                 continue;
             }
             if v < 0.0 {
-                neg += v;
                 if topic {
                     topic_neg += v;
                 }
-                if most_negative.is_none_or(|m| v < m.1) {
-                    most_negative = Some((Pull::Word(self.words.key(key)), v));
-                }
+                pull_down(
+                    &mut neg,
+                    &mut most_negative,
+                    Pull::Word(self.words.key(key)),
+                    v,
+                );
             } else {
                 pos += v;
                 if most_positive.is_none_or(|m| v > m.1) {
@@ -1018,6 +1016,16 @@ impl Lexicon {
             comma: raw.ends_with(','),
             runs_on: !raw.as_bytes().last().is_some_and(u8::is_ascii_punctuation),
         }
+    }
+}
+
+/// Adds the negative pull `v` to `neg`, and makes it the message's most
+/// negative one when it is.
+#[inline]
+fn pull_down<'l>(neg: &mut f32, most: &mut Option<(Pull<'l>, f32)>, pull: Pull<'l>, v: f32) {
+    *neg += v;
+    if most.is_none_or(|m| v < m.1) {
+        *most = Some((pull, v));
     }
 }
 
