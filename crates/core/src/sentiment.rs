@@ -18,9 +18,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::text::bytes::{
-    class, pack, Bloom, ShortWord, Spaces, LOWER, NOT_ALPHA, NUL, PUNCT, UPPER, WS,
-};
+use crate::text::bytes::{class, pack, Bloom, ShortWord, Spaces, LOWER, NOT_ALPHA, NUL, UPPER};
 
 const LEXICON: &str = include_str!("../../../models/sentiment/vader_lexicon.tsv");
 const EMOJI: &str = include_str!("../../../models/sentiment/emoji_utf8_lexicon.txt");
@@ -195,10 +193,10 @@ const IRREALIS: &[&str] = &[
 const NEGATED_ACTION: f32 = -0.8;
 /// An excess ("too slow", "too many clicks") weighs as a word rated this
 /// negative.
-const EXCESS: f32 = -0.8;
+const EXCESS: f32 = NEGATED_ACTION;
 /// An expectation not met ("was supposed to sync", "should have been
 /// fixed") weighs as a word rated this negative.
-const UNMET: f32 = -0.8;
+const UNMET: f32 = NEGATED_ACTION;
 /// Words after a negator that are no action ("I don't know", "not a", "no
 /// problem" is rated anyway).
 const NOT_ACTIONS: &[&str] = &[
@@ -668,38 +666,16 @@ impl Lexicon {
             // Counted apart by memchr's vector search (both marks are rare).
             exclamations += memchr::memchr_iter(b'!', b).count();
             questions += memchr::memchr_iter(b'?', b).count();
-            if text.is_ascii() {
-                // ASCII text (most): the token edges from the whitespace
-                // bits, each short token read as one 16-byte word.
-                scratch.spaces.of(b);
-                scratch.spaces.tokens(|s, e| {
-                    let tok = self.ascii_token_at(text, s, e, &mut scratch.word);
-                    if tok.letters {
-                        words += 1;
-                        caps_words += usize::from(tok.caps);
-                    }
-                    toks.push(tok);
-                });
-                continue;
-            }
-            let mut i = 0;
-            // Other text: whitespace-separated tokens; an ASCII token is
-            // lower-cased and packed as it is read.
-            // Every `b[i]` below is read after an `i < b.len()` test.
-            while i < b.len() {
-                if class(b[i]) & WS != 0 {
-                    i += 1;
-                    continue;
-                }
-                let start = i;
-                while i < b.len() && class(b[i]) & WS == 0 {
-                    i += 1;
-                }
-                // Whitespace is ASCII: `start..i` are char boundaries.
-                let raw = &text[start..i];
-                let tok = if raw.is_ascii() {
-                    self.ascii_token(raw, &mut scratch.word)
+            // Whitespace-separated tokens, their edges from the whitespace
+            // bits (whitespace is ASCII: the edges are char boundaries); an
+            // ASCII token of up to 16 bytes is read as one 16-byte word.
+            let ascii = text.is_ascii();
+            scratch.spaces.of(b);
+            scratch.spaces.tokens(|s, e| {
+                let tok = if ascii || text[s..e].is_ascii() {
+                    self.ascii_token_at(text, s, e, &mut scratch.word)
                 } else {
+                    let raw = &text[s..e];
                     emoji += raw.chars().filter_map(|c| self.emoji.get(&c)).sum::<f32>();
                     self.token(raw, &mut scratch.word)
                 };
@@ -708,7 +684,7 @@ impl Lexicon {
                     caps_words += usize::from(tok.caps);
                 }
                 toks.push(tok);
-            }
+            });
         }
         // Capitals stand out only in a message not written in capitals.
         let caps_differ = caps_words > 0 && caps_words < words;
@@ -884,15 +860,15 @@ impl Lexicon {
         }
     }
 
-    /// [`Lexicon::token`] of the token `s..e` of the ASCII `text`: a token of
-    /// up to 16 bytes is read as one 16-byte word ([`ShortWord`]), a longer
-    /// one by [`Lexicon::ascii_token`] (the same token out, a test compares
+    /// [`Lexicon::token`] of the ASCII token `s..e` of `text`: a token of up
+    /// to 16 bytes is read as one 16-byte word ([`ShortWord`]), a longer one
+    /// (rare) by the general path (the same token out, a test compares
     /// them).
     #[inline]
     fn ascii_token_at(&self, text: &str, s: usize, e: usize, word: &mut String) -> Tok {
         let raw = &text[s..e];
         if e - s > 16 {
-            return self.ascii_token(raw, word);
+            return self.token(raw, word);
         }
         let w = ShortWord::read(text.as_bytes(), s, e - s);
         if w.start == w.end || w.flags & NUL != 0 {
@@ -912,49 +888,6 @@ impl Lexicon {
                 trimmed: n != e - s,
                 as_written: false,
                 ends_nt: n >= 3 && (w.key >> (8 * (n - 3))) as u32 & 0x00FF_FFFF == NT,
-            },
-        )
-    }
-
-    /// [`Lexicon::token`] of an ASCII token, without copying it: the word is
-    /// lower-cased into its packed key as it is read (the same token out, a
-    /// test compares the two).
-    #[inline]
-    fn ascii_token(&self, raw: &str, word: &mut String) -> Tok {
-        let b = raw.as_bytes();
-        let (mut i, mut j) = (0, b.len());
-        while i < j && class(b[i]) & PUNCT != 0 {
-            i += 1;
-        }
-        while j > i && class(b[j - 1]) & PUNCT != 0 {
-            j -= 1;
-        }
-        let w = &b[i..j];
-        if w.is_empty() || w.len() > 16 {
-            // An emoticon or a long word: the general path.
-            return self.token(raw, word);
-        }
-        let mut flags = 0u8;
-        let mut packed = [0u8; 16];
-        for (d, &x) in packed.iter_mut().zip(w) {
-            flags |= class(x);
-            *d = x.to_ascii_lowercase();
-        }
-        if flags & NUL != 0 {
-            return self.token(raw, word);
-        }
-        let found = self.words.find_packed(u128::from_le_bytes(packed));
-        let n = w.len();
-        self.tok(
-            found,
-            raw,
-            Shape {
-                flags,
-                len: n,
-                ascii: true,
-                trimmed: n != b.len(),
-                as_written: false,
-                ends_nt: n >= 3 && w[n - 3..].eq_ignore_ascii_case(b"n't"),
             },
         )
     }
@@ -1145,7 +1078,6 @@ mod tests {
         ];
         for t in tokens {
             let general = format!("{:?}", l.token(t, &mut w));
-            assert_eq!(format!("{:?}", l.ascii_token(t, &mut w)), general, "{t}");
             // Read in place, with text after it and at the end of the text.
             for (before, after) in [("", ""), ("", " and more text"), ("x ", " y")] {
                 let text = format!("{before}{t}{after}");
