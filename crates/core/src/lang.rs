@@ -165,6 +165,8 @@ impl Counts {
     /// The language with the most function words (the first on a tie), its
     /// count and the most any other language has.
     fn leaders(&self) -> (usize, u32, u32) {
+        // `hits` is a fixed array of `LANGS.len()` (7) counts: `i` runs
+        // below its length and `best` is always one of those `i` (or 0).
         let mut best = 0;
         for i in 1..self.hits.len() {
             if self.hits[i] > self.hits[best] {

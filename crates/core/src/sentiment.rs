@@ -700,8 +700,10 @@ impl Lexicon {
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
-        // `i > 0`; `words.key` is read only for a token with an entry, whose
-        // `key` is the index the lexicon gave it.
+        // `i > 0`, `toks[j]` for `j = i - k` from `checked_sub`, and the
+        // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
+        // for a token with an entry, whose `key` is the index the lexicon
+        // gave it.
         for i in 0..toks.len() {
             let hypothetical = |i: usize| {
                 toks[i.saturating_sub(3)..i]
