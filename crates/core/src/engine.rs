@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::detail::Detail;
 use crate::model::{
     Confidence, ModelVerdict, Profile, Reason, Segment, Sentiment, SentimentLabel, SlaStamp,
     Ticket, Triage,
@@ -563,30 +564,37 @@ pub fn decide(
         None
     };
     let mut cat_detail = match (&semantic, scratch.category_phrase[category as usize]) {
-        (Some((_, _, example, sim)), p) => format!(
-            "{} ({}{}resembles the example \"{}\" {:.2}, confidence {:.2})",
-            rules.categories[category as usize].name,
+        (Some((_, _, example, sim)), p) => {
+            let mut d = Detail::new()
+                .s(&rules.categories[category as usize].name)
+                .s(" (");
             if asked == Some(category) {
-                "a question reporting no problem; "
-            } else {
-                ""
-            },
-            p.map(|p| format!("phrase \"{}\"; ", rules.detector.phrase(p)))
-                .unwrap_or_default(),
-            example,
-            sim,
-            cat_conf
-        ),
-        (None, Some(p)) => format!(
-            "{} (phrase \"{}\", confidence {:.2})",
-            rules.categories[category as usize].name,
-            rules.detector.phrase(p),
-            cat_conf
-        ),
-        (None, None) => format!(
-            "{} (no category phrase found)",
-            rules.categories[category as usize].name
-        ),
+                d = d.s("a question reporting no problem; ");
+            }
+            if let Some(p) = p {
+                d = d.s("phrase \"").s(rules.detector.phrase(p)).s("\"; ");
+            }
+            d.s("resembles the example \"")
+                .s(example)
+                .s("\" ")
+                .f(f64::from(*sim), 2)
+                .s(", confidence ")
+                .f(f64::from(cat_conf), 2)
+                .s(")")
+                .done()
+        }
+        (None, Some(p)) => Detail::new()
+            .s(&rules.categories[category as usize].name)
+            .s(" (phrase \"")
+            .s(rules.detector.phrase(p))
+            .s("\", confidence ")
+            .f(f64::from(cat_conf), 2)
+            .s(")")
+            .done(),
+        (None, None) => concat(&[
+            &rules.categories[category as usize].name,
+            " (no category phrase found)",
+        ]),
     };
     let mut cat_conf_used = cat_conf;
     if let (Some(m), Some(text)) = (&rules.models.category, text_for_models) {
@@ -726,34 +734,35 @@ pub fn decide(
     // Points and intensity follow the customer's feeling: a problem named
     // ("error", "crash") makes the message negative, not the customer upset.
     let felt = label_of(feeling);
-    let cause = |c: Cause<'_>| match c {
-        Cause::Phrase((p, negated)) => format!(
-            "\"{}\"{}",
-            rules.detector.phrase(p),
-            if negated { ", negated" } else { "" }
-        ),
-        Cause::Lexicon(crate::sentiment::Pull::Word(w)) => format!("\"{w}\" in the lexicon"),
-        Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => "a negated action".to_string(),
-        Cause::Lexicon(crate::sentiment::Pull::Excess) => "an excess (\"too …\")".to_string(),
+    let cause = |d: Detail, c: Cause<'_>| match c {
+        Cause::Phrase((p, negated)) => {
+            d.s("\"")
+                .s(rules.detector.phrase(p))
+                .s(if negated { "\", negated" } else { "\"" })
+        }
+        Cause::Lexicon(crate::sentiment::Pull::Word(w)) => d.s("\"").s(w).s("\" in the lexicon"),
+        Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => d.s("a negated action"),
+        Cause::Lexicon(crate::sentiment::Pull::Excess) => d.s("an excess (\"too …\")"),
         Cause::Lexicon(crate::sentiment::Pull::Unmet) => {
-            "an expectation not met (\"supposed to\", \"should have\")".to_string()
+            d.s("an expectation not met (\"supposed to\", \"should have\")")
         }
     };
-    let mut s_detail = match (label, neg_word, pos_word) {
-        (SentimentLabel::Negative, Some(c), _) => {
-            format!("negative ({:.2}; {})", s_score, cause(c))
+    let d = Detail::new()
+        .s(label.as_str())
+        .s(" (")
+        .f(f64::from(s_score), 2);
+    let mut d = match (label, neg_word, pos_word) {
+        (SentimentLabel::Negative, Some(c), _) | (SentimentLabel::Positive, _, Some(c)) => {
+            cause(d.s("; "), c).s(")")
         }
-        (SentimentLabel::Positive, _, Some(c)) => {
-            format!("positive ({:.2}; {})", s_score, cause(c))
-        }
-        _ => format!("{} ({:.2})", label.as_str(), s_score),
+        _ => d.s(")"),
     };
     if felt != label {
-        s_detail.push_str(&format!(
-            ", the problem named, not a feeling: points as {}",
-            felt.as_str()
-        ));
+        d = d
+            .s(", the problem named, not a feeling: points as ")
+            .s(felt.as_str());
     }
+    let s_detail = d.done();
     reasons.push(reason("sentiment", sr.points[felt as usize], s_detail));
     if felt == SentimentLabel::Negative && ic.points != 0 && intensity > 0.0 {
         let p = (intensity * ic.points as f32).round() as i64;
@@ -790,10 +799,11 @@ pub fn decide(
             reasons.push(reason(
                 "impact",
                 p,
-                format!(
-                    "affected_users={n}{}",
-                    if raw > p { " (capped)" } else { "" }
-                ),
+                Detail::new()
+                    .s("affected_users=")
+                    .u(n)
+                    .s(if raw > p { " (capped)" } else { "" })
+                    .done(),
             ));
         }
     } else if ticket.affected_users.is_none()
@@ -826,11 +836,11 @@ pub fn decide(
             reasons.push(reason(
                 "age",
                 p,
-                format!(
-                    "waiting {:.1} h{}",
-                    age_hours,
-                    if raw > p { " (capped)" } else { "" }
-                ),
+                Detail::new()
+                    .s("waiting ")
+                    .f(age_hours, 1)
+                    .s(if raw > p { " h (capped)" } else { " h" })
+                    .done(),
             ));
         }
     }

@@ -36,6 +36,7 @@ pub mod classifier;
 pub mod clock;
 pub mod codec;
 pub mod customers;
+mod detail;
 pub mod embed;
 pub mod engine;
 pub mod isolate;

@@ -659,22 +659,10 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 
 fn write_i64(out: &mut Vec<u8>, v: i64) {
     // Plain decimal, as serde_json (itoa) writes it.
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let neg = v < 0;
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if neg {
+    if v < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&buf[i..]);
+    out.extend_from_slice(crate::detail::digits(v.unsigned_abs(), &mut [0u8; 20]));
 }
 
 /// serde_json's own float formatting (`null` for NaN and infinities).
