@@ -223,6 +223,55 @@ fn classes16_sse2(a: &[u8; 16]) -> Classes16 {
     }
 }
 
+/// The ASCII capitals, small letters and `!` of 64 bytes, one bit per byte
+/// (bit `k` is byte `k`): SSE2 (every x86-64 CPU has it), else byte by byte.
+#[inline(always)]
+pub(crate) fn letters64(a: &[u8; 64]) -> [u64; 3] {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of x86-64: every x86-64 CPU has it.
+    return unsafe { letters64_sse2(a) };
+    #[cfg(not(target_arch = "x86_64"))]
+    letters64_bytes(a)
+}
+
+/// [`letters64`] byte by byte.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+pub(crate) fn letters64_bytes(a: &[u8; 64]) -> [u64; 3] {
+    let mut m = [0u64; 3];
+    for (k, &b) in a.iter().enumerate() {
+        m[0] |= u64::from(b.is_ascii_uppercase()) << k;
+        m[1] |= u64::from(b.is_ascii_lowercase()) << k;
+        m[2] |= u64::from(b == b'!') << k;
+    }
+    m
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn letters64_sse2(a: &[u8; 64]) -> [u64; 3] {
+    use std::arch::x86_64::*;
+    let splat = |x: u8| _mm_set1_epi8(x as i8);
+    let mut m = [0u64; 3];
+    for (q, chunk) in a.chunks_exact(16).enumerate() {
+        // SAFETY: `chunk` holds 16 bytes; an unaligned load.
+        let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
+        // Signed comparisons: bytes of 0x80 and above are negative, below
+        // every bound.
+        let within = |lo: u8, hi: u8| {
+            _mm_and_si128(
+                _mm_cmpgt_epi8(v, splat(lo - 1)),
+                _mm_cmpgt_epi8(splat(hi + 1), v),
+            )
+        };
+        let bits = |x| u64::from(_mm_movemask_epi8(x) as u16) << (16 * q);
+        m[0] |= bits(within(b'A', b'Z'));
+        m[1] |= bits(within(b'a', b'z'));
+        m[2] |= bits(_mm_cmpeq_epi8(v, splat(b'!')));
+    }
+    m
+}
+
 #[cfg(test)]
 mod embed_tests {
     #[test]
@@ -263,6 +312,14 @@ mod space_tests {
                 slow.build(b, |_, _| 0);
                 assert_eq!(fast, slow, "{len} from {from}");
             }
+        }
+    }
+
+    #[test]
+    fn the_vector_letters_of_64_bytes_are_the_byte_tests() {
+        for start in 0..=255u8 {
+            let a: [u8; 64] = std::array::from_fn(|k| start.wrapping_add(k as u8 * 29));
+            assert_eq!(super::letters64(&a), super::letters64_bytes(&a), "{a:?}");
         }
     }
 

@@ -655,56 +655,62 @@ fn within_window(gap: &str, window: u32) -> bool {
     true
 }
 
-/// Counts `!` and words of four or more ASCII letters written in capitals.
+/// Counts `!` and words of four or more ASCII letters written in capitals,
+/// 64 bytes at a time: the bytes' capitals, small letters and `!` as bit
+/// masks ([`crate::simd::letters64`]); only words that start with a capital
+/// are looked at (a few per sentence).
 fn count_intensity(bytes: &[u8], out: &mut Scan) {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut run = 0u32; // letters in the current word
-    let mut upper = true; // all letters so far upper case
-    let mut i = 0;
-    while i < bytes.len() {
-        // Fast path, 8 bytes at a time: ASCII without a capital letter or a
-        // `!` only moves the word state along — unless a word that could be
-        // in capitals is open (then byte by byte).
-        if !(upper && run > 0) && i + 8 <= bytes.len() {
-            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
-            if w & HI == 0 {
-                let capitals = w.wrapping_add(0x3F * LO) & !w.wrapping_add(0x25 * LO) & HI;
-                let x = w ^ (0x21 * LO);
-                let bang = x.wrapping_sub(LO) & !x & HI;
-                if capitals == 0 && bang == 0 {
-                    // A word still open at the end has a small letter.
-                    if bytes[i + 7].is_ascii_alphabetic() {
-                        run = 1;
-                        upper = false;
-                    } else {
-                        run = 0;
-                        upper = true;
-                    }
-                    i += 8;
-                    continue;
+    // The last byte of the block before was a letter (its word goes on).
+    let mut carry = 0u64;
+    // Letters so far of a word in capitals still open at the block's end.
+    let mut open: Option<u32> = None;
+    // Full blocks, then the tail zero-padded (zeros are no letters).
+    let chunks = bytes.chunks_exact(64);
+    let tail = chunks.remainder();
+    let mut last = [0u8; 64];
+    last[..tail.len()].copy_from_slice(tail);
+    for block in chunks.chain(std::iter::once(&last[..])) {
+        let block: &[u8; 64] = block.try_into().expect("64 bytes");
+        let [upper, lower, bang] = crate::simd::letters64(block);
+        out.exclamations += bang.count_ones();
+        let letters = upper | lower;
+        if let Some(n) = open.take() {
+            // The open word goes on over the block's first letters.
+            let k = (!letters).trailing_zeros();
+            let span = if k == 64 { !0 } else { (1u64 << k) - 1 };
+            if lower & span == 0 {
+                if k == 64 {
+                    open = Some(n + 64);
+                } else if n + k >= 4 {
+                    out.caps_words += 1;
                 }
             }
         }
-        let b = bytes[i];
-        i += 1;
-        if b.is_ascii_alphabetic() {
-            run += 1;
-            upper &= b.is_ascii_uppercase();
-            continue;
+        // Words that start in this block with a capital.
+        let mut starts = letters & !(letters << 1 | carry) & upper;
+        carry = letters >> 63;
+        while starts != 0 {
+            let s = starts.trailing_zeros();
+            starts &= starts - 1;
+            let after = !letters & (!0u64 << s);
+            let (e, word) = if after == 0 {
+                (64, !0u64 << s)
+            } else {
+                let e = after.trailing_zeros();
+                (e, (1u64 << e) - (1u64 << s))
+            };
+            if lower & word != 0 {
+                continue;
+            }
+            if e == 64 {
+                open = Some(64 - s);
+            } else if e - s >= 4 {
+                out.caps_words += 1;
+            }
         }
-        if b == b'!' {
-            out.exclamations += 1;
-        }
-        if run >= 4 && upper {
-            out.caps_words += 1;
-        }
-        run = 0;
-        upper = true;
     }
-    if run >= 4 && upper {
-        out.caps_words += 1;
-    }
+    // The last block (the tail, zero-padded; all zeros when there is no
+    // tail) ends in a non-letter: every word was closed and counted.
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character
@@ -968,6 +974,25 @@ mod tests {
             "1234",
             "A1B2C3D4",
         ];
+        // Words across the 64-byte blocks, and texts of whole blocks.
+        for (pad, word, len) in [
+            (0, "A", 64),
+            (0, "A", 130),
+            (62, "A", 4),
+            (61, "A", 3),
+            (60, "a", 8),
+        ] {
+            for tail in ["", " ", "b", "!"] {
+                let t = format!("{}{}{tail}", " ".repeat(pad), word.repeat(len));
+                let mut s = Scan::default();
+                count_intensity(t.as_bytes(), &mut s);
+                assert_eq!(
+                    (s.exclamations, s.caps_words),
+                    count_intensity_reference(t.as_bytes()),
+                    "{t:?}"
+                );
+            }
+        }
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
         let mut next = || {
             rng ^= rng << 13;
