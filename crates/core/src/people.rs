@@ -88,7 +88,7 @@ pub fn named_count(texts: &[&str], nouns: &[String]) -> Option<Named> {
         };
         // Numbers: every run of digits that starts a word.
         let mut i = 0;
-        while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
+        while let Some(off) = crate::simd::find_digit(&b[i..]) {
             let (raw, rest) = word_at(i + off);
             i = b.len() - rest.len();
             consider(raw, rest, &is_noun, &mut best);

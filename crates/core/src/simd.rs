@@ -272,6 +272,37 @@ fn letters64_sse2(a: &[u8; 64]) -> [u64; 3] {
     m
 }
 
+/// The position of the first ASCII digit in `b`: 16 bytes at a time with
+/// SSE2 (every x86-64 CPU has it), the rest byte by byte.
+pub(crate) fn find_digit(b: &[u8]) -> Option<usize> {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        for chunk in b.chunks_exact(16) {
+            // SAFETY: SSE2 is part of x86-64; `chunk` holds 16 bytes (an
+            // unaligned load). Signed comparisons: bytes of 0x80 and above
+            // are negative, below '0'.
+            let m = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast());
+                let digit = _mm_and_si128(
+                    _mm_cmpgt_epi8(v, _mm_set1_epi8(b'0' as i8 - 1)),
+                    _mm_cmpgt_epi8(_mm_set1_epi8(b'9' as i8 + 1), v),
+                );
+                _mm_movemask_epi8(digit) as u32
+            };
+            if m != 0 {
+                return Some(done + m.trailing_zeros() as usize);
+            }
+            done += 16;
+        }
+    }
+    b[done..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|k| done + k)
+}
+
 #[cfg(test)]
 mod embed_tests {
     #[test]
@@ -311,6 +342,36 @@ mod space_tests {
                 fast.of(b);
                 slow.build(b, |_, _| 0);
                 assert_eq!(fast, slow, "{len} from {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_vector_digit_search_is_the_byte_search() {
+        let mut text: Vec<u8> = (0..=255u8).filter(|b| !b.is_ascii_digit()).collect();
+        text.extend(text.clone());
+        for at in [
+            None,
+            Some(0),
+            Some(1),
+            Some(15),
+            Some(16),
+            Some(17),
+            Some(300),
+            Some(490),
+        ] {
+            let mut t = text.clone();
+            if let Some(k) = at {
+                t[k] = b'0' + (k % 10) as u8;
+                t.push(b'9');
+            }
+            for from in [0, 1, 15, 16, 33] {
+                let b = &t[from..];
+                assert_eq!(
+                    super::find_digit(b),
+                    b.iter().position(u8::is_ascii_digit),
+                    "{at:?} from {from}"
+                );
             }
         }
     }
