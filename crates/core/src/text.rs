@@ -607,10 +607,23 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// [`is_word_char`] of an ASCII byte.
+#[inline]
+fn ascii_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// Letters, digits and `_` glue a match to its neighbour; anything else
 /// (spaces, punctuation, hyphens: "CVE-2026-1234", "Ransomware-Angriff") is
 /// a boundary.
 fn boundary_before(text: &str, start: usize) -> bool {
+    let b = text.as_bytes();
+    if let (Some(&x), Some(&y)) = (b.get(start.wrapping_sub(1)), b.get(start)) {
+        if x.is_ascii() && y.is_ascii() {
+            // Two ASCII characters (the usual case): their bytes decide.
+            return !ascii_word_byte(x) || !ascii_word_byte(y);
+        }
+    }
     let (Some(before), Some(first)) = (text.get(..start), text.get(start..)) else {
         return false;
     };
@@ -621,6 +634,12 @@ fn boundary_before(text: &str, start: usize) -> bool {
 }
 
 fn boundary_after(text: &str, end: usize) -> bool {
+    let b = text.as_bytes();
+    if let (Some(&x), Some(&y)) = (b.get(end.wrapping_sub(1)), b.get(end)) {
+        if x.is_ascii() && y.is_ascii() {
+            return !ascii_word_byte(x) || !ascii_word_byte(y);
+        }
+    }
     let (Some(inside), Some(after)) = (text.get(..end), text.get(end..)) else {
         return false;
     };
@@ -762,6 +781,32 @@ mod tests {
         // fails the boundary; "down" must still be found.
         let s = scan(&d, "Myservice down again");
         assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
+    }
+
+    #[test]
+    fn ascii_boundaries_are_the_char_boundaries() {
+        // The original tests, by chars only.
+        let before = |t: &str, i: usize| match (t.get(..i), t.get(i..)) {
+            (Some(b), Some(f)) => match (b.chars().next_back(), f.chars().next()) {
+                (Some(c), Some(f)) => !is_word_char(c) || !is_word_char(f),
+                _ => true,
+            },
+            _ => false,
+        };
+        let after = |t: &str, i: usize| match (t.get(..i), t.get(i..)) {
+            (Some(b), Some(a)) => match (b.chars().next_back(), a.chars().next()) {
+                (Some(l), Some(c)) => !is_word_char(c) || !is_word_char(l),
+                _ => true,
+            },
+            _ => false,
+        };
+        let ascii: String = (0..128u8).map(char::from).collect();
+        for t in [ascii.as_str(), "ab_c d-é ñx,y é1 _ß 😀a", "", "a", "é"] {
+            for i in 0..=t.len() + 1 {
+                assert_eq!(boundary_before(t, i), before(t, i), "{t:?} {i}");
+                assert_eq!(boundary_after(t, i), after(t, i), "{t:?} {i}");
+            }
+        }
     }
 
     #[test]
