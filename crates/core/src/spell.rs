@@ -20,7 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::text::bytes::{class, pack, Bloom, LOWER, UPPER};
+use crate::text::bytes::{letter_runs, pack, Bloom};
 
 /// Shortest word corrected: below this one edit makes another word too often.
 pub const MIN_LEN: usize = 5;
@@ -255,23 +255,15 @@ impl Speller {
         let b = text.as_bytes();
         let end = crate::text::prefix(text, MAX_BYTES).len();
         let mut copied = 0;
-        let mut i = 0;
-        while i < end {
-            if class(b[i]) & (UPPER | LOWER) == 0 {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && class(b[i]) & (UPPER | LOWER) != 0 {
-                i += 1;
-            }
+        // Runs of letters that start in the first MAX_BYTES.
+        letter_runs(b, end, |start, i| {
             // Only whole words of letters: "x2", "co-op" pieces and words
             // joined to non-ASCII letters are left alone.
             let joined = |j: usize| b.get(j).is_some_and(|c| c.is_ascii_digit() || *c >= 0x80);
             let len = i - start;
             if !(MIN_LEN..=MAX_LEN).contains(&len) || joined(i) || (start > 0 && joined(start - 1))
             {
-                continue;
+                return;
             }
             let mut lower = [0u8; MAX_LEN];
             for (d, c) in lower.iter_mut().zip(&b[start..i]) {
@@ -281,21 +273,21 @@ impl Speller {
             // Letters only: packs (no NUL, at most MAX_LEN bytes).
             let key = pack(lower).unwrap_or_default();
             if self.general.known.contains(&key) || self.rules_known.contains(&key) {
-                continue;
+                return;
             }
             // Near a phrase word at all? (Mostly answered by the filter.)
             let Some((k, _)) = self.rules.best(lower) else {
-                continue;
+                return;
             };
             // Letters only: ASCII, so UTF-8.
             let w = std::str::from_utf8(lower).unwrap_or_default();
             // Checked last: stemming costs more than the lookups.
             if self.general.knows(w) {
-                continue;
+                return;
             }
             let fix = &self.rules.words[k as usize].0;
             if crate::text::stem(w) == crate::text::stem(fix) {
-                continue;
+                return;
             }
             out.push_str(&text[copied..start]);
             // The case as written: "INOVICE" -> "INVOICE", "Inovice" -> "Invoice".
@@ -314,7 +306,7 @@ impl Speller {
                 read: fix.to_string(),
                 at: start,
             });
-        }
+        });
         if copied == 0 {
             out.clear();
             return false;

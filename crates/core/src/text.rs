@@ -784,6 +784,49 @@ mod tests {
     }
 
     #[test]
+    fn letter_runs_are_the_byte_loop_runs() {
+        // The byte loop the speller had.
+        let reference = |b: &[u8], limit: usize| {
+            let (mut runs, mut i) = (Vec::new(), 0);
+            while i < limit.min(b.len()) {
+                if !b[i].is_ascii_alphabetic() {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < b.len() && b[i].is_ascii_alphabetic() {
+                    i += 1;
+                }
+                runs.push((start, i));
+            }
+            runs
+        };
+        let pieces = ["abc", "X", " ", "é", "1", "-", "Zz", &"w".repeat(70), "\n"];
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..3_000 {
+            let mut t = String::new();
+            for _ in 0..rng % 60 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                t.push_str(pieces[(rng % pieces.len() as u64) as usize]);
+            }
+            let b = t.as_bytes();
+            for limit in [0, 1, 63, 64, 65, b.len() / 2, b.len(), b.len() + 5] {
+                let mut runs = Vec::new();
+                bytes::letter_runs(b, limit, |s, e| runs.push((s, e)));
+                assert_eq!(runs, reference(b, limit), "{t:?} {limit}");
+            }
+        }
+        for n in [63, 64, 65, 128, 129] {
+            let t = "a".repeat(n);
+            let mut runs = Vec::new();
+            bytes::letter_runs(t.as_bytes(), n, |s, e| runs.push((s, e)));
+            assert_eq!(runs, vec![(0, n)]);
+        }
+    }
+
+    #[test]
     fn ascii_boundaries_are_the_char_boundaries() {
         // The original tests, by chars only.
         let before = |t: &str, i: usize| match (t.get(..i), t.get(i..)) {
@@ -1343,6 +1386,57 @@ pub(crate) mod bytes {
                 flags,
                 key: key & BYTES[end - start],
             }
+        }
+    }
+
+    /// Calls `f(start, end)` for each run of ASCII letters in `b` that
+    /// starts before `limit` (it may end after it), in order: the letters
+    /// of 64 bytes at a time as a bit mask ([`crate::simd::letters64`]),
+    /// runs from its edges.
+    pub fn letter_runs(b: &[u8], limit: usize, mut f: impl FnMut(usize, usize)) {
+        // The start of a run that goes on past the block before.
+        let mut open: Option<usize> = None;
+        let mut base = 0;
+        while base < b.len() {
+            let [upper, lower, _] = match b.get(base..base + 64) {
+                Some(block) => crate::simd::letters64(block.try_into().expect("64 bytes")),
+                None => {
+                    // The tail, zero-padded (zeros are no letters).
+                    let mut last = [0u8; 64];
+                    last[..b.len() - base].copy_from_slice(&b[base..]);
+                    crate::simd::letters64(&last)
+                }
+            };
+            let letters = upper | lower;
+            let mut from = 0;
+            if let Some(s) = open.take() {
+                let k = (!letters).trailing_zeros() as usize;
+                if k == 64 {
+                    open = Some(s);
+                    base += 64;
+                    continue;
+                }
+                f(s, base + k);
+                from = k;
+            }
+            let mut starts = letters & !(letters << 1) & (!0u64 << from);
+            while starts != 0 {
+                let s = starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                if base + s >= limit {
+                    return;
+                }
+                let after = !letters & (!0u64 << s);
+                if after == 0 {
+                    open = Some(base + s);
+                    break;
+                }
+                f(base + s, base + after.trailing_zeros() as usize);
+            }
+            base += 64;
+        }
+        if let Some(s) = open {
+            f(s, b.len());
         }
     }
 
