@@ -1062,6 +1062,15 @@ mod tests {
             "1234",
             "A1B2C3D4",
         ];
+        let check = |t: &str| {
+            let mut s = Scan::default();
+            count_intensity(t.as_bytes(), &mut s);
+            assert_eq!(
+                (s.exclamations, s.caps_words),
+                count_intensity_reference(t.as_bytes()),
+                "{t:?}"
+            );
+        };
         // Words across the 64-byte blocks, and texts of whole blocks.
         for (pad, word, len) in [
             (0, "A", 64),
@@ -1071,14 +1080,7 @@ mod tests {
             (60, "a", 8),
         ] {
             for tail in ["", " ", "b", "!"] {
-                let t = format!("{}{}{tail}", " ".repeat(pad), word.repeat(len));
-                let mut s = Scan::default();
-                count_intensity(t.as_bytes(), &mut s);
-                assert_eq!(
-                    (s.exclamations, s.caps_words),
-                    count_intensity_reference(t.as_bytes()),
-                    "{t:?}"
-                );
+                check(&format!("{}{}{tail}", " ".repeat(pad), word.repeat(len)));
             }
         }
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
@@ -1093,13 +1095,7 @@ mod tests {
             for _ in 0..(next() % 40) {
                 t.push_str(pieces[(next() % pieces.len() as u64) as usize]);
             }
-            let mut s = Scan::default();
-            count_intensity(t.as_bytes(), &mut s);
-            assert_eq!(
-                (s.exclamations, s.caps_words),
-                count_intensity_reference(t.as_bytes()),
-                "{t:?}"
-            );
+            check(&t);
         }
     }
 }
