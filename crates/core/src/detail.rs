@@ -5,6 +5,7 @@
 
 /// The decimal digits of `n` at the end of `buf`.
 pub(crate) fn digits(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    // A u64 has at most 20 decimal digits: `i` stays within the 20 bytes.
     let mut i = buf.len();
     let mut n = n;
     loop {
@@ -49,6 +50,7 @@ impl Detail {
     /// formatting machinery writes it.
     pub(crate) fn f(mut self, v: f64, places: usize) -> Detail {
         const SCALE: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+        // `places` at most 3: `SCALE` (4 entries) is read within bounds.
         let places = places.min(3);
         let scaled = v * SCALE[places];
         let rounded = scaled.round();
