@@ -379,7 +379,8 @@ mod space_tests {
     #[test]
     fn the_vector_letters_of_64_bytes_are_the_byte_tests() {
         for start in 0..=255u8 {
-            let a: [u8; 64] = std::array::from_fn(|k| start.wrapping_add(k as u8 * 29));
+            let a: [u8; 64] =
+                std::array::from_fn(|k| start.wrapping_add((k as u8).wrapping_mul(29)));
             assert_eq!(super::letters64(&a), super::letters64_bytes(&a), "{a:?}");
         }
     }
