@@ -676,21 +676,14 @@ fn within_window(gap: &str, window: u32) -> bool {
 
 /// Counts `!` and words of four or more ASCII letters written in capitals,
 /// 64 bytes at a time: the bytes' capitals, small letters and `!` as bit
-/// masks ([`crate::simd::letters64`]); only words that start with a capital
+/// masks ([`bytes::letter_blocks`]); only words that start with a capital
 /// are looked at (a few per sentence).
 fn count_intensity(bytes: &[u8], out: &mut Scan) {
     // The last byte of the block before was a letter (its word goes on).
     let mut carry = 0u64;
     // Letters so far of a word in capitals still open at the block's end.
     let mut open: Option<u32> = None;
-    // Full blocks, then the tail zero-padded (zeros are no letters).
-    let chunks = bytes.chunks_exact(64);
-    let tail = chunks.remainder();
-    let mut last = [0u8; 64];
-    last[..tail.len()].copy_from_slice(tail);
-    for block in chunks.chain(std::iter::once(&last[..])) {
-        let block: &[u8; 64] = block.try_into().expect("64 bytes");
-        let [upper, lower, bang] = crate::simd::letters64(block);
+    for [upper, lower, bang] in bytes::letter_blocks(bytes) {
         out.exclamations += bang.count_ones();
         let letters = upper | lower;
         if let Some(n) = open.take() {
@@ -728,8 +721,10 @@ fn count_intensity(bytes: &[u8], out: &mut Scan) {
             }
         }
     }
-    // The last block (the tail, zero-padded; all zeros when there is no
-    // tail) ends in a non-letter: every word was closed and counted.
+    // A word in capitals that runs to the end of the text.
+    if open.is_some_and(|n| n >= 4) {
+        out.caps_words += 1;
+    }
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character
@@ -1385,31 +1380,33 @@ pub(crate) mod bytes {
         }
     }
 
+    /// The capitals, small letters and `!` of `b` as bit masks
+    /// ([`crate::simd::letters64`]), 64 bytes a block, in order; the last
+    /// block zero-padded (a zero byte is none of them).
+    pub fn letter_blocks(b: &[u8]) -> impl Iterator<Item = [u64; 3]> + '_ {
+        let (blocks, tail) = b.as_chunks::<64>();
+        let last = (!tail.is_empty()).then(|| {
+            let mut last = [0u8; 64];
+            last[..tail.len()].copy_from_slice(tail);
+            crate::simd::letters64(&last)
+        });
+        blocks.iter().map(crate::simd::letters64).chain(last)
+    }
+
     /// Calls `f(start, end)` for each run of ASCII letters in `b` that
-    /// starts before `limit` (it may end after it), in order: the letters
-    /// of 64 bytes at a time as a bit mask ([`crate::simd::letters64`]),
-    /// runs from its edges.
+    /// starts before `limit` (it may end after it), in order: runs from the
+    /// edges of the letter masks ([`letter_blocks`]).
     pub fn letter_runs(b: &[u8], limit: usize, mut f: impl FnMut(usize, usize)) {
         // The start of a run that goes on past the block before.
         let mut open: Option<usize> = None;
-        let mut base = 0;
-        while base < b.len() {
-            let [upper, lower, _] = match b.get(base..base + 64) {
-                Some(block) => crate::simd::letters64(block.try_into().expect("64 bytes")),
-                None => {
-                    // The tail, zero-padded (zeros are no letters).
-                    let mut last = [0u8; 64];
-                    last[..b.len() - base].copy_from_slice(&b[base..]);
-                    crate::simd::letters64(&last)
-                }
-            };
+        for (k, [upper, lower, _]) in letter_blocks(b).enumerate() {
+            let base = 64 * k;
             let letters = upper | lower;
             let mut from = 0;
             if let Some(s) = open.take() {
                 let k = (!letters).trailing_zeros() as usize;
                 if k == 64 {
                     open = Some(s);
-                    base += 64;
                     continue;
                 }
                 f(s, base + k);
@@ -1429,7 +1426,6 @@ pub(crate) mod bytes {
                 }
                 f(base + s, base + after.trailing_zeros() as usize);
             }
-            base += 64;
         }
         if let Some(s) = open {
             f(s, b.len());
