@@ -1384,13 +1384,19 @@ pub(crate) mod bytes {
     /// ([`crate::simd::letters64`]), 64 bytes a block, in order; the last
     /// block zero-padded (a zero byte is none of them).
     pub fn letter_blocks(b: &[u8]) -> impl Iterator<Item = [u64; 3]> + '_ {
-        let (blocks, tail) = b.as_chunks::<64>();
+        let blocks = b.chunks_exact(64);
+        let tail = blocks.remainder();
         let last = (!tail.is_empty()).then(|| {
             let mut last = [0u8; 64];
             last[..tail.len()].copy_from_slice(tail);
             crate::simd::letters64(&last)
         });
-        blocks.iter().map(crate::simd::letters64).chain(last)
+        // Every chunk has 64 bytes: `first_chunk` gives all of it (no
+        // panic, nothing left out).
+        blocks
+            .filter_map(<[u8]>::first_chunk::<64>)
+            .map(crate::simd::letters64)
+            .chain(last)
     }
 
     /// Calls `f(start, end)` for each run of ASCII letters in `b` that
