@@ -496,7 +496,7 @@ impl Detector {
         let mut found = |e: usize, id: u32| {
             for &(pid, len) in t.matches_of(id) {
                 let s = e - len as usize;
-                if boundary_before(text, s) && boundary_after(text, e) {
+                if boundary(text, s) && boundary(text, e) {
                     out.matches.push((s as u32, e as u32, pid));
                 }
             }
@@ -615,36 +615,21 @@ fn ascii_word_byte(b: u8) -> bool {
 
 /// Letters, digits and `_` glue a match to its neighbour; anything else
 /// (spaces, punctuation, hyphens: "CVE-2026-1234", "Ransomware-Angriff") is
-/// a boundary.
-fn boundary_before(text: &str, start: usize) -> bool {
+/// a boundary. `at` is a match's start or end: the same test either side
+/// (the text's ends are boundaries; a position inside a character is none).
+fn boundary(text: &str, at: usize) -> bool {
     let b = text.as_bytes();
-    if let (Some(&x), Some(&y)) = (b.get(start.wrapping_sub(1)), b.get(start)) {
+    if let (Some(&x), Some(&y)) = (b.get(at.wrapping_sub(1)), b.get(at)) {
         if x.is_ascii() && y.is_ascii() {
             // Two ASCII characters (the usual case): their bytes decide.
             return !ascii_word_byte(x) || !ascii_word_byte(y);
         }
     }
-    let (Some(before), Some(first)) = (text.get(..start), text.get(start..)) else {
+    let (Some(before), Some(after)) = (text.get(..at), text.get(at..)) else {
         return false;
     };
-    match (before.chars().next_back(), first.chars().next()) {
-        (Some(c), Some(f)) => !is_word_char(c) || !is_word_char(f),
-        _ => true,
-    }
-}
-
-fn boundary_after(text: &str, end: usize) -> bool {
-    let b = text.as_bytes();
-    if let (Some(&x), Some(&y)) = (b.get(end.wrapping_sub(1)), b.get(end)) {
-        if x.is_ascii() && y.is_ascii() {
-            return !ascii_word_byte(x) || !ascii_word_byte(y);
-        }
-    }
-    let (Some(inside), Some(after)) = (text.get(..end), text.get(end..)) else {
-        return false;
-    };
-    match (inside.chars().next_back(), after.chars().next()) {
-        (Some(l), Some(c)) => !is_word_char(c) || !is_word_char(l),
+    match (before.chars().next_back(), after.chars().next()) {
+        (Some(l), Some(c)) => !is_word_char(l) || !is_word_char(c),
         _ => true,
     }
 }
@@ -841,8 +826,8 @@ mod tests {
         let ascii: String = (0..128u8).map(char::from).collect();
         for t in [ascii.as_str(), "ab_c d-é ñx,y é1 _ß 😀a", "", "a", "é"] {
             for i in 0..=t.len() + 1 {
-                assert_eq!(boundary_before(t, i), before(t, i), "{t:?} {i}");
-                assert_eq!(boundary_after(t, i), after(t, i), "{t:?} {i}");
+                assert_eq!(boundary(t, i), before(t, i), "{t:?} {i}");
+                assert_eq!(boundary(t, i), after(t, i), "{t:?} {i}");
             }
         }
     }
@@ -1145,7 +1130,7 @@ mod automaton_equivalence {
             }
             let mut want: Vec<(u32, u32, u32)> = reference
                 .find_overlapping_iter(&text)
-                .filter(|m| boundary_before(&text, m.start()) && boundary_after(&text, m.end()))
+                .filter(|m| boundary(&text, m.start()) && boundary(&text, m.end()))
                 .map(|m| (m.start() as u32, m.end() as u32, m.pattern().as_u32()))
                 .collect();
             want.sort_unstable_by_key(|&(s, e, p)| (s, std::cmp::Reverse(e), p));
