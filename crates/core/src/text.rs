@@ -617,6 +617,7 @@ fn ascii_word_byte(b: u8) -> bool {
 /// (spaces, punctuation, hyphens: "CVE-2026-1234", "Ransomware-Angriff") is
 /// a boundary. `at` is a match's start or end: the same test either side
 /// (the text's ends are boundaries; a position inside a character is none).
+#[inline(always)]
 fn boundary(text: &str, at: usize) -> bool {
     let b = text.as_bytes();
     if let (Some(&x), Some(&y)) = (b.get(at.wrapping_sub(1)), b.get(at)) {
@@ -625,6 +626,13 @@ fn boundary(text: &str, at: usize) -> bool {
             return !ascii_word_byte(x) || !ascii_word_byte(y);
         }
     }
+    boundary_by_chars(text, at)
+}
+
+/// [`boundary`] next to a non-ASCII character or at the text's ends (out of
+/// line: the ASCII test above answers most matches).
+#[inline(never)]
+fn boundary_by_chars(text: &str, at: usize) -> bool {
     let (Some(before), Some(after)) = (text.get(..at), text.get(at..)) else {
         return false;
     };
