@@ -186,6 +186,20 @@ pub(crate) fn classes16(a: &[u8; 16]) -> Classes16 {
     Classes16::of_bytes(a)
 }
 
+/// The bytes of `v` within `lo..=hi` (ASCII bounds), as a byte mask.
+/// Signed comparisons: bytes of 0x80 and above are negative, below every
+/// ASCII bound, so they are in no range.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+#[inline]
+fn within_sse2(v: std::arch::x86_64::__m128i, lo: u8, hi: u8) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    _mm_and_si128(
+        _mm_cmpgt_epi8(v, _mm_set1_epi8(lo as i8 - 1)),
+        _mm_cmpgt_epi8(_mm_set1_epi8(hi as i8 + 1), v),
+    )
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse2")]
 #[inline]
@@ -195,14 +209,8 @@ fn classes16_sse2(a: &[u8; 16]) -> Classes16 {
         let splat = |x: u8| _mm_set1_epi8(x as i8);
         // SAFETY: `a` holds 16 bytes; an unaligned load.
         let v = unsafe { _mm_loadu_si128(a.as_ptr().cast()) };
-        // Signed comparisons: bytes of 0x80 and above are negative, below
-        // every bound, so they fall in no class (as in `class`).
-        let within = |lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, splat(lo - 1)),
-                _mm_cmpgt_epi8(splat(hi + 1), v),
-            )
-        };
+        // Bytes of 0x80 and above fall in no class (as in `class`).
+        let within = |lo, hi| within_sse2(v, lo, hi);
         let upper = within(b'A', b'Z');
         let lower = within(b'a', b'z');
         let alnum = _mm_or_si128(_mm_or_si128(upper, lower), within(b'0', b'9'));
@@ -256,17 +264,9 @@ fn letters64_sse2(a: &[u8; 64]) -> [u64; 3] {
     for (q, chunk) in a.chunks_exact(16).enumerate() {
         // SAFETY: `chunk` holds 16 bytes; an unaligned load.
         let v = unsafe { _mm_loadu_si128(chunk.as_ptr().cast()) };
-        // Signed comparisons: bytes of 0x80 and above are negative, below
-        // every bound.
-        let within = |lo: u8, hi: u8| {
-            _mm_and_si128(
-                _mm_cmpgt_epi8(v, splat(lo - 1)),
-                _mm_cmpgt_epi8(splat(hi + 1), v),
-            )
-        };
         let bits = |x| u64::from(_mm_movemask_epi8(x) as u16) << (16 * q);
-        m[0] |= bits(within(b'A', b'Z'));
-        m[1] |= bits(within(b'a', b'z'));
+        m[0] |= bits(within_sse2(v, b'A', b'Z'));
+        m[1] |= bits(within_sse2(v, b'a', b'z'));
         m[2] |= bits(_mm_cmpeq_epi8(v, splat(b'!')));
     }
     m
@@ -281,15 +281,10 @@ pub(crate) fn find_digit(b: &[u8]) -> Option<usize> {
         use std::arch::x86_64::*;
         for chunk in b.chunks_exact(16) {
             // SAFETY: SSE2 is part of x86-64; `chunk` holds 16 bytes (an
-            // unaligned load). Signed comparisons: bytes of 0x80 and above
-            // are negative, below '0'.
+            // unaligned load).
             let m = unsafe {
                 let v = _mm_loadu_si128(chunk.as_ptr().cast());
-                let digit = _mm_and_si128(
-                    _mm_cmpgt_epi8(v, _mm_set1_epi8(b'0' as i8 - 1)),
-                    _mm_cmpgt_epi8(_mm_set1_epi8(b'9' as i8 + 1), v),
-                );
-                _mm_movemask_epi8(digit) as u32
+                _mm_movemask_epi8(within_sse2(v, b'0', b'9')) as u32
             };
             if m != 0 {
                 return Some(done + m.trailing_zeros() as usize);
