@@ -56,7 +56,7 @@ impl Detail {
         let rounded = scaled.round();
         if !scaled.is_finite()
             || scaled.abs() >= 1e15
-            || (scaled - scaled.trunc()).abs() == 0.5
+            || (rounded - scaled).abs() == 0.5
             || (rounded == 0.0 && v.is_sign_negative())
         {
             use std::fmt::Write as _;
