@@ -204,12 +204,6 @@ const NOT_ACTIONS: &[&str] = &[
     "an",
     "the",
     "to",
-    "be",
-    "been",
-    "being",
-    "have",
-    "has",
-    "had",
     "any",
     "this",
     "that",
@@ -266,6 +260,12 @@ const NOT_ACTIONS: &[&str] = &[
     "recall",
 ];
 
+/// Auxiliary verbs, looked through after a negator.
+const AUXILIARIES: &[&str] = &[
+    "be", "been", "being", "is", "are", "was", "were", "am", "have", "has", "had", "do", "does",
+    "did", "will", "can", "ever", "even",
+];
+
 /// What a word is to the scorer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Entry {
@@ -282,6 +282,9 @@ enum Entry {
     Request,
     /// A word after a negator that is no action.
     NotAction,
+    /// An auxiliary verb ("has", "been", "is"): after a negator, the action
+    /// is the word after it ("nobody has replied", "hasn't been fixed").
+    Auxiliary,
     /// "too": before a word the lexicon does not rate, an excess ("too
     /// slow", "too expensive", "too many steps") is a complaint.
     Excess,
@@ -553,6 +556,11 @@ impl Lexicon {
                 words.insert(w, Entry::NotAction);
             }
         }
+        for w in AUXILIARIES {
+            if words.get(w).is_none() {
+                words.insert(w, Entry::Auxiliary);
+            }
+        }
         let mut emo = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for line in emoji.lines() {
             let Some((e, desc)) = line.split_once('\t') else {
@@ -713,10 +721,21 @@ impl Lexicon {
             if toks[i].negates && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
+                // Auxiliaries are looked through ("nobody has replied",
+                // "hasn't been fixed"), and "one" after "no" ("no one is
+                // answering").
                 let action = toks[i + 1..]
                     .iter()
-                    .take(2)
-                    .find(|t| !matches!(t.entry, Some(Entry::Intensifier(_))));
+                    .take(3)
+                    .enumerate()
+                    .find(|&(k, t)| {
+                        !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
+                            || (k == 0
+                                && t.entry.is_some()
+                                && self.words.key(toks[i].key) == "no"
+                                && self.words.key(t.key) == "one"))
+                    })
+                    .map(|(_, t)| t);
                 if let Some(t) = action {
                     if matches!(t.entry, None | Some(Entry::Neutral)) && t.word {
                         failure = true;
@@ -734,7 +753,10 @@ impl Lexicon {
                 // itself negated ("not too long" is no complaint).
                 let negated = i > 0 && toks[i - 1].negates;
                 if let Some(t) = toks.get(i + 1) {
-                    if !negated && matches!(t.entry, None | Some(Entry::NotAction)) && t.word {
+                    if !negated
+                        && matches!(t.entry, None | Some(Entry::NotAction | Entry::Auxiliary))
+                        && t.word
+                    {
                         pull_down(&mut neg, &mut most_negative, Pull::Excess, EXCESS);
                     }
                 }
@@ -1204,6 +1226,12 @@ mod tests {
         assert!(compound("The export was supposed to run every night.") < -0.2);
         assert!(compound("This should have been fixed last week.") < -0.2);
         assert!(compound("You shouldn't have any trouble with it.") > -0.05);
+        // A negated action is found through auxiliaries and "no one".
+        assert!(compound("I emailed twice and nobody has replied.") < -0.2);
+        assert!(compound("No one is answering the phone.") < -0.2);
+        assert!(compound("The sync hasn't been repaired.") < -0.2);
+        assert!(compound("I don't have an account yet.").abs() < 0.05);
+        assert!(compound("We haven't had any trouble.") > -0.05);
     }
 
     #[test]
