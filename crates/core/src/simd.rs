@@ -298,6 +298,69 @@ pub(crate) fn find_digit(b: &[u8]) -> Option<usize> {
         .map(|k| done + k)
 }
 
+/// A byte that ends a JSON string's plain run: a quote, a backslash or a
+/// control character (below 0x20).
+fn string_stop(c: u8) -> bool {
+    c == b'"' || c == b'\\' || c < 0x20
+}
+
+/// The first byte in `b` that ends a JSON string's plain run
+/// ([`string_stop`]), and whether a byte of 0x80 or above comes before it
+/// (else the run is ASCII, so UTF-8): 16 bytes at a time with SSE2.
+pub(crate) fn find_string_stop(b: &[u8]) -> (Option<usize>, bool) {
+    let mut done = 0;
+    let mut high = false;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        for chunk in b.chunks_exact(16) {
+            // SAFETY: SSE2 is part of x86-64; `chunk` holds 16 bytes (an
+            // unaligned load).
+            let (stop, top) = unsafe {
+                let v = _mm_loadu_si128(chunk.as_ptr().cast());
+                let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+                let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+                let control = within_sse2(v, 0, 0x1f);
+                let stop = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+                (_mm_movemask_epi8(stop) as u32, _mm_movemask_epi8(v) as u32)
+            };
+            if stop != 0 {
+                let k = stop.trailing_zeros();
+                let before = top & ((1u32 << k) - 1);
+                return (Some(done + k as usize), high || before != 0);
+            }
+            high |= top != 0;
+            done += 16;
+        }
+    }
+    for (k, &c) in b[done..].iter().enumerate() {
+        if string_stop(c) {
+            return (Some(done + k), high);
+        }
+        high |= c >= 0x80;
+    }
+    (None, high)
+}
+
+/// The plain run at the start of `b` (a JSON string's bytes after its
+/// opening quote or an escape): the text up to the first byte that ends it
+/// ([`string_stop`]) and that byte's position; `None` when no such byte
+/// follows or the run is not UTF-8. A run of ASCII (the common case, known
+/// from the same scan) is not checked again.
+pub(crate) fn string_run(b: &[u8]) -> Option<(&str, usize)> {
+    let (stop, high) = find_string_stop(b);
+    let stop = stop?;
+    let run = &b[..stop];
+    let text = if high {
+        std::str::from_utf8(run).ok()?
+    } else {
+        // SAFETY: `find_string_stop` found no byte of 0x80 or above before
+        // `stop`: the run is ASCII, which is UTF-8.
+        unsafe { std::str::from_utf8_unchecked(run) }
+    };
+    Some((text, stop))
+}
+
 #[cfg(test)]
 mod embed_tests {
     #[test]
@@ -368,6 +431,49 @@ mod space_tests {
                     "{at:?} from {from}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_string_stop_search_is_the_byte_test() {
+        for seed in 0..256u32 {
+            // Mostly letters, some non-ASCII bytes, a stop here and there.
+            let t: Vec<u8> = (0..80u32)
+                .map(|k| {
+                    let x = seed
+                        .wrapping_mul(2_654_435_761)
+                        .wrapping_add(k.wrapping_mul(40_503))
+                        .rotate_left(k % 13);
+                    match (x >> 7) % 41 {
+                        0 => b'"',
+                        1 => b'\\',
+                        2 => (x % 0x20) as u8,
+                        3 | 4 => 0x80 | (x % 0x80) as u8,
+                        5 => 0x20,
+                        _ => b'a' + (x % 26) as u8,
+                    }
+                })
+                .collect();
+            for from in [0, 1, 15, 16, 33, 79] {
+                let b = &t[from..];
+                let stop = b.iter().position(|&c| super::string_stop(c));
+                let high = b[..stop.unwrap_or(b.len())].iter().any(|&c| c >= 0x80);
+                assert_eq!(
+                    super::find_string_stop(b),
+                    (stop, high),
+                    "{seed} from {from}"
+                );
+                let run = stop.and_then(|k| Some((std::str::from_utf8(&b[..k]).ok()?, k)));
+                assert_eq!(super::string_run(b), run, "{seed} from {from}");
+            }
+        }
+        // Valid UTF-8 runs of every length around the 16-byte steps.
+        let text = "naïve café — 16 bytes ünd mehr, \"quoted\" \\ and\tmore ✓ done\"";
+        for from in 0..text.len() {
+            let b = &text.as_bytes()[from..];
+            let stop = b.iter().position(|&c| super::string_stop(c));
+            let run = stop.and_then(|k| Some((std::str::from_utf8(&b[..k]).ok()?, k)));
+            assert_eq!(super::string_run(b), run, "from {from}");
         }
     }
 

@@ -12,6 +12,8 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::{DecodeError, DlqReason};
+
+mod fast;
 use crate::model::{CustomValue, ReportedPriority, Ticket, Triage};
 
 /// A string borrowed from the input when it has no escapes. (serde borrows a
@@ -339,8 +341,11 @@ pub struct Decoded<'a> {
 
 /// Decodes and validates one JSON ticket event.
 pub fn decode_ticket(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let raw: RawTicket<'_> = serde_json::from_slice(bytes)
-        .map_err(|e| super::json_error::<RawTicket<'_>>(bytes, e, "ticket"))?;
+    let raw: RawTicket<'_> = match fast::decode(bytes) {
+        Some(raw) => raw,
+        None => serde_json::from_slice(bytes)
+            .map_err(|e| super::json_error::<RawTicket<'_>>(bytes, e, "ticket"))?,
+    };
     let had_triage = raw.triage;
     let ticket = validate(raw)?;
     Ok(Decoded { ticket, had_triage })
