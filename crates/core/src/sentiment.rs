@@ -680,7 +680,22 @@ impl Lexicon {
             let ascii = text.is_ascii();
             scratch.spaces.of(b);
             scratch.spaces.tokens(|s, e| {
-                let tok = if ascii || text[s..e].is_ascii() {
+                let tok = if b[s] == b'@' && e - s > 1 {
+                    // A mention ("@united", "@support_team"): a name, not a
+                    // word (nor rated, nor a word in capitals).
+                    self.tok(
+                        None,
+                        &text[s..e],
+                        Shape {
+                            flags: 0,
+                            len: 0,
+                            ascii: true,
+                            trimmed: false,
+                            as_written: false,
+                            ends_nt: false,
+                        },
+                    )
+                } else if ascii || text[s..e].is_ascii() {
                     self.ascii_token_at(text, s, e, &mut scratch.word)
                 } else {
                     let raw = &text[s..e];
@@ -1232,6 +1247,16 @@ mod tests {
         assert!(compound("The sync hasn't been repaired.") < -0.2);
         assert!(compound("I don't have an account yet.").abs() < 0.05);
         assert!(compound("We haven't had any trouble.") > -0.05);
+        // A mention is a name: "@united" is not "united", "@SUPPORT" no
+        // word in capitals.
+        assert_eq!(
+            compound("@united why is the app so slow?"),
+            compound("why is the app so slow?")
+        );
+        assert_eq!(
+            compound("@SUPPORT the app is bad"),
+            compound("the app is bad")
+        );
     }
 
     #[test]
