@@ -439,6 +439,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_fuzz_corpus_reads_as_serde_json_reads_it() {
+        // Inputs coverage-guided fuzzing kept (`make fuzz`): hostile,
+        // truncated and odd tickets.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/json_ticket");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let (mut n, mut fast) = (0, 0);
+        for e in entries.flatten() {
+            if let Ok(input) = std::fs::read(e.path()) {
+                n += 1;
+                fast += usize::from(agrees(&input));
+            }
+        }
+        assert!(n == 0 || fast > 0, "{fast} of {n} read by the fast path");
+    }
+
     /// Bytes that change how JSON reads.
     const TOKENS: &[&[u8]] = &[
         b"\"",
