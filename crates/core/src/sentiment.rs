@@ -282,6 +282,9 @@ enum Entry {
     Request,
     /// A word after a negator that is no action.
     NotAction,
+    /// "wait": an action, but negated before "to" or "for" eagerness
+    /// ("can't wait to try it").
+    Wait,
     /// An auxiliary verb ("has", "been", "is"): after a negator, the action
     /// is the word after it ("nobody has replied", "hasn't been fixed").
     Auxiliary,
@@ -561,6 +564,9 @@ impl Lexicon {
                 words.insert(w, Entry::Auxiliary);
             }
         }
+        if words.get("wait").is_none() {
+            words.insert("wait", Entry::Wait);
+        }
         let mut emo = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for line in emoji.lines() {
             let Some((e, desc)) = line.split_once('\t') else {
@@ -750,9 +756,19 @@ impl Lexicon {
                                 && self.words.key(toks[i].key) == "no"
                                 && self.words.key(t.key) == "one"))
                     })
-                    .map(|(_, t)| t);
-                if let Some(t) = action {
-                    if matches!(t.entry, None | Some(Entry::Neutral)) && t.word {
+                    .map(|(k, t)| (i + 1 + k, t));
+                if let Some((j, t)) = action {
+                    // "can't wait to see it", "couldn't wait for the
+                    // release": eagerness, not a failure ("we can't wait
+                    // any longer" is one).
+                    let eager = t.entry == Some(Entry::Wait)
+                        && toks
+                            .get(j + 1)
+                            .is_some_and(|n| n.is("to", self) || n.is("for", self));
+                    if matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait))
+                        && t.word
+                        && !eager
+                    {
                         failure = true;
                         pull_down(
                             &mut neg,
@@ -1247,6 +1263,9 @@ mod tests {
         assert!(compound("The sync hasn't been repaired.") < -0.2);
         assert!(compound("I don't have an account yet.").abs() < 0.05);
         assert!(compound("We haven't had any trouble.") > -0.05);
+        // "Can't wait to …" is eagerness; "can't wait any longer" a complaint.
+        assert!(compound("Can't wait to try the new dashboard") > -0.05);
+        assert!(compound("We can't wait any longer for the fix") < -0.2);
         // A mention is a name: "@united" is not "united", "@SUPPORT" no
         // word in capitals.
         assert_eq!(
