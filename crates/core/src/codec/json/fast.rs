@@ -30,7 +30,11 @@ const MAX_DEPTH: usize = 32;
 
 /// The ticket, or `None` when serde_json must decide.
 pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
-    let mut r = Reader { b: bytes, i: 0 };
+    let mut r = Reader {
+        b: bytes,
+        i: 0,
+        handed: 0,
+    };
     let mut t = RawTicket::default();
     let mut requester = false;
     r.ws();
@@ -75,7 +79,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
                         Some(f) => f,
                         None => {
                             r.i = start;
-                            serde_json::from_slice::<Fields>(r.value()?).ok()?
+                            r.handed(|v| serde_json::from_slice::<Fields>(v).ok())?
                         }
                     });
                 }
@@ -87,7 +91,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
                     let start = r.i;
                     if r.strings().is_none() {
                         r.i = start;
-                        serde_json::from_slice::<Requester>(r.value()?).ok()?;
+                        r.handed(|v| serde_json::from_slice::<Requester>(v).ok())?;
                     }
                 }
                 "triage" => {
@@ -95,10 +99,10 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
                         return None;
                     }
                     t.triage = true;
-                    serde_json::from_slice::<Strict>(r.value()?).ok()?;
+                    r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
                 }
                 _ => {
-                    serde_json::from_slice::<Strict>(r.value()?).ok()?;
+                    r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
                 }
             }
             r.ws();
@@ -119,9 +123,27 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
 struct Reader<'a> {
     b: &'a [u8],
     i: usize,
+    /// Values handed to serde_json so far (see [`Reader::handed`]).
+    handed: usize,
 }
 
+/// Most values of one record handed to serde_json one by one: each call
+/// sets up a parser, so a record of thousands of small unknown fields is
+/// cheaper read by serde_json whole (and bounded work per record stays
+/// bounded).
+const MAX_HANDED: usize = 16;
+
 impl<'a> Reader<'a> {
+    /// The next value read by `read` (serde_json on its bytes), at most
+    /// [`MAX_HANDED`] times per record.
+    fn handed<T>(&mut self, read: impl FnOnce(&'a [u8]) -> Option<T>) -> Option<T> {
+        self.handed += 1;
+        if self.handed > MAX_HANDED {
+            return None;
+        }
+        read(self.value()?)
+    }
+
     /// Skips JSON whitespace.
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
@@ -437,6 +459,25 @@ mod tests {
                 agrees(&s.as_bytes()[..k]);
             }
         }
+    }
+
+    #[test]
+    fn a_record_of_many_unknown_fields_is_left_to_serde_json() {
+        let mut few = String::from(
+            r#"{"ticket_id":"T-9","customer_id":"C-9","created_at":"2026-11-09T00:00:00Z","subject":"s""#,
+        );
+        let mut many = few.clone();
+        for k in 0..super::MAX_HANDED {
+            few.push_str(&format!(r#","x{k}":[{k}]"#));
+        }
+        for k in 0..1_000 {
+            many.push_str(&format!(r#","x{k}":[{k}]"#));
+        }
+        few.push('}');
+        many.push('}');
+        assert!(agrees(few.as_bytes()));
+        assert!(!agrees(many.as_bytes()));
+        assert!(serde_json::from_slice::<RawTicket<'_>>(many.as_bytes()).is_ok());
     }
 
     #[test]
