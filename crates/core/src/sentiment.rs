@@ -837,7 +837,17 @@ impl Lexicon {
                     }
                     v += b * [1.0, 0.95, 0.9][k - 1];
                 }
-                if t.negates && !toks[i].emoticon {
+                // "couldn't be happier", "can't be any easier": a negated
+                // comparative of praise is the highest praise.
+                let superlative = || {
+                    v > 0.0
+                        && self.words.key(key).len() > 4
+                        && self.words.key(key).ends_with("er")
+                        && toks[j + 1..i]
+                            .iter()
+                            .any(|x| x.is("be", self) || x.is("been", self))
+                };
+                if t.negates && !toks[i].emoticon && !superlative() {
                     v *= NEGATION;
                 }
             }
@@ -1266,6 +1276,10 @@ mod tests {
         // "Can't wait to …" is eagerness; "can't wait any longer" a complaint.
         assert!(compound("Can't wait to try the new dashboard") > -0.05);
         assert!(compound("We can't wait any longer for the fix") < -0.2);
+        // A negated comparative of praise is praise.
+        assert!(compound("I couldn't be happier with the support.") > 0.3);
+        assert!(compound("Exporting couldn't be any easier.") > 0.3);
+        assert!(compound("The new version isn't better.") < 0.0);
         // A mention is a name: "@united" is not "united", "@SUPPORT" no
         // word in capitals.
         assert_eq!(
