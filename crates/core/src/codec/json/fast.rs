@@ -38,84 +38,65 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
     let mut t = RawTicket::default();
     let mut requester = false;
     r.ws();
-    r.eat(b'{')?;
-    r.ws();
-    if r.b.get(r.i) == Some(&b'}') {
-        r.i += 1;
-    } else {
-        loop {
-            r.ws();
-            let key = r.key()?;
-            r.ws();
-            r.eat(b':')?;
-            r.ws();
-            match key {
-                "ticket_id" => r.string_once(&mut t.ticket_id)?,
-                "customer_id" => r.string_once(&mut t.customer_id)?,
-                "created_at" => r.string_once(&mut t.created_at)?,
-                "subject" => r.string_once(&mut t.subject)?,
-                "body" => r.string_once(&mut t.body)?,
-                "channel" => r.string_once(&mut t.channel)?,
-                "reported_priority" => r.string_once(&mut t.reported_priority)?,
-                "affected_users" => {
-                    if t.affected_users.is_some() {
-                        return None;
-                    }
-                    let n = std::str::from_utf8(r.scalar()).ok()?;
-                    t.affected_users = Some(serde_json::from_str(n).ok()?);
+    r.object(|r, key| {
+        match key {
+            "ticket_id" => r.string_once(&mut t.ticket_id)?,
+            "customer_id" => r.string_once(&mut t.customer_id)?,
+            "created_at" => r.string_once(&mut t.created_at)?,
+            "subject" => r.string_once(&mut t.subject)?,
+            "body" => r.string_once(&mut t.body)?,
+            "channel" => r.string_once(&mut t.channel)?,
+            "reported_priority" => r.string_once(&mut t.reported_priority)?,
+            "affected_users" => {
+                if t.affected_users.is_some() {
+                    return None;
                 }
-                "tags" => {
-                    if t.tags.is_some() {
-                        return None;
-                    }
-                    t.tags = Some(r.tags()?);
+                let n = std::str::from_utf8(r.scalar()).ok()?;
+                t.affected_users = Some(serde_json::from_str(n).ok()?);
+            }
+            "tags" => {
+                if t.tags.is_some() {
+                    return None;
                 }
-                "custom_fields" => {
-                    if t.custom_fields.is_some() {
-                        return None;
-                    }
-                    let start = r.i;
-                    t.custom_fields = Some(match r.fields() {
-                        Some(f) => f,
-                        None => {
-                            r.i = start;
-                            r.handed(|v| serde_json::from_slice::<Fields>(v).ok())?
-                        }
-                    });
+                t.tags = Some(r.tags()?);
+            }
+            "custom_fields" => {
+                if t.custom_fields.is_some() {
+                    return None;
                 }
-                "requester" => {
-                    if requester {
-                        return None;
-                    }
-                    requester = true;
-                    let start = r.i;
-                    if r.strings().is_none() {
+                let start = r.i;
+                t.custom_fields = Some(match r.fields() {
+                    Some(f) => f,
+                    None => {
                         r.i = start;
-                        r.handed(|v| serde_json::from_slice::<Requester>(v).ok())?;
+                        r.handed(|v| serde_json::from_slice::<Fields>(v).ok())?
                     }
+                });
+            }
+            "requester" => {
+                if requester {
+                    return None;
                 }
-                "triage" => {
-                    if t.triage {
-                        return None;
-                    }
-                    t.triage = true;
-                    r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
-                }
-                _ => {
-                    r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
+                requester = true;
+                let start = r.i;
+                if r.strings().is_none() {
+                    r.i = start;
+                    r.handed(|v| serde_json::from_slice::<Requester>(v).ok())?;
                 }
             }
-            r.ws();
-            match r.b.get(r.i)? {
-                b',' => r.i += 1,
-                b'}' => {
-                    r.i += 1;
-                    break;
+            "triage" => {
+                if t.triage {
+                    return None;
                 }
-                _ => return None,
+                t.triage = true;
+                r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
+            }
+            _ => {
+                r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
             }
         }
-    }
+        Some(true)
+    })?;
     r.ws();
     (r.i == bytes.len()).then_some(t)
 }
