@@ -686,6 +686,7 @@ impl Lexicon {
             let ascii = text.is_ascii();
             scratch.spaces.of(b);
             scratch.spaces.tokens(|s, e| {
+                // `b[s]`: a token is at least one byte, `s < e <= b.len()`.
                 let tok = if b[s] == b'@' && e - s > 1 {
                     // A mention ("@united", "@support_team"): a name, not a
                     // word (nor rated, nor a word in capitals).
@@ -729,7 +730,7 @@ impl Lexicon {
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
-        // `i > 0`, `toks[j]` for `j = i - k` from `checked_sub`, and the
+        // `i > 0`, `toks[j + 1..i]` with `j < i`, `toks[j]` for `j = i - k` from `checked_sub`, and the
         // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
         // for a token with an entry, whose `key` is the index the lexicon
         // gave it.

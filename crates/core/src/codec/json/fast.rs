@@ -156,6 +156,10 @@ impl<'a> Reader<'a> {
     /// A string: borrowed when it has no escapes; the two-character escapes
     /// decoded; `\u` escapes, control bytes and bytes that are not UTF-8
     /// left to serde_json.
+    ///
+    /// In bounds: `self.i` is at most the input's length (every step past a
+    /// byte has read it), and `at` is where [`string_run`] found a byte in
+    /// the rest of the input, so `self.b[at]` exists.
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let (mut run, mut at) = string_run(&self.b[self.i..])?;
