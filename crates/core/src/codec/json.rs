@@ -12,9 +12,9 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::{DecodeError, DlqReason};
+use crate::model::{CustomValue, ReportedPriority, Ticket, Triage};
 
 mod fast;
-use crate::model::{CustomValue, ReportedPriority, Ticket, Triage};
 
 /// A string borrowed from the input when it has no escapes. (serde borrows a
 /// `Cow` only when it is a field of its own, not inside `Option` or `Vec`.)

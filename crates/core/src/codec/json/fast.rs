@@ -95,7 +95,7 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
                 r.handed(|v| serde_json::from_slice::<Strict>(v).ok())?;
             }
         }
-        Some(true)
+        Some(())
     })?;
     r.ws();
     (r.i == bytes.len()).then_some(t)
@@ -157,42 +157,38 @@ impl<'a> Reader<'a> {
     /// decoded; `\u` escapes, control bytes and bytes that are not UTF-8
     /// left to serde_json.
     ///
-    /// In bounds: `self.i` is at most the input's length (every step past a
-    /// byte has read it), and `at` is where [`string_run`] found a byte in
-    /// the rest of the input, so `self.b[at]` exists.
+    /// In bounds: `at` is where [`string_run`] found a byte in the input
+    /// after `from`, so `self.b[at]` exists.
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
-        let (mut run, mut at) = string_run(&self.b[self.i..])?;
-        at += self.i;
-        if self.b[at] == b'"' {
-            self.i = at + 1;
-            return Some(Cow::Borrowed(run));
-        }
-        // Room for the rest of a typical field (a body with line breaks).
-        let mut s = String::with_capacity((self.b.len() - self.i).min(4096));
+        // The text so far when an escape came before.
+        let mut owned: Option<String> = None;
+        let mut from = self.i;
         loop {
-            if self.b[at] != b'\\' {
-                return None; // a control byte
-            }
-            s.push_str(run);
-            s.push(match self.b.get(at + 1)? {
-                b'"' => '"',
-                b'\\' => '\\',
-                b'/' => '/',
-                b'b' => '\u{8}',
-                b'f' => '\u{c}',
-                b'n' => '\n',
-                b'r' => '\r',
-                b't' => '\t',
-                _ => return None,
-            });
-            let from = at + 2;
-            (run, at) = string_run(self.b.get(from..)?)?;
-            at += from;
-            if self.b[at] == b'"' {
-                s.push_str(run);
-                self.i = at + 1;
-                return Some(Cow::Owned(s));
+            let (run, k) = string_run(self.b.get(from..)?)?;
+            let at = from + k;
+            match self.b[at] {
+                b'"' => {
+                    self.i = at + 1;
+                    return Some(match owned {
+                        None => Cow::Borrowed(run),
+                        Some(mut s) => {
+                            s.push_str(run);
+                            Cow::Owned(s)
+                        }
+                    });
+                }
+                b'\\' => {
+                    // Room for the rest of a typical field (a body with
+                    // line breaks).
+                    let s = owned.get_or_insert_with(|| {
+                        String::with_capacity((self.b.len() - from).min(4096))
+                    });
+                    s.push_str(run);
+                    s.push(unescape(*self.b.get(at + 1)?)?);
+                    from = at + 2;
+                }
+                _ => return None, // a control byte
             }
         }
     }
@@ -209,9 +205,22 @@ impl<'a> Reader<'a> {
         &self.b[start..self.i]
     }
 
-    /// The items of an object whose values `item` reads (it returns `false`
-    /// to give up), keys without escapes, up to the closing brace.
-    fn object(&mut self, mut item: impl FnMut(&mut Self, &'a str) -> Option<bool>) -> Option<()> {
+    /// After an item of an object or a list: `true` past a comma (another
+    /// item follows), `false` past `close`.
+    fn next_item(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        match c {
+            b',' => Some(true),
+            _ if c == close => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The items of an object whose values `item` reads (`None` gives up),
+    /// keys without escapes, up to the closing brace.
+    fn object(&mut self, mut item: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
         self.eat(b'{')?;
         self.ws();
         if self.eat(b'}').is_some() {
@@ -223,17 +232,9 @@ impl<'a> Reader<'a> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            if !item(self, key)? {
-                return None;
-            }
-            self.ws();
-            match self.b.get(self.i)? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            item(self, key)?;
+            if !self.next_item(b'}')? {
+                return Some(());
             }
         }
     }
@@ -245,7 +246,7 @@ impl<'a> Reader<'a> {
         let mut m = BTreeMap::new();
         self.object(|r, key| {
             if m.len() == MAX_CUSTOM_FIELDS {
-                return Some(false);
+                return None;
             }
             let v = match r.b.get(r.i)? {
                 b'"' => RawValue::String(Str(r.string()?)),
@@ -257,7 +258,7 @@ impl<'a> Reader<'a> {
             };
             // The last of a repeated key wins, as in serde's map.
             m.insert(Str(Cow::Borrowed(key)), v);
-            Some(true)
+            Some(())
         })?;
         Some(Fields(m))
     }
@@ -267,10 +268,9 @@ impl<'a> Reader<'a> {
     fn strings(&mut self) -> Option<()> {
         self.object(|r, _| {
             if r.b.get(r.i)? != &b'"' {
-                return Some(false);
+                return None;
             }
-            r.string()?;
-            Some(true)
+            r.string().map(drop)
         })
     }
 
@@ -288,14 +288,8 @@ impl<'a> Reader<'a> {
                 return None;
             }
             v.push(Str(self.string()?));
-            self.ws();
-            match self.b.get(self.i)? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Some(v);
-                }
-                _ => return None,
+            if !self.next_item(b']')? {
+                return Some(v);
             }
         }
     }
@@ -338,6 +332,22 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// The character a two-character escape (`\n`, `\"`, …) stands for;
+/// `None` for `\u` (left to serde_json) and invalid escapes.
+fn unescape(c: u8) -> Option<char> {
+    Some(match c {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
 }
 
 /// A JSON integer of at most 15 digits (no leading zero, no fraction or
