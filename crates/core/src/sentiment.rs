@@ -260,7 +260,9 @@ const NOT_ACTIONS: &[&str] = &[
     "recall",
 ];
 
-/// Auxiliary verbs, looked through after a negator.
+/// Auxiliary verbs, and the adverbs that sit between one and its verb
+/// ("hasn't ever worked", "didn't even start"): looked through after a
+/// negator to find the action.
 const AUXILIARIES: &[&str] = &[
     "be", "been", "being", "is", "are", "was", "were", "am", "have", "has", "had", "do", "does",
     "did", "will", "can", "ever", "even",
@@ -752,10 +754,7 @@ impl Lexicon {
                     .enumerate()
                     .find(|&(k, t)| {
                         !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
-                            || (k == 0
-                                && t.entry.is_some()
-                                && self.words.key(toks[i].key) == "no"
-                                && self.words.key(t.key) == "one"))
+                            || (k == 0 && toks[i].is("no", self) && t.is("one", self)))
                     })
                     .map(|(k, t)| (i + 1 + k, t));
                 if let Some((j, t)) = action {
@@ -841,9 +840,10 @@ impl Lexicon {
                 // "couldn't be happier", "can't be any easier": a negated
                 // comparative of praise is the highest praise.
                 let superlative = || {
+                    let w = self.words.key(key);
                     v > 0.0
-                        && self.words.key(key).len() > 4
-                        && self.words.key(key).ends_with("er")
+                        && w.len() > 4
+                        && w.ends_with("er")
                         && toks[j + 1..i]
                             .iter()
                             .any(|x| x.is("be", self) || x.is("been", self))
