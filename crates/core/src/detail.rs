@@ -19,6 +19,9 @@ pub(crate) fn digits(n: u64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
+/// Characters of a ticket's text a detail quotes, at most.
+pub(crate) const EXCERPT_CHARS: usize = 60;
+
 /// A reason's detail, written as `format!` would write it.
 #[derive(Debug, Default)]
 pub(crate) struct Detail(String);
@@ -31,6 +34,31 @@ impl Detail {
     /// Text as it is.
     pub(crate) fn s(mut self, text: &str) -> Detail {
         self.0.push_str(text);
+        self
+    }
+
+    /// Words quoted from a ticket: whitespace runs as one space, at most
+    /// [`EXCERPT_CHARS`] characters (then "…"); `more` (if any) after a
+    /// space, within the same bound.
+    pub(crate) fn excerpt(mut self, text: &str, more: &str) -> Detail {
+        let mut n = 0;
+        let mut space = false;
+        let words = text.split_whitespace().chain(more.split_whitespace());
+        for w in words {
+            if space {
+                self.0.push(' ');
+                n += 1;
+            }
+            for c in w.chars() {
+                if n == EXCERPT_CHARS {
+                    self.0.push('…');
+                    return self;
+                }
+                self.0.push(c);
+                n += 1;
+            }
+            space = true;
+        }
         self
     }
 
@@ -103,6 +131,21 @@ mod tests {
 
     fn fixed(v: f64, places: usize) -> String {
         Detail::new().f(v, places).done()
+    }
+
+    #[test]
+    fn an_excerpt_is_one_line_and_bounded() {
+        let e = |a: &str, b: &str| Detail::new().excerpt(a, b).done();
+        assert_eq!(e("doesn't\n\n  load", ""), "doesn't load");
+        assert_eq!(e("not", "render"), "not render");
+        assert_eq!(e("", "render"), "render");
+        let long = "é".repeat(200);
+        let cut = e(&long, "x");
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        // Exactly at the bound: nothing cut.
+        let fits = "a".repeat(EXCERPT_CHARS);
+        assert_eq!(e(&fits, ""), fits);
     }
 
     #[test]

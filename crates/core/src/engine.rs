@@ -734,6 +734,11 @@ pub fn decide(
     // Points and intensity follow the customer's feeling: a problem named
     // ("error", "crash") makes the message negative, not the customer upset.
     let felt = label_of(feeling);
+    // The words a sentiment pull quotes, from the text the lexicon read.
+    let quoted = |d: Detail, q: crate::sentiment::Quote| {
+        let (a, b) = q.words(subject, body.unwrap_or(""));
+        d.excerpt(a, b).s("\")")
+    };
     let cause = |d: Detail, c: Cause<'_>| match c {
         Cause::Phrase((p, negated)) => {
             d.s("\"")
@@ -741,10 +746,12 @@ pub fn decide(
                 .s(if negated { "\", negated" } else { "\"" })
         }
         Cause::Lexicon(crate::sentiment::Pull::Word(w)) => d.s("\"").s(w).s("\" in the lexicon"),
-        Cause::Lexicon(crate::sentiment::Pull::NegatedAction) => d.s("a negated action"),
-        Cause::Lexicon(crate::sentiment::Pull::Excess) => d.s("an excess (\"too …\")"),
-        Cause::Lexicon(crate::sentiment::Pull::Unmet) => {
-            d.s("an expectation not met (\"supposed to\", \"should have\")")
+        Cause::Lexicon(crate::sentiment::Pull::NegatedAction(q)) => {
+            quoted(d.s("a negated action (\""), q)
+        }
+        Cause::Lexicon(crate::sentiment::Pull::Excess(q)) => quoted(d.s("an excess (\""), q),
+        Cause::Lexicon(crate::sentiment::Pull::Unmet(q)) => {
+            quoted(d.s("an expectation not met (\""), q)
         }
     };
     let d = Detail::new()
@@ -1303,7 +1310,7 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
             (
                 "The export doesn't finish and the page never refreshes.",
                 SentimentLabel::Negative,
-                "a negated action",
+                "a negated action (\"doesn't finish\")",
             ),
             (
                 "It would be nice to have dark mode.",

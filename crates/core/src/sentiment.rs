@@ -453,12 +453,64 @@ pub struct Valence<'l> {
 pub enum Pull<'l> {
     /// A rated word, as the lexicon spells it.
     Word(&'l str),
-    /// A negated action ("doesn't load").
-    NegatedAction,
+    /// A negated action ("doesn't load"): the words from the negator to
+    /// the action.
+    NegatedAction(Quote),
     /// An excess ("too slow").
-    Excess,
+    Excess(Quote),
     /// An expectation not met ("was supposed to", "should have").
-    Unmet,
+    Unmet(Quote),
+}
+
+/// Which words of the message a [`Pull`] is: its whitespace-separated
+/// tokens `first..=last`, counted through the subject and then the body as
+/// [`Lexicon::score`] read them. Offsets are found again only for a reason
+/// that quotes them ([`Quote::words`]): the scorer keeps no positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quote {
+    first: u32,
+    last: u32,
+}
+
+impl Quote {
+    /// The quoted words of `subject` and `body` (the texts given to
+    /// [`Lexicon::score`]), without the punctuation at either end: one slice,
+    /// or the end of the subject and the start of the body.
+    pub fn words<'t>(&self, subject: &'t str, body: &'t str) -> (&'t str, &'t str) {
+        let body = read_body(body);
+        // Each token as (part, start, end), subject first.
+        let mut spans = [subject, body]
+            .into_iter()
+            .enumerate()
+            .flat_map(|(part, text)| {
+                text.split_ascii_whitespace().map(move |w| {
+                    // `w` is a slice of `text`: its offset is the pointers' distance.
+                    let s = w.as_ptr() as usize - text.as_ptr() as usize;
+                    (part, s, s + w.len())
+                })
+            });
+        let (first, last) = (self.first as usize, self.last as usize);
+        let Some(a) = spans.nth(first) else {
+            return ("", "");
+        };
+        let b = if last > first {
+            spans.nth(last - first - 1)
+        } else {
+            Some(a)
+        };
+        let Some(b) = b else { return ("", "") };
+        let text = |part: usize| if part == 1 { body } else { subject };
+        let punct = |c: char| c.is_ascii_punctuation();
+        if a.0 == b.0 {
+            let w = text(a.0).get(a.1..b.2).unwrap_or("");
+            (w.trim_start_matches(punct).trim_end_matches(punct), "")
+        } else {
+            (
+                subject.get(a.1..).unwrap_or("").trim_start_matches(punct),
+                body.get(..b.2).unwrap_or("").trim_end_matches(punct),
+            )
+        }
+    }
 }
 
 /// One token of the message.
@@ -663,15 +715,7 @@ impl Lexicon {
         phrases: PhraseEvidence,
         scratch: &mut SentimentScratch,
     ) -> Valence<'l> {
-        let body = if body.len() <= MAX_CHARS || body.as_bytes()[..MAX_CHARS].is_ascii() {
-            // ASCII up to the cut: characters are bytes.
-            &body[..body.len().min(MAX_CHARS)]
-        } else {
-            match body.char_indices().nth(MAX_CHARS) {
-                Some((i, _)) => &body[..i],
-                None => body,
-            }
-        };
+        let body = read_body(body);
         let toks = &mut scratch.toks;
         toks.clear();
         let mut emoji = 0f32;
@@ -731,6 +775,11 @@ impl Lexicon {
         let mut most_positive: Option<(Pull<'l>, f32)> = None;
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
+        // Tokens `i..=j` (a text read here has far fewer than 2³² tokens).
+        let quote = |i: usize, j: usize| Quote {
+            first: i as u32,
+            last: j as u32,
+        };
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
         // `i > 0`, `toks[j + 1..i]` with `j < i`, `toks[j]` for `j = i - k` from `checked_sub`, and the
         // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
@@ -773,7 +822,7 @@ impl Lexicon {
                         pull_down(
                             &mut neg,
                             &mut most_negative,
-                            Pull::NegatedAction,
+                            Pull::NegatedAction(quote(i, j)),
                             NEGATED_ACTION,
                         );
                     }
@@ -788,23 +837,36 @@ impl Lexicon {
                         && matches!(t.entry, None | Some(Entry::NotAction | Entry::Auxiliary))
                         && t.word
                     {
-                        pull_down(&mut neg, &mut most_negative, Pull::Excess, EXCESS);
+                        pull_down(
+                            &mut neg,
+                            &mut most_negative,
+                            Pull::Excess(quote(i, i + 1)),
+                            EXCESS,
+                        );
                     }
                 }
             }
             // An expectation not met: "was supposed to sync", "should have
             // been fixed" (not negated: "shouldn't have any problems").
+            // The cue's tokens: "supposed to", "should have", "should've".
             let unmet = match toks[i].entry {
-                Some(Entry::Supposed) => toks.get(i + 1).is_some_and(|t| t.is("to", self)),
-                Some(Entry::Irrealis) => {
-                    let w = self.words.key(toks[i].key);
-                    w == "should've"
-                        || (w == "should" && toks.get(i + 1).is_some_and(|t| t.is("have", self)))
-                }
-                _ => false,
+                Some(Entry::Supposed) if toks.get(i + 1).is_some_and(|t| t.is("to", self)) => 2,
+                Some(Entry::Irrealis) => match self.words.key(toks[i].key) {
+                    "should've" => 1,
+                    "should" if toks.get(i + 1).is_some_and(|t| t.is("have", self)) => 2,
+                    _ => 0,
+                },
+                _ => 0,
             };
-            if unmet && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
-                pull_down(&mut neg, &mut most_negative, Pull::Unmet, UNMET);
+            if unmet > 0 && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
+                // Quoted with the word after the cue ("supposed to sync").
+                let last = (i + unmet).min(toks.len() - 1);
+                pull_down(
+                    &mut neg,
+                    &mut most_negative,
+                    Pull::Unmet(quote(i, last)),
+                    UNMET,
+                );
             }
             let (mut v, topic) = match toks[i].entry {
                 Some(Entry::Rated(v)) => (v, false),
@@ -1018,6 +1080,19 @@ impl Lexicon {
     }
 }
 
+/// The first [`MAX_CHARS`] characters of `body`: what the scorer reads.
+fn read_body(body: &str) -> &str {
+    if body.len() <= MAX_CHARS || body.as_bytes()[..MAX_CHARS].is_ascii() {
+        // ASCII up to the cut: characters are bytes.
+        &body[..body.len().min(MAX_CHARS)]
+    } else {
+        match body.char_indices().nth(MAX_CHARS) {
+            Some((i, _)) => &body[..i],
+            None => body,
+        }
+    }
+}
+
 /// Adds the negative pull `v` to `neg`, and makes it the message's most
 /// negative one when it is.
 #[inline]
@@ -1189,6 +1264,68 @@ mod tests {
             &mut SentimentScratch::default(),
         );
         assert!(a.compound < 0.0 && b.compound < 0.0);
+    }
+
+    #[test]
+    fn a_pull_of_several_words_quotes_them() {
+        let l = Lexicon::builtin();
+        let quote = |subject: &str, body: &str| {
+            let v = l.score(
+                subject,
+                body,
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            );
+            match v.most_negative {
+                Some((Pull::NegatedAction(q) | Pull::Excess(q) | Pull::Unmet(q), _)) => {
+                    let (a, b) = q.words(subject, body);
+                    Some(if b.is_empty() {
+                        a.to_string()
+                    } else {
+                        format!("{a} | {b}")
+                    })
+                }
+                _ => None,
+            }
+        };
+        let q = |body: &str| quote("", body);
+        assert_eq!(
+            q("Hi, the report doesn't render.").as_deref(),
+            Some("doesn't render")
+        );
+        assert_eq!(
+            q("Nobody has replied yet").as_deref(),
+            Some("Nobody has replied")
+        );
+        assert_eq!(
+            q("The setup has too many steps").as_deref(),
+            Some("too many")
+        );
+        assert_eq!(
+            q("The sync was supposed to run at night").as_deref(),
+            Some("supposed to run")
+        );
+        assert_eq!(
+            q("It should've synced").as_deref(),
+            Some("should've synced")
+        );
+        // A cue at the very end quotes what there is.
+        assert_eq!(q("but it was supposed to").as_deref(), Some("supposed to"));
+        // From the subject into the body.
+        assert_eq!(
+            quote("Report does not", "render at all").as_deref(),
+            Some("not | render")
+        );
+        // Every kind of ASCII whitespace separates tokens, as in the scorer.
+        assert_eq!(
+            q("Hi\x0cteam,\tthe\r\nreport doesn't\n\n render").as_deref(),
+            Some("doesn't\n\n render")
+        );
+        // Offsets in the body as written, after a non-ASCII subject.
+        assert_eq!(
+            quote("Über ärger", "the page never renders").as_deref(),
+            Some("never renders")
+        );
     }
 
     #[test]
