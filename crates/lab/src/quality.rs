@@ -103,6 +103,10 @@ pub struct QualityReport {
     /// rows it was computed over.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spearman: Option<(f64, usize)>,
+    /// With `--measure sentiment`: what other `[sentiment]` thresholds
+    /// would give on the same rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cutoffs: Option<CutoffSweep>,
     pub report: EvalReport,
 }
 
@@ -232,17 +236,31 @@ pub fn read_rows(
     Ok((rows, skipped))
 }
 
+/// What [`measure`] found.
+#[derive(Debug)]
+pub struct Measured {
+    pub report: EvalReport,
+    /// The fallback label and the share of rows detected as it.
+    pub fallback: String,
+    pub share: f64,
+    /// Each row's triage score.
+    pub scores: Vec<i64>,
+    /// Each row's sentiment score (−1 … 1, as in the output).
+    pub sentiment: Vec<f32>,
+}
+
 /// Detects `measure` for every row with `rules` and compares.
 pub fn measure(
     rules: &triage_core::rules::Rules,
     rows: &[Row],
     measure: Measure,
     text_as: TextAs,
-) -> (EvalReport, String, f64, Vec<i64>) {
+) -> Measured {
     let now: Timestamp = "2026-11-24T12:00:00Z".parse().expect("a timestamp");
     let mut scratch = Scratch::default();
     let mut predicted = Vec::with_capacity(rows.len());
     let mut scores = Vec::with_capacity(rows.len());
+    let mut sentiment = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         let id = format!("Q-{i}");
         let (subject, body) = match text_as {
@@ -263,6 +281,7 @@ pub fn measure(
         };
         let out = triage_with(rules, &t, None, now, &mut scratch);
         scores.push(out.score);
+        sentiment.push(out.sentiment.score);
         predicted.push(match measure {
             Measure::Priority => out.priority.to_string(),
             Measure::Category => out.category.to_string(),
@@ -297,12 +316,98 @@ pub fn measure(
     } else {
         predicted.iter().filter(|p| **p == fallback).count() as f64 / rows.len() as f64
     };
-    (
-        EvalReport::from_pairs(&labels, &pairs),
+    Measured {
+        report: EvalReport::from_pairs(&labels, &pairs),
         fallback,
         share,
         scores,
-    )
+        sentiment,
+    }
+}
+
+/// One sentiment cut-off tried: the negative label's precision, recall and
+/// F1 and the macro-F1 of all three labels.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Cutoff {
+    pub negative_threshold: f32,
+    pub positive_threshold: f32,
+    pub negative_precision: f64,
+    pub negative_recall: f64,
+    pub negative_f1: f64,
+    pub macro_f1: f64,
+}
+
+/// What other `[sentiment]` cut-offs would have given on the same rows: the
+/// labels are the scores read against each pair of thresholds, exactly as
+/// the engine reads them (a score at or below `negative_threshold` is
+/// negative, else at or above `positive_threshold` positive, else neutral),
+/// so no row is triaged again.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CutoffSweep {
+    /// The rules' own thresholds.
+    pub rules: Cutoff,
+    /// Each negative threshold of the grid with the rules' positive one.
+    pub negative: Vec<Cutoff>,
+    /// The pair of the grid (both thresholds from 0.05 to 0.60 in steps of
+    /// 0.05) with the highest macro-F1 (the first found on ties, the
+    /// thresholds nearest zero first).
+    pub best: Cutoff,
+}
+
+/// Thresholds tried, by size: 0.05, 0.10, … 0.60.
+const CUTOFFS: [f32; 12] = [
+    0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60,
+];
+
+/// [`CutoffSweep`] of the rows' `labels` and sentiment `scores` with the
+/// rules' thresholds `rules` (negative, positive).
+pub fn sweep_cutoffs(labels: &[&str], scores: &[f32], rules: (f32, f32)) -> CutoffSweep {
+    let mut names: BTreeSet<&str> = labels.iter().copied().collect();
+    names.extend(["negative", "neutral", "positive"]);
+    let names: Vec<String> = names.into_iter().map(str::to_string).collect();
+    let idx = |l: &str| names.iter().position(|x| x == l).expect("collected");
+    let truth: Vec<usize> = labels.iter().map(|l| idx(l)).collect();
+    let (neg, neu, pos) = (idx("negative"), idx("neutral"), idx("positive"));
+    let cutoff = |n: f32, p: f32| {
+        let pairs: Vec<(usize, usize)> = truth
+            .iter()
+            .zip(scores)
+            .map(|(&t, &s)| {
+                let predicted = if s <= n {
+                    neg
+                } else if s >= p {
+                    pos
+                } else {
+                    neu
+                };
+                (t, predicted)
+            })
+            .collect();
+        let r = EvalReport::from_pairs(&names, &pairs);
+        let c = &r.per_class[neg];
+        Cutoff {
+            negative_threshold: n,
+            positive_threshold: p,
+            negative_precision: c.precision,
+            negative_recall: c.recall,
+            negative_f1: c.f1,
+            macro_f1: macro_f1_over_truth(&r),
+        }
+    };
+    let mut best = cutoff(-CUTOFFS[0], CUTOFFS[0]);
+    for &n in &CUTOFFS {
+        for &p in &CUTOFFS {
+            let c = cutoff(-n, p);
+            if c.macro_f1 > best.macro_f1 {
+                best = c;
+            }
+        }
+    }
+    CutoffSweep {
+        rules: cutoff(rules.0, rules.1),
+        negative: CUTOFFS.iter().map(|&n| cutoff(-n, rules.1)).collect(),
+        best,
+    }
 }
 
 /// `triage quality`.
@@ -321,8 +426,22 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
             args.data.display()
         ));
     }
-    let (report, fallback, share, scores) =
-        measure(&loaded.rules, &rows, args.measure, args.text_as);
+    let Measured {
+        report,
+        fallback,
+        share,
+        scores,
+        sentiment,
+    } = measure(&loaded.rules, &rows, args.measure, args.text_as);
+    let sr = &loaded.rules.sentiment;
+    let cutoffs = (args.measure == Measure::Sentiment).then(|| {
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        sweep_cutoffs(
+            &labels,
+            &sentiment,
+            (sr.negative_threshold, sr.positive_threshold),
+        )
+    });
     let spearman = args.order.as_deref().map(|order| {
         let order: Vec<&str> = order.split(',').map(str::trim).collect();
         let (x, y): (Vec<f64>, Vec<f64>) = rows
@@ -344,6 +463,7 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         fallback_share: share,
         macro_f1_labels: macro_f1_over_truth(&report),
         spearman,
+        cutoffs,
         report,
     };
     if args.json {
@@ -373,6 +493,9 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
             );
         }
         s.push_str(&q.report.render_text());
+        if let Some(c) = &q.cutoffs {
+            render_cutoffs(&mut s, c);
+        }
         print!("{s}");
     }
     if let Some(min) = args.min_macro_f1 {
@@ -385,6 +508,36 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The text report of a [`CutoffSweep`].
+fn render_cutoffs(s: &mut String, c: &CutoffSweep) {
+    let _ = writeln!(
+        s,
+        "\nsentiment cut-offs on the same scores (positive_threshold {:.2}):\nnegative_threshold  negative precision  recall      F1  macro-F1",
+        c.rules.positive_threshold
+    );
+    for x in &c.negative {
+        let _ = writeln!(
+            s,
+            "{:>18.2}  {:>18.4}  {:>6.4}  {:>6.4}  {:>8.4}",
+            x.negative_threshold,
+            x.negative_precision,
+            x.negative_recall,
+            x.negative_f1,
+            x.macro_f1
+        );
+    }
+    let _ = writeln!(
+        s,
+        "the rules' negative_threshold {:.2} / positive_threshold {:.2}: macro-F1 {:.4}; best on the grid: {:.2} / {:.2}, macro-F1 {:.4}",
+        c.rules.negative_threshold,
+        c.rules.positive_threshold,
+        c.rules.macro_f1,
+        c.best.negative_threshold,
+        c.best.positive_threshold,
+        c.best.macro_f1
+    );
 }
 
 #[cfg(test)]
@@ -402,6 +555,71 @@ mod tests {
         // Pearson on ranks: sum dx*dy = 4.5, sum dx^2 = 4.5, sum dy^2 = 5.
         let rho = spearman(&[1.0, 2.0, 2.0, 3.0], &up);
         assert!((rho - 4.5 / (4.5f64 * 5.0).sqrt()).abs() < 1e-12, "{rho}");
+    }
+
+    #[test]
+    fn a_cutoff_sweep_reads_the_scores_as_the_engine_does() {
+        let shipped = include_str!("../../../config/rules.toml");
+        let rows: Vec<Row> = [
+            (
+                "The export fails every time and support never answers.",
+                "negative",
+            ),
+            ("This is ridiculous, third time this week.", "negative"),
+            ("The page is a bit slow today.", "negative"),
+            ("Nobody has replied to my ticket.", "negative"),
+            ("Please send me last month's invoice.", "neutral"),
+            ("How do I add a user?", "neutral"),
+            ("The report doesn't show the totals.", "neutral"),
+            ("Thanks, that fixed it!", "positive"),
+            ("Great work on the new dashboard, love it.", "positive"),
+            ("The new editor is nice.", "positive"),
+            ("Not bad at all, it works fine now.", "positive"),
+        ]
+        .iter()
+        .map(|(t, l)| Row {
+            text: t.to_string(),
+            label: l.to_string(),
+        })
+        .collect();
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        let run = |src: &str| {
+            let rules = triage_core::rules::Rules::from_str("rules.toml", src)
+                .expect("the rules compile")
+                .rules;
+            let thresholds = (
+                rules.sentiment.negative_threshold,
+                rules.sentiment.positive_threshold,
+            );
+            let m = measure(&rules, &rows, Measure::Sentiment, TextAs::Body);
+            (m, thresholds)
+        };
+        let (m, thresholds) = run(shipped);
+        let sweep = sweep_cutoffs(&labels, &m.sentiment, thresholds);
+        // The sweep's figures for a cut-off are the report of a run with it.
+        let agrees = |r: &EvalReport, c: &Cutoff| {
+            let neg = r.labels.iter().position(|l| l == "negative").unwrap();
+            assert_eq!(c.negative_precision, r.per_class[neg].precision);
+            assert_eq!(c.negative_recall, r.per_class[neg].recall);
+            assert_eq!(c.macro_f1, macro_f1_over_truth(r));
+        };
+        agrees(&m.report, &sweep.rules);
+        assert!(sweep.best.macro_f1 >= sweep.rules.macro_f1);
+        assert_eq!(sweep.negative.len(), CUTOFFS.len());
+        // The rows' scores fall between the cut-offs compared below.
+        assert!(sweep.negative[5].negative_recall < sweep.negative[0].negative_recall);
+        // Rules with another cut-off triage the rows to what the sweep read
+        // from the first run's scores.
+        for (i, t) in [(2, "-0.15"), (5, "-0.30")] {
+            let src = shipped.replace(
+                "negative_threshold = -0.05",
+                &format!("negative_threshold = {t}"),
+            );
+            assert_ne!(src, shipped, "the shipped rules set negative_threshold");
+            let (m2, th) = run(&src);
+            assert_eq!(th.0, -CUTOFFS[i]);
+            agrees(&m2.report, &sweep.negative[i]);
+        }
     }
 
     #[test]
@@ -435,7 +653,7 @@ mod tests {
             label: l.to_string(),
         })
         .collect();
-        let (_, _, _, scores) = measure(&rules, &rows, Measure::Priority, TextAs::Body);
+        let scores = measure(&rules, &rows, Measure::Priority, TextAs::Body).scores;
         let y: Vec<f64> = rows
             .iter()
             .map(|r| {
