@@ -107,6 +107,10 @@ pub struct QualityReport {
     /// would give on the same rows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cutoffs: Option<CutoffSweep>,
+    /// With `--measure category` and rules with example requests: what
+    /// other `[semantic] threshold`s give, with the rules' own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub semantic_cutoffs: Option<(f32, Vec<SemanticCutoff>)>,
     pub report: EvalReport,
 }
 
@@ -354,6 +358,47 @@ pub struct CutoffSweep {
     pub best: Cutoff,
 }
 
+/// One `[semantic] threshold` tried on the category measurement.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct SemanticCutoff {
+    pub threshold: f32,
+    /// Mean F1 over the labels people used, and the share detected as the
+    /// fallback category.
+    pub macro_f1: f64,
+    pub fallback_share: f64,
+}
+
+/// `[semantic] threshold`s tried: 0.20, 0.25, … 0.60.
+const SEMANTIC_CUTOFFS: [f32; 9] = [0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60];
+
+/// The category measurement again with each `[semantic] threshold` of
+/// [`SEMANTIC_CUTOFFS`] (the rows triaged again with that one value
+/// changed); `None` when the rules describe no category by examples.
+pub fn sweep_semantic(
+    rules: &triage_core::rules::Rules,
+    rows: &[Row],
+    text_as: TextAs,
+) -> Option<Vec<SemanticCutoff>> {
+    rules.semantic.as_ref().filter(|s| !s.examples.is_empty())?;
+    let mut r = rules.clone();
+    Some(
+        SEMANTIC_CUTOFFS
+            .iter()
+            .map(|&t| {
+                if let Some(s) = r.semantic.as_mut() {
+                    s.threshold = t;
+                }
+                let m = measure(&r, rows, Measure::Category, text_as);
+                SemanticCutoff {
+                    threshold: t,
+                    macro_f1: macro_f1_over_truth(&m.report),
+                    fallback_share: m.share,
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Thresholds tried, by size: 0.05, 0.10, … 0.60.
 const CUTOFFS: [f32; 12] = [
     0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60,
@@ -433,6 +478,12 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         scores,
         sentiment,
     } = measure(&loaded.rules, &rows, args.measure, args.text_as);
+    let semantic_cutoffs = if args.measure == Measure::Category {
+        let own = loaded.rules.semantic.as_ref().map(|s| s.threshold);
+        own.zip(sweep_semantic(&loaded.rules, &rows, args.text_as))
+    } else {
+        None
+    };
     let sr = &loaded.rules.sentiment;
     let cutoffs = (args.measure == Measure::Sentiment).then(|| {
         let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
@@ -464,6 +515,7 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         macro_f1_labels: macro_f1_over_truth(&report),
         spearman,
         cutoffs,
+        semantic_cutoffs,
         report,
     };
     if args.json {
@@ -495,6 +547,22 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         s.push_str(&q.report.render_text());
         if let Some(c) = &q.cutoffs {
             render_cutoffs(&mut s, c);
+        }
+        if let Some((own, c)) = &q.semantic_cutoffs {
+            let _ = writeln!(
+                s,
+                "\n[semantic] threshold (the rules': {own:.2}), the rows triaged again with each:\nthreshold  macro-F1  `{}`",
+                q.fallback
+            );
+            for x in c {
+                let _ = writeln!(
+                    s,
+                    "{:>9.2}  {:>8.4}  {:>5.1} %",
+                    x.threshold,
+                    x.macro_f1,
+                    100.0 * x.fallback_share
+                );
+            }
         }
         print!("{s}");
     }
@@ -620,6 +688,59 @@ mod tests {
             assert_eq!(th.0, -CUTOFFS[i]);
             agrees(&m2.report, &sweep.negative[i]);
         }
+    }
+
+    #[test]
+    fn a_semantic_sweep_is_the_measurement_with_each_threshold() {
+        let shipped = include_str!("../../../config/rules.toml");
+        let rules = |src: &str| {
+            triage_core::rules::Rules::from_str("rules.toml", src)
+                .expect("the rules compile")
+                .rules
+        };
+        let rows: Vec<Row> = [
+            ("I was billed twice this month.", "billing"),
+            ("Why did my card get charged again?", "billing"),
+            ("I can't get into my profile anymore.", "account"),
+            ("Please update the email on my login.", "account"),
+            ("Where do I find the setting for reminders?", "how_to"),
+            (
+                "Someone signed in to our workspace from abroad.",
+                "security",
+            ),
+            // No phrase, and only loosely like an example: `other` at the
+            // highest thresholds.
+            ("the colleague who left still shows up", "account"),
+            ("I would like my money back", "billing"),
+        ]
+        .iter()
+        .map(|(t, l)| Row {
+            text: t.to_string(),
+            label: l.to_string(),
+        })
+        .collect();
+        let r = rules(shipped);
+        let own = r.semantic.as_ref().unwrap().threshold;
+        let sweep = sweep_semantic(&r, &rows, TextAs::Body).expect("the rules have examples");
+        assert_eq!(sweep.len(), SEMANTIC_CUTOFFS.len());
+        for x in &sweep {
+            let src = shipped.replace(
+                &format!("\nthreshold = {own}\n"),
+                &format!("\nthreshold = {}\n", x.threshold),
+            );
+            let m = measure(&rules(&src), &rows, Measure::Category, TextAs::Body);
+            assert_eq!(x.macro_f1, macro_f1_over_truth(&m.report), "{x:?}");
+            assert_eq!(x.fallback_share, m.share, "{x:?}");
+        }
+        // The thresholds matter on these rows: the highest leaves more as `other`.
+        assert!(
+            sweep.last().unwrap().fallback_share > sweep[0].fallback_share,
+            "{sweep:?}"
+        );
+        // Rules without examples have nothing to sweep.
+        let mut plain = r.clone();
+        plain.semantic = None;
+        assert!(sweep_semantic(&plain, &rows, TextAs::Body).is_none());
     }
 
     #[test]
