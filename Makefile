@@ -102,9 +102,9 @@ quality: ## The rules' text detection against the labelled development sets in .
 	@test -d $(QUALITY_DATA) || { echo "quality: no $(QUALITY_DATA) (the development sets live beside the clone)"; exit 1; }
 	$(QUALITY_BIN) quality --rules config/rules.toml --data $(QUALITY_DATA)/bitext-dev.csv \
 	  --text-field instruction --label-field category \
-	  --map INVOICE,PAYMENT,REFUND,CANCELLATION_FEE=billing --map ACCOUNT=account
+	  --map INVOICE,PAYMENT,REFUND,CANCELLATION_FEE=billing --map ACCOUNT=account --thresholds
 	$(QUALITY_BIN) quality --rules config/rules.toml --data $(QUALITY_DATA)/banking77-train.csv \
-	  --text-field text --label-field category $(BANKING_MAP)
+	  --text-field text --label-field category $(BANKING_MAP) --thresholds
 	@echo "bitext probes: category on requests with typos; sentiment by proxy (offensive, apologised-for, polite requests)"
 	python3 scripts/bitext-probes.py $(QUALITY_BIN) config/rules.toml
 	@echo "sentiment: human-rated sets of the VADER paper (downloaded from PyPI into $(SENTIMENT_CACHE)), VADER's own figures first"

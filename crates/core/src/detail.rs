@@ -38,19 +38,15 @@ impl Detail {
     }
 
     /// Words quoted from a ticket: whitespace runs as one space, at most
-    /// [`EXCERPT_CHARS`] characters (then "…"); `more` (if any) after a
-    /// space, within the same bound.
+    /// [`EXCERPT_CHARS`] characters, spaces included (then "…"); `more` (if
+    /// any) after a space, within the same bound.
     pub(crate) fn excerpt(mut self, text: &str, more: &str) -> Detail {
         let mut n = 0;
         let mut space = false;
         let words = text.split_whitespace().chain(more.split_whitespace());
         for w in words {
-            if space {
-                self.0.push(' ');
-                n += 1;
-            }
-            for c in w.chars() {
-                if n == EXCERPT_CHARS {
+            for c in space.then_some(' ').into_iter().chain(w.chars()) {
+                if n >= EXCERPT_CHARS {
                     self.0.push('…');
                     return self;
                 }
@@ -143,9 +139,17 @@ mod tests {
         let cut = e(&long, "x");
         assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
         assert!(cut.ends_with('…'));
-        // Exactly at the bound: nothing cut.
+        // Exactly at the bound: nothing cut; a word after it is cut, with
+        // the space before it, whichever part it is in.
         let fits = "a".repeat(EXCERPT_CHARS);
         assert_eq!(e(&fits, ""), fits);
+        assert_eq!(e(&fits, "x"), format!("{fits}…"));
+        assert_eq!(e(&format!("{fits} x y"), ""), format!("{fits}…"));
+        let short = "a".repeat(EXCERPT_CHARS - 2);
+        assert_eq!(e(&short, "xyz"), format!("{short} x…"));
+        // Many short words: bounded all the same.
+        let many = "ab ".repeat(1000);
+        assert_eq!(e(&many, &many).chars().count(), EXCERPT_CHARS + 1);
     }
 
     #[test]

@@ -464,8 +464,10 @@ pub enum Pull<'l> {
 
 /// Which words of the message a [`Pull`] is: its whitespace-separated
 /// tokens `first..=last`, counted through the subject and then the body as
-/// [`Lexicon::score`] read them. Offsets are found again only for a reason
-/// that quotes them ([`Quote::words`]): the scorer keeps no positions.
+/// [`Lexicon::score`] read them (after spelling corrections, which the
+/// engine lists in a reason of their own). Offsets are found again only for
+/// a reason that quotes them ([`Quote::words`]): the scorer keeps no
+/// positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quote {
     first: u32,
@@ -474,8 +476,9 @@ pub struct Quote {
 
 impl Quote {
     /// The quoted words of `subject` and `body` (the texts given to
-    /// [`Lexicon::score`]), without the punctuation at either end: one slice,
-    /// or the end of the subject and the start of the body.
+    /// [`Lexicon::score`]), without punctuation or typographic quotes at
+    /// either end: one slice, or the end of the subject and the start of the
+    /// body.
     pub fn words<'t>(&self, subject: &'t str, body: &'t str) -> (&'t str, &'t str) {
         let body = read_body(body);
         // Each token as (part, start, end), subject first.
@@ -500,7 +503,11 @@ impl Quote {
         };
         let Some(b) = b else { return ("", "") };
         let text = |part: usize| if part == 1 { body } else { subject };
-        let punct = |c: char| c.is_ascii_punctuation();
+        // ASCII punctuation and typographic quotes.
+        let punct = |c: char| {
+            c.is_ascii_punctuation()
+                || matches!(c, '\u{2018}' | '\u{2019}' | '\u{201C}' | '\u{201D}')
+        };
         if a.0 == b.0 {
             let w = text(a.0).get(a.1..b.2).unwrap_or("");
             (w.trim_start_matches(punct).trim_end_matches(punct), "")
@@ -775,10 +782,12 @@ impl Lexicon {
         let mut most_positive: Option<(Pull<'l>, f32)> = None;
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
-        // Tokens `i..=j` (a text read here has far fewer than 2³² tokens).
+        // Tokens `i..=j`; past 2³² tokens (a subject of gigabytes) the
+        // index saturates and the reason quotes nothing.
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let quote = |i: usize, j: usize| Quote {
-            first: i as u32,
-            last: j as u32,
+            first: index(i),
+            last: index(j),
         };
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
         // `i > 0`, `toks[j + 1..i]` with `j < i`, `toks[j]` for `j = i - k` from `checked_sub`, and the
@@ -859,8 +868,14 @@ impl Lexicon {
                 _ => 0,
             };
             if unmet > 0 && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
-                // Quoted with the word after the cue ("supposed to sync").
-                let last = (i + unmet).min(toks.len() - 1);
+                // Quoted with the word after the cue, through "be" and
+                // "been" ("supposed to sync", "should have been fixed").
+                let mut last = (i + unmet).min(toks.len() - 1);
+                while last + 1 < toks.len()
+                    && (toks[last].is("be", self) || toks[last].is("been", self))
+                {
+                    last += 1;
+                }
                 pull_down(
                     &mut neg,
                     &mut most_negative,
@@ -1308,6 +1323,15 @@ mod tests {
         assert_eq!(
             q("It should've synced").as_deref(),
             Some("should've synced")
+        );
+        assert_eq!(
+            q("It should have been fixed by now").as_deref(),
+            Some("should have been fixed")
+        );
+        // Typographic quotes at the ends go; the apostrophe inside stays.
+        assert_eq!(
+            q("they said \u{2018}doesn\u{2019}t load\u{2019} again").as_deref(),
+            Some("doesn\u{2019}t load")
         );
         // A cue at the very end quotes what there is.
         assert_eq!(q("but it was supposed to").as_deref(), Some("supposed to"));

@@ -59,6 +59,11 @@ pub struct QualityArgs {
     /// Exit 1 when macro-F1 is below this (a CI gate).
     #[arg(long)]
     pub min_macro_f1: Option<f64>,
+    /// With `--measure category`: also triage the rows again with each
+    /// `[semantic] threshold` from 0.20 to 0.60 (nine more runs) and report
+    /// macro-F1 and the share left as `other` for each.
+    #[arg(long)]
+    pub thresholds: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,10 +112,10 @@ pub struct QualityReport {
     /// would give on the same rows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cutoffs: Option<CutoffSweep>,
-    /// With `--measure category` and rules with example requests: what
-    /// other `[semantic] threshold`s give, with the rules' own.
+    /// With `--measure category --thresholds` and rules with example
+    /// requests: what other `[semantic] threshold`s give.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub semantic_cutoffs: Option<(f32, Vec<SemanticCutoff>)>,
+    pub semantic_cutoffs: Option<SemanticSweep>,
     pub report: EvalReport,
 }
 
@@ -330,7 +335,8 @@ pub fn measure(
 }
 
 /// One sentiment cut-off tried: the negative label's precision, recall and
-/// F1 and the macro-F1 of all three labels.
+/// F1 and the macro-F1 over the labelled classes (as
+/// [`QualityReport::macro_f1_labels`]).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Cutoff {
     pub negative_threshold: f32,
@@ -352,9 +358,10 @@ pub struct CutoffSweep {
     pub rules: Cutoff,
     /// Each negative threshold of the grid with the rules' positive one.
     pub negative: Vec<Cutoff>,
-    /// The pair of the grid (both thresholds from 0.05 to 0.60 in steps of
-    /// 0.05) with the highest macro-F1 (the first found on ties, the
-    /// thresholds nearest zero first).
+    /// The pair of the grid (negative thresholds from −0.05 to −0.60,
+    /// positive ones from 0.05 to 0.60, in steps of 0.05) with the highest
+    /// macro-F1 (the first found on ties, the thresholds nearest zero
+    /// first).
     pub best: Cutoff,
 }
 
@@ -366,6 +373,14 @@ pub struct SemanticCutoff {
     /// fallback category.
     pub macro_f1: f64,
     pub fallback_share: f64,
+}
+
+/// The category measurement with other `[semantic] threshold`s.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SemanticSweep {
+    /// The rules' own threshold.
+    pub rules_threshold: f32,
+    pub cutoffs: Vec<SemanticCutoff>,
 }
 
 /// `[semantic] threshold`s tried: 0.20, 0.25, … 0.60.
@@ -478,9 +493,13 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         scores,
         sentiment,
     } = measure(&loaded.rules, &rows, args.measure, args.text_as);
-    let semantic_cutoffs = if args.measure == Measure::Category {
+    let semantic_cutoffs = if args.thresholds && args.measure == Measure::Category {
         let own = loaded.rules.semantic.as_ref().map(|s| s.threshold);
         own.zip(sweep_semantic(&loaded.rules, &rows, args.text_as))
+            .map(|(rules_threshold, cutoffs)| SemanticSweep {
+                rules_threshold,
+                cutoffs,
+            })
     } else {
         None
     };
@@ -548,13 +567,13 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
         if let Some(c) = &q.cutoffs {
             render_cutoffs(&mut s, c);
         }
-        if let Some((own, c)) = &q.semantic_cutoffs {
+        if let Some(c) = &q.semantic_cutoffs {
             let _ = writeln!(
                 s,
-                "\n[semantic] threshold (the rules': {own:.2}), the rows triaged again with each:\nthreshold  macro-F1  `{}`",
-                q.fallback
+                "\n[semantic] threshold (the rules': {:.2}), the rows triaged again with each; macro-F1 over the labelled classes:\nthreshold  macro-F1  `{}`",
+                c.rules_threshold, q.fallback
             );
-            for x in c {
+            for x in &c.cutoffs {
                 let _ = writeln!(
                     s,
                     "{:>9.2}  {:>8.4}  {:>5.1} %",
@@ -582,7 +601,7 @@ pub fn run(args: &QualityArgs) -> Result<ExitCode, String> {
 fn render_cutoffs(s: &mut String, c: &CutoffSweep) {
     let _ = writeln!(
         s,
-        "\nsentiment cut-offs on the same scores (positive_threshold {:.2}):\nnegative_threshold  negative precision  recall      F1  macro-F1",
+        "\nsentiment cut-offs on the same scores (positive_threshold {:.2}); macro-F1 over the labelled classes:\nnegative_threshold  negative precision  recall      F1  macro-F1",
         c.rules.positive_threshold
     );
     for x in &c.negative {
@@ -669,6 +688,7 @@ mod tests {
             let neg = r.labels.iter().position(|l| l == "negative").unwrap();
             assert_eq!(c.negative_precision, r.per_class[neg].precision);
             assert_eq!(c.negative_recall, r.per_class[neg].recall);
+            assert_eq!(c.negative_f1, r.per_class[neg].f1);
             assert_eq!(c.macro_f1, macro_f1_over_truth(r));
         };
         agrees(&m.report, &sweep.rules);
@@ -687,6 +707,8 @@ mod tests {
             let (m2, th) = run(&src);
             assert_eq!(th.0, -CUTOFFS[i]);
             agrees(&m2.report, &sweep.negative[i]);
+            // … and to other labels than the shipped cut-off did.
+            assert_ne!(sweep.negative[i], sweep.rules, "{t}");
         }
     }
 
@@ -727,6 +749,10 @@ mod tests {
             let src = shipped.replace(
                 &format!("\nthreshold = {own}\n"),
                 &format!("\nthreshold = {}\n", x.threshold),
+            );
+            assert!(
+                x.threshold == own || src != shipped,
+                "{x:?}: the file names no such threshold"
             );
             let m = measure(&rules(&src), &rows, Measure::Category, TextAs::Body);
             assert_eq!(x.macro_f1, macro_f1_over_truth(&m.report), "{x:?}");
