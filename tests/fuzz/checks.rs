@@ -106,7 +106,26 @@ pub fn json_ticket(data: &[u8]) {
         input.len() + usize::from(!input.contains_key("triage"))
     );
     assert!(output["triage"]["priority"].is_string());
+    assert_reasons_bounded(&output["triage"]);
 }
+
+/// A reason quotes at most a few words of the ticket: its size does not
+/// follow the input's.
+fn assert_reasons_bounded(triage: &serde_json::Value) {
+    for r in triage["reasons"].as_array().into_iter().flatten() {
+        let detail = r["detail"].as_str().unwrap_or("");
+        assert!(
+            detail.chars().count() <= MAX_DETAIL_CHARS,
+            "a reason of {} characters: {detail:.200}",
+            detail.chars().count()
+        );
+    }
+}
+
+/// The longest reason detail the shipped rules write (their longest is
+/// ~170 characters; a sentiment quote adds at most 60, a spelling reason
+/// three words of at most 16 bytes).
+const MAX_DETAIL_CHARS: usize = 400;
 
 /// Writer schemas an attacker may register: the shipped one, and ones with
 /// extra fields that expand (arrays of zero-size items, nesting, maps,
@@ -180,6 +199,7 @@ pub fn avro_ticket(data: &[u8]) {
     let v: serde_json::Value = serde_json::from_slice(&out)
         .unwrap_or_else(|e| panic!("Avro rendered as JSON does not parse: {e}"));
     assert!(v["triage"]["priority"].is_string());
+    assert_reasons_bounded(&v["triage"]);
 }
 
 /// Customer record (JSON and Avro through the service's codec).
