@@ -262,14 +262,16 @@ pub fn decide(
     };
     let known = customer.is_some();
     if !known {
+        // The id as an excerpt: it is the sender's text, of any length (the
+        // whole of it is in the ticket's own `customer_id`).
         reasons.push(reason(
             "customer",
             d.unknown_points,
-            concat(&[
-                "customer ",
-                &ticket.customer_id,
-                " not in the table: default segment",
-            ]),
+            Detail::new()
+                .s("customer ")
+                .excerpt(&ticket.customer_id, "")
+                .s(" not in the table: default segment")
+                .done(),
         ));
     }
 
@@ -1270,6 +1272,22 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
         assert_eq!(&*t.segment.account_type, "unknown");
         assert_eq!(t.reasons[0].factor, "customer");
         assert_eq!(&*t.category, "other");
+        assert_eq!(
+            t.reasons[0].detail,
+            "customer C not in the table: default segment"
+        );
+        // A sender's id of any length is quoted within the excerpt's bound.
+        let long = format!("C-{}", "x".repeat(5000));
+        let json = ticket("hello", "").replace(
+            r#""customer_id":"C""#,
+            &format!(r#""customer_id":"{long}""#),
+        );
+        let t = run(&json, None);
+        let shown = format!("C-{}…", "x".repeat(crate::detail::EXCERPT_CHARS - 2));
+        assert_eq!(
+            t.reasons[0].detail,
+            format!("customer {shown} not in the table: default segment")
+        );
     }
 
     #[test]
