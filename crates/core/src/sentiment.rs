@@ -870,6 +870,8 @@ impl Lexicon {
             if unmet > 0 && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
                 // Quoted with the word after the cue, through "be" and
                 // "been" ("supposed to sync", "should have been fixed").
+                // `toks` holds `toks[i]`, so `len - 1` does not wrap, and
+                // `last + 1 < len` keeps `toks[last]` in bounds.
                 let mut last = (i + unmet).min(toks.len() - 1);
                 while last + 1 < toks.len()
                     && (toks[last].is("be", self) || toks[last].is("been", self))

@@ -425,6 +425,8 @@ pub fn sweep_cutoffs(labels: &[&str], scores: &[f32], rules: (f32, f32)) -> Cuto
     let mut names: BTreeSet<&str> = labels.iter().copied().collect();
     names.extend(["negative", "neutral", "positive"]);
     let names: Vec<String> = names.into_iter().map(str::to_string).collect();
+    // Every label looked up is in `names`: the rows' labels and the three
+    // sentiment labels were all collected into it just above.
     let idx = |l: &str| names.iter().position(|x| x == l).expect("collected");
     let truth: Vec<usize> = labels.iter().map(|l| idx(l)).collect();
     let (neg, neu, pos) = (idx("negative"), idx("neutral"), idx("positive"));
@@ -444,6 +446,8 @@ pub fn sweep_cutoffs(labels: &[&str], scores: &[f32], rules: (f32, f32)) -> Cuto
             })
             .collect();
         let r = EvalReport::from_pairs(&names, &pairs);
+        // `per_class` has one entry per name, in `names`' order; `neg` is
+        // one of those indices.
         let c = &r.per_class[neg];
         Cutoff {
             negative_threshold: n,
