@@ -311,27 +311,36 @@ pub fn measure(
             .last()
             .map_or_else(String::new, |l| l.name.to_string()),
     };
-    let mut labels: BTreeSet<String> = rows.iter().map(|r| r.label.clone()).collect();
-    labels.extend(predicted.iter().cloned());
-    let labels: Vec<String> = labels.into_iter().collect();
-    let idx = |l: &str| labels.iter().position(|x| x == l).expect("collected");
-    let pairs: Vec<(usize, usize)> = rows
-        .iter()
-        .zip(&predicted)
-        .map(|(r, p)| (idx(&r.label), idx(p)))
-        .collect();
+    let truth: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+    let report = compare(&truth, predicted.iter().map(String::as_str));
     let share = if rows.is_empty() {
         0.0
     } else {
         predicted.iter().filter(|p| **p == fallback).count() as f64 / rows.len() as f64
     };
     Measured {
-        report: EvalReport::from_pairs(&labels, &pairs),
+        report,
         fallback,
         share,
         scores,
         sentiment,
     }
+}
+
+/// The report of the `predicted` labels against the rows' `truth` (one
+/// each, in order): every label on either side is a class, in sorted order.
+fn compare<'a>(truth: &[&'a str], predicted: impl Iterator<Item = &'a str> + Clone) -> EvalReport {
+    let mut names: BTreeSet<&str> = truth.iter().copied().collect();
+    names.extend(predicted.clone());
+    let names: Vec<&str> = names.into_iter().collect();
+    // Every label looked up was collected into the sorted `names` above.
+    let idx = |l: &str| names.binary_search(&l).expect("collected");
+    let pairs: Vec<(usize, usize)> = truth
+        .iter()
+        .zip(predicted)
+        .map(|(t, p)| (idx(t), idx(p)))
+        .collect();
+    EvalReport::from_pairs(&names, &pairs)
 }
 
 /// One sentiment cut-off tried: the negative label's precision, recall and
@@ -422,39 +431,30 @@ const CUTOFFS: [f32; 12] = [
 /// [`CutoffSweep`] of the rows' `labels` and sentiment `scores` with the
 /// rules' thresholds `rules` (negative, positive).
 pub fn sweep_cutoffs(labels: &[&str], scores: &[f32], rules: (f32, f32)) -> CutoffSweep {
-    let mut names: BTreeSet<&str> = labels.iter().copied().collect();
-    names.extend(["negative", "neutral", "positive"]);
-    let names: Vec<String> = names.into_iter().map(str::to_string).collect();
-    // Every label looked up is in `names`: the rows' labels and the three
-    // sentiment labels were all collected into it just above.
-    let idx = |l: &str| names.iter().position(|x| x == l).expect("collected");
-    let truth: Vec<usize> = labels.iter().map(|l| idx(l)).collect();
-    let (neg, neu, pos) = (idx("negative"), idx("neutral"), idx("positive"));
     let cutoff = |n: f32, p: f32| {
-        let pairs: Vec<(usize, usize)> = truth
-            .iter()
-            .zip(scores)
-            .map(|(&t, &s)| {
-                let predicted = if s <= n {
-                    neg
-                } else if s >= p {
-                    pos
-                } else {
-                    neu
-                };
-                (t, predicted)
-            })
-            .collect();
-        let r = EvalReport::from_pairs(&names, &pairs);
-        // `per_class` has one entry per name, in `names`' order; `neg` is
-        // one of those indices.
-        let c = &r.per_class[neg];
+        let predicted = scores.iter().map(|&s| {
+            if s <= n {
+                "negative"
+            } else if s >= p {
+                "positive"
+            } else {
+                "neutral"
+            }
+        });
+        let r = compare(labels, predicted);
+        // A label neither labelled nor predicted has no figures: zero.
+        let neg = r.labels.iter().position(|l| l == "negative");
+        let (precision, recall, f1) = neg.map_or((0.0, 0.0, 0.0), |k| {
+            // `per_class` has one entry per label, in `labels` order.
+            let c = &r.per_class[k];
+            (c.precision, c.recall, c.f1)
+        });
         Cutoff {
             negative_threshold: n,
             positive_threshold: p,
-            negative_precision: c.precision,
-            negative_recall: c.recall,
-            negative_f1: c.f1,
+            negative_precision: precision,
+            negative_recall: recall,
+            negative_f1: f1,
             macro_f1: macro_f1_over_truth(&r),
         }
     };
