@@ -310,6 +310,23 @@ fn broken_files() -> Vec<Broken> {
             message: "phrase \"down\" is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
         },
         Broken {
+            file: "negated_overlap.toml",
+            // A negated phrase under two categories (by stems: "worked" is "work").
+            src: replace_once(
+                BASE,
+                r#"phrases = ["error", "crash"]"#,
+                "phrases = [\"error\", \"crash\"]\nnegated_phrases = [\"worked\"]",
+            )
+            .replacen(
+                r#"phrases = ["down", "outage"]"#,
+                "phrases = [\"down\", \"outage\"]\nnegated_phrases = [\"work\"]",
+                1,
+            ),
+            marker: "negated_phrases = [\"worked\"]",
+            field: "categories[1].negated_phrases[0]",
+            message: "negated phrase \"worked\" (stems \"work\") is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
+        },
+        Broken {
             file: "shadowed.toml",
             src: format!(
                 "{BASE}\n[[overrides]]\nname = \"internal outage drills\"\nwhen = {{ tags_any = [\"internal-test\"], category = \"outage\" }}\nfloor = \"P1\"\n"

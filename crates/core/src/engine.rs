@@ -24,7 +24,8 @@ use crate::text::{Scan, Target};
 pub struct Scratch {
     scan: Scan,
     category_weight: Vec<f32>,
-    category_phrase: Vec<Option<u32>>,
+    /// The first phrase of each category, and whether it was a negated one.
+    category_phrase: Vec<Option<(u32, bool)>>,
     severity_weight: Vec<f32>,
     severity_phrase: Vec<Option<u32>>,
     /// Whether that phrase is a cue counted one level down.
@@ -370,7 +371,14 @@ pub fn decide(
                     Target::Category(i) => {
                         let i = i as usize;
                         scratch.category_weight[i] += h.weight;
-                        scratch.category_phrase[i].get_or_insert(h.pattern);
+                        scratch.category_phrase[i].get_or_insert((h.pattern, false));
+                    }
+                    Target::NegatedCategory(i) if h.negated => {
+                        // Read with its negator: a phrase of one more word.
+                        let i = i as usize;
+                        scratch.category_weight[i] +=
+                            h.weight + if h.in_subject { 2.0 } else { 1.0 };
+                        scratch.category_phrase[i].get_or_insert((h.pattern, true));
                     }
                     Target::Severity(i) if !h.negated => {
                         scratch.severity_weight[i as usize] += h.weight;
@@ -573,8 +581,15 @@ pub fn decide(
             if asked == Some(category) {
                 d = d.s("a question reporting no problem; ");
             }
-            if let Some(p) = p {
-                d = d.s("phrase \"").s(rules.detector.phrase(p)).s("\"; ");
+            if let Some((p, negated)) = p {
+                d = d
+                    .s(if negated {
+                        "negated phrase \""
+                    } else {
+                        "phrase \""
+                    })
+                    .s(rules.detector.phrase(p))
+                    .s("\"; ");
             }
             d.s("resembles the example \"")
                 .s(example)
@@ -585,9 +600,13 @@ pub fn decide(
                 .s(")")
                 .done()
         }
-        (None, Some(p)) => Detail::new()
+        (None, Some((p, negated))) => Detail::new()
             .s(&rules.categories[category as usize].name)
-            .s(" (phrase \"")
+            .s(if negated {
+                " (negated phrase \""
+            } else {
+                " (phrase \""
+            })
             .s(rules.detector.phrase(p))
             .s("\", confidence ")
             .f(f64::from(cat_conf), 2)
@@ -1483,6 +1502,44 @@ points = 1
             assert!(t.reasons.iter().all(|r| r.factor != "language"));
             assert_ne!(&*t.queue, "intl");
         }
+    }
+
+    #[test]
+    fn a_negated_phrase_counts_only_negated_and_says_so() {
+        let rules = rules_with(
+            RULES,
+            "\n[sentiment]",
+            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\"]\n",
+        );
+        let run = |body: &str| run_with(&rules, "Question", body);
+        // Negated within the window, inflected: security, one word more
+        // than the phrase (1 + 1 = 2 of 3: confidence 0.67).
+        let negated = run("we did not recognize this login");
+        assert_eq!(&*negated.category, "security");
+        let detail = &negated
+            .reasons
+            .iter()
+            .find(|r| r.factor == "category")
+            .unwrap()
+            .detail;
+        assert_eq!(
+            detail,
+            "security (negated phrase \"recognize\", confidence 0.67)"
+        );
+        assert_eq!(
+            &*run("a login that was not recognized").category,
+            "security"
+        );
+        // Not negated, or negated in another clause: no evidence.
+        for body in [
+            "please recognize our new domain",
+            "not sure. We recognize the login",
+        ] {
+            let t = run(body);
+            assert_ne!(&*t.category, "security", "{body}");
+        }
+        // Beside a phrase of another category, the negated one weighs two.
+        assert_eq!(&*run("an invoice we do not recognize").category, "security");
     }
 
     #[test]

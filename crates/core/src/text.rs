@@ -18,6 +18,9 @@ use aho_corasick::{Anchored, MatchKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Category(u16),
+    /// A phrase of the category that counts only when negated ("don't
+    /// recognize" for security).
+    NegatedCategory(u16),
     Severity(u16),
     /// A severity cue: a word used loosely for the level (see
     /// `severity.levels[].cues`).
@@ -591,7 +594,7 @@ impl Target {
     /// do not.
     pub fn family(self) -> u8 {
         match self {
-            Target::Category(_) => FAMILY_CATEGORY,
+            Target::Category(_) | Target::NegatedCategory(_) => FAMILY_CATEGORY,
             Target::Severity(_) | Target::SeverityCue(_) => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive

@@ -268,6 +268,15 @@ pub struct CategoryConfig {
     /// by stems).
     #[serde(default)]
     pub phrases: Vec<String>,
+    /// Phrases that indicate it only when negated — after a negator of
+    /// `[sentiment] negators` ("not", "never", "don't", …) within
+    /// `negation_window` words in the same clause: `"recognize"` under
+    /// security reads "I don't recognize this charge" and "a login we did
+    /// not recognise", not "please recognize the new domain". Matched and
+    /// counted like `phrases` (inflections too); the reason says the phrase
+    /// was negated. A negated phrase may belong to one category only.
+    #[serde(default)]
+    pub negated_phrases: Vec<String>,
     /// Example requests of this category, in the customer's words (a few
     /// sentences; see `[semantic]`). A ticket is compared with them by
     /// meaning, not words: "why did you bill me two times" resembles "I was

@@ -275,7 +275,9 @@ fn sentiment_lexicon(
                 Target::Negative | Target::Positive | Target::Polite | Target::Expectation => {
                     own && !p.contains(' ')
                 }
-                Target::Negator => false,
+                // Read only negated: "don't recognize" stays a negated
+                // action, not a topic.
+                Target::Negator | Target::NegatedCategory(_) => false,
                 _ => !own,
             })
             .flat_map(|(p, _)| {
@@ -613,7 +615,11 @@ fn build(
                 format!("duplicate category {:?}", c.name),
             );
         }
-        if c.phrases.is_empty() && c.examples.is_empty() && c.name != cfg.default_category {
+        if c.phrases.is_empty()
+            && c.negated_phrases.is_empty()
+            && c.examples.is_empty()
+            && c.name != cfg.default_category
+        {
             d.warning(
                 format!("categories[{i}].phrases"),
                 format!(
@@ -676,36 +682,55 @@ fn build(
     let mut builder = DetectorBuilder::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     for (i, c) in cfg.categories.iter().enumerate() {
-        for (j, p) in c.phrases.iter().enumerate() {
-            // Compared by stems: "error" and "errors" match the same text.
-            let norm = crate::text::stem_key(p);
-            if norm.is_empty() {
-                d.error(format!("categories[{i}].phrases[{j}]"), "empty phrase");
-                continue;
-            }
-            match seen.get(&norm) {
-                Some(other) if *other != c.name => d.error(
-                    format!("categories[{i}].phrases[{j}]"),
-                    format!(
-                        "phrase {:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
-                        crate::text::normalise(p),
-                        if norm == crate::text::normalise(p) {
-                            String::new()
-                        } else {
-                            format!(" (stems {norm:?})")
-                        },
-                        c.name
-                    ),
-                ),
-                Some(_) => d.warning(
-                    format!("categories[{i}].phrases[{j}]"),
-                    format!("phrase {p:?} is listed twice (same stems {norm:?} as another phrase of the category)"),
-                ),
-                None => {
-                    seen.insert(norm.clone(), c.name.clone());
+        let lists = [
+            ("phrases", &c.phrases, Target::Category(i as u16)),
+            (
+                "negated_phrases",
+                &c.negated_phrases,
+                Target::NegatedCategory(i as u16),
+            ),
+        ];
+        for (list, phrases, target) in lists {
+            for (j, p) in phrases.iter().enumerate() {
+                // Compared by stems: "error" and "errors" match the same
+                // text (a negated phrase only with the other negated ones).
+                let norm = crate::text::stem_key(p);
+                let at = format!("categories[{i}].{list}[{j}]");
+                if norm.is_empty() {
+                    d.error(at, "empty phrase");
+                    continue;
                 }
+                // A negated phrase is compared with the negated ones only
+                // (a NUL never ends up in a phrase's stems).
+                let key = match target {
+                    Target::NegatedCategory(_) => format!("\0{norm}"),
+                    _ => norm.clone(),
+                };
+                match seen.get(&key) {
+                    Some(other) if *other != c.name => d.error(
+                        at,
+                        format!(
+                            "{}phrase {:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
+                            if list == "phrases" { "" } else { "negated " },
+                            crate::text::normalise(p),
+                            if norm == crate::text::normalise(p) {
+                                String::new()
+                            } else {
+                                format!(" (stems {norm:?})")
+                            },
+                            c.name
+                        ),
+                    ),
+                    Some(_) => d.warning(
+                        at,
+                        format!("phrase {p:?} is listed twice (same stems {norm:?} as another phrase of the category)"),
+                    ),
+                    None => {
+                        seen.insert(key, c.name.clone());
+                    }
+                }
+                builder.add(p, target);
             }
-            builder.add(p, Target::Category(i as u16));
         }
     }
     let mut sev_seen: HashMap<String, (String, &str)> = HashMap::new();
