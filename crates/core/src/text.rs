@@ -116,11 +116,7 @@ impl DetectorBuilder {
             .build(&self.patterns)
             .map_err(|e| e.to_string())?;
         let table = Table::from_dfa(&ac);
-        let weights = self
-            .patterns
-            .iter()
-            .map(|p| p.split(' ').count() as f32)
-            .collect();
+        let weights = self.patterns.iter().map(|p| weight(p)).collect();
         let families = self
             .targets
             .iter()
@@ -136,6 +132,27 @@ impl DetectorBuilder {
             negation_window,
         })
     }
+}
+
+/// Grammatical words that say nothing of a request's topic: a phrase's
+/// weight does not count them ("how do i" weighs what "docs" weighs).
+/// Negators are not among them ("not working" weighs two).
+const GRAMMATICAL: &[&str] = &[
+    "a", "about", "am", "an", "are", "as", "at", "be", "been", "by", "can", "could", "did", "do",
+    "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "may", "me", "might", "must", "my", "of", "on", "or", "our",
+    "shall", "she", "should", "that", "the", "their", "them", "these", "they", "this", "those",
+    "to", "us", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will",
+    "with", "would", "you", "your", "and",
+];
+
+/// A phrase's weight: its words but the grammatical ones, at least one.
+fn weight(phrase: &str) -> f32 {
+    let content = phrase
+        .split(' ')
+        .filter(|w| !GRAMMATICAL.contains(&w.to_ascii_lowercase().as_str()))
+        .count();
+    content.max(1) as f32
 }
 
 /// The phrase automaton repacked for speed.
@@ -426,7 +443,7 @@ pub struct Detector {
     families: Vec<u8>,
     /// Per phrase: how it is shown in reasons (the rules' spelling).
     shown: Vec<String>,
-    /// Weight of a phrase: its number of words.
+    /// Weight of a phrase: its words but the grammatical ones ([`weight`]).
     weights: Vec<f32>,
     negation_window: u32,
 }
@@ -436,7 +453,8 @@ pub struct Detector {
 pub struct Hit {
     /// Index of the phrase (see [`Detector::phrase`]).
     pub pattern: u32,
-    /// Weight: words in the phrase, doubled in the subject.
+    /// Weight: the phrase's words but the grammatical ones, doubled in the
+    /// subject.
     pub weight: f32,
     pub negated: bool,
     pub in_subject: bool,
@@ -936,6 +954,33 @@ mod tests {
             ]
         );
         assert_eq!(s.hits[0].weight, 2.0);
+    }
+
+    #[test]
+    fn a_phrase_weighs_its_words_but_the_grammatical_ones() {
+        for (phrase, w) in [
+            ("reset password", 2.0),
+            ("how do i", 1.0),
+            ("Is It Possible", 1.0),
+            ("log in", 1.0),
+            ("not working", 2.0),
+            ("doesn't work", 2.0),
+            ("would be nice", 1.0),
+            ("the", 1.0),
+            ("invoice", 1.0),
+        ] {
+            assert_eq!(weight(phrase), w, "{phrase}");
+        }
+        // What a hit carries: that weight, doubled in the subject.
+        let mut b = DetectorBuilder::new();
+        b.add("how do i", Target::Category(0));
+        b.add("reset password", Target::Category(1));
+        let d = b.build(2).unwrap();
+        let mut scan = Scan::default();
+        d.scan("How do I reset password", true, &mut scan);
+        d.scan("how do i", false, &mut scan);
+        let w: Vec<f32> = scan.hits.iter().map(|h| h.weight).collect();
+        assert_eq!(w, [2.0, 4.0, 1.0]);
     }
 
     #[test]

@@ -263,9 +263,10 @@ pub struct CategoryConfig {
     /// Phrases that indicate it, matched case-insensitively on word
     /// boundaries, with their inflections (a phrase written once matches
     /// the words that share its stems: "cancel" also matches "cancelled",
-    /// "cancellation"). A phrase in the subject counts twice; a phrase of n
-    /// words counts n. A phrase may belong to one category only (compared
-    /// by stems).
+    /// "cancellation"). A phrase counts its words but the grammatical ones
+    /// ("reset password" two, "how do i" and "log in" one: a question's or a
+    /// verb's small words say nothing of the topic), twice in the subject. A
+    /// phrase may belong to one category only (compared by stems).
     #[serde(default)]
     pub phrases: Vec<String>,
     /// Phrases that indicate it only when negated — after a negator of
