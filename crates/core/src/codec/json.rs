@@ -607,39 +607,15 @@ pub fn write_triage(t: &Triage, out: &mut Vec<u8>) {
 /// A JSON string with serde_json's escapes: `\"`, `\\`, `\b \f \n \r \t`,
 /// other control characters as `\u00xx`; everything else as is.
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    /// Whether any of 8 bytes is below 0x20, `"` or `\\`.
-    #[inline(always)]
-    fn any_special(w: u64) -> bool {
-        let control = w.wrapping_sub(0x20 * LO) & !w & HI;
-        let q = w ^ (u64::from(b'"') * LO);
-        let quote = q.wrapping_sub(LO) & !q & HI;
-        let b = w ^ (u64::from(b'\\') * LO);
-        let backslash = b.wrapping_sub(LO) & !b & HI;
-        (control | quote | backslash) != 0
-    }
-    let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    let mut rest = s.as_bytes();
+    out.reserve(rest.len() + 2);
     out.push(b'"');
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Skip 8 clean bytes at a time (most text has nothing to escape).
-        if i + 8 <= bytes.len()
-            && !any_special(u64::from_le_bytes(
-                bytes[i..i + 8].try_into().expect("8 bytes"),
-            ))
-        {
-            i += 8;
-            continue;
-        }
-        let b = bytes[i];
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            i += 1;
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
+    // The plain runs between bytes to escape, found 16 bytes at a time
+    // (most text has nothing to escape but line breaks).
+    while let (Some(k), _) = crate::simd::find_string_stop(rest) {
+        // `k` is a byte `find_string_stop` found in `rest`: in bounds.
+        out.extend_from_slice(&rest[..k]);
+        let b = rest[k];
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
@@ -655,10 +631,9 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
                 out.push(HEX[(b & 0xF) as usize]);
             }
         }
-        i += 1;
-        start = i;
+        rest = &rest[k + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
@@ -694,6 +669,39 @@ mod tests {
     use super::*;
 
     const OK: &str = r#"{"ticket_id":"T-1","customer_id":"C-1","created_at":"2026-11-02T09:00:00Z","subject":"Login \"broken\"","body":"hi","channel":"email","reported_priority":"high","affected_users":12,"tags":["sso"],"custom_fields":{"region":"eu","seats":40,"trial":false},"x_extra":{"keep":[1,2]}}"#;
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        // Every ASCII byte (controls, quote, backslash) and a few non-ASCII
+        // characters, at every position around the 16-byte steps, alone,
+        // doubled and in runs.
+        let mut specials: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        specials.extend(
+            [
+                "é",
+                "€",
+                "\u{1F600}",
+                "\u{2028}",
+                "\"\"",
+                "\n\r\t",
+                "\\\u{1}",
+            ]
+            .map(String::from),
+        );
+        for sp in &specials {
+            for at in 0..40 {
+                for tail in [0, 1, 15, 16, 17, 40] {
+                    let s = format!("{}{sp}{}", "a".repeat(at), "b".repeat(tail));
+                    let mut ours = Vec::new();
+                    write_str(&mut ours, &s);
+                    assert_eq!(ours, serde_json::to_vec(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+        let mut empty = Vec::new();
+        write_str(&mut empty, "");
+        assert_eq!(empty, b"\"\"");
+    }
 
     #[test]
     fn decodes_every_field() {
