@@ -292,6 +292,11 @@ struct Broken {
     message: &'static str,
 }
 
+/// `src` with negators, which negated phrases need.
+fn with_negators(src: &str) -> String {
+    format!("{src}\n[sentiment]\nnegators = [\"not\", \"never\"]\n")
+}
+
 fn broken_files() -> Vec<Broken> {
     vec![
         Broken {
@@ -312,19 +317,46 @@ fn broken_files() -> Vec<Broken> {
         Broken {
             file: "negated_overlap.toml",
             // A negated phrase under two categories (by stems: "worked" is "work").
-            src: replace_once(
-                BASE,
-                r#"phrases = ["error", "crash"]"#,
-                "phrases = [\"error\", \"crash\"]\nnegated_phrases = [\"worked\"]",
-            )
-            .replacen(
-                r#"phrases = ["down", "outage"]"#,
-                "phrases = [\"down\", \"outage\"]\nnegated_phrases = [\"work\"]",
-                1,
+            src: with_negators(
+                &replace_once(
+                    BASE,
+                    r#"phrases = ["error", "crash"]"#,
+                    "phrases = [\"error\", \"crash\"]\nnegated_phrases = [\"worked\"]",
+                )
+                .replacen(
+                    r#"phrases = ["down", "outage"]"#,
+                    "phrases = [\"down\", \"outage\"]\nnegated_phrases = [\"work\"]",
+                    1,
+                ),
             ),
             marker: "negated_phrases = [\"worked\"]",
             field: "categories[1].negated_phrases[0]",
             message: "negated phrase \"worked\" (stems \"work\") is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
+        },
+        Broken {
+            file: "negated_plain.toml",
+            // A negated phrase with the stems of another category's plain phrase: "not
+            // down" would count for both.
+            src: with_negators(&replace_once(
+                BASE,
+                r#"phrases = ["error", "crash"]"#,
+                "phrases = [\"error\", \"crash\"]\nnegated_phrases = [\"Down\"]",
+            )),
+            marker: "negated_phrases = [\"Down\"]",
+            field: "categories[1].negated_phrases[0]",
+            message: "negated phrase \"down\" is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
+        },
+        Broken {
+            file: "negated_negator.toml",
+            // A negated phrase that holds a negator would need a second one before it.
+            src: with_negators(&replace_once(
+                BASE,
+                r#"phrases = ["error", "crash"]"#,
+                "phrases = [\"error\", \"crash\"]\nnegated_phrases = [\"work\", \"Not  authorized\"]",
+            )),
+            marker: "negated_phrases = [\"work\", \"Not  authorized\"]",
+            field: "categories[1].negated_phrases[1]",
+            message: "negated phrase \"not authorized\" holds the negator \"not\": write it without (it counts only after a negator)",
         },
         Broken {
             file: "shadowed.toml",

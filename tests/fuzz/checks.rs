@@ -233,12 +233,15 @@ pub fn rules_file(data: &[u8]) {
     };
     match Rules::from_str("fuzz.toml", src) {
         Ok(l) => {
-            // A policy that compiles triages a ticket.
-            let d = json::decode_ticket(
-                br#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T10:00:00Z","subject":"login broken, urgent"}"#,
-            )
-            .expect("a valid ticket");
-            let _ = triage(&l.rules, &d.ticket, None, now());
+            // A policy that compiles triages a ticket, also one with negated
+            // words (negated phrases, expectations) and a question.
+            for t in [
+                &br#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T10:00:00Z","subject":"login broken, urgent"}"#[..],
+                br#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T10:00:00Z","subject":"How do I export?","body":"We don't recognize this login and the export didn't work. Not urgent, thanks!"}"#,
+            ] {
+                let d = json::decode_ticket(t).expect("a valid ticket");
+                let _ = triage(&l.rules, &d.ticket, None, now());
+            }
         }
         Err(diags) => assert!(!diags.is_empty(), "an error without a diagnostic"),
     }

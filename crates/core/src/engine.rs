@@ -374,10 +374,11 @@ pub fn decide(
                         scratch.category_phrase[i].get_or_insert((h.pattern, false));
                     }
                     Target::NegatedCategory(i) if h.negated => {
-                        // Read with its negator: a phrase of one more word.
+                        // As much as the phrase itself: one negated word in
+                        // the body does not decide alone ("the importer
+                        // doesn't recognize the date column").
                         let i = i as usize;
-                        scratch.category_weight[i] +=
-                            h.weight + if h.in_subject { 2.0 } else { 1.0 };
+                        scratch.category_weight[i] += h.weight;
                         scratch.category_phrase[i].get_or_insert((h.pattern, true));
                     }
                     Target::Severity(i) if !h.negated => {
@@ -1509,11 +1510,11 @@ points = 1
         let rules = rules_with(
             RULES,
             "\n[sentiment]",
-            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\"]\n",
+            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\", \"invoice portal\"]\n",
         );
         let run = |body: &str| run_with(&rules, "Question", body);
-        // Negated within the window, inflected: security, one word more
-        // than the phrase (1 + 1 = 2 of 3: confidence 0.67).
+        // Negated within the window, inflected: security, weighing what the
+        // phrase weighs (1 of 1 in the body: confidence 1 x 1/2).
         let negated = run("we did not recognize this login");
         assert_eq!(&*negated.category, "security");
         let detail = &negated
@@ -1524,7 +1525,7 @@ points = 1
             .detail;
         assert_eq!(
             detail,
-            "security (negated phrase \"recognize\", confidence 0.67)"
+            "security (negated phrase \"recognize\", confidence 0.50)"
         );
         assert_eq!(
             &*run("a login that was not recognized").category,
@@ -1538,8 +1539,14 @@ points = 1
             let t = run(body);
             assert_ne!(&*t.category, "security", "{body}");
         }
-        // Beside a phrase of another category, the negated one weighs two.
-        assert_eq!(&*run("an invoice we do not recognize").category, "security");
+        // Beside a phrase of another category it weighs the same: the
+        // earlier category wins the tie.
+        assert_eq!(&*run("an invoice we do not recognize").category, "billing");
+        // Not negated, a longer negated phrase hides no shorter phrase of
+        // another category ("invoice" in "the invoice portal").
+        let t = run("the invoice portal");
+        assert_eq!(&*t.category, "billing");
+        assert_eq!(&*run("not the invoice portal").category, "security");
     }
 
     #[test]

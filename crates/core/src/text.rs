@@ -6,8 +6,9 @@
 //! match must not be glued to a letter or digit on either side), and a phrase
 //! matches its inflections: its words are expanded at compile time into the
 //! forms that share their Snowball stem ([`phrase_forms`]). A negator
-//! ("not", "never") negates a sentiment or severity phrase that follows it
-//! within `negation_window` words in the same clause. Intensity counts
+//! ("not", "never") negates a sentiment, severity or category phrase that
+//! follows it within `negation_window` words in the same clause (a
+//! category's negated phrases count only so). Intensity counts
 //! exclamation marks and words in capitals.
 
 use aho_corasick::automaton::Automaton;
@@ -116,7 +117,9 @@ impl DetectorBuilder {
             .build(&self.patterns)
             .map_err(|e| e.to_string())?;
         let table = Table::from_dfa(&ac);
-        let weights = self.patterns.iter().map(|p| weight(p)).collect();
+        // Weighed as written: an inflected form ("having") weighs what its
+        // phrase ("have") weighs.
+        let weights = self.shown.iter().map(|p| weight(p)).collect();
         let families = self
             .targets
             .iter()
@@ -138,19 +141,25 @@ impl DetectorBuilder {
 /// weight does not count them ("how do i" weighs what "docs" weighs).
 /// Negators are not among them ("not working" weighs two).
 const GRAMMATICAL: &[&str] = &[
-    "a", "about", "am", "an", "are", "as", "at", "be", "been", "by", "can", "could", "did", "do",
-    "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in",
-    "into", "is", "it", "its", "may", "me", "might", "must", "my", "of", "on", "or", "our",
-    "shall", "she", "should", "that", "the", "their", "them", "these", "they", "this", "those",
-    "to", "us", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will",
-    "with", "would", "you", "your", "and",
+    "a", "about", "am", "an", "and", "are", "as", "at", "be", "been", "by", "can", "could", "did",
+    "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "i'd",
+    "i'm", "i've", "if", "in", "into", "is", "it", "it's", "its", "may", "me", "might", "must",
+    "my", "of", "off", "on", "or", "our", "out", "shall", "she", "should", "that", "that's", "the",
+    "their", "them", "these", "they", "this", "those", "to", "up", "us", "was", "we", "we're",
+    "we've", "were", "what", "what's", "when", "where", "which", "who", "why", "will", "with",
+    "would", "you", "you're", "your",
 ];
 
-/// A phrase's weight: its words but the grammatical ones, at least one.
+/// A phrase's weight: its words but the grammatical ones, at least one
+/// (`phrase` normalised: lower case, single spaces; a typographic
+/// apostrophe is read as `'`).
 fn weight(phrase: &str) -> f32 {
     let content = phrase
         .split(' ')
-        .filter(|w| !GRAMMATICAL.contains(&w.to_ascii_lowercase().as_str()))
+        .filter(|w| {
+            let w = w.replace('\u{2019}', "'");
+            GRAMMATICAL.binary_search(&w.as_str()).is_err()
+        })
         .count();
     content.max(1) as f32
 }
@@ -570,7 +579,6 @@ impl Detector {
                 if self.families[pid as usize] & (1 << family) == 0 || s < covered {
                     continue;
                 }
-                covered = e;
                 let targets = &self.targets[pid as usize];
                 let negated = {
                     let k = out.negator_ends.partition_point(|&ne| ne <= s as usize);
@@ -579,6 +587,15 @@ impl Detector {
                             .get(out.negator_ends[k - 1]..s as usize)
                             .is_some_and(|gap| within_window(gap, self.negation_window))
                 };
+                // A phrase that counts only negated, not negated here, is
+                // no match: it hides no shorter phrase of its family.
+                if !negated
+                    && family == FAMILY_CATEGORY
+                    && !targets.iter().any(|t| matches!(t, Target::Category(_)))
+                {
+                    continue;
+                }
+                covered = e;
                 if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
                     out.negator_ends.push(e as usize);
                     if !targets
@@ -961,13 +978,16 @@ mod tests {
         for (phrase, w) in [
             ("reset password", 2.0),
             ("how do i", 1.0),
-            ("Is It Possible", 1.0),
+            ("is it possible", 1.0),
             ("log in", 1.0),
             ("not working", 2.0),
             ("doesn't work", 2.0),
             ("would be nice", 1.0),
             ("the", 1.0),
             ("invoice", 1.0),
+            ("it's possible", 1.0),
+            ("it\u{2019}s possible", 1.0),
+            ("set up", 1.0),
         ] {
             assert_eq!(weight(phrase), w, "{phrase}");
         }

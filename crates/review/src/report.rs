@@ -156,8 +156,10 @@ impl<'r> ReportBuilder<'r> {
         for r in &d.reasons {
             *self.rules_fired.entry(rule_key(r)).or_default() += 1;
             if r.factor == "category" || r.factor == "severity" {
-                for p in quoted(&r.detail) {
-                    *self.phrases.entry(p.to_lowercase()).or_default() += 1;
+                for (p, negated) in quoted(&r.detail) {
+                    let p = p.to_lowercase();
+                    let key = if negated { format!("{p} (negated)") } else { p };
+                    *self.phrases.entry(key).or_default() += 1;
                 }
             }
         }
@@ -531,14 +533,14 @@ fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
 }
 
 /// The quoted phrases of a reason's detail (`outage (phrase "production down")` →
-/// `production down`); quoted example sentences ("resembles the example \"…\"") are not
-/// phrases.
-fn quoted(detail: &str) -> impl Iterator<Item = &str> {
+/// `production down`), each with whether it was a negated phrase (`bug (negated phrase
+/// "work")`); quoted example sentences ("resembles the example \"…\"") are not phrases.
+fn quoted(detail: &str) -> impl Iterator<Item = (&str, bool)> {
     let parts: Vec<&str> = detail.split('"').collect();
-    let phrases: Vec<&str> = (1..parts.len())
+    let phrases: Vec<(&str, bool)> = (1..parts.len())
         .step_by(2)
         .filter(|&i| !parts[i].is_empty() && !parts[i - 1].ends_with("example "))
-        .map(|i| parts[i])
+        .map(|i| (parts[i], parts[i - 1].ends_with("negated phrase ")))
         .collect();
     phrases.into_iter()
 }
@@ -550,11 +552,13 @@ mod tests {
     #[test]
     fn phrases_are_quoted_phrases_not_examples() {
         let d = "account (phrase \"sso\"; resembles the example \"I am locked out\")";
-        assert_eq!(quoted(d).collect::<Vec<_>>(), ["sso"]);
+        assert_eq!(quoted(d).collect::<Vec<_>>(), [("sso", false)]);
         assert_eq!(
             quoted("outage: \"production down\", \"all users\"").collect::<Vec<_>>(),
-            ["production down", "all users"]
+            [("production down", false), ("all users", false)]
         );
+        let d = "bug (negated phrase \"work\"; resembles the example \"It fails\" 0.6)";
+        assert_eq!(quoted(d).collect::<Vec<_>>(), [("work", true)]);
     }
 
     #[test]

@@ -274,8 +274,10 @@ pub struct CategoryConfig {
     /// `negation_window` words in the same clause: `"recognize"` under
     /// security reads "I don't recognize this charge" and "a login we did
     /// not recognise", not "please recognize the new domain". Matched and
-    /// counted like `phrases` (inflections too); the reason says the phrase
-    /// was negated. A negated phrase may belong to one category only.
+    /// weighed like `phrases` (inflections too; one in the body does not
+    /// decide alone); the reason says the phrase was negated. It holds no
+    /// negator itself, and shares its stems with no phrase of another
+    /// category.
     #[serde(default)]
     pub negated_phrases: Vec<String>,
     /// Example requests of this category, in the customer's words (a few

@@ -680,7 +680,28 @@ fn build(
 
     // Phrases: one automaton for everything.
     let mut builder = DetectorBuilder::new();
-    let mut seen: HashMap<String, String> = HashMap::new();
+    // Stems → (category, negated): plain and negated phrases are compared
+    // with each other too (the same words would count for both).
+    let mut seen: HashMap<String, (String, bool)> = HashMap::new();
+    let negators: Vec<String> = cfg
+        .sentiment
+        .negators
+        .iter()
+        .map(|n| crate::text::normalise(n))
+        .filter(|n| !n.is_empty())
+        .collect();
+    if negators.is_empty() {
+        if let Some(i) = cfg
+            .categories
+            .iter()
+            .position(|c| !c.negated_phrases.is_empty())
+        {
+            d.warning(
+                format!("categories[{i}].negated_phrases"),
+                "negated phrases count only after a negator, and [sentiment] negators lists none",
+            );
+        }
+    }
     for (i, c) in cfg.categories.iter().enumerate() {
         let lists = [
             ("phrases", &c.phrases, Target::Category(i as u16)),
@@ -691,29 +712,39 @@ fn build(
             ),
         ];
         for (list, phrases, target) in lists {
+            let negated = matches!(target, Target::NegatedCategory(_));
             for (j, p) in phrases.iter().enumerate() {
                 // Compared by stems: "error" and "errors" match the same
-                // text (a negated phrase only with the other negated ones).
+                // text.
                 let norm = crate::text::stem_key(p);
                 let at = format!("categories[{i}].{list}[{j}]");
                 if norm.is_empty() {
                     d.error(at, "empty phrase");
                     continue;
                 }
-                // A negated phrase is compared with the negated ones only
-                // (a NUL never ends up in a phrase's stems).
-                let key = match target {
-                    Target::NegatedCategory(_) => format!("\0{norm}"),
-                    _ => norm.clone(),
-                };
-                match seen.get(&key) {
-                    Some(other) if *other != c.name => d.error(
+                let written = crate::text::normalise(p);
+                if negated {
+                    // It counts only after a negator: one of its own would
+                    // need a second before it.
+                    let padded = format!(" {written} ");
+                    if let Some(n) = negators.iter().find(|n| padded.contains(&format!(" {n} "))) {
+                        d.error(
+                            at.clone(),
+                            format!(
+                                "negated phrase {written:?} holds the negator {n:?}: write it without (it counts only after a negator)"
+                            ),
+                        );
+                        continue;
+                    }
+                }
+                let kind = |negated: bool| if negated { "negated phrase" } else { "phrase" };
+                match seen.get(&norm) {
+                    Some((other, _)) if *other != c.name => d.error(
                         at,
                         format!(
-                            "{}phrase {:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
-                            if list == "phrases" { "" } else { "negated " },
-                            crate::text::normalise(p),
-                            if norm == crate::text::normalise(p) {
+                            "{} {written:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
+                            kind(negated),
+                            if norm == written {
                                 String::new()
                             } else {
                                 format!(" (stems {norm:?})")
@@ -721,12 +752,22 @@ fn build(
                             c.name
                         ),
                     ),
+                    Some((_, was)) if *was == negated => d.warning(
+                        at,
+                        format!(
+                            "{} {p:?} is listed twice (same stems {norm:?} as another {} of the category)",
+                            kind(negated),
+                            kind(negated)
+                        ),
+                    ),
                     Some(_) => d.warning(
                         at,
-                        format!("phrase {p:?} is listed twice (same stems {norm:?} as another phrase of the category)"),
+                        format!(
+                            "{p:?} is both a phrase and a negated phrase of the category (same stems {norm:?}): negated, it counts twice"
+                        ),
                     ),
                     None => {
-                        seen.insert(key, c.name.clone());
+                        seen.insert(norm.clone(), (c.name.clone(), negated));
                     }
                 }
                 builder.add(p, target);
@@ -1344,5 +1385,48 @@ mod tests {
         assert!(parse_duration("h").is_err());
         assert_eq!(fmt_duration(SignedDuration::from_secs(5400)), "1h30m");
         assert_eq!(fmt_duration(SignedDuration::from_secs(172_800)), "2d");
+    }
+
+    /// The warnings of a small policy with these `[[categories]]` and
+    /// `[sentiment]` lines.
+    fn warnings(categories: &str, sentiment: &str) -> Vec<(String, String)> {
+        let src = format!(
+            "version = \"t\"\n[[levels]]\nname = \"P1\"\nmin_score = 10\ntopic = \"p1\"\n[[levels]]\nname = \"P2\"\ntopic = \"p2\"\n{categories}\n[sentiment]\n{sentiment}\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = {{ first_response = \"1h\", resolution = \"4h\" }}\ntargets.P2 = {{ first_response = \"4h\", resolution = \"1d\" }}\n"
+        );
+        match Rules::from_str("t.toml", &src) {
+            Ok(l) => l
+                .warnings
+                .into_iter()
+                .map(|w| (w.field, w.message))
+                .collect(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn negated_phrases_are_checked_against_the_negators_and_their_category() {
+        let bug =
+            "[[categories]]\nname = \"bug\"\nphrases = [\"crash\"]\nnegated_phrases = [\"work\"]";
+        assert!(warnings(bug, "negators = [\"not\"]").is_empty());
+        // Without negators they never count.
+        assert_eq!(
+            warnings(bug, ""),
+            [(
+                "categories[0].negated_phrases".to_string(),
+                "negated phrases count only after a negator, and [sentiment] negators lists none"
+                    .to_string()
+            )]
+        );
+        // A phrase and a negated phrase of one category with the same stems:
+        // negated, it would count twice.
+        let twice =
+            "[[categories]]\nname = \"bug\"\nphrases = [\"works\"]\nnegated_phrases = [\"work\"]";
+        let w = warnings(twice, "negators = [\"not\"]");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].0, "categories[0].negated_phrases[0]");
+        assert!(
+            w[0].1.contains("both a phrase and a negated phrase"),
+            "{w:?}"
+        );
     }
 }
