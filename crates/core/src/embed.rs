@@ -41,6 +41,8 @@ pub struct StaticModel {
     max_piece: usize,
     /// `vocab.txt` as parsed (row order).
     lines: &'static str,
+    /// The row of each ASCII punctuation mark as a word of its own.
+    punct: [Option<u32>; 128],
 }
 
 impl std::fmt::Debug for StaticModel {
@@ -103,7 +105,17 @@ impl StaticModel {
             .map(|t| t.strip_prefix("##").unwrap_or(t).len())
             .max()
             .unwrap_or(0);
+        let mut punct = [None; 128];
+        for (c, row) in punct.iter_mut().enumerate() {
+            let c = c as u8;
+            if c.is_ascii_punctuation() {
+                *row = map
+                    .get(char::from(c).encode_utf8(&mut [0; 4]) as &str)
+                    .copied();
+            }
+        }
         Ok(StaticModel {
+            punct,
             lines: vocab,
             max_piece,
             dims,
@@ -159,28 +171,26 @@ impl StaticModel {
             let mut word = std::mem::take(&mut scratch.word);
             word.clear(); // (a cut text leaves its last word)
             if text.is_ascii() {
-                // The common case, byte by byte: lower-cased as read, so
-                // that `word` is already what WordPiece looks up.
-                for &b in text.as_bytes() {
-                    chars += 1;
-                    if chars > cap {
-                        // (as below: a word cut by the limit is not read)
-                        scratch.word = word;
-                        break 'texts;
-                    }
-                    if b.is_ascii_alphanumeric() {
-                        word.push(b.to_ascii_lowercase() as char);
+                // The common case: characters are bytes, so the limit cuts
+                // the bytes; byte by byte, lower-cased as read, so that
+                // `word` is already what WordPiece looks up.
+                let all = text.as_bytes();
+                let left = cap.saturating_sub(chars);
+                let cut = all.len() > left;
+                let b = &all[..all.len().min(left)];
+                chars += b.len();
+                for &c in b {
+                    if c.is_ascii_alphanumeric() {
+                        word.push(c.to_ascii_lowercase() as char);
                         continue;
                     }
-                    if (b as char).is_whitespace() {
+                    if (c as char).is_whitespace() {
                         n += self.pieces(&word, out, scratch);
                         word.clear();
-                    } else if b.is_ascii_punctuation() {
+                    } else if c.is_ascii_punctuation() {
                         n += self.pieces(&word, out, scratch);
                         word.clear();
-                        word.push(b as char);
-                        n += self.pieces(&word, out, scratch);
-                        word.clear();
+                        n += self.punctuation(c, out, scratch);
                     } else {
                         // control characters: cleaned away
                         continue;
@@ -189,6 +199,11 @@ impl StaticModel {
                         scratch.word = word;
                         break 'texts;
                     }
+                }
+                if cut {
+                    // (as below: a word cut by the limit is not read)
+                    scratch.word = word;
+                    break 'texts;
                 }
                 n += self.pieces(&word, out, scratch);
                 word.clear();
@@ -231,6 +246,20 @@ impl StaticModel {
         Read {
             tokens: n,
             words: scratch.words,
+        }
+    }
+
+    /// [`StaticModel::pieces`] of the one-character word `c`, an ASCII
+    /// punctuation mark, from the table made when the model was parsed.
+    #[inline]
+    fn punctuation(&self, c: u8, out: &mut [f32], scratch: &mut EmbedScratch) -> usize {
+        scratch.words += 1;
+        match self.punct.get(usize::from(c)).copied().flatten() {
+            Some(id) => {
+                self.add_row(id, &mut out[..self.dims]);
+                1
+            }
+            None => 0,
         }
     }
 
@@ -439,6 +468,15 @@ mod tests {
         let ra = m.embed_counted(&[&long], 37, &mut a, &mut s);
         let rb = m.embed_counted(&[&format!("\u{200b}{long}")], 38, &mut b, &mut s);
         assert_eq!((ra, &a), (rb, &b));
+        // At every limit across two texts: mid-word, on punctuation, on a
+        // control character, at a text's end.
+        let mixed = "Can't log-in: error\x01 503, (again)!\tPlease help";
+        let general = format!("\u{200b}{mixed}");
+        for cap in 0..80 {
+            let ra = m.embed_counted(&[mixed, "second part."], cap, &mut a, &mut s);
+            let rb = m.embed_counted(&[&general, "second part."], cap + 1, &mut b, &mut s);
+            assert_eq!((ra, &a), (rb, &b), "limit {cap}");
+        }
     }
 
     #[test]
