@@ -452,6 +452,7 @@ mod tests {
             "Our invoice was charged twice!! Please refund ASAP.",
             "tab\there,new\nline\x01ctl\x7fdel (paren) e-mail foo@bar.com 3.14",
             "Supercalifragilisticexpialidociouslyunknownword xqzt",
+            "Mid\x01Word \x01start ab\x01CD\x02ef\x03 Pay\x7f",
             "",
             "   ",
         ] {
@@ -470,7 +471,7 @@ mod tests {
         assert_eq!((ra, &a), (rb, &b));
         // At every limit across two texts: mid-word, on punctuation, on a
         // control character, at a text's end.
-        let mixed = "Can't log-in: error\x01 503, (again)!\tPlease help";
+        let mixed = "Can't log-in: er\x01Ror\x01 503, (again)!\tPlease help";
         let general = format!("\u{200b}{mixed}");
         for cap in 0..80 {
             let ra = m.embed_counted(&[mixed, "second part."], cap, &mut a, &mut s);
