@@ -256,6 +256,8 @@ impl StaticModel {
         scratch.words += 1;
         match self.punct.get(usize::from(c)).copied().flatten() {
             Some(id) => {
+                // `out` is `dims` long (`embed_counted` sized it), as for
+                // every row `pieces` adds.
                 self.add_row(id, &mut out[..self.dims]);
                 1
             }

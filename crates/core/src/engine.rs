@@ -365,21 +365,21 @@ pub fn decide(
                     continue;
                 }
                 match *t {
-                    // The rules' compiler numbers categories and severities
-                    // below their counts, and both scratch tables were just
-                    // reset to those lengths: every index is in bounds.
-                    Target::Category(i) => {
+                    // The rules' compiler numbers categories (plain and
+                    // negated phrases alike) and severities below their
+                    // counts, and the scratch tables were just reset to
+                    // those lengths: every index is in bounds.
+                    // A negated phrase counts only negated, and then as much
+                    // as the phrase itself: one negated word in the body
+                    // does not decide alone ("the importer doesn't
+                    // recognize the date column").
+                    t @ (Target::Category(i) | Target::NegatedCategory(i))
+                        if h.negated || matches!(t, Target::Category(_)) =>
+                    {
                         let i = i as usize;
+                        let negated_phrase = matches!(t, Target::NegatedCategory(_));
                         scratch.category_weight[i] += h.weight;
-                        scratch.category_phrase[i].get_or_insert((h.pattern, false));
-                    }
-                    Target::NegatedCategory(i) if h.negated => {
-                        // As much as the phrase itself: one negated word in
-                        // the body does not decide alone ("the importer
-                        // doesn't recognize the date column").
-                        let i = i as usize;
-                        scratch.category_weight[i] += h.weight;
-                        scratch.category_phrase[i].get_or_insert((h.pattern, true));
+                        scratch.category_phrase[i].get_or_insert((h.pattern, negated_phrase));
                     }
                     Target::Severity(i) if !h.negated => {
                         scratch.severity_weight[i as usize] += h.weight;
@@ -574,6 +574,16 @@ pub fn decide(
     } else {
         None
     };
+    // The category's first phrase as the reason names it.
+    let named = |d: Detail, (p, negated): (u32, bool)| {
+        d.s(if negated {
+            "negated phrase \""
+        } else {
+            "phrase \""
+        })
+        .s(rules.detector.phrase(p))
+        .s("\"")
+    };
     let mut cat_detail = match (&semantic, scratch.category_phrase[category as usize]) {
         (Some((_, _, example, sim)), p) => {
             let mut d = Detail::new()
@@ -582,15 +592,8 @@ pub fn decide(
             if asked == Some(category) {
                 d = d.s("a question reporting no problem; ");
             }
-            if let Some((p, negated)) = p {
-                d = d
-                    .s(if negated {
-                        "negated phrase \""
-                    } else {
-                        "phrase \""
-                    })
-                    .s(rules.detector.phrase(p))
-                    .s("\"; ");
+            if let Some(p) = p {
+                d = named(d, p).s("; ");
             }
             d.s("resembles the example \"")
                 .s(example)
@@ -601,18 +604,16 @@ pub fn decide(
                 .s(")")
                 .done()
         }
-        (None, Some((p, negated))) => Detail::new()
-            .s(&rules.categories[category as usize].name)
-            .s(if negated {
-                " (negated phrase \""
-            } else {
-                " (phrase \""
-            })
-            .s(rules.detector.phrase(p))
-            .s("\", confidence ")
-            .f(f64::from(cat_conf), 2)
-            .s(")")
-            .done(),
+        (None, Some(p)) => named(
+            Detail::new()
+                .s(&rules.categories[category as usize].name)
+                .s(" ("),
+            p,
+        )
+        .s(", confidence ")
+        .f(f64::from(cat_conf), 2)
+        .s(")")
+        .done(),
         (None, None) => concat(&[
             &rules.categories[category as usize].name,
             " (no category phrase found)",
@@ -1517,6 +1518,7 @@ points = 1
         // phrase weighs (1 of 1 in the body: confidence 1 x 1/2).
         let negated = run("we did not recognize this login");
         assert_eq!(&*negated.category, "security");
+        // Test code: every triage has a category reason.
         let detail = &negated
             .reasons
             .iter()

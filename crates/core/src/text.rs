@@ -123,7 +123,12 @@ impl DetectorBuilder {
         let families = self
             .targets
             .iter()
-            .map(|ts| ts.iter().fold(0u8, |m, t| m | (1 << t.family())))
+            .map(|ts| {
+                let plain = ts.iter().any(|t| matches!(t, Target::Category(_)));
+                let negated = ts.iter().any(|t| matches!(t, Target::NegatedCategory(_)));
+                let only = if negated && !plain { NEGATED_ONLY } else { 0 };
+                ts.iter().fold(only, |m, t| m | (1 << t.family()))
+            })
             .collect();
         Ok(Detector {
             table,
@@ -448,7 +453,7 @@ pub struct Detector {
     table: Table,
     patterns: Vec<String>,
     targets: Vec<Vec<Target>>,
-    /// Per phrase: a bit per family it belongs to.
+    /// Per phrase: a bit per family it belongs to, and [`NEGATED_ONLY`].
     families: Vec<u8>,
     /// Per phrase: how it is shown in reasons (the rules' spelling).
     shown: Vec<String>,
@@ -591,7 +596,7 @@ impl Detector {
                 // no match: it hides no shorter phrase of its family.
                 if !negated
                     && family == FAMILY_CATEGORY
-                    && !targets.iter().any(|t| matches!(t, Target::Category(_)))
+                    && self.families[pid as usize] & NEGATED_ONLY != 0
                 {
                     continue;
                 }
@@ -618,6 +623,10 @@ impl Detector {
         count_intensity(bytes, out);
     }
 }
+
+/// A phrase's bit in [`Detector`]'s `families` beside the family bits: in
+/// the category family it counts only negated (no plain category phrase).
+const NEGATED_ONLY: u8 = 1 << 7;
 
 const FAMILY_CATEGORY: u8 = 0;
 const FAMILY_SEVERITY: u8 = 1;

@@ -694,6 +694,7 @@ mod tests {
                     let s = format!("{}{sp}{}", "a".repeat(at), "b".repeat(tail));
                     let mut ours = Vec::new();
                     write_str(&mut ours, &s);
+                    // Test code: serializing a `String` cannot fail.
                     assert_eq!(ours, serde_json::to_vec(&s).unwrap(), "{s:?}");
                 }
             }

@@ -702,6 +702,7 @@ fn build(
             );
         }
     }
+    let kind = |negated: bool| if negated { "negated phrase" } else { "phrase" };
     for (i, c) in cfg.categories.iter().enumerate() {
         let lists = [
             ("phrases", &c.phrases, Target::Category(i as u16)),
@@ -737,7 +738,6 @@ fn build(
                         continue;
                     }
                 }
-                let kind = |negated: bool| if negated { "negated phrase" } else { "phrase" };
                 match seen.get(&norm) {
                     Some((other, _)) if *other != c.name => d.error(
                         at,
@@ -1393,6 +1393,7 @@ mod tests {
         let src = format!(
             "version = \"t\"\n[[levels]]\nname = \"P1\"\nmin_score = 10\ntopic = \"p1\"\n[[levels]]\nname = \"P2\"\ntopic = \"p2\"\n{categories}\n[sentiment]\n{sentiment}\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = {{ first_response = \"1h\", resolution = \"4h\" }}\ntargets.P2 = {{ first_response = \"4h\", resolution = \"1d\" }}\n"
         );
+        // Test code: a policy that does not compile fails the test.
         match Rules::from_str("t.toml", &src) {
             Ok(l) => l
                 .warnings
