@@ -359,6 +359,25 @@ fn broken_files() -> Vec<Broken> {
             message: "negated phrase \"not authorized\" holds the negator \"not\": write it without (it counts only after a negator)",
         },
         Broken {
+            file: "disowned_negated.toml",
+            // A disowned phrase with the stems of another category's negated phrase.
+            src: with_negators(
+                &replace_once(
+                    BASE,
+                    r#"phrases = ["error", "crash"]"#,
+                    "phrases = [\"error\", \"crash\"]\nnegated_phrases = [\"work\"]",
+                )
+                .replacen(
+                    r#"phrases = ["down", "outage"]"#,
+                    "phrases = [\"down\", \"outage\"]\ndisowned_phrases = [\"worked\"]",
+                    1,
+                ),
+            ),
+            marker: "negated_phrases = [\"work\"]",
+            field: "categories[1].negated_phrases[0]",
+            message: "negated phrase \"work\" is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
+        },
+        Broken {
             file: "shadowed.toml",
             src: format!(
                 "{BASE}\n[[overrides]]\nname = \"internal outage drills\"\nwhen = {{ tags_any = [\"internal-test\"], category = \"outage\" }}\nfloor = \"P1\"\n"

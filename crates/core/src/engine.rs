@@ -24,8 +24,9 @@ use crate::text::{Scan, Target};
 pub struct Scratch {
     scan: Scan,
     category_weight: Vec<f32>,
-    /// The first phrase of each category, and whether it was a negated one.
-    category_phrase: Vec<Option<(u32, bool)>>,
+    /// The first phrase of each category, with how it counted (plain,
+    /// negated or disowned: its target).
+    category_phrase: Vec<Option<(u32, Target)>>,
     severity_weight: Vec<f32>,
     severity_phrase: Vec<Option<u32>>,
     /// Whether that phrase is a cue counted one level down.
@@ -372,14 +373,23 @@ pub fn decide(
                     // A negated phrase counts only negated, and then as much
                     // as the phrase itself: one negated word in the body
                     // does not decide alone ("the importer doesn't
-                    // recognize the date column").
-                    t @ (Target::Category(i) | Target::NegatedCategory(i))
-                        if h.negated || matches!(t, Target::Category(_)) =>
+                    // recognize the date column"). A disowned action counts
+                    // three times what its phrase weighs: a customer saying
+                    // they did not do what was done ("a payment I didn't
+                    // make") outweighs the word for what it was done to.
+                    t @ (Target::Category(i)
+                    | Target::NegatedCategory(i)
+                    | Target::DisownedCategory(i))
+                        if match t {
+                            Target::NegatedCategory(_) => h.negated,
+                            Target::DisownedCategory(_) => h.disowned,
+                            _ => true,
+                        } =>
                     {
                         let i = i as usize;
-                        let negated_phrase = matches!(t, Target::NegatedCategory(_));
-                        scratch.category_weight[i] += h.weight;
-                        scratch.category_phrase[i].get_or_insert((h.pattern, negated_phrase));
+                        let twice = matches!(t, Target::DisownedCategory(_));
+                        scratch.category_weight[i] += if twice { 3.0 * h.weight } else { h.weight };
+                        scratch.category_phrase[i].get_or_insert((h.pattern, t));
                     }
                     Target::Severity(i) if !h.negated => {
                         scratch.severity_weight[i as usize] += h.weight;
@@ -575,11 +585,11 @@ pub fn decide(
         None
     };
     // The category's first phrase as the reason names it.
-    let named = |d: Detail, (p, negated): (u32, bool)| {
-        d.s(if negated {
-            "negated phrase \""
-        } else {
-            "phrase \""
+    let named = |d: Detail, (p, t): (u32, Target)| {
+        d.s(match t {
+            Target::NegatedCategory(_) => "negated phrase \"",
+            Target::DisownedCategory(_) => "disowned action \"",
+            _ => "phrase \"",
         })
         .s(rules.detector.phrase(p))
         .s("\"")
@@ -1549,6 +1559,60 @@ points = 1
         let t = run("the invoice portal");
         assert_eq!(&*t.category, "billing");
         assert_eq!(&*run("not the invoice portal").category, "security");
+    }
+
+    #[test]
+    fn a_disowned_action_counts_only_disowned_and_outweighs_the_topic() {
+        let rules = rules_with(
+            &RULES.replace(
+                "negators = [\"not\"]",
+                "negators = [\"not\", \"didn't\", \"never\", \"don't\"]",
+            ),
+            "\n[sentiment]",
+            "\n[[categories]]\nname = \"security\"\npoints = 20\ndisowned_phrases = [\"make\", \"made\"]\n",
+        );
+        let run = |body: &str| run_with(&rules, "Question", body);
+        let category = |t: &Triage| {
+            // Test code: every triage has a category reason.
+            t.reasons
+                .iter()
+                .find(|r| r.factor == "category")
+                .unwrap()
+                .detail
+                .clone()
+        };
+        // Disowned by the customer, the clause ends after it: three times
+        // the phrase's weight, beside a billing phrase of one (3 / 4 x 3 / 4).
+        let t = run("there is an invoice I didn't make.");
+        assert_eq!(&*t.category, "security");
+        assert_eq!(
+            category(&t),
+            "security (disowned action \"make\", confidence 0.56)"
+        );
+        for body in [
+            "an invoice we did not make",
+            "an invoice that I never made!",
+            "an invoice I didn't actually make, help",
+            "an invoice I have not made\\nthanks",
+            "an invoice I didn\u{2019}t make",
+        ] {
+            assert_eq!(&*run(body).category, "security", "{body}");
+        }
+        // Its object after it, nobody speaking, the negator too far, a
+        // clause between, or not negated: no evidence (the billing phrase
+        // decides).
+        for body in [
+            "I didn't make any changes to the invoice",
+            "the invoice was not made",
+            "I don't know how the invoice was made",
+            "I did not, invoice make",
+            "I made the invoice.",
+            "the invoice they did not make",
+        ] {
+            let t = run(body);
+            assert_eq!(&*t.category, "billing", "{body}");
+            assert!(!category(&t).contains("disowned"), "{body}");
+        }
     }
 
     #[test]

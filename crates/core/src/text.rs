@@ -22,6 +22,10 @@ pub enum Target {
     /// A phrase of the category that counts only when negated ("don't
     /// recognize" for security).
     NegatedCategory(u16),
+    /// An action of the category that counts only when the customer
+    /// disowns it: negated and ending its clause, its object before it ("a
+    /// payment I didn't make" for security).
+    DisownedCategory(u16),
     Severity(u16),
     /// A severity cue: a word used loosely for the level (see
     /// `severity.levels[].cues`).
@@ -126,8 +130,18 @@ impl DetectorBuilder {
             .map(|ts| {
                 let plain = ts.iter().any(|t| matches!(t, Target::Category(_)));
                 let negated = ts.iter().any(|t| matches!(t, Target::NegatedCategory(_)));
-                let only = if negated && !plain { NEGATED_ONLY } else { 0 };
-                ts.iter().fold(only, |m, t| m | (1 << t.family()))
+                let disowned = ts.iter().any(|t| matches!(t, Target::DisownedCategory(_)));
+                let mut bits = 0;
+                if (negated || disowned) && !plain {
+                    bits |= NEGATED_ONLY;
+                }
+                if disowned {
+                    bits |= DISOWNED;
+                    if !plain && !negated {
+                        bits |= DISOWNED_ONLY;
+                    }
+                }
+                ts.iter().fold(bits, |m, t| m | (1 << t.family()))
             })
             .collect();
         Ok(Detector {
@@ -471,6 +485,10 @@ pub struct Hit {
     /// subject.
     pub weight: f32,
     pub negated: bool,
+    /// Negated and the last word of its clause (see
+    /// [`Target::DisownedCategory`]); read only for a phrase some category
+    /// lists as disowned, else false.
+    pub disowned: bool,
     pub in_subject: bool,
     /// The family the phrase was picked for (see [`Target::family`]); only
     /// its targets of that family apply.
@@ -485,8 +503,8 @@ pub struct Scan {
     pub caps_words: u32,
     /// (start, end, pattern) of matches on word boundaries; scratch.
     matches: Vec<(u32, u32, u32)>,
-    /// Ends of the negators picked so far; scratch.
-    negator_ends: Vec<usize>,
+    /// (start, end) of the negators picked so far, in order; scratch.
+    negators: Vec<(usize, usize)>,
 }
 
 impl Scan {
@@ -570,7 +588,7 @@ impl Detector {
         }
         out.matches
             .sort_unstable_by_key(|&(s, e, _)| (s, std::cmp::Reverse(e)));
-        out.negator_ends.clear();
+        out.negators.clear();
         // Sentiment first: it finds the negators the other families use.
         for family in [
             FAMILY_SENTIMENT,
@@ -585,24 +603,37 @@ impl Detector {
                     continue;
                 }
                 let targets = &self.targets[pid as usize];
-                let negated = {
-                    let k = out.negator_ends.partition_point(|&ne| ne <= s as usize);
-                    k > 0
-                        && text
-                            .get(out.negator_ends[k - 1]..s as usize)
-                            .is_some_and(|gap| within_window(gap, self.negation_window))
+                // The negator before the phrase, if any.
+                let negator = {
+                    let k = out.negators.partition_point(|&(_, ne)| ne <= s as usize);
+                    k.checked_sub(1).map(|k| out.negators[k])
                 };
-                // A phrase that counts only negated, not negated here, is
-                // no match: it hides no shorter phrase of its family.
-                if !negated
-                    && family == FAMILY_CATEGORY
-                    && self.families[pid as usize] & NEGATED_ONLY != 0
+                let gap = |(_, ne): (usize, usize)| text.get(ne..s as usize).unwrap_or(".");
+                let negated = negator.is_some_and(|n| within_window(gap(n), self.negation_window));
+                // A disowned action: negated right before it (a word between
+                // at most: "I didn't actually make") by a customer speaking
+                // ("I", "we" just before the negator: not "it was not
+                // approved"), and its clause ends after it.
+                let bits = self.families[pid as usize];
+                let disowned = family == FAMILY_CATEGORY
+                    && bits & DISOWNED != 0
+                    && negator.is_some_and(|n| {
+                        within_window(gap(n), 1)
+                            && first_person_before(text, n.0)
+                            && ends_clause(text, e as usize)
+                    });
+                // A phrase that counts only negated (or disowned), not so
+                // here, is no match: it hides no shorter phrase of its
+                // family.
+                if family == FAMILY_CATEGORY
+                    && ((!negated && bits & NEGATED_ONLY != 0)
+                        || (!disowned && bits & DISOWNED_ONLY != 0))
                 {
                     continue;
                 }
                 covered = e;
                 if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
-                    out.negator_ends.push(e as usize);
+                    out.negators.push((s as usize, e as usize));
                     if !targets
                         .iter()
                         .any(|t| t.family() == FAMILY_SENTIMENT && *t != Target::Negator)
@@ -615,6 +646,7 @@ impl Detector {
                     pattern: pid,
                     weight,
                     negated,
+                    disowned,
                     in_subject,
                     family,
                 });
@@ -627,6 +659,12 @@ impl Detector {
 /// A phrase's bit in [`Detector`]'s `families` beside the family bits: in
 /// the category family it counts only negated (no plain category phrase).
 const NEGATED_ONLY: u8 = 1 << 7;
+/// In the category family some category lists it as disowned
+/// ([`Target::DisownedCategory`]): whether its clause ends after it is read.
+const DISOWNED: u8 = 1 << 6;
+/// In the category family it counts only disowned (no plain or negated
+/// category phrase).
+const DISOWNED_ONLY: u8 = 1 << 5;
 
 const FAMILY_CATEGORY: u8 = 0;
 const FAMILY_SEVERITY: u8 = 1;
@@ -638,7 +676,9 @@ impl Target {
     /// do not.
     pub fn family(self) -> u8 {
         match self {
-            Target::Category(_) | Target::NegatedCategory(_) => FAMILY_CATEGORY,
+            Target::Category(_) | Target::NegatedCategory(_) | Target::DisownedCategory(_) => {
+                FAMILY_CATEGORY
+            }
             Target::Severity(_) | Target::SeverityCue(_) => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
@@ -692,26 +732,116 @@ fn boundary_by_chars(text: &str, at: usize) -> bool {
 /// True when `gap` (text between a negator and a phrase) holds at most
 /// `window` words and no clause break (. , ; : ! ? … and their full-width
 /// forms, or a line break).
+#[inline(always)]
 fn within_window(gap: &str, window: u32) -> bool {
     let mut words = 0u32;
     let mut in_word = false;
     for c in gap.chars() {
-        match c {
-            '.' | '!' | '?' | ';' | ',' | ':' | '\n' | '…' | '。' | '、' | '．' | '！' | '？'
-            | '；' | '，' | '：' => return false,
-            _ if is_word_char(c) || c == '\'' || c == '\u{2019}' => {
-                if !in_word {
-                    words += 1;
-                    if words > window {
-                        return false;
-                    }
-                    in_word = true;
-                }
+        // An ASCII character (most of a gap: " ", " really ") by its byte.
+        let (breaks, word) = if c.is_ascii() {
+            let b = c as u8;
+            (
+                matches!(b, b'.' | b'!' | b'?' | b';' | b',' | b':' | b'\n'),
+                ascii_word_byte(b) || b == b'\'',
+            )
+        } else {
+            (clause_break(c), is_word_char(c) || c == '\u{2019}')
+        };
+        if breaks {
+            return false;
+        }
+        if !word {
+            in_word = false;
+        } else if !in_word {
+            words += 1;
+            if words > window {
+                return false;
             }
-            _ => in_word = false,
+            in_word = true;
         }
     }
     true
+}
+
+/// A character that ends a clause: . , ; : ! ? … and their full-width
+/// forms, or a line break.
+fn clause_break(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '!'
+            | '?'
+            | ';'
+            | ','
+            | ':'
+            | '\n'
+            | '…'
+            | '。'
+            | '、'
+            | '．'
+            | '！'
+            | '？'
+            | '；'
+            | '，'
+            | '：'
+    )
+}
+
+/// True when the clause ends at `at` (a match's end): after spaces and
+/// closing quotes or brackets, a clause break or the end of the text ("a
+/// payment I didn't make.", "… didn't make"), not a word ("didn't make
+/// any changes").
+fn ends_clause(text: &str, at: usize) -> bool {
+    let rest = text
+        .get(at..)
+        .unwrap_or("")
+        .trim_start_matches([' ', '\t', '\r', '"', '\'', ')', ']', '\u{201d}', '\u{2019}']);
+    rest.chars().next().is_none_or(clause_break)
+}
+
+/// Words of a customer speaking of themselves, as the subject of a
+/// negated action ("I didn't make", "we have not authorized").
+const FIRST_PERSON: &[&str] = &["i", "we", "i've", "we've", "i'd", "we'd"];
+
+/// True when one of the two words before `at` (a negator's start), in the
+/// same clause, is [`FIRST_PERSON`] ("I didn't", "we did not", "I have
+/// never"; typographic apostrophes read as `'`).
+fn first_person_before(text: &str, at: usize) -> bool {
+    let before = text.get(..at).unwrap_or("");
+    let mut words = 0;
+    // The word read backwards, lower-cased; a long one is no subject.
+    let mut word = String::new();
+    let mut len = 0;
+    for c in before.chars().rev().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '\'' || c == '\u{2019}' {
+            len += 1;
+            if len <= 5 {
+                word.insert(
+                    0,
+                    if c == '\u{2019}' {
+                        '\''
+                    } else {
+                        c.to_ascii_lowercase()
+                    },
+                );
+            }
+            continue;
+        }
+        if len > 0 {
+            if len <= 5 && FIRST_PERSON.contains(&word.as_str()) {
+                return true;
+            }
+            len = 0;
+            words += 1;
+            if words == 2 {
+                return false;
+            }
+            word.clear();
+        }
+        if clause_break(c) {
+            return false;
+        }
+    }
+    false
 }
 
 /// Counts `!` and words of four or more ASCII letters written in capitals,
@@ -1061,6 +1191,47 @@ mod tests {
         assert!(within_window(" don’t ", 1));
         assert!(!within_window("… ", 3));
         assert!(!within_window("。", 3));
+    }
+
+    #[test]
+    fn a_clause_ends_and_a_customer_speaks() {
+        // After the match: spaces, closing quotes and brackets, then a
+        // break or the end.
+        for (text, at) in [
+            ("make", 4),
+            ("make.", 4),
+            ("make \"), thanks", 4),
+            ("make\r\nthanks", 4),
+            ("make\u{201d}!", 4),
+            ("make… ", 4),
+        ] {
+            assert!(ends_clause(text, at), "{text:?}");
+        }
+        for (text, at) in [("make any", 4), ("make it.", 4), ("make-up", 4)] {
+            assert!(!ends_clause(text, at), "{text:?}");
+        }
+        // One of the two words before the negator, in its clause.
+        for text in [
+            "I didn't",
+            "that we did not",
+            "a payment i have never",
+            "We\u{2019}ve never",
+            "that I definitely didn't",
+        ] {
+            let at = text.rfind(' ').unwrap();
+            assert!(first_person_before(text, at), "{text:?}");
+        }
+        for text in [
+            "it was not",
+            "I think it did not",
+            "I. It did not",
+            "insight did not",
+            "we, they did not",
+            " not",
+        ] {
+            let at = text.rfind(' ').unwrap();
+            assert!(!first_person_before(text, at), "{text:?}");
+        }
     }
 
     #[test]

@@ -156,9 +156,12 @@ impl<'r> ReportBuilder<'r> {
         for r in &d.reasons {
             *self.rules_fired.entry(rule_key(r)).or_default() += 1;
             if r.factor == "category" || r.factor == "severity" {
-                for (p, negated) in quoted(&r.detail) {
+                for (p, kind) in quoted(&r.detail) {
                     let p = p.to_lowercase();
-                    let key = if negated { format!("{p} (negated)") } else { p };
+                    let key = match kind {
+                        Some(k) => format!("{p} ({k})"),
+                        None => p,
+                    };
                     *self.phrases.entry(key).or_default() += 1;
                 }
             }
@@ -533,14 +536,25 @@ fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
 }
 
 /// The quoted phrases of a reason's detail (`outage (phrase "production down")` →
-/// `production down`), each with whether it was a negated phrase (`bug (negated phrase
-/// "work")`); quoted example sentences ("resembles the example \"…\"") are not phrases.
-fn quoted(detail: &str) -> impl Iterator<Item = (&str, bool)> {
+/// `production down`), each with how it counted when not plainly: `negated` (`bug
+/// (negated phrase "work")`) or `disowned` (`security (disowned action "make")`);
+/// quoted example sentences ("resembles the example \"…\"") are not phrases.
+fn quoted(detail: &str) -> impl Iterator<Item = (&str, Option<&'static str>)> {
     let parts: Vec<&str> = detail.split('"').collect();
-    let phrases: Vec<(&str, bool)> = (1..parts.len())
+    let phrases: Vec<(&str, Option<&'static str>)> = (1..parts.len())
         .step_by(2)
         .filter(|&i| !parts[i].is_empty() && !parts[i - 1].ends_with("example "))
-        .map(|i| (parts[i], parts[i - 1].ends_with("negated phrase ")))
+        .map(|i| {
+            let before = parts[i - 1];
+            let kind = if before.ends_with("negated phrase ") {
+                Some("negated")
+            } else if before.ends_with("disowned action ") {
+                Some("disowned")
+            } else {
+                None
+            };
+            (parts[i], kind)
+        })
         .collect();
     phrases.into_iter()
 }
@@ -552,13 +566,15 @@ mod tests {
     #[test]
     fn phrases_are_quoted_phrases_not_examples() {
         let d = "account (phrase \"sso\"; resembles the example \"I am locked out\")";
-        assert_eq!(quoted(d).collect::<Vec<_>>(), [("sso", false)]);
+        assert_eq!(quoted(d).collect::<Vec<_>>(), [("sso", None)]);
         assert_eq!(
             quoted("outage: \"production down\", \"all users\"").collect::<Vec<_>>(),
-            [("production down", false), ("all users", false)]
+            [("production down", None), ("all users", None)]
         );
         let d = "bug (negated phrase \"work\"; resembles the example \"It fails\" 0.6)";
-        assert_eq!(quoted(d).collect::<Vec<_>>(), [("work", true)]);
+        assert_eq!(quoted(d).collect::<Vec<_>>(), [("work", Some("negated"))]);
+        let d = "security (disowned action \"make\", confidence 0.67)";
+        assert_eq!(quoted(d).collect::<Vec<_>>(), [("make", Some("disowned"))]);
     }
 
     #[test]

@@ -277,7 +277,7 @@ fn sentiment_lexicon(
                 }
                 // Read only negated: "don't recognize" stays a negated
                 // action, not a topic.
-                Target::Negator | Target::NegatedCategory(_) => false,
+                Target::Negator | Target::NegatedCategory(_) | Target::DisownedCategory(_) => false,
                 _ => !own,
             })
             .flat_map(|(p, _)| {
@@ -617,6 +617,7 @@ fn build(
         }
         if c.phrases.is_empty()
             && c.negated_phrases.is_empty()
+            && c.disowned_phrases.is_empty()
             && c.examples.is_empty()
             && c.name != cfg.default_category
         {
@@ -680,9 +681,9 @@ fn build(
 
     // Phrases: one automaton for everything.
     let mut builder = DetectorBuilder::new();
-    // Stems → (category, negated): plain and negated phrases are compared
-    // with each other too (the same words would count for both).
-    let mut seen: HashMap<String, (String, bool)> = HashMap::new();
+    // Stems → (category, kind): plain, negated and disowned phrases are
+    // compared with each other too (the same words would count for both).
+    let mut seen: HashMap<String, (String, &str)> = HashMap::new();
     let negators: Vec<String> = cfg
         .sentiment
         .negators
@@ -691,18 +692,25 @@ fn build(
         .filter(|n| !n.is_empty())
         .collect();
     if negators.is_empty() {
-        if let Some(i) = cfg
-            .categories
-            .iter()
-            .position(|c| !c.negated_phrases.is_empty())
-        {
+        let lists = cfg.categories.iter().enumerate().flat_map(|(i, c)| {
+            [
+                ("negated_phrases", c.negated_phrases.is_empty()),
+                ("disowned_phrases", c.disowned_phrases.is_empty()),
+            ]
+            .into_iter()
+            .filter(|(_, empty)| !empty)
+            .map(move |(list, _)| (i, list))
+        });
+        if let Some((i, list)) = lists.into_iter().next() {
             d.warning(
-                format!("categories[{i}].negated_phrases"),
-                "negated phrases count only after a negator, and [sentiment] negators lists none",
+                format!("categories[{i}].{list}"),
+                format!(
+                    "{} count only after a negator, and [sentiment] negators lists none",
+                    list.replace('_', " ")
+                ),
             );
         }
     }
-    let kind = |negated: bool| if negated { "negated phrase" } else { "phrase" };
     for (i, c) in cfg.categories.iter().enumerate() {
         let lists = [
             ("phrases", &c.phrases, Target::Category(i as u16)),
@@ -711,9 +719,18 @@ fn build(
                 &c.negated_phrases,
                 Target::NegatedCategory(i as u16),
             ),
+            (
+                "disowned_phrases",
+                &c.disowned_phrases,
+                Target::DisownedCategory(i as u16),
+            ),
         ];
         for (list, phrases, target) in lists {
-            let negated = matches!(target, Target::NegatedCategory(_));
+            let kind = match target {
+                Target::NegatedCategory(_) => "negated phrase",
+                Target::DisownedCategory(_) => "disowned phrase",
+                _ => "phrase",
+            };
             for (j, p) in phrases.iter().enumerate() {
                 // Compared by stems: "error" and "errors" match the same
                 // text.
@@ -724,7 +741,7 @@ fn build(
                     continue;
                 }
                 let written = crate::text::normalise(p);
-                if negated {
+                if kind != "phrase" {
                     // It counts only after a negator: one of its own would
                     // need a second before it.
                     let padded = format!(" {written} ");
@@ -732,7 +749,7 @@ fn build(
                         d.error(
                             at.clone(),
                             format!(
-                                "negated phrase {written:?} holds the negator {n:?}: write it without (it counts only after a negator)"
+                                "{kind} {written:?} holds the negator {n:?}: write it without (it counts only after a negator)"
                             ),
                         );
                         continue;
@@ -742,8 +759,7 @@ fn build(
                     Some((other, _)) if *other != c.name => d.error(
                         at,
                         format!(
-                            "{} {written:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
-                            kind(negated),
+                            "{kind} {written:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
                             if norm == written {
                                 String::new()
                             } else {
@@ -752,22 +768,20 @@ fn build(
                             c.name
                         ),
                     ),
-                    Some((_, was)) if *was == negated => d.warning(
+                    Some((_, was)) if *was == kind => d.warning(
                         at,
                         format!(
-                            "{} {p:?} is listed twice (same stems {norm:?} as another {} of the category)",
-                            kind(negated),
-                            kind(negated)
+                            "{kind} {p:?} is listed twice (same stems {norm:?} as another {kind} of the category)"
                         ),
                     ),
-                    Some(_) => d.warning(
+                    Some((_, was)) => d.warning(
                         at,
                         format!(
-                            "{p:?} is both a phrase and a negated phrase of the category (same stems {norm:?}): negated, it counts twice"
+                            "{p:?} is both a {was} and a {kind} of the category (same stems {norm:?}): it can count twice"
                         ),
                     ),
                     None => {
-                        seen.insert(norm.clone(), (c.name.clone(), negated));
+                        seen.insert(norm.clone(), (c.name.clone(), kind));
                     }
                 }
                 builder.add(p, target);
@@ -1429,5 +1443,54 @@ mod tests {
             w[0].1.contains("both a phrase and a negated phrase"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn disowned_phrases_are_checked_like_negated_ones() {
+        let security = "[[categories]]\nname = \"security\"\nphrases = [\"hacked\"]\ndisowned_phrases = [\"make\"]";
+        assert!(warnings(security, "negators = [\"not\"]").is_empty());
+        assert_eq!(
+            warnings(security, ""),
+            [(
+                "categories[0].disowned_phrases".to_string(),
+                "disowned phrases count only after a negator, and [sentiment] negators lists none"
+                    .to_string()
+            )]
+        );
+        // Negated and disowned in one category: disowned, it counts twice.
+        let twice = "[[categories]]\nname = \"security\"\nnegated_phrases = [\"makes\"]\ndisowned_phrases = [\"make\"]";
+        let w = warnings(twice, "negators = [\"not\"]");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].0, "categories[0].disowned_phrases[0]");
+        assert!(
+            w[0].1
+                .contains("both a negated phrase and a disowned phrase"),
+            "{w:?}"
+        );
+        // Errors: a negator inside, the stems of another category's phrase.
+        let src = |categories: &str| {
+            format!(
+                "version = \"t\"\n[[levels]]\nname = \"P1\"\ntopic = \"p1\"\n{categories}\n[sentiment]\nnegators = [\"not\", \"never\"]\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = {{ first_response = \"1h\", resolution = \"4h\" }}\n"
+            )
+        };
+        for (categories, field, says) in [
+            (
+                "[[categories]]\nname = \"security\"\ndisowned_phrases = [\"never made\"]",
+                "categories[0].disowned_phrases[0]",
+                "disowned phrase \"never made\" holds the negator \"never\"",
+            ),
+            (
+                "[[categories]]\nname = \"billing\"\nphrases = [\"made\"]\n[[categories]]\nname = \"security\"\ndisowned_phrases = [\"made\"]",
+                "categories[1].disowned_phrases[0]",
+                "disowned phrase \"made\" is listed under both \"billing\" and \"security\"",
+            ),
+        ] {
+            // Test code: these policies must not compile.
+            let e = Rules::from_str("t.toml", &src(categories)).unwrap_err();
+            assert!(
+                e.iter().any(|d| d.field == field && d.message.contains(says)),
+                "{e:?}"
+            );
+        }
     }
 }
