@@ -399,19 +399,38 @@ pub fn word_forms(word: &str) -> Vec<String> {
     let target = stem(word);
     // Forms grow from the word as written, never from its stem: the stem of
     // "helpful" is "help" and of "important" is "import", which are other
-    // words.
-    let mut bases = vec![word.to_string()];
-    // e-drop ("charge" → "charging"), y → i ("apply" → "applies"), a doubled
-    // final consonant ("cancel" → "cancelled", "stop" → "stopped").
-    if let Some(x) = word.strip_suffix('e') {
-        bases.push(x.to_string());
+    // words. A word written with a plural or third-person ending grows
+    // from its base as well, when the base has the word's stem: "fails"
+    // from "fail" ("failed", "failing"), "crashes" from "crash", "docs"
+    // from "doc"; not "news" from "new". (Past forms are not cut back:
+    // "pleased" and "please" share a stem.)
+    let mut roots = vec![word];
+    for end in ["s", "es"] {
+        if let Some(x) = word.strip_suffix(end) {
+            if x.len() >= 3 && stem(x) == target && !roots.contains(&x) {
+                roots.push(x);
+            }
+        }
     }
-    if let Some(x) = word.strip_suffix('y') {
-        bases.push(x.to_string());
-    }
-    if let Some(&last) = word.as_bytes().last() {
-        if !b"aeiouwxy".contains(&last) {
-            bases.push(format!("{word}{}", last as char));
+    let mut bases = Vec::new();
+    for root in roots {
+        if !out.iter().any(|f| f == root) {
+            out.push(root.to_string());
+        }
+        bases.push(root.to_string());
+        // e-drop ("charge" → "charging"), y → i ("apply" → "applies"), a
+        // doubled final consonant ("cancel" → "cancelled", "stop" →
+        // "stopped").
+        if let Some(x) = root.strip_suffix('e') {
+            bases.push(x.to_string());
+        }
+        if let Some(x) = root.strip_suffix('y') {
+            bases.push(x.to_string());
+        }
+        if let Some(&last) = root.as_bytes().last() {
+            if !b"aeiouwxy".contains(&last) {
+                bases.push(format!("{root}{}", last as char));
+            }
         }
     }
     for b in &bases {
@@ -1077,6 +1096,10 @@ mod tests {
             ("urgent", &["urgently"]),
             ("charge", &["charged", "charges", "charging"]),
             ("delay", &["delayed", "delays"]),
+            // Written with a plural or third-person ending: from the base too.
+            ("fails", &["fail", "failed", "failing"]),
+            ("crashes", &["crash", "crashed", "crashing"]),
+            ("timeouts", &["timeout"]),
         ] {
             let forms = f(w);
             for m in must {
@@ -1090,6 +1113,11 @@ mod tests {
         // not "import".
         assert!(!f("helpful").contains(&"help".to_string()));
         assert!(!f("important").contains(&"import".to_string()));
+        // Nor a base of another stem ("news" is not "new"), nor a past form
+        // cut back ("pleased" is not "please", though Snowball stems both
+        // "pleas").
+        assert!(!f("news").contains(&"new".to_string()));
+        assert!(!f("pleased").contains(&"please".to_string()));
         // Codes and contractions stay as written.
         assert_eq!(f("502"), vec!["502".to_string()]);
         assert_eq!(f("can't"), vec!["can't".to_string()]);
