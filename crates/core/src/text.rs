@@ -84,6 +84,10 @@ impl DetectorBuilder {
             } else if form.contains('\u{2019}') {
                 self.add_one(form.replace('\u{2019}', "'"), &norm, target);
             }
+            // So is a negation written without its apostrophe: "doesnt".
+            if let Some(bare) = without_apostrophe(&form) {
+                self.add_one(bare, &norm, target);
+            }
             self.add_one(form, &norm, target);
         }
     }
@@ -445,6 +449,15 @@ pub fn word_forms(word: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `phrase` with its negative contractions written without the apostrophe
+/// ("doesn't work" → "doesnt work", "can’t" → "cant"), as customers often
+/// type them; `None` when it has none. Only "n't": other contractions
+/// without theirs are other words ("we're" → "were", "we'll" → "well").
+pub fn without_apostrophe(phrase: &str) -> Option<String> {
+    (phrase.contains("n't") || phrase.contains("n\u{2019}t"))
+        .then(|| phrase.replace("n't", "nt").replace("n\u{2019}t", "nt"))
 }
 
 /// The forms of a normalised phrase: every combination of its words' forms
@@ -1058,6 +1071,29 @@ mod tests {
         let d = b.build(2).unwrap();
         let s = scan(&d, "We can’t connect");
         assert_eq!(found(&d, &s), vec![("connect".to_string(), true)]);
+    }
+
+    #[test]
+    fn a_negation_without_its_apostrophe_matches_too() {
+        let mut b = DetectorBuilder::new();
+        b.add("doesn't work", Target::Category(0));
+        b.add("don’t", Target::Negator);
+        b.add("connect", Target::Expectation);
+        b.add("we're late", Target::Category(1));
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "it doesnt work, we dont connect, we were late");
+        assert_eq!(
+            found(&d, &s),
+            vec![
+                ("connect".to_string(), true),
+                ("doesn't work".to_string(), false)
+            ]
+        );
+        assert_eq!(
+            without_apostrophe("can’t log in"),
+            Some("cant log in".into())
+        );
+        assert_eq!(without_apostrophe("we're"), None);
     }
 
     #[test]

@@ -488,7 +488,9 @@ pub struct SentimentConfig {
     #[serde(default)]
     pub expectations: Vec<String>,
     /// Words that negate a phrase that follows within `negation_window` words
-    /// in the same clause ("not", "never", "can't").
+    /// in the same clause ("not", "never", "can't"). A contraction also
+    /// negates written with a typographic apostrophe ("can’t") or none
+    /// ("cant", "dont").
     #[serde(default)]
     pub negators: Vec<String>,
     /// Read the whole message with the bundled valence lexicon (VADER's

@@ -299,11 +299,21 @@ fn sentiment_lexicon(
         .iter()
         .flat_map(|w| crate::text::word_forms(&crate::text::normalise(w)))
         .collect();
+    // A negator written without its apostrophe ("dont") negates too, as in
+    // the phrases.
+    let negators: Vec<String> = s
+        .negators
+        .iter()
+        .flat_map(|n| {
+            let bare = crate::text::without_apostrophe(&n.to_ascii_lowercase());
+            std::iter::once(n.clone()).chain(bare)
+        })
+        .collect();
     Arc::new(builtin.adjusted(
         words.iter().map(String::as_str),
         topics.iter().map(String::as_str),
         neutral.iter().map(String::as_str),
-        s.negators.iter().map(String::as_str),
+        negators.iter().map(String::as_str),
     ))
 }
 
@@ -1443,6 +1453,19 @@ mod tests {
             w[0].1.contains("both a phrase and a negated phrase"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn a_negator_without_its_apostrophe_negates_in_the_lexicon() {
+        let src = "version = \"t\"\n[[levels]]\nname = \"P1\"\ntopic = \"p1\"\n[sentiment]\nlexicon = true\nnegators = [\"don't\"]\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = { first_response = \"1h\", resolution = \"4h\" }\n";
+        // Test code: the policy compiles and has the lexicon.
+        let rules = Rules::from_str("t.toml", src).unwrap().rules;
+        let lex = rules.sentiment.lexicon.as_ref().unwrap();
+        let mut scratch = crate::sentiment::SentimentScratch::default();
+        let mut score = |t: &str| lex.score(t, "", Default::default(), &mut scratch).compound;
+        assert!(score("I like it") > 0.0);
+        assert!(score("I don't like it") < 0.0);
+        assert!(score("I dont like it") < 0.0);
     }
 
     #[test]
