@@ -344,7 +344,7 @@ fn broken_files() -> Vec<Broken> {
             )),
             marker: "negated_phrases = [\"Down\"]",
             field: "categories[1].negated_phrases[0]",
-            message: "negated phrase \"down\" is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
+            message: "negated phrase \"down\" is listed under both \"outage\" (as a phrase) and \"bug\": overlapping categories make triage ambiguous",
         },
         Broken {
             file: "negated_negator.toml",
@@ -375,7 +375,7 @@ fn broken_files() -> Vec<Broken> {
             ),
             marker: "negated_phrases = [\"work\"]",
             field: "categories[1].negated_phrases[0]",
-            message: "negated phrase \"work\" is listed under both \"outage\" and \"bug\": overlapping categories make triage ambiguous",
+            message: "negated phrase \"work\" is listed under both \"outage\" (as a disowned phrase) and \"bug\": overlapping categories make triage ambiguous",
         },
         Broken {
             file: "shadowed.toml",

@@ -387,8 +387,9 @@ pub fn decide(
                         } =>
                     {
                         let i = i as usize;
-                        let twice = matches!(t, Target::DisownedCategory(_));
-                        scratch.category_weight[i] += if twice { 3.0 * h.weight } else { h.weight };
+                        let disowned = matches!(t, Target::DisownedCategory(_));
+                        scratch.category_weight[i] +=
+                            if disowned { 3.0 * h.weight } else { h.weight };
                         scratch.category_phrase[i].get_or_insert((h.pattern, t));
                     }
                     Target::Severity(i) if !h.negated => {

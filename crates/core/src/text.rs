@@ -8,8 +8,9 @@
 //! forms that share their Snowball stem ([`phrase_forms`]). A negator
 //! ("not", "never") negates a sentiment, severity or category phrase that
 //! follows it within `negation_window` words in the same clause (a
-//! category's negated phrases count only so). Intensity counts
-//! exclamation marks and words in capitals.
+//! category's negated phrases count only so; its disowned phrases only when
+//! the customer denies having done them, [`Target::DisownedCategory`]).
+//! Intensity counts exclamation marks and words in capitals.
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
@@ -77,7 +78,13 @@ impl DetectorBuilder {
             return;
         }
         self.added.push((norm.clone(), target));
+        let disowned = matches!(target, Target::DisownedCategory(_));
         for form in phrase_forms(&norm) {
+            // An action is disowned in its verb's forms only ("made",
+            // "requested"), not its nouns ("authorization", "approval").
+            if disowned && !verb_form(&form, &norm) {
+                continue;
+            }
             // Typographic apostrophes are common in mail: "can’t" is "can't".
             if form.contains('\'') {
                 self.add_one(form.replace('\'', "\u{2019}"), &norm, target);
@@ -407,13 +414,14 @@ pub fn word_forms(word: &str) -> Vec<String> {
     // from its base as well, when the base has the word's stem: "fails"
     // from "fail" ("failed", "failing"), "crashes" from "crash", "docs"
     // from "doc"; not "news" from "new". (Past forms are not cut back:
-    // "pleased" and "please" share a stem.)
+    // "pleased" and "please" share a stem. Nor can a plural with a meaning
+    // of its own be told apart: "customs" grows "customer".)
     let mut roots = vec![word];
-    for end in ["s", "es"] {
-        if let Some(x) = word.strip_suffix(end) {
-            if x.len() >= 3 && stem(x) == target && !roots.contains(&x) {
-                roots.push(x);
-            }
+    // One base, the word without its "s" ("crashes" → "crashe", whose
+    // e-drop gives "crash", "crashed", "crashing").
+    if let Some(x) = word.strip_suffix('s') {
+        if x.len() >= 3 && stem(x) == target {
+            roots.push(x);
         }
     }
     let mut bases = Vec::new();
@@ -449,6 +457,23 @@ pub fn word_forms(word: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// True when every word of `form` (a form of the phrase `phrase`, see
+/// [`phrase_forms`]) is its word as written or an inflection of it as a
+/// verb: -s, -es, -ed, -d, -ing on the word or on its base with a final e
+/// dropped or a consonant doubled ("create" → "creating", "stop" →
+/// "stopped").
+fn verb_form(form: &str, phrase: &str) -> bool {
+    form.split(' ').zip(phrase.split(' ')).all(|(f, w)| {
+        f == w
+            || ["s", "es", "ed", "d", "ing"].iter().any(|end| {
+                f.strip_suffix(end).is_some_and(|b| {
+                    !b.is_empty()
+                        && (w.starts_with(b) || (b.len() == w.len() + 1 && b.starts_with(w)))
+                })
+            })
+    })
 }
 
 /// `phrase` with its negative contractions written without the apostrophe
@@ -642,23 +667,24 @@ impl Detector {
                 };
                 let gap = |(_, ne): (usize, usize)| text.get(ne..s as usize).unwrap_or(".");
                 let negated = negator.is_some_and(|n| within_window(gap(n), self.negation_window));
-                // A disowned action: negated right before it (a word between
+                // A disowned action: denied right before it (a word between
                 // at most: "I didn't actually make") by a customer speaking
-                // ("I", "we" just before the negator: not "it was not
-                // approved"), and its clause ends after it.
+                // of the past ("I didn't", "we have not", "I never"; not
+                // "it was not approved", "we can't do"), and its clause ends
+                // after it.
                 let bits = self.families[pid as usize];
                 let disowned = family == FAMILY_CATEGORY
                     && bits & DISOWNED != 0
                     && negator.is_some_and(|n| {
                         within_window(gap(n), 1)
-                            && first_person_before(text, n.0)
+                            && denied_by_customer(text, n)
                             && ends_clause(text, e as usize)
                     });
                 // A phrase that counts only negated (or disowned), not so
                 // here, is no match: it hides no shorter phrase of its
                 // family.
                 if family == FAMILY_CATEGORY
-                    && ((!negated && bits & NEGATED_ONLY != 0)
+                    && ((!negated && !disowned && bits & NEGATED_ONLY != 0)
                         || (!disowned && bits & DISOWNED_ONLY != 0))
                 {
                     continue;
@@ -823,51 +849,95 @@ fn clause_break(c: char) -> bool {
 /// payment I didn't make.", "… didn't make"), not a word ("didn't make
 /// any changes").
 fn ends_clause(text: &str, at: usize) -> bool {
-    let rest = text
-        .get(at..)
-        .unwrap_or("")
-        .trim_start_matches([' ', '\t', '\r', '"', '\'', ')', ']', '\u{201d}', '\u{2019}']);
+    let rest = text.get(at..).unwrap_or("").trim_start_matches(|c: char| {
+        (c.is_whitespace() && c != '\n')
+            || matches!(
+                c,
+                '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}' | '\u{bb}'
+            )
+    });
     rest.chars().next().is_none_or(clause_break)
 }
 
 /// Words of a customer speaking of themselves, as the subject of a
 /// negated action ("I didn't make", "we have not authorized").
-const FIRST_PERSON: &[&str] = &["i", "we", "i've", "we've", "i'd", "we'd"];
+const FIRST_PERSON: &[&str] = &["i", "we", "i've", "we've", "i'd", "we'd", "ive", "weve"];
+
+/// Negators that deny an action ("I didn't", "we never", "I haven't", "I
+/// don't remember making"), not an inability ("can't", "unable to") or a
+/// state ("am not").
+const DENIALS: &[&str] = &[
+    "didn't", "didnt", "never", "haven't", "havent", "hasn't", "hasnt", "hadn't", "hadnt", "don't",
+    "dont",
+];
+
+/// Auxiliaries before "not" that make it a denial of an action ("I did
+/// not", "we have not", "I've not", "I do not recall making").
+const DENYING_AUXILIARIES: &[&str] = &[
+    "did", "do", "have", "has", "had", "i've", "we've", "ive", "weve",
+];
+
+/// True when the negator `n` (start, end) denies a past action of the
+/// customer: one of [`DENIALS`], or "not" after one of
+/// [`DENYING_AUXILIARIES`], with [`FIRST_PERSON`] in the two words before
+/// the negator.
+fn denied_by_customer(text: &str, (ns, ne): (usize, usize)) -> bool {
+    let Some(negator) = text.get(ns..ne) else {
+        return false;
+    };
+    let negator = negator.to_ascii_lowercase().replace('\u{2019}', "'");
+    let denial = if negator == "not" {
+        last_words(text, ns, 1, |w| DENYING_AUXILIARIES.contains(&w))
+    } else {
+        DENIALS.contains(&negator.as_str())
+    };
+    denial && first_person_before(text, ns)
+}
 
 /// True when one of the two words before `at` (a negator's start), in the
 /// same clause, is [`FIRST_PERSON`] ("I didn't", "we did not", "I have
 /// never"; typographic apostrophes read as `'`).
 fn first_person_before(text: &str, at: usize) -> bool {
+    last_words(text, at, 2, |w| FIRST_PERSON.contains(&w))
+}
+
+/// True when one of the last `n` words before `at`, in the same clause,
+/// lower-cased (typographic apostrophes as `'`), satisfies `is`. A word
+/// longer than 5 characters satisfies nothing (the words asked for are
+/// short).
+fn last_words(text: &str, at: usize, n: usize, is: impl Fn(&str) -> bool) -> bool {
     let before = text.get(..at).unwrap_or("");
     let mut words = 0;
-    // The word read backwards, lower-cased; a long one is no subject.
-    let mut word = String::new();
+    // The word read backwards into a fixed buffer, lower-cased.
+    let mut buf = [0u8; 5];
     let mut len = 0;
     for c in before.chars().rev().chain(std::iter::once(' ')) {
         if c.is_alphanumeric() || c == '\'' || c == '\u{2019}' {
+            let c = if c == '\u{2019}' { '\'' } else { c };
             len += 1;
-            if len <= 5 {
-                word.insert(
-                    0,
-                    if c == '\u{2019}' {
-                        '\''
-                    } else {
-                        c.to_ascii_lowercase()
-                    },
-                );
+            if len <= buf.len() {
+                // A non-ASCII letter makes no word asked for: `0` keeps it
+                // from matching.
+                buf[buf.len() - len] = if c.is_ascii() {
+                    c.to_ascii_lowercase() as u8
+                } else {
+                    0
+                };
             }
             continue;
         }
         if len > 0 {
-            if len <= 5 && FIRST_PERSON.contains(&word.as_str()) {
-                return true;
+            if len <= buf.len() {
+                let w = std::str::from_utf8(&buf[buf.len() - len..]).unwrap_or("");
+                if is(w) {
+                    return true;
+                }
             }
             len = 0;
             words += 1;
-            if words == 2 {
+            if words == n {
                 return false;
             }
-            word.clear();
         }
         if clause_break(c) {
             return false;
@@ -1292,10 +1362,74 @@ mod tests {
             "insight did not",
             "we, they did not",
             " not",
+            "I. not",
+            "we, never",
+            "I\nnever",
         ] {
-            let at = text.rfind(' ').unwrap();
+            // The negator's start: after the last space or line break.
+            let at = text.rfind([' ', '\n']).unwrap() + 1;
             assert!(!first_person_before(text, at), "{text:?}");
         }
+        // A denial of a past action, not an inability or a state.
+        let denied = |text: &str| {
+            let (ns, word) = text.rsplit_once(' ').unwrap();
+            let ns = ns.len() + 1;
+            denied_by_customer(text, (ns, ns + word.len()))
+        };
+        for text in [
+            "I didn't",
+            "we did not",
+            "I have never",
+            "we havent",
+            "I\u{2019}ve not",
+            "I do not",
+        ] {
+            assert!(denied(text), "{text:?}");
+        }
+        for text in [
+            "I can't",
+            "we are not",
+            "I won't",
+            "it did not",
+            "I am unable",
+        ] {
+            assert!(!denied(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_disowned_action_is_a_verb() {
+        assert!(verb_form("authorized", "authorize"));
+        assert!(verb_form("authorizing", "authorize"));
+        assert!(verb_form("requests", "request"));
+        assert!(verb_form("stopped", "stop"));
+        assert!(verb_form("set up", "set up"));
+        assert!(!verb_form("authorization", "authorize"));
+        assert!(!verb_form("approval", "approve"));
+        assert!(!verb_form("requester", "request"));
+        assert!(!verb_form("creations", "create"));
+        let mut b = DetectorBuilder::new();
+        b.add("authorize", Target::DisownedCategory(0));
+        b.add("not", Target::Negator);
+        b.add("didn't", Target::Negator);
+        b.add("no", Target::Negator);
+        let d = b.build(2).unwrap();
+        let hits = |text: &str| {
+            let s = scan(&d, text);
+            s.hits
+                .iter()
+                .filter(|h| h.family == FAMILY_CATEGORY && h.disowned)
+                .count()
+        };
+        assert_eq!(hits("a charge I didn't authorize."), 1);
+        assert_eq!(
+            hits("a charge I did not authorise\u{a0}!"),
+            0,
+            "another word"
+        );
+        assert_eq!(hits("charges I didn't authorize\u{a0}!"), 1);
+        assert_eq!(hits("I have no authorization."), 0);
+        assert_eq!(hits("We are not authorized."), 0);
     }
 
     #[test]

@@ -280,22 +280,24 @@ pub struct CategoryConfig {
     /// category.
     #[serde(default)]
     pub negated_phrases: Vec<String>,
-    /// Actions that indicate it when the customer disowns them: the phrase
-    /// (a verb) right after a negator of `[sentiment] negators` (one word
-    /// between at most), the negator spoken by the customer ("I" or "we" in
-    /// the two words before it), and the clause ending after the verb — the
-    /// thing acted on stands before it. `"make"` under security reads "a
-    /// payment I didn't make", "there are logins we did not make!", and
-    /// `"request"` "a reset email I never requested."; not "I didn't make any
-    /// changes" (the verb has its object after it), "the payment was not
-    /// made" (no one speaking disowns it) nor "please make me an admin". A
-    /// disowned action weighs three times what its phrase weighs: the
-    /// construction says what happened was not the customer's doing, which
-    /// outweighs a word naming what it was done to ("payment"). The reason
-    /// says `disowned action "make"`. Regular inflections match; list
-    /// irregular ones ("made") as well. It holds no negator, and shares its
-    /// stems with no phrase of another category. (English: the subject and
-    /// the word order are English ones.)
+    /// Actions that indicate it when the customer disowns them: the phrase (a verb)
+    /// right after a negator of `[sentiment] negators` (one word between at most)
+    /// that denies an action — "didn't", "don't", "never", "haven't", "hasn't",
+    /// "hadn't", or "not" after "did", "do", "have", "has", "had" (not an inability,
+    /// "can't", nor a state, "am not") — spoken by the customer ("I" or "we" in the
+    /// two words before it), and the clause ending after the verb — the thing acted
+    /// on stands before it. `"make"` under security reads "a payment I didn't
+    /// make", "there are logins we did not make!", and `"request"` "a reset email I
+    /// never requested."; not "I didn't make any changes" (the verb has its object
+    /// after it), "the payment was not made" (no one speaking disowns it), "we
+    /// can't do" (an inability) nor "please make me an admin". Only the verb's
+    /// forms count ("authorized", not "authorization"). A disowned action weighs
+    /// three times what its phrase weighs: the construction says what happened was
+    /// not the customer's doing, which outweighs a word naming what it was done to
+    /// ("payment"). The reason says `disowned action "make"`. Regular inflections
+    /// match; list irregular ones ("made") as well. It holds no negator, and shares
+    /// its stems with no phrase of another category. (English: the subject and the
+    /// word order are English ones.)
     #[serde(default)]
     pub disowned_phrases: Vec<String>,
     /// Example requests of this category, in the customer's words (a few

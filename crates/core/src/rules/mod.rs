@@ -743,8 +743,10 @@ fn build(
             };
             for (j, p) in phrases.iter().enumerate() {
                 // Compared by stems: "error" and "errors" match the same
-                // text.
-                let norm = crate::text::stem_key(p);
+                // text, as do "doesn't work" and "doesnt work".
+                let norm = crate::text::stem_key(
+                    &crate::text::without_apostrophe(p).unwrap_or_else(|| p.clone()),
+                );
                 let at = format!("categories[{i}].{list}[{j}]");
                 if norm.is_empty() {
                     d.error(at, "empty phrase");
@@ -766,14 +768,19 @@ fn build(
                     }
                 }
                 match seen.get(&norm) {
-                    Some((other, _)) if *other != c.name => d.error(
+                    Some((other, was)) if *other != c.name => d.error(
                         at,
                         format!(
-                            "{kind} {written:?}{} is listed under both {other:?} and {:?}: overlapping categories make triage ambiguous",
+                            "{kind} {written:?}{} is listed under both {other:?}{} and {:?}: overlapping categories make triage ambiguous",
                             if norm == written {
                                 String::new()
                             } else {
                                 format!(" (stems {norm:?})")
+                            },
+                            if *was == kind {
+                                String::new()
+                            } else {
+                                format!(" (as a {was})")
                             },
                             c.name
                         ),
@@ -1457,15 +1464,16 @@ mod tests {
 
     #[test]
     fn a_negator_without_its_apostrophe_negates_in_the_lexicon() {
-        let src = "version = \"t\"\n[[levels]]\nname = \"P1\"\ntopic = \"p1\"\n[sentiment]\nlexicon = true\nnegators = [\"don't\"]\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = { first_response = \"1h\", resolution = \"4h\" }\n";
+        let src = "version = \"t\"\n[[levels]]\nname = \"P1\"\ntopic = \"p1\"\n[sentiment]\nlexicon = true\nnegators = [\"haven't\"]\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = { first_response = \"1h\", resolution = \"4h\" }\n";
         // Test code: the policy compiles and has the lexicon.
         let rules = Rules::from_str("t.toml", src).unwrap().rules;
         let lex = rules.sentiment.lexicon.as_ref().unwrap();
         let mut scratch = crate::sentiment::SentimentScratch::default();
         let mut score = |t: &str| lex.score(t, "", Default::default(), &mut scratch).compound;
-        assert!(score("I like it") > 0.0);
-        assert!(score("I don't like it") < 0.0);
-        assert!(score("I dont like it") < 0.0);
+        assert!(score("I enjoyed it") > 0.0);
+        assert!(score("I haven't enjoyed it") < 0.0);
+        // Not a negator of the lexicon's own: from the rules' "haven't".
+        assert!(score("I havent enjoyed it") < 0.0);
     }
 
     #[test]
@@ -1505,7 +1513,7 @@ mod tests {
             (
                 "[[categories]]\nname = \"billing\"\nphrases = [\"made\"]\n[[categories]]\nname = \"security\"\ndisowned_phrases = [\"made\"]",
                 "categories[1].disowned_phrases[0]",
-                "disowned phrase \"made\" is listed under both \"billing\" and \"security\"",
+                "disowned phrase \"made\" is listed under both \"billing\" (as a phrase) and \"security\"",
             ),
         ] {
             // Test code: these policies must not compile.
