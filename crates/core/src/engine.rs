@@ -366,8 +366,8 @@ pub fn decide(
                     continue;
                 }
                 match *t {
-                    // The rules' compiler numbers categories (plain and
-                    // negated phrases alike) and severities below their
+                    // The rules' compiler numbers categories (plain,
+                    // negated and disowned phrases alike) and severities below their
                     // counts, and the scratch tables were just reset to
                     // those lengths: every index is in bounds.
                     // A negated phrase counts only negated, and then as much
