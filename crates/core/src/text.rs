@@ -465,9 +465,11 @@ pub fn word_forms(word: &str) -> Vec<String> {
 /// dropped or a consonant doubled ("create" → "creating", "stop" →
 /// "stopped").
 fn verb_form(form: &str, phrase: &str) -> bool {
+    /// The verb's endings among [`SUFFIXES`].
+    const VERB_ENDINGS: [&str; 5] = ["s", "es", "ed", "d", "ing"];
     form.split(' ').zip(phrase.split(' ')).all(|(f, w)| {
         f == w
-            || ["s", "es", "ed", "d", "ing"].iter().any(|end| {
+            || VERB_ENDINGS.iter().any(|end| {
                 f.strip_suffix(end).is_some_and(|b| {
                     !b.is_empty()
                         && (w.starts_with(b) || (b.len() == w.len() + 1 && b.starts_with(w)))
@@ -795,19 +797,15 @@ fn within_window(gap: &str, window: u32) -> bool {
     let mut words = 0u32;
     let mut in_word = false;
     for c in gap.chars() {
-        // An ASCII character (most of a gap: " ", " really ") by its byte.
-        let (breaks, word) = if c.is_ascii() {
-            let b = c as u8;
-            (
-                matches!(b, b'.' | b'!' | b'?' | b';' | b',' | b':' | b'\n'),
-                ascii_word_byte(b) || b == b'\'',
-            )
-        } else {
-            (clause_break(c), is_word_char(c) || c == '\u{2019}')
-        };
-        if breaks {
+        if clause_break(c) {
             return false;
         }
+        // An ASCII character (most of a gap: " ", " really ") by its byte.
+        let word = if c.is_ascii() {
+            ascii_word_byte(c as u8) || c == '\''
+        } else {
+            is_word_char(c) || c == '\u{2019}'
+        };
         if !word {
             in_word = false;
         } else if !in_word {
@@ -822,26 +820,17 @@ fn within_window(gap: &str, window: u32) -> bool {
 }
 
 /// A character that ends a clause: . , ; : ! ? … and their full-width
-/// forms, or a line break.
+/// forms, or a line break. (ASCII, most of any text, by its byte.)
+#[inline(always)]
 fn clause_break(c: char) -> bool {
-    matches!(
-        c,
-        '.' | '!'
-            | '?'
-            | ';'
-            | ','
-            | ':'
-            | '\n'
-            | '…'
-            | '。'
-            | '、'
-            | '．'
-            | '！'
-            | '？'
-            | '；'
-            | '，'
-            | '：'
-    )
+    if c.is_ascii() {
+        matches!(c as u8, b'.' | b'!' | b'?' | b';' | b',' | b':' | b'\n')
+    } else {
+        matches!(
+            c,
+            '…' | '。' | '、' | '．' | '！' | '？' | '；' | '，' | '：'
+        )
+    }
 }
 
 /// True when the clause ends at `at` (a match's end): after spaces and
@@ -866,10 +855,8 @@ const FIRST_PERSON: &[&str] = &["i", "we", "i've", "we've", "i'd", "we'd", "ive"
 /// Negators that deny an action ("I didn't", "we never", "I haven't", "I
 /// don't remember making"), not an inability ("can't", "unable to") or a
 /// state ("am not").
-const DENIALS: &[&str] = &[
-    "didn't", "didnt", "never", "haven't", "havent", "hasn't", "hasnt", "hadn't", "hadnt", "don't",
-    "dont",
-];
+/// Written without apostrophes: the negator is compared without its own.
+const DENIALS: &[&str] = &["didnt", "never", "havent", "hasnt", "hadnt", "dont"];
 
 /// Auxiliaries before "not" that make it a denial of an action ("I did
 /// not", "we have not", "I've not", "I do not recall making").
@@ -885,11 +872,18 @@ fn denied_by_customer(text: &str, (ns, ne): (usize, usize)) -> bool {
     let Some(negator) = text.get(ns..ne) else {
         return false;
     };
-    let negator = negator.to_ascii_lowercase().replace('\u{2019}', "'");
-    let denial = if negator == "not" {
+    // The negator lower-cased without apostrophes ("Didn’t" is "didnt").
+    let is = |w: &str| {
+        negator
+            .chars()
+            .filter(|&c| c != '\'' && c != '\u{2019}')
+            .map(|c| c.to_ascii_lowercase())
+            .eq(w.chars())
+    };
+    let denial = if is("not") {
         last_words(text, ns, 1, |w| DENYING_AUXILIARIES.contains(&w))
     } else {
-        DENIALS.contains(&negator.as_str())
+        DENIALS.iter().any(|d| is(d))
     };
     denial && first_person_before(text, ns)
 }

@@ -702,16 +702,17 @@ fn build(
         .filter(|n| !n.is_empty())
         .collect();
     if negators.is_empty() {
-        let lists = cfg.categories.iter().enumerate().flat_map(|(i, c)| {
-            [
-                ("negated_phrases", c.negated_phrases.is_empty()),
-                ("disowned_phrases", c.disowned_phrases.is_empty()),
-            ]
-            .into_iter()
-            .filter(|(_, empty)| !empty)
-            .map(move |(list, _)| (i, list))
+        // The first category with negated or disowned phrases.
+        let first = cfg.categories.iter().enumerate().find_map(|(i, c)| {
+            if !c.negated_phrases.is_empty() {
+                Some((i, "negated_phrases"))
+            } else if !c.disowned_phrases.is_empty() {
+                Some((i, "disowned_phrases"))
+            } else {
+                None
+            }
         });
-        if let Some((i, list)) = lists.into_iter().next() {
+        if let Some((i, list)) = first {
             d.warning(
                 format!("categories[{i}].{list}"),
                 format!(
