@@ -18,15 +18,28 @@ use crate::rules::cond::Facts;
 use crate::rules::{Action, ModelRule, Rules};
 use crate::text::{Scan, Target};
 
+/// How a category's phrase counted, as its reason says.
+#[derive(Debug, Clone, Copy)]
+enum Counted {
+    /// `phrases`: `phrase "…"`.
+    Phrase,
+    /// `negated_phrases`, negated: `negated phrase "…"`.
+    Negated,
+    /// `disowned_phrases`, disowned: `disowned action "…"` (three times).
+    DisownedAction,
+    /// `negated_phrases`, disowned by the customer ("I don't recognize",
+    /// "not mine"): `disowned phrase "…"` (three times).
+    Disowned,
+}
+
 /// Scratch space reused between tickets (keeps the hot path free of most
 /// allocations). One per worker thread.
 #[derive(Debug, Default)]
 pub struct Scratch {
     scan: Scan,
     category_weight: Vec<f32>,
-    /// The first phrase of each category, with how it counted (plain,
-    /// negated or disowned: its target).
-    category_phrase: Vec<Option<(u32, Target)>>,
+    /// The first phrase of each category, with how it counted.
+    category_phrase: Vec<Option<(u32, Counted)>>,
     severity_weight: Vec<f32>,
     severity_phrase: Vec<Option<u32>>,
     /// Whether that phrase is a cue counted one level down.
@@ -373,10 +386,12 @@ pub fn decide(
                     // A negated phrase counts only negated, and then as much
                     // as the phrase itself: one negated word in the body
                     // does not decide alone ("the importer doesn't
-                    // recognize the date column"). A disowned action counts
-                    // three times what its phrase weighs: a customer saying
-                    // they did not do what was done ("a payment I didn't
-                    // make") outweighs the word for what it was done to.
+                    // recognize the date column"). Disowned, it counts three
+                    // times what it weighs, as a disowned action does: a
+                    // customer saying they did not do what was done ("a
+                    // payment I didn't make", "a charge I don't recognize",
+                    // "a login that is not ours") outweighs the word for
+                    // what it was done to.
                     t @ (Target::Category(i)
                     | Target::NegatedCategory(i)
                     | Target::DisownedCategory(i))
@@ -386,11 +401,18 @@ pub fn decide(
                             _ => true,
                         } =>
                     {
+                        let counted = match t {
+                            Target::DisownedCategory(_) => Counted::DisownedAction,
+                            Target::NegatedCategory(_) if h.denied => Counted::Disowned,
+                            Target::NegatedCategory(_) => Counted::Negated,
+                            _ => Counted::Phrase,
+                        };
                         let i = i as usize;
-                        let disowned = matches!(t, Target::DisownedCategory(_));
-                        scratch.category_weight[i] +=
-                            if disowned { 3.0 * h.weight } else { h.weight };
-                        scratch.category_phrase[i].get_or_insert((h.pattern, t));
+                        scratch.category_weight[i] += match counted {
+                            Counted::DisownedAction | Counted::Disowned => 3.0 * h.weight,
+                            Counted::Phrase | Counted::Negated => h.weight,
+                        };
+                        scratch.category_phrase[i].get_or_insert((h.pattern, counted));
                     }
                     Target::Severity(i) if !h.negated => {
                         scratch.severity_weight[i as usize] += h.weight;
@@ -586,11 +608,12 @@ pub fn decide(
         None
     };
     // The category's first phrase as the reason names it.
-    let named = |d: Detail, (p, t): (u32, Target)| {
+    let named = |d: Detail, (p, t): (u32, Counted)| {
         d.s(match t {
-            Target::NegatedCategory(_) => "negated phrase \"",
-            Target::DisownedCategory(_) => "disowned action \"",
-            _ => "phrase \"",
+            Counted::Phrase => "phrase \"",
+            Counted::Negated => "negated phrase \"",
+            Counted::DisownedAction => "disowned action \"",
+            Counted::Disowned => "disowned phrase \"",
         })
         .s(rules.detector.phrase(p))
         .s("\"")
@@ -1527,7 +1550,7 @@ points = 1
         let run = |body: &str| run_with(&rules, "Question", body);
         // Negated within the window, inflected: security, weighing what the
         // phrase weighs (1 of 1 in the body: confidence 1 x 1/2).
-        let negated = run("we did not recognize this login");
+        let negated = run("this login was not recognized");
         assert_eq!(&*negated.category, "security");
         // Test code: every triage has a category reason.
         let detail = &negated
@@ -1554,12 +1577,77 @@ points = 1
         }
         // Beside a phrase of another category it weighs the same: the
         // earlier category wins the tie.
-        assert_eq!(&*run("an invoice we do not recognize").category, "billing");
+        assert_eq!(
+            &*run("an invoice that is not recognized").category,
+            "billing"
+        );
+        assert_eq!(
+            &*run("an invoice they do not recognize").category,
+            "billing"
+        );
         // Not negated, a longer negated phrase hides no shorter phrase of
         // another category ("invoice" in "the invoice portal").
         let t = run("the invoice portal");
         assert_eq!(&*t.category, "billing");
         assert_eq!(&*run("not the invoice portal").category, "security");
+    }
+
+    #[test]
+    fn a_negated_phrase_disowned_by_the_customer_counts_three_times() {
+        let rules = rules_with(
+            &RULES.replace(
+                "negators = [\"not\"]",
+                "negators = [\"not\", \"didn't\", \"don't\", \"isn't\", \"can't\"]",
+            ),
+            "\n[sentiment]",
+            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\", \"mine\", \"by us\"]\n",
+        );
+        let run = |body: &str| run_with(&rules, "Question", body);
+        let category = |t: &Triage| {
+            // Test code: every triage has a category reason.
+            t.reasons
+                .iter()
+                .find(|r| r.factor == "category")
+                .unwrap()
+                .detail
+                .clone()
+        };
+        // The customer denying right before it, or the phrase naming the
+        // customer: three times the phrase's weight, beside a billing
+        // phrase of one (3 / 4 x 3 / 4).
+        let t = run("an invoice I don't recognize");
+        assert_eq!(&*t.category, "security");
+        assert_eq!(
+            category(&t),
+            "security (disowned phrase \"recognize\", confidence 0.56)"
+        );
+        for body in [
+            "we do not recognize this invoice",
+            "I didn't recognize the invoice",
+            "an invoice that isn't mine",
+            "the invoice is not mine",
+            "an invoice not sent by us",
+        ] {
+            let t = run(body);
+            assert_eq!(&*t.category, "security", "{body}");
+            assert!(category(&t).contains("disowned phrase"), "{body}");
+        }
+        // Negated but not disowned: nobody speaking, an inability, a third
+        // person, a negator too far, or a negation that adds ("not just
+        // mine"): it weighs what the invoice weighs, and billing, the
+        // earlier category, wins the tie.
+        for body in [
+            "the invoice was not recognized",
+            "I can't recognize the invoice",
+            "they don't recognize the invoice",
+            "I don't really quite recognize the invoice",
+            "the invoice is not just mine",
+            "an invoice not only sent by us",
+        ] {
+            let t = run(body);
+            assert_eq!(&*t.category, "billing", "{body}");
+            assert!(!category(&t).contains("disowned"), "{body}");
+        }
     }
 
     #[test]
@@ -1596,6 +1684,12 @@ points = 1
             "an invoice I didn't actually make, help",
             "an invoice I have not made\\nthanks",
             "an invoice I didn\u{2019}t make",
+            // The sentence goes on past the relative clause, or the
+            // object is pointed at.
+            "an invoice I didn't make shows in my app",
+            "an invoice we did not make is on our account",
+            "I didn't make this invoice",
+            "We did not make those invoices.",
         ] {
             assert_eq!(&*run(body).category, "security", "{body}");
         }
@@ -1609,6 +1703,8 @@ points = 1
             "I did not, invoice make",
             "I made the invoice.",
             "the invoice they did not make",
+            "I didn't make an invoice",
+            "I didn't make it to the invoice",
         ] {
             let t = run(body);
             assert_eq!(&*t.category, "billing", "{body}");

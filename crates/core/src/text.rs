@@ -143,6 +143,9 @@ impl DetectorBuilder {
                 let negated = ts.iter().any(|t| matches!(t, Target::NegatedCategory(_)));
                 let disowned = ts.iter().any(|t| matches!(t, Target::DisownedCategory(_)));
                 let mut bits = 0;
+                if negated || disowned {
+                    bits |= NEGATABLE;
+                }
                 if (negated || disowned) && !plain {
                     bits |= NEGATED_ONLY;
                 }
@@ -153,6 +156,11 @@ impl DetectorBuilder {
                     }
                 }
                 ts.iter().fold(bits, |m, t| m | (1 << t.family()))
+            })
+            .zip(&self.patterns)
+            .map(|(bits, p)| {
+                let names = p.split(' ').any(|w| CUSTOMER_NAMED.contains(&w));
+                bits | if names { NAMES_CUSTOMER } else { 0 }
             })
             .collect();
         Ok(Detector {
@@ -413,14 +421,15 @@ pub fn word_forms(word: &str) -> Vec<String> {
     // words. A word written with a plural or third-person ending grows
     // from its base as well, when the base has the word's stem: "fails"
     // from "fail" ("failed", "failing"), "crashes" from "crash", "docs"
-    // from "doc"; not "news" from "new". (Past forms are not cut back:
+    // from "doc"; not "news" from "new", nor "ours" from "our" (a
+    // grammatical word is no base). (Past forms are not cut back:
     // "pleased" and "please" share a stem. Nor can a plural with a meaning
     // of its own be told apart: "customs" grows "customer".)
     let mut roots = vec![word];
     // One base, the word without its "s" ("crashes" → "crashe", whose
     // e-drop gives "crash", "crashed", "crashing").
     if let Some(x) = word.strip_suffix('s') {
-        if x.len() >= 3 && stem(x) == target {
+        if x.len() >= 3 && stem(x) == target && GRAMMATICAL.binary_search(&x).is_err() {
             roots.push(x);
         }
     }
@@ -527,7 +536,7 @@ pub struct Detector {
     patterns: Vec<String>,
     targets: Vec<Vec<Target>>,
     /// Per phrase: a bit per family it belongs to, and [`NEGATED_ONLY`].
-    families: Vec<u8>,
+    families: Vec<u16>,
     /// Per phrase: how it is shown in reasons (the rules' spelling).
     shown: Vec<String>,
     /// Weight of a phrase: its words but the grammatical ones ([`weight`]).
@@ -548,6 +557,10 @@ pub struct Hit {
     /// [`Target::DisownedCategory`]); read only for a phrase some category
     /// lists as disowned, else false.
     pub disowned: bool,
+    /// Negated in the category family by the customer denying an action
+    /// of theirs right before it ("I don't recognize", "we did not
+    /// approve"; see [`Target::NegatedCategory`]).
+    pub denied: bool,
     pub in_subject: bool,
     /// The family the phrase was picked for (see [`Target::family`]); only
     /// its targets of that family apply.
@@ -669,19 +682,24 @@ impl Detector {
                 };
                 let gap = |(_, ne): (usize, usize)| text.get(ne..s as usize).unwrap_or(".");
                 let negated = negator.is_some_and(|n| within_window(gap(n), self.negation_window));
-                // A disowned action: denied right before it (a word between
-                // at most: "I didn't actually make") by a customer speaking
-                // of the past ("I didn't", "we have not", "I never"; not
-                // "it was not approved", "we can't do"), and its clause ends
-                // after it.
+                // Disowned by the customer: a negator right before it (a
+                // word between at most: "I didn't actually make") denies a
+                // past action of theirs ("I didn't", "we have not", "I
+                // never", "I don't recognize"; not "it was not approved",
+                // "we can't do"), or the phrase names them ("not mine",
+                // "wasn't done by us"). A disowned action (a verb) also has
+                // nothing else acted on after it: "a payment I didn't
+                // make.", not "I didn't make any changes".
                 let bits = self.families[pid as usize];
-                let disowned = family == FAMILY_CATEGORY
-                    && bits & DISOWNED != 0
+                let denied = family == FAMILY_CATEGORY
+                    && bits & NEGATABLE != 0
                     && negator.is_some_and(|n| {
                         within_window(gap(n), 1)
-                            && denied_by_customer(text, n)
-                            && ends_clause(text, e as usize)
+                            && !adds_to(gap(n))
+                            && (bits & NAMES_CUSTOMER != 0 || denied_by_customer(text, n))
                     });
+                let disowned =
+                    denied && bits & DISOWNED != 0 && acted_on_is_shown(text, e as usize);
                 // A phrase that counts only negated (or disowned), not so
                 // here, is no match: it hides no shorter phrase of its
                 // family.
@@ -707,6 +725,7 @@ impl Detector {
                     weight,
                     negated,
                     disowned,
+                    denied,
                     in_subject,
                     family,
                 });
@@ -718,13 +737,26 @@ impl Detector {
 
 /// A phrase's bit in [`Detector`]'s `families` beside the family bits: in
 /// the category family it counts only negated (no plain category phrase).
-const NEGATED_ONLY: u8 = 1 << 7;
+const NEGATED_ONLY: u16 = 1 << 7;
 /// In the category family some category lists it as disowned
-/// ([`Target::DisownedCategory`]): whether its clause ends after it is read.
-const DISOWNED: u8 = 1 << 6;
+/// ([`Target::DisownedCategory`]): what follows it is read
+/// ([`acted_on_is_shown`]).
+const DISOWNED: u16 = 1 << 6;
 /// In the category family it counts only disowned (no plain or negated
 /// category phrase).
-const DISOWNED_ONLY: u8 = 1 << 5;
+const DISOWNED_ONLY: u16 = 1 << 5;
+/// Its words name the customer ([`CUSTOMER_NAMED`]): negated, it is
+/// disowned ("not mine", "wasn't made by us").
+const NAMES_CUSTOMER: u16 = 1 << 4;
+
+/// Some category lists it as negated or disowned: whether the customer
+/// disowns it is read.
+const NEGATABLE: u16 = 1 << 8;
+
+/// Words by which a customer names themselves other than as a subject: a
+/// phrase holding one, negated, is the customer disowning something ("it
+/// is not mine", "not ours", "it wasn't done by me").
+const CUSTOMER_NAMED: &[&str] = &["me", "us", "mine", "ours", "myself", "ourselves"];
 
 const FAMILY_CATEGORY: u8 = 0;
 const FAMILY_SEVERITY: u8 = 1;
@@ -833,11 +865,15 @@ fn clause_break(c: char) -> bool {
     }
 }
 
-/// True when the clause ends at `at` (a match's end): after spaces and
-/// closing quotes or brackets, a clause break or the end of the text ("a
-/// payment I didn't make.", "… didn't make"), not a word ("didn't make
-/// any changes").
-fn ends_clause(text: &str, at: usize) -> bool {
+/// True when what a disowned verb ending at `at` acted on is the thing the
+/// customer shows, not something named after it: the clause ends (after
+/// spaces and closing quotes or brackets, a clause break or the end of the
+/// text: "a payment I didn't make.", "… didn't make"), the sentence goes on
+/// past the relative clause ("a payment I didn't make shows in my app", "a
+/// withdrawal I didn't make from my account": [`CLAUSE_GOES_ON`]), or the
+/// object points at it ("I didn't make this payment": [`DEMONSTRATIVES`]).
+/// Not "I didn't make any changes", "I didn't make it in time".
+fn acted_on_is_shown(text: &str, at: usize) -> bool {
     let rest = text.get(at..).unwrap_or("").trim_start_matches(|c: char| {
         (c.is_whitespace() && c != '\n')
             || matches!(
@@ -845,7 +881,51 @@ fn ends_clause(text: &str, at: usize) -> bool {
                 '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}' | '\u{bb}'
             )
     });
-    rest.chars().next().is_none_or(clause_break)
+    if rest.chars().next().is_none_or(clause_break) {
+        return true;
+    }
+    // The next word, lower-cased into a fixed buffer; a longer or
+    // non-ASCII word is none of the short words asked for.
+    let mut buf = [0u8; 8];
+    let mut len = 0;
+    for &b in rest.as_bytes() {
+        if !b.is_ascii_alphabetic() {
+            if b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80 {
+                return false;
+            }
+            break;
+        }
+        if len == buf.len() {
+            return false;
+        }
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    let word = std::str::from_utf8(&buf[..len]).unwrap_or("");
+    DEMONSTRATIVES.contains(&word) || CLAUSE_GOES_ON.contains(&word)
+}
+
+/// Words that point at the thing shown ("I didn't make this payment", "I
+/// did not authorize these").
+const DEMONSTRATIVES: &[&str] = &["this", "that", "these", "those"];
+
+/// Words after a relative clause that carry the sentence on, a preposition
+/// or a verb of its subject ("a payment I didn't make shows in my app",
+/// "the login we didn't make from Brazil", "a charge I never approved is
+/// on our invoice").
+const CLAUSE_GOES_ON: &[&str] = &[
+    "on", "in", "from", "at", "into", "via", "through", "with", "shows", "showed", "showing",
+    "appears", "appeared", "is", "was", "are", "were", "has", "have", "had", "came", "comes",
+    "went", "goes",
+];
+
+/// True when the gap after a negator makes it add rather than deny ("not
+/// just mine", "not only by us": others too).
+fn adds_to(gap: &str) -> bool {
+    let word = gap.trim_matches(|c: char| !c.is_alphabetic());
+    ["just", "only", "merely", "simply"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Words of a customer speaking of themselves, as the subject of a
@@ -1332,11 +1412,28 @@ mod tests {
             ("make\r\nthanks", 4),
             ("make\u{201d}!", 4),
             ("make… ", 4),
+            // The object shown, or the sentence going on past the
+            // relative clause.
+            ("make this payment", 4),
+            ("make THESE.", 4),
+            ("make shows in my app", 4),
+            ("make from Brazil", 4),
+            ("make\u{2019} on my card", 4),
         ] {
-            assert!(ends_clause(text, at), "{text:?}");
+            assert!(acted_on_is_shown(text, at), "{text:?}");
         }
-        for (text, at) in [("make any", 4), ("make it.", 4), ("make-up", 4)] {
-            assert!(!ends_clause(text, at), "{text:?}");
+        for (text, at) in [
+            ("make any", 4),
+            ("make it.", 4),
+            ("make-up", 4),
+            ("make a payment", 4),
+            ("make thisx", 4),
+            ("make this1", 4),
+            ("make isn't", 4),
+            ("make th\u{e9}s\u{e9}", 4),
+            ("make somethinglong", 4),
+        ] {
+            assert!(!acted_on_is_shown(text, at), "{text:?}");
         }
         // One of the two words before the negator, in its clause.
         for text in [

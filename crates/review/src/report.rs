@@ -537,7 +537,8 @@ fn percentile(sorted: &[i64], q: f64) -> Option<i64> {
 
 /// The quoted phrases of a reason's detail (`outage (phrase "production down")` →
 /// `production down`), each with how it counted when not plainly: `negated` (`bug
-/// (negated phrase "work")`) or `disowned` (`security (disowned action "make")`);
+/// (negated phrase "work")`) or `disowned` (`security (disowned action "make")`,
+/// `security (disowned phrase "mine")`);
 /// quoted example sentences ("resembles the example \"…\"") are not phrases.
 fn quoted(detail: &str) -> impl Iterator<Item = (&str, Option<&'static str>)> {
     let parts: Vec<&str> = detail.split('"').collect();
@@ -548,7 +549,7 @@ fn quoted(detail: &str) -> impl Iterator<Item = (&str, Option<&'static str>)> {
             let before = parts[i - 1];
             let kind = if before.ends_with("negated phrase ") {
                 Some("negated")
-            } else if before.ends_with("disowned action ") {
+            } else if before.ends_with("disowned action ") || before.ends_with("disowned phrase ") {
                 Some("disowned")
             } else {
                 None
@@ -575,6 +576,11 @@ mod tests {
         assert_eq!(quoted(d).collect::<Vec<_>>(), [("work", Some("negated"))]);
         let d = "security (disowned action \"make\", confidence 0.67)";
         assert_eq!(quoted(d).collect::<Vec<_>>(), [("make", Some("disowned"))]);
+        let d = "security (disowned phrase \"recognize\"; resembles the example \"x\" 0.7)";
+        assert_eq!(
+            quoted(d).collect::<Vec<_>>(),
+            [("recognize", Some("disowned"))]
+        );
     }
 
     #[test]

@@ -275,7 +275,15 @@ pub struct CategoryConfig {
     /// security reads "I don't recognize this charge" and "a login we did
     /// not recognise", not "please recognize the new domain". Matched and
     /// weighed like `phrases` (inflections too; one in the body does not
-    /// decide alone); the reason says the phrase was negated. It holds no
+    /// decide alone); the reason says the phrase was negated. Disowned by
+    /// the customer it weighs three times as much, like a disowned action:
+    /// when the negator right before it (one word between at most) is the
+    /// customer denying an action of theirs ("I don't recognize this
+    /// charge", "we did not recognise": the denials of `disowned_phrases`),
+    /// or when the phrase names the customer ("me", "us", "mine", "ours",
+    /// "myself", "ourselves": `"mine"` reads "a payment that is not mine",
+    /// `"by us"` "an email not sent by us"; not "not just mine", "not only
+    /// by us"); the reason then says `disowned phrase "…"`. It holds no
     /// negator itself, and shares its stems with no phrase of another
     /// category.
     #[serde(default)]
@@ -285,12 +293,16 @@ pub struct CategoryConfig {
     /// that denies an action — "didn't", "don't", "never", "haven't", "hasn't",
     /// "hadn't", or "not" after "did", "do", "have", "has", "had" (not an inability,
     /// "can't", nor a state, "am not") — spoken by the customer ("I" or "we" in the
-    /// two words before it), and the clause ending after the verb — the thing acted
-    /// on stands before it. `"make"` under security reads "a payment I didn't
-    /// make", "there are logins we did not make!", and `"request"` "a reset email I
-    /// never requested."; not "I didn't make any changes" (the verb has its object
-    /// after it), "the payment was not made" (no one speaking disowns it), "we
-    /// can't do" (an inability) nor "please make me an admin". Only the verb's
+    /// two words before it), and the thing acted on shown: standing before the verb,
+    /// the clause ending after it or the sentence going on past it with a
+    /// preposition or its own verb ("on", "from", "shows", "is", …), or pointed at
+    /// after it ("this", "that", "these", "those"). `"make"` under security reads
+    /// "a payment I didn't make", "there are logins we did not make!", "a payment I
+    /// didn't make shows in my app", "I didn't make this payment", and `"request"`
+    /// "a reset email I never requested."; not "I didn't make any changes" (the
+    /// verb has another object after it), "the payment was not made" (no one
+    /// speaking disowns it), "we can't do" (an inability) nor "please make me an
+    /// admin". Only the verb's
     /// forms count ("authorized", not "authorization"). A disowned action weighs
     /// three times what its phrase weighs: the construction says what happened was
     /// not the customer's doing, which outweighs a word naming what it was done to
