@@ -874,13 +874,7 @@ fn clause_break(c: char) -> bool {
 /// object points at it ("I didn't make this payment": [`DEMONSTRATIVES`]).
 /// Not "I didn't make any changes", "I didn't make it in time".
 fn acted_on_is_shown(text: &str, at: usize) -> bool {
-    let rest = text.get(at..).unwrap_or("").trim_start_matches(|c: char| {
-        (c.is_whitespace() && c != '\n')
-            || matches!(
-                c,
-                '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}' | '\u{bb}'
-            )
-    });
+    let rest = past_closers(text.get(at..).unwrap_or(""));
     if rest.chars().next().is_none_or(clause_break) {
         return true;
     }
@@ -902,7 +896,26 @@ fn acted_on_is_shown(text: &str, at: usize) -> bool {
         len += 1;
     }
     let word = std::str::from_utf8(&buf[..len]).unwrap_or("");
-    DEMONSTRATIVES.contains(&word) || CLAUSE_GOES_ON.contains(&word)
+    // "it" ending the clause is the thing shown ("I did not do it."), not
+    // "I didn't make it to the meeting".
+    DEMONSTRATIVES.contains(&word)
+        || CLAUSE_GOES_ON.contains(&word)
+        || (word == "it"
+            && past_closers(&rest[len..])
+                .chars()
+                .next()
+                .is_none_or(clause_break))
+}
+
+/// `rest` past spaces (not a line break) and closing quotes or brackets.
+fn past_closers(rest: &str) -> &str {
+    rest.trim_start_matches(|c: char| {
+        (c.is_whitespace() && c != '\n')
+            || matches!(
+                c,
+                '"' | '\'' | ')' | ']' | '\u{201d}' | '\u{2019}' | '\u{bb}'
+            )
+    })
 }
 
 /// Words that point at the thing shown ("I didn't make this payment", "I
@@ -1419,12 +1432,14 @@ mod tests {
             ("make shows in my app", 4),
             ("make from Brazil", 4),
             ("make\u{2019} on my card", 4),
+            ("do it.", 2),
+            ("do it", 2),
         ] {
             assert!(acted_on_is_shown(text, at), "{text:?}");
         }
         for (text, at) in [
             ("make any", 4),
-            ("make it.", 4),
+            ("make it to the meeting", 4),
             ("make-up", 4),
             ("make a payment", 4),
             ("make thisx", 4),
