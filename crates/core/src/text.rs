@@ -681,7 +681,16 @@ impl Detector {
                     k.checked_sub(1).map(|k| out.negators[k])
                 };
                 let gap = |(_, ne): (usize, usize)| text.get(ne..s as usize).unwrap_or(".");
-                let negated = negator.is_some_and(|n| within_window(gap(n), self.negation_window));
+                // A question asking why something is not done puts its
+                // subject between the negator and the verb ("why won't my
+                // virtual card work?", "why doesn't the export on the
+                // reports page finish?"): the negation reaches further.
+                let negated = negator.is_some_and(|n| {
+                    within_window(gap(n), self.negation_window)
+                        || (self.negation_window > 0
+                            && within_window(gap(n), INVERTED_WINDOW)
+                            && last_words(text, n.0, 1, |w| w == "why"))
+                });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make") denies a
                 // past action of theirs ("I didn't", "we have not", "I
@@ -752,6 +761,10 @@ const NAMES_CUSTOMER: u16 = 1 << 4;
 /// Some category lists it as negated or disowned: whether the customer
 /// disowns it is read.
 const NEGATABLE: u16 = 1 << 8;
+
+/// How many words a negator after "why" reaches ("why isn't my disposable
+/// virtual card working?"), when the rules' window reaches any.
+const INVERTED_WINDOW: u32 = 5;
 
 /// Words by which a customer names themselves other than as a subject: a
 /// phrase holding one, negated, is the customer disowning something ("it
@@ -1382,6 +1395,21 @@ mod tests {
             found(&d, &s),
             vec![("working".to_string(), false), ("happy".to_string(), false)]
         );
+        // After "why" the subject stands between the negator and the verb:
+        // the negation reaches five words.
+        let mut b = DetectorBuilder::new();
+        b.add("isn't", Target::Negator);
+        b.add("working", Target::Expectation);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "Why isn't my disposable virtual card working?");
+        assert_eq!(found(&d, &s), vec![("working".to_string(), true)]);
+        let s = scan(
+            &d,
+            "Why isn't this very old disposable virtual card working?",
+        );
+        assert_eq!(found(&d, &s), vec![("working".to_string(), false)]);
+        let s = scan(&d, "It isn't my disposable virtual card working");
+        assert_eq!(found(&d, &s), vec![("working".to_string(), false)]);
     }
 
     #[test]

@@ -526,6 +526,9 @@ pub struct SentimentConfig {
     #[serde(default)]
     pub neutral: Vec<String>,
     /// How many words may stand between a negator and the phrase it negates.
+    /// After "why" (not 0) it reaches five: the question puts its subject
+    /// between the negator and the verb ("why isn't my disposable virtual card
+    /// working?").
     #[serde(default = "two")]
     pub negation_window: u32,
     /// A score at or below this is `negative`.
