@@ -284,6 +284,9 @@ enum Entry {
     Request,
     /// A word after a negator that is no action.
     NotAction,
+    /// "go": an action of two letters ("didn't go through"; shorter words
+    /// are no content words).
+    ShortAction,
     /// "wait": an action, but negated before "to" or "for" eagerness
     /// ("can't wait to try it").
     Wait,
@@ -628,6 +631,9 @@ impl Lexicon {
         if words.get("wait").is_none() {
             words.insert("wait", Entry::Wait);
         }
+        if words.get("go").is_none() {
+            words.insert("go", Entry::ShortAction);
+        }
         let mut emo = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for line in emoji.lines() {
             let Some((e, desc)) = line.split_once('\t') else {
@@ -823,8 +829,14 @@ impl Lexicon {
                         && toks
                             .get(j + 1)
                             .is_some_and(|n| n.is("to", self) || n.is("for", self));
-                    if matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait))
-                        && t.word
+                    // "can't go wrong": the negation is the rated word's
+                    // (the lexicon reads it), no failure.
+                    let short = t.entry == Some(Entry::ShortAction)
+                        && !toks
+                            .get(j + 1)
+                            .is_some_and(|n| matches!(n.entry, Some(Entry::Rated(v) | Entry::Topic(v)) if v < 0.0));
+                    if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
+                        || short)
                         && !eager
                     {
                         failure = true;
@@ -1437,6 +1449,10 @@ mod tests {
         assert!(compound("The sync hasn't been repaired.") < -0.2);
         assert!(compound("I don't have an account yet.").abs() < 0.05);
         assert!(compound("We haven't had any trouble.") > -0.05);
+        // "go" is an action, though of two letters; "can't go wrong" is the
+        // lexicon's negated "wrong".
+        assert!(compound("My transfer didn't go through.") < -0.05);
+        assert!(compound("You can't go wrong with this plan.") > 0.05);
         // "Can't wait to …" is eagerness; "can't wait any longer" a complaint.
         assert!(compound("Can't wait to try the new dashboard") > -0.05);
         assert!(compound("We can't wait any longer for the fix") < -0.2);
