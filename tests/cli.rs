@@ -375,7 +375,7 @@ fn broken_files() -> Vec<Broken> {
             ),
             marker: "negated_phrases = [\"work\"]",
             field: "categories[1].negated_phrases[0]",
-            message: "negated phrase \"work\" is listed under both \"outage\" (as a disowned phrase) and \"bug\": overlapping categories make triage ambiguous",
+            message: "negated phrase \"work\" is listed under both \"outage\" (as a disowned action) and \"bug\": overlapping categories make triage ambiguous",
         },
         Broken {
             file: "shadowed.toml",

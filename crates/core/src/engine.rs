@@ -1626,7 +1626,7 @@ points = 1
             "I didn't recognize the invoice",
             "an invoice that isn't mine",
             "the invoice is not mine",
-            "an invoice not sent by us",
+            "an invoice not by us",
         ] {
             let t = run(body);
             assert_eq!(&*t.category, "security", "{body}");
@@ -1642,7 +1642,11 @@ points = 1
             "they don't recognize the invoice",
             "I don't really quite recognize the invoice",
             "the invoice is not just mine",
-            "an invoice not only sent by us",
+            "an invoice not only by us",
+            // A phrase naming the customer is disowned right after "not",
+            // "isn't", …: not a passive report ("not sent by us").
+            "an invoice not sent by us",
+            "an invoice that can't be mine",
         ] {
             let t = run(body);
             assert_eq!(&*t.category, "billing", "{body}");

@@ -251,6 +251,8 @@ const NOT_ACTIONS: &[&str] = &[
     "seem",
     "seems",
     "like",
+    // "isn't down" is good news.
+    "down",
     // Searching is asking, not a failure: "couldn't find it in the docs".
     "find",
     "figure",
@@ -829,12 +831,16 @@ impl Lexicon {
                         && toks
                             .get(j + 1)
                             .is_some_and(|n| n.is("to", self) || n.is("for", self));
-                    // "can't go wrong": the negation is the rated word's
-                    // (the lexicon reads it), no failure.
+                    // Not before a word rated or the rules' own ("can't go
+                    // wrong", "didn't go well": the negation is that word's),
+                    // nor "didn't go down" (good news).
                     let short = t.entry == Some(Entry::ShortAction)
-                        && !toks
-                            .get(j + 1)
-                            .is_some_and(|n| matches!(n.entry, Some(Entry::Rated(v) | Entry::Topic(v)) if v < 0.0));
+                        && !toks.get(j + 1).is_some_and(|n| {
+                            matches!(
+                                n.entry,
+                                Some(Entry::Rated(_) | Entry::Topic(_) | Entry::Unrated)
+                            ) || n.is("down", self)
+                        });
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
                         || short)
                         && !eager
@@ -1453,6 +1459,7 @@ mod tests {
         // lexicon's negated "wrong".
         assert!(compound("My transfer didn't go through.") < -0.05);
         assert!(compound("You can't go wrong with this plan.") > 0.05);
+        assert!(compound("The site didn't go down last night.") > -0.05);
         // "Can't wait to …" is eagerness; "can't wait any longer" a complaint.
         assert!(compound("Can't wait to try the new dashboard") > -0.05);
         assert!(compound("We can't wait any longer for the fix") < -0.2);

@@ -24,8 +24,9 @@ pub enum Target {
     /// recognize" for security).
     NegatedCategory(u16),
     /// An action of the category that counts only when the customer
-    /// disowns it: negated and ending its clause, its object before it ("a
-    /// payment I didn't make" for security).
+    /// disowns it: denied by them right before it, the thing acted on shown
+    /// ("a payment I didn't make", "I didn't make this payment" for
+    /// security; see [`acted_on_is_shown`]).
     DisownedCategory(u16),
     Severity(u16),
     /// A severity cue: a word used loosely for the level (see
@@ -535,7 +536,8 @@ pub struct Detector {
     table: Table,
     patterns: Vec<String>,
     targets: Vec<Vec<Target>>,
-    /// Per phrase: a bit per family it belongs to, and [`NEGATED_ONLY`].
+    /// Per phrase: a bit per family it belongs to, and [`NEGATED_ONLY`],
+    /// [`DISOWNED`], [`DISOWNED_ONLY`], [`NAMES_CUSTOMER`], [`NEGATABLE`].
     families: Vec<u16>,
     /// Per phrase: how it is shown in reasons (the rules' spelling).
     shown: Vec<String>,
@@ -553,13 +555,15 @@ pub struct Hit {
     /// subject.
     pub weight: f32,
     pub negated: bool,
-    /// Negated and the last word of its clause (see
+    /// Denied and the thing acted on shown (see
     /// [`Target::DisownedCategory`]); read only for a phrase some category
     /// lists as disowned, else false.
     pub disowned: bool,
-    /// Negated in the category family by the customer denying an action
-    /// of theirs right before it ("I don't recognize", "we did not
-    /// approve"; see [`Target::NegatedCategory`]).
+    /// In the category family, disowned by the customer: a denial of an
+    /// action of theirs right before it ("I don't recognize", "we did not
+    /// approve"), or, for a phrase naming them, "not", "isn't", … right
+    /// before it ("not mine"); read only for a phrase some category lists
+    /// as negated or disowned.
     pub denied: bool,
     pub in_subject: bool,
     /// The family the phrase was picked for (see [`Target::family`]); only
@@ -576,7 +580,9 @@ pub struct Scan {
     /// (start, end, pattern) of matches on word boundaries; scratch.
     matches: Vec<(u32, u32, u32)>,
     /// (start, end) of the negators picked so far, in order; scratch.
-    negators: Vec<(usize, usize)>,
+    /// Negators found: start, end, and whether one asks why something is
+    /// not done ([`asks_why_not`]).
+    negators: Vec<(usize, usize, bool)>,
 }
 
 impl Scan {
@@ -677,26 +683,38 @@ impl Detector {
                 let targets = &self.targets[pid as usize];
                 // The negator before the phrase, if any.
                 let negator = {
-                    let k = out.negators.partition_point(|&(_, ne)| ne <= s as usize);
+                    let k = out.negators.partition_point(|&(_, ne, _)| ne <= s as usize);
                     k.checked_sub(1).map(|k| out.negators[k])
                 };
-                let gap = |(_, ne): (usize, usize)| text.get(ne..s as usize).unwrap_or(".");
+                let gap =
+                    |(_, ne, _): (usize, usize, bool)| text.get(ne..s as usize).unwrap_or(".");
+                // "not just", "not only": the negator adds, it denies
+                // nothing ("not just slow", "not only mine").
                 // A question asking why something is not done puts its
                 // subject between the negator and the verb ("why won't my
                 // virtual card work?", "why doesn't the export on the
-                // reports page finish?"): the negation reaches further.
+                // reports page finish?"): the negation reaches further for
+                // what is expected of the subject — a category's negated
+                // phrase, an expectation — not for the words around it
+                // ("why can't anyone on the whole team log in?").
+                let reaches = |n: (usize, usize, bool)| {
+                    n.2 && self.negation_window > 0
+                        && (family == FAMILY_CATEGORY
+                            || (family == FAMILY_SENTIMENT
+                                && targets.contains(&Target::Expectation)))
+                };
                 let negated = negator.is_some_and(|n| {
-                    within_window(gap(n), self.negation_window)
-                        || (self.negation_window > 0
-                            && within_window(gap(n), INVERTED_WINDOW)
-                            && last_words(text, n.0, 1, |w| w == "why"))
+                    (within_window(gap(n), self.negation_window)
+                        || (reaches(n) && within_window(gap(n), INVERTED_WINDOW)))
+                        && !adds_to(gap(n))
                 });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make") denies a
                 // past action of theirs ("I didn't", "we have not", "I
                 // never", "I don't recognize"; not "it was not approved",
-                // "we can't do"), or the phrase names them ("not mine",
-                // "wasn't done by us"). A disowned action (a verb) also has
+                // "we can't do"), or the phrase names them right after "not"
+                // or "isn't", "wasn't", … ("not mine", "it wasn't me"). A
+                // disowned action (a verb) also has
                 // nothing else acted on after it: "a payment I didn't
                 // make.", not "I didn't make any changes".
                 let bits = self.families[pid as usize];
@@ -705,7 +723,11 @@ impl Detector {
                     && negator.is_some_and(|n| {
                         within_window(gap(n), 1)
                             && !adds_to(gap(n))
-                            && (bits & NAMES_CUSTOMER != 0 || denied_by_customer(text, n))
+                            && if bits & NAMES_CUSTOMER != 0 {
+                                disowns_as_named(text, n, s as usize)
+                            } else {
+                                denied_by_customer(text, (n.0, n.1))
+                            }
                     });
                 let disowned =
                     denied && bits & DISOWNED != 0 && acted_on_is_shown(text, e as usize);
@@ -720,7 +742,8 @@ impl Detector {
                 }
                 covered = e;
                 if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
-                    out.negators.push((s as usize, e as usize));
+                    let why = asks_why_not(text, s as usize, e as usize);
+                    out.negators.push((s as usize, e as usize, why));
                     if !targets
                         .iter()
                         .any(|t| t.family() == FAMILY_SENTIMENT && *t != Target::Negator)
@@ -884,8 +907,9 @@ fn clause_break(c: char) -> bool {
 /// text: "a payment I didn't make.", "… didn't make"), the sentence goes on
 /// past the relative clause ("a payment I didn't make shows in my app", "a
 /// withdrawal I didn't make from my account": [`CLAUSE_GOES_ON`]), or the
-/// object points at it ("I didn't make this payment": [`DEMONSTRATIVES`]).
-/// Not "I didn't make any changes", "I didn't make it in time".
+/// object points at it ("I didn't make this payment": [`DEMONSTRATIVES`]),
+/// or "it" ends the clause ("I did not do it."). Not "I didn't make any
+/// changes", "I didn't make it to the meeting".
 fn acted_on_is_shown(text: &str, at: usize) -> bool {
     let rest = past_closers(text.get(at..).unwrap_or(""));
     if rest.chars().next().is_none_or(clause_break) {
@@ -897,7 +921,8 @@ fn acted_on_is_shown(text: &str, at: usize) -> bool {
     let mut len = 0;
     for &b in rest.as_bytes() {
         if !b.is_ascii_alphabetic() {
-            if b.is_ascii_alphanumeric() || b == b'\'' || b >= 0x80 {
+            // A word going on ("isn't", "on-boarding", "thés") is none.
+            if b.is_ascii_alphanumeric() || b == b'\'' || b == b'-' || b >= 0x80 {
                 return false;
             }
             break;
@@ -933,7 +958,8 @@ fn past_closers(rest: &str) -> &str {
 
 /// Words that point at the thing shown ("I didn't make this payment", "I
 /// did not authorize these").
-const DEMONSTRATIVES: &[&str] = &["this", "that", "these", "those"];
+/// Not "that": "I didn't make that clear", "I don't do that anymore".
+const DEMONSTRATIVES: &[&str] = &["this", "these", "those"];
 
 /// Words after a relative clause that carry the sentence on, a preposition
 /// or a verb of its subject ("a payment I didn't make shows in my app",
@@ -948,10 +974,51 @@ const CLAUSE_GOES_ON: &[&str] = &[
 /// True when the gap after a negator makes it add rather than deny ("not
 /// just mine", "not only by us": others too).
 fn adds_to(gap: &str) -> bool {
-    let word = gap.trim_matches(|c: char| !c.is_alphabetic());
+    let first = gap
+        .split(|c: char| !c.is_alphabetic())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
     ["just", "only", "merely", "simply"]
         .iter()
-        .any(|w| word.eq_ignore_ascii_case(w))
+        .any(|w| first.eq_ignore_ascii_case(w))
+}
+
+/// The negator `ns..ne` in `text` is a contraction ("won't", "isn't",
+/// "doesnt") right after "why": a question asking why something is not
+/// done, its subject before the verb ("why won't my card work?"; not "why
+/// not add …", a suggestion).
+fn asks_why_not(text: &str, ns: usize, ne: usize) -> bool {
+    let negator = text.get(ns..ne).unwrap_or("");
+    let contracted = negator.len() > 3
+        && (negator.ends_with("n't")
+            || negator.ends_with("n\u{2019}t")
+            || negator.ends_with("nt")
+            || negator.ends_with("NT")
+            || negator.ends_with("N'T"));
+    contracted && last_words(text, ns, 1, |w| w == "why")
+}
+
+/// Negators that deny what follows is the customer's ("not mine", "it
+/// isn't ours", "it wasn't me"), written without apostrophes.
+const NOT_THEIRS: &[&str] = &["not", "isnt", "wasnt", "arent", "werent"];
+
+/// True when the phrase at `start`, naming the customer ("mine", "me"),
+/// is disowned by the negator `n`: one of [`NOT_THEIRS`] right before it,
+/// no word between ("a payment that is not mine"; not "the invoice was not
+/// received by us", "no longer mine").
+fn disowns_as_named(text: &str, (ns, ne, _): (usize, usize, bool), start: usize) -> bool {
+    let adjacent = text
+        .get(ne..start)
+        .is_some_and(|g| g.chars().all(char::is_whitespace));
+    let negator = text.get(ns..ne).unwrap_or("");
+    adjacent
+        && NOT_THEIRS.iter().any(|w| {
+            negator
+                .chars()
+                .filter(|&c| c != '\'' && c != '\u{2019}')
+                .map(|c| c.to_ascii_lowercase())
+                .eq(w.chars())
+        })
 }
 
 /// Words of a customer speaking of themselves, as the subject of a
@@ -1324,6 +1391,8 @@ mod tests {
         // "pleas").
         assert!(!f("news").contains(&"new".to_string()));
         assert!(!f("pleased").contains(&"please".to_string()));
+        // Nor a grammatical word ("ours" is not "our").
+        assert!(!f("ours").contains(&"our".to_string()));
         // Codes and contractions stay as written.
         assert_eq!(f("502"), vec!["502".to_string()]);
         assert_eq!(f("can't"), vec!["can't".to_string()]);
@@ -1395,8 +1464,15 @@ mod tests {
             found(&d, &s),
             vec![("working".to_string(), false), ("happy".to_string(), false)]
         );
+        // "not just", "not only" add; they deny nothing.
+        assert!(adds_to(" just "));
+        assert!(adds_to(" Only really "));
+        assert!(!adds_to(" really "));
+        assert!(!adds_to(" justly "));
+        assert!(!adds_to(""));
         // After "why" the subject stands between the negator and the verb:
-        // the negation reaches five words.
+        // the negation reaches five words (a contraction: "why not …" is a
+        // suggestion).
         let mut b = DetectorBuilder::new();
         b.add("isn't", Target::Negator);
         b.add("working", Target::Expectation);
@@ -1410,6 +1486,10 @@ mod tests {
         assert_eq!(found(&d, &s), vec![("working".to_string(), false)]);
         let s = scan(&d, "It isn't my disposable virtual card working");
         assert_eq!(found(&d, &s), vec![("working".to_string(), false)]);
+        assert!(asks_why_not("why doesnt it", 4, 10));
+        assert!(asks_why_not("Why won\u{2019}t it", 4, 11));
+        assert!(!asks_why_not("why not add it", 4, 7));
+        assert!(!asks_why_not("so won't it", 3, 8));
     }
 
     #[test]
@@ -1472,6 +1552,8 @@ mod tests {
             ("make a payment", 4),
             ("make thisx", 4),
             ("make this1", 4),
+            ("make that clear", 4),
+            ("do in-app purchases", 2),
             ("make isn't", 4),
             ("make th\u{e9}s\u{e9}", 4),
             ("make somethinglong", 4),

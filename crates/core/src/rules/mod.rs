@@ -739,7 +739,7 @@ fn build(
         for (list, phrases, target) in lists {
             let kind = match target {
                 Target::NegatedCategory(_) => "negated phrase",
-                Target::DisownedCategory(_) => "disowned phrase",
+                Target::DisownedCategory(_) => "disowned action",
                 _ => "phrase",
             };
             for (j, p) in phrases.iter().enumerate() {
@@ -1496,7 +1496,7 @@ mod tests {
         assert_eq!(w[0].0, "categories[0].disowned_phrases[0]");
         assert!(
             w[0].1
-                .contains("both a negated phrase and a disowned phrase"),
+                .contains("both a negated phrase and a disowned action"),
             "{w:?}"
         );
         // Errors: a negator inside, the stems of another category's phrase.
@@ -1509,12 +1509,12 @@ mod tests {
             (
                 "[[categories]]\nname = \"security\"\ndisowned_phrases = [\"never made\"]",
                 "categories[0].disowned_phrases[0]",
-                "disowned phrase \"never made\" holds the negator \"never\"",
+                "disowned action \"never made\" holds the negator \"never\"",
             ),
             (
                 "[[categories]]\nname = \"billing\"\nphrases = [\"made\"]\n[[categories]]\nname = \"security\"\ndisowned_phrases = [\"made\"]",
                 "categories[1].disowned_phrases[0]",
-                "disowned phrase \"made\" is listed under both \"billing\" (as a phrase) and \"security\"",
+                "disowned action \"made\" is listed under both \"billing\" (as a phrase) and \"security\"",
             ),
         ] {
             // Test code: these policies must not compile.
