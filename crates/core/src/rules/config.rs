@@ -281,9 +281,11 @@ pub struct CategoryConfig {
     /// customer denying an action of theirs ("I don't recognize this
     /// charge", "we did not recognise": the denials of `disowned_phrases`),
     /// or when the phrase names the customer ("me", "us", "mine", "ours",
-    /// "myself", "ourselves": `"mine"` reads "a payment that is not mine",
-    /// `"by us"` "an email not sent by us"; not "not just mine", "not only
-    /// by us"); the reason then says `disowned phrase "…"`. It holds no
+    /// "myself", "ourselves") right after "not", "isn't", "wasn't", "aren't"
+    /// or "weren't" (`"mine"` reads "a payment that is not mine", "it isn't
+    /// mine"; not "no longer mine", "not just mine", and `"by us"` not "not
+    /// sent by us", a word between); the reason then says `disowned phrase
+    /// "…"`. "Not just", "not only" negate nothing. It holds no
     /// negator itself, and shares its stems with no phrase of another
     /// category.
     #[serde(default)]
@@ -295,8 +297,10 @@ pub struct CategoryConfig {
     /// "can't", nor a state, "am not") — spoken by the customer ("I" or "we" in the
     /// two words before it), and the thing acted on shown: standing before the verb,
     /// the clause ending after it or the sentence going on past it with a
-    /// preposition or its own verb ("on", "from", "shows", "is", …), or pointed at
-    /// after it ("this", "that", "these", "those"). `"make"` under security reads
+    /// preposition or its own verb ("on", "from", "shows", "is", …), pointed at
+    /// after it ("this", "these", "those"; not "that": "I didn't make that
+    /// clear"), or "it" ending the clause ("I did not do it."). `"make"` under
+    /// security reads
     /// "a payment I didn't make", "there are logins we did not make!", "a payment I
     /// didn't make shows in my app", "I didn't make this payment", and `"request"`
     /// "a reset email I never requested."; not "I didn't make any changes" (the
@@ -526,9 +530,10 @@ pub struct SentimentConfig {
     #[serde(default)]
     pub neutral: Vec<String>,
     /// How many words may stand between a negator and the phrase it negates.
-    /// After "why" (not 0) it reaches five: the question puts its subject
-    /// between the negator and the verb ("why isn't my disposable virtual card
-    /// working?").
+    /// A contraction right after "why" reaches five words (when this is not
+    /// 0) for category negated phrases and expectations: the question puts
+    /// its subject between the negator and the verb ("why isn't my
+    /// disposable virtual card working?").
     #[serde(default = "two")]
     pub negation_window: u32,
     /// A score at or below this is `negative`.
