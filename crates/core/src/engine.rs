@@ -1592,6 +1592,17 @@ points = 1
         assert_eq!(&*run("not the invoice portal").category, "security");
     }
 
+    /// The detail of a triage's category reason.
+    fn category_reason(t: &Triage) -> String {
+        // Test code: every triage has a category reason.
+        t.reasons
+            .iter()
+            .find(|r| r.factor == "category")
+            .unwrap()
+            .detail
+            .clone()
+    }
+
     #[test]
     fn a_negated_phrase_disowned_by_the_customer_counts_three_times() {
         let rules = rules_with(
@@ -1603,22 +1614,13 @@ points = 1
             "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\", \"mine\", \"by us\"]\n",
         );
         let run = |body: &str| run_with(&rules, "Question", body);
-        let category = |t: &Triage| {
-            // Test code: every triage has a category reason.
-            t.reasons
-                .iter()
-                .find(|r| r.factor == "category")
-                .unwrap()
-                .detail
-                .clone()
-        };
         // The customer denying right before it, or the phrase naming the
         // customer: three times the phrase's weight, beside a billing
         // phrase of one (3 / 4 x 3 / 4).
         let t = run("an invoice I don't recognize");
         assert_eq!(&*t.category, "security");
         assert_eq!(
-            category(&t),
+            category_reason(&t),
             "security (disowned phrase \"recognize\", confidence 0.56)"
         );
         for body in [
@@ -1630,7 +1632,7 @@ points = 1
         ] {
             let t = run(body);
             assert_eq!(&*t.category, "security", "{body}");
-            assert!(category(&t).contains("disowned phrase"), "{body}");
+            assert!(category_reason(&t).contains("disowned phrase"), "{body}");
         }
         // Negated but not disowned: nobody speaking, an inability, a third
         // person, a negator too far, or a negation that adds ("not just
@@ -1650,7 +1652,7 @@ points = 1
         ] {
             let t = run(body);
             assert_eq!(&*t.category, "billing", "{body}");
-            assert!(!category(&t).contains("disowned"), "{body}");
+            assert!(!category_reason(&t).contains("disowned"), "{body}");
         }
     }
 
@@ -1665,21 +1667,12 @@ points = 1
             "\n[[categories]]\nname = \"security\"\npoints = 20\ndisowned_phrases = [\"make\", \"made\"]\n",
         );
         let run = |body: &str| run_with(&rules, "Question", body);
-        let category = |t: &Triage| {
-            // Test code: every triage has a category reason.
-            t.reasons
-                .iter()
-                .find(|r| r.factor == "category")
-                .unwrap()
-                .detail
-                .clone()
-        };
         // Disowned by the customer, the clause ends after it: three times
         // the phrase's weight, beside a billing phrase of one (3 / 4 x 3 / 4).
         let t = run("there is an invoice I didn't make.");
         assert_eq!(&*t.category, "security");
         assert_eq!(
-            category(&t),
+            category_reason(&t),
             "security (disowned action \"make\", confidence 0.56)"
         );
         for body in [
@@ -1712,7 +1705,7 @@ points = 1
         ] {
             let t = run(body);
             assert_eq!(&*t.category, "billing", "{body}");
-            assert!(!category(&t).contains("disowned"), "{body}");
+            assert!(!category_reason(&t).contains("disowned"), "{body}");
         }
     }
 
