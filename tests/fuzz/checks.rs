@@ -234,12 +234,13 @@ pub fn rules_file(data: &[u8]) {
     match Rules::from_str("fuzz.toml", src) {
         Ok(l) => {
             // A policy that compiles triages a ticket, also one with negated
-            // words (negated phrases, expectations, an action disowned at a
-            // clause's end, a contraction without its apostrophe) and a
-            // question.
+            // words (negated phrases, expectations, actions disowned at a
+            // clause's end, before the sentence goes on and with "it", a
+            // phrase disowned as "not ours", a contraction without its
+            // apostrophe) and questions (one asking why something won't work).
             for t in [
                 &br#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T10:00:00Z","subject":"login broken, urgent"}"#[..],
-                br#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T10:00:00Z","subject":"How do I export?","body":"We don't recognize this login and the export didn't work. There is a payment I didnt make. Not urgent, thanks!"}"#,
+                br#"{"ticket_id":"T","customer_id":"C","created_at":"2026-11-24T10:00:00Z","subject":"How do I export?","body":"We don't recognize this login and the export didn't work. There is a payment I didnt make shows in the app, a charge that isn't ours, and I did not do it. Why won't my new export work? Not urgent, thanks!"}"#,
             ] {
                 let d = json::decode_ticket(t).expect("a valid ticket");
                 let _ = triage(&l.rules, &d.ticket, None, now());
