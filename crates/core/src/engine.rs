@@ -32,6 +32,17 @@ enum Counted {
     Disowned,
 }
 
+impl Counted {
+    /// Times its phrase's weight it counts: a customer saying they did not
+    /// do what was done outweighs the word for what it was done to.
+    fn weight(self) -> f32 {
+        match self {
+            Counted::DisownedAction | Counted::Disowned => 3.0,
+            Counted::Phrase | Counted::Negated => 1.0,
+        }
+    }
+}
+
 /// Scratch space reused between tickets (keeps the hot path free of most
 /// allocations). One per worker thread.
 #[derive(Debug, Default)]
@@ -392,26 +403,22 @@ pub fn decide(
                     // payment I didn't make", "a charge I don't recognize",
                     // "a login that is not ours") outweighs the word for
                     // what it was done to.
-                    t @ (Target::Category(i)
+                    Target::Category(i)
                     | Target::NegatedCategory(i)
-                    | Target::DisownedCategory(i))
-                        if match t {
-                            Target::NegatedCategory(_) => h.negated,
-                            Target::DisownedCategory(_) => h.disowned,
-                            _ => true,
-                        } =>
-                    {
-                        let counted = match t {
-                            Target::DisownedCategory(_) => Counted::DisownedAction,
-                            Target::NegatedCategory(_) if h.denied => Counted::Disowned,
-                            Target::NegatedCategory(_) => Counted::Negated,
-                            _ => Counted::Phrase,
+                    | Target::DisownedCategory(i) => {
+                        let counted = match *t {
+                            Target::NegatedCategory(_) if h.negated && h.denied => {
+                                Counted::Disowned
+                            }
+                            Target::NegatedCategory(_) if h.negated => Counted::Negated,
+                            Target::DisownedCategory(_) if h.disowned => Counted::DisownedAction,
+                            Target::Category(_) => Counted::Phrase,
+                            _ => continue,
                         };
+                        // `i` is below the category count the tables were
+                        // reset to (above).
                         let i = i as usize;
-                        scratch.category_weight[i] += match counted {
-                            Counted::DisownedAction | Counted::Disowned => 3.0 * h.weight,
-                            Counted::Phrase | Counted::Negated => h.weight,
-                        };
+                        scratch.category_weight[i] += counted.weight() * h.weight;
                         scratch.category_phrase[i].get_or_insert((h.pattern, counted));
                     }
                     Target::Severity(i) if !h.negated => {

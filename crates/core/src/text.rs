@@ -139,7 +139,8 @@ impl DetectorBuilder {
         let families = self
             .targets
             .iter()
-            .map(|ts| {
+            .zip(&self.patterns)
+            .map(|(ts, p)| {
                 let plain = ts.iter().any(|t| matches!(t, Target::Category(_)));
                 let negated = ts.iter().any(|t| matches!(t, Target::NegatedCategory(_)));
                 let disowned = ts.iter().any(|t| matches!(t, Target::DisownedCategory(_)));
@@ -156,12 +157,10 @@ impl DetectorBuilder {
                         bits |= DISOWNED_ONLY;
                     }
                 }
+                if p.split(' ').any(|w| CUSTOMER_NAMED.contains(&w)) {
+                    bits |= NAMES_CUSTOMER;
+                }
                 ts.iter().fold(bits, |m, t| m | (1 << t.family()))
-            })
-            .zip(&self.patterns)
-            .map(|(bits, p)| {
-                let names = p.split(' ').any(|w| CUSTOMER_NAMED.contains(&w));
-                bits | if names { NAMES_CUSTOMER } else { 0 }
             })
             .collect();
         Ok(Detector {
@@ -681,15 +680,13 @@ impl Detector {
                     continue;
                 }
                 let targets = &self.targets[pid as usize];
+                let gap =
+                    |(_, ne, _): (usize, usize, bool)| text.get(ne..s as usize).unwrap_or(".");
                 // The negator before the phrase, if any.
                 let negator = {
                     let k = out.negators.partition_point(|&(_, ne, _)| ne <= s as usize);
                     k.checked_sub(1).map(|k| out.negators[k])
                 };
-                let gap =
-                    |(_, ne, _): (usize, usize, bool)| text.get(ne..s as usize).unwrap_or(".");
-                // "not just", "not only": the negator adds, it denies
-                // nothing ("not just slow", "not only mine").
                 // A question asking why something is not done puts its
                 // subject between the negator and the verb ("why won't my
                 // virtual card work?", "why doesn't the export on the
@@ -704,9 +701,8 @@ impl Detector {
                                 && targets.contains(&Target::Expectation)))
                 };
                 let negated = negator.is_some_and(|n| {
-                    (within_window(gap(n), self.negation_window)
-                        || (reaches(n) && within_window(gap(n), INVERTED_WINDOW)))
-                        && !adds_to(gap(n))
+                    denies_within(gap(n), self.negation_window)
+                        || (reaches(n) && denies_within(gap(n), INVERTED_WINDOW))
                 });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make") denies a
@@ -721,10 +717,9 @@ impl Detector {
                 let denied = family == FAMILY_CATEGORY
                     && bits & NEGATABLE != 0
                     && negator.is_some_and(|n| {
-                        within_window(gap(n), 1)
-                            && !adds_to(gap(n))
+                        denies_within(gap(n), 1)
                             && if bits & NAMES_CUSTOMER != 0 {
-                                disowns_as_named(text, n, s as usize)
+                                disowns_as_named(text, (n.0, n.1), s as usize)
                             } else {
                                 denied_by_customer(text, (n.0, n.1))
                             }
@@ -912,7 +907,7 @@ fn clause_break(c: char) -> bool {
 /// changes", "I didn't make it to the meeting".
 fn acted_on_is_shown(text: &str, at: usize) -> bool {
     let rest = past_closers(text.get(at..).unwrap_or(""));
-    if rest.chars().next().is_none_or(clause_break) {
+    if ends_clause(rest) {
         return true;
     }
     // The next word, lower-cased into a fixed buffer; a longer or
@@ -930,19 +925,22 @@ fn acted_on_is_shown(text: &str, at: usize) -> bool {
         if len == buf.len() {
             return false;
         }
+        // `len < buf.len()`: checked just above.
         buf[len] = b.to_ascii_lowercase();
         len += 1;
     }
     let word = std::str::from_utf8(&buf[..len]).unwrap_or("");
     // "it" ending the clause is the thing shown ("I did not do it."), not
-    // "I didn't make it to the meeting".
+    // "I didn't make it to the meeting". `rest[len..]`: the first `len`
+    // bytes were ASCII letters, so `len` is a char boundary.
     DEMONSTRATIVES.contains(&word)
         || CLAUSE_GOES_ON.contains(&word)
-        || (word == "it"
-            && past_closers(&rest[len..])
-                .chars()
-                .next()
-                .is_none_or(clause_break))
+        || (word == "it" && ends_clause(past_closers(&rest[len..])))
+}
+
+/// True when `rest` (past closers) starts with a clause break or is empty.
+fn ends_clause(rest: &str) -> bool {
+    rest.chars().next().is_none_or(clause_break)
 }
 
 /// `rest` past spaces (not a line break) and closing quotes or brackets.
@@ -971,6 +969,15 @@ const CLAUSE_GOES_ON: &[&str] = &[
     "went", "goes",
 ];
 
+/// True when a negator followed by `gap` reaches what follows within
+/// `window` words ([`within_window`]) and denies it: "not just", "not only"
+/// add, they deny nothing ("not just slow", "not only mine"; [`adds_to`],
+/// read only near a negator).
+#[inline(always)]
+fn denies_within(gap: &str, window: u32) -> bool {
+    within_window(gap, window) && !adds_to(gap)
+}
+
 /// True when the gap after a negator makes it add rather than deny ("not
 /// just mine", "not only by us": others too).
 fn adds_to(gap: &str) -> bool {
@@ -989,13 +996,17 @@ fn adds_to(gap: &str) -> bool {
 /// not add …", a suggestion).
 fn asks_why_not(text: &str, ns: usize, ne: usize) -> bool {
     let negator = text.get(ns..ne).unwrap_or("");
-    let contracted = negator.len() > 3
-        && (negator.ends_with("n't")
-            || negator.ends_with("n\u{2019}t")
-            || negator.ends_with("nt")
-            || negator.ends_with("NT")
-            || negator.ends_with("N'T"));
+    let contracted = negator.len() > 3 && bare(negator).rev().take(2).eq("tn".chars());
     contracted && last_words(text, ns, 1, |w| w == "why")
+}
+
+/// `negator` lower-cased (ASCII) without its apostrophes: "Didn’t" reads
+/// "didnt", as [`DENIALS`] and [`NOT_THEIRS`] are written.
+fn bare(negator: &str) -> impl DoubleEndedIterator<Item = char> + '_ {
+    negator
+        .chars()
+        .filter(|&c| c != '\'' && c != '\u{2019}')
+        .map(|c| c.to_ascii_lowercase())
 }
 
 /// Negators that deny what follows is the customer's ("not mine", "it
@@ -1006,19 +1017,12 @@ const NOT_THEIRS: &[&str] = &["not", "isnt", "wasnt", "arent", "werent"];
 /// is disowned by the negator `n`: one of [`NOT_THEIRS`] right before it,
 /// no word between ("a payment that is not mine"; not "the invoice was not
 /// received by us", "no longer mine").
-fn disowns_as_named(text: &str, (ns, ne, _): (usize, usize, bool), start: usize) -> bool {
+fn disowns_as_named(text: &str, (ns, ne): (usize, usize), start: usize) -> bool {
     let adjacent = text
         .get(ne..start)
         .is_some_and(|g| g.chars().all(char::is_whitespace));
     let negator = text.get(ns..ne).unwrap_or("");
-    adjacent
-        && NOT_THEIRS.iter().any(|w| {
-            negator
-                .chars()
-                .filter(|&c| c != '\'' && c != '\u{2019}')
-                .map(|c| c.to_ascii_lowercase())
-                .eq(w.chars())
-        })
+    adjacent && NOT_THEIRS.iter().any(|w| bare(negator).eq(w.chars()))
 }
 
 /// Words of a customer speaking of themselves, as the subject of a
@@ -1045,14 +1049,7 @@ fn denied_by_customer(text: &str, (ns, ne): (usize, usize)) -> bool {
     let Some(negator) = text.get(ns..ne) else {
         return false;
     };
-    // The negator lower-cased without apostrophes ("Didn’t" is "didnt").
-    let is = |w: &str| {
-        negator
-            .chars()
-            .filter(|&c| c != '\'' && c != '\u{2019}')
-            .map(|c| c.to_ascii_lowercase())
-            .eq(w.chars())
-    };
+    let is = |w: &str| bare(negator).eq(w.chars());
     let denial = if is("not") {
         last_words(text, ns, 1, |w| DENYING_AUXILIARIES.contains(&w))
     } else {
@@ -1317,6 +1314,7 @@ mod tests {
         b.add("don’t", Target::Negator);
         b.add("connect", Target::Expectation);
         b.add("we're late", Target::Category(1));
+        // Test code: these phrases compile.
         let d = b.build(2).unwrap();
         let s = scan(&d, "it doesnt work, we dont connect, we were late");
         assert_eq!(
@@ -1476,6 +1474,7 @@ mod tests {
         let mut b = DetectorBuilder::new();
         b.add("isn't", Target::Negator);
         b.add("working", Target::Expectation);
+        // Test code: these phrases compile.
         let d = b.build(2).unwrap();
         let s = scan(&d, "Why isn't my disposable virtual card working?");
         assert_eq!(found(&d, &s), vec![("working".to_string(), true)]);
