@@ -250,7 +250,6 @@ const NOT_ACTIONS: &[&str] = &[
     "expect",
     "seem",
     "seems",
-    "like",
     // "isn't down" is good news.
     "down",
     // Searching is asking, not a failure: "couldn't find it in the docs".
@@ -686,6 +685,9 @@ impl Lexicon {
                 _ => {}
             }
         }
+        // The rules' own words: their phrases count them (a negated one
+        // too: "didn't sync" is an expectation not met).
+        let mut own = std::collections::HashSet::new();
         for w in rules_words {
             // Words the scorer reads for their role keep it.
             let w = w.to_ascii_lowercase();
@@ -695,11 +697,15 @@ impl Lexicon {
             ) {
                 l.words.insert(&w, Entry::Unrated);
             }
+            own.insert(w);
         }
         for w in neutral {
             // Not rated, but still an action when negated ("didn't help"),
             // unless the rules read it (their phrases count it already) or
             // the lexicon rates it negative ("not affected" is no failure).
+            // A word of a topic phrase ("help" in "it would help") is read
+            // as the topic only there (and names no feeling): listed as
+            // neutral, it is an action when negated ("it didn't help").
             let w = w.to_ascii_lowercase();
             if NOT_ACTIONS.contains(&w.as_str()) {
                 l.words.insert(&w, Entry::NotAction);
@@ -708,6 +714,7 @@ impl Lexicon {
                     // "not affected" is no failure.
                     Some(Entry::Rated(v)) if v < 0.0 => l.words.insert(&w, Entry::Unrated),
                     None | Some(Entry::Rated(_)) => l.words.insert(&w, Entry::Neutral),
+                    Some(Entry::Unrated) if !own.contains(&w) => l.words.insert(&w, Entry::Neutral),
                     _ => {}
                 }
             }
@@ -831,6 +838,10 @@ impl Lexicon {
                         && toks
                             .get(j + 1)
                             .is_some_and(|n| n.is("to", self) || n.is("for", self));
+                    // "can't help but laugh": no help refused.
+                    let eager = eager
+                        || (t.is("help", self)
+                            && toks.get(j + 1).is_some_and(|n| n.is("but", self)));
                     // Not before a word rated or the rules' own ("can't go
                     // wrong", "didn't go well": the negation is that word's),
                     // nor "didn't go down" (good news).
@@ -1521,6 +1532,42 @@ mod tests {
             0.0
         );
         assert_eq!(score("Not sure why.", Default::default()), 0.0);
+        // "can't help but …" refuses no help.
+        assert_eq!(
+            score("We can't help but notice the new menu.", Default::default()),
+            0.0
+        );
         let _ = l.score("", "x", Default::default(), &mut s);
+    }
+
+    /// A neutral word that is also a word of a topic phrase ("help" in "it
+    /// would help", "credit" in "credit card") is still an action when
+    /// negated; one of the rules' own phrases ("sync", an expectation) is
+    /// counted by the phrase, not again as an action. "like" negated is a
+    /// dislike: neutral ("I would like to …") but no preposition after a
+    /// negator.
+    #[test]
+    fn a_neutral_word_of_a_topic_phrase_is_an_action_when_negated() {
+        let l = Lexicon::builtin().adjusted(
+            ["sync"],
+            [
+                "it", "would", "help", "credit", "card", "stopped", "syncing",
+            ],
+            ["help", "credit", "sync", "like"],
+            [],
+        );
+        let mut s = SentimentScratch::default();
+        let mut v = |t: &str| l.score("", t, PhraseEvidence::default(), &mut s);
+        let m = v("The agent did not help at all.");
+        assert!(m.compound < -0.1, "{m:?}");
+        assert!(matches!(m.most_negative, Some((Pull::NegatedAction(_), _))));
+        assert!(v("The refund wasn't credited to my account.").compound < -0.1);
+        assert!(v("I don't like the new design.").compound < -0.1);
+        assert!(v("I didn't like the way it shows dates.").compound < -0.1);
+        // The expectation's phrase counts "didn't sync"; the scorer does not.
+        assert_eq!(v("The calendar didn't sync.").compound, 0.0);
+        // Not negated: no feeling.
+        assert_eq!(v("It would help to have folders.").compound, 0.0);
+        assert_eq!(v("I would like a copy of the invoice.").compound, 0.0);
     }
 }

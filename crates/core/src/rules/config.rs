@@ -526,7 +526,12 @@ pub struct SentimentConfig {
     pub lexicon: bool,
     /// Words the lexicon rates that say nothing about feelings in a support
     /// request ("please", "help", "free" as in "free plan", "credit" as in
-    /// "credit card"), with their inflections: not rated. Only with `lexicon`.
+    /// "credit card"), with their inflections: not rated. Negated, one the
+    /// lexicon does not rate negative is a failure report ("didn't help at
+    /// all", "wasn't credited", "I don't like the new menu"), even when it
+    /// is a word of a category phrase ("help" in "it would help") — not one
+    /// of the sentiment phrases or expectations above, which count it
+    /// themselves. Only with `lexicon`.
     #[serde(default)]
     pub neutral: Vec<String>,
     /// How many words may stand between a negator and the phrase it negates.
