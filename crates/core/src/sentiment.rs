@@ -7,8 +7,9 @@
 //! in a message with nothing negative in it that asks for nothing, a negated
 //! action ("doesn't load") counts as a failure report, an excess ("too
 //! expensive", "too many steps") and an expectation not met ("was supposed
-//! to sync", "should have been fixed") as complaints, a wish or hypothesis
-//! ("would be nice") is no praise, words that are neutral in a
+//! to sync", "should have been fixed", "a warning would have helped") as
+//! complaints, a wish or hypothesis ("would be nice", praise anywhere in a
+//! clause after "would", "could", "if") is no praise, words that are neutral in a
 //! support request ("please", "help", "free") are not rated, and a
 //! complaint's positive words ("great, another outage") are damped.
 //!
@@ -809,7 +810,13 @@ impl Lexicon {
         // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
         // for a token with an entry, whose `key` is the index the lexicon
         // gave it.
+        // In a clause after "would", "could", "if", "wish": what is
+        // praised is wished for ("it would have been much easier to use").
+        let mut wishing = false;
         for i in 0..toks.len() {
+            // (set from the token before: the clause goes on past it)
+            wishing = (wishing && i > 0 && toks[i - 1].runs_on)
+                || (i > 0 && toks[i - 1].entry == Some(Entry::Irrealis) && toks[i - 1].runs_on);
             let hypothetical = |i: usize| {
                 toks[i.saturating_sub(3)..i]
                     .iter()
@@ -892,6 +899,21 @@ impl Lexicon {
                 Some(Entry::Irrealis) => match self.words.key(toks[i].key) {
                     "should've" => 1,
                     "should" if toks.get(i + 1).is_some_and(|t| t.is("have", self)) => 2,
+                    // What would have been ("would have made it better",
+                    // "could have warned us"), not what must be ("would have
+                    // to") or what is had ("would have a code").
+                    w @ ("would've" | "could've" | "would" | "could") => {
+                        let at = if w.ends_with("'ve") { 1 } else { 2 };
+                        let have = at == 1 || toks.get(i + 1).is_some_and(|t| t.is("have", self));
+                        let done = toks
+                            .get(i + at)
+                            .is_some_and(|t| t.word && t.entry != Some(Entry::NotAction));
+                        if have && done {
+                            at
+                        } else {
+                            0
+                        }
+                    }
                     _ => 0,
                 },
                 _ => 0,
@@ -961,7 +983,7 @@ impl Lexicon {
                 }
             }
             // A wish or a hypothesis is no praise.
-            if v > 0.0 && hypothetical(i) {
+            if v > 0.0 && (hypothetical(i) || (wishing && !toks[i].emoticon)) {
                 continue;
             }
             if let Some(c) = contrast {
@@ -1359,6 +1381,10 @@ mod tests {
             q("It should have been fixed by now").as_deref(),
             Some("should have been fixed")
         );
+        assert_eq!(
+            q("A reminder would have helped").as_deref(),
+            Some("would have helped")
+        );
         // Typographic quotes at the ends go; the apostrophe inside stays.
         assert_eq!(
             q("they said \u{2018}doesn\u{2019}t load\u{2019} again").as_deref(),
@@ -1460,6 +1486,19 @@ mod tests {
         assert!(compound("The export was supposed to run every night.") < -0.2);
         assert!(compound("This should have been fixed last week.") < -0.2);
         assert!(compound("You shouldn't have any trouble with it.") > -0.05);
+        // What would have been is what was missing; what one would have to
+        // do, or would have, is no expectation.
+        assert!(compound("A reminder email would have helped us.") < -0.2);
+        assert!(compound("You could've told us before the migration.") < -0.2);
+        assert!(compound("I would have to export it again.").abs() < 0.05);
+        assert!(compound("Then it would have a new name.").abs() < 0.05);
+        // Praise in a clause after "would", "could", "if" is wished for,
+        // however far along the clause; the next clause is not, nor an
+        // emoticon (the writer's own face).
+        assert!(compound("It would have been much easier to use.") < 0.0);
+        assert!(compound("I would definitely be in favor of that.") < 0.05);
+        assert!(compound("If you can, thanks. The new editor is great.") > 0.3);
+        assert!(compound("Vote for it if you think the new look works :)") > 0.2);
         // A negated action is found through auxiliaries and "no one".
         assert!(compound("I emailed twice and nobody has replied.") < -0.2);
         assert!(compound("No one is answering the phone.") < -0.2);
