@@ -815,8 +815,9 @@ impl Lexicon {
         let mut wishing = false;
         for i in 0..toks.len() {
             // (set from the token before: the clause goes on past it)
-            wishing = (wishing && i > 0 && toks[i - 1].runs_on)
-                || (i > 0 && toks[i - 1].entry == Some(Entry::Irrealis) && toks[i - 1].runs_on);
+            wishing = i > 0
+                && toks[i - 1].runs_on
+                && (wishing || toks[i - 1].entry == Some(Entry::Irrealis));
             let hypothetical = |i: usize| {
                 toks[i.saturating_sub(3)..i]
                     .iter()
