@@ -51,6 +51,8 @@ pub struct Scratch {
     category_weight: Vec<f32>,
     /// The first phrase of each category, with how it counted.
     category_phrase: Vec<Option<(u32, Counted)>>,
+    /// Per category: a disowned phrase or action counted for it.
+    category_disowned: Vec<bool>,
     severity_weight: Vec<f32>,
     severity_phrase: Vec<Option<u32>>,
     /// Whether that phrase is a cue counted one level down.
@@ -373,6 +375,7 @@ pub fn decide(
         let nc = rules.categories.len();
         reset(&mut scratch.category_weight, nc, 0.0);
         reset(&mut scratch.category_phrase, nc, None);
+        reset(&mut scratch.category_disowned, nc, false);
         reset(&mut scratch.severity_weight, ns, 0.0);
         reset(&mut scratch.severity_phrase, ns, None);
         reset(&mut scratch.severity_phrase_lowered, ns, false);
@@ -420,6 +423,9 @@ pub fn decide(
                         let i = i as usize;
                         scratch.category_weight[i] += counted.weight() * h.weight;
                         scratch.category_phrase[i].get_or_insert((h.pattern, counted));
+                        if matches!(counted, Counted::Disowned | Counted::DisownedAction) {
+                            scratch.category_disowned[i] = true;
+                        }
                     }
                     Target::Severity(i) if !h.negated => {
                         scratch.severity_weight[i as usize] += h.weight;
@@ -571,9 +577,19 @@ pub fn decide(
     let mut embedding_ok: Option<bool> = None;
     // The category a question leaned towards.
     let mut asked: Option<u16> = None;
+    // A customer disowning what was done ("a payment I didn't make", "I
+    // don't recognize this charge") decides the category its phrase is in,
+    // as phrases that reach `phrases_decide_at` do: the examples a short
+    // message resembles most ("our card payment failed") name what was
+    // done, not that the customer did not do it.
+    let disowned = scratch
+        .category_disowned
+        .get(usize::from(by_phrase.0))
+        .is_some_and(|&d| d);
     let semantic = match &rules.semantic {
         Some(sem)
             if by_phrase.1 < sem.phrases_decide_at
+                && !disowned
                 && english
                 && !sem.examples.is_empty()
                 && embedded(
@@ -595,6 +611,9 @@ pub fn decide(
     };
     let (mut category, cat_conf) = match &semantic {
         Some((c, score, _, _)) => (*c, score.clamp(0.0, 1.0)),
+        // Disowned, the phrases decided as phrases at `phrases_decide_at`
+        // do, and are as sure.
+        None if disowned && rules.semantic.is_some() => (by_phrase.0, by_phrase.1.max(decides_at)),
         None => by_phrase,
     };
     let mut verdicts = vec![];
@@ -1732,6 +1751,34 @@ points = 1
         assert_eq!(&*stray.category, "outage");
         assert_ne!(&*stray.priority, "P1");
         assert!(stray.reasons.iter().all(|r| r.factor != "override"));
+    }
+
+    /// A short message that reads like another category's example decides
+    /// by its disowned phrase, without the examples, at `phrases_decide_at`
+    /// confidence; not disowned, the example decides.
+    #[test]
+    fn a_disowned_phrase_decides_without_the_examples() {
+        let rules = rules_with(
+            &RULES.replace(
+                "negators = [\"not\"]",
+                "negators = [\"not\", \"don't\"]",
+            ),
+            "\n[sentiment]",
+            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\"]\n\
+             examples = [\"Someone hacked into our account.\"]\n\
+             [[categories]]\nname = \"payments\"\npoints = 5\nphrases = [\"payment\"]\n\
+             examples = [\"Our card payment failed.\"]\n\
+             [semantic]\nthreshold = 0.3\nphrases_decide_at = 0.66\n",
+        );
+        let t = run_with(&rules, "Question", "I do not recognize the card payment.");
+        assert_eq!(&*t.category, "security");
+        assert_eq!(
+            category_reason(&t),
+            "security (disowned phrase \"recognize\", confidence 0.66)"
+        );
+        let t = run_with(&rules, "Question", "I can't recognize the card payment.");
+        assert_eq!(&*t.category, "payments");
+        assert!(category_reason(&t).contains("resembles the example"));
     }
 
     #[test]

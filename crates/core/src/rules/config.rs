@@ -350,7 +350,13 @@ pub struct SemanticConfig {
     /// w / (w + 1) for its weight w: two body phrases of one category and no
     /// other give 0.67, one subject phrase 0.67, one body phrase 0.5.
     /// Reading by meaning costs most of the engine's time per ticket; a
-    /// ticket that names its category plainly does not need it. Default 1.
+    /// ticket that names its category plainly does not need it. A category
+    /// whose phrases win with a disowned phrase or action among them ("a
+    /// payment I didn't make", "I don't recognize this charge") decides as
+    /// if its confidence reached this: the examples such a message resembles
+    /// ("our card payment failed") name what was done, not that the
+    /// customer did not do it; its confidence is then at least this.
+    /// Default 1.
     #[serde(default = "default_phrases_decide_at")]
     pub phrases_decide_at: f32,
     /// Least similarity (0–1) to a severity level's `examples` for a ticket
