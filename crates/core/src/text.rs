@@ -997,7 +997,7 @@ fn adds_to(gap: &str) -> bool {
 fn asks_why_not(text: &str, ns: usize, ne: usize) -> bool {
     let negator = text.get(ns..ne).unwrap_or("");
     let contracted = negator.len() > 3 && bare(negator).rev().take(2).eq("tn".chars());
-    contracted && last_words(text, ns, 1, |w| w == "why")
+    contracted && last_words(text, ns, 1, |_, w, whole| whole && w == "why")
 }
 
 /// `negator` lower-cased (ASCII) without its apostrophes: "Didn’t" reads
@@ -1051,25 +1051,46 @@ fn denied_by_customer(text: &str, (ns, ne): (usize, usize)) -> bool {
     };
     let is = |w: &str| bare(negator).eq(w.chars());
     let denial = if is("not") {
-        last_words(text, ns, 1, |w| DENYING_AUXILIARIES.contains(&w))
+        last_words(text, ns, 1, |_, w, whole| {
+            whole && DENYING_AUXILIARIES.contains(&w)
+        })
     } else {
         DENIALS.iter().any(|d| is(d))
     };
     denial && first_person_before(text, ns)
 }
 
-/// True when one of the two words before `at` (a negator's start), in the
-/// same clause, is [`FIRST_PERSON`] ("I didn't", "we did not", "I have
-/// never"; typographic apostrophes read as `'`).
+/// True when the word before `at` (a negator's start), in the same clause,
+/// is [`FIRST_PERSON`] ("I didn't", "we never"), or the one before that with
+/// an auxiliary or an adverb between ("we did not", "I have never", "I
+/// really didn't"; not a verb: "the payment I made didn't go through" is
+/// no denial). Typographic apostrophes read as `'`.
 fn first_person_before(text: &str, at: usize) -> bool {
-    last_words(text, at, 2, |w| FIRST_PERSON.contains(&w))
+    let mut between = false;
+    last_words(text, at, 2, |k, w, whole| {
+        if k == 0 {
+            between = w.ends_with("ly")
+                || (whole && (DENYING_AUXILIARIES.contains(&w) || SHORT_ADVERBS.contains(&w)));
+        }
+        whole && FIRST_PERSON.contains(&w) && (k == 0 || between)
+    })
 }
 
+/// Adverbs without "-ly" that sit between a subject and its negated
+/// auxiliary ("I just didn't", "we still haven't").
+const SHORT_ADVERBS: &[&str] = &["just", "also", "still", "even", "ever"];
+
 /// True when one of the last `n` words before `at`, in the same clause,
-/// lower-cased (typographic apostrophes as `'`), satisfies `is`. A word
-/// longer than 5 characters satisfies nothing (the words asked for are
-/// short).
-fn last_words(text: &str, at: usize, n: usize, is: impl Fn(&str) -> bool) -> bool {
+/// satisfies `is(k, tail, whole)`: `k` counts the words back from 0, `tail`
+/// is the word's last (at most) 5 characters lower-cased (typographic
+/// apostrophes as `'`), `whole` whether that is all of it (the words asked
+/// for are short).
+fn last_words(
+    text: &str,
+    at: usize,
+    n: usize,
+    mut is: impl FnMut(usize, &str, bool) -> bool,
+) -> bool {
     let before = text.get(..at).unwrap_or("");
     let mut words = 0;
     // The word read backwards into a fixed buffer, lower-cased.
@@ -1091,11 +1112,10 @@ fn last_words(text: &str, at: usize, n: usize, is: impl Fn(&str) -> bool) -> boo
             continue;
         }
         if len > 0 {
-            if len <= buf.len() {
-                let w = std::str::from_utf8(&buf[buf.len() - len..]).unwrap_or("");
-                if is(w) {
-                    return true;
-                }
+            let tail = len.min(buf.len());
+            let w = std::str::from_utf8(&buf[buf.len() - tail..]).unwrap_or("");
+            if is(words, w, len <= buf.len()) {
+                return true;
             }
             len = 0;
             words += 1;
@@ -1566,6 +1586,8 @@ mod tests {
             "a payment i have never",
             "We\u{2019}ve never",
             "that I definitely didn't",
+            "I just didn't",
+            "we still haven't",
         ] {
             let at = text.rfind(' ').unwrap();
             assert!(first_person_before(text, at), "{text:?}");
@@ -1580,6 +1602,9 @@ mod tests {
             "I. not",
             "we, never",
             "I\nnever",
+            // A verb between: the customer's own act, not a denial.
+            "the card payment I made didn't",
+            "a transfer we sent never",
         ] {
             // The negator's start: after the last space or line break.
             let at = text.rfind([' ', '\n']).unwrap() + 1;
