@@ -192,6 +192,9 @@ const IRREALIS: &[&str] = &[
 /// weighs as a word rated this negative: in a message to a vendor it is a
 /// failure report.
 const NEGATED_ACTION: f32 = -0.8;
+/// "No" on its own ("Oh no!", "No. Not again."): VADER's rating of it (the
+/// scorer reads "no" as a negator otherwise).
+const NO_ALONE: f32 = -1.2;
 /// An excess ("too slow", "too many clicks") weighs as a word rated this
 /// negative.
 const EXCESS: f32 = NEGATED_ACTION;
@@ -823,6 +826,17 @@ impl Lexicon {
                     .iter()
                     .any(|t| t.entry == Some(Entry::Irrealis))
             };
+            // "No!", "Oh no.", "NO. Just no.": a "no" that ends its
+            // sentence negates nothing after it; it is the lexicon's rated
+            // "no" (not "No, it works now": an answer).
+            if !toks[i].runs_on && !toks[i].comma && toks[i].is("no", self) {
+                pull_down(
+                    &mut neg,
+                    &mut most_negative,
+                    Pull::Word(self.words.key(toks[i].key)),
+                    NO_ALONE,
+                );
+            }
             if toks[i].negates && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
@@ -837,7 +851,10 @@ impl Lexicon {
                         !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
                             || (k == 0 && toks[i].is("no", self) && t.is("one", self)))
                     })
-                    .map(|(k, t)| (i + 1 + k, t));
+                    .map(|(k, t)| (i + 1 + k, t))
+                    // In the negator's clause: "I can't. LOL" negates no
+                    // "LOL".
+                    .filter(|&(j, _)| toks[i..j].iter().all(|t| t.runs_on));
                 if let Some((j, t)) = action {
                     // "can't wait to see it", "couldn't wait for the
                     // release": eagerness, not a failure ("we can't wait
@@ -1500,6 +1517,12 @@ mod tests {
         assert!(compound("I would definitely be in favor of that.") < 0.05);
         assert!(compound("If you can, thanks. The new editor is great.") > 0.3);
         assert!(compound("Vote for it if you think the new look works :)") > 0.2);
+        // A negated action is in the negator's sentence ("I can't. LOL"
+        // negates no "LOL"); a "no" ending a sentence is the lexicon's "no",
+        // not one ending an answer with a comma.
+        assert!(compound("I can't. Ticket attached.").abs() < 0.05);
+        assert!(compound("Oh no! What happened to the report?") < -0.2);
+        assert!(compound("No, it works now.").abs() < 0.05);
         // A negated action is found through auxiliaries and "no one".
         assert!(compound("I emailed twice and nobody has replied.") < -0.2);
         assert!(compound("No one is answering the phone.") < -0.2);
