@@ -422,9 +422,15 @@ pub fn decide(
                         // reset to (above).
                         let i = i as usize;
                         scratch.category_weight[i] += counted.weight() * h.weight;
-                        scratch.category_phrase[i].get_or_insert((h.pattern, counted));
                         if matches!(counted, Counted::Disowned | Counted::DisownedAction) {
+                            // The reason names the first disowning, before
+                            // any plain phrase: it is what decided.
+                            if !scratch.category_disowned[i] {
+                                scratch.category_phrase[i] = Some((h.pattern, counted));
+                            }
                             scratch.category_disowned[i] = true;
+                        } else {
+                            scratch.category_phrase[i].get_or_insert((h.pattern, counted));
                         }
                     }
                     Target::Severity(i) if !h.negated => {
@@ -475,7 +481,11 @@ pub fn decide(
         // best score at or above the threshold), else most phrase weight
         // wins, earlier on ties.
         let by_phrase = pick(&scratch.category_weight, rules.default_category);
-        let Some(sp) = speller.filter(|_| !spelled && by_phrase.1 < decides_at) else {
+        // A disowning decides (below) as phrases at `decides_at` do: no
+        // spelling needed either.
+        let disowning = disowning_decides(&scratch.category_disowned, by_phrase.0, decides_at);
+        let Some(sp) = speller.filter(|_| !spelled && by_phrase.1 < decides_at && !disowning)
+        else {
             break by_phrase;
         };
         spelled = true;
@@ -582,16 +592,17 @@ pub fn decide(
     // as phrases that reach `phrases_decide_at` do: the examples a short
     // message resembles most ("our card payment failed") name what was
     // done, not that the customer did not do it.
-    let disowned = scratch
-        .category_disowned
-        .get(usize::from(by_phrase.0))
-        .is_some_and(|&d| d);
+    let disowned = disowning_decides(&scratch.category_disowned, by_phrase.0, decides_at);
+    // The examples would be read: the phrases do not decide.
+    let undecided = |sem: &crate::rules::Semantic| {
+        by_phrase.1 < sem.phrases_decide_at && english && !sem.examples.is_empty()
+    };
+    // What a disowning decided: the examples were not read for it.
+    let disowned = disowned && rules.semantic.as_ref().is_some_and(undecided);
     let semantic = match &rules.semantic {
         Some(sem)
-            if by_phrase.1 < sem.phrases_decide_at
+            if undecided(sem)
                 && !disowned
-                && english
-                && !sem.examples.is_empty()
                 && embedded(
                     &mut embedding_ok,
                     [subject, body.unwrap_or("")],
@@ -613,7 +624,7 @@ pub fn decide(
         Some((c, score, _, _)) => (*c, score.clamp(0.0, 1.0)),
         // Disowned, the phrases decided as phrases at `phrases_decide_at`
         // do, and are as sure.
-        None if disowned && rules.semantic.is_some() => (by_phrase.0, by_phrase.1.max(decides_at)),
+        None if disowned => (by_phrase.0, by_phrase.1.max(decides_at)),
         None => by_phrase,
     };
     let mut verdicts = vec![];
@@ -1151,6 +1162,14 @@ fn reset<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
 
 /// The index with the most weight (earliest on ties) and a confidence: its
 /// share of all weight times a saturation w/(w+1); `default` when nothing.
+/// True when the phrases' winner `category` won with a disowned phrase or
+/// action among its phrases (`disowned` per category), so that it decides
+/// as phrases at `decides_at` do — not when the rules consult the examples
+/// always (`decides_at` 1).
+fn disowning_decides(disowned: &[bool], category: u16, decides_at: f32) -> bool {
+    decides_at < 1.0 && disowned.get(usize::from(category)).is_some_and(|&d| d)
+}
+
 fn pick(weights: &[f32], default: u16) -> (u16, f32) {
     let total: f32 = weights.iter().sum();
     if total == 0.0 {
@@ -1776,8 +1795,28 @@ points = 1
             category_reason(&t),
             "security (disowned phrase \"recognize\", confidence 0.66)"
         );
-        let t = run_with(&rules, "Question", "I can't recognize the card payment.");
+        // Negated, not disowned (nobody speaking): the example decides.
+        let t = run_with(
+            &rules,
+            "Question",
+            "The importer does not recognize the card payment.",
+        );
         assert_eq!(&*t.category, "payments");
+        assert!(category_reason(&t).contains("resembles the example"));
+        // At phrases_decide_at 1 the examples are always consulted.
+        let always = rules_with(
+            &RULES.replace(
+                "negators = [\"not\"]",
+                "negators = [\"not\", \"don't\"]",
+            ),
+            "\n[sentiment]",
+            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\"]\n\
+             examples = [\"Someone hacked into our account.\"]\n\
+             [[categories]]\nname = \"payments\"\npoints = 5\nphrases = [\"payment\"]\n\
+             examples = [\"Our card payment failed.\"]\n\
+             [semantic]\nthreshold = 0.3\nphrases_decide_at = 1.0\n",
+        );
+        let t = run_with(&always, "Question", "I do not recognize the card payment.");
         assert!(category_reason(&t).contains("resembles the example"));
     }
 

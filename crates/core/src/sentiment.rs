@@ -9,7 +9,7 @@
 //! expensive", "too many steps") and an expectation not met ("was supposed
 //! to sync", "should have been fixed", "a warning would have helped") as
 //! complaints, a wish or hypothesis ("would be nice", praise anywhere in a
-//! clause after "would", "could", "if") is no praise, words that are neutral in a
+//! clause after "would", "could", "should", "if", "wish") is no praise, words that are neutral in a
 //! support request ("please", "help", "free") are not rated, and a
 //! complaint's positive words ("great, another outage") are damped.
 //!
@@ -192,6 +192,14 @@ const IRREALIS: &[&str] = &[
 /// weighs as a word rated this negative: in a message to a vendor it is a
 /// failure report.
 const NEGATED_ACTION: f32 = -0.8;
+/// Last two letters of past participles: regular ("helped", "warned"),
+/// and irregular ones common in support mail ("been", "known", "done",
+/// "made", "told", "sent", "paid", "got", "lost", "left", "kept",
+/// "bought", "had", "run").
+const PARTICIPLE_ENDINGS: &[[u8; 2]] = &[
+    *b"ed", *b"en", *b"wn", *b"ne", *b"de", *b"ld", *b"nt", *b"id", *b"ot", *b"st", *b"ft", *b"pt",
+    *b"ht", *b"ad", *b"un",
+];
 /// "No" on its own ("Oh no!", "No. Not again."): VADER's rating of it (the
 /// scorer reads "no" as a negator otherwise).
 const NO_ALONE: f32 = -1.2;
@@ -548,6 +556,11 @@ struct Tok {
     /// Rated as written, punctuation and all: an emoticon (":)", ":D"),
     /// which a negation before it does not flip.
     emoticon: bool,
+    /// Ends a sentence: "." or "!" or "?" after the word.
+    stop: bool,
+    /// Reads as a past participle ("helped", "been", "made", "told"):
+    /// its last two letters are a participle's.
+    participle: bool,
 }
 
 /// Reused buffers of [`Lexicon::score`].
@@ -679,13 +692,19 @@ impl Lexicon {
         negators: impl IntoIterator<Item = &'a str>,
     ) -> Lexicon {
         let mut l = self.clone();
+        // Words the topics left unrated (a neutral one is an action when
+        // negated, below).
+        let mut topic_unrated = std::collections::HashSet::new();
         for w in topics {
             let w = w.to_ascii_lowercase();
             match l.words.get(&w) {
                 Some(Entry::Rated(v)) if v < 0.0 => {
                     l.words.insert(&w, Entry::Topic(v * TOPIC_WEIGHT));
                 }
-                None | Some(Entry::Rated(_)) => l.words.insert(&w, Entry::Unrated),
+                None | Some(Entry::Rated(_)) => {
+                    l.words.insert(&w, Entry::Unrated);
+                    topic_unrated.insert(w);
+                }
                 _ => {}
             }
         }
@@ -718,7 +737,9 @@ impl Lexicon {
                     // "not affected" is no failure.
                     Some(Entry::Rated(v)) if v < 0.0 => l.words.insert(&w, Entry::Unrated),
                     None | Some(Entry::Rated(_)) => l.words.insert(&w, Entry::Neutral),
-                    Some(Entry::Unrated) if !own.contains(&w) => l.words.insert(&w, Entry::Neutral),
+                    Some(Entry::Unrated) if topic_unrated.contains(&w) && !own.contains(&w) => {
+                        l.words.insert(&w, Entry::Neutral)
+                    }
                     _ => {}
                 }
             }
@@ -747,7 +768,13 @@ impl Lexicon {
         let mut emoji = 0f32;
         let (mut exclamations, mut questions) = (0usize, 0usize);
         let (mut caps_words, mut words) = (0usize, 0usize);
-        for text in [subject, body] {
+        // The body's first token (the subject's last one ends no sentence
+        // by punctuation, but the body starts another).
+        let mut body_start = 0;
+        for (part, text) in [subject, body].into_iter().enumerate() {
+            if part == 1 {
+                body_start = toks.len();
+            }
             let b = text.as_bytes();
             // Counted apart by memchr's vector search (both marks are rare).
             exclamations += memchr::memchr_iter(b'!', b).count();
@@ -772,6 +799,7 @@ impl Lexicon {
                             trimmed: false,
                             as_written: false,
                             ends_nt: false,
+                            tail: 0,
                         },
                     )
                 } else if ascii || text[s..e].is_ascii() {
@@ -813,14 +841,20 @@ impl Lexicon {
         // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
         // for a token with an entry, whose `key` is the index the lexicon
         // gave it.
-        // In a clause after "would", "could", "if", "wish": what is
-        // praised is wished for ("it would have been much easier to use").
+        // In a clause after "would", "could", "should", "if", "wish": what
+        // is praised is wished for ("it would have been much easier to
+        // use"), to the clause's end, a "but", or the body ("I'd say it is
+        // excellent" is an opinion: "I'd" reaches three words, as before).
         let mut wishing = false;
         for i in 0..toks.len() {
             // (set from the token before: the clause goes on past it)
             wishing = i > 0
+                && i != body_start
                 && toks[i - 1].runs_on
-                && (wishing || toks[i - 1].entry == Some(Entry::Irrealis));
+                && toks[i].entry != Some(Entry::Contrast)
+                && (wishing
+                    || (toks[i - 1].entry == Some(Entry::Irrealis)
+                        && !toks[i - 1].is("i'd", self)));
             let hypothetical = |i: usize| {
                 toks[i.saturating_sub(3)..i]
                     .iter()
@@ -828,8 +862,9 @@ impl Lexicon {
             };
             // "No!", "Oh no.", "NO. Just no.": a "no" that ends its
             // sentence negates nothing after it; it is the lexicon's rated
-            // "no" (not "No, it works now": an answer).
-            if !toks[i].runs_on && !toks[i].comma && toks[i].is("no", self) {
+            // "no" (not "No, it works now", an answer, nor "Invoice no.
+            // 4471" or "No: 12", a number).
+            if toks[i].stop && toks[i].is("no", self) && toks.get(i + 1).is_none_or(|n| n.letters) {
                 pull_down(
                     &mut neg,
                     &mut most_negative,
@@ -854,7 +889,7 @@ impl Lexicon {
                     .map(|(k, t)| (i + 1 + k, t))
                     // In the negator's clause: "I can't. LOL" negates no
                     // "LOL".
-                    .filter(|&(j, _)| toks[i..j].iter().all(|t| t.runs_on));
+                    .filter(|&(j, _)| !toks[i..j].iter().any(|t| t.stop));
                 if let Some((j, t)) = action {
                     // "can't wait to see it", "couldn't wait for the
                     // release": eagerness, not a failure ("we can't wait
@@ -918,14 +953,13 @@ impl Lexicon {
                     "should've" => 1,
                     "should" if toks.get(i + 1).is_some_and(|t| t.is("have", self)) => 2,
                     // What would have been ("would have made it better",
-                    // "could have warned us"), not what must be ("would have
-                    // to") or what is had ("would have a code").
+                    // "could have warned us"): a participle after "have",
+                    // not what must be ("would have to") or what is had
+                    // ("would have a code", "could have issues").
                     w @ ("would've" | "could've" | "would" | "could") => {
                         let at = if w.ends_with("'ve") { 1 } else { 2 };
                         let have = at == 1 || toks.get(i + 1).is_some_and(|t| t.is("have", self));
-                        let done = toks
-                            .get(i + at)
-                            .is_some_and(|t| t.word && t.entry != Some(Entry::NotAction));
+                        let done = toks.get(i + at).is_some_and(|t| t.participle);
                         if have && done {
                             at
                         } else {
@@ -996,7 +1030,12 @@ impl Lexicon {
                             .iter()
                             .any(|x| x.is("be", self) || x.is("been", self))
                 };
-                if t.negates && !toks[i].emoticon && !superlative() {
+                // (In the word's sentence: "Oh no. Nice, it's back.")
+                if t.negates
+                    && !toks[i].emoticon
+                    && !toks[j..i].iter().any(|t| t.stop)
+                    && !superlative()
+                {
                     v *= NEGATION;
                 }
             }
@@ -1102,6 +1141,11 @@ impl Lexicon {
                 trimmed: n != e - s,
                 as_written: false,
                 ends_nt: n >= 3 && (w.key >> (8 * (n - 3))) as u32 & 0x00FF_FFFF == NT,
+                tail: if n >= 2 {
+                    (w.key >> (8 * (n - 2))) as u16
+                } else {
+                    0
+                },
             },
         )
     }
@@ -1138,6 +1182,10 @@ impl Lexicon {
                 trimmed: stripped.len() != raw.len(),
                 as_written: stripped.is_empty(),
                 ends_nt: word.ends_with("n't"),
+                tail: match word.as_bytes() {
+                    [.., a, b] => u16::from_le_bytes([*a, *b]),
+                    _ => 0,
+                },
             },
         )
     }
@@ -1162,6 +1210,8 @@ impl Lexicon {
             emoticon,
             comma: raw.ends_with(','),
             runs_on: !raw.as_bytes().last().is_some_and(u8::is_ascii_punctuation),
+            stop: matches!(raw.as_bytes().last(), Some(b'.' | b'!' | b'?')),
+            participle: s.len >= 3 && PARTICIPLE_ENDINGS.contains(&s.tail.to_le_bytes()),
         }
     }
 }
@@ -1209,6 +1259,9 @@ struct Shape {
     as_written: bool,
     /// Ends in "n't" (a negation).
     ends_nt: bool,
+    /// The word's last two letters, lower-cased (little-endian; 0 when
+    /// shorter).
+    tail: u16,
 }
 
 /// `raw` without ASCII punctuation and typographic apostrophes (U+2019, three
@@ -1510,18 +1563,31 @@ mod tests {
         assert!(compound("You could've told us before the migration.") < -0.2);
         assert!(compound("I would have to export it again.").abs() < 0.05);
         assert!(compound("Then it would have a new name.").abs() < 0.05);
+        assert!(compound("We would have some questions about the plan.").abs() < 0.05);
         // Praise in a clause after "would", "could", "if" is wished for,
         // however far along the clause; the next clause is not, nor an
         // emoticon (the writer's own face).
         assert!(compound("It would have been much easier to use.") < 0.0);
-        assert!(compound("I would definitely be in favor of that.") < 0.05);
+        assert!(compound("I would definitely be in favor of that.").abs() < 0.05);
+        assert!(compound("Would love dark mode, but otherwise it's wonderful.") > 0.3);
+        let subject_wish = Lexicon::builtin()
+            .score(
+                "Could you add folders",
+                "Love the app",
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+            .compound;
+        assert!(subject_wish > 0.3, "{subject_wish}");
         assert!(compound("If you can, thanks. The new editor is great.") > 0.3);
         assert!(compound("Vote for it if you think the new look works :)") > 0.2);
         // A negated action is in the negator's sentence ("I can't. LOL"
         // negates no "LOL"); a "no" ending a sentence is the lexicon's "no",
         // not one ending an answer with a comma.
         assert!(compound("I can't. Ticket attached.").abs() < 0.05);
-        assert!(compound("Oh no! What happened to the report?") < -0.2);
+        assert!(compound("Oh no.") < -0.2);
+        assert!(compound("Invoice no. 4471 attached.").abs() < 0.05);
+        assert!(compound("Oh no. Nice, it's back.") > 0.05);
         assert!(compound("No, it works now.").abs() < 0.05);
         // A negated action is found through auxiliaries and "no one".
         assert!(compound("I emailed twice and nobody has replied.") < -0.2);

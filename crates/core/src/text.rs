@@ -1043,8 +1043,8 @@ const DENYING_AUXILIARIES: &[&str] = &[
 
 /// True when the negator `n` (start, end) denies a past action of the
 /// customer: one of [`DENIALS`], or "not" after one of
-/// [`DENYING_AUXILIARIES`], with [`FIRST_PERSON`] in the two words before
-/// the negator.
+/// [`DENYING_AUXILIARIES`], with [`FIRST_PERSON`] right before the negator
+/// or with an auxiliary or adverb between ([`first_person_before`]).
 fn denied_by_customer(text: &str, (ns, ne): (usize, usize)) -> bool {
     let Some(negator) = text.get(ns..ne) else {
         return false;

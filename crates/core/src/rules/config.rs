@@ -355,8 +355,9 @@ pub struct SemanticConfig {
     /// payment I didn't make", "I don't recognize this charge") decides as
     /// if its confidence reached this: the examples such a message resembles
     /// ("our card payment failed") name what was done, not that the
-    /// customer did not do it; its confidence is then at least this.
-    /// Default 1.
+    /// customer did not do it; its confidence is then at least this (so a
+    /// `min_category_confidence` at or below it is met). At 1 (the default)
+    /// the examples are always consulted, a disowning too.
     #[serde(default = "default_phrases_decide_at")]
     pub phrases_decide_at: f32,
     /// Least similarity (0–1) to a severity level's `examples` for a ticket
