@@ -558,9 +558,6 @@ struct Tok {
     emoticon: bool,
     /// Ends a sentence: "." or "!" or "?" after the word.
     stop: bool,
-    /// Reads as a past participle ("helped", "been", "made", "told"):
-    /// its last two letters are a participle's.
-    participle: bool,
 }
 
 /// Reused buffers of [`Lexicon::score`].
@@ -799,7 +796,6 @@ impl Lexicon {
                             trimmed: false,
                             as_written: false,
                             ends_nt: false,
-                            tail: 0,
                         },
                     )
                 } else if ascii || text[s..e].is_ascii() {
@@ -845,16 +841,25 @@ impl Lexicon {
         // is praised is wished for ("it would have been much easier to
         // use"), to the clause's end, a "but", or the body ("I'd say it is
         // excellent" is an opinion: "I'd" reaches three words, as before).
-        let mut wishing = false;
+        // Read back from a positive word only (few per message).
+        let wished = |i: usize| {
+            let mut k = i;
+            while k > 0 {
+                if k == body_start || toks[k].entry == Some(Entry::Contrast) {
+                    return false;
+                }
+                let p = &toks[k - 1];
+                if !p.runs_on {
+                    return false;
+                }
+                if p.entry == Some(Entry::Irrealis) && !p.is("i'd", self) {
+                    return true;
+                }
+                k -= 1;
+            }
+            false
+        };
         for i in 0..toks.len() {
-            // (set from the token before: the clause goes on past it)
-            wishing = i > 0
-                && i != body_start
-                && toks[i - 1].runs_on
-                && toks[i].entry != Some(Entry::Contrast)
-                && (wishing
-                    || (toks[i - 1].entry == Some(Entry::Irrealis)
-                        && !toks[i - 1].is("i'd", self)));
             let hypothetical = |i: usize| {
                 toks[i.saturating_sub(3)..i]
                     .iter()
@@ -959,7 +964,10 @@ impl Lexicon {
                     w @ ("would've" | "could've" | "would" | "could") => {
                         let at = if w.ends_with("'ve") { 1 } else { 2 };
                         let have = at == 1 || toks.get(i + 1).is_some_and(|t| t.is("have", self));
-                        let done = toks.get(i + at).is_some_and(|t| t.participle);
+                        // (The word read again: rare, not worth a field
+                        // on every token.)
+                        let done = toks.get(i + at).is_some_and(|t| t.word)
+                            && participle(quote(i + at, i + at).words(subject, body).0);
                         if have && done {
                             at
                         } else {
@@ -1040,7 +1048,7 @@ impl Lexicon {
                 }
             }
             // A wish or a hypothesis is no praise.
-            if v > 0.0 && (hypothetical(i) || (wishing && !toks[i].emoticon)) {
+            if v > 0.0 && (hypothetical(i) || (!toks[i].emoticon && wished(i))) {
                 continue;
             }
             if let Some(c) = contrast {
@@ -1141,11 +1149,6 @@ impl Lexicon {
                 trimmed: n != e - s,
                 as_written: false,
                 ends_nt: n >= 3 && (w.key >> (8 * (n - 3))) as u32 & 0x00FF_FFFF == NT,
-                tail: if n >= 2 {
-                    (w.key >> (8 * (n - 2))) as u16
-                } else {
-                    0
-                },
             },
         )
     }
@@ -1182,10 +1185,6 @@ impl Lexicon {
                 trimmed: stripped.len() != raw.len(),
                 as_written: stripped.is_empty(),
                 ends_nt: word.ends_with("n't"),
-                tail: match word.as_bytes() {
-                    [.., a, b] => u16::from_le_bytes([*a, *b]),
-                    _ => 0,
-                },
             },
         )
     }
@@ -1211,8 +1210,18 @@ impl Lexicon {
             comma: raw.ends_with(','),
             runs_on: !raw.as_bytes().last().is_some_and(u8::is_ascii_punctuation),
             stop: matches!(raw.as_bytes().last(), Some(b'.' | b'!' | b'?')),
-            participle: s.len >= 3 && PARTICIPLE_ENDINGS.contains(&s.tail.to_le_bytes()),
         }
+    }
+}
+
+/// `word` reads as a past participle ("helped", "been", "made", "told"):
+/// three letters or more, the last two a participle's.
+fn participle(word: &str) -> bool {
+    match word.as_bytes() {
+        [_, .., a, b] => {
+            PARTICIPLE_ENDINGS.contains(&[a.to_ascii_lowercase(), b.to_ascii_lowercase()])
+        }
+        _ => false,
     }
 }
 
@@ -1259,9 +1268,6 @@ struct Shape {
     as_written: bool,
     /// Ends in "n't" (a negation).
     ends_nt: bool,
-    /// The word's last two letters, lower-cased (little-endian; 0 when
-    /// shorter).
-    tail: u16,
 }
 
 /// `raw` without ASCII punctuation and typographic apostrophes (U+2019, three
