@@ -1777,18 +1777,21 @@ points = 1
     /// confidence; not disowned, the example decides.
     #[test]
     fn a_disowned_phrase_decides_without_the_examples() {
-        let rules = rules_with(
-            &RULES.replace(
-                "negators = [\"not\"]",
-                "negators = [\"not\", \"don't\"]",
-            ),
-            "\n[sentiment]",
-            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\"]\n\
-             examples = [\"Someone hacked into our account.\"]\n\
-             [[categories]]\nname = \"payments\"\npoints = 5\nphrases = [\"payment\"]\n\
-             examples = [\"Our card payment failed.\"]\n\
-             [semantic]\nthreshold = 0.3\nphrases_decide_at = 0.66\n",
-        );
+        let rules_at = |decides_at: &str| {
+            rules_with(
+                &RULES.replace("negators = [\"not\"]", "negators = [\"not\", \"don't\"]"),
+                "\n[sentiment]",
+                &format!(
+                    "\n[[categories]]\nname = \"security\"\npoints = 20\n\
+                     negated_phrases = [\"recognize\"]\n\
+                     examples = [\"Someone hacked into our account.\"]\n\
+                     [[categories]]\nname = \"payments\"\npoints = 5\nphrases = [\"payment\"]\n\
+                     examples = [\"Our card payment failed.\"]\n\
+                     [semantic]\nthreshold = 0.3\nphrases_decide_at = {decides_at}\n"
+                ),
+            )
+        };
+        let rules = rules_at("0.66");
         let t = run_with(&rules, "Question", "I do not recognize the card payment.");
         assert_eq!(&*t.category, "security");
         assert_eq!(
@@ -1804,19 +1807,11 @@ points = 1
         assert_eq!(&*t.category, "payments");
         assert!(category_reason(&t).contains("resembles the example"));
         // At phrases_decide_at 1 the examples are always consulted.
-        let always = rules_with(
-            &RULES.replace(
-                "negators = [\"not\"]",
-                "negators = [\"not\", \"don't\"]",
-            ),
-            "\n[sentiment]",
-            "\n[[categories]]\nname = \"security\"\npoints = 20\nnegated_phrases = [\"recognize\"]\n\
-             examples = [\"Someone hacked into our account.\"]\n\
-             [[categories]]\nname = \"payments\"\npoints = 5\nphrases = [\"payment\"]\n\
-             examples = [\"Our card payment failed.\"]\n\
-             [semantic]\nthreshold = 0.3\nphrases_decide_at = 1.0\n",
+        let t = run_with(
+            &rules_at("1.0"),
+            "Question",
+            "I do not recognize the card payment.",
         );
-        let t = run_with(&always, "Question", "I do not recognize the card payment.");
         assert!(category_reason(&t).contains("resembles the example"));
     }
 
