@@ -419,7 +419,8 @@ pub fn decide(
                             _ => continue,
                         };
                         // `i` is below the category count the tables were
-                        // reset to (above).
+                        // reset to (above): `category_weight`,
+                        // `category_phrase` and `category_disowned` alike.
                         let i = i as usize;
                         scratch.category_weight[i] += counted.weight() * h.weight;
                         if matches!(counted, Counted::Disowned | Counted::DisownedAction) {

@@ -843,6 +843,8 @@ impl Lexicon {
         // excellent" is an opinion: "I'd" reaches three words, as before).
         // Read back from a positive word only (few per message).
         let wished = |i: usize| {
+            // `i` indexes `toks` (the loop below), so does every `k <= i`,
+            // and `k - 1` is read while `k > 0`.
             let mut k = i;
             while k > 0 {
                 if k == body_start || toks[k].entry == Some(Entry::Contrast) {
