@@ -37,9 +37,14 @@ impl Counted {
     /// do what was done outweighs the word for what it was done to.
     fn weight(self) -> f32 {
         match self {
-            Counted::DisownedAction | Counted::Disowned => 3.0,
-            Counted::Phrase | Counted::Negated => 1.0,
+            c if c.disowns() => 3.0,
+            _ => 1.0,
         }
+    }
+
+    /// The customer disowned it (a disowned action or phrase).
+    fn disowns(self) -> bool {
+        matches!(self, Counted::DisownedAction | Counted::Disowned)
     }
 }
 
@@ -49,10 +54,9 @@ impl Counted {
 pub struct Scratch {
     scan: Scan,
     category_weight: Vec<f32>,
-    /// The first phrase of each category, with how it counted.
+    /// The first phrase of each category, with how it counted — the first
+    /// disowned one when any was (what decided, see [`disowning_decides`]).
     category_phrase: Vec<Option<(u32, Counted)>>,
-    /// Per category: a disowned phrase or action counted for it.
-    category_disowned: Vec<bool>,
     severity_weight: Vec<f32>,
     severity_phrase: Vec<Option<u32>>,
     /// Whether that phrase is a cue counted one level down.
@@ -375,7 +379,6 @@ pub fn decide(
         let nc = rules.categories.len();
         reset(&mut scratch.category_weight, nc, 0.0);
         reset(&mut scratch.category_phrase, nc, None);
-        reset(&mut scratch.category_disowned, nc, false);
         reset(&mut scratch.severity_weight, ns, 0.0);
         reset(&mut scratch.severity_phrase, ns, None);
         reset(&mut scratch.severity_phrase_lowered, ns, false);
@@ -419,19 +422,17 @@ pub fn decide(
                             _ => continue,
                         };
                         // `i` is below the category count the tables were
-                        // reset to (above): `category_weight`,
-                        // `category_phrase` and `category_disowned` alike.
+                        // reset to (above): `category_weight` and
+                        // `category_phrase` alike.
                         let i = i as usize;
                         scratch.category_weight[i] += counted.weight() * h.weight;
-                        if matches!(counted, Counted::Disowned | Counted::DisownedAction) {
-                            // The reason names the first disowning, before
-                            // any plain phrase: it is what decided.
-                            if !scratch.category_disowned[i] {
-                                scratch.category_phrase[i] = Some((h.pattern, counted));
-                            }
-                            scratch.category_disowned[i] = true;
-                        } else {
-                            scratch.category_phrase[i].get_or_insert((h.pattern, counted));
+                        // The reason names the first disowning, before any
+                        // plain phrase: it is what decided.
+                        let first = &mut scratch.category_phrase[i];
+                        if first.is_none()
+                            || (counted.disowns() && !first.is_some_and(|f| f.1.disowns()))
+                        {
+                            *first = Some((h.pattern, counted));
                         }
                     }
                     Target::Severity(i) if !h.negated => {
@@ -484,7 +485,7 @@ pub fn decide(
         let by_phrase = pick(&scratch.category_weight, rules.default_category);
         // A disowning decides (below) as phrases at `decides_at` do: no
         // spelling needed either.
-        let disowning = disowning_decides(&scratch.category_disowned, by_phrase.0, decides_at);
+        let disowning = disowning_decides(&scratch.category_phrase, by_phrase.0, decides_at);
         let Some(sp) = speller.filter(|_| !spelled && by_phrase.1 < decides_at && !disowning)
         else {
             break by_phrase;
@@ -593,7 +594,7 @@ pub fn decide(
     // as phrases that reach `phrases_decide_at` do: the examples a short
     // message resembles most ("our card payment failed") name what was
     // done, not that the customer did not do it.
-    let disowned = disowning_decides(&scratch.category_disowned, by_phrase.0, decides_at);
+    let disowned = disowning_decides(&scratch.category_phrase, by_phrase.0, decides_at);
     // The examples would be read: the phrases do not decide.
     let undecided = |sem: &crate::rules::Semantic| {
         by_phrase.1 < sem.phrases_decide_at && english && !sem.examples.is_empty()
@@ -1164,11 +1165,14 @@ fn reset<T: Clone>(v: &mut Vec<T>, n: usize, x: T) {
 /// The index with the most weight (earliest on ties) and a confidence: its
 /// share of all weight times a saturation w/(w+1); `default` when nothing.
 /// True when the phrases' winner `category` won with a disowned phrase or
-/// action among its phrases (`disowned` per category), so that it decides
-/// as phrases at `decides_at` do — not when the rules consult the examples
-/// always (`decides_at` 1).
-fn disowning_decides(disowned: &[bool], category: u16, decides_at: f32) -> bool {
-    decides_at < 1.0 && disowned.get(usize::from(category)).is_some_and(|&d| d)
+/// action among its phrases (`first` phrase per category names one then),
+/// so that it decides as phrases at `decides_at` do — not when the rules
+/// consult the examples always (`decides_at` 1).
+fn disowning_decides(first: &[Option<(u32, Counted)>], category: u16, decides_at: f32) -> bool {
+    decides_at < 1.0
+        && first
+            .get(usize::from(category))
+            .is_some_and(|f| f.is_some_and(|(_, c)| c.disowns()))
 }
 
 fn pick(weights: &[f32], default: u16) -> (u16, f32) {

@@ -548,16 +548,12 @@ struct Tok {
     word: bool,
     /// Has a letter (counts for "written in capitals").
     letters: bool,
-    /// Ends with a comma ("Best," before a name signs a message off).
-    comma: bool,
-    /// No punctuation after the word: it runs on into the next one ("too
-    /// slow", not "me too. Slow").
-    runs_on: bool,
+    /// The token's last byte: what punctuation follows the word
+    /// ([`Tok::runs_on`], [`Tok::comma`], [`Tok::stop`]).
+    end: u8,
     /// Rated as written, punctuation and all: an emoticon (":)", ":D"),
     /// which a negation before it does not flip.
     emoticon: bool,
-    /// Ends a sentence: "." or "!" or "?" after the word.
-    stop: bool,
 }
 
 /// Reused buffers of [`Lexicon::score`].
@@ -689,8 +685,8 @@ impl Lexicon {
         negators: impl IntoIterator<Item = &'a str>,
     ) -> Lexicon {
         let mut l = self.clone();
-        // Words the topics left unrated (a neutral one is an action when
-        // negated, below).
+        // Words the topics left unrated and the rules' own phrases do not
+        // count (a neutral one is an action when negated, below).
         let mut topic_unrated = std::collections::HashSet::new();
         for w in topics {
             let w = w.to_ascii_lowercase();
@@ -705,9 +701,6 @@ impl Lexicon {
                 _ => {}
             }
         }
-        // The rules' own words: their phrases count them (a negated one
-        // too: "didn't sync" is an expectation not met).
-        let mut own = std::collections::HashSet::new();
         for w in rules_words {
             // Words the scorer reads for their role keep it.
             let w = w.to_ascii_lowercase();
@@ -717,7 +710,9 @@ impl Lexicon {
             ) {
                 l.words.insert(&w, Entry::Unrated);
             }
-            own.insert(w);
+            // Its phrase counts it, negated too ("didn't sync" is an
+            // expectation not met): not an action as well.
+            topic_unrated.remove(&w);
         }
         for w in neutral {
             // Not rated, but still an action when negated ("didn't help"),
@@ -734,7 +729,7 @@ impl Lexicon {
                     // "not affected" is no failure.
                     Some(Entry::Rated(v)) if v < 0.0 => l.words.insert(&w, Entry::Unrated),
                     None | Some(Entry::Rated(_)) => l.words.insert(&w, Entry::Neutral),
-                    Some(Entry::Unrated) if topic_unrated.contains(&w) && !own.contains(&w) => {
+                    Some(Entry::Unrated) if topic_unrated.contains(&w) => {
                         l.words.insert(&w, Entry::Neutral)
                     }
                     _ => {}
@@ -851,7 +846,7 @@ impl Lexicon {
                     return false;
                 }
                 let p = &toks[k - 1];
-                if !p.runs_on {
+                if !p.runs_on() {
                     return false;
                 }
                 if p.entry == Some(Entry::Irrealis) && !p.is("i'd", self) {
@@ -871,7 +866,8 @@ impl Lexicon {
             // sentence negates nothing after it; it is the lexicon's rated
             // "no" (not "No, it works now", an answer, nor "Invoice no.
             // 4471" or "No: 12", a number).
-            if toks[i].stop && toks[i].is("no", self) && toks.get(i + 1).is_none_or(|n| n.letters) {
+            if toks[i].stop() && toks[i].is("no", self) && toks.get(i + 1).is_none_or(|n| n.letters)
+            {
                 pull_down(
                     &mut neg,
                     &mut most_negative,
@@ -896,7 +892,7 @@ impl Lexicon {
                     .map(|(k, t)| (i + 1 + k, t))
                     // In the negator's clause: "I can't. LOL" negates no
                     // "LOL".
-                    .filter(|&(j, _)| !toks[i..j].iter().any(|t| t.stop));
+                    .filter(|&(j, _)| !toks[i..j].iter().any(|t| t.stop()));
                 if let Some((j, t)) = action {
                     // "can't wait to see it", "couldn't wait for the
                     // release": eagerness, not a failure ("we can't wait
@@ -933,7 +929,7 @@ impl Lexicon {
                     }
                 }
             }
-            if toks[i].entry == Some(Entry::Excess) && toks[i].runs_on {
+            if toks[i].entry == Some(Entry::Excess) && toks[i].runs_on() {
                 // "too" + a content word the lexicon does not rate, not
                 // itself negated ("not too long" is no complaint).
                 let negated = i > 0 && toks[i - 1].negates;
@@ -980,7 +976,7 @@ impl Lexicon {
                 },
                 _ => 0,
             };
-            if unmet > 0 && toks[i].runs_on && !(i > 0 && toks[i - 1].negates) {
+            if unmet > 0 && toks[i].runs_on() && !(i > 0 && toks[i - 1].negates) {
                 // Quoted with the word after the cue, through "be" and
                 // "been" ("supposed to sync", "should have been fixed").
                 // `toks` holds `toks[i]`, so `len - 1` does not wrap, and
@@ -1009,7 +1005,7 @@ impl Lexicon {
             let sign_off = toks
                 .get(i + 1)
                 .is_some_and(|t| t.entry == Some(Entry::SignOff))
-                || (toks[i].comma
+                || (toks[i].comma()
                     && i + SIGN_OFF_TAIL >= toks.len()
                     && CLOSINGS.contains(&self.words.key(toks[i].key)));
             if sign_off && v > 0.0 {
@@ -1043,7 +1039,7 @@ impl Lexicon {
                 // (In the word's sentence: "Oh no. Nice, it's back.")
                 if t.negates
                     && !toks[i].emoticon
-                    && !toks[j..i].iter().any(|t| t.stop)
+                    && !toks[j..i].iter().any(|t| t.stop())
                     && !superlative()
                 {
                     v *= NEGATION;
@@ -1209,9 +1205,8 @@ impl Lexicon {
             word: s.len >= 3 && s.ascii && s.flags & NOT_ALPHA == 0,
             letters: upper || lower,
             emoticon,
-            comma: raw.ends_with(','),
-            runs_on: !raw.as_bytes().last().is_some_and(u8::is_ascii_punctuation),
-            stop: matches!(raw.as_bytes().last(), Some(b'.' | b'!' | b'?')),
+            // (A token is at least one byte; 0 would read as running on.)
+            end: raw.as_bytes().last().copied().unwrap_or(0),
         }
     }
 }
@@ -1251,6 +1246,25 @@ fn pull_down<'l>(neg: &mut f32, most: &mut Option<(Pull<'l>, f32)>, pull: Pull<'
 }
 
 impl Tok {
+    /// No punctuation after the word: it runs on into the next one ("too
+    /// slow", not "me too. Slow").
+    #[inline]
+    fn runs_on(&self) -> bool {
+        !self.end.is_ascii_punctuation()
+    }
+
+    /// Ends with a comma ("Best," before a name signs a message off).
+    #[inline]
+    fn comma(&self) -> bool {
+        self.end == b','
+    }
+
+    /// Ends a sentence: "." or "!" or "?" after the word.
+    #[inline]
+    fn stop(&self) -> bool {
+        matches!(self.end, b'.' | b'!' | b'?')
+    }
+
     /// The token is the lexicon's word `w` (as the lexicon spells it).
     fn is(&self, w: &str, l: &Lexicon) -> bool {
         self.entry.is_some() && l.words.key(self.key) == w
