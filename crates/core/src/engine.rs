@@ -30,6 +30,9 @@ enum Counted {
     /// `negated_phrases`, disowned by the customer ("I don't recognize",
     /// "not mine"): `disowned phrase "…"` (three times).
     Disowned,
+    /// `strangers`, acting on the customer's things ("someone used my
+    /// card"): `stranger "…"` (three times, as a disowning).
+    Stranger,
 }
 
 impl Counted {
@@ -44,7 +47,10 @@ impl Counted {
 
     /// The customer disowned it (a disowned action or phrase).
     fn disowns(self) -> bool {
-        matches!(self, Counted::DisownedAction | Counted::Disowned)
+        matches!(
+            self,
+            Counted::DisownedAction | Counted::Disowned | Counted::Stranger
+        )
     }
 }
 
@@ -411,13 +417,15 @@ pub fn decide(
                     // what it was done to.
                     Target::Category(i)
                     | Target::NegatedCategory(i)
-                    | Target::DisownedCategory(i) => {
+                    | Target::DisownedCategory(i)
+                    | Target::StrangerCategory(i) => {
                         let counted = match *t {
                             Target::NegatedCategory(_) if h.negated && h.denied => {
                                 Counted::Disowned
                             }
                             Target::NegatedCategory(_) if h.negated => Counted::Negated,
                             Target::DisownedCategory(_) if h.disowned => Counted::DisownedAction,
+                            Target::StrangerCategory(_) if h.disowned => Counted::Stranger,
                             Target::Category(_) => Counted::Phrase,
                             _ => continue,
                         };
@@ -653,6 +661,7 @@ pub fn decide(
             Counted::Negated => "negated phrase \"",
             Counted::DisownedAction => "disowned action \"",
             Counted::Disowned => "disowned phrase \"",
+            Counted::Stranger => "stranger \"",
         })
         .s(rules.detector.phrase(p))
         .s("\"")

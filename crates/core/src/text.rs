@@ -28,6 +28,10 @@ pub enum Target {
     /// ("a payment I didn't make", "I didn't make this payment" for
     /// security; see [`acted_on_is_shown`]).
     DisownedCategory(u16),
+    /// Someone other than the customer ("someone", "somebody") that counts
+    /// only acting on the customer's things ("someone used my card", "a
+    /// payment made by someone else"; see [`stranger_acts`]).
+    StrangerCategory(u16),
     Severity(u16),
     /// A severity cue: a word used loosely for the level (see
     /// `severity.levels[].cues`).
@@ -144,7 +148,14 @@ impl DetectorBuilder {
                 let plain = ts.iter().any(|t| matches!(t, Target::Category(_)));
                 let negated = ts.iter().any(|t| matches!(t, Target::NegatedCategory(_)));
                 let disowned = ts.iter().any(|t| matches!(t, Target::DisownedCategory(_)));
+                let stranger = ts.iter().any(|t| matches!(t, Target::StrangerCategory(_)));
                 let mut bits = 0;
+                if stranger {
+                    bits |= STRANGER;
+                    if !plain && !negated && !disowned {
+                        bits |= STRANGER_ONLY;
+                    }
+                }
                 if negated || disowned {
                     bits |= NEGATABLE;
                 }
@@ -714,24 +725,36 @@ impl Detector {
                 // nothing else acted on after it: "a payment I didn't
                 // make.", not "I didn't make any changes".
                 let bits = self.families[pid as usize];
+                // An action disowned in the passive names the customer as
+                // who did not do it ("a purchase that wasn't done by me").
+                let action = bits & DISOWNED != 0;
+                let mut by_them = false;
                 let denied = family == FAMILY_CATEGORY
                     && bits & NEGATABLE != 0
                     && negator.is_some_and(|n| {
-                        denies_within(gap(n), 1)
+                        let g = gap(n);
+                        (denies_within(g, 1) || belief_clause(g))
                             && if bits & NAMES_CUSTOMER != 0 {
                                 disowns_as_named(text, (n.0, n.1), s as usize)
                             } else {
-                                denied_by_customer(text, (n.0, n.1))
+                                by_them = action && by_customer(text, e as usize);
+                                by_them || denied_by_customer(text, (n.0, n.1), !action)
                             }
                     });
-                let disowned =
-                    denied && bits & DISOWNED != 0 && acted_on_is_shown(text, e as usize);
+                let acting = family == FAMILY_CATEGORY
+                    && bits & STRANGER != 0
+                    && stranger_acts(text, s as usize, e as usize);
+                let disowned = acting
+                    || (denied && action && (by_them || acted_on_is_shown(text, e as usize)));
                 // A phrase that counts only negated (or disowned), not so
                 // here, is no match: it hides no shorter phrase of its
-                // family.
+                // family. One naming the customer counts only disowned: "I
+                // haven't received mine" says nothing of security.
                 if family == FAMILY_CATEGORY
                     && ((!negated && !disowned && bits & NEGATED_ONLY != 0)
-                        || (!disowned && bits & DISOWNED_ONLY != 0))
+                        || (!disowned && bits & DISOWNED_ONLY != 0)
+                        || (!acting && bits & STRANGER_ONLY != 0)
+                        || (!denied && bits & NAMES_CUSTOMER != 0 && bits & NEGATED_ONLY != 0))
                 {
                     continue;
                 }
@@ -779,6 +802,12 @@ const NAMES_CUSTOMER: u16 = 1 << 4;
 /// Some category lists it as negated or disowned: whether the customer
 /// disowns it is read.
 const NEGATABLE: u16 = 1 << 8;
+/// Some category lists it as a stranger ([`Target::StrangerCategory`]):
+/// whether it acts on the customer's things is read ([`stranger_acts`]).
+const STRANGER: u16 = 1 << 9;
+/// In the category family it counts only acting so (no other category
+/// phrase).
+const STRANGER_ONLY: u16 = 1 << 10;
 
 /// How many words a negator after "why" reaches ("why isn't my disposable
 /// virtual card working?"), when the rules' window reaches any.
@@ -799,9 +828,10 @@ impl Target {
     /// do not.
     pub fn family(self) -> u8 {
         match self {
-            Target::Category(_) | Target::NegatedCategory(_) | Target::DisownedCategory(_) => {
-                FAMILY_CATEGORY
-            }
+            Target::Category(_)
+            | Target::NegatedCategory(_)
+            | Target::DisownedCategory(_)
+            | Target::StrangerCategory(_) => FAMILY_CATEGORY,
             Target::Severity(_) | Target::SeverityCue(_) => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
@@ -1017,12 +1047,28 @@ const NOT_THEIRS: &[&str] = &["not", "isnt", "wasnt", "arent", "werent"];
 /// is disowned by the negator `n`: one of [`NOT_THEIRS`] right before it,
 /// no word between ("a payment that is not mine"; not "the invoice was not
 /// received by us", "no longer mine").
+///
+/// An object pronoun ("me", "us") is disowned only as what something is:
+/// after "isn't", "wasn't", … or "not" after "is", "was", "it's", …
+/// ("that was not me", "it wasn't us"; not "(not me)", "not us, the admins").
 fn disowns_as_named(text: &str, (ns, ne): (usize, usize), start: usize) -> bool {
     let adjacent = text
         .get(ne..start)
         .is_some_and(|g| g.chars().all(char::is_whitespace));
     let negator = text.get(ns..ne).unwrap_or("");
-    adjacent && NOT_THEIRS.iter().any(|w| bare(negator).eq(w.chars()))
+    let object = text.get(start..).is_some_and(|p| {
+        let w = p.split(|c: char| !c.is_alphabetic()).next().unwrap_or("");
+        w.eq_ignore_ascii_case("me") || w.eq_ignore_ascii_case("us")
+    });
+    let is = |w: &str| bare(negator).eq(w.chars());
+    let named = if object && is("not") {
+        last_words(text, ns, 1, |_, w, whole| {
+            (whole && ["is", "was", "are", "were"].contains(&w)) || w.ends_with("'s")
+        })
+    } else {
+        NOT_THEIRS.iter().any(|w| is(w))
+    };
+    adjacent && named
 }
 
 /// Words of a customer speaking of themselves, as the subject of a
@@ -1045,35 +1091,294 @@ const DENYING_AUXILIARIES: &[&str] = &[
 /// customer: one of [`DENIALS`], or "not" after one of
 /// [`DENYING_AUXILIARIES`], with [`FIRST_PERSON`] right before the negator
 /// or with an auxiliary or adverb between ([`first_person_before`]).
-fn denied_by_customer(text: &str, (ns, ne): (usize, usize)) -> bool {
+///
+/// With `state` (a negated phrase that is no action: "recognize") a state
+/// denies it as well: "I'm not recognizing this charge", "we are not
+/// recognising" — not an action ("I am not authorized to" is no denial).
+fn denied_by_customer(text: &str, (ns, ne): (usize, usize), state: bool) -> bool {
     let Some(negator) = text.get(ns..ne) else {
         return false;
     };
     let is = |w: &str| bare(negator).eq(w.chars());
     let denial = if is("not") {
         last_words(text, ns, 1, |_, w, whole| {
-            whole && DENYING_AUXILIARIES.contains(&w)
+            whole && (DENYING_AUXILIARIES.contains(&w) || (state && STATES.contains(&w)))
         })
     } else {
         DENIALS.iter().any(|d| is(d))
     };
-    denial && first_person_before(text, ns)
+    denial && first_person_before(text, ns, state)
 }
 
+/// "To be" before "not" that denies a state of the customer ("I am not
+/// recognizing", "we're not"); "i'm", "im", "we're" hold their subject.
+const STATES: &[&str] = &["am", "are", "i'm", "im", "we're"];
+
 /// True when the word before `at` (a negator's start), in the same clause,
-/// is [`FIRST_PERSON`] ("I didn't", "we never"), or the one before that with
-/// an auxiliary or an adverb between ("we did not", "I have never", "I
-/// really didn't"; not a verb: "the payment I made didn't go through" is
-/// no denial). Typographic apostrophes read as `'`.
-fn first_person_before(text: &str, at: usize) -> bool {
-    let mut between = false;
-    last_words(text, at, 2, |k, w, whole| {
-        if k == 0 {
-            between = w.ends_with("ly")
-                || (whole && (DENYING_AUXILIARIES.contains(&w) || SHORT_ADVERBS.contains(&w)));
+/// is [`FIRST_PERSON`] ("I didn't", "we never"), or one of the two before
+/// that with auxiliaries or adverbs between ("we did not", "I have never",
+/// "I really didn't", "I definitely did not"; not a verb: "the payment I
+/// made didn't go through" is no denial). With `state`, "am" and "are" are
+/// auxiliaries and "I'm", "we're" subjects too ([`STATES`]). Typographic
+/// apostrophes read as `'`.
+fn first_person_before(text: &str, at: usize, state: bool) -> bool {
+    let mut between = true;
+    last_words(text, at, 3, |k, w, whole| {
+        let subject =
+            whole && (FIRST_PERSON.contains(&w) || (state && k == 0 && STATES[2..].contains(&w)));
+        if subject && (k == 0 || between) {
+            return true;
         }
-        whole && FIRST_PERSON.contains(&w) && (k == 0 || between)
+        between = between
+            && (w.ends_with("ly")
+                || (whole
+                    && (DENYING_AUXILIARIES.contains(&w)
+                        || SHORT_ADVERBS.contains(&w)
+                        || (state && STATES[..2].contains(&w)))));
+        false
     })
+}
+
+/// Words before a negator that make what follows a clause of the
+/// customer's own ("I don't think I made this payment", "we do not believe
+/// we ever authorized it", "I don't remember I did"): a verb of belief or
+/// memory, then "I" or "we", an auxiliary or adverb at most between it and
+/// the phrase.
+fn belief_clause(gap: &str) -> bool {
+    // At most three short words ("remember we actually").
+    if gap.len() > 40 {
+        return false;
+    }
+    let mut words = gap.split_whitespace();
+    let (Some(verb), Some(subject)) = (words.next(), words.next()) else {
+        return false;
+    };
+    let is_in = |w: &str, list: &[&str]| list.iter().any(|l| w.eq_ignore_ascii_case(l));
+    let rest = words.next();
+    is_in(verb, BELIEFS)
+        && is_in(&subject.replace('\u{2019}', "'"), FIRST_PERSON)
+        && rest.is_none_or(|w| {
+            is_in(w, DENYING_AUXILIARIES)
+                || is_in(w, SHORT_ADVERBS)
+                || (w.len() > 3 && w.to_ascii_lowercase().ends_with("ly"))
+        })
+        && words.next().is_none()
+}
+
+/// True when the stranger named at `s..e` ("someone", "somebody") acts on
+/// the customer's things: after it ("else", and up to four auxiliaries,
+/// modals or adverbs between: "someone has", "somebody might be", "someone
+/// else just") a verb in the past ("used", "accessed", "took": an "-ed"
+/// word or one of [`PAST_FORMS`]) or in progress after "be" ("is using"),
+/// or "have" itself ("someone has my card", "might have access to"), and
+/// the customer's own ("my", "our", "mine", "ours") within four words after
+/// it in the clause: "someone used my card", "somebody is logging into our
+/// account", "someone might have access to my card". Or the stranger did
+/// it in the passive: a past verb and "by" right before it ("a payment made
+/// by someone else", "used by somebody"). Not a request ("can someone
+/// check my invoice?", "please could somebody"), an identified person
+/// ("someone from your team", "someone on our side", "someone who"), nor
+/// answering or helping ("someone told me", "reviewed by someone").
+/// English; a rare path (read only where such a word stands).
+fn stranger_acts(text: &str, s: usize, e: usize) -> bool {
+    if last_words(text, s, 1, |_, w, whole| whole && REQUESTING.contains(&w)) {
+        return false;
+    }
+    let words = clause_words(text.get(e..).unwrap_or(""), 12);
+    let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    let mut i = usize::from(w(0) == "else");
+    if IDENTIFIED.contains(&w(i)) {
+        return false;
+    }
+    // The passive: "<past verb> by" right before, in the clause.
+    if let Some(v) = verb_before_by(text.get(..s).unwrap_or("")) {
+        let past = (v.len() >= 4 && v.ends_with("ed")) || PAST_FORMS.contains(&v.as_str());
+        if past && !ANSWERING.contains(&v.as_str()) {
+            return true;
+        }
+    }
+    let (mut be, mut last) = (false, "");
+    let first = i;
+    while i - first < 4
+        && (STRANGER_AUXILIARIES.contains(&w(i)) || (w(i).len() > 3 && w(i).ends_with("ly")))
+    {
+        be |= ["is", "was", "are", "were", "be", "been", "being", "'s"].contains(&w(i));
+        last = w(i);
+        i += 1;
+    }
+    let v = w(i);
+    let verb = (v.len() >= 4 && v.ends_with("ed"))
+        || PAST_FORMS.contains(&v)
+        || (be && v.len() >= 5 && v.ends_with("ing"));
+    let verb_at = if verb && !ANSWERING.contains(&v) {
+        i
+    } else if ["has", "have", "had"].contains(&last) {
+        // "Have" itself: "someone has my card".
+        i - 1
+    } else {
+        return false;
+    };
+    (verb_at + 1..verb_at + 5).any(|k| ["my", "our", "mine", "ours"].contains(&w(k)))
+}
+
+/// The word before a closing "by" in `before` (lower-cased), when only
+/// spaces stand between them: "a payment made by " gives "made".
+fn verb_before_by(before: &str) -> Option<String> {
+    let t = before.trim_end();
+    let rest = t.len().checked_sub(2).and_then(|k| t.get(..k))?;
+    let by = t.get(rest.len()..)?;
+    if !by.eq_ignore_ascii_case("by") || !rest.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let rest = rest.trim_end();
+    let word = rest
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .next()
+        .filter(|w| !w.is_empty())?;
+    Some(word.to_ascii_lowercase())
+}
+
+/// Up to `n` words at the start of `rest`, lower-cased (ASCII; typographic
+/// apostrophes as `'`), up to the first clause break.
+fn clause_words(rest: &str, n: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in rest.chars() {
+        if c.is_alphanumeric() || c == '\'' || c == '\u{2019}' {
+            word.push(if c == '\u{2019}' {
+                '\''
+            } else {
+                c.to_ascii_lowercase()
+            });
+            continue;
+        }
+        if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+            if words.len() == n {
+                return words;
+            }
+        }
+        if clause_break(c) {
+            return words;
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Words before a stranger that ask them to act ("can someone help",
+/// "please somebody").
+const REQUESTING: &[&str] = &[
+    "can", "could", "would", "will", "please", "let", "may", "need", "needs", "want", "wants",
+    "ask",
+];
+
+/// Words after a stranger that identify them ("someone from your team",
+/// "someone on our side", "someone who …").
+const IDENTIFIED: &[&str] = &[
+    "from", "on", "at", "in", "of", "who", "with", "here", "there",
+];
+
+/// Auxiliaries, modals and adverbs between a stranger and their verb.
+const STRANGER_AUXILIARIES: &[&str] = &[
+    "has", "had", "have", "is", "was", "are", "were", "been", "be", "being", "'s", "might", "may",
+    "must", "could", "would", "will", "can", "just", "already", "somehow", "also", "still", "now",
+    "then", "probably", "possibly", "maybe",
+];
+
+/// Past forms of common irregular verbs (the regular ones end in "-ed").
+const PAST_FORMS: &[&str] = &[
+    "made",
+    "did",
+    "done",
+    "took",
+    "taken",
+    "stole",
+    "stolen",
+    "got",
+    "gotten",
+    "knows",
+    "knew",
+    "spent",
+    "sent",
+    "paid",
+    "withdrew",
+    "withdrawn",
+    "bought",
+    "broke",
+    "broken",
+    "drew",
+    "drawn",
+    "put",
+    "found",
+    "sold",
+    "gave",
+    "given",
+    "ran",
+    "run",
+];
+
+/// Verbs of answering or helping: a stranger doing them is support, not an
+/// intruder ("someone told me", "reviewed by someone").
+const ANSWERING: &[&str] = &[
+    "told",
+    "helped",
+    "answered",
+    "replied",
+    "said",
+    "asked",
+    "explained",
+    "fixed",
+    "solved",
+    "resolved",
+    "seen",
+    "read",
+    "reviewed",
+    "handled",
+    "checked",
+    "contacted",
+    "assigned",
+    "looked",
+    "responded",
+    "emailed",
+    "called",
+    "mentioned",
+    "suggested",
+    "recommended",
+];
+
+/// Verbs of belief or memory ([`belief_clause`]).
+const BELIEFS: &[&str] = &[
+    "think", "believe", "remember", "recall", "suppose", "reckon",
+];
+
+/// True when the verb ending at `at` is followed by "by" and the customer
+/// ("me", "us", "myself", "ourselves"): its passive names who did not do it
+/// ("a purchase that wasn't done by me", "was not made by us").
+fn by_customer(text: &str, at: usize) -> bool {
+    let rest = text.get(at..).unwrap_or("");
+    let rest = rest.trim_start_matches([' ', '\t']);
+    let Some(rest) = rest
+        .get(..3)
+        .filter(|b| b.eq_ignore_ascii_case("by "))
+        .map(|_| rest[3..].trim_start_matches([' ', '\t']))
+    else {
+        return false;
+    };
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let word = &rest[..end];
+    let alnum_after = rest[end..]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_');
+    !alnum_after
+        && ["me", "us", "myself", "ourselves"]
+            .iter()
+            .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Adverbs without "-ly" that sit between a subject and its negated
@@ -1579,7 +1884,8 @@ mod tests {
         ] {
             assert!(!acted_on_is_shown(text, at), "{text:?}");
         }
-        // One of the two words before the negator, in its clause.
+        // One of the three words before the negator, in its clause, with
+        // auxiliaries or adverbs between.
         for text in [
             "I didn't",
             "that we did not",
@@ -1588,13 +1894,27 @@ mod tests {
             "that I definitely didn't",
             "I just didn't",
             "we still haven't",
+            "I definitely did not",
+            "we certainly have never",
         ] {
             let at = text.rfind(' ').unwrap();
-            assert!(first_person_before(text, at), "{text:?}");
+            assert!(first_person_before(text, at, false), "{text:?}");
+        }
+        // A state only where a state may deny ("I'm not recognizing").
+        for (text, state) in [
+            ("I'm not", true),
+            ("we are really not", true),
+            ("I am not", true),
+        ] {
+            let at = text.rfind(' ').unwrap();
+            assert_eq!(first_person_before(text, at, state), state, "{text:?}");
+            assert!(!first_person_before(text, at, false), "{text:?}");
         }
         for text in [
             "it was not",
             "I think it did not",
+            "I think they really did not",
+            "I made it did not",
             "I. It did not",
             "insight did not",
             "we, they did not",
@@ -1608,14 +1928,24 @@ mod tests {
         ] {
             // The negator's start: after the last space or line break.
             let at = text.rfind([' ', '\n']).unwrap() + 1;
-            assert!(!first_person_before(text, at), "{text:?}");
+            assert!(!first_person_before(text, at, false), "{text:?}");
+            assert!(!first_person_before(text, at, true), "{text:?}");
         }
         // A denial of a past action, not an inability or a state.
-        let denied = |text: &str| {
+        let denied_as = |text: &str, state: bool| {
             let (ns, word) = text.rsplit_once(' ').unwrap();
             let ns = ns.len() + 1;
-            denied_by_customer(text, (ns, ns + word.len()))
+            denied_by_customer(text, (ns, ns + word.len()), state)
         };
+        let denied = |text: &str| denied_as(text, false);
+        // A state denies a phrase that is no action ("recognize").
+        for text in ["I'm not", "I am not", "we are not", "we\u{2019}re not"] {
+            assert!(denied_as(text, true), "{text:?}");
+            assert!(!denied(text), "{text:?}");
+        }
+        for text in ["they are not", "I'm unable", "it is not"] {
+            assert!(!denied_as(text, true), "{text:?}");
+        }
         for text in [
             "I didn't",
             "we did not",
@@ -1652,6 +1982,7 @@ mod tests {
         b.add("authorize", Target::DisownedCategory(0));
         b.add("not", Target::Negator);
         b.add("didn't", Target::Negator);
+        b.add("wasn't", Target::Negator);
         b.add("no", Target::Negator);
         let d = b.build(2).unwrap();
         let hits = |text: &str| {
@@ -1670,6 +2001,114 @@ mod tests {
         assert_eq!(hits("charges I didn't authorize\u{a0}!"), 1);
         assert_eq!(hits("I have no authorization."), 0);
         assert_eq!(hits("We are not authorized."), 0);
+        // Two adverbs or auxiliaries between subject and negator.
+        assert_eq!(hits("I definitely did not authorize this"), 1);
+        // A clause of the customer's own after a verb of belief.
+        assert_eq!(hits("I didn't think I authorized this."), 1);
+        assert_eq!(
+            hits("I don't believe we ever authorized this."),
+            0,
+            "no negator"
+        );
+        assert_eq!(hits("I did not think they authorized this."), 0);
+        assert_eq!(hits("I did not think I authorized any refund"), 0);
+        // The passive naming the customer.
+        assert_eq!(hits("a charge that was not authorized by me"), 1);
+        assert_eq!(hits("it wasn't authorized by us!"), 1);
+        assert_eq!(hits("it wasn't authorized by usual means"), 0);
+        assert_eq!(hits("it wasn't authorized by the admin"), 0);
+        assert_eq!(hits("it was authorized by me"), 0);
+    }
+
+    #[test]
+    fn a_phrase_naming_the_customer_counts_only_disowned() {
+        let mut b = DetectorBuilder::new();
+        b.add("mine", Target::NegatedCategory(0));
+        b.add("me", Target::NegatedCategory(0));
+        b.add("us", Target::NegatedCategory(0));
+        b.add("recognize", Target::NegatedCategory(0));
+        b.add("not", Target::Negator);
+        b.add("haven't", Target::Negator);
+        b.add("wasn't", Target::Negator);
+        b.add("did not", Target::Negator);
+        let d = b.build(2).unwrap();
+        let hits = |text: &str| {
+            let s = scan(&d, text);
+            s.hits
+                .iter()
+                .filter(|h| h.family == FAMILY_CATEGORY)
+                .map(|h| (h.negated, h.denied))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hits("this payment is not mine"), [(true, true)]);
+        assert!(hits("I haven't received mine yet").is_empty());
+        // An object pronoun only as what something is.
+        for (text, disowned) in [
+            ("that was not me", true),
+            ("it wasn't me!", true),
+            ("it\u{2019}s not us", true),
+            ("painful (not me)", false),
+            ("you did not tell me", false),
+            ("it is not messages", false),
+        ] {
+            let found = hits(text);
+            assert_eq!(
+                found.contains(&(true, true)),
+                disowned,
+                "{text:?}: {found:?}"
+            );
+        }
+        // A state denies what is no action.
+        assert_eq!(hits("I'm not recognizing this charge"), [(true, true)]);
+        assert_eq!(hits("they are not recognizing the file"), [(true, false)]);
+    }
+
+    #[test]
+    fn a_stranger_counts_acting_on_the_customers_things() {
+        let mut b = DetectorBuilder::new();
+        b.add("someone", Target::StrangerCategory(0));
+        b.add("somebody", Target::StrangerCategory(0));
+        let d = b.build(2).unwrap();
+        let acting = |text: &str| {
+            let s = scan(&d, text);
+            let hits: Vec<_> = s
+                .hits
+                .iter()
+                .filter(|h| h.family == FAMILY_CATEGORY)
+                .collect();
+            assert!(hits.iter().all(|h| h.disowned), "{text:?}");
+            !hits.is_empty()
+        };
+        for text in [
+            "Someone used my card",
+            "I think someone is using my card.",
+            "someone might have access to my card!",
+            "somebody has my password",
+            "Someone else has been logging into our account",
+            "someone has apparently withdrawn money using my card",
+            "a payment made by someone else",
+            "my card was used by somebody",
+            "Someone took my phone",
+            "Someone\u{2019}s changed my email",
+        ] {
+            assert!(acting(text), "{text:?}");
+        }
+        for text in [
+            "Can someone check my invoice?",
+            "please somebody reset my password",
+            "Someone from your team changed our plan",
+            "someone on our side updated my settings",
+            "someone told me to write here",
+            "someone helped my colleague yesterday",
+            "someone will contact you",
+            "someone changed the logo, and my team noticed",
+            "a novel written by somebody else",
+            "my ticket was answered by someone",
+            "someone",
+            "I need someone to look at my account",
+        ] {
+            assert!(!acting(text), "{text:?}");
+        }
     }
 
     #[test]

@@ -279,13 +279,16 @@ pub struct CategoryConfig {
     /// the customer it weighs three times as much, like a disowned action:
     /// when the negator right before it (one word between at most) is the
     /// customer denying an action of theirs ("I don't recognize this
-    /// charge", "we did not recognise": the denials of `disowned_phrases`),
-    /// or when the phrase names the customer ("me", "us", "mine", "ours",
+    /// charge", "we did not recognise": the denials of `disowned_phrases`)
+    /// or a state ("I'm not recognizing", "we are not recognising"), or
+    /// when the phrase names the customer ("me", "us", "mine", "ours",
     /// "myself", "ourselves") right after "not", "isn't", "wasn't", "aren't"
     /// or "weren't" (`"mine"` reads "a payment that is not mine", "it isn't
     /// mine"; not "no longer mine", "not just mine", and `"by us"` not "not
-    /// sent by us", a word between); the reason then says `disowned phrase
-    /// "…"`. "Not just", "not only" negate nothing. It holds no
+    /// sent by us", a word between; `"me"`, `"us"` only as what something
+    /// is: "that was not me", "it wasn't us", not "(not me)"); the reason
+    /// then says `disowned phrase "…"`. A phrase naming the customer counts
+    /// only so ("I haven't received mine" is nothing). "Not just", "not only" negate nothing. It holds no
     /// negator itself, and shares its stems with no phrase of another
     /// category.
     #[serde(default)]
@@ -294,8 +297,12 @@ pub struct CategoryConfig {
     /// right after a negator of `[sentiment] negators` (one word between at most)
     /// that denies an action — "didn't", "don't", "never", "haven't", "hasn't",
     /// "hadn't", or "not" after "did", "do", "have", "has", "had" (not an inability,
-    /// "can't", nor a state, "am not") — spoken by the customer ("I" or "we" in the
-    /// two words before it), and the thing acted on shown: standing before the verb,
+    /// "can't", nor a state, "am not") — spoken by the customer ("I" or "we" right
+    /// before it or with up to two auxiliaries or adverbs between: "I definitely did
+    /// not"; or in a clause after a denied belief: "I don't think I made this
+    /// payment", "we do not believe we authorized it") — or a negated passive naming the
+    /// customer ("a purchase that wasn't made by me", "not authorized by us"), and
+    /// the thing acted on shown: standing before the verb,
     /// the clause ending after it or the sentence going on past it with a
     /// preposition or its own verb ("on", "from", "shows", "is", …), pointed at
     /// after it ("this", "these", "those"; not "that": "I didn't make that
@@ -316,6 +323,23 @@ pub struct CategoryConfig {
     /// word order are English ones.)
     #[serde(default)]
     pub disowned_phrases: Vec<String>,
+    /// Words for someone other than the customer (`"someone"`,
+    /// `"somebody"`) that indicate it when that person acts on the
+    /// customer's things: the word, then ("else", and up to four
+    /// auxiliaries, modals or adverbs between) a verb in the past ("-ed",
+    /// or a common irregular form: "took", "made", "stole") or in progress
+    /// after "be", or "have" itself, and the customer's own ("my", "our",
+    /// "mine", "ours") within four words after it in the clause — "someone
+    /// used my card", "somebody is logging into our account", "someone might
+    /// have access to my card", "someone else has my password" — or the
+    /// word after a past verb and "by" ("a payment made by someone else").
+    /// Not a request ("can someone check my invoice?"), an identified
+    /// person ("someone from your team", "someone who"), nor answering or
+    /// helping ("someone told me", "reviewed by someone"). Weighs three
+    /// times its phrase, like a disowned action, and decides like one; the
+    /// reason says `stranger "someone"`. (English.)
+    #[serde(default)]
+    pub strangers: Vec<String>,
     /// Example requests of this category, in the customer's words (a few
     /// sentences; see `[semantic]`). A ticket is compared with them by
     /// meaning, not words: "why did you bill me two times" resembles "I was

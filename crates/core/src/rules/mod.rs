@@ -276,8 +276,12 @@ fn sentiment_lexicon(
                     own && !p.contains(' ')
                 }
                 // Read only negated: "don't recognize" stays a negated
-                // action, not a topic.
-                Target::Negator | Target::NegatedCategory(_) | Target::DisownedCategory(_) => false,
+                // action, not a topic. A stranger ("someone") names no
+                // topic either.
+                Target::Negator
+                | Target::NegatedCategory(_)
+                | Target::DisownedCategory(_)
+                | Target::StrangerCategory(_) => false,
                 _ => !own,
             })
             .flat_map(|(p, _)| {
@@ -628,6 +632,7 @@ fn build(
         if c.phrases.is_empty()
             && c.negated_phrases.is_empty()
             && c.disowned_phrases.is_empty()
+            && c.strangers.is_empty()
             && c.examples.is_empty()
             && c.name != cfg.default_category
         {
@@ -735,11 +740,17 @@ fn build(
                 &c.disowned_phrases,
                 Target::DisownedCategory(i as u16),
             ),
+            (
+                "strangers",
+                &c.strangers,
+                Target::StrangerCategory(i as u16),
+            ),
         ];
         for (list, phrases, target) in lists {
             let kind = match target {
                 Target::NegatedCategory(_) => "negated phrase",
                 Target::DisownedCategory(_) => "disowned action",
+                Target::StrangerCategory(_) => "stranger",
                 _ => "phrase",
             };
             for (j, p) in phrases.iter().enumerate() {
@@ -754,7 +765,7 @@ fn build(
                     continue;
                 }
                 let written = crate::text::normalise(p);
-                if kind != "phrase" {
+                if kind != "phrase" && kind != "stranger" {
                     // It counts only after a negator: one of its own would
                     // need a second before it.
                     let padded = format!(" {written} ");
