@@ -301,7 +301,8 @@ pub struct CategoryConfig {
     /// before it or with up to two auxiliaries or adverbs between: "I definitely did
     /// not"; or in a clause after a denied belief: "I don't think I made this
     /// payment", "we do not believe we authorized it") — or a negated passive naming the
-    /// customer ("a purchase that wasn't made by me", "not authorized by us"), and
+    /// customer ("a purchase that wasn't made by me", "was never authorized by us"; not
+    /// "no changes made by us", "couldn't be created by me"), and
     /// the thing acted on shown: standing before the verb,
     /// the clause ending after it or the sentence going on past it with a
     /// preposition or its own verb ("on", "from", "shows", "is", …), pointed at
@@ -324,20 +325,26 @@ pub struct CategoryConfig {
     #[serde(default)]
     pub disowned_phrases: Vec<String>,
     /// Words for someone other than the customer (`"someone"`,
-    /// `"somebody"`) that indicate it when that person acts on the
+    /// `"somebody"`) that indicate it when that person intrudes on the
     /// customer's things: the word, then ("else", and up to four
-    /// auxiliaries, modals or adverbs between) a verb in the past ("-ed",
-    /// or a common irregular form: "took", "made", "stole") or in progress
-    /// after "be", or "have" itself, and the customer's own ("my", "our",
-    /// "mine", "ours") within four words after it in the clause — "someone
-    /// used my card", "somebody is logging into our account", "someone might
-    /// have access to my card", "someone else has my password" — or the
-    /// word after a past verb and "by" ("a payment made by someone else").
-    /// Not a request ("can someone check my invoice?"), an identified
-    /// person ("someone from your team", "someone who"), nor answering or
-    /// helping ("someone told me", "reviewed by someone"). Weighs three
-    /// times its phrase, like a disowned action, and decides like one; the
-    /// reason says `stranger "someone"`. (English.)
+    /// auxiliaries, modals or adverbs between) a verb of intrusion — using,
+    /// accessing, logging in, taking, stealing, withdrawing, charging,
+    /// spending, buying, paying, copying, getting, changing, resetting,
+    /// opening, signing, transferring, ordering, trying, making, entering,
+    /// breaking, knowing — in the past, as a participle, or in progress
+    /// after "be" ("is using"), or "have" itself before what is had ("has
+    /// my card", "has access to"), and the customer's own ("my", "our",
+    /// "mine", "ours") within four words after the verb in the clause —
+    /// "someone used my card", "somebody is logging into our account",
+    /// "someone might have access to my card", "someone else knows my
+    /// password" — or the word after such a verb and "by" ("a payment made
+    /// by someone else", "my card was used by somebody"). Not a request
+    /// ("can someone check my invoice?"), an identified person ("someone
+    /// from your team", "someone who", "someone named Anna"), nor another
+    /// verb ("someone updated my ticket", "someone told me", "created by
+    /// someone else"). Weighs three times its phrase, like a disowned
+    /// action, and decides like one; the reason says `stranger "someone"`.
+    /// (English.)
     #[serde(default)]
     pub strangers: Vec<String>,
     /// Example requests of this category, in the customer's words (a few
