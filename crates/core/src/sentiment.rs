@@ -279,6 +279,9 @@ const NOT_ACTIONS: &[&str] = &[
 const AUXILIARIES: &[&str] = &[
     "be", "been", "being", "is", "are", "was", "were", "am", "have", "has", "had", "do", "does",
     "did", "will", "can", "ever", "even",
+    // The future: "not going to starve", "not gonna lie" (the action is
+    // the verb after; "not going through" is still one).
+    "going", "gonna",
 ];
 
 /// What a word is to the scorer.
@@ -300,8 +303,8 @@ enum Entry {
     /// "go": an action of two letters ("didn't go through"; shorter words
     /// are no content words).
     ShortAction,
-    /// "wait": an action, but negated before "to" or "for" eagerness
-    /// ("can't wait to try it").
+    /// "wait": an action, but negated before "to" or "for", or ending its
+    /// clause, eagerness ("can't wait to try it", "Can't wait!").
     Wait,
     /// An auxiliary verb ("has", "been", "is"): after a negator, the action
     /// is the word after it ("nobody has replied", "hasn't been fixed").
@@ -895,12 +898,12 @@ impl Lexicon {
                     .filter(|&(j, _)| !toks[i..j].iter().any(|t| t.stop()));
                 if let Some((j, t)) = action {
                     // "can't wait to see it", "couldn't wait for the
-                    // release": eagerness, not a failure ("we can't wait
+                    // release", "Can't wait!": eagerness, not a failure ("we can't wait
                     // any longer" is one).
                     let eager = t.entry == Some(Entry::Wait)
-                        && toks
-                            .get(j + 1)
-                            .is_some_and(|n| n.is("to", self) || n.is("for", self));
+                        && toks.get(j + 1).is_none_or(|n| {
+                            n.is("to", self) || n.is("for", self) || t.stop() || n.emoticon
+                        });
                     // "can't help but laugh": no help refused.
                     let eager = eager
                         || (t.is("help", self)
@@ -1625,6 +1628,12 @@ mod tests {
         // "Can't wait to …" is eagerness; "can't wait any longer" a complaint.
         assert!(compound("Can't wait to try the new dashboard") > -0.05);
         assert!(compound("We can't wait any longer for the fix") < -0.2);
+        assert!(compound("New dashboard next week? Can't wait!") > -0.05);
+        assert!(compound("Can't wait :)") > 0.05);
+        // "Not going to", "not gonna": the future; the action is the verb
+        // after it ("not going through" is one).
+        assert!(compound("Good news: the team is not going to lose any data.") > -0.05);
+        assert!(compound("My payment is not going through.") < -0.05);
         // A negated comparative of praise is praise.
         assert!(compound("I couldn't be happier with the support.") > 0.3);
         assert!(compound("Exporting couldn't be any easier.") > 0.3);
