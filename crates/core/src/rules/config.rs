@@ -328,11 +328,13 @@ pub struct CategoryConfig {
     /// `"somebody"`) that indicate it when that person intrudes on the
     /// customer's things: the word, then ("else", and up to four
     /// auxiliaries, modals or adverbs between) a verb of intrusion — using,
-    /// accessing, logging in, taking, stealing, withdrawing, charging,
-    /// spending, buying, paying, copying, getting, changing, resetting,
+    /// accessing, logging in, taking, stealing, withdrawing, spending,
+    /// buying, copying, getting, changing, resetting,
     /// opening, signing, transferring, ordering, trying, making, entering,
-    /// breaking, knowing — in the past, as a participle, or in progress
-    /// after "be" ("is using"), or "have" itself before what is had ("has
+    /// breaking, knowing (not charging or paying: "someone charged my card
+    /// twice" is a billing error) — in the past, as a participle, or in
+    /// progress after "be" or "keep" ("is using", "keeps trying"), or "have"
+    /// itself before what is had ("has
     /// my card", "has access to"), and the customer's own ("my", "our",
     /// "mine", "ours") within four words after the verb in the clause —
     /// "someone used my card", "somebody is logging into our account",
