@@ -1201,14 +1201,16 @@ fn stranger_acts(text: &str, s: usize, e: usize) -> bool {
     }
     let words = clause_words(text.get(e..).unwrap_or(""), 12);
     let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
-    let mut i = usize::from(w(0) == "else");
+    // "Someone else": plainly not the customer, who then also charges or
+    // pays ("someone else charged my card").
+    let other = w(0) == "else";
+    let intrudes = |v: &str| INTRUSIONS.contains(&v) || (other && BY_ANOTHER.contains(&v));
+    let mut i = usize::from(other);
     if IDENTIFIED.contains(&w(i)) {
         return false;
     }
     // The passive: "<verb> by" right before, in the clause.
-    if verb_before_by(before)
-        .is_some_and(|v| INTRUSIONS.contains(&v.as_str()) && !v.ends_with("ing"))
-    {
+    if verb_before_by(before).is_some_and(|v| intrudes(v.as_str()) && !v.ends_with("ing")) {
         return true;
     }
     let (mut be, mut last) = (false, "");
@@ -1226,7 +1228,7 @@ fn stranger_acts(text: &str, s: usize, e: usize) -> bool {
         i += 1;
     }
     let v = w(i);
-    let verb_at = if INTRUSIONS.contains(&v) && (be || !v.ends_with("ing")) {
+    let verb_at = if intrudes(v) && (be || !v.ends_with("ing")) {
         i
     } else if ["has", "have", "had"].contains(&last) && HAD.contains(&v) {
         // "Have" itself: "someone has my card", "has access to".
@@ -1377,6 +1379,9 @@ const INTRUSIONS: &[&str] = &[
     "obtained",
     "compromised",
 ];
+
+/// Verbs of intrusion only for "someone else" ([`stranger_acts`]).
+const BY_ANOTHER: &[&str] = &["charged", "charging", "paid", "paying"];
 
 /// What a stranger "has" that is the customer's or a way into it ("someone
 /// has my card", "has access to our account", "has a copy of my card").
@@ -2146,6 +2151,8 @@ mod tests {
             "Someone took my phone",
             "Someone\u{2019}s changed my email",
             "somebody keeps trying to log into my account",
+            "Someone else charged my card!",
+            "a purchase on my card paid by somebody else",
         ] {
             assert!(acting(text), "{text:?}");
         }

@@ -331,8 +331,9 @@ pub struct CategoryConfig {
     /// accessing, logging in, taking, stealing, withdrawing, spending,
     /// buying, copying, getting, changing, resetting,
     /// opening, signing, transferring, ordering, trying, making, entering,
-    /// breaking, knowing (not charging or paying: "someone charged my card
-    /// twice" is a billing error) — in the past, as a participle, or in
+    /// breaking, knowing (charging or paying only for "someone else":
+    /// "someone charged my card twice" is a billing error, "someone else
+    /// charged my card" is not) — in the past, as a participle, or in
     /// progress after "be" or "keep" ("is using", "keeps trying"), or "have"
     /// itself before what is had ("has
     /// my card", "has access to"), and the customer's own ("my", "our",
