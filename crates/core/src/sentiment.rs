@@ -280,7 +280,8 @@ const AUXILIARIES: &[&str] = &[
     "be", "been", "being", "is", "are", "was", "were", "am", "have", "has", "had", "do", "does",
     "did", "will", "can", "ever", "even",
     // The future: "not going to starve", "not gonna lie" (the action is
-    // the verb after; "not going through" is still one).
+    // the verb after "to": "not going to wait another week" is one, as
+    // "not going through" is).
     "going", "gonna",
 ];
 
@@ -889,7 +890,11 @@ impl Lexicon {
                     .take(3)
                     .enumerate()
                     .find(|&(k, t)| {
+                        // "to" after "going" ("not going to wait another
+                        // week": the action is "wait").
+                        let future_to = k > 0 && t.is("to", self) && toks[i + k].is("going", self);
                         !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
+                            || future_to
                             || (k == 0 && toks[i].is("no", self) && t.is("one", self)))
                     })
                     .map(|(k, t)| (i + 1 + k, t))
@@ -900,9 +905,18 @@ impl Lexicon {
                     // "can't wait to see it", "couldn't wait for the
                     // release", "Can't wait!": eagerness, not a failure ("we can't wait
                     // any longer" is one).
+                    // Ending its clause, with no subject before the negator,
+                    // "Can't wait!" is eagerness too ("This can't wait." is
+                    // urgency).
+                    let no_subject = i == 0 || toks[i - 1].stop();
                     let eager = t.entry == Some(Entry::Wait)
-                        && toks.get(j + 1).is_none_or(|n| {
-                            n.is("to", self) || n.is("for", self) || t.stop() || n.emoticon
+                        && toks.get(j + 1).map_or(no_subject, |n| {
+                            n.is("to", self)
+                                || n.is("for", self)
+                                || (no_subject
+                                    && (t.stop()
+                                        || (n.emoticon
+                                            && matches!(n.entry, Some(Entry::Rated(v)) if v > 0.0))))
                         });
                     // "can't help but laugh": no help refused.
                     let eager = eager
@@ -1630,6 +1644,8 @@ mod tests {
         assert!(compound("We can't wait any longer for the fix") < -0.2);
         assert!(compound("New dashboard next week? Can't wait!") > -0.05);
         assert!(compound("Can't wait :)") > 0.05);
+        assert!(compound("Payroll runs tomorrow, this can't wait.") < -0.05);
+        assert!(compound("We are not going to wait another week for a fix.") < -0.05);
         // "Not going to", "not gonna": the future; the action is the verb
         // after it ("not going through" is one).
         assert!(compound("Good news: the team is not going to lose any data.") > -0.05);

@@ -329,13 +329,13 @@ pub struct CategoryConfig {
     /// customer's things: the word, then ("else", and up to four
     /// auxiliaries, modals or adverbs between) a verb of intrusion — using,
     /// accessing, logging in, taking, stealing, withdrawing, spending,
-    /// buying, copying, getting, changing, resetting,
+    /// buying, copying, changing, resetting,
     /// opening, signing, transferring, ordering, trying, making, entering,
-    /// breaking, knowing (charging or paying only for "someone else":
-    /// "someone charged my card twice" is a billing error, "someone else
-    /// charged my card" is not) — in the past, as a participle, or in
-    /// progress after "be" or "keep" ("is using", "keeps trying"), or "have"
-    /// itself before what is had ("has
+    /// breaking, knowing (charging only for "someone else": "someone charged
+    /// my card twice" is a billing error, "someone else charged my card" is
+    /// not) — in the past or as a participle (not after "be": "someone else
+    /// was charged" is acted on), or in progress after "be" ("is using"),
+    /// or "have" itself before what is had ("has
     /// my card", "has access to"), and the customer's own ("my", "our",
     /// "mine", "ours") within four words after the verb in the clause —
     /// "someone used my card", "somebody is logging into our account",
