@@ -891,7 +891,8 @@ impl Lexicon {
                     .enumerate()
                     .find(|&(k, t)| {
                         // "to" after "going" ("not going to wait another
-                        // week": the action is "wait").
+                        // week": the action is "wait"). `toks[i + k]` is the
+                        // token before `t` (at `i + 1 + k`, in `toks`).
                         let future_to = k > 0 && t.is("to", self) && toks[i + k].is("going", self);
                         !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
                             || future_to
@@ -908,6 +909,7 @@ impl Lexicon {
                     // Ending its clause, with no subject before the negator,
                     // "Can't wait!" is eagerness too ("This can't wait." is
                     // urgency).
+                    // (`i - 1` read only when `i > 0`.)
                     let no_subject = i == 0 || toks[i - 1].stop();
                     let eager = t.entry == Some(Entry::Wait)
                         && toks.get(j + 1).map_or(no_subject, |n| {
