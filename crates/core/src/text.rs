@@ -746,11 +746,15 @@ impl Detector {
                                 // A state denies what is in progress ("I'm
                                 // not recognizing"), not a participle ("I'm
                                 // not recognized as an admin").
-                                let progress = text.get(..e as usize).is_some_and(|t| {
-                                    t.len() >= 3
-                                        && t.as_bytes()[t.len() - 3..].eq_ignore_ascii_case(b"ing")
-                                });
-                                by_them || denied_by_customer(text, (n.0, n.1), !action && progress)
+                                let progress = || {
+                                    text.get(..e as usize).is_some_and(|t| {
+                                        t.len() >= 3
+                                            && t.as_bytes()[t.len() - 3..]
+                                                .eq_ignore_ascii_case(b"ing")
+                                    })
+                                };
+                                by_them
+                                    || denied_by_customer(text, (n.0, n.1), !action && progress())
                             }
                     });
                 let acting = family == FAMILY_CATEGORY
@@ -1165,14 +1169,28 @@ fn belief_clause(gap: &str) -> bool {
     let (Some(verb), Some(subject)) = (words.next(), words.next()) else {
         return false;
     };
-    let is_in = |w: &str, list: &[&str]| list.iter().any(|l| w.eq_ignore_ascii_case(l));
+    // Compared without case, a typographic apostrophe as `'` ("I’ve").
+    let is_in = |w: &str, list: &[&str]| {
+        let folded = || {
+            w.chars().map(|c| {
+                if c == '\u{2019}' {
+                    '\''
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+        };
+        list.iter().any(|l| folded().eq(l.chars()))
+    };
     let rest = words.next();
     is_in(verb, BELIEFS)
-        && is_in(&subject.replace('\u{2019}', "'"), FIRST_PERSON)
+        && is_in(subject, FIRST_PERSON)
         && rest.is_none_or(|w| {
             is_in(w, DENYING_AUXILIARIES)
                 || is_in(w, SHORT_ADVERBS)
-                || (w.len() > 3 && w.to_ascii_lowercase().ends_with("ly"))
+                || (w.len() > 3
+                    && w.get(w.len() - 2..)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("ly")))
         })
         && words.next().is_none()
 }
@@ -1219,14 +1237,14 @@ fn stranger_acts(text: &str, s: usize, e: usize) -> bool {
         && (STRANGER_AUXILIARIES.contains(&w(i)) || (w(i).len() > 3 && w(i).ends_with("ly")))
     {
         // "Be" before a form in progress ("is using", "someone's using").
-        be |= ["is", "was", "are", "were", "be", "been", "being", "'s"].contains(&w(i));
+        be |= BE.contains(&w(i)) || w(i) == "'s";
         last = w(i);
         i += 1;
     }
     let v = w(i);
     // After a form of "be" a past participle is the stranger acted on
     // ("someone else was charged"): only a form in progress acts.
-    let acted_on = ["is", "was", "are", "were", "be", "been", "being"].contains(&last);
+    let acted_on = BE.contains(&last);
     let in_progress = v.ends_with("ing");
     let verb_at = if intrudes(v) && (be || !in_progress) && (in_progress || !acted_on) {
         i
@@ -1377,6 +1395,11 @@ const INTRUSIONS: &[&str] = &[
     "obtained",
     "compromised",
 ];
+
+/// Forms of "be" ([`stranger_acts`]): before a form in progress it acts
+/// ("is using"), before a participle it is acted on ("was charged"). ("'s"
+/// may be "has" as well and is read apart.)
+const BE: &[&str] = &["is", "was", "are", "were", "be", "been", "being"];
 
 /// Verbs of intrusion only for "someone else" ([`stranger_acts`]).
 const BY_ANOTHER: &[&str] = &["charged", "charging"];
