@@ -879,7 +879,19 @@ impl Lexicon {
                     NO_ALONE,
                 );
             }
-            if toks[i].negates && !hypothetical(i) {
+            // A modal right before "not" or "never" is the negator's own:
+            // "would not close" is read as "wouldn't close" (a refusal, not
+            // a hypothesis); a hypothesis is looked for before it ("if it
+            // would not close"). Not before "have": "could not have asked
+            // for more" is what was not, a hypothesis. (`i - 1` read only
+            // when `i > 0`.)
+            let own_modal = i > 0
+                && (toks[i].is("not", self) || toks[i].is("never", self))
+                && ["would", "could", "should"]
+                    .iter()
+                    .any(|m| toks[i - 1].is(m, self))
+                && !toks.get(i + 1).is_some_and(|t| t.is("have", self));
+            if toks[i].negates && !hypothetical(i - usize::from(own_modal)) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
                 // Auxiliaries are looked through ("nobody has replied",
@@ -942,7 +954,7 @@ impl Lexicon {
                         pull_down(
                             &mut neg,
                             &mut most_negative,
-                            Pull::NegatedAction(quote(i, j)),
+                            Pull::NegatedAction(quote(i - usize::from(own_modal), j)),
                             NEGATED_ACTION,
                         );
                     }
@@ -1747,5 +1759,39 @@ mod tests {
         // Not negated: no feeling.
         assert_eq!(v("It would help to have folders.").compound, 0.0);
         assert_eq!(v("I would like a copy of the invoice.").compound, 0.0);
+    }
+
+    /// "would not", "could not" are the contractions written out: a
+    /// refusal, not a hypothesis — unless one comes before them.
+    #[test]
+    fn a_modal_before_not_is_the_negators_own() {
+        let mut s = SentimentScratch::default();
+        let l = Lexicon::builtin();
+        let mut v = |t: &str| l.score("", t, PhraseEvidence::default(), &mut s);
+        for (written, contracted) in [
+            ("The door would not close.", "The door wouldn't close."),
+            (
+                "We could not export the report.",
+                "We couldn't export the report.",
+            ),
+            ("It would never finish.", "It wouldn't finish."),
+        ] {
+            let (a, b) = (v(written), v(contracted));
+            assert!(a.compound < -0.1, "{written}: {a:?}");
+            assert_eq!(a.compound, b.compound, "{written} / {contracted}");
+        }
+        let m = v("We could not export the report.");
+        let Some((Pull::NegatedAction(q), _)) = m.most_negative else {
+            panic!("{m:?}");
+        };
+        assert_eq!(
+            q.words("", "We could not export the report.").0,
+            "could not export"
+        );
+        // What would not have been is no refusal.
+        assert!(v("He could not have thrown that ball any better.").compound >= 0.0);
+        // A hypothesis or a wish before the modal.
+        assert_eq!(v("If it would not close, restart it.").compound, 0.0);
+        assert_eq!(v("I wish it would not close.").compound, 0.0);
     }
 }

@@ -43,6 +43,12 @@ pub enum Target {
     Polite,
     Expectation,
     Negator,
+    /// A word standing for no one or nothing as a clause's subject
+    /// ("nobody", "none", "nothing"): it negates the expectation its
+    /// clause's verb names, past the rest of the subject ("none of the links
+    /// work", "nobody on the team can log in"), and nothing else ("None of
+    /// these problems have been fixed" keeps its problem).
+    SubjectNegator,
     /// A phrase a `phrases_any` condition asks for (index into the phrase set).
     Phrase(u16),
 }
@@ -589,10 +595,23 @@ pub struct Scan {
     pub caps_words: u32,
     /// (start, end, pattern) of matches on word boundaries; scratch.
     matches: Vec<(u32, u32, u32)>,
-    /// (start, end) of the negators picked so far, in order; scratch.
-    /// Negators found: start, end, and whether one asks why something is
-    /// not done ([`asks_why_not`]).
-    negators: Vec<(usize, usize, bool)>,
+    /// Negators found so far, in order: start, end, and how far they
+    /// reach; scratch.
+    negators: Vec<(usize, usize, Reach)>,
+}
+
+/// How far a negator's negation reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// The rules' `negation_window` words.
+    Near,
+    /// A contraction asking why something is not done ([`asks_why_not`]):
+    /// near, and [`INVERTED_WINDOW`] words for what is expected of the
+    /// subject between ("why won't my virtual card work?").
+    WhyNot,
+    /// A [`Target::SubjectNegator`]: [`SUBJECT_WINDOW`] words for an
+    /// expectation, nothing else.
+    Subject,
 }
 
 impl Scan {
@@ -692,7 +711,7 @@ impl Detector {
                 }
                 let targets = &self.targets[pid as usize];
                 let gap =
-                    |(_, ne, _): (usize, usize, bool)| text.get(ne..s as usize).unwrap_or(".");
+                    |(_, ne, _): (usize, usize, Reach)| text.get(ne..s as usize).unwrap_or(".");
                 // The negator before the phrase, if any.
                 let negator = {
                     let k = out.negators.partition_point(|&(_, ne, _)| ne <= s as usize);
@@ -704,16 +723,24 @@ impl Detector {
                 // reports page finish?"): the negation reaches further for
                 // what is expected of the subject — a category's negated
                 // phrase, an expectation — not for the words around it
-                // ("why can't anyone on the whole team log in?").
-                let reaches = |n: (usize, usize, bool)| {
-                    n.2 && self.negation_window > 0
-                        && (family == FAMILY_CATEGORY
-                            || (family == FAMILY_SENTIMENT
-                                && targets.contains(&Target::Expectation)))
-                };
-                let negated = negator.is_some_and(|n| {
-                    denies_within(gap(n), self.negation_window)
-                        || (reaches(n) && denies_within(gap(n), INVERTED_WINDOW))
+                // ("why can't anyone on the whole team log in?"). A subject
+                // standing for no one or nothing negates only what its
+                // clause's verb says was expected ("none of the links in
+                // the email work", "nothing loads"), further still.
+                let expected = family == FAMILY_SENTIMENT && targets.contains(&Target::Expectation);
+                let negated = negator.is_some_and(|n| match n.2 {
+                    Reach::Subject => {
+                        expected
+                            && self.negation_window > 0
+                            && denies_within(gap(n), SUBJECT_WINDOW)
+                    }
+                    reach => {
+                        denies_within(gap(n), self.negation_window)
+                            || (reach == Reach::WhyNot
+                                && self.negation_window > 0
+                                && (family == FAMILY_CATEGORY || expected)
+                                && denies_within(gap(n), INVERTED_WINDOW))
+                    }
                 });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make", or a
@@ -734,7 +761,7 @@ impl Detector {
                 let mut by_them = false;
                 let denied = family == FAMILY_CATEGORY
                     && bits & NEGATABLE != 0
-                    && negator.is_some_and(|n| {
+                    && negator.filter(|n| n.2 != Reach::Subject).is_some_and(|n| {
                         let g = gap(n);
                         (denies_within(g, 1) || belief_clause(g))
                             && if bits & NAMES_CUSTOMER != 0 {
@@ -775,12 +802,19 @@ impl Detector {
                     continue;
                 }
                 covered = e;
-                if family == FAMILY_SENTIMENT && targets.contains(&Target::Negator) {
-                    let why = asks_why_not(text, s as usize, e as usize);
-                    out.negators.push((s as usize, e as usize, why));
+                let negates = |t: &Target| matches!(t, Target::Negator | Target::SubjectNegator);
+                if family == FAMILY_SENTIMENT && targets.iter().any(negates) {
+                    let reach = if targets.contains(&Target::SubjectNegator) {
+                        Reach::Subject
+                    } else if asks_why_not(text, s as usize, e as usize) {
+                        Reach::WhyNot
+                    } else {
+                        Reach::Near
+                    };
+                    out.negators.push((s as usize, e as usize, reach));
                     if !targets
                         .iter()
-                        .any(|t| t.family() == FAMILY_SENTIMENT && *t != Target::Negator)
+                        .any(|t| t.family() == FAMILY_SENTIMENT && !negates(t))
                     {
                         continue;
                     }
@@ -825,6 +859,11 @@ const STRANGER: u16 = 1 << 9;
 /// phrase).
 const STRANGER_ONLY: u16 = 1 << 10;
 
+/// How many words a subject standing for no one or nothing reaches for
+/// the expectation its verb names ("none of the links in the email work",
+/// "nobody on our team of 40 people can log in"), in its clause.
+const SUBJECT_WINDOW: u32 = 8;
+
 /// How many words a negator after "why" reaches ("why isn't my disposable
 /// virtual card working?"), when the rules' window reaches any.
 const INVERTED_WINDOW: u32 = 5;
@@ -853,7 +892,8 @@ impl Target {
             | Target::Positive
             | Target::Polite
             | Target::Expectation
-            | Target::Negator => FAMILY_SENTIMENT,
+            | Target::Negator
+            | Target::SubjectNegator => FAMILY_SENTIMENT,
             Target::Phrase(_) => FAMILY_PHRASE,
         }
     }
@@ -1745,6 +1785,63 @@ mod tests {
                 ("doesn't work".to_string(), false)
             ]
         );
+    }
+
+    /// No one or nothing as the subject negates the expectation its verb
+    /// names, past the rest of the subject, and nothing else.
+    #[test]
+    fn a_subject_negator_negates_only_the_expectation_of_its_clause() {
+        let d = detector_of(&[
+            ("none", Target::SubjectNegator),
+            ("nothing", Target::SubjectNegator),
+            ("nobody", Target::SubjectNegator),
+            ("nobody answered", Target::Negative),
+            ("not", Target::Negator),
+            ("work", Target::Expectation),
+            ("log in", Target::Expectation),
+            ("problem", Target::Negative),
+            ("love", Target::Positive),
+            ("entire team", Target::Severity(0)),
+            ("recognize", Target::NegatedCategory(0)),
+        ]);
+        let f = |t: &str| found(&d, &scan(&d, t));
+        let yes = |p: &str| vec![(p.to_string(), true)];
+        assert_eq!(f("None of the links in the email work"), yes("work"));
+        assert_eq!(f("nothing works"), yes("work"));
+        assert_eq!(
+            f("Nobody on the entire team can log in"),
+            vec![
+                ("log in".to_string(), true),
+                ("entire team".to_string(), false)
+            ]
+        );
+        // Not what is not expected, not across a clause, not too far.
+        assert_eq!(
+            f("None of these problems have been fixed"),
+            vec![("problem".to_string(), false)]
+        );
+        assert_eq!(f("nothing but love"), vec![("love".to_string(), false)]);
+        assert_eq!(
+            f("nothing to worry about, it works now"),
+            vec![("work".to_string(), false)]
+        );
+        assert_eq!(
+            f("nobody on our team of 40 people can log in"),
+            yes("log in")
+        );
+        assert_eq!(
+            f("none of the many scheduled export jobs we set up this week work"),
+            vec![("work".to_string(), false)]
+        );
+        // A negated category phrase is not negated by it (no match).
+        assert_eq!(f("nobody here recognize it"), vec![]);
+        // A phrase of its own wins over the word.
+        assert_eq!(
+            f("nobody answered"),
+            vec![("nobody answered".to_string(), false)]
+        );
+        // The nearer plain negator decides.
+        assert_eq!(f("nothing new, it does not work"), yes("work"));
     }
 
     #[test]

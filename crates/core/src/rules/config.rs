@@ -552,6 +552,17 @@ pub struct SentimentConfig {
     /// ("cant", "dont").
     #[serde(default)]
     pub negators: Vec<String>,
+    /// Words that stand for no one or nothing as a clause's subject
+    /// ("nobody", "none", "nothing", "neither"). They negate only an
+    /// expectation that the clause's verb names, up to eight words on in the
+    /// same clause — past the rest of the subject: "none of the links in the
+    /// email work", "nobody on the team can log in", "nothing loads" are
+    /// negative. Nothing else after
+    /// them is negated: "None of these problems have been fixed" keeps its
+    /// negative "problem", "Nobody on the entire team …" its severity
+    /// phrase, "nothing but love" its praise.
+    #[serde(default)]
+    pub subject_negators: Vec<String>,
     /// Read the whole message with the bundled valence lexicon (VADER's
     /// 7,500 rated words, emoticons and emoji; `models/sentiment/NOTICE`) as
     /// well as the phrases above: rated words with negation, intensifiers
@@ -610,6 +621,7 @@ impl Default for SentimentConfig {
             politeness: vec![],
             expectations: vec![],
             negators: vec![],
+            subject_negators: vec![],
             lexicon: yes(),
             neutral: vec![],
             negation_window: two(),

@@ -279,6 +279,7 @@ fn sentiment_lexicon(
                 // action, not a topic. A stranger ("someone") names no
                 // topic either.
                 Target::Negator
+                | Target::SubjectNegator
                 | Target::NegatedCategory(_)
                 | Target::DisownedCategory(_)
                 | Target::StrangerCategory(_) => false,
@@ -328,7 +329,10 @@ fn sentiment_lexicon(
 fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
     let dictionary = crate::spell::Dictionary::builtin();
     let mut words: Vec<String> = Vec::new();
-    for (p, _) in phrases.iter().filter(|(_, t)| *t != Target::Negator) {
+    for (p, _) in phrases
+        .iter()
+        .filter(|(_, t)| !matches!(t, Target::Negator | Target::SubjectNegator))
+    {
         for w in p.split(' ') {
             for (i, f) in crate::text::word_forms(w).into_iter().enumerate() {
                 if i == 0 || dictionary.is_word(&f) {
@@ -872,6 +876,9 @@ fn build(
     }
     for p in &s.negators {
         builder.add(p, Target::Negator);
+    }
+    for p in &s.subject_negators {
+        builder.add(p, Target::SubjectNegator);
     }
     if s.negative_threshold >= s.positive_threshold {
         d.error(
