@@ -841,6 +841,20 @@ impl Lexicon {
         // use"), to the clause's end, a "but", or the body ("I'd say it is
         // excellent" is an opinion: "I'd" reaches three words, as before).
         // Read back from a positive word only (few per message).
+        // "would", "could", "should" right before "not" or "never"
+        // are the negator's own: "would not close" is read as "wouldn't
+        // close" (a refusal, not a hypothesis), "could not be better"
+        // as "couldn't be better". Not before "have": "could not have
+        // asked for more" is what was not, a hypothesis.
+        let own_modal = |k: usize| {
+            ["would", "could", "should"]
+                .iter()
+                .any(|m| toks[k].is(m, self))
+                && toks
+                    .get(k + 1)
+                    .is_some_and(|t| t.is("not", self) || t.is("never", self))
+                && !toks.get(k + 2).is_some_and(|t| t.is("have", self))
+        };
         let wished = |i: usize| {
             // `i` indexes `toks` (the loop below), so does every `k <= i`,
             // and `k - 1` is read while `k > 0`.
@@ -853,7 +867,7 @@ impl Lexicon {
                 if !p.runs_on() {
                     return false;
                 }
-                if p.entry == Some(Entry::Irrealis) && !p.is("i'd", self) {
+                if p.entry == Some(Entry::Irrealis) && !p.is("i'd", self) && !own_modal(k - 1) {
                     return true;
                 }
                 k -= 1;
@@ -862,9 +876,8 @@ impl Lexicon {
         };
         for i in 0..toks.len() {
             let hypothetical = |i: usize| {
-                toks[i.saturating_sub(3)..i]
-                    .iter()
-                    .any(|t| t.entry == Some(Entry::Irrealis))
+                (i.saturating_sub(3)..i)
+                    .any(|k| toks[k].entry == Some(Entry::Irrealis) && !own_modal(k))
             };
             // "No!", "Oh no.", "NO. Just no.": a "no" that ends its
             // sentence negates nothing after it; it is the lexicon's rated
@@ -879,19 +892,10 @@ impl Lexicon {
                     NO_ALONE,
                 );
             }
-            // A modal right before "not" or "never" is the negator's own:
-            // "would not close" is read as "wouldn't close" (a refusal, not
-            // a hypothesis); a hypothesis is looked for before it ("if it
-            // would not close"). Not before "have": "could not have asked
-            // for more" is what was not, a hypothesis. (`i - 1` read only
-            // when `i > 0`.)
-            let own_modal = i > 0
-                && (toks[i].is("not", self) || toks[i].is("never", self))
-                && ["would", "could", "should"]
-                    .iter()
-                    .any(|m| toks[i - 1].is(m, self))
-                && !toks.get(i + 1).is_some_and(|t| t.is("have", self));
-            if toks[i].negates && !hypothetical(i - usize::from(own_modal)) {
+            // The negator's own modal ("could not export") is quoted with
+            // it. (`i - 1` read only when `i > 0`.)
+            let modal = i > 0 && own_modal(i - 1);
+            if toks[i].negates && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
                 // Auxiliaries are looked through ("nobody has replied",
@@ -954,7 +958,7 @@ impl Lexicon {
                         pull_down(
                             &mut neg,
                             &mut most_negative,
-                            Pull::NegatedAction(quote(i - usize::from(own_modal), j)),
+                            Pull::NegatedAction(quote(i - usize::from(modal), j)),
                             NEGATED_ACTION,
                         );
                     }
@@ -1056,13 +1060,17 @@ impl Lexicon {
                     }
                     v += b * [1.0, 0.95, 0.9][k - 1];
                 }
-                // "couldn't be happier", "can't be any easier": a negated
-                // comparative of praise is the highest praise.
+                // "couldn't be happier", "can't be any easier", "couldn't be
+                // more pleased": a negated comparative is the highest
+                // degree, praise or blame ("it couldn't be worse",
+                // "couldn't be more frustrating"), not its opposite.
                 let superlative = || {
                     let w = self.words.key(key);
-                    v > 0.0
-                        && w.len() > 4
-                        && w.ends_with("er")
+                    // (`i - 1`: `j = i - k` with `k >= 1`, so `i >= 1`.)
+                    let comparative = (w.len() > 4 && w.ends_with("er"))
+                        || w == "worse"
+                        || toks[i - 1].is("more", self);
+                    comparative
                         && toks[j + 1..i]
                             .iter()
                             .any(|x| x.is("be", self) || x.is("been", self))
@@ -1790,8 +1798,29 @@ mod tests {
         );
         // What would not have been is no refusal.
         assert!(v("He could not have thrown that ball any better.").compound >= 0.0);
+        // Praise after the modal and "not" is no wish either.
+        assert_eq!(
+            v("It could not be better.").compound,
+            v("It couldn't be better.").compound
+        );
         // A hypothesis or a wish before the modal.
         assert_eq!(v("If it would not close, restart it.").compound, 0.0);
         assert_eq!(v("I wish it would not close.").compound, 0.0);
+    }
+
+    /// A negated comparative is the highest degree, praise or blame.
+    #[test]
+    fn a_negated_comparative_is_the_highest_degree() {
+        let mut s = SentimentScratch::default();
+        let l = Lexicon::builtin();
+        let mut v = |t: &str| l.score("", t, PhraseEvidence::default(), &mut s).compound;
+        assert!(v("It couldn't be worse.") < -0.3);
+        assert!(v("The new editor couldn't be more frustrating.") < -0.3);
+        assert!(v("I couldn't be more pleased.") > 0.3);
+        assert!(v("I couldn't be happier with the support.") > 0.3);
+        assert!(v("It can't be any easier.") > 0.3);
+        // Not a comparative: negated as usual.
+        assert!(v("I am not pleased.") < 0.0);
+        assert!(v("It is not frustrating.") > 0.0);
     }
 }

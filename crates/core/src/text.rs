@@ -728,20 +728,25 @@ impl Detector {
                 // clause's verb says was expected ("none of the links in
                 // the email work", "nothing loads"), further still.
                 let expected = family == FAMILY_SENTIMENT && targets.contains(&Target::Expectation);
-                let negated = negator.is_some_and(|n| match n.2 {
-                    Reach::Subject => {
-                        expected
-                            && self.negation_window > 0
-                            && denies_within(gap(n), SUBJECT_WINDOW)
-                    }
-                    reach => {
-                        denies_within(gap(n), self.negation_window)
-                            || (reach == Reach::WhyNot
+                // "couldn't be more pleased", "couldn't have been more
+                // helpful", "can't be any more frustrating": the highest
+                // degree, not the opposite.
+                let negated = negator
+                    .is_some_and(|n| !(family == FAMILY_SENTIMENT && superlative_gap(gap(n))))
+                    && negator.is_some_and(|n| match n.2 {
+                        Reach::Subject => {
+                            expected
                                 && self.negation_window > 0
-                                && (family == FAMILY_CATEGORY || expected)
-                                && denies_within(gap(n), INVERTED_WINDOW))
-                    }
-                });
+                                && denies_within(gap(n), SUBJECT_WINDOW)
+                        }
+                        reach => {
+                            denies_within(gap(n), self.negation_window)
+                                || (reach == Reach::WhyNot
+                                    && self.negation_window > 0
+                                    && (family == FAMILY_CATEGORY || expected)
+                                    && denies_within(gap(n), INVERTED_WINDOW))
+                        }
+                    });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make", or a
                 // clause of the customer's own after a denied belief: "I
@@ -1062,6 +1067,24 @@ const CLAUSE_GOES_ON: &[&str] = &[
 #[inline(always)]
 fn denies_within(gap: &str, window: u32) -> bool {
     within_window(gap, window) && !adds_to(gap)
+}
+
+/// True when `gap` (between a negator and a phrase) makes the phrase a
+/// negated comparative, the highest degree: a "be" or "been" in it, and
+/// "more" or "any" last ("couldn't be more pleased", "couldn't have been
+/// more helpful", "can't be any more frustrating").
+fn superlative_gap(gap: &str) -> bool {
+    let mut words = gap
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty());
+    let is = |w: &str, of: &[&str]| of.iter().any(|o| w.eq_ignore_ascii_case(o));
+    let mut be = false;
+    let mut last = "";
+    for w in words.by_ref().take(4) {
+        be |= is(w, &["be", "been"]);
+        last = w;
+    }
+    be && is(last, &["more", "any"]) && words.next().is_none()
 }
 
 /// True when the gap after a negator makes it add rather than deny ("not
@@ -1842,6 +1865,34 @@ mod tests {
         );
         // The nearer plain negator decides.
         assert_eq!(f("nothing new, it does not work"), yes("work"));
+    }
+
+    #[test]
+    fn a_negated_comparative_is_no_negation() {
+        let d = detector_of(&[
+            ("couldn't", Target::Negator),
+            ("not", Target::Negator),
+            ("helpful", Target::Positive),
+            ("frustrating", Target::Negative),
+        ]);
+        let f = |t: &str| found(&d, &scan(&d, t));
+        let plain = |p: &str| vec![(p.to_string(), false)];
+        assert_eq!(f("You couldn't have been more helpful!"), plain("helpful"));
+        assert_eq!(
+            f("It couldn't be any more frustrating"),
+            plain("frustrating")
+        );
+        assert_eq!(f("They couldn't be more helpful"), plain("helpful"));
+        // Negated as usual.
+        assert_eq!(f("It was not helpful"), vec![("helpful".to_string(), true)]);
+        assert_eq!(
+            f("It was not more helpful"),
+            vec![("helpful".to_string(), true)]
+        );
+        assert!(superlative_gap(" be more "));
+        assert!(superlative_gap(" have been any "));
+        assert!(!superlative_gap(" more "));
+        assert!(!superlative_gap(" be more than a little "));
     }
 
     #[test]
