@@ -892,9 +892,6 @@ impl Lexicon {
                     NO_ALONE,
                 );
             }
-            // The negator's own modal ("could not export") is quoted with
-            // it. (`i - 1` read only when `i > 0`.)
-            let modal = i > 0 && own_modal(i - 1);
             if toks[i].negates && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
@@ -955,6 +952,9 @@ impl Lexicon {
                         && !eager
                     {
                         failure = true;
+                        // The negator's own modal ("could not export") is
+                        // quoted with it. (`i - 1` read only when `i > 0`.)
+                        let modal = i > 0 && own_modal(i - 1);
                         pull_down(
                             &mut neg,
                             &mut most_negative,

@@ -731,9 +731,10 @@ impl Detector {
                 // "couldn't be more pleased", "couldn't have been more
                 // helpful", "can't be any more frustrating": the highest
                 // degree, not the opposite.
-                let negated = negator
-                    .is_some_and(|n| !(family == FAMILY_SENTIMENT && superlative_gap(gap(n))))
-                    && negator.is_some_and(|n| match n.2 {
+                // (The comparative is read last: only a negated phrase is
+                // one.)
+                let negated = negator.is_some_and(|n| {
+                    (match n.2 {
                         Reach::Subject => {
                             expected
                                 && self.negation_window > 0
@@ -746,7 +747,8 @@ impl Detector {
                                     && (family == FAMILY_CATEGORY || expected)
                                     && denies_within(gap(n), INVERTED_WINDOW))
                         }
-                    });
+                    }) && !(family == FAMILY_SENTIMENT && superlative_gap(gap(n)))
+                });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make", or a
                 // clause of the customer's own after a denied belief: "I
