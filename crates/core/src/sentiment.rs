@@ -245,6 +245,7 @@ const NOT_ACTIONS: &[&str] = &[
     "more",
     "all",
     "one",
+    "longer",
     "so",
     "very",
     "as",
@@ -909,7 +910,9 @@ impl Lexicon {
                         let future_to = k > 0 && t.is("to", self) && toks[i + k].is("going", self);
                         !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
                             || future_to
-                            || (k == 0 && toks[i].is("no", self) && t.is("one", self)))
+                            || (k == 0
+                                && toks[i].is("no", self)
+                                && (t.is("one", self) || t.is("longer", self))))
                     })
                     .map(|(k, t)| (i + 1 + k, t))
                     // In the negator's clause: "I can't. LOL" negates no
@@ -1803,6 +1806,9 @@ mod tests {
             v("It could not be better.").compound,
             v("It couldn't be better.").compound
         );
+        // "no longer" negates what follows it: an action or none.
+        assert!(v("The report is no longer available.").compound < -0.1);
+        assert_eq!(v("We no longer need the extra seats.").compound, 0.0);
         // A hypothesis or a wish before the modal.
         assert_eq!(v("If it would not close, restart it.").compound, 0.0);
         assert_eq!(v("I wish it would not close.").compound, 0.0);

@@ -739,6 +739,7 @@ impl Detector {
                             expected
                                 && self.negation_window > 0
                                 && denies_within(gap(n), SUBJECT_WINDOW)
+                                && the_subjects_verb(text.get(n.0..n.1).unwrap_or(""), gap(n))
                         }
                         reach => {
                             denies_within(gap(n), self.negation_window)
@@ -1069,6 +1070,30 @@ const CLAUSE_GOES_ON: &[&str] = &[
 #[inline(always)]
 fn denies_within(gap: &str, window: u32) -> bool {
     within_window(gap, window) && !adds_to(gap)
+}
+
+/// True when the expectation after a subject negator (`negator`, then
+/// `gap`) is its clause's verb, not what another verb acts on: right after
+/// it ("nothing works"), after the rest of the subject's "of …", "on …"
+/// ("none of the links in the email work"), after an auxiliary, a modal or
+/// "to" ("nobody on the team can log in", "nothing seems to load"); any
+/// after "neither" ("neither option works"). Not "Nobody else needs
+/// access", "nothing happens when I click save".
+fn the_subjects_verb(negator: &str, gap: &str) -> bool {
+    const REST_OF_SUBJECT: &[&str] = &["of", "in", "on", "at", "from", "with", "across", "within"];
+    const BEFORE_VERB: &[&str] = &[
+        "can", "could", "will", "would", "shall", "should", "may", "might", "must", "is", "are",
+        "was", "were", "be", "been", "has", "have", "had", "does", "do", "did", "to", "ever",
+    ];
+    let mut words = gap
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty());
+    let is = |w: &str, of: &[&str]| of.iter().any(|o| w.eq_ignore_ascii_case(o));
+    let Some(first) = words.next() else {
+        return true;
+    };
+    let last = words.next_back().unwrap_or(first);
+    negator.eq_ignore_ascii_case("neither") || is(first, REST_OF_SUBJECT) || is(last, BEFORE_VERB)
 }
 
 /// True when `gap` (between a negator and a phrase) makes the phrase a
@@ -1824,6 +1849,7 @@ mod tests {
             ("not", Target::Negator),
             ("work", Target::Expectation),
             ("log in", Target::Expectation),
+            ("access", Target::Expectation),
             ("problem", Target::Negative),
             ("love", Target::Positive),
             ("entire team", Target::Severity(0)),
@@ -1860,6 +1886,13 @@ mod tests {
         );
         // A negated category phrase is not negated by it (no match).
         assert_eq!(f("nobody here recognize it"), vec![]);
+        // The expectation another verb acts on is not negated.
+        assert_eq!(
+            f("Nobody else needs access"),
+            vec![("access".to_string(), false)]
+        );
+        assert_eq!(f("nothing seems to work"), yes("work"));
+        assert_eq!(f("nobody else can log in"), yes("log in"));
         // A phrase of its own wins over the word.
         assert_eq!(
             f("nobody answered"),
