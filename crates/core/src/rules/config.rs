@@ -554,13 +554,15 @@ pub struct SentimentConfig {
     pub negators: Vec<String>,
     /// Words that stand for no one or nothing as a clause's subject
     /// ("nobody", "none", "nothing", "neither"). They negate only an
-    /// expectation that the clause's verb names, up to eight words on in the
-    /// same clause — past the rest of the subject: "none of the links in the
-    /// email work", "nobody on the team can log in", "nothing loads" are
-    /// negative. Nothing else after
-    /// them is negated: "None of these problems have been fixed" keeps its
-    /// negative "problem", "Nobody on the entire team …" its severity
-    /// phrase, "nothing but love" its praise.
+    /// expectation that is the clause's verb, up to eight words on in the
+    /// same clause: right after the word, after the rest of the subject
+    /// ("of …", "on …"), or after an auxiliary, a modal or "to" — "none of
+    /// the links in the email work", "nobody on the team can log in",
+    /// "nothing seems to load" are negative; "Nobody else needs access" is
+    /// not ("access" is what "needs" acts on). Nothing else after them is
+    /// negated: "None of these problems have been fixed" keeps its negative
+    /// "problem", "Nobody on the entire team …" its severity phrase,
+    /// "nothing but love" its praise.
     #[serde(default)]
     pub subject_negators: Vec<String>,
     /// Read the whole message with the bundled valence lexicon (VADER's
