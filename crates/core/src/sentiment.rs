@@ -846,7 +846,10 @@ impl Lexicon {
         // are the negator's own: "would not close" is read as "wouldn't
         // close" (a refusal, not a hypothesis), "could not be better"
         // as "couldn't be better". Not before "have": "could not have
-        // asked for more" is what was not, a hypothesis.
+        // asked for more" is what was not, a hypothesis. Every caller passes
+        // an index of `toks` (`k < i` for an `i` of the loop below, or
+        // `i - 1`, `k - 1` when above zero); `k + 1`, `k + 2` are read by
+        // `get`.
         let own_modal = |k: usize| {
             ["would", "could", "should"]
                 .iter()
