@@ -879,6 +879,7 @@ impl Lexicon {
             false
         };
         for i in 0..toks.len() {
+            // `k < i` for an `i` that indexes `toks`.
             let hypothetical = |i: usize| {
                 (i.saturating_sub(3)..i)
                     .any(|k| toks[k].entry == Some(Entry::Irrealis) && !own_modal(k))
@@ -913,6 +914,7 @@ impl Lexicon {
                         let future_to = k > 0 && t.is("to", self) && toks[i + k].is("going", self);
                         !(matches!(t.entry, Some(Entry::Intensifier(_) | Entry::Auxiliary))
                             || future_to
+                            // (`i` indexes `toks`: the loop's.)
                             || (k == 0
                                 && toks[i].is("no", self)
                                 && (t.is("one", self) || t.is("longer", self))))

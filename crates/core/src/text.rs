@@ -727,7 +727,8 @@ impl Detector {
                 // standing for no one or nothing negates only what its
                 // clause's verb says was expected ("none of the links in
                 // the email work", "nothing loads"), further still.
-                let expected = family == FAMILY_SENTIMENT && targets.contains(&Target::Expectation);
+                let expected =
+                    || family == FAMILY_SENTIMENT && targets.contains(&Target::Expectation);
                 // "couldn't be more pleased", "couldn't have been more
                 // helpful", "can't be any more frustrating": the highest
                 // degree, not the opposite.
@@ -736,7 +737,7 @@ impl Detector {
                 let negated = negator.is_some_and(|n| {
                     (match n.2 {
                         Reach::Subject => {
-                            expected
+                            expected()
                                 && self.negation_window > 0
                                 && denies_within(gap(n), SUBJECT_WINDOW)
                                 && the_subjects_verb(text.get(n.0..n.1).unwrap_or(""), gap(n))
@@ -745,7 +746,7 @@ impl Detector {
                             denies_within(gap(n), self.negation_window)
                                 || (reach == Reach::WhyNot
                                     && self.negation_window > 0
-                                    && (family == FAMILY_CATEGORY || expected)
+                                    && (family == FAMILY_CATEGORY || expected())
                                     && denies_within(gap(n), INVERTED_WINDOW))
                         }
                     }) && !(family == FAMILY_SENTIMENT && superlative_gap(gap(n)))
@@ -1085,15 +1086,14 @@ fn the_subjects_verb(negator: &str, gap: &str) -> bool {
         "can", "could", "will", "would", "shall", "should", "may", "might", "must", "is", "are",
         "was", "were", "be", "been", "has", "have", "had", "does", "do", "did", "to", "ever",
     ];
-    let mut words = gap
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty());
-    let is = |w: &str, of: &[&str]| of.iter().any(|o| w.eq_ignore_ascii_case(o));
+    let mut words = ascii_words(gap);
     let Some(first) = words.next() else {
         return true;
     };
     let last = words.next_back().unwrap_or(first);
-    negator.eq_ignore_ascii_case("neither") || is(first, REST_OF_SUBJECT) || is(last, BEFORE_VERB)
+    negator.eq_ignore_ascii_case("neither")
+        || one_of(first, REST_OF_SUBJECT)
+        || one_of(last, BEFORE_VERB)
 }
 
 /// True when `gap` (between a negator and a phrase) makes the phrase a
@@ -1101,17 +1101,26 @@ fn the_subjects_verb(negator: &str, gap: &str) -> bool {
 /// "more" or "any" last ("couldn't be more pleased", "couldn't have been
 /// more helpful", "can't be any more frustrating").
 fn superlative_gap(gap: &str) -> bool {
-    let mut words = gap
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty());
-    let is = |w: &str, of: &[&str]| of.iter().any(|o| w.eq_ignore_ascii_case(o));
+    let mut words = ascii_words(gap);
     let mut be = false;
     let mut last = "";
     for w in words.by_ref().take(4) {
-        be |= is(w, &["be", "been"]);
+        be |= one_of(w, &["be", "been"]);
         last = w;
     }
-    be && is(last, &["more", "any"]) && words.next().is_none()
+    be && one_of(last, &["more", "any"]) && words.next().is_none()
+}
+
+/// The runs of ASCII letters in `gap` (the words a gap's helpers compare
+/// with their short lists).
+fn ascii_words(gap: &str) -> impl DoubleEndedIterator<Item = &str> {
+    gap.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+}
+
+/// `w` is one of `list`, case aside (ASCII).
+fn one_of(w: &str, list: &[&str]) -> bool {
+    list.iter().any(|l| w.eq_ignore_ascii_case(l))
 }
 
 /// True when the gap after a negator makes it add rather than deny ("not
@@ -1121,9 +1130,7 @@ fn adds_to(gap: &str) -> bool {
         .split(|c: char| !c.is_alphabetic())
         .find(|w| !w.is_empty())
         .unwrap_or("");
-    ["just", "only", "merely", "simply"]
-        .iter()
-        .any(|w| first.eq_ignore_ascii_case(w))
+    one_of(first, &["just", "only", "merely", "simply"])
 }
 
 /// The negator `ns..ne` in `text` is a contraction ("won't", "isn't",
