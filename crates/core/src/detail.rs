@@ -64,6 +64,15 @@ impl Detail {
         self
     }
 
+    /// A signed integer, as `{}` writes it.
+    pub(crate) fn i(mut self, v: i64) -> Detail {
+        if v < 0 {
+            self.0.push('-');
+        }
+        self.push_digits(v.unsigned_abs());
+        self
+    }
+
     /// A float with `places` (at most 3) decimals, as `{:.places}` writes
     /// it.
     ///

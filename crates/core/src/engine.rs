@@ -105,15 +105,30 @@ fn embedded(
     })
 }
 
+/// What the examples say about a ticket: the example set it is nearest to,
+/// and the runner-up.
+struct Nearest {
+    /// The nearest set's label.
+    label: u16,
+    /// Its score: the mean of the nearest example's cosine and the
+    /// centroid's, plus the bonus.
+    score: f32,
+    /// Its nearest example and that example's cosine.
+    example: Arc<str>,
+    cosine: f32,
+    /// The next best set's label and score.
+    runner_up: Option<(u16, f32)>,
+}
+
 /// The example set `t` is nearest to, scored by similarity (the mean of the
-/// nearest example's cosine and the centroid's) plus `bonus(label)`:
-/// `(label, score, nearest example, its cosine)`.
+/// nearest example's cosine and the centroid's) plus `bonus(label)`.
 fn nearest_examples(
     sets: &[crate::rules::Examples],
     t: &[f32],
     bonus: impl Fn(u16) -> f32,
-) -> Option<(u16, f32, Arc<str>, f32)> {
-    let mut best: Option<(u16, f32, Arc<str>, f32)> = None;
+) -> Option<Nearest> {
+    let mut best: Option<Nearest> = None;
+    let mut runner_up: Option<(u16, f32)> = None;
     for ex in sets {
         let (mut near, mut near_i) = (f32::MIN, 0);
         for (i, v) in ex.vectors.iter().enumerate() {
@@ -123,28 +138,57 @@ fn nearest_examples(
             }
         }
         let score = 0.5 * (near + crate::embed::cosine(t, &ex.centroid)) + bonus(ex.label);
-        if best.as_ref().is_none_or(|b| score > b.1) {
-            best = Some((ex.label, score, ex.texts[near_i].clone(), near));
+        match &best {
+            Some(b) if score <= b.score => {
+                if runner_up.is_none_or(|r| score > r.1) {
+                    runner_up = Some((ex.label, score));
+                }
+            }
+            _ => {
+                runner_up = best.as_ref().map(|b| (b.label, b.score));
+                best = Some(Nearest {
+                    label: ex.label,
+                    score,
+                    example: ex.texts[near_i].clone(),
+                    cosine: near,
+                    runner_up: None,
+                });
+            }
         }
     }
-    best
+    best.map(|b| Nearest { runner_up, ..b })
 }
 
 /// The category by meaning and phrases together (see `[semantic]` in the
-/// rules reference): `Some((category, score, example, cosine))` when a
-/// category's score reaches the threshold.
+/// rules reference), when a category's score reaches the threshold.
 fn semantic_pick(
     sem: &crate::rules::Semantic,
     t: &[f32],
     phrase_weight: &[f32],
     question: Option<(u16, f32)>,
-) -> Option<(u16, f32, Arc<str>, f32)> {
+) -> Option<Nearest> {
     nearest_examples(&sem.examples, t, |c| {
         let w = phrase_weight.get(c as usize).copied().unwrap_or(0.0);
         let asked = question.filter(|q| q.0 == c).map_or(0.0, |q| q.1);
         sem.phrase_bonus * w.min(3.0) + asked
     })
-    .filter(|b| b.1 >= sem.threshold)
+    .filter(|b| b.score >= sem.threshold)
+}
+
+/// How sure a choice by meaning is: as sure as its lead over the runner-up
+/// (or, with none, over the threshold) makes it — 0.5 at a tie, a toss-up
+/// between the two, rising to 1 at a lead of `clear_lead` — and no surer
+/// than its score (text that resembles no example closely is no sure
+/// choice however far one leads).
+fn lead_confidence(sem: &crate::rules::Semantic, n: &Nearest) -> f32 {
+    let second = n.runner_up.map_or(sem.threshold, |r| r.1);
+    let lead = (n.score - second).max(0.0);
+    let sure = if sem.clear_lead > 0.0 {
+        (lead / sem.clear_lead).min(1.0)
+    } else {
+        1.0
+    };
+    (0.5 + 0.5 * sure).min(n.score.clamp(0.0, 1.0))
 }
 
 /// Words that open a question ("How do I …", "Can you …", "Is there …").
@@ -630,12 +674,29 @@ pub fn decide(
         }
         _ => None,
     };
-    let (mut category, cat_conf) = match &semantic {
-        Some((c, score, _, _)) => (*c, score.clamp(0.0, 1.0)),
+    // Chosen by meaning, the category is as sure as its lead over the
+    // runner-up — a near tie between an outage example and an account
+    // example ("update info on my pro account") is no sure outage; when its
+    // own phrases won too, the two are separate evidence, and it is unsure
+    // only as far as both are (at the same lead, a choice its phrases back
+    // is right more often).
+    let sure = semantic
+        .as_ref()
+        .zip(rules.semantic.as_ref())
+        .map(|(n, sem)| {
+            let by_lead = lead_confidence(sem, n);
+            if n.label == by_phrase.0 {
+                1.0 - (1.0 - by_lead) * (1.0 - by_phrase.1)
+            } else {
+                by_lead
+            }
+        });
+    let (mut category, cat_conf) = match (&semantic, sure) {
+        (Some(n), Some(sure)) => (n.label, sure),
         // Disowned, the phrases decided as phrases at `phrases_decide_at`
         // do, and are as sure.
-        None if disowned => (by_phrase.0, by_phrase.1.max(decides_at)),
-        None => by_phrase,
+        _ if disowned => (by_phrase.0, by_phrase.1.max(decides_at)),
+        _ => by_phrase,
     };
     let mut verdicts = vec![];
     let text_for_models = if rules.models.category.is_some()
@@ -666,8 +727,17 @@ pub fn decide(
         .s(rules.detector.phrase(p))
         .s("\"")
     };
+    // Chosen by meaning alone (no phrase of it in the text), a category
+    // earns its points as far as it is sure of it; its phrases found, all of
+    // them.
+    let own = rules.categories[category as usize].points;
+    let sure_points = semantic
+        .as_ref()
+        .filter(|_| scratch.category_phrase[category as usize].is_none())
+        .map(|_| (own as f32 * cat_conf).round() as i64)
+        .filter(|&p| p != own);
     let mut cat_detail = match (&semantic, scratch.category_phrase[category as usize]) {
-        (Some((_, _, example, sim)), p) => {
+        (Some(n), p) => {
             let mut d = Detail::new()
                 .s(&rules.categories[category as usize].name)
                 .s(" (");
@@ -677,14 +747,17 @@ pub fn decide(
             if let Some(p) = p {
                 d = named(d, p).s("; ");
             }
-            d.s("resembles the example \"")
-                .s(example)
+            d = d
+                .s("resembles the example \"")
+                .s(&n.example)
                 .s("\" ")
-                .f(f64::from(*sim), 2)
+                .f(f64::from(n.cosine), 2)
                 .s(", confidence ")
-                .f(f64::from(cat_conf), 2)
-                .s(")")
-                .done()
+                .f(f64::from(cat_conf), 2);
+            if let Some(p) = sure_points {
+                d = d.s(": ").i(p).s(" of its ").i(own).s(" points");
+            }
+            d.s(")").done()
         }
         (None, Some(p)) => named(
             Detail::new()
@@ -702,9 +775,11 @@ pub fn decide(
         ]),
     };
     let mut cat_conf_used = cat_conf;
+    let mut model_decided = false;
     if let (Some(m), Some(text)) = (&rules.models.category, text_for_models) {
         let (v, idx) = consult(m, "category", text, &mut reasons);
         if v.applied {
+            model_decided = true;
             category = idx;
             cat_conf_used = v.confidence;
             cat_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
@@ -712,7 +787,11 @@ pub fn decide(
         verdicts.push(v);
     }
     let cat = &rules.categories[category as usize];
-    reasons.push(reason("category", cat.points, cat_detail));
+    let cat_points = match sure_points {
+        Some(p) if !model_decided => p,
+        _ => cat.points,
+    };
+    reasons.push(reason("category", cat_points, cat_detail));
 
     // Severity: cues count for their level when a phrase of that level or a
     // more severe one backs them, else one level down; then most weight
@@ -743,12 +822,11 @@ pub fn decide(
                 &mut scratch.embed,
             )
         {
-            if let Some((level, sim, example, _)) =
-                nearest_examples(&sem.severity_examples, &scratch.embedding, |_| 0.0)
-                    .filter(|b| b.1 >= sem.severity_threshold)
+            if let Some(n) = nearest_examples(&sem.severity_examples, &scratch.embedding, |_| 0.0)
+                .filter(|b| b.score >= sem.severity_threshold)
             {
-                scratch.severity_weight[level as usize] = 1.0;
-                by_example = Some((example, sim));
+                scratch.severity_weight[n.label as usize] = 1.0;
+                by_example = Some((n.example, n.score));
             }
         }
     }
@@ -1784,6 +1862,119 @@ points = 1
         assert_eq!(&*stray.category, "outage");
         assert_ne!(&*stray.priority, "P1");
         assert!(stray.reasons.iter().all(|r| r.factor != "override"));
+    }
+
+    /// Two categories by meaning: security (20 points, a phrase
+    /// "hacked") and account (8), at `clear_lead`.
+    fn lead_rules(clear_lead: &str) -> Rules {
+        rules_with(
+            RULES,
+            "\n[sentiment]",
+            &format!(
+                "\n[[categories]]\nname = \"security\"\npoints = 20\nphrases = [\"hacked\"]\n\
+                 examples = [\"Someone hacked into our account.\"]\n\
+                 [[categories]]\nname = \"account\"\npoints = 8\n\
+                 examples = [\"Please change the email address on my profile.\"]\n\
+                 [semantic]\nthreshold = 0.3\nclear_lead = {clear_lead}\n"
+            ),
+        )
+    }
+
+    fn category_points(t: &Triage) -> i64 {
+        t.reasons
+            .iter()
+            .find(|r| r.factor == "category")
+            .map_or(0, |r| r.points)
+    }
+
+    #[test]
+    fn a_choice_by_meaning_is_as_sure_as_its_lead() {
+        let sem = |threshold: f32, clear_lead: f32| crate::rules::Semantic {
+            examples: vec![],
+            severity_examples: vec![],
+            severity_threshold: 0.6,
+            threshold,
+            phrase_bonus: 0.1,
+            phrases_decide_at: 1.0,
+            clear_lead,
+            question: None,
+        };
+        let near = |score: f32, runner_up: Option<f32>| Nearest {
+            label: 0,
+            score,
+            example: "e".into(),
+            cosine: score,
+            runner_up: runner_up.map(|r| (1, r)),
+        };
+        let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+        // A tie is a toss-up; a lead of clear_lead is sure, half of it
+        // halfway.
+        assert!(close(
+            lead_confidence(&sem(0.3, 0.1), &near(0.9, Some(0.9))),
+            0.5
+        ));
+        assert!(close(
+            lead_confidence(&sem(0.3, 0.1), &near(1.1, Some(0.9))),
+            1.0
+        ));
+        assert!(close(
+            lead_confidence(&sem(0.3, 0.1), &near(1.0, Some(0.95))),
+            0.75
+        ));
+        // Never surer than the score.
+        assert!(close(
+            lead_confidence(&sem(0.3, 0.1), &near(0.6, Some(0.2))),
+            0.6
+        ));
+        // No runner-up: the lead is over the threshold.
+        assert!(close(
+            lead_confidence(&sem(0.9, 0.1), &near(0.95, None)),
+            0.75
+        ));
+        // clear_lead 0: as sure as the score.
+        assert!(close(
+            lead_confidence(&sem(0.3, 0.0), &near(0.7, Some(0.7))),
+            0.7
+        ));
+    }
+
+    #[test]
+    fn a_category_by_meaning_earns_its_points_as_far_as_it_is_sure() {
+        let rules = lead_rules("0.1");
+        // The example itself: far ahead, all the points.
+        let sure = run_with(&rules, "", "Someone hacked into our account.");
+        assert_eq!(&*sure.category, "security");
+        assert_eq!(category_points(&sure), 20);
+        assert!(!category_reason(&sure).contains(" of its "));
+        // Between the two examples: part of them, as the reason says, and
+        // the reasons still sum to the score.
+        let body = "Someone changed the email address on our account.";
+        let t = run_with(&rules, "", body);
+        let conf = t.confidence.category;
+        assert!(conf < 1.0, "{conf}");
+        let own = if &*t.category == "security" {
+            20.0
+        } else {
+            8.0
+        };
+        let p = (own * f64::from(conf)).round() as i64;
+        assert_eq!(category_points(&t), p, "{}", category_reason(&t));
+        assert!(
+            category_reason(&t).ends_with(&format!(": {p} of its {own} points)")),
+            "{}",
+            category_reason(&t)
+        );
+        assert_eq!(t.reasons.iter().map(|r| r.points).sum::<i64>(), t.score);
+        // Its own phrase found: all the points, and surer than the lead
+        // alone makes it.
+        let backed = run_with(
+            &rules,
+            "",
+            "We were hacked, someone changed the email address.",
+        );
+        assert_eq!(&*backed.category, "security");
+        assert_eq!(category_points(&backed), 20, "{}", category_reason(&backed));
+        assert!(category_reason(&backed).contains("phrase \"hacked\""));
     }
 
     /// A short message that reads like another category's example decides

@@ -394,6 +394,21 @@ pub struct SemanticConfig {
     /// the examples are always consulted, a disowning too.
     #[serde(default = "default_phrases_decide_at")]
     pub phrases_decide_at: f32,
+    /// How far (0–1) a category chosen by meaning must lead the runner-up —
+    /// the next best category's score — to be sure of it. Its confidence
+    /// (`triage.confidence.category`, what `min_category_confidence` reads)
+    /// is 0.5 at a tie, a toss-up between the two, rising to 1 at this lead
+    /// (with no runner-up, the lead is over `threshold`), and never above
+    /// its score: text that resembles no example closely is no sure choice.
+    /// The category earns its points times that confidence ("outage … 22 of
+    /// its 35 points"); a category the phrases decide alone earns all of
+    /// them. The lead tells a right choice from a wrong one where the
+    /// similarity does not: a short routine request ("update info on my pro
+    /// account") is about as near a security example as an account one,
+    /// and then earns neither a security floor nor its full points. 0 takes
+    /// every choice by meaning as sure as its score. Default 0.1.
+    #[serde(default = "default_clear_lead")]
+    pub clear_lead: f32,
     /// Least similarity (0–1) to a severity level's `examples` for a ticket
     /// without severity phrases to take that level; below it, the default
     /// severity stays. Default 0.6.
@@ -423,6 +438,10 @@ fn default_semantic_threshold() -> f32 {
 fn default_phrase_bonus() -> f32 {
     0.1
 }
+fn default_clear_lead() -> f32 {
+    0.1
+}
+
 fn default_phrases_decide_at() -> f32 {
     1.0
 }
@@ -432,6 +451,7 @@ impl Default for SemanticConfig {
         SemanticConfig {
             threshold: default_semantic_threshold(),
             phrase_bonus: default_phrase_bonus(),
+            clear_lead: default_clear_lead(),
             phrases_decide_at: default_phrases_decide_at(),
             severity_threshold: default_severity_threshold(),
             question_category: None,
@@ -806,9 +826,13 @@ pub struct When {
     /// covered`); text too short to tell counts as covered.
     pub language_covered: Option<bool>,
     /// The category's confidence (0–1: `triage.confidence.category`, or the
-    /// model's when a model decided the category) is at least this: an override that should not fire on one stray
-    /// phrase ("compromised" in a connectivity ticket) asks for 0.5 (one
-    /// body phrase and no other category's) or more.
+    /// model's when a model decided the category) is at least this. Phrases
+    /// alone give one body phrase and no other category's 0.5, two 0.67, one
+    /// subject phrase 0.67; a choice by meaning 0.5 at a tie with the next
+    /// category up to 1 at a lead of `[semantic] clear_lead` (see there). An
+    /// override that should not fire on one stray phrase ("compromised" in a
+    /// connectivity ticket) or a near tie asks for 0.65 or more (the shipped
+    /// security floor).
     pub min_category_confidence: Option<f32>,
     /// The SLA policy the customer's contract names.
     pub sla_policy: Option<OneOrMany>,

@@ -66,6 +66,8 @@ pub struct Semantic {
     pub threshold: f32,
     pub phrase_bonus: f32,
     pub phrases_decide_at: f32,
+    /// The lead over the runner-up at which a choice by meaning is sure.
+    pub clear_lead: f32,
     /// The category a question with no problem in it leans towards, and by
     /// how much.
     pub question: Option<(u16, f32)>,
@@ -359,6 +361,9 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
     if !(0.0..=1.0).contains(&sc.phrases_decide_at) {
         d.error("semantic.phrases_decide_at", "must be between 0 and 1");
     }
+    if !(0.0..=1.0).contains(&sc.clear_lead) {
+        d.error("semantic.clear_lead", "must be between 0 and 1");
+    }
     if !(0.0..=1.0).contains(&sc.severity_threshold) {
         d.error("semantic.severity_threshold", "must be between 0 and 1");
     }
@@ -427,6 +432,7 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
         threshold: sc.threshold,
         phrase_bonus: sc.phrase_bonus,
         phrases_decide_at: sc.phrases_decide_at,
+        clear_lead: sc.clear_lead,
         question,
     })
 }
