@@ -793,6 +793,25 @@ pub fn decide(
     };
     reasons.push(reason("category", cat_points, cat_detail));
 
+    // A question that reports no problem names no impact of its own ("How
+    // many users can I add?", "Is there a deadline for the upgrade?"): its
+    // severity phrases above the default level count as cues do, a level
+    // down.
+    let dl = usize::from(rules.default_severity).min(ns);
+    let calm_question = s_score > sr.negative_threshold
+        && scratch.severity_weight[..dl].iter().any(|&w| w > 0.0)
+        && asks([subject, body.unwrap_or("")]);
+    if calm_question {
+        for i in 0..dl {
+            let w = std::mem::take(&mut scratch.severity_weight[i]);
+            if w > 0.0 {
+                scratch.severity_cue[i] += w;
+                if let Some(p) = scratch.severity_phrase[i].take() {
+                    scratch.severity_cue_phrase[i].get_or_insert(p);
+                }
+            }
+        }
+    }
     // Severity: cues count for their level when a phrase of that level or a
     // more severe one backs them, else one level down; then most weight
     // wins, more severe on ties.
@@ -846,7 +865,11 @@ pub fn decide(
             &rules.severities[severity as usize].name,
             " (\"",
             rules.detector.phrase(p),
-            "\" alone, a level down: nothing else in the text backs it)",
+            if calm_question {
+                "\" in a question reporting no problem, a level down)"
+            } else {
+                "\" alone, a level down: nothing else in the text backs it)"
+            },
         ]),
         Some(p) => concat(&[
             &rules.severities[severity as usize].name,

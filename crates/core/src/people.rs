@@ -10,12 +10,24 @@ pub struct Named {
     pub words: String,
 }
 
-/// Words of quantity that stand for a number ("hundreds of users").
+/// Words of quantity that stand for a number, followed by "of" ("hundreds
+/// of users").
 const QUANTITIES: [(&str, u64); 4] = [
     ("dozens", 24),
     ("hundreds", 100),
     ("thousands", 1_000),
     ("millions", 1_000_000),
+];
+
+/// Words of quantity that stand before the noun as a number does
+/// ("several users", "multiple team members"): a few, read as 5, and many,
+/// read as 10 — more than one person, fewer than a named crowd. Each is
+/// looked for without its first letter, so that it is found capitalised too.
+const VAGUE: [(&str, &[u8], u64); 4] = [
+    ("several", b"everal ", 5),
+    ("multiple", b"ultiple ", 5),
+    ("many", b"any ", 10),
+    ("numerous", b"umerous ", 10),
 ];
 
 /// Largest number believed (larger ones are ids, amounts or years).
@@ -93,10 +105,16 @@ pub fn named_count(texts: &[&str], nouns: &[String]) -> Option<Named> {
             i = b.len() - rest.len();
             consider(raw, rest, &is_noun, &mut best);
         }
-        // Quantity words: "hundreds of …".
+        // Quantity words: "hundreds of …", "several …".
         for at in memchr::memmem::find_iter(b, b"s of ") {
             let (raw, rest) = word_at(at);
             consider(raw, rest, &is_noun, &mut best);
+        }
+        for (_, tail, _) in VAGUE {
+            for at in memchr::memmem::find_iter(b, tail) {
+                let (raw, rest) = word_at(at);
+                consider(raw, rest, &is_noun, &mut best);
+            }
         }
     }
     best
@@ -116,7 +134,12 @@ fn consider(raw: &str, rest: &str, is_noun: &dyn Fn(&str) -> bool, best: &mut Op
         None => match QUANTITIES.iter().find(|(q, _)| q.eq_ignore_ascii_case(w)) {
             // "hundreds of users", "hundreds of our users"
             Some(&(_, n)) if ahead.next() == Some("of") => (n, true),
-            _ => return,
+            Some(_) => return,
+            // "several users", "many of our users" is not read.
+            None => match VAGUE.iter().find(|(q, _, _)| q.eq_ignore_ascii_case(w)) {
+                Some(&(_, _, n)) => (n, false),
+                None => return,
+            },
         },
     };
     if count < 2 {
@@ -178,6 +201,10 @@ mod tests {
             ("3 users, then 50 users (the whole office).", 50, "50 users"),
             ("(about 60 people) cannot work", 60, "60 people"),
             ("hundreds of our users", 100, "hundreds of our users"),
+            ("Several users cannot log in", 5, "Several users"),
+            ("multiple team members see it", 5, "multiple team members"),
+            ("many customers and 3 users", 10, "many customers"),
+            ("Numerous employees", 10, "Numerous employees"),
         ] {
             assert_eq!(count(text), Some((n, words.to_string())), "{text}");
         }
@@ -194,6 +221,9 @@ mod tests {
             "We paid 400. Users are fine",
             "",
             "users 400",
+            "company users",
+            "Many thanks, users",
+            "several, users",
         ] {
             assert_eq!(count(t), None, "{t}");
         }

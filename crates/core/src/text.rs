@@ -417,6 +417,22 @@ pub fn stem_key(phrase: &str) -> String {
         .join(" ")
 }
 
+/// Words that share a Snowball stem with a shorter word but are other
+/// words, never its forms: "several" is not "severe" (a quantity, not a
+/// degree), nor "severity" (the word for the scale, "the severity of
+/// this"), "majority" "major", "minority" "minor", "practical"
+/// "practice", "generality" "general", "technicality" "technical".
+/// Sorted.
+const NOT_FORMS: &[&str] = &[
+    "generality",
+    "majority",
+    "minority",
+    "practical",
+    "several",
+    "severity",
+    "technicality",
+];
+
 /// Suffixes tried on a word (and on its stem) to find its inflections.
 const SUFFIXES: [&str; 19] = [
     "", "s", "es", "ed", "d", "ing", "er", "ers", "ly", "ion", "ions", "ation", "ations", "ment",
@@ -474,7 +490,11 @@ pub fn word_forms(word: &str) -> Vec<String> {
     for b in &bases {
         for suf in SUFFIXES {
             let c = format!("{b}{suf}");
-            if c.len() >= 3 && !out.contains(&c) && stem(&c) == target {
+            if c.len() >= 3
+                && !out.contains(&c)
+                && stem(&c) == target
+                && NOT_FORMS.binary_search(&c.as_str()).is_err()
+            {
                 out.push(c);
                 if out.len() == 32 {
                     return out;
@@ -1980,6 +2000,13 @@ mod tests {
         assert!(!f("pleased").contains(&"please".to_string()));
         // Nor a grammatical word ("ours" is not "our").
         assert!(!f("ours").contains(&"our".to_string()));
+        // Nor another word that shares the stem: "several users" is no
+        // severe problem, "the majority of" no major one.
+        assert!(!f("severe").contains(&"several".to_string()));
+        assert!(!f("severe").contains(&"severity".to_string()));
+        assert!(f("severe").contains(&"severely".to_string()));
+        assert!(!f("major").contains(&"majority".to_string()));
+        assert!(NOT_FORMS.windows(2).all(|w| w[0] < w[1]));
         // Codes and contractions stay as written.
         assert_eq!(f("502"), vec!["502".to_string()]);
         assert_eq!(f("can't"), vec!["can't".to_string()]);
