@@ -512,7 +512,10 @@ pub struct SeverityLevelConfig {
     #[serde(default)]
     pub points: i64,
     /// Phrases that indicate it (same matching as categories). A negated
-    /// phrase ("not urgent") does not count.
+    /// phrase ("not urgent") does not count. In a question that reports no
+    /// problem (a "?" or an opening question word, sentiment above
+    /// `negative_threshold`: "How many users can I add?") the phrases of
+    /// levels above the default count as `cues` do, a level down.
     #[serde(default)]
     pub phrases: Vec<String>,
     /// Words people use loosely for this level ("urgent", "asap",
@@ -718,7 +721,8 @@ pub struct ImpactConfig {
     pub max: i64,
     /// When the ticket has no `affected_users`, read the number of people
     /// the text names ("400 crew members", "1,200 customers", "hundreds of
-    /// users") instead — only in a ticket that reports a problem (severity
+    /// users"; "several" and "multiple" users count as 5, "many" and
+    /// "numerous" as 10) instead — only in a ticket that reports a problem (severity
     /// above the default, or negative sentiment), so that "we have 300
     /// users and would like SSO" adds nothing. Default false.
     #[serde(default)]
