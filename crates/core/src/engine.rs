@@ -959,6 +959,7 @@ pub fn decide(
         Cause::Lexicon(crate::sentiment::Pull::Unmet(q)) => {
             quoted(d.s("an expectation not met (\""), q)
         }
+        Cause::Lexicon(crate::sentiment::Pull::Recurrence(q)) => quoted(d.s("a recurrence (\""), q),
     };
     let d = Detail::new()
         .s(label.as_str())

@@ -6,8 +6,9 @@
 //! sentiment phrases count as strongly rated words, politeness counts only
 //! in a message with nothing negative in it that asks for nothing, a negated
 //! action ("doesn't load") counts as a failure report, an excess ("too
-//! expensive", "too many steps") and an expectation not met ("was supposed
-//! to sync", "should have been fixed", "a warning would have helped") as
+//! expensive", "too many steps"), an expectation not met ("was supposed
+//! to sync", "should have been fixed", "a warning would have helped") and a
+//! recurrence ("keeps logging me out", "I keep getting this email") as
 //! complaints, a wish or hypothesis ("would be nice", praise anywhere in a
 //! clause after "would", "could", "should", "if", "wish") is no praise, words that are neutral in a
 //! support request ("please", "help", "free") are not rated, and a
@@ -209,6 +210,12 @@ const EXCESS: f32 = NEGATED_ACTION;
 /// An expectation not met ("was supposed to sync", "should have been
 /// fixed") weighs as a word rated this negative.
 const UNMET: f32 = NEGATED_ACTION;
+/// A recurrence ("keeps logging me out", "I keep getting this email", "it
+/// kept freezing") weighs as a word rated this negative.
+const RECURRENCE: f32 = NEGATED_ACTION;
+/// Who says "keep" of what happens to them ("I keep getting"); without
+/// one, "keep" is a bidding ("keep going", "keep up the good work").
+const KEEP_SUBJECTS: [&str; 4] = ["i", "we", "you", "they"];
 /// Words after a negator that are no action ("I don't know", "not a", "no
 /// problem" is rated anyway).
 const NOT_ACTIONS: &[&str] = &[
@@ -320,6 +327,9 @@ enum Entry {
     /// "regards", "wishes": the word before them is a sign-off ("best
     /// regards", "kind regards", "best wishes"), not rated.
     SignOff,
+    /// "keeps", "kept", "keep": before a word ending in "-ing", a
+    /// recurrence ("keeps logging me out").
+    Recurrence,
     /// A word the rules decide (their phrases) or call neutral: not rated.
     Unrated,
     /// A word the rules call neutral ("help", "support"): not rated, but
@@ -481,6 +491,8 @@ pub enum Pull<'l> {
     Excess(Quote),
     /// An expectation not met ("was supposed to", "should have").
     Unmet(Quote),
+    /// A recurrence ("keeps logging").
+    Recurrence(Quote),
 }
 
 /// Which words of the message a [`Pull`] is: its whitespace-separated
@@ -634,6 +646,11 @@ impl Lexicon {
         }
         words.insert("too", Entry::Excess);
         words.insert("supposed", Entry::Supposed);
+        for w in ["keeps", "kept", "keep"] {
+            if words.get(w).is_none() {
+                words.insert(w, Entry::Recurrence);
+            }
+        }
         for w in NOT_ACTIONS {
             if words.get(w).is_none() {
                 words.insert(w, Entry::NotAction);
@@ -988,6 +1005,33 @@ impl Lexicon {
                             EXCESS,
                         );
                     }
+                }
+            }
+            // A recurrence: what happens again and again unasked ("keeps
+            // logging me out", "I keep getting this email", "it kept
+            // freezing"); not a bidding ("keep going": "keep" needs a
+            // subject right before it), nor what is rated ("keeps getting
+            // better" is the lexicon's to read), nor negated.
+            if toks[i].entry == Some(Entry::Recurrence) && toks[i].runs_on() {
+                let said_of = !toks[i].is("keep", self)
+                    || (i > 0 && KEEP_SUBJECTS.iter().any(|w| toks[i - 1].is(w, self)));
+                let negated = i > 0 && toks[i - 1].negates;
+                let rated =
+                    |t: Option<&Tok>| t.is_some_and(|t| matches!(t.entry, Some(Entry::Rated(_))));
+                if said_of
+                    && !negated
+                    && toks.get(i + 1).is_some_and(|t| t.word)
+                    && !rated(toks.get(i + 1))
+                    && !rated(toks.get(i + 2))
+                    // (The word read again: rare, as `participle` below.)
+                    && quote(i + 1, i + 1).words(subject, body).0.to_ascii_lowercase().ends_with("ing")
+                {
+                    pull_down(
+                        &mut neg,
+                        &mut most_negative,
+                        Pull::Recurrence(quote(i, i + 1)),
+                        RECURRENCE,
+                    );
                 }
             }
             // An expectation not met: "was supposed to sync", "should have
@@ -1485,7 +1529,10 @@ mod tests {
                 &mut SentimentScratch::default(),
             );
             match v.most_negative {
-                Some((Pull::NegatedAction(q) | Pull::Excess(q) | Pull::Unmet(q), _)) => {
+                Some((
+                    Pull::NegatedAction(q) | Pull::Excess(q) | Pull::Unmet(q) | Pull::Recurrence(q),
+                    _,
+                )) => {
                     let (a, b) = q.words(subject, body);
                     Some(if b.is_empty() {
                         a.to_string()
@@ -1512,6 +1559,10 @@ mod tests {
         assert_eq!(
             q("The sync was supposed to run at night").as_deref(),
             Some("supposed to run")
+        );
+        assert_eq!(
+            q("Your app keeps logging me out").as_deref(),
+            Some("keeps logging")
         );
         assert_eq!(
             q("It should've synced").as_deref(),
@@ -1622,6 +1673,15 @@ mod tests {
         assert!(compound("Me too. Export works.").abs() < 0.05);
         assert!(compound("It is not too expensive.").abs() < 0.05);
         assert!(compound("This is too cute") > 0.3);
+        // A recurrence is a complaint; a bidding, a rated word after it or a
+        // negated one is not.
+        assert!(compound("The app keeps logging me out.") < -0.1);
+        assert!(compound("I keep getting this email every morning.") < -0.1);
+        assert!(compound("The sync kept stopping at night.") < -0.1);
+        assert!(compound("Keep going!").abs() < 0.05);
+        assert!(compound("We keep records for a year.").abs() < 0.05);
+        assert!(compound("It keeps getting better") > 0.3);
+        assert!(compound("It doesn't keep asking anymore.") > -0.3);
         // An expectation not met is a complaint; a negated one is not.
         assert!(compound("The export was supposed to run every night.") < -0.2);
         assert!(compound("This should have been fixed last week.") < -0.2);
