@@ -30,6 +30,20 @@ const VAGUE: [(&str, &[u8], u64); 4] = [
     ("numerous", b"umerous ", 10),
 ];
 
+/// The searchers for "s of " ([`QUANTITIES`]) and then [`VAGUE`]'s words,
+/// built once (a searcher's setup costs more than its search through a
+/// ticket).
+fn finders() -> &'static [memchr::memmem::Finder<'static>] {
+    static F: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        std::iter::once(&b"s of "[..])
+            .chain(VAGUE.iter().map(|(_, tail, _)| *tail))
+            .map(memchr::memmem::Finder::new)
+            .collect()
+    })
+}
+
 /// Largest number believed (larger ones are ids, amounts or years).
 const MAX_COUNT: u64 = 10_000_000;
 
@@ -106,12 +120,12 @@ pub fn named_count(texts: &[&str], nouns: &[String]) -> Option<Named> {
             consider(raw, rest, &is_noun, &mut best);
         }
         // Quantity words: "hundreds of …", "several …".
-        for at in memchr::memmem::find_iter(b, b"s of ") {
+        for at in finders()[0].find_iter(b) {
             let (raw, rest) = word_at(at);
             consider(raw, rest, &is_noun, &mut best);
         }
-        for (_, tail, _) in VAGUE {
-            for at in memchr::memmem::find_iter(b, tail) {
+        for finder in &finders()[1..] {
+            for at in finder.find_iter(b) {
                 let (raw, rest) = word_at(at);
                 consider(raw, rest, &is_noun, &mut best);
             }

@@ -1024,7 +1024,7 @@ impl Lexicon {
                     && !rated(toks.get(i + 1))
                     && !rated(toks.get(i + 2))
                     // (The word read again: rare, as `participle` below.)
-                    && quote(i + 1, i + 1).words(subject, body).0.to_ascii_lowercase().ends_with("ing")
+                    && ends_ing(quote(i + 1, i + 1).words(subject, body).0)
                 {
                     pull_down(
                         &mut neg,
@@ -1311,6 +1311,11 @@ fn participle(word: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// Ends with "-ing", any case ("logging", "DECLINING").
+fn ends_ing(word: &str) -> bool {
+    word.len() > 4 && word.as_bytes()[word.len() - 3..].eq_ignore_ascii_case(b"ing")
 }
 
 /// The first [`MAX_CHARS`] characters of `body`: what the scorer reads.
