@@ -813,14 +813,24 @@ pub fn decide(
         }
     }
     // Severity: cues count for their level when a phrase of that level or a
-    // more severe one backs them, else one level down; then most weight
-    // wins, more severe on ties.
+    // more severe one, or a second distinct cue of it, backs them, else one
+    // level down; then most weight wins, more severe on ties.
     for i in 0..ns {
         let w = scratch.severity_cue[i];
         if w == 0.0 {
             continue;
         }
-        let backed = scratch.severity_weight[..=i].iter().any(|&x| x > 0.0);
+        // Backed by a phrase of this level or a more severe one, or by
+        // another cue of this level ("urgent … critical"), but not in a calm
+        // question.
+        let backed = scratch.severity_weight[..=i].iter().any(|&x| x > 0.0)
+            || (!calm_question
+                && scratch
+                    .severity_seen
+                    .iter()
+                    .filter(|&&(l, _)| usize::from(l) == i)
+                    .count()
+                    >= 2);
         let to = if backed || i + 1 == ns { i } else { i + 1 };
         scratch.severity_weight[to] += w;
         if scratch.severity_phrase[to].is_none() {

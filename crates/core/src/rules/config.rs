@@ -519,10 +519,11 @@ pub struct SeverityLevelConfig {
     #[serde(default)]
     pub phrases: Vec<String>,
     /// Words people use loosely for this level ("urgent", "asap",
-    /// "critical"): cues count for the next level down, so that loose words
-    /// in polite prose do not decide; with a phrase of this level or a more
-    /// severe one in the text, they count for this level. Same matching as
-    /// `phrases`.
+    /// "critical"): one alone counts for the next level down, so that one
+    /// loose word in polite prose does not decide; with a phrase of this
+    /// level or a more severe one, or a second distinct cue of this level
+    /// ("urgent … critical"), it counts for this level (not in a question
+    /// that reports no problem). Same matching as `phrases`.
     #[serde(default)]
     pub cues: Vec<String>,
     /// Requests of this severity in the customer's words, compared by
