@@ -149,6 +149,9 @@ fn nearest_examples(
                 best = Some(Nearest {
                     label: ex.label,
                     score,
+                    // The rules compile `texts` and `vectors` together
+                    // (one text per vector) and keep no set without a
+                    // vector: `near_i` indexes both.
                     example: ex.texts[near_i].clone(),
                     cosine: near,
                     runner_up: None,
@@ -653,6 +656,13 @@ pub fn decide(
     };
     // What a disowning decided: the examples were not read for it.
     let disowned = disowned && rules.semantic.as_ref().is_some_and(undecided);
+    // A question that reports no problem ("How many users can I add?"):
+    // read at most once per ticket, for the category it leans towards and
+    // for the severity phrases it lowers.
+    let calm = std::cell::OnceCell::new();
+    let calm_question = || {
+        *calm.get_or_init(|| s_score > sr.negative_threshold && asks([subject, body.unwrap_or("")]))
+    };
     let semantic = match &rules.semantic {
         Some(sem)
             if undecided(sem)
@@ -666,9 +676,7 @@ pub fn decide(
         {
             // A question that reports no problem leans towards the rules'
             // question category.
-            let question = sem
-                .question
-                .filter(|_| s_score > sr.negative_threshold && asks([subject, body.unwrap_or("")]));
+            let question = sem.question.filter(|_| calm_question());
             asked = question.map(|q| q.0);
             semantic_pick(sem, &scratch.embedding, &scratch.category_weight, question)
         }
@@ -680,19 +688,16 @@ pub fn decide(
     // own phrases won too, the two are separate evidence, and it is unsure
     // only as far as both are (at the same lead, a choice its phrases back
     // is right more often).
-    let sure = semantic
-        .as_ref()
-        .zip(rules.semantic.as_ref())
-        .map(|(n, sem)| {
+    let (mut category, cat_conf) = match (&semantic, &rules.semantic) {
+        (Some(n), Some(sem)) => {
             let by_lead = lead_confidence(sem, n);
-            if n.label == by_phrase.0 {
+            let sure = if n.label == by_phrase.0 {
                 1.0 - (1.0 - by_lead) * (1.0 - by_phrase.1)
             } else {
                 by_lead
-            }
-        });
-    let (mut category, cat_conf) = match (&semantic, sure) {
-        (Some(n), Some(sure)) => (n.label, sure),
+            };
+            (n.label, sure)
+        }
         // Disowned, the phrases decided as phrases at `phrases_decide_at`
         // do, and are as sure.
         _ if disowned => (by_phrase.0, by_phrase.1.max(decides_at)),
@@ -731,7 +736,7 @@ pub fn decide(
     // earns its points as far as it is sure of it; its phrases found, all of
     // them.
     let own = rules.categories[category as usize].points;
-    let sure_points = semantic
+    let mut sure_points = semantic
         .as_ref()
         .filter(|_| scratch.category_phrase[category as usize].is_none())
         .map(|_| (own as f32 * cat_conf).round() as i64)
@@ -775,11 +780,11 @@ pub fn decide(
         ]),
     };
     let mut cat_conf_used = cat_conf;
-    let mut model_decided = false;
     if let (Some(m), Some(text)) = (&rules.models.category, text_for_models) {
         let (v, idx) = consult(m, "category", text, &mut reasons);
         if v.applied {
-            model_decided = true;
+            // The model's category earns all its points.
+            sure_points = None;
             category = idx;
             cat_conf_used = v.confidence;
             cat_detail = format!("{} (model, confidence {:.2})", v.label, v.confidence);
@@ -787,10 +792,7 @@ pub fn decide(
         verdicts.push(v);
     }
     let cat = &rules.categories[category as usize];
-    let cat_points = match sure_points {
-        Some(p) if !model_decided => p,
-        _ => cat.points,
-    };
+    let cat_points = sure_points.unwrap_or(cat.points);
     reasons.push(reason("category", cat_points, cat_detail));
 
     // A question that reports no problem names no impact of its own ("How
@@ -798,9 +800,9 @@ pub fn decide(
     // severity phrases above the default level count as cues do, a level
     // down.
     let dl = usize::from(rules.default_severity).min(ns);
-    let calm_question = s_score > sr.negative_threshold
-        && scratch.severity_weight[..dl].iter().any(|&w| w > 0.0)
-        && asks([subject, body.unwrap_or("")]);
+    // `dl <= ns`, the length every severity table was reset to above: `i`
+    // indexes them all.
+    let calm_question = scratch.severity_weight[..dl].iter().any(|&w| w > 0.0) && calm_question();
     if calm_question {
         for i in 0..dl {
             let w = std::mem::take(&mut scratch.severity_weight[i]);
@@ -1764,14 +1766,13 @@ points = 1
     }
 
     /// The detail of a triage's category reason.
+    /// The category reason (test code: every triage has one).
+    fn category_of(t: &Triage) -> &Reason {
+        t.reasons.iter().find(|r| r.factor == "category").unwrap()
+    }
+
     fn category_reason(t: &Triage) -> String {
-        // Test code: every triage has a category reason.
-        t.reasons
-            .iter()
-            .find(|r| r.factor == "category")
-            .unwrap()
-            .detail
-            .clone()
+        category_of(t).detail.clone()
     }
 
     #[test]
@@ -1915,10 +1916,7 @@ points = 1
     }
 
     fn category_points(t: &Triage) -> i64 {
-        t.reasons
-            .iter()
-            .find(|r| r.factor == "category")
-            .map_or(0, |r| r.points)
+        category_of(t).points
     }
 
     #[test]

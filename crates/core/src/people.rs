@@ -22,12 +22,13 @@ const QUANTITIES: [(&str, u64); 4] = [
 /// Words of quantity that stand before the noun as a number does
 /// ("several users", "multiple team members"): a few, read as 5, and many,
 /// read as 10 — more than one person, fewer than a named crowd. Each is
-/// looked for without its first letter, so that it is found capitalised too.
-const VAGUE: [(&str, &[u8], u64); 4] = [
-    ("several", b"everal ", 5),
-    ("multiple", b"ultiple ", 5),
-    ("many", b"any ", 10),
-    ("numerous", b"umerous ", 10),
+/// looked for without its first letter ([`finders`]), so that it is found
+/// capitalised too.
+const VAGUE: [(&str, u64); 4] = [
+    ("several", 5),
+    ("multiple", 5),
+    ("many", 10),
+    ("numerous", 10),
 ];
 
 /// The searchers for "s of " ([`QUANTITIES`]) and then [`VAGUE`]'s words,
@@ -37,9 +38,12 @@ fn finders() -> &'static [memchr::memmem::Finder<'static>] {
     static F: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
         std::sync::OnceLock::new();
     F.get_or_init(|| {
-        std::iter::once(&b"s of "[..])
-            .chain(VAGUE.iter().map(|(_, tail, _)| *tail))
-            .map(memchr::memmem::Finder::new)
+        // `VAGUE`'s words are ASCII constants of two or more letters: `1..`
+        // is a char boundary inside each.
+        let tails = VAGUE.iter().map(|(w, _)| format!("{} ", &w[1..]));
+        std::iter::once("s of ".to_string())
+            .chain(tails)
+            .map(|n| memchr::memmem::Finder::new(&n).into_owned())
             .collect()
     })
 }
@@ -120,6 +124,7 @@ pub fn named_count(texts: &[&str], nouns: &[String]) -> Option<Named> {
             consider(raw, rest, &is_noun, &mut best);
         }
         // Quantity words: "hundreds of …", "several …".
+        // `finders()` holds "s of " first, then one per `VAGUE` word.
         for at in finders()[0].find_iter(b) {
             let (raw, rest) = word_at(at);
             consider(raw, rest, &is_noun, &mut best);
@@ -150,8 +155,8 @@ fn consider(raw: &str, rest: &str, is_noun: &dyn Fn(&str) -> bool, best: &mut Op
             Some(&(_, n)) if ahead.next() == Some("of") => (n, true),
             Some(_) => return,
             // "several users", "many of our users" is not read.
-            None => match VAGUE.iter().find(|(q, _, _)| q.eq_ignore_ascii_case(w)) {
-                Some(&(_, _, n)) => (n, false),
+            None => match VAGUE.iter().find(|(q, _)| q.eq_ignore_ascii_case(w)) {
+                Some(&(_, n)) => (n, false),
                 None => return,
             },
         },
