@@ -162,6 +162,13 @@ const PROBLEMS: &[&str] = &[
     "flaky",
     "corrupted",
     "unable",
+    "declined",
+    "bounced",
+    "overdue",
+    "expired",
+    "invalid",
+    "incorrect",
+    "inaccurate",
 ];
 const PROBLEM_VALENCE: f32 = -1.7;
 
@@ -895,6 +902,16 @@ impl Lexicon {
             }
             false
         };
+        // The word at `i` (an index of `toks`) is in a sentence that ends
+        // with "?": read on to the sentence's last word, not past the
+        // subject into the body.
+        let asked = |i: usize| {
+            toks[i..]
+                .iter()
+                .enumerate()
+                .find(|&(k, t)| t.stop() || i + k + 1 == body_start)
+                .is_some_and(|(_, t)| t.end == b'?')
+        };
         for i in 0..toks.len() {
             // `k < i` for an `i` that indexes `toks`.
             let hypothetical = |i: usize| {
@@ -1136,8 +1153,9 @@ impl Lexicon {
                     v *= NEGATION;
                 }
             }
-            // A wish or a hypothesis is no praise.
-            if v > 0.0 && (hypothetical(i) || (!toks[i].emoticon && wished(i))) {
+            // A wish, a hypothesis or a question is no praise ("Which
+            // currencies do you accept?", "Can you help me?").
+            if v > 0.0 && (hypothetical(i) || (!toks[i].emoticon && (wished(i) || asked(i)))) {
                 continue;
             }
             if let Some(c) = contrast {
@@ -1621,6 +1639,18 @@ mod tests {
         assert!(bug.compound < -0.05, "{bug:?}");
         // "fails" is a rated word, not a topic here: felt too.
         assert!(bug.feeling < -0.05 && bug.feeling > bug.compound, "{bug:?}");
+        // A failure word of support requests the review lexicon lacks.
+        for t in [
+            "My card was declined",
+            "The invitation email bounced",
+            "The link has expired",
+        ] {
+            let named = v(t);
+            assert!(
+                named.compound < -0.05 && named.feeling == 0.0,
+                "{t}: {named:?}"
+            );
+        }
         let plain = v("The report shows an error");
         assert!(plain.compound < -0.05 && plain.feeling == 0.0, "{plain:?}");
         // The absence of a problem is no praise; a positive topic word is not rated.
@@ -1714,6 +1744,31 @@ mod tests {
             .compound;
         assert!(subject_wish > 0.3, "{subject_wish}");
         assert!(compound("If you can, thanks. The new editor is great.") > 0.3);
+        // A question asks whether, it does not praise: "accept", "help",
+        // "best" in it are not rated; its complaint is, and the praise in
+        // the sentence before it; a question in the subject ends there.
+        assert_eq!(compound("Which currencies do you accept?"), 0.0);
+        assert_eq!(compound("Can you help me with the best setup?"), 0.0);
+        assert!(compound("Why is the export so terrible?") < -0.3);
+        assert!(compound("The new editor is great! Can I export from it?") > 0.3);
+        let subject_question = Lexicon::builtin()
+            .score(
+                "Can you add folders?",
+                "Love the app",
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+            .compound;
+        assert!(subject_question > 0.3, "{subject_question}");
+        let body_question = Lexicon::builtin()
+            .score(
+                "Love the app",
+                "can you add folders?",
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+            .compound;
+        assert!(body_question > 0.3, "{body_question}");
         assert!(compound("Vote for it if you think the new look works :)") > 0.2);
         // A negated action is in the negator's sentence ("I can't. LOL"
         // negates no "LOL"); a "no" ending a sentence is the lexicon's "no",
