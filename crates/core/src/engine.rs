@@ -16,7 +16,7 @@ use crate::model::{
 };
 use crate::rules::cond::Facts;
 use crate::rules::{Action, ModelRule, Rules};
-use crate::text::{Scan, Target};
+use crate::text::{Hit, Scan, Target};
 
 /// How a category's phrase counted, as its reason says.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +71,9 @@ pub struct Scratch {
     severity_cue_phrase: Vec<Option<u32>>,
     /// Distinct severity phrases and cues found: (level, phrase).
     severity_seen: Vec<(u16, u32)>,
+    /// The impact the customer stated, if any: its level and its words
+    /// (in the subject or not, bytes `start..end`), for the reason.
+    stated: Option<(u16, u32, bool, u32, u32)>,
     phrase_found: Vec<bool>,
     text: String,
     embedding: Vec<f32>,
@@ -199,6 +202,43 @@ const QUESTION_OPENERS: &[&str] = &[
     "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
     "does", "will", "would", "should", "may",
 ];
+
+/// The first impact the customer states: a verb of impact, not negated,
+/// then one of its scopes in the same text (the subject or the body) at
+/// most `window` words on in its clause ("affecting our sales team's daily
+/// work", "halted production"). The verb's hit and where the scope ends.
+fn stated_impact(
+    rules: &Rules,
+    si: &crate::rules::StatedImpact,
+    hits: &[Hit],
+    texts: [&str; 2],
+) -> Option<(Hit, u32)> {
+    let verb = |h: &&Hit| {
+        !h.negated
+            && h.family == Target::ImpactVerb.family()
+            && rules
+                .detector
+                .targets(h.pattern)
+                .contains(&Target::ImpactVerb)
+    };
+    hits.iter().filter(verb).find_map(|v| {
+        let text = texts[usize::from(!v.in_subject)];
+        let rest = text.get(v.end as usize..)?;
+        let mut lower = String::new();
+        let reach = si.window as usize + 1;
+        crate::text::clause_word_slices(rest, reach).find_map(|w| {
+            // "team's" is "team".
+            let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
+            lower.clear();
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+            let stem = crate::text::stem(&lower);
+            si.scopes.binary_search(&stem).ok()?;
+            // `w` is a slice of `rest`, which ends `text`.
+            let end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
+            Some((*v, end as u32))
+        })
+    })
+}
 
 /// The text asks: it has a question mark, or its subject or body opens
 /// with a question word.
@@ -531,6 +571,23 @@ pub fn decide(
                     Target::Phrase(i) => scratch.phrase_found[i as usize] = true,
                     _ => {}
                 }
+            }
+        }
+        // An impact stated as a verb and what it hits, a few words on in
+        // its clause ("affecting our sales team"): a phrase of its level.
+        scratch.stated = None;
+        if let Some(si) = &rules.stated_impact {
+            let texts = [&*subject, body.as_deref().unwrap_or("")];
+            if let Some((v, end)) = stated_impact(rules, si, &scan.hits, texts) {
+                // The rules compile the level from the severity names: it
+                // is below `ns`, the length the tables were reset to.
+                let i = si.level as usize;
+                scratch.severity_weight[i] += v.weight;
+                scratch.severity_phrase[i].get_or_insert(v.pattern);
+                if !scratch.severity_seen.contains(&(si.level, v.pattern)) {
+                    scratch.severity_seen.push((si.level, v.pattern));
+                }
+                scratch.stated = Some((si.level, v.pattern, v.in_subject, v.start, end));
             }
         }
 
@@ -883,6 +940,26 @@ pub fn decide(
                 "\" alone, a level down: nothing else in the text backs it)"
             },
         ]),
+        // A stated impact is quoted as the customer wrote it.
+        Some(p)
+            if scratch
+                .stated
+                .is_some_and(|(l, v, ..)| (l, v) == (severity, p)) =>
+        {
+            let (_, _, in_subject, start, end) = scratch.stated.expect("checked");
+            let text = if in_subject {
+                subject
+            } else {
+                body.unwrap_or("")
+            };
+            let words = text.get(start as usize..end as usize).unwrap_or("");
+            Detail::new()
+                .s(&rules.severities[severity as usize].name)
+                .s(" (impact stated: \"")
+                .excerpt(words, "")
+                .s("\")")
+                .done()
+        }
         Some(p) => concat(&[
             &rules.severities[severity as usize].name,
             " (phrase \"",
@@ -2091,6 +2168,93 @@ points = 1
             "Niemand in der Firma kann sich anmelden, das ganze Geschäft steht still.",
         );
         assert_eq!(level, "medium");
+    }
+
+    #[test]
+    fn a_stated_impact_is_a_phrase_of_its_level() {
+        let rules = rules_with(
+            RULES,
+            "[sentiment]",
+            "[severity]\ndefault = \"medium\"\n\
+             [[severity.levels]]\nname = \"high\"\npoints = 12\n\
+             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+             [[severity.levels]]\nname = \"low\"\n\
+             [severity.stated_impact]\nlevel = \"high\"\n\
+             verbs = [\"affect\", \"disrupt\"]\nscopes = [\"team\", \"operations\"]\n\
+             window = 3\n\n",
+        );
+        let sev = |subject: &str, body: &str| {
+            let t = run_with(&rules, subject, body);
+            let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
+            (t.severity.to_string(), r.detail.clone())
+        };
+        // The verb's forms, its scope a few words on, quoted as written.
+        let (level, detail) = sev(
+            "Sync",
+            "The sync stopped and this is affecting our  sales team's daily work.",
+        );
+        assert_eq!(level, "high", "{detail}");
+        assert_eq!(detail, "high (impact stated: \"affecting our sales team\")");
+        let (level, detail) = sev("Operations disrupted", "The import failed.");
+        assert_eq!(
+            (level.as_str(), detail.as_str()),
+            ("medium", "medium (default; no severity phrase found)")
+        );
+        let (level, _) = sev("Import", "It disrupted operations twice.");
+        assert_eq!(level, "high");
+        // Not negated, not past the window or its clause, not the scope
+        // before the verb, not either alone.
+        for body in [
+            "The outage did not affect our team.",
+            "This affects the nightly export of the reports our team reads.",
+            "This affects the export, and our team is waiting.",
+            "Our team says the bug affects the export.",
+            "This affects the export.",
+            "Our team cannot export.",
+        ] {
+            let (level, detail) = sev("Export", body);
+            assert_eq!(level, "medium", "{body}: {detail}");
+        }
+        // In a question that reports no problem, a level down.
+        let (level, detail) = sev("Upgrade", "Will the upgrade affect our team?");
+        assert_eq!(level, "medium", "{detail}");
+        assert!(
+            detail.contains("in a question reporting no problem"),
+            "{detail}"
+        );
+        // In the subject too, and only there: the subject's verb does not
+        // reach the body's scope.
+        let (level, _) = sev("Export crash disrupting operations", "Please help.");
+        assert_eq!(level, "high");
+        let (level, _) = sev("This affects", "our team");
+        assert_eq!(level, "medium");
+    }
+
+    #[test]
+    fn a_stated_impact_is_checked() {
+        let bad = |impact: &str| {
+            let src = RULES.replacen("[sentiment]", &format!("{impact}\n[sentiment]"), 1);
+            Rules::from_str("t.toml", &src)
+                .unwrap_err()
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let errs = bad("[severity.stated_impact]\nlevel = \"urgentest\"\nverbs = [\"affect\"]\nscopes = [\"team\"]");
+        assert!(
+            errs.contains("severity.stated_impact.level") && errs.contains("urgentest"),
+            "{errs}"
+        );
+        let errs = bad("[severity.stated_impact]\nlevel = \"high\"\nverbs = [\"impact\"]\nscopes = [\"impacts\"]");
+        assert!(errs.contains("severity.stated_impact.scopes[0]"), "{errs}");
+        let errs =
+            bad("[severity.stated_impact]\nlevel = \"high\"\nverbs = []\nscopes = [\"team\"]");
+        assert!(errs.contains("severity.stated_impact.verbs"), "{errs}");
+        let errs = bad(
+            "[severity.stated_impact]\nlevel = \"high\"\nverbs = [\"affect\"]\nscopes = [\"sales team\"]",
+        );
+        assert!(errs.contains("a scope is one word"), "{errs}");
     }
 
     #[test]

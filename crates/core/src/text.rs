@@ -36,6 +36,11 @@ pub enum Target {
     /// A severity cue: a word used loosely for the level (see
     /// `severity.levels[].cues`).
     SeverityCue(u16),
+    /// A verb of what a problem does to the customer's business ("affect",
+    /// "disrupt"): with one of its scopes a few words after it in its clause
+    /// ("affecting our team"), a phrase of the rules' impact level
+    /// (`severity.stated_impact`).
+    ImpactVerb,
     Negative,
     Positive,
     /// Politeness ("thanks"): positive only in a ticket with no negative
@@ -602,6 +607,10 @@ pub struct Hit {
     /// as negated or disowned.
     pub denied: bool,
     pub in_subject: bool,
+    /// Where it stands in its text (the subject or the body): bytes
+    /// `start..end`.
+    pub start: u32,
+    pub end: u32,
     /// The family the phrase was picked for (see [`Target::family`]); only
     /// its targets of that family apply.
     pub family: u8,
@@ -856,6 +865,8 @@ impl Detector {
                     disowned,
                     denied,
                     in_subject,
+                    start: s,
+                    end: e,
                     family,
                 });
             }
@@ -916,7 +927,7 @@ impl Target {
             | Target::NegatedCategory(_)
             | Target::DisownedCategory(_)
             | Target::StrangerCategory(_) => FAMILY_CATEGORY,
-            Target::Severity(_) | Target::SeverityCue(_) => FAMILY_SEVERITY,
+            Target::Severity(_) | Target::SeverityCue(_) | Target::ImpactVerb => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
             | Target::Polite
@@ -995,6 +1006,16 @@ fn within_window(gap: &str, window: u32) -> bool {
         }
     }
     true
+}
+
+/// The first `max` words of `rest` as written, up to the end of its clause
+/// (a [`clause_break`]): what a word before `rest` reaches in its clause.
+pub(crate) fn clause_word_slices(rest: &str, max: usize) -> impl Iterator<Item = &str> {
+    let end = rest.find(clause_break).unwrap_or(rest.len());
+    rest[..end]
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .filter(|w| !w.is_empty())
+        .take(max)
 }
 
 /// A character that ends a clause: . , ; : ! ? … and their full-width
@@ -1399,31 +1420,19 @@ fn last_word(before: &str) -> Option<&str> {
 /// Up to `n` words at the start of `rest`, lower-cased (ASCII; typographic
 /// apostrophes as `'`), up to the first clause break.
 fn clause_words(rest: &str, n: usize) -> Vec<String> {
-    let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    for c in rest.chars() {
-        if c.is_alphanumeric() || c == '\'' || c == '\u{2019}' {
-            word.push(if c == '\u{2019}' {
-                '\''
-            } else {
-                c.to_ascii_lowercase()
-            });
-            continue;
-        }
-        if !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-            if words.len() == n {
-                return words;
-            }
-        }
-        if clause_break(c) {
-            return words;
-        }
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    words
+    clause_word_slices(rest, n)
+        .map(|w| {
+            w.chars()
+                .map(|c| {
+                    if c == '\u{2019}' {
+                        '\''
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Words before a stranger that ask them to act ("can someone help",

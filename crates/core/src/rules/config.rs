@@ -473,6 +473,40 @@ pub struct SeverityConfig {
     /// Points for corroborating evidence (see [`GradingConfig`]).
     #[serde(default)]
     pub grading: GradingConfig,
+    /// What a problem does to the customer's business, said as a verb and
+    /// what it hits (see [`StatedImpactConfig`]). Optional.
+    #[serde(default)]
+    pub stated_impact: Option<StatedImpactConfig>,
+}
+
+/// `[severity.stated_impact]`: the impact a customer states in a clause of their
+/// own — "this is affecting our sales team's daily work", "it halted
+/// production", "disrupting operations" — as a phrase of `level`. A verb
+/// and a scope match as phrases do (their inflections, misspellings), the
+/// scope after the verb in the same clause, at most `window` words between
+/// ("affecting our sales team's daily work": "affecting" … "team", three
+/// words between). Not negated ("it does not affect our customers"); in a
+/// question that reports no problem ("Will the upgrade affect our users?")
+/// it counts as a cue does, a level down, as phrases do. A scope alone
+/// ("our team") and a verb alone ("this affects the export") say nothing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatedImpactConfig {
+    /// The severity level a stated impact is a phrase of (a name from
+    /// `[[severity.levels]]`).
+    pub level: String,
+    /// Verbs of impact ("affect", "impact", "disrupt", "halt").
+    pub verbs: Vec<String>,
+    /// What they hit that makes it the business's problem ("team",
+    /// "operations", "customers", "production").
+    pub scopes: Vec<String>,
+    /// The most words between the verb and its scope. Default 4.
+    #[serde(default = "stated_impact_window")]
+    pub window: u32,
+}
+
+fn stated_impact_window() -> u32 {
+    4
 }
 
 impl Default for SeverityConfig {
@@ -481,6 +515,7 @@ impl Default for SeverityConfig {
             levels: default_severities(),
             default: medium(),
             grading: GradingConfig::default(),
+            stated_impact: None,
         }
     }
 }

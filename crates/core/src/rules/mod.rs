@@ -178,6 +178,9 @@ pub struct Rules {
     pub default_severity: u16,
     /// `[severity.grading]`.
     pub severity_grading: config::GradingConfig,
+    /// `[severity.stated_impact]`: the level a stated impact is a phrase
+    /// of, and the most words between its verb and its scope.
+    pub stated_impact: Option<StatedImpact>,
     pub sentiment: SentimentRule,
     /// Points for low, normal, high, urgent.
     pub reported_priority: [i64; 4],
@@ -254,6 +257,20 @@ pub struct Loaded {
 /// stays rated inside a topic phrase of several words.
 const EVALUATION: f32 = 1.8;
 
+/// `[severity.stated_impact]` compiled (see
+/// [`config::StatedImpactConfig`]).
+#[derive(Debug, Clone)]
+pub struct StatedImpact {
+    /// Index into the severity levels.
+    pub level: u16,
+    /// The most words between a verb and its scope.
+    pub window: u32,
+    /// The scopes' stems, sorted. (Read after a verb only, not by the
+    /// phrase automaton: "team" and "users" are common words, a verb of
+    /// impact a rare one.)
+    pub scopes: Vec<String>,
+}
+
 /// The valence lexicon adjusted to the rules: the words of their own
 /// sentiment phrases are theirs to rate, and the words of category and
 /// severity phrases and of the phrases conditions, overrides and routing
@@ -285,6 +302,9 @@ fn sentiment_lexicon(
                 | Target::NegatedCategory(_)
                 | Target::DisownedCategory(_)
                 | Target::StrangerCategory(_) => false,
+                // A stated impact's words are read for it alone ("affect",
+                // "team"): no topic of the ticket.
+                Target::ImpactVerb => false,
                 _ => !own,
             })
             .flat_map(|(p, _)| {
@@ -858,6 +878,64 @@ fn build(
             }
         }
     }
+    let stated_impact = cfg.severity.stated_impact.as_ref().and_then(|im| {
+        let level = sev_names.iter().position(|n| **n == *im.level);
+        if level.is_none() {
+            d.error(
+                "severity.stated_impact.level",
+                format!(
+                    "{:?} is not one of the severity levels ({})",
+                    im.level,
+                    sev_names
+                        .iter()
+                        .map(|n| &**n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        for (field, list) in [("verbs", &im.verbs), ("scopes", &im.scopes)] {
+            if list.is_empty() {
+                d.error(
+                    format!("severity.stated_impact.{field}"),
+                    "empty: nothing to find",
+                );
+            }
+        }
+        let verbs: HashMap<String, usize> = im
+            .verbs
+            .iter()
+            .enumerate()
+            .map(|(j, v)| (crate::text::stem_key(v), j))
+            .collect();
+        let mut scopes = Vec::with_capacity(im.scopes.len());
+        for (j, p) in im.scopes.iter().enumerate() {
+            let key = crate::text::stem_key(p);
+            let at = format!("severity.stated_impact.scopes[{j}]");
+            if let Some(&v) = verbs.get(&key) {
+                d.error(
+                    at,
+                    format!(
+                        "{p:?} is also verbs[{v}] (same stems): a verb and its scope must differ"
+                    ),
+                );
+            } else if key.contains(' ') {
+                d.error(at, format!("{p:?}: a scope is one word"));
+            } else {
+                scopes.push(key);
+            }
+        }
+        scopes.sort_unstable();
+        scopes.dedup();
+        for p in &im.verbs {
+            builder.add(p, Target::ImpactVerb);
+        }
+        Some(StatedImpact {
+            level: level? as u16,
+            window: im.window,
+            scopes,
+        })
+    });
     let s = &cfg.sentiment;
     for (j, p) in s.negative.iter().enumerate() {
         if s.positive
@@ -1308,6 +1386,7 @@ fn build(
         severities,
         default_severity,
         severity_grading: cfg.severity.grading.clone(),
+        stated_impact,
         sentiment: SentimentRule {
             lexicon: s.lexicon.then(|| sentiment_lexicon(cfg, &phrases)),
             negative_threshold: s.negative_threshold,
