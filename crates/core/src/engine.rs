@@ -71,6 +71,8 @@ pub struct Scratch {
     severity_cue_phrase: Vec<Option<u32>>,
     /// Distinct severity phrases and cues found: (level, phrase).
     severity_seen: Vec<(u16, u32)>,
+    /// Asking phrases found: (category, weight, phrase).
+    asking: Vec<(u16, f32, u32)>,
     /// The impact the customer stated, if any: its level and its words
     /// (in the subject or not, bytes `start..end`), for the reason.
     stated: Option<(u16, u32, bool, u32, u32)>,
@@ -478,6 +480,7 @@ pub fn decide(
         reset(&mut scratch.severity_cue, ns, 0.0);
         reset(&mut scratch.severity_cue_phrase, ns, None);
         scratch.severity_seen.clear();
+        scratch.asking.clear();
         reset(&mut scratch.phrase_found, rules.condition_phrases, false);
         (pos, neg) = (0f32, 0f32);
         pos_phrase = None;
@@ -568,9 +571,27 @@ pub fn decide(
                         neg += h.weight;
                         neg_phrase.get_or_insert((h.pattern, true));
                     }
+                    // Read once every other phrase is (below).
+                    Target::AskingCategory(i) => scratch.asking.push((i, h.weight, h.pattern)),
                     Target::Phrase(i) => scratch.phrase_found[i as usize] = true,
                     _ => {}
                 }
+            }
+        }
+        // How the customer asks counts only when no other category's
+        // phrase says what about ("How do I delete my account?" is account).
+        for k in 0..scratch.asking.len() {
+            let (i, w, p) = scratch.asking[k];
+            // `i` is a category index, below the tables' length (above).
+            let i = usize::from(i);
+            let other = scratch
+                .category_weight
+                .iter()
+                .enumerate()
+                .any(|(j, &x)| j != i && x > 0.0);
+            if !other {
+                scratch.category_weight[i] += w;
+                scratch.category_phrase[i].get_or_insert((p, Counted::Phrase));
             }
         }
         // An impact stated as a verb and what it hits, a few words on in
@@ -2228,6 +2249,32 @@ points = 1
         assert_eq!(level, "high");
         let (level, _) = sev("This affects", "our team");
         assert_eq!(level, "medium");
+    }
+
+    #[test]
+    fn how_a_customer_asks_yields_to_what_about() {
+        let rules = rules_with(
+            RULES,
+            "[sentiment]",
+            "[[categories]]\nname = \"how_to\"\npoints = 0\nphrases = [\"export\"]\n\
+             asking_phrases = [\"how do i\"]\n\n",
+        );
+        let cat = |body: &str| {
+            let t = run_with(&rules, "Hi", body);
+            let r = t.reasons.iter().find(|r| r.factor == "category").unwrap();
+            (t.category.to_string(), r.detail.clone())
+        };
+        // Another category's phrase says what about: it decides.
+        assert_eq!(cat("How do I download an invoice?").0, "billing");
+        // Nothing else: how they ask decides, and is the reason.
+        let (c, detail) = cat("How do I rename a project?");
+        assert_eq!(c, "how_to");
+        assert!(detail.contains("phrase \"how do i\""), "{detail}");
+        // Its own category's phrase does not stop it: both count.
+        let (c, detail) = cat("How do I export a report?");
+        assert_eq!(c, "how_to");
+        // (Two phrases in the body: confidence 0.67, one alone 0.5.)
+        assert!(detail.contains("confidence 0.67"), "{detail}");
     }
 
     #[test]

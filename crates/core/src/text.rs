@@ -32,6 +32,10 @@ pub enum Target {
     /// only acting on the customer's things ("someone used my card", "a
     /// payment made by someone else"; see [`stranger_acts`]).
     StrangerCategory(u16),
+    /// A phrase of how the customer asks ("how do i"), not what about: it
+    /// counts for its category only when no other category's phrase is
+    /// found.
+    AskingCategory(u16),
     Severity(u16),
     /// A severity cue: a word used loosely for the level (see
     /// `severity.levels[].cues`).
@@ -156,7 +160,9 @@ impl DetectorBuilder {
             .iter()
             .zip(&self.patterns)
             .map(|(ts, p)| {
-                let plain = ts.iter().any(|t| matches!(t, Target::Category(_)));
+                let plain = ts
+                    .iter()
+                    .any(|t| matches!(t, Target::Category(_) | Target::AskingCategory(_)));
                 let negated = ts.iter().any(|t| matches!(t, Target::NegatedCategory(_)));
                 let disowned = ts.iter().any(|t| matches!(t, Target::DisownedCategory(_)));
                 let stranger = ts.iter().any(|t| matches!(t, Target::StrangerCategory(_)));
@@ -926,7 +932,8 @@ impl Target {
             Target::Category(_)
             | Target::NegatedCategory(_)
             | Target::DisownedCategory(_)
-            | Target::StrangerCategory(_) => FAMILY_CATEGORY,
+            | Target::StrangerCategory(_)
+            | Target::AskingCategory(_) => FAMILY_CATEGORY,
             Target::Severity(_) | Target::SeverityCue(_) | Target::ImpactVerb => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive

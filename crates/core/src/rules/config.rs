@@ -324,6 +324,13 @@ pub struct CategoryConfig {
     /// word order are English ones.)
     #[serde(default)]
     pub disowned_phrases: Vec<String>,
+    /// Phrases that say how the customer asks, not what about ("how do i",
+    /// "is it possible", "where can i"): matched and weighed like `phrases`,
+    /// they count only when no other category's phrase is found — the topic
+    /// decides ("How do I delete my account?" is account, "How do I export
+    /// a report?" stays here). Optional; usually the question category's.
+    #[serde(default)]
+    pub asking_phrases: Vec<String>,
     /// Words for someone other than the customer (`"someone"`,
     /// `"somebody"`) that indicate it when that person intrudes on the
     /// customer's things: the word, then ("else", and up to four

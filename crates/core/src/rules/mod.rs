@@ -775,12 +775,18 @@ fn build(
                 &c.strangers,
                 Target::StrangerCategory(i as u16),
             ),
+            (
+                "asking_phrases",
+                &c.asking_phrases,
+                Target::AskingCategory(i as u16),
+            ),
         ];
         for (list, phrases, target) in lists {
             let kind = match target {
                 Target::NegatedCategory(_) => "negated phrase",
                 Target::DisownedCategory(_) => "disowned action",
                 Target::StrangerCategory(_) => "stranger",
+                Target::AskingCategory(_) => "asking phrase",
                 _ => "phrase",
             };
             for (j, p) in phrases.iter().enumerate() {
