@@ -73,9 +73,8 @@ pub struct Scratch {
     severity_seen: Vec<(u16, u32)>,
     /// Asking phrases found: (category, weight, phrase).
     asking: Vec<(u16, f32, u32)>,
-    /// The impact the customer stated, if any: its level and its words
-    /// (in the subject or not, bytes `start..end`), for the reason.
-    stated: Option<(u16, u32, bool, u32, u32)>,
+    /// The impact the customer stated, if any.
+    stated: Option<Stated>,
     phrase_found: Vec<bool>,
     text: String,
     embedding: Vec<f32>,
@@ -204,6 +203,17 @@ const QUESTION_OPENERS: &[&str] = &[
     "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
     "does", "will", "would", "should", "may",
 ];
+
+/// An impact the customer stated: its level, its verb's phrase, and its
+/// words (bytes `start..end` of the subject or the body), for the reason.
+#[derive(Debug, Clone, Copy)]
+struct Stated {
+    level: u16,
+    verb: u32,
+    in_subject: bool,
+    start: u32,
+    end: u32,
+}
 
 /// The first impact the customer states: a verb of impact, not negated,
 /// then one of its scopes in the same text (the subject or the body) at
@@ -608,7 +618,13 @@ pub fn decide(
                 if !scratch.severity_seen.contains(&(si.level, v.pattern)) {
                     scratch.severity_seen.push((si.level, v.pattern));
                 }
-                scratch.stated = Some((si.level, v.pattern, v.in_subject, v.start, end));
+                scratch.stated = Some(Stated {
+                    level: si.level,
+                    verb: v.pattern,
+                    in_subject: v.in_subject,
+                    start: v.start,
+                    end,
+                });
             }
         }
 
@@ -963,17 +979,16 @@ pub fn decide(
         ]),
         // A stated impact is quoted as the customer wrote it.
         Some(p)
-            if scratch
+            if let Some(st) = scratch
                 .stated
-                .is_some_and(|(l, v, ..)| (l, v) == (severity, p)) =>
+                .filter(|st| (st.level, st.verb) == (severity, p)) =>
         {
-            let (_, _, in_subject, start, end) = scratch.stated.expect("checked");
-            let text = if in_subject {
+            let text = if st.in_subject {
                 subject
             } else {
                 body.unwrap_or("")
             };
-            let words = text.get(start as usize..end as usize).unwrap_or("");
+            let words = text.get(st.start as usize..st.end as usize).unwrap_or("");
             Detail::new()
                 .s(&rules.severities[severity as usize].name)
                 .s(" (impact stated: \"")
