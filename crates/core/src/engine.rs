@@ -1888,6 +1888,14 @@ points = 1
         category_of(t).detail.clone()
     }
 
+    /// An unknown customer's ticket under `rules`: its severity and the
+    /// severity reason.
+    fn severity_of(rules: &Rules, subject: &str, body: &str) -> (String, String) {
+        let t = run_with(rules, subject, body);
+        let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
+        (t.severity.to_string(), r.detail.clone())
+    }
+
     #[test]
     fn a_negated_phrase_disowned_by_the_customer_counts_three_times() {
         let rules = rules_with(
@@ -2178,11 +2186,7 @@ points = 1
              [[severity.levels]]\nname = \"low\"\n\
              examples = [\"The button label has a small typo.\"]\n\n",
         );
-        let sev = |subject: &str, body: &str| {
-            let t = run_with(&rules, subject, body);
-            let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
-            (t.severity.to_string(), r.detail.clone())
-        };
+        let sev = |subject: &str, body: &str| severity_of(&rules, subject, body);
         let (level, detail) = sev(
             "Login",
             "Nobody in our company can log in and the business has stopped.",
@@ -2219,11 +2223,7 @@ points = 1
              verbs = [\"affect\", \"disrupt\"]\nscopes = [\"team\", \"operations\"]\n\
              window = 3\n\n",
         );
-        let sev = |subject: &str, body: &str| {
-            let t = run_with(&rules, subject, body);
-            let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
-            (t.severity.to_string(), r.detail.clone())
-        };
+        let sev = |subject: &str, body: &str| severity_of(&rules, subject, body);
         // The verb's forms, its scope a few words on, quoted as written.
         let (level, detail) = sev(
             "Sync",
@@ -2276,8 +2276,7 @@ points = 1
         );
         let cat = |body: &str| {
             let t = run_with(&rules, "Hi", body);
-            let r = t.reasons.iter().find(|r| r.factor == "category").unwrap();
-            (t.category.to_string(), r.detail.clone())
+            (t.category.to_string(), category_reason(&t))
         };
         // Another category's phrase says what about: it decides.
         assert_eq!(cat("How do I download an invoice?").0, "billing");

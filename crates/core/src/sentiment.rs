@@ -1734,14 +1734,18 @@ mod tests {
         assert!(compound("It would have been much easier to use.") < 0.0);
         assert!(compound("I would definitely be in favor of that.").abs() < 0.05);
         assert!(compound("Would love dark mode, but otherwise it's wonderful.") > 0.3);
-        let subject_wish = Lexicon::builtin()
-            .score(
-                "Could you add folders",
-                "Love the app",
-                PhraseEvidence::default(),
-                &mut SentimentScratch::default(),
-            )
-            .compound;
+        // Subject and body read apart.
+        let parts = |subject: &str, body: &str| {
+            Lexicon::builtin()
+                .score(
+                    subject,
+                    body,
+                    PhraseEvidence::default(),
+                    &mut SentimentScratch::default(),
+                )
+                .compound
+        };
+        let subject_wish = parts("Could you add folders", "Love the app");
         assert!(subject_wish > 0.3, "{subject_wish}");
         assert!(compound("If you can, thanks. The new editor is great.") > 0.3);
         // A question asks whether, it does not praise: "accept", "help",
@@ -1751,23 +1755,9 @@ mod tests {
         assert_eq!(compound("Can you help me with the best setup?"), 0.0);
         assert!(compound("Why is the export so terrible?") < -0.3);
         assert!(compound("The new editor is great! Can I export from it?") > 0.3);
-        let subject_question = Lexicon::builtin()
-            .score(
-                "Can you add folders?",
-                "Love the app",
-                PhraseEvidence::default(),
-                &mut SentimentScratch::default(),
-            )
-            .compound;
+        let subject_question = parts("Can you add folders?", "Love the app");
         assert!(subject_question > 0.3, "{subject_question}");
-        let body_question = Lexicon::builtin()
-            .score(
-                "Love the app",
-                "can you add folders?",
-                PhraseEvidence::default(),
-                &mut SentimentScratch::default(),
-            )
-            .compound;
+        let body_question = parts("Love the app", "can you add folders?");
         assert!(body_question > 0.3, "{body_question}");
         assert!(compound("Vote for it if you think the new look works :)") > 0.2);
         // A negated action is in the negator's sentence ("I can't. LOL"
