@@ -590,8 +590,7 @@ pub fn decide(
         }
         // How the customer asks counts only when no other category's
         // phrase says what about ("How do I delete my account?" is account).
-        for k in 0..scratch.asking.len() {
-            let (i, w, p) = scratch.asking[k];
+        for &(i, w, p) in &scratch.asking {
             // `i` is a category index, below the tables' length (above).
             let i = usize::from(i);
             let other = scratch
