@@ -236,15 +236,11 @@ fn stated_impact(
     hits.iter().filter(verb).find_map(|v| {
         let text = texts[usize::from(!v.in_subject)];
         let rest = text.get(v.end as usize..)?;
-        let mut lower = String::new();
         let reach = si.window as usize + 1;
         crate::text::clause_word_slices(rest, reach).find_map(|w| {
-            // "team's" is "team".
+            // "team's" is "team"; keyed as the scopes were compiled.
             let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
-            lower.clear();
-            lower.extend(w.chars().flat_map(char::to_lowercase));
-            let stem = crate::text::stem(&lower);
-            si.scopes.binary_search(&stem).ok()?;
+            si.scopes.binary_search(&crate::text::stem_key(w)).ok()?;
             // `w` is a slice of `rest`, which ends `text`.
             let end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
             Some((*v, end as u32))
@@ -590,14 +586,25 @@ pub fn decide(
         }
         // How the customer asks counts only when no other category's
         // phrase says what about ("How do I delete my account?" is account).
+        // Read from the phrases alone, before any asking phrase is added (so
+        // one category's asking phrases do not silence another's): the
+        // category with phrase weight, if exactly one has it.
+        let mut weighted = scratch
+            .category_weight
+            .iter()
+            .enumerate()
+            .filter(|(_, &x)| x > 0.0);
+        let only = match (weighted.next(), weighted.next()) {
+            (None, _) => None,
+            (Some((j, _)), None) => Some(Some(j)),
+            _ => Some(None),
+        };
         for &(i, w, p) in &scratch.asking {
-            // `i` is a category index, below the tables' length (above).
+            // The rules compile `AskingCategory(i)` with `i` below the
+            // category count, the length `category_weight` and
+            // `category_phrase` were reset to above.
             let i = usize::from(i);
-            let other = scratch
-                .category_weight
-                .iter()
-                .enumerate()
-                .any(|(j, &x)| j != i && x > 0.0);
+            let other = only.is_some_and(|j| j != Some(i));
             if !other {
                 scratch.category_weight[i] += w;
                 scratch.category_phrase[i].get_or_insert((p, Counted::Phrase));
@@ -1877,18 +1884,18 @@ points = 1
         assert_eq!(&*run("not the invoice portal").category, "security");
     }
 
-    /// The detail of a triage's category reason.
     /// The category reason (test code: every triage has one).
     fn category_of(t: &Triage) -> &Reason {
         t.reasons.iter().find(|r| r.factor == "category").unwrap()
     }
 
+    /// The detail of a triage's category reason.
     fn category_reason(t: &Triage) -> String {
         category_of(t).detail.clone()
     }
 
     /// An unknown customer's ticket under `rules`: its severity and the
-    /// severity reason.
+    /// severity reason (test code: every triage has one).
     fn severity_of(rules: &Rules, subject: &str, body: &str) -> (String, String) {
         let t = run_with(rules, subject, body);
         let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
