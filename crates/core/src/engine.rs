@@ -553,6 +553,12 @@ pub fn decide(
                             scratch.severity_seen.push((i, h.pattern));
                         }
                     }
+                    // "can't cancel", "didn't cancel": a failure or a
+                    // denial, no opposite of the complaint.
+                    Target::Negative if h.acted => {
+                        neg += h.weight * 0.5;
+                        neg_phrase.get_or_insert((h.pattern, true));
+                    }
                     Target::Negative if h.negated => {
                         pos += h.weight * 0.5;
                         pos_phrase.get_or_insert(h.pattern);

@@ -578,6 +578,10 @@ struct Tok {
     /// Rated as written, punctuation and all: an emoticon (":)", ":D"),
     /// which a negation before it does not flip.
     emoticon: bool,
+    /// Where the token starts in its part (the subject or the body), for
+    /// the few rules that read a neighbour the lexicon does not know
+    /// ([`Lexicon::score`]'s `word`); saturates past 2³² bytes.
+    start: u32,
 }
 
 /// Reused buffers of [`Lexicon::score`].
@@ -593,7 +597,43 @@ impl Lexicon {
     pub fn builtin() -> &'static Lexicon {
         static L: OnceLock<Lexicon> = OnceLock::new();
         // Invariant: the bundled files are checked by `the_bundled_lexicon_loads`.
-        L.get_or_init(|| Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses"))
+        L.get_or_init(|| {
+            let mut l = Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses");
+            let model = crate::embed::StaticModel::builtin();
+            l.add_inflections(&model.whole_words().map(|(w, _)| w).collect());
+            l
+        })
+    }
+
+    /// Rates the verb forms of its negative words that it lacks ("drops",
+    /// "crashed", "lacking", "delays" as "drop", "crash", "lack", "delay"),
+    /// as a phrase written once matches its inflections. Only forms grown
+    /// from the word as listed (-s, -es, -ed, -d, -ing; a final e dropped or
+    /// a consonant doubled before -ed and -ing), with the word's stem, that
+    /// are words of `vocabulary` (no made-up form). Only negative words: a
+    /// positive word's plural is often another noun ("kinds", "goods",
+    /// "fans", "fines"), a failure's forms are the same failure.
+    pub fn add_inflections(&mut self, vocabulary: &std::collections::HashSet<&str>) {
+        let negative: Vec<(String, f32)> = self
+            .words
+            .iter()
+            .filter_map(|w| match self.words.get(w) {
+                Some(Entry::Rated(v)) if v < 0.0 && w.len() >= 3 => Some((w.to_string(), v)),
+                _ => None,
+            })
+            .filter(|(w, _)| w.bytes().all(|b| b.is_ascii_lowercase()))
+            .collect();
+        for (w, v) in negative {
+            let stem = crate::text::stem(&w);
+            for f in verb_forms(&w) {
+                if vocabulary.contains(f.as_str())
+                    && self.words.get(&f).is_none()
+                    && crate::text::stem(&f) == stem
+                {
+                    self.words.insert(&f, Entry::Rated(v));
+                }
+            }
+        }
     }
 
     /// The words it knows (rated words, negators, intensifiers, …).
@@ -833,7 +873,10 @@ impl Lexicon {
                     words += 1;
                     caps_words += usize::from(tok.caps);
                 }
-                toks.push(tok);
+                toks.push(Tok {
+                    start: u32::try_from(s).unwrap_or(u32::MAX),
+                    ..tok
+                });
             });
         }
         // Capitals stand out only in a message not written in capitals.
@@ -1153,6 +1196,43 @@ impl Lexicon {
                     v *= NEGATION;
                 }
             }
+            // An adverb stressing a denial is no praise: "which I
+            // definitely did not do", "certainly not", "really don't know".
+            if v > 0.0 && toks[i].runs_on() && self.words.key(key).ends_with("ly") {
+                let next = |k: usize| toks.get(i + k).filter(|_| toks[i + k - 1].runs_on());
+                let denial = next(1).is_some_and(|t| t.negates)
+                    || (next(1).is_some_and(|t| t.entry == Some(Entry::Auxiliary))
+                        && next(2).is_some_and(|t| t.negates));
+                if denial {
+                    continue;
+                }
+            }
+            // "well" that is no praise: "as well (as)" (also), "well over
+            // the limit", "well before noon" (a degree), "Well, …" opening
+            // a clause (a pause). (Its neighbours read again: rare.)
+            if v > 0.0 && self.words.key(key) == "well" {
+                // Token `k` without the punctuation around it.
+                let word = |k: usize| {
+                    let part = if k >= body_start { body } else { subject };
+                    let rest = part.get(toks[k].start as usize..).unwrap_or("");
+                    trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
+                };
+                let also = i > 0
+                    && toks[i - 1].runs_on()
+                    && word(i - 1).eq_ignore_ascii_case("as")
+                    && !(toks[i].runs_on()
+                        && i + 1 < toks.len()
+                        && word(i + 1).eq_ignore_ascii_case("as"));
+                let degree = toks[i].runs_on()
+                    && i + 1 < toks.len()
+                    && WELL_DEGREE
+                        .iter()
+                        .any(|d| word(i + 1).eq_ignore_ascii_case(d));
+                let pause = toks[i].comma() && (i == 0 || i == body_start || toks[i - 1].stop());
+                if also || degree || pause {
+                    continue;
+                }
+            }
             // A wish, a hypothesis or a question is no praise ("Which
             // currencies do you accept?", "Can you help me?").
             if v > 0.0 && (hypothetical(i) || (!toks[i].emoticon && (wished(i) || asked(i)))) {
@@ -1316,8 +1396,38 @@ impl Lexicon {
             emoticon,
             // (A token is at least one byte; 0 would read as running on.)
             end: raw.as_bytes().last().copied().unwrap_or(0),
+            start: 0,
         }
     }
+}
+
+/// Words after which "well" is a degree, not praise ("well over the
+/// limit", "well aware").
+const WELL_DEGREE: &[&str] = &[
+    "over", "under", "above", "below", "beyond", "within", "before", "after", "past", "ahead",
+    "behind", "short", "into", "aware",
+];
+
+/// The verb forms grown from `w` (lower-case letters): -s, -es, -ed, -d,
+/// -ing; before -ed and -ing a final e dropped ("charge" → "charging") or a
+/// final consonant doubled ("drop" → "dropped"). Candidates: which of them
+/// are words is for the caller to say.
+fn verb_forms(w: &str) -> Vec<String> {
+    let mut out: Vec<String> = ["s", "es", "ed", "d", "ing"]
+        .iter()
+        .map(|e| format!("{w}{e}"))
+        .collect();
+    if let Some(b) = w.strip_suffix('e') {
+        out.push(format!("{b}ing"));
+    }
+    if let Some(&c) = w.as_bytes().last() {
+        if !b"aeiouwxy".contains(&c) {
+            let c = c as char;
+            out.push(format!("{w}{c}ed"));
+            out.push(format!("{w}{c}ing"));
+        }
+    }
+    out
 }
 
 /// `word` reads as a past participle ("helped", "been", "made", "told"):
@@ -1943,5 +2053,76 @@ mod tests {
         // Not a comparative: negated as usual.
         assert!(v("I am not pleased.") < 0.0);
         assert!(v("It is not frustrating.") > 0.0);
+    }
+
+    /// A negative word is read with its verb forms; a positive one's plural
+    /// is no praise it lacked.
+    #[test]
+    fn negative_words_are_read_with_their_verb_forms() {
+        let l = Lexicon::builtin();
+        for (form, word) in [
+            ("drops", "drop"),
+            ("dropped", "drop"),
+            ("dropping", "drop"),
+            ("stalls", "stall"),
+            ("lacking", "lack"),
+            ("delays", "delay"),
+        ] {
+            assert!(
+                matches!(l.words.get(form), Some(Entry::Rated(v)) if v < 0.0)
+                    && l.words.get(form) == l.words.get(word),
+                "{form}"
+            );
+        }
+        // Only forms of the word as listed, that are words: no "kinds"
+        // from "kind", no "denis" from "denies", no made-up "drop" forms.
+        assert_eq!(l.words.get("kinds"), None);
+        assert_eq!(l.words.get("denis"), None);
+        assert_eq!(l.words.get("droping"), None);
+        // Forms the lexicon lists keep their own rating.
+        assert_eq!(
+            l.words.get("failed"),
+            Lexicon::parse(LEXICON, EMOJI).unwrap().words.get("failed")
+        );
+        assert!(compound("The CSV export drops every row after 10,000.") < -0.05);
+        assert_eq!(
+            verb_forms("drop"),
+            ["drops", "dropes", "droped", "dropd", "droping", "dropped", "dropping"]
+        );
+        assert_eq!(
+            verb_forms("charge"),
+            [
+                "charges",
+                "chargees",
+                "chargeed",
+                "charged",
+                "chargeing",
+                "charging"
+            ]
+        );
+    }
+
+    /// "well" as a degree, "also" or a pause, and an adverb stressing a
+    /// denial, are no praise.
+    #[test]
+    fn a_word_rated_positive_that_praises_nothing() {
+        for t in [
+            "Please add my colleague as well.",
+            "We are well over the limit.",
+            "The job ran well past midnight.",
+            "Our usage is well over 100.",
+            "Well, the export still fails.",
+            "There is a payment with my card which i definitely did not do.",
+            "I really don't know what happened.",
+        ] {
+            assert!(compound(t) <= 0.0, "{t}: {}", compound(t));
+        }
+        for t in [
+            "It works well.",
+            "It works as well as the old version.",
+            "It definitely works.",
+        ] {
+            assert!(compound(t) > 0.05, "{t}: {}", compound(t));
+        }
     }
 }

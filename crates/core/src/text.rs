@@ -613,6 +613,11 @@ pub struct Hit {
     /// as negated or disowned.
     pub denied: bool,
     pub in_subject: bool,
+    /// Negated as an action: a sentiment phrase right after a negator that
+    /// takes a verb ("can't cancel", "didn't cancel", "unable to escalate";
+    /// not "won't be disappointed", "isn't terrible", "no problem"). What
+    /// is negated is something done or failing to be, not a feeling.
+    pub acted: bool,
     /// Where it stands in its text (the subject or the body): bytes
     /// `start..end`.
     pub start: u32,
@@ -863,6 +868,11 @@ impl Detector {
                         continue;
                     }
                 }
+                let acted = negated
+                    && family == FAMILY_SENTIMENT
+                    && negator.is_some_and(|n| {
+                        takes_a_verb(text.get(n.0..n.1).unwrap_or("")) && within_window(gap(n), 0)
+                    });
                 let weight = self.weights[pid as usize] * if in_subject { 2.0 } else { 1.0 };
                 out.hits.push(Hit {
                     pattern: pid,
@@ -871,6 +881,7 @@ impl Detector {
                     disowned,
                     denied,
                     in_subject,
+                    acted,
                     start: s,
                     end: e,
                     family,
@@ -989,6 +1000,26 @@ fn boundary_by_chars(text: &str, at: usize) -> bool {
 /// `window` words and no clause break (. , ; : ! ? … and their full-width
 /// forms, or a line break).
 #[inline(always)]
+/// A negator followed by a verb: a negated "do", a modal or "have" ("don't",
+/// "didn't", "can't", "cannot", "won't", "haven't", written with or
+/// without the apostrophe), "unable to", "fails to", "failed to" — not
+/// "not", "never", "no", nor a negated "be" ("isn't", "wasn't").
+fn takes_a_verb(negator: &str) -> bool {
+    const BASES: &[&str] = &[
+        "do", "does", "did", "ca", "can", "wo", "could", "would", "should", "has", "have", "had",
+        "must", "might",
+    ];
+    const WHOLE: &[&str] = &["cannot", "unable to", "fails to", "failed to"];
+    let base = ["n't", "n\u{2019}t", "nt"].iter().find_map(|end| {
+        negator
+            .len()
+            .checked_sub(end.len())
+            .filter(|&k| negator.is_char_boundary(k) && negator[k..].eq_ignore_ascii_case(end))
+            .map(|k| &negator[..k])
+    });
+    base.is_some_and(|b| one_of(b, BASES)) || one_of(negator, WHOLE)
+}
+
 fn within_window(gap: &str, window: u32) -> bool {
     let mut words = 0u32;
     let mut in_word = false;
@@ -2326,6 +2357,52 @@ mod tests {
         ] {
             assert_eq!(hits(text), disowned, "{text:?}");
         }
+    }
+
+    /// A sentiment phrase right after a negator that takes a verb is a
+    /// negated action ("can't cancel"); after "not", a negated "be" or
+    /// with words between, a negated word as before.
+    #[test]
+    fn a_phrase_negated_as_an_action() {
+        let d = detector_of(&[
+            ("cancel", Target::Negative),
+            ("disappointed", Target::Negative),
+            ("problem", Target::Negative),
+            ("not", Target::Negator),
+            ("can't", Target::Negator),
+            ("cant", Target::Negator),
+            ("didn't", Target::Negator),
+            ("won't", Target::Negator),
+            ("isn't", Target::Negator),
+            ("unable to", Target::Negator),
+            ("never", Target::Negator),
+        ]);
+        let hit = |text: &str| {
+            let s = scan(&d, text);
+            s.hits
+                .iter()
+                .map(|h| (h.negated, h.acted))
+                .collect::<Vec<_>>()
+        };
+        for text in [
+            "I can't cancel my plan",
+            "I cant cancel my plan",
+            "I didn't cancel my top-up",
+            "we are unable to cancel",
+        ] {
+            assert_eq!(hit(text), [(true, true)], "{text:?}");
+        }
+        for text in [
+            "you won't be disappointed",
+            "it isn't a problem",
+            "not a problem",
+            "I never cancelled",
+        ] {
+            assert_eq!(hit(text), [(true, false)], "{text:?}");
+        }
+        assert_eq!(hit("I want to cancel"), [(false, false)]);
+        assert!(takes_a_verb("Didn\u{2019}t") && takes_a_verb("cannot") && takes_a_verb("wont"));
+        assert!(!takes_a_verb("isn't") && !takes_a_verb("not") && !takes_a_verb("never"));
     }
 
     /// A detector of `phrases` with a negation window of 2.
