@@ -218,13 +218,38 @@ struct Stated {
 /// The first impact the customer states: a verb of impact, not negated,
 /// then one of its scopes in the same text (the subject or the body) at
 /// most `window` words on in its clause ("affecting our sales team's daily
-/// work", "halted production"). The verb's hit and where the scope ends.
+/// work", "halted production"); else an expectation its subject says no
+/// one of a scope meets ("none of our users can log in", "nobody on the
+/// team can access it"). The hit, where the quote starts and where it ends.
 fn stated_impact(
     rules: &Rules,
     si: &crate::rules::StatedImpact,
     hits: &[Hit],
     texts: [&str; 2],
-) -> Option<(Hit, u32)> {
+) -> Option<(Hit, u32, u32)> {
+    // Keyed as the scopes were compiled.
+    let scope = |w: &str| si.scopes.binary_search(&crate::text::stem_key(w)).is_ok();
+    verb_and_scope(rules, si, hits, texts, scope).or_else(|| {
+        hits.iter().find_map(|h| {
+            let from = h.by_subject?;
+            let text = texts[usize::from(!h.in_subject)];
+            let subject = text.get(from as usize..h.start as usize)?;
+            subject
+                .split(|c: char| !c.is_alphanumeric())
+                .any(scope)
+                .then_some((*h, from, h.end))
+        })
+    })
+}
+
+/// [`stated_impact`]'s verb of impact and the scope after it.
+fn verb_and_scope(
+    rules: &Rules,
+    si: &crate::rules::StatedImpact,
+    hits: &[Hit],
+    texts: [&str; 2],
+    scope: impl Fn(&str) -> bool,
+) -> Option<(Hit, u32, u32)> {
     let verb = |h: &&Hit| {
         !h.negated
             && h.family == Target::ImpactVerb.family()
@@ -238,12 +263,14 @@ fn stated_impact(
         let rest = text.get(v.end as usize..)?;
         let reach = si.window as usize + 1;
         crate::text::clause_word_slices(rest, reach).find_map(|w| {
-            // "team's" is "team"; keyed as the scopes were compiled.
+            // "team's" is "team".
             let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
-            si.scopes.binary_search(&crate::text::stem_key(w)).ok()?;
+            if !scope(w) {
+                return None;
+            }
             // `w` is a slice of `rest`, which ends `text`.
             let end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
-            Some((*v, end as u32))
+            Some((*v, v.start, end as u32))
         })
     })
 }
@@ -621,7 +648,7 @@ pub fn decide(
         scratch.stated = None;
         if let Some(si) = &rules.stated_impact {
             let texts = [&*subject, body.as_deref().unwrap_or("")];
-            if let Some((v, end)) = stated_impact(rules, si, &scan.hits, texts) {
+            if let Some((v, start, end)) = stated_impact(rules, si, &scan.hits, texts) {
                 // The rules compile the level from the severity names: it
                 // is below `ns`, the length the tables were reset to.
                 let i = si.level as usize;
@@ -634,7 +661,7 @@ pub fn decide(
                     level: si.level,
                     verb: v.pattern,
                     in_subject: v.in_subject,
-                    start: v.start,
+                    start,
                     end,
                 });
             }
@@ -2276,6 +2303,58 @@ points = 1
         assert_eq!(level, "high");
         let (level, _) = sev("This affects", "our team");
         assert_eq!(level, "medium");
+    }
+
+    /// An expectation its subject says no one of a scope meets is a stated
+    /// impact ("none of our users can log in").
+    #[test]
+    fn no_one_of_a_scope_meeting_an_expectation_is_a_stated_impact() {
+        let src = RULES.replacen(
+            "expectations = [\"working\"]",
+            "expectations = [\"working\", \"log in\"]\n\
+             subject_negators = [\"none\", \"nobody\", \"no one\"]",
+            1,
+        );
+        let rules = rules_with(
+            &src,
+            "[sentiment]",
+            "[severity]\ndefault = \"medium\"\n\
+             [[severity.levels]]\nname = \"high\"\npoints = 12\n\
+             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+             [severity.stated_impact]\nlevel = \"high\"\n\
+             verbs = [\"affect\"]\nscopes = [\"team\", \"users\"]\n\n",
+        );
+        let sev = |body: &str| severity_of(&rules, "Login", body);
+        for (body, quote) in [
+            (
+                "Since the update none of our users can log in.",
+                "none of our users can log in",
+            ),
+            (
+                "Nobody on the team can log in since 9am.",
+                "Nobody on the team can log in",
+            ),
+            (
+                "No one in our support team's office can log in.",
+                "No one in our support team's office can log in",
+            ),
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "high", "{body}: {detail}");
+            assert_eq!(detail, format!("high (impact stated: \"{quote}\")"));
+        }
+        // No scope in the subject, the scope elsewhere, nothing expected,
+        // or not negated by the subject: no impact stated.
+        for body in [
+            "None of the links work.",
+            "Nobody can say why the export is slow.",
+            "Nothing is working for our team.",
+            "Our users can log in again.",
+            "The team is not working today.",
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "medium", "{body}: {detail}");
+        }
     }
 
     #[test]

@@ -618,6 +618,10 @@ pub struct Hit {
     /// not "won't be disappointed", "isn't terrible", "no problem"). What
     /// is negated is something done or failing to be, not a feeling.
     pub acted: bool,
+    /// Negated by a subject standing for no one or nothing ("none of our
+    /// users can log in", see [`Target::SubjectNegator`]): where that
+    /// negator starts in the text.
+    pub by_subject: Option<u32>,
     /// Where it stands in its text (the subject or the body): bytes
     /// `start..end`.
     pub start: u32,
@@ -873,6 +877,9 @@ impl Detector {
                     && negator.is_some_and(|n| {
                         takes_a_verb(text.get(n.0..n.1).unwrap_or("")) && within_window(gap(n), 0)
                     });
+                let by_subject = negator
+                    .filter(|n| negated && n.2 == Reach::Subject)
+                    .map(|n| u32::try_from(n.0).unwrap_or(u32::MAX));
                 let weight = self.weights[pid as usize] * if in_subject { 2.0 } else { 1.0 };
                 out.hits.push(Hit {
                     pattern: pid,
@@ -882,6 +889,7 @@ impl Detector {
                     denied,
                     in_subject,
                     acted,
+                    by_subject,
                     start: s,
                     end: e,
                     family,

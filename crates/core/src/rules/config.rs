@@ -496,6 +496,10 @@ pub struct SeverityConfig {
 /// question that reports no problem ("Will the upgrade affect our users?")
 /// it counts as a cue does, a level down, as phrases do. A scope alone
 /// ("our team") and a verb alone ("this affects the export") say nothing.
+/// An expectation ([`SentimentConfig::expectations`]) that a subject of
+/// no one names a scope in ([`SentimentConfig::subject_negators`]: "none
+/// of our users can log in", "nobody on the team can access it") states
+/// the impact too, quoted from the subject to the expectation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatedImpactConfig {
