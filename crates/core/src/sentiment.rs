@@ -606,11 +606,12 @@ impl Lexicon {
     }
 
     /// Rates the verb forms of its negative words that it lacks ("drops",
-    /// "crashed", "lacking", "delays" as "drop", "crash", "lack", "delay"),
-    /// as a phrase written once matches its inflections. Only forms grown
-    /// from the word as listed (-s, -es, -ed, -d, -ing; a final e dropped or
-    /// a consonant doubled before -ed and -ing), with the word's stem, that
-    /// are words of `vocabulary` (no made-up form). Only negative words: a
+    /// "stalls", "lacking", "delays" as "drop", "stall", "lack", "delay"),
+    /// as a phrase written once matches its inflections: the word's forms
+    /// ([`crate::text::word_forms`]) that are verb forms of it
+    /// ([`crate::text::verb_form`]: -s, -es, -ed, -d, -ing, a final e
+    /// dropped or a consonant doubled) grown from the word as listed, and
+    /// words of `vocabulary` (no made-up form). Only negative words: a
     /// positive word's plural is often another noun ("kinds", "goods",
     /// "fans", "fines"), a failure's forms are the same failure.
     pub fn add_inflections(&mut self, vocabulary: &std::collections::HashSet<&str>) {
@@ -624,11 +625,14 @@ impl Lexicon {
             .filter(|(w, _)| w.bytes().all(|b| b.is_ascii_lowercase()))
             .collect();
         for (w, v) in negative {
-            let stem = crate::text::stem(&w);
-            for f in verb_forms(&w) {
-                if vocabulary.contains(f.as_str())
+            // Grown from the word itself, not from the base of a plural
+            // ("charges" → "charging", "denies" → "denis").
+            let e_dropped = w.strip_suffix('e').unwrap_or(&w);
+            for f in crate::text::word_forms(&w).into_iter().skip(1) {
+                if f.starts_with(e_dropped)
+                    && crate::text::verb_form(&f, &w)
+                    && vocabulary.contains(f.as_str())
                     && self.words.get(&f).is_none()
-                    && crate::text::stem(&f) == stem
                 {
                     self.words.insert(&f, Entry::Rated(v));
                 }
@@ -1199,6 +1203,8 @@ impl Lexicon {
             // An adverb stressing a denial is no praise: "which I
             // definitely did not do", "certainly not", "really don't know".
             if v > 0.0 && toks[i].runs_on() && self.words.key(key).ends_with("ly") {
+                // Token `i + k` (k ≥ 1) when the one before runs on into
+                // it: `i + k - 1` is at least `i`, below `i + k`, in `toks`.
                 let next = |k: usize| toks.get(i + k).filter(|_| toks[i + k - 1].runs_on());
                 let denial = next(1).is_some_and(|t| t.negates)
                     || (next(1).is_some_and(|t| t.entry == Some(Entry::Auxiliary))
@@ -1209,7 +1215,9 @@ impl Lexicon {
             }
             // "well" that is no praise: "as well (as)" (also), "well over
             // the limit", "well before noon" (a degree), "Well, …" opening
-            // a clause (a pause). (Its neighbours read again: rare.)
+            // a clause (a pause). Its neighbours are read from where their
+            // tokens start (`i - 1` after `i > 0`, `i + 1` below the length;
+            // `i == 0` is tested before `i - 1` is read).
             if v > 0.0 && self.words.key(key) == "well" {
                 // Token `k` without the punctuation around it.
                 let word = |k: usize| {
@@ -1407,28 +1415,6 @@ const WELL_DEGREE: &[&str] = &[
     "over", "under", "above", "below", "beyond", "within", "before", "after", "past", "ahead",
     "behind", "short", "into", "aware",
 ];
-
-/// The verb forms grown from `w` (lower-case letters): -s, -es, -ed, -d,
-/// -ing; before -ed and -ing a final e dropped ("charge" → "charging") or a
-/// final consonant doubled ("drop" → "dropped"). Candidates: which of them
-/// are words is for the caller to say.
-fn verb_forms(w: &str) -> Vec<String> {
-    let mut out: Vec<String> = ["s", "es", "ed", "d", "ing"]
-        .iter()
-        .map(|e| format!("{w}{e}"))
-        .collect();
-    if let Some(b) = w.strip_suffix('e') {
-        out.push(format!("{b}ing"));
-    }
-    if let Some(&c) = w.as_bytes().last() {
-        if !b"aeiouwxy".contains(&c) {
-            let c = c as char;
-            out.push(format!("{w}{c}ed"));
-            out.push(format!("{w}{c}ing"));
-        }
-    }
-    out
-}
 
 /// `word` reads as a past participle ("helped", "been", "made", "told"):
 /// three letters or more, the last two a participle's.
@@ -2085,21 +2071,6 @@ mod tests {
             Lexicon::parse(LEXICON, EMOJI).unwrap().words.get("failed")
         );
         assert!(compound("The CSV export drops every row after 10,000.") < -0.05);
-        assert_eq!(
-            verb_forms("drop"),
-            ["drops", "dropes", "droped", "dropd", "droping", "dropped", "dropping"]
-        );
-        assert_eq!(
-            verb_forms("charge"),
-            [
-                "charges",
-                "chargees",
-                "chargeed",
-                "charged",
-                "chargeing",
-                "charging"
-            ]
-        );
     }
 
     /// "well" as a degree, "also" or a pause, and an adverb stressing a

@@ -521,7 +521,7 @@ pub fn word_forms(word: &str) -> Vec<String> {
 /// verb: -s, -es, -ed, -d, -ing on the word or on its base with a final e
 /// dropped or a consonant doubled ("create" → "creating", "stop" →
 /// "stopped").
-fn verb_form(form: &str, phrase: &str) -> bool {
+pub(crate) fn verb_form(form: &str, phrase: &str) -> bool {
     /// The verb's endings among [`SUFFIXES`].
     const VERB_ENDINGS: [&str; 5] = ["s", "es", "ed", "d", "ing"];
     form.split(' ').zip(phrase.split(' ')).all(|(f, w)| {
