@@ -596,8 +596,9 @@ impl Lexicon {
     /// The bundled lexicon without adjustments (parsed once).
     pub fn builtin() -> &'static Lexicon {
         static L: OnceLock<Lexicon> = OnceLock::new();
-        // Invariant: the bundled files are checked by `the_bundled_lexicon_loads`.
         L.get_or_init(|| {
+            // Invariant: the bundled files are checked by
+            // `the_bundled_lexicon_loads`.
             let mut l = Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses");
             let model = crate::embed::StaticModel::builtin();
             l.add_inflections(&model.whole_words().map(|(w, _)| w).collect());
@@ -1163,6 +1164,9 @@ impl Lexicon {
                 continue;
             }
             let Tok { key, caps, .. } = toks[i];
+            // The word as the lexicon spells it (`key` is the index it gave
+            // this token, which has an entry).
+            let rated = self.words.key(key);
             if caps && caps_differ {
                 v += CAPS * v.signum();
             }
@@ -1181,10 +1185,9 @@ impl Lexicon {
                 // degree, praise or blame ("it couldn't be worse",
                 // "couldn't be more frustrating"), not its opposite.
                 let superlative = || {
-                    let w = self.words.key(key);
                     // (`i - 1`: `j = i - k` with `k >= 1`, so `i >= 1`.)
-                    let comparative = (w.len() > 4 && w.ends_with("er"))
-                        || w == "worse"
+                    let comparative = (rated.len() > 4 && rated.ends_with("er"))
+                        || rated == "worse"
                         || toks[i - 1].is("more", self);
                     comparative
                         && toks[j + 1..i]
@@ -1202,7 +1205,8 @@ impl Lexicon {
             }
             // An adverb stressing a denial is no praise: "which I
             // definitely did not do", "certainly not", "really don't know".
-            if v > 0.0 && toks[i].runs_on() && self.words.key(key).ends_with("ly") {
+            // (`toks[i]`: the loop's index.)
+            if v > 0.0 && toks[i].runs_on() && rated.ends_with("ly") {
                 // Token `i + k` (k ≥ 1) when the one before runs on into
                 // it: `i + k - 1` is at least `i`, below `i + k`, in `toks`.
                 let next = |k: usize| toks.get(i + k).filter(|_| toks[i + k - 1].runs_on());
@@ -1218,24 +1222,24 @@ impl Lexicon {
             // a clause (a pause). Its neighbours are read from where their
             // tokens start (`i - 1` after `i > 0`, `i + 1` below the length;
             // `i == 0` is tested before `i - 1` is read).
-            if v > 0.0 && self.words.key(key) == "well" {
+            if v > 0.0 && rated == "well" {
                 // Token `k` without the punctuation around it.
                 let word = |k: usize| {
                     let part = if k >= body_start { body } else { subject };
                     let rest = part.get(toks[k].start as usize..).unwrap_or("");
                     trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
                 };
+                // The word it runs on into, if any (`toks[i]`: the loop's).
+                let after = if toks[i].runs_on() && i + 1 < toks.len() {
+                    word(i + 1)
+                } else {
+                    ""
+                };
                 let also = i > 0
                     && toks[i - 1].runs_on()
                     && word(i - 1).eq_ignore_ascii_case("as")
-                    && !(toks[i].runs_on()
-                        && i + 1 < toks.len()
-                        && word(i + 1).eq_ignore_ascii_case("as"));
-                let degree = toks[i].runs_on()
-                    && i + 1 < toks.len()
-                    && WELL_DEGREE
-                        .iter()
-                        .any(|d| word(i + 1).eq_ignore_ascii_case(d));
+                    && !after.eq_ignore_ascii_case("as");
+                let degree = WELL_DEGREE.iter().any(|d| after.eq_ignore_ascii_case(d));
                 let pause = toks[i].comma() && (i == 0 || i == body_start || toks[i - 1].stop());
                 if also || degree || pause {
                     continue;
@@ -1261,16 +1265,11 @@ impl Lexicon {
                 if topic {
                     topic_neg += v;
                 }
-                pull_down(
-                    &mut neg,
-                    &mut most_negative,
-                    Pull::Word(self.words.key(key)),
-                    v,
-                );
+                pull_down(&mut neg, &mut most_negative, Pull::Word(rated), v);
             } else {
                 pos += v;
                 if most_positive.is_none_or(|m| v > m.1) {
-                    most_positive = Some((Pull::Word(self.words.key(key)), v));
+                    most_positive = Some((Pull::Word(rated), v));
                 }
             }
         }

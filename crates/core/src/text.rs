@@ -1004,30 +1004,39 @@ fn boundary_by_chars(text: &str, at: usize) -> bool {
     }
 }
 
+/// Negators followed by a verb: a negated "do", a modal or "have", "unable
+/// to", "fails to", "failed to" — not "not", "never", "no", nor a negated
+/// "be" ("isn't", "wasn't"). Written without apostrophes, as [`DENIALS`]
+/// (compared by [`bare`]: "can’t" and "cant" read as "can't").
+const TAKE_A_VERB: &[&str] = &[
+    "dont",
+    "doesnt",
+    "didnt",
+    "cant",
+    "cannot",
+    "wont",
+    "couldnt",
+    "wouldnt",
+    "shouldnt",
+    "hasnt",
+    "havent",
+    "hadnt",
+    "mustnt",
+    "mightnt",
+    "unable to",
+    "fails to",
+    "failed to",
+];
+
+/// True when `negator` is one of [`TAKE_A_VERB`] ("didn't", "can't").
+fn takes_a_verb(negator: &str) -> bool {
+    TAKE_A_VERB.iter().any(|w| bare(negator).eq(w.chars()))
+}
+
 /// True when `gap` (text between a negator and a phrase) holds at most
 /// `window` words and no clause break (. , ; : ! ? … and their full-width
 /// forms, or a line break).
 #[inline(always)]
-/// A negator followed by a verb: a negated "do", a modal or "have" ("don't",
-/// "didn't", "can't", "cannot", "won't", "haven't", written with or
-/// without the apostrophe), "unable to", "fails to", "failed to" — not
-/// "not", "never", "no", nor a negated "be" ("isn't", "wasn't").
-fn takes_a_verb(negator: &str) -> bool {
-    const BASES: &[&str] = &[
-        "do", "does", "did", "ca", "can", "wo", "could", "would", "should", "has", "have", "had",
-        "must", "might",
-    ];
-    const WHOLE: &[&str] = &["cannot", "unable to", "fails to", "failed to"];
-    let base = ["n't", "n\u{2019}t", "nt"].iter().find_map(|end| {
-        negator
-            .len()
-            .checked_sub(end.len())
-            .filter(|&k| negator.is_char_boundary(k) && negator[k..].eq_ignore_ascii_case(end))
-            .map(|k| &negator[..k])
-    });
-    base.is_some_and(|b| one_of(b, BASES)) || one_of(negator, WHOLE)
-}
-
 fn within_window(gap: &str, window: u32) -> bool {
     let mut words = 0u32;
     let mut in_word = false;
