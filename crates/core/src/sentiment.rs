@@ -629,7 +629,13 @@ impl Lexicon {
             // Grown from the word itself, not from the base of a plural
             // ("charges" → "charging", "denies" → "denis").
             let e_dropped = w.strip_suffix('e').unwrap_or(&w);
-            for f in crate::text::word_forms(&w).into_iter().skip(1) {
+            // Only words of the vocabulary are stemmed (the cheap tests
+            // first: all the forms of 4,000 words cost a second).
+            let wanted = |f: &str| f.starts_with(e_dropped) && vocabulary.contains(f);
+            for f in crate::text::word_forms_where(&w, wanted)
+                .into_iter()
+                .skip(1)
+            {
                 if f.starts_with(e_dropped)
                     && crate::text::verb_form(&f, &w)
                     && vocabulary.contains(f.as_str())

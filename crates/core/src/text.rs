@@ -68,6 +68,9 @@ pub struct DetectorBuilder {
     patterns: Vec<String>,
     shown: Vec<String>,
     targets: Vec<Vec<Target>>,
+    /// Each pattern's index in `patterns` (a form met again adds its target
+    /// there: thousands of forms, so not by a search of `patterns`).
+    index: std::collections::HashMap<String, usize, foldhash::fast::FixedState>,
     /// Every phrase added (normalised, as written) with its target, in order.
     added: Vec<(String, Target)>,
 }
@@ -78,6 +81,7 @@ impl DetectorBuilder {
             patterns: vec![],
             shown: vec![],
             targets: vec![],
+            index: Default::default(),
             added: vec![],
         }
     }
@@ -120,13 +124,15 @@ impl DetectorBuilder {
     }
 
     fn add_one(&mut self, norm: String, shown: &str, target: Target) {
-        match self.patterns.iter().position(|p| *p == norm) {
-            Some(i) => {
+        match self.index.get(&norm) {
+            // (`index` holds indexes of `targets`, pushed with their pattern.)
+            Some(&i) => {
                 if !self.targets[i].contains(&target) {
                     self.targets[i].push(target)
                 }
             }
             None => {
+                self.index.insert(norm.clone(), self.patterns.len());
                 self.patterns.push(norm);
                 self.shown.push(shown.to_string());
                 self.targets.push(vec![target]);
@@ -268,17 +274,25 @@ impl Table {
             .start_state(Anchored::No)
             .expect("an unanchored DFA has an unanchored start state");
         // Every reachable state, breadth first from the start.
+        // `seen[id]`: the state's place in `order` (`usize::MAX`: not
+        // reached yet), by the automaton's state id — a dense integer below
+        // its table's size, so a vector, not a map (hundreds of thousands of
+        // lookups).
         let mut order = vec![start];
-        let mut seen = std::collections::HashMap::from([(start, 0usize)]);
+        let mut seen = vec![usize::MAX; start.as_usize() + 1];
+        seen[start.as_usize()] = 0;
         let mut i = 0;
         while i < order.len() {
             let sid = order[i];
             i += 1;
             for b in 0..=255u8 {
-                let n = ac.next_state(Anchored::No, sid, b);
-                if let std::collections::hash_map::Entry::Vacant(v) = seen.entry(n) {
-                    v.insert(order.len());
-                    order.push(n);
+                let n = ac.next_state(Anchored::No, sid, b).as_usize();
+                if n >= seen.len() {
+                    seen.resize(n + 1, usize::MAX);
+                }
+                if seen[n] == usize::MAX {
+                    seen[n] = order.len();
+                    order.push(ac.next_state(Anchored::No, sid, b));
                 }
             }
         }
@@ -320,7 +334,8 @@ impl Table {
         for (new, &old) in renumbered.iter().enumerate() {
             let sid = order[old];
             for (class, &b) in representative.iter().enumerate() {
-                let to = seen[&ac.next_state(Anchored::No, sid, b)];
+                // Every state reached is in `seen` (the walk above).
+                let to = seen[ac.next_state(Anchored::No, sid, b).as_usize()];
                 next[new * stride + class] = (new_index[to] * stride) as u32;
             }
             if new >= first_match {
@@ -455,6 +470,15 @@ const SUFFIXES: [&str; 19] = [
 /// the word itself first (at most 32). Words that are not plain lower-case letters, or shorter than 3,
 /// have only themselves.
 pub fn word_forms(word: &str) -> Vec<String> {
+    word_forms_where(word, |_| true)
+}
+
+/// [`word_forms`] of `word` among the candidates `keep` accepts: `keep` is
+/// asked before a candidate is stemmed (the stemmer is the cost, ~4,000
+/// instructions a word), so a caller that wants few of the forms (words
+/// of a vocabulary) asks for few stems. The word and the base of its
+/// plural come first as in [`word_forms`], kept or not.
+pub(crate) fn word_forms_where(word: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
     let mut out = vec![word.to_string()];
     if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
         return out;
@@ -498,15 +522,20 @@ pub fn word_forms(word: &str) -> Vec<String> {
             }
         }
     }
+    // One buffer for the candidates (a string is made only for a form).
+    let mut c = String::new();
     for b in &bases {
         for suf in SUFFIXES {
-            let c = format!("{b}{suf}");
+            c.clear();
+            c.push_str(b);
+            c.push_str(suf);
             if c.len() >= 3
                 && !out.contains(&c)
+                && keep(&c)
                 && stem(&c) == target
                 && NOT_FORMS.binary_search(&c.as_str()).is_err()
             {
-                out.push(c);
+                out.push(c.clone());
                 if out.len() == 32 {
                     return out;
                 }
