@@ -1124,6 +1124,7 @@ pub fn decide(
             quoted(d.s("an expectation not met (\""), q)
         }
         Cause::Lexicon(crate::sentiment::Pull::Recurrence(q)) => quoted(d.s("a recurrence (\""), q),
+        Cause::Lexicon(crate::sentiment::Pull::Sarcasm(q)) => quoted(d.s("sarcasm (\""), q),
     };
     let d = Detail::new()
         .s(label.as_str())

@@ -220,6 +220,32 @@ const UNMET: f32 = NEGATED_ACTION;
 /// A recurrence ("keeps logging me out", "I keep getting this email", "it
 /// kept freezing") weighs as a word rated this negative.
 const RECURRENCE: f32 = NEGATED_ACTION;
+/// The bundled rating of strong praise (VADER's scale: "great" 3.1,
+/// "wonderful" 2.7, "perfect" 2.7; not "thanks" 1.9, "good" 1.9, "ok"):
+/// said alone in a complaint, it is sarcasm ([`Pull::Sarcasm`]).
+const STRONG_PRAISE: f32 = 2.0;
+/// Sarcastic praise weighs as this share of its rating, turned negative.
+const SARCASM: f32 = 0.5;
+/// Words that open an interjection of praise ("Oh great.", "Just
+/// wonderful!", "How lovely."): discourse words, no content.
+const OPENERS: [&str; 10] = [
+    "oh",
+    "just",
+    "really",
+    "how",
+    "so",
+    "yeah",
+    "wow",
+    "well",
+    "simply",
+    "absolutely",
+];
+/// Words that report a problem fixed ("it works now", "that solved it"):
+/// praise beside them is thanks, not sarcasm ("gone" too, after a named
+/// problem: [`resolved`]).
+const RESOLVED: [&str; 7] = [
+    "fixed", "resolved", "solved", "sorted", "works", "working", "worked",
+];
 /// Who says "keep" of what happens to them ("I keep getting"); without
 /// one, "keep" is a bidding ("keep going", "keep up the good work").
 const KEEP_SUBJECTS: [&str; 4] = ["i", "we", "you", "they"];
@@ -447,6 +473,10 @@ impl Words {
 pub struct Lexicon {
     words: Words,
     emoji: HashMap<char, f32, foldhash::fast::FixedState>,
+    /// The bundled rating of each word by its key (0: not rated), kept
+    /// when the rules make a rated word their own ("great" a positive
+    /// phrase): what an interjection praises.
+    bundled: Vec<f32>,
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -500,6 +530,9 @@ pub enum Pull<'l> {
     Unmet(Quote),
     /// A recurrence ("keeps logging").
     Recurrence(Quote),
+    /// Praise said alone in a complaint ("Oh great," before "another
+    /// crash"): sarcasm.
+    Sarcasm(Quote),
 }
 
 /// Which words of the message a [`Pull`] is: its whitespace-separated
@@ -602,6 +635,15 @@ impl Lexicon {
             let mut l = Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses");
             let model = crate::embed::StaticModel::builtin();
             l.add_inflections(&model.whole_words().map(|(w, _)| w).collect());
+            l.bundled = l
+                .words
+                .entries
+                .iter()
+                .map(|(_, e)| match e {
+                    Entry::Rated(v) => *v,
+                    _ => 0.0,
+                })
+                .collect();
             l
         })
     }
@@ -745,7 +787,19 @@ impl Lexicon {
                 emo.insert(c, v);
             }
         }
-        Ok(Lexicon { words, emoji: emo })
+        let bundled = words
+            .entries
+            .iter()
+            .map(|(_, e)| match e {
+                Entry::Rated(v) => *v,
+                _ => 0.0,
+            })
+            .collect();
+        Ok(Lexicon {
+            words,
+            emoji: emo,
+            bundled,
+        })
     }
 
     /// This lexicon with the rules' adjustments: the words of their
@@ -928,6 +982,14 @@ impl Lexicon {
         // an index of `toks` (`k < i` for an `i` of the loop below, or
         // `i - 1`, `k - 1` when above zero); `k + 1`, `k + 2` are read by
         // `get`.
+        // Token `k` (an index of `toks`) as written, without the
+        // punctuation around it: read again from where it starts, for the
+        // few rules that look at words the lexicon does not know.
+        let word = |k: usize| {
+            let part = if k >= body_start { body } else { subject };
+            let rest = part.get(toks[k].start as usize..).unwrap_or("");
+            trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
+        };
         let own_modal = |k: usize| {
             ["would", "could", "should"]
                 .iter()
@@ -1229,12 +1291,6 @@ impl Lexicon {
             // tokens start (`i - 1` after `i > 0`, `i + 1` below the length;
             // `i == 0` is tested before `i - 1` is read).
             if v > 0.0 && rated == "well" {
-                // Token `k` without the punctuation around it.
-                let word = |k: usize| {
-                    let part = if k >= body_start { body } else { subject };
-                    let rest = part.get(toks[k].start as usize..).unwrap_or("");
-                    trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
-                };
                 // The word it runs on into, if any (`toks[i]`: the loop's).
                 let after = if toks[i].runs_on() && i + 1 < toks.len() {
                     word(i + 1)
@@ -1279,6 +1335,29 @@ impl Lexicon {
                 }
             }
         }
+        // Sarcasm: strong praise said alone ("Great,", "Oh great.", "Just
+        // wonderful!") in a message that reports a problem and no fix
+        // ("Oh great, another crash. Love losing an hour of work.") praises
+        // nothing: no praise of the message counts (the rules' positive
+        // phrases neither, nor politeness), and the interjection weighs as
+        // its praise turned. Not "Great, the crash is gone", nor "Great,
+        // thanks!", nor "Works great." (a word before it that is no
+        // interjection's opener).
+        let complaint = phrases.negative > 0.0 || failure || topic_neg < 0.0;
+        let sarcasm = complaint
+            .then(|| self.interjection(toks, body_start, &word))
+            .flatten()
+            .filter(|_| !resolved(toks, &word));
+        if let Some((first, at, praise)) = sarcasm {
+            pos = 0.0;
+            most_positive = None;
+            pull_down(
+                &mut neg,
+                &mut most_negative,
+                Pull::Sarcasm(quote(first, at)),
+                -praise * SARCASM,
+            );
+        }
         if emoji < 0.0 {
             neg += emoji;
         } else {
@@ -1291,9 +1370,11 @@ impl Lexicon {
         if phrases.negative > 0.0 || failure || topic_neg < 0.0 {
             pos *= COMPLAINT_DAMPING;
         }
-        pos += PHRASE_VALENCE * phrases.positive;
+        if sarcasm.is_none() {
+            pos += PHRASE_VALENCE * phrases.positive;
+        }
         let request = questions > 0 || toks.iter().any(|t| t.entry == Some(Entry::Request));
-        if neg == topic_neg && !request {
+        if neg == topic_neg && !request && sarcasm.is_none() {
             pos += PHRASE_VALENCE * phrases.polite;
         }
         let emphasis = {
@@ -1319,6 +1400,54 @@ impl Lexicon {
             most_negative,
             most_positive,
         }
+    }
+
+    /// The first interjection of strong praise in `toks`: a word the
+    /// bundled lexicon rates [`STRONG_PRAISE`] or more that closes its
+    /// clause (",", ".", "!" after it; after a comma no rated word, which
+    /// would make it a list) and opens its sentence, alone or after one of
+    /// [`OPENERS`] ("Great,", "Oh great.", "Just wonderful!"); no "-ly"
+    /// adverb ("Happily, …").
+    /// Its first and last token and its rating. `word` reads token `k` as
+    /// written (`Lexicon::score`'s).
+    fn interjection<'t>(
+        &self,
+        toks: &[Tok],
+        body_start: usize,
+        word: &impl Fn(usize) -> &'t str,
+    ) -> Option<(usize, usize, f32)> {
+        // A sentence opens at token `k` (an index of `toks`; `k - 1` read
+        // when `k > 0`).
+        let opens = |k: usize| k == 0 || k == body_start || toks[k - 1].stop();
+        toks.iter().enumerate().find_map(|(i, t)| {
+            if !matches!(t.end, b',' | b'.' | b'!') || t.entry.is_none() {
+                return None;
+            }
+            // `key` is the lexicon's index of a token with an entry.
+            let praise = self.bundled.get(t.key as usize).copied().unwrap_or(0.0);
+            if praise < STRONG_PRAISE || t.negates {
+                return None;
+            }
+            // Not an adverb ("Happily, some things …": a sentence adverb),
+            // nor the first of a list of rated words ("Ambitious,
+            // unsettling psychodrama"): an interjection's comma opens a
+            // clause ("Great, another crash").
+            let listed = t.end == b','
+                && toks
+                    .get(i + 1)
+                    .is_some_and(|n| matches!(n.entry, Some(Entry::Rated(_))));
+            if listed || self.words.key(t.key).ends_with("ly") {
+                return None;
+            }
+            if opens(i) {
+                return Some((i, i, praise));
+            }
+            // (`i - 1`: `opens(i)` is false, so `i > 0`.)
+            let opener = toks[i - 1].runs_on()
+                && opens(i - 1)
+                && OPENERS.iter().any(|o| word(i - 1).eq_ignore_ascii_case(o));
+            opener.then_some((i - 1, i, praise))
+        })
     }
 
     /// [`Lexicon::token`] of the ASCII token `s..e` of `text`: a token of up
@@ -1420,6 +1549,23 @@ const WELL_DEGREE: &[&str] = &[
     "over", "under", "above", "below", "beyond", "within", "before", "after", "past", "ahead",
     "behind", "short", "into", "aware",
 ];
+
+/// A word of [`RESOLVED`] in `toks` not negated by either of the two
+/// tokens before it ("it works now", not "still not fixed", "hasn't been
+/// fixed"); "gone" only after a named problem ("the crash is gone", not
+/// "my report is gone"). `word` reads token `k` as written.
+fn resolved<'t>(toks: &[Tok], word: &impl Fn(usize) -> &'t str) -> bool {
+    (0..toks.len()).any(|k| {
+        // `k - 1`, `k - 2`, `k - 3` read only when `k` is above them.
+        let negated = (k >= 1 && toks[k - 1].negates) || (k >= 2 && toks[k - 2].negates);
+        let w = word(k);
+        let problem_gone = w.eq_ignore_ascii_case("gone")
+            && toks[k.saturating_sub(3)..k]
+                .iter()
+                .any(|t| matches!(t.entry, Some(Entry::Topic(v)) if v < 0.0));
+        !negated && (problem_gone || RESOLVED.iter().any(|r| w.eq_ignore_ascii_case(r)))
+    })
+}
 
 /// `word` reads as a past participle ("helped", "been", "made", "told"):
 /// three letters or more, the last two a participle's.
@@ -1654,7 +1800,11 @@ mod tests {
             );
             match v.most_negative {
                 Some((
-                    Pull::NegatedAction(q) | Pull::Excess(q) | Pull::Unmet(q) | Pull::Recurrence(q),
+                    Pull::NegatedAction(q)
+                    | Pull::Excess(q)
+                    | Pull::Unmet(q)
+                    | Pull::Recurrence(q)
+                    | Pull::Sarcasm(q),
                     _,
                 )) => {
                     let (a, b) = q.words(subject, body);
@@ -2100,5 +2250,54 @@ mod tests {
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }
+    }
+
+    #[test]
+    fn praise_said_alone_in_a_complaint_is_sarcasm() {
+        // "great" a positive phrase of the rules (unrated here), "crash"
+        // and "fails" named problems: the rules' own words.
+        let l = Lexicon::builtin().adjusted(["great"], ["crash", "crashed", "fails"], [], []);
+        let phrases = |t: &str| PhraseEvidence {
+            positive: t.to_lowercase().matches("great").count() as f32,
+            ..Default::default()
+        };
+        let v = |t: &str| l.score("", t, phrases(t), &mut SentimentScratch::default());
+        for (t, quoted) in [
+            ("Oh great, another crash. Really awesome job.", "Oh great"),
+            ("Great, the export fails again.", "Great"),
+            // "gone" of what is lost is no fix.
+            ("Great, the export fails and my report is gone.", "Great"),
+            (
+                "Wonderful. The app crashed and I lost my report.",
+                "Wonderful",
+            ),
+            ("Just perfect! The editor crashed again.", "Just perfect"),
+        ] {
+            let got = v(t);
+            assert!(got.compound < -0.05, "{t}: {got:?}");
+            assert!(got.most_positive.is_none(), "{t}: {got:?}");
+            match got.most_negative {
+                Some((Pull::Sarcasm(q), _)) => assert_eq!(q.words("", t).0, quoted, "{t}"),
+                other => panic!("{t}: {other:?}"),
+            }
+        }
+        // Praise beside a problem fixed, praise that runs on into its
+        // sentence, an adverb, a list of adjectives, and praise with no
+        // problem reported are not sarcasm.
+        for t in [
+            "Great, the crash is gone.",
+            "Great, thanks! The export works now.",
+            "Works great. The crash happens only on the old version.",
+            "Great product, but it crashed once.",
+            "Happily, the crash is rare.",
+            "Great, thanks!",
+        ] {
+            let got = v(t);
+            assert!(
+                !matches!(got.most_negative, Some((Pull::Sarcasm(_), _))),
+                "{t}: {got:?}"
+            );
+        }
+        assert!(v("Great, the crash is gone.").compound > 0.05);
     }
 }
