@@ -428,6 +428,17 @@ impl Words {
     }
 
     /// The word at `i` (from [`Words::index`]) as the table spells it.
+    /// Each word's rating by its key (0: not rated).
+    fn ratings(&self) -> Vec<f32> {
+        self.entries
+            .iter()
+            .map(|(_, e)| match e {
+                Entry::Rated(v) => *v,
+                _ => 0.0,
+            })
+            .collect()
+    }
+
     fn key(&self, i: u32) -> &str {
         &self.entries[i as usize].0
     }
@@ -635,15 +646,8 @@ impl Lexicon {
             let mut l = Lexicon::parse(LEXICON, EMOJI).expect("the bundled lexicon parses");
             let model = crate::embed::StaticModel::builtin();
             l.add_inflections(&model.whole_words().map(|(w, _)| w).collect());
-            l.bundled = l
-                .words
-                .entries
-                .iter()
-                .map(|(_, e)| match e {
-                    Entry::Rated(v) => *v,
-                    _ => 0.0,
-                })
-                .collect();
+            // The forms added are rated too.
+            l.bundled = l.words.ratings();
             l
         })
     }
@@ -787,18 +791,10 @@ impl Lexicon {
                 emo.insert(c, v);
             }
         }
-        let bundled = words
-            .entries
-            .iter()
-            .map(|(_, e)| match e {
-                Entry::Rated(v) => *v,
-                _ => 0.0,
-            })
-            .collect();
         Ok(Lexicon {
+            bundled: words.ratings(),
             words,
             emoji: emo,
-            bundled,
         })
     }
 
@@ -964,6 +960,14 @@ impl Lexicon {
             first: index(i),
             last: index(j),
         };
+        // Token `k` (an index of `toks`) as written, without the
+        // punctuation around it: read again from where it starts, for the
+        // few rules that look at words the lexicon does not know.
+        let word = |k: usize| {
+            let part = if k >= body_start { body } else { subject };
+            let rest = part.get(toks[k].start as usize..).unwrap_or("");
+            trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
+        };
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
         // `i > 0`, `toks[j + 1..i]` with `j < i`, `toks[j]` for `j = i - k` from `checked_sub`, and the
         // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
@@ -982,14 +986,6 @@ impl Lexicon {
         // an index of `toks` (`k < i` for an `i` of the loop below, or
         // `i - 1`, `k - 1` when above zero); `k + 1`, `k + 2` are read by
         // `get`.
-        // Token `k` (an index of `toks`) as written, without the
-        // punctuation around it: read again from where it starts, for the
-        // few rules that look at words the lexicon does not know.
-        let word = |k: usize| {
-            let part = if k >= body_start { body } else { subject };
-            let rest = part.get(toks[k].start as usize..).unwrap_or("");
-            trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
-        };
         let own_modal = |k: usize| {
             ["would", "could", "should"]
                 .iter()
