@@ -228,17 +228,76 @@ fn stated_impact(
     texts: [&str; 2],
 ) -> Option<(Hit, u32, u32)> {
     // Keyed as the scopes were compiled.
-    let scope = |w: &str| si.scopes.binary_search(&crate::text::stem_key(w)).is_ok();
-    verb_and_scope(rules, si, hits, texts, scope).or_else(|| {
-        hits.iter().find_map(|h| {
-            let from = h.by_subject?;
-            let text = texts[usize::from(!h.in_subject)];
-            let subject = text.get(from as usize..h.start as usize)?;
-            subject
-                .split(|c: char| !c.is_alphanumeric())
-                .any(scope)
-                .then_some((*h, from, h.end))
+    // Compiled as the scopes' forms, lower case.
+    let scope = |w: &str| si.scopes.binary_search(&w.to_lowercase()).is_ok();
+    verb_and_scope(rules, si, hits, texts, &scope)
+        .or_else(|| {
+            hits.iter().find_map(|h| {
+                let from = h.by_subject?;
+                let text = texts[usize::from(!h.in_subject)];
+                let subject = text.get(from as usize..h.start as usize)?;
+                subject
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(scope)
+                    .then_some((*h, from, h.end))
+            })
         })
+        .or_else(|| scope_before(rules, si, hits, texts, scope))
+}
+
+/// [`stated_impact`]'s scope named before what befalls it, a few words back
+/// in its clause: the subject of a verb of impact in the passive or as a
+/// state, right after a copula or right after the scope ("our customers are
+/// affected", "our whole sales team is stuck", "Operations disrupted"; not
+/// "our team says the bug affects the export"), or of an expectation that
+/// fails, negated by a negator that takes a verb ("our users can't log in",
+/// "customers cannot pay", "our employees are unable to access the portal";
+/// not "the team is not working today"). Quoted from the scope to the verb.
+fn scope_before(
+    rules: &Rules,
+    si: &crate::rules::StatedImpact,
+    hits: &[Hit],
+    texts: [&str; 2],
+    scope: impl Fn(&str) -> bool,
+) -> Option<(Hit, u32, u32)> {
+    /// Copulas a participle of impact follows ("are affected", "got stuck").
+    const COPULAS: [&str; 9] = [
+        "is", "are", "was", "were", "be", "been", "being", "got", "gets",
+    ];
+    hits.iter().find_map(|h| {
+        let targets = || rules.detector.targets(h.pattern);
+        let verb = !h.negated
+            && h.family == Target::ImpactVerb.family()
+            && targets().contains(&Target::ImpactVerb);
+        let unmet = h.acted
+            && h.by_subject.is_none()
+            && h.family == Target::Expectation.family()
+            && targets().contains(&Target::Expectation);
+        if !(verb || unmet) {
+            return None;
+        }
+        let text = texts[usize::from(!h.in_subject)];
+        let before = text.get(..h.start as usize)?;
+        // What the hit matched: the same word before it is no scope ("it
+        // will work when it did not work": "work" the verb twice).
+        let itself = text.get(h.start as usize..h.end as usize)?;
+        let found = |w: &str| {
+            // "team's" is "team".
+            let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
+            // `w` is a slice of `before`, which starts `text`.
+            let start = w.as_ptr() as usize - text.as_ptr() as usize;
+            (scope(w) && !w.eq_ignore_ascii_case(itself)).then_some((*h, start as u32, h.end))
+        };
+        // The negator's words count among them ("are unable to").
+        let reach = si.window as usize + 1;
+        let mut words = crate::text::clause_words_before(before, reach);
+        if verb {
+            let next = words.next()?;
+            if !COPULAS.iter().any(|c| next.eq_ignore_ascii_case(c)) {
+                return found(next);
+            }
+        }
+        words.find_map(found)
     })
 }
 
@@ -248,7 +307,7 @@ fn verb_and_scope(
     si: &crate::rules::StatedImpact,
     hits: &[Hit],
     texts: [&str; 2],
-    scope: impl Fn(&str) -> bool,
+    scope: &impl Fn(&str) -> bool,
 ) -> Option<(Hit, u32, u32)> {
     let verb = |h: &&Hit| {
         !h.negated
@@ -2271,15 +2330,25 @@ points = 1
         );
         assert_eq!(level, "high", "{detail}");
         assert_eq!(detail, "high (impact stated: \"affecting our sales team\")");
+        // The scope before the participle: a state stated ("Operations
+        // disrupted", "our team is affected").
         let (level, detail) = sev("Operations disrupted", "The import failed.");
         assert_eq!(
             (level.as_str(), detail.as_str()),
-            ("medium", "medium (default; no severity phrase found)")
+            ("high", "high (impact stated: \"Operations disrupted\")")
+        );
+        let (level, detail) = sev("Import", "Since Monday our team is badly affected.");
+        assert_eq!(level, "medium", "an adverb between: {detail}");
+        let (level, detail) = sev("Import", "Since Monday our whole team is affected.");
+        assert_eq!(
+            detail, "high (impact stated: \"team is affected\")",
+            "{level}"
         );
         let (level, _) = sev("Import", "It disrupted operations twice.");
         assert_eq!(level, "high");
         // Not negated, not past the window or its clause, not the scope
-        // before the verb, not either alone.
+        // before an active verb (the subject of another verb), not either
+        // alone.
         for body in [
             "The outage did not affect our team.",
             "This affects the nightly export of the reports our team reads.",
@@ -2310,12 +2379,18 @@ points = 1
     /// impact ("none of our users can log in").
     #[test]
     fn no_one_of_a_scope_meeting_an_expectation_is_a_stated_impact() {
-        let src = RULES.replacen(
-            "expectations = [\"working\"]",
-            "expectations = [\"working\", \"log in\"]\n\
+        let src = RULES
+            .replacen(
+                "expectations = [\"working\"]",
+                "expectations = [\"working\", \"log in\"]\n\
              subject_negators = [\"none\", \"nobody\", \"no one\"]",
-            1,
-        );
+                1,
+            )
+            .replacen(
+                "negators = [\"not\"]",
+                "negators = [\"not\", \"can't\", \"cannot\", \"unable to\"]",
+                1,
+            );
         let rules = rules_with(
             &src,
             "[sentiment]",
@@ -2344,14 +2419,37 @@ points = 1
             assert_eq!(level, "high", "{body}: {detail}");
             assert_eq!(detail, format!("high (impact stated: \"{quote}\")"));
         }
+        // A scope as the subject of an expectation negated as an action
+        // (a negator that takes a verb right before it).
+        for (body, quote) in [
+            ("Our users can't log in since 9am.", "users can't log in"),
+            (
+                "Since the update our team's admins cannot log in.",
+                "team's admins cannot log in",
+            ),
+            (
+                "Most users are unable to log in.",
+                "users are unable to log in",
+            ),
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(
+                detail,
+                format!("high (impact stated: \"{quote}\")"),
+                "{level}"
+            );
+        }
         // No scope in the subject, the scope elsewhere, nothing expected,
-        // or not negated by the subject: no impact stated.
+        // not negated by the subject nor as an action, or the speaker
+        // alone: no impact stated.
         for body in [
             "None of the links work.",
             "Nobody can say why the export is slow.",
             "Nothing is working for our team.",
             "Our users can log in again.",
             "The team is not working today.",
+            "I can't log in.",
+            "Our users said the app is slow, I can't log in.",
         ] {
             let (level, detail) = sev(body);
             assert_eq!(level, "medium", "{body}: {detail}");
@@ -2488,8 +2586,10 @@ points = 1
             .iter()
             .find(|r| r.factor == "urgency")
             .expect("an urgency reason");
+        // "urgent", "production is down", "deadline", "all users" and the
+        // impact stated ("users are affected").
         assert!(
-            u.detail.starts_with("4 impact or urgency phrases: "),
+            u.detail.starts_with("5 impact or urgency phrases: "),
             "{}",
             u.detail
         );

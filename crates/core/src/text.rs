@@ -1102,6 +1102,22 @@ pub(crate) fn clause_word_slices(rest: &str, max: usize) -> impl Iterator<Item =
         .take(max)
 }
 
+/// The last `max` words of `before` as written, back to the start of its
+/// clause (a [`clause_break`]), the nearest first: what a word after
+/// `before` reaches back to in its clause.
+pub(crate) fn clause_words_before(before: &str, max: usize) -> impl Iterator<Item = &str> {
+    // Past the break (its own length: some breaks are not ASCII).
+    let start = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| clause_break(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    before[start..]
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .filter(|w| !w.is_empty())
+        .take(max)
+}
+
 /// A character that ends a clause: . , ; : ! ? … and their full-width
 /// forms, or a line break. (ASCII, most of any text, by its byte.)
 #[inline(always)]

@@ -499,7 +499,14 @@ pub struct SeverityConfig {
 /// An expectation ([`SentimentConfig::expectations`]) that a subject of
 /// no one names a scope in ([`SentimentConfig::subject_negators`]: "none
 /// of our users can log in", "nobody on the team can access it") states
-/// the impact too, quoted from the subject to the expectation.
+/// the impact too, quoted from the subject to the expectation. So does a
+/// scope named before what befalls it, in its clause and within the
+/// window: the subject of a verb of impact right after a copula or right
+/// after the scope ("our customers are affected", "our whole sales team is
+/// stuck", "Operations disrupted"; not "our team says the bug affects the
+/// export"), or of an expectation negated by a negator that takes a verb
+/// ("our users can't log in", "customers cannot pay"; not "I can't log
+/// in", nor "the team is not working today"), quoted from the scope.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatedImpactConfig {
@@ -509,9 +516,12 @@ pub struct StatedImpactConfig {
     /// Verbs of impact ("affect", "impact", "disrupt", "halt").
     pub verbs: Vec<String>,
     /// What they hit that makes it the business's problem ("team",
-    /// "operations", "customers", "production").
+    /// "operations", "customers", "production"): one word each, matched
+    /// with its inflections ("users" also "user"), not by its stem alone
+    /// ("production" is not "product"). A plural in "-ies" does not give
+    /// its singular: list both ("deliveries", "delivery").
     pub scopes: Vec<String>,
-    /// The most words between the verb and its scope. Default 4.
+    /// The most words between the verb and its scope (either side). Default 4.
     #[serde(default = "stated_impact_window")]
     pub window: u32,
 }

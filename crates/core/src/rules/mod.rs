@@ -265,7 +265,8 @@ pub struct StatedImpact {
     pub level: u16,
     /// The most words between a verb and its scope.
     pub window: u32,
-    /// The scopes' stems, sorted. (Read after a verb only, not by the
+    /// The scopes' word forms ([`crate::text::word_forms`]: "users",
+    /// "user"), lower case, sorted. (Read after a verb only, not by the
     /// phrase automaton: "team" and "users" are common words, a verb of
     /// impact a rare one.)
     pub scopes: Vec<String>,
@@ -928,7 +929,9 @@ fn build(
             } else if key.contains(' ') {
                 d.error(at, format!("{p:?}: a scope is one word"));
             } else {
-                scopes.push(key);
+                // Its forms, not its stem: "production" is not "product",
+                // nor "productivity" (one Snowball stem).
+                scopes.extend(crate::text::word_forms(&crate::text::normalise(p)));
             }
         }
         scopes.sort_unstable();
