@@ -227,8 +227,7 @@ fn stated_impact(
     hits: &[Hit],
     texts: [&str; 2],
 ) -> Option<(Hit, u32, u32)> {
-    // Keyed as the scopes were compiled.
-    // Compiled as the scopes' forms, lower case.
+    // Keyed as the scopes were compiled: their forms, lower case.
     let scope = |w: &str| si.scopes.binary_search(&w.to_lowercase()).is_ok();
     verb_and_scope(rules, si, hits, texts, &scope)
         .or_else(|| {

@@ -931,7 +931,11 @@ fn build(
             } else {
                 // Its forms, not its stem: "production" is not "product",
                 // nor "productivity" (one Snowball stem).
-                scopes.extend(crate::text::word_forms(&crate::text::normalise(p)));
+                // (Lower case as the engine reads words: `normalise` folds
+                // ASCII only.)
+                scopes.extend(crate::text::word_forms(
+                    &crate::text::normalise(p).to_lowercase(),
+                ));
             }
         }
         scopes.sort_unstable();
