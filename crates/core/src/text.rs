@@ -290,6 +290,7 @@ impl Table {
                 if n >= seen.len() {
                     seen.resize(n + 1, usize::MAX);
                 }
+                // (`seen` is longer than `n`: grown just above if it was not.)
                 if seen[n] == usize::MAX {
                     seen[n] = order.len();
                     order.push(ac.next_state(Anchored::No, sid, b));
