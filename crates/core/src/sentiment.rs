@@ -1339,6 +1339,8 @@ impl Lexicon {
         // its praise turned. Not "Great, the crash is gone", nor "Great,
         // thanks!", nor "Works great." (a word before it that is no
         // interjection's opener).
+        // A complaint: a negative phrase, a failure or a named problem (it
+        // also damps the praise below).
         let complaint = phrases.negative > 0.0 || failure || topic_neg < 0.0;
         let sarcasm = complaint
             .then(|| self.interjection(toks, body_start, &word))
@@ -1363,7 +1365,7 @@ impl Lexicon {
         // damps the positive words around it (politeness, sarcasm), and
         // politeness counts only when nothing is negative.
         neg -= PHRASE_VALENCE * phrases.negative;
-        if phrases.negative > 0.0 || failure || topic_neg < 0.0 {
+        if complaint {
             pos *= COMPLAINT_DAMPING;
         }
         if sarcasm.is_none() {
