@@ -227,8 +227,19 @@ fn stated_impact(
     hits: &[Hit],
     texts: [&str; 2],
 ) -> Option<(Hit, u32, u32)> {
-    // Keyed as the scopes were compiled: their forms, lower case.
-    let scope = |w: &str| si.scopes.binary_search(&w.to_lowercase()).is_ok();
+    // Keyed as the scopes were compiled: their forms, lower case (compared
+    // lower-cased as read, not copied).
+    let scope = |w: &str| {
+        if w.is_ascii() {
+            si.scopes
+                .binary_search_by(|s| s.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
+                .is_ok()
+        } else {
+            si.scopes
+                .binary_search_by(|s| s.chars().cmp(w.chars().flat_map(char::to_lowercase)))
+                .is_ok()
+        }
+    };
     verb_and_scope(rules, si, hits, texts, &scope)
         .or_else(|| {
             hits.iter().find_map(|h| {
@@ -264,14 +275,14 @@ fn scope_before(
         "is", "are", "was", "were", "be", "been", "being", "got", "gets",
     ];
     hits.iter().find_map(|h| {
-        let targets = || rules.detector.targets(h.pattern);
-        let verb = !h.negated
-            && h.family == Target::ImpactVerb.family()
-            && targets().contains(&Target::ImpactVerb);
+        let verb = impact_verb(rules, h);
         let unmet = h.acted
             && h.by_subject.is_none()
             && h.family == Target::Expectation.family()
-            && targets().contains(&Target::Expectation);
+            && rules
+                .detector
+                .targets(h.pattern)
+                .contains(&Target::Expectation);
         if !(verb || unmet) {
             return None;
         }
@@ -300,6 +311,16 @@ fn scope_before(
     })
 }
 
+/// A verb of impact ([`Target::ImpactVerb`]), not negated.
+fn impact_verb(rules: &Rules, h: &Hit) -> bool {
+    !h.negated
+        && h.family == Target::ImpactVerb.family()
+        && rules
+            .detector
+            .targets(h.pattern)
+            .contains(&Target::ImpactVerb)
+}
+
 /// [`stated_impact`]'s verb of impact and the scope after it.
 fn verb_and_scope(
     rules: &Rules,
@@ -308,15 +329,7 @@ fn verb_and_scope(
     texts: [&str; 2],
     scope: &impl Fn(&str) -> bool,
 ) -> Option<(Hit, u32, u32)> {
-    let verb = |h: &&Hit| {
-        !h.negated
-            && h.family == Target::ImpactVerb.family()
-            && rules
-                .detector
-                .targets(h.pattern)
-                .contains(&Target::ImpactVerb)
-    };
-    hits.iter().filter(verb).find_map(|v| {
+    hits.iter().filter(|h| impact_verb(rules, h)).find_map(|v| {
         let text = texts[usize::from(!v.in_subject)];
         let rest = text.get(v.end as usize..)?;
         let reach = si.window as usize + 1;

@@ -682,11 +682,8 @@ impl Lexicon {
                 .into_iter()
                 .skip(1)
             {
-                if f.starts_with(e_dropped)
-                    && crate::text::verb_form(&f, &w)
-                    && vocabulary.contains(f.as_str())
-                    && self.words.get(&f).is_none()
-                {
+                // (Asked again: the base of a plural comes out unasked.)
+                if wanted(&f) && crate::text::verb_form(&f, &w) && self.words.get(&f).is_none() {
                     self.words.insert(&f, Entry::Rated(v));
                 }
             }
@@ -965,6 +962,8 @@ impl Lexicon {
         // few rules that look at words the lexicon does not know.
         let word = |k: usize| {
             let part = if k >= body_start { body } else { subject };
+            // (`k` indexes `toks`: every caller's invariant, said where it
+            // calls; `get` takes an offset past the text as "".)
             let rest = part.get(toks[k].start as usize..).unwrap_or("");
             trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
         };
@@ -1298,7 +1297,7 @@ impl Lexicon {
                     && word(i - 1).eq_ignore_ascii_case("as")
                     && !after.eq_ignore_ascii_case("as");
                 let degree = WELL_DEGREE.iter().any(|d| after.eq_ignore_ascii_case(d));
-                let pause = toks[i].comma() && (i == 0 || i == body_start || toks[i - 1].stop());
+                let pause = toks[i].comma() && opens_sentence(toks, body_start, i);
                 if also || degree || pause {
                     continue;
                 }
@@ -1414,9 +1413,7 @@ impl Lexicon {
         body_start: usize,
         word: &impl Fn(usize) -> &'t str,
     ) -> Option<(usize, usize, f32)> {
-        // A sentence opens at token `k` (an index of `toks`; `k - 1` read
-        // when `k > 0`).
-        let opens = |k: usize| k == 0 || k == body_start || toks[k - 1].stop();
+        let opens = |k: usize| opens_sentence(toks, body_start, k);
         toks.iter().enumerate().find_map(|(i, t)| {
             if !matches!(t.end, b',' | b'.' | b'!') || t.entry.is_none() {
                 return None;
@@ -1547,6 +1544,13 @@ const WELL_DEGREE: &[&str] = &[
     "over", "under", "above", "below", "beyond", "within", "before", "after", "past", "ahead",
     "behind", "short", "into", "aware",
 ];
+
+/// Token `k` (an index of `toks`) opens a sentence: the first of the
+/// subject or of the body (which starts at `body_start`), or after a "." "!"
+/// "?" (`k - 1` read when `k > 0`).
+fn opens_sentence(toks: &[Tok], body_start: usize, k: usize) -> bool {
+    k == 0 || k == body_start || toks[k - 1].stop()
+}
 
 /// A word of [`RESOLVED`] in `toks` not negated by either of the two
 /// tokens before it ("it works now", not "still not fixed", "hasn't been

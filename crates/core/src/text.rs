@@ -286,14 +286,15 @@ impl Table {
             let sid = order[i];
             i += 1;
             for b in 0..=255u8 {
-                let n = ac.next_state(Anchored::No, sid, b).as_usize();
+                let next = ac.next_state(Anchored::No, sid, b);
+                let n = next.as_usize();
                 if n >= seen.len() {
                     seen.resize(n + 1, usize::MAX);
                 }
                 // (`seen` is longer than `n`: grown just above if it was not.)
                 if seen[n] == usize::MAX {
                     seen[n] = order.len();
-                    order.push(ac.next_state(Anchored::No, sid, b));
+                    order.push(next);
                 }
             }
         }
@@ -1098,9 +1099,16 @@ fn within_window(gap: &str, window: u32) -> bool {
 pub(crate) fn clause_word_slices(rest: &str, max: usize) -> impl Iterator<Item = &str> {
     let end = rest.find(clause_break).unwrap_or(rest.len());
     rest[..end]
-        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .split(|c: char| !in_clause_word(c))
         .filter(|w| !w.is_empty())
         .take(max)
+}
+
+/// A character of a word as [`clause_word_slices`] and
+/// [`clause_words_before`] read them: letters, digits, apostrophes
+/// ("team's", "can't").
+fn in_clause_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '\'' || c == '\u{2019}'
 }
 
 /// The last `max` words of `before` as written, back to the start of its
@@ -1113,8 +1121,9 @@ pub(crate) fn clause_words_before(before: &str, max: usize) -> impl Iterator<Ite
         .rev()
         .find(|&(_, c)| clause_break(c))
         .map_or(0, |(i, c)| i + c.len_utf8());
+    // (`start` is 0 or just past a character of `before`: a boundary.)
     before[start..]
-        .rsplit(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .rsplit(|c: char| !in_clause_word(c))
         .filter(|w| !w.is_empty())
         .take(max)
 }
