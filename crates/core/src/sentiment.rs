@@ -46,8 +46,9 @@ const NEGATION: f32 = -0.74;
 /// [`AFTER_CONTRAST`].
 const BEFORE_CONTRAST: f32 = 0.5;
 const AFTER_CONTRAST: f32 = 1.5;
-/// Positive words in a message with a complaint phrase, a negated action or
-/// a named problem weigh this much ("help solving an error" is no praise).
+/// Positive words (the lexicon's and the rules') in a message with a
+/// complaint phrase, a negated action or a named problem that no fix
+/// follows weigh this much ("help solving an error" is no praise).
 const COMPLAINT_DAMPING: f32 = 0.5;
 /// A closing word with a comma among this many last tokens signs the
 /// message off ("Best,\nJane Doe").
@@ -368,6 +369,10 @@ enum Entry {
     /// A word the rules call neutral ("help", "support"): not rated, but
     /// an action when negated ("didn't help at all").
     Neutral,
+    /// A word kept for its key only ([`Lexicon::fixes`]): read as a word
+    /// the lexicon does not know (its token has no entry, [`Words::get`]
+    /// answers none).
+    Plain,
 }
 
 /// The word table: words of up to 16 bytes are looked up by their bytes
@@ -455,8 +460,12 @@ impl Words {
             .map(|i| (i, self.entries[i as usize].1))
     }
 
+    /// The word's entry, if the scorer reads it (not a [`Entry::Plain`]
+    /// word).
     fn get(&self, w: &str) -> Option<Entry> {
-        self.index(w).map(|i| self.entries[i as usize].1)
+        self.index(w)
+            .map(|i| self.entries[i as usize].1)
+            .filter(|e| *e != Entry::Plain)
     }
 
     fn insert(&mut self, w: &str, e: Entry) {
@@ -488,6 +497,10 @@ pub struct Lexicon {
     /// when the rules make a rated word their own ("great" a positive
     /// phrase): what an interjection praises.
     bundled: Vec<f32>,
+    /// The keys of [`RESOLVED`]'s words and then "gone" (each made a word
+    /// of the table, not rated, if the bundled lexicon has none): a fix is
+    /// found by key, not by reading the token again.
+    fixes: [u32; RESOLVED.len() + 1],
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -608,7 +621,8 @@ impl Quote {
 #[derive(Debug, Clone, Copy)]
 struct Tok {
     entry: Option<Entry>,
-    /// The word's index in the lexicon (meaningful when `entry` is some).
+    /// The word's index in the lexicon (`u32::MAX`: not in it), meaningful
+    /// when `entry` is some or for a plain word ([`Entry::Plain`]).
     key: u32,
     caps: bool,
     negates: bool,
@@ -768,6 +782,13 @@ impl Lexicon {
         if words.get("go").is_none() {
             words.insert("go", Entry::ShortAction);
         }
+        let mut fixes = [0; RESOLVED.len() + 1];
+        for (key, w) in fixes.iter_mut().zip(RESOLVED.iter().chain([&"gone"])) {
+            if words.get(w).is_none() {
+                words.insert(w, Entry::Plain);
+            }
+            *key = words.index(w).unwrap_or(u32::MAX);
+        }
         let mut emo = HashMap::with_hasher(foldhash::fast::FixedState::default());
         for line in emoji.lines() {
             let Some((e, desc)) = line.split_once('\t') else {
@@ -792,6 +813,7 @@ impl Lexicon {
             bundled: words.ratings(),
             words,
             emoji: emo,
+            fixes,
         })
     }
 
@@ -950,6 +972,9 @@ impl Lexicon {
         let mut most_positive: Option<(Pull<'l>, f32)> = None;
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
+        // The token of the last problem reported (a failure, a named
+        // problem): a fix said after it resolves the complaint.
+        let mut last_problem = 0usize;
         // Tokens `i..=j`; past 2³² tokens (a subject of gigabytes) the
         // index saturates and the reason quotes nothing.
         let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
@@ -1105,6 +1130,7 @@ impl Lexicon {
                         && !eager
                     {
                         failure = true;
+                        last_problem = j;
                         // The negator's own modal ("could not export") is
                         // quoted with it. (`i - 1` read only when `i > 0`.)
                         let modal = i > 0 && own_modal(i - 1);
@@ -1321,6 +1347,7 @@ impl Lexicon {
             if v < 0.0 {
                 if topic {
                     topic_neg += v;
+                    last_problem = i;
                 }
                 pull_down(&mut neg, &mut most_negative, Pull::Word(rated), v);
             } else {
@@ -1338,13 +1365,20 @@ impl Lexicon {
         // its praise turned. Not "Great, the crash is gone", nor "Great,
         // thanks!", nor "Works great." (a word before it that is no
         // interjection's opener).
-        // A complaint: a negative phrase, a failure or a named problem (it
-        // also damps the praise below).
+        // Praise beside a complaint (a negative phrase, a failure or a
+        // named problem) that no fix said after its last problem resolves
+        // ("Works great. But the export is broken"; not "The crash is gone,
+        // works great now"): it is damped below, and is no happy customer.
         let complaint = phrases.negative > 0.0 || failure || topic_neg < 0.0;
+        // (Read once, and only where praise would count: most complaints
+        // praise nothing.)
+        let mut memo = None;
+        let mut unresolved =
+            || *memo.get_or_insert_with(|| complaint && !resolved(toks, last_problem, &self.fixes));
         let sarcasm = complaint
             .then(|| self.interjection(toks, body_start, &word))
             .flatten()
-            .filter(|_| !resolved(toks, &word));
+            .filter(|_| unresolved());
         if let Some((first, at, praise)) = sarcasm {
             pos = 0.0;
             most_positive = None;
@@ -1361,14 +1395,15 @@ impl Lexicon {
             pos += emoji;
         }
         // The rules' phrases weigh as strongly rated words; a complaint
-        // damps the positive words around it (politeness, sarcasm), and
-        // politeness counts only when nothing is negative.
+        // damps the positive words around it, the rules' own as the
+        // lexicon's (politeness, sarcasm), and politeness counts only when
+        // nothing is negative.
         neg -= PHRASE_VALENCE * phrases.negative;
-        if complaint {
-            pos *= COMPLAINT_DAMPING;
-        }
         if sarcasm.is_none() {
             pos += PHRASE_VALENCE * phrases.positive;
+        }
+        if pos > 0.0 && unresolved() {
+            pos *= COMPLAINT_DAMPING;
         }
         let request = questions > 0 || toks.iter().any(|t| t.entry == Some(Entry::Request));
         if neg == topic_neg && !request && sarcasm.is_none() {
@@ -1393,7 +1428,13 @@ impl Lexicon {
         };
         Valence {
             compound: compound(pos + neg),
-            feeling: compound(pos + neg - topic_neg),
+            // Praise beside a problem not resolved is no happy customer
+            // ("Great tool, but the export fails every time"): the
+            // feeling is at most neutral.
+            feeling: match compound(pos + neg - topic_neg) {
+                f if f > 0.0 && unresolved() => 0.0,
+                f => f,
+            },
             most_negative,
             most_positive,
         }
@@ -1524,8 +1565,9 @@ impl Lexicon {
         }
         let (upper, lower) = (s.flags & UPPER != 0, s.flags & LOWER != 0);
         Tok {
-            entry: found.map(|(_, e)| e),
-            key: found.map_or(0, |(i, _)| i),
+            // A plain word keeps its key, with no entry.
+            entry: found.map(|(_, e)| e).filter(|e| *e != Entry::Plain),
+            key: found.map_or(u32::MAX, |(i, _)| i),
             caps: upper && !lower && s.len > 1,
             negates: matches!(found, Some((_, Entry::Negator))) || s.ends_nt,
             word: s.len >= 3 && s.ascii && s.flags & NOT_ALPHA == 0,
@@ -1552,20 +1594,27 @@ fn opens_sentence(toks: &[Tok], body_start: usize, k: usize) -> bool {
     k == 0 || k == body_start || toks[k - 1].stop()
 }
 
-/// A word of [`RESOLVED`] in `toks` not negated by either of the two
-/// tokens before it ("it works now", not "still not fixed", "hasn't been
-/// fixed"); "gone" only after a named problem ("the crash is gone", not
-/// "my report is gone"). `word` reads token `k` as written.
-fn resolved<'t>(toks: &[Tok], word: &impl Fn(usize) -> &'t str) -> bool {
-    (0..toks.len()).any(|k| {
+/// A word of [`RESOLVED`] in `toks` from token `from` on (the last problem
+/// reported: "Works great. But the export is broken" resolves nothing) not
+/// negated by either of the two tokens before it ("it works now", not
+/// "still not fixed", "hasn't been fixed"); "gone" only after a named
+/// problem ("the crash is gone", not "my report is gone"). `word` reads
+/// token `k` as written.
+fn resolved(toks: &[Tok], from: usize, fixes: &[u32; RESOLVED.len() + 1]) -> bool {
+    let (gone, fixed) = (fixes[RESOLVED.len()], &fixes[..RESOLVED.len()]);
+    (from..toks.len()).any(|k| {
+        let t = &toks[k];
+        // (A fix word has a key, an entry or none: [`Entry::Plain`].)
+        if !(t.key == gone || fixed.contains(&t.key)) {
+            return false;
+        }
         // `k - 1`, `k - 2`, `k - 3` read only when `k` is above them.
         let negated = (k >= 1 && toks[k - 1].negates) || (k >= 2 && toks[k - 2].negates);
-        let w = word(k);
-        let problem_gone = w.eq_ignore_ascii_case("gone")
-            && toks[k.saturating_sub(3)..k]
+        let problem_gone = t.key != gone
+            || toks[k.saturating_sub(3)..k]
                 .iter()
                 .any(|t| matches!(t.entry, Some(Entry::Topic(v)) if v < 0.0));
-        !negated && (problem_gone || RESOLVED.iter().any(|r| w.eq_ignore_ascii_case(r)))
+        !negated && problem_gone
     })
 }
 
@@ -2252,6 +2301,46 @@ mod tests {
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }
+    }
+
+    #[test]
+    fn praise_beside_a_problem_not_resolved_is_no_happy_customer() {
+        // "great" and "love" positive phrases of the rules (unrated here),
+        // "broken", "fails", "crashed" named problems.
+        let l =
+            Lexicon::builtin().adjusted(["great", "love"], ["broken", "fails", "crashed"], [], []);
+        let phrases = |t: &str| {
+            let t = t.to_lowercase();
+            PhraseEvidence {
+                positive: (t.matches("great").count() + t.matches("love").count()) as f32,
+                ..Default::default()
+            }
+        };
+        let v = |t: &str| l.score("", t, phrases(t), &mut SentimentScratch::default());
+        // A problem with praise before it, or a fix said before the
+        // problem: the feeling is at most neutral, and the rules' praise is
+        // damped as the lexicon's ("Love the product." no longer outweighs
+        // the broken export).
+        for t in [
+            "Great tool but the export fails with an error every time.",
+            "Works great. But the export is broken.",
+            "Love the product, but the export is broken since Monday.",
+            "Love the product. The export is broken since Monday.",
+        ] {
+            let got = v(t);
+            assert!(got.feeling <= 0.0, "{t}: {got:?}");
+            assert!(got.compound < 0.05, "{t}: {got:?}");
+        }
+        // A fix said after the problem: thanks are thanks.
+        for t in [
+            "The export crashed yesterday but it works now, great support!",
+            "The export was broken, now it is fixed. Love it!",
+        ] {
+            let got = v(t);
+            assert!(got.feeling > 0.05, "{t}: {got:?}");
+        }
+        // With no problem named, praise is praise.
+        assert!(v("Love the product, great support.").feeling > 0.05);
     }
 
     #[test]
