@@ -252,7 +252,89 @@ fn stated_impact(
                     .then_some((*h, from, h.end))
             })
         })
-        .or_else(|| scope_before(rules, si, hits, texts, scope))
+        .or_else(|| scope_before(rules, si, hits, texts, &scope))
+        .or_else(|| fails_for_scope(rules, si, hits, texts, &scope))
+}
+
+/// [`stated_impact`]'s expectation that fails for a scope named after it in
+/// its clause: "the dashboard will not load for any of our users",
+/// "confirmation emails never arrive for our customers", "nothing syncs for
+/// the whole team". The scope after "for" is people (a noun of `[impact]
+/// people`: "users", "customers") or any scope after a word of the whole
+/// ("all", "any", "every", "whole", "entire"); not after a word of one ("for
+/// one of our users", "for a customer", "for my team"), nor a scope that
+/// may be a purpose ("does not work for our workflow", "for our team").
+/// Quoted from the negator (or the subject that negates) to the scope.
+fn fails_for_scope(
+    rules: &Rules,
+    si: &crate::rules::StatedImpact,
+    hits: &[Hit],
+    texts: [&str; 2],
+    scope: &impl Fn(&str) -> bool,
+) -> Option<(Hit, u32, u32)> {
+    const WHOLE: [&str; 5] = ["all", "any", "every", "whole", "entire"];
+    const ONE: [&str; 7] = ["a", "an", "one", "single", "my", "this", "that"];
+    let is = |w: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(w));
+    hits.iter().find_map(|h| {
+        let failed = (h.negated || h.by_subject.is_some())
+            && h.family == Target::Expectation.family()
+            && rules
+                .detector
+                .targets(h.pattern)
+                .contains(&Target::Expectation);
+        if !failed {
+            return None;
+        }
+        let text = texts[usize::from(!h.in_subject)];
+        let reach = si.window as usize + 1;
+        let mut words = crate::text::clause_word_slices(text.get(h.end as usize..)?, 2 * reach);
+        // "for" within reach of the expectation, the scope within reach of
+        // "for".
+        words
+            .by_ref()
+            .take(reach)
+            .find(|w| w.eq_ignore_ascii_case("for"))?;
+        let mut whole = false;
+        for w in words.take(reach) {
+            // "team's" is "team".
+            let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
+            if is(w, &ONE) {
+                return None;
+            }
+            let people = || {
+                rules
+                    .impact
+                    .people
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(w))
+            };
+            if scope(w) && (whole || people()) {
+                // `w` is a slice of `text`, after the hit.
+                let end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
+                let start = h
+                    .by_subject
+                    .unwrap_or_else(|| negator_before(rules, text, h.start));
+                return Some((*h, start, end as u32));
+            }
+            whole |= is(w, &WHOLE);
+        }
+        None
+    })
+}
+
+/// Where the negator of a phrase at `at` in `text` starts: the nearest of
+/// the words just before it in its clause that the lexicon reads as a
+/// negator ("will not load", "never arrive", "aren't syncing"), else `at`.
+fn negator_before(rules: &Rules, text: &str, at: u32) -> u32 {
+    let Some(lex) = rules.sentiment.lexicon.as_deref() else {
+        return at;
+    };
+    text.get(..at as usize)
+        .and_then(|before| crate::text::clause_words_before(before, 3).find(|w| lex.negates(w)))
+        // `w` is a slice of `text`, before `at`.
+        .map_or(at, |w| {
+            (w.as_ptr() as usize - text.as_ptr() as usize) as u32
+        })
 }
 
 /// [`stated_impact`]'s scope named before what befalls it, a few words back
@@ -268,7 +350,7 @@ fn scope_before(
     si: &crate::rules::StatedImpact,
     hits: &[Hit],
     texts: [&str; 2],
-    scope: impl Fn(&str) -> bool,
+    scope: &impl Fn(&str) -> bool,
 ) -> Option<(Hit, u32, u32)> {
     /// Copulas a participle of impact follows ("are affected", "got stuck").
     const COPULAS: [&str; 9] = [
@@ -2451,9 +2533,33 @@ points = 1
                 "{level}"
             );
         }
+        // An expectation that fails for people, or for a whole scope, named
+        // after it.
+        for (body, quote) in [
+            (
+                "Since 9am the login is not working for any of our users.",
+                "not working for any of our users",
+            ),
+            (
+                "SSO is not working for users in the EU.",
+                "not working for users",
+            ),
+            (
+                "None of the reports are working for the whole team.",
+                "None of the reports are working for the whole team",
+            ),
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(
+                detail,
+                format!("high (impact stated: \"{quote}\")"),
+                "{level}"
+            );
+        }
         // No scope in the subject, the scope elsewhere, nothing expected,
-        // not negated by the subject nor as an action, or the speaker
-        // alone: no impact stated.
+        // not negated by the subject nor as an action, the speaker alone,
+        // a scope after "for" that may be a purpose, or one of a scope: no
+        // impact stated.
         for body in [
             "None of the links work.",
             "Nobody can say why the export is slow.",
@@ -2462,6 +2568,9 @@ points = 1
             "The team is not working today.",
             "I can't log in.",
             "Our users said the app is slow, I can't log in.",
+            "Login does not work for one of our users.",
+            "The new login is not working for a customer of ours.",
+            "Login is not working. We asked for all users to be invited.",
         ] {
             let (level, detail) = sev(body);
             assert_eq!(level, "medium", "{body}: {detail}");

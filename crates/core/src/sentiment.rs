@@ -704,12 +704,19 @@ impl Lexicon {
         }
     }
 
-    /// The words it knows (rated words, negators, intensifiers, …).
+    /// Whether `word` (as written) is one of its negators ("not", "never",
+    /// "can't"; the rules' single-word negators).
+    pub fn negates(&self, word: &str) -> bool {
+        let w = word.to_lowercase().replace('\u{2019}', "'");
+        self.words.get(&w) == Some(Entry::Negator) || w.ends_with("n't")
+    }
+
     /// Whether `word` (lower case) is rated at least `min`.
     pub fn rates_at_least(&self, word: &str, min: f32) -> bool {
         matches!(self.words.get(word), Some(Entry::Rated(v)) if v >= min)
     }
 
+    /// The words it knows (rated words, negators, intensifiers, …).
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.words.iter()
     }

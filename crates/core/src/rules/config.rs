@@ -506,7 +506,15 @@ pub struct SeverityConfig {
 /// stuck", "Operations disrupted"; not "our team says the bug affects the
 /// export"), or of an expectation negated by a negator that takes a verb
 /// ("our users can't log in", "customers cannot pay"; not "I can't log
-/// in", nor "the team is not working today"), quoted from the scope.
+/// in", nor "the team is not working today"), quoted from the scope. And an
+/// expectation that fails (negated, or by a subject of no one) for a scope
+/// named after "for" in its clause: people (a noun of [`ImpactConfig::people`]:
+/// "the dashboard will not load for any of our users", "emails never arrive
+/// for our customers") or any scope after a word of the whole ("all", "any",
+/// "every", "whole", "entire": "nothing syncs for the whole team"); not after
+/// a word of one ("for one of our users", "for a customer", "for my team"),
+/// nor a scope that may be a purpose ("does not work for our workflow"),
+/// quoted from the negator.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatedImpactConfig {
