@@ -615,9 +615,31 @@ pub fn decide(
         }
     }
 
-    // 3. Text. Its language first: the sentence model and the valence
-    // lexicon read English only, and the rules say which languages they read.
-    let language = crate::lang::detect(&[&ticket.subject, ticket.body.as_deref().unwrap_or("")]);
+    // 3. Text: the customer's own words — what a reply quotes of earlier
+    // messages ("> …", below "On … wrote:") is not theirs to be read as.
+    let (own, unread) = match ticket.body.as_deref() {
+        Some(b) => {
+            let (own, unread) = crate::reply::own_words(&ticket.subject, b);
+            (Some(own), unread)
+        }
+        None => (None, None),
+    };
+    if let (Some(u), Some(b)) = (unread, ticket.body.as_deref()) {
+        reasons.push(reason(
+            "quoted",
+            0,
+            Detail::new()
+                .s("earlier messages the body quotes left unread (")
+                .u(u.bytes as u64)
+                .s(" of ")
+                .u(b.len() as u64)
+                .s(" bytes)")
+                .done(),
+        ));
+    }
+    // Its language first: the sentence model and the valence lexicon read
+    // English only, and the rules say which languages they read.
+    let language = crate::lang::detect(&[&ticket.subject, own.as_deref().unwrap_or("")]);
     let english = language.is_none_or(|l| l == "en");
     let covered = rules.language.covers(language);
     if let (false, Some(l)) = (covered, language) {
@@ -640,7 +662,7 @@ pub fn decide(
     // text as written). Clear tickets pay nothing for it.
     scratch.spell.fixes.clear();
     let mut subject = std::borrow::Cow::Borrowed(&*ticket.subject);
-    let mut body = ticket.body.as_deref().map(std::borrow::Cow::Borrowed);
+    let mut body = own.clone();
     let speller = rules.speller.as_deref().filter(|_| english);
     let decides_at = rules.semantic.as_ref().map_or(1.0, |s| s.phrases_decide_at);
     // Set by each reading of the text.
@@ -998,7 +1020,7 @@ pub fn decide(
         let t = &mut scratch.text;
         t.clear();
         t.push_str(&ticket.subject);
-        if let Some(b) = &ticket.body {
+        if let Some(b) = &own {
             t.push(' ');
             t.push_str(b);
         }

@@ -44,6 +44,7 @@ pub mod lang;
 pub mod model;
 pub mod people;
 pub mod process;
+pub mod reply;
 pub mod rules;
 pub mod sentiment;
 mod simd;
