@@ -616,7 +616,8 @@ pub fn decide(
     }
 
     // 3. Text: the customer's own words — what a reply quotes of earlier
-    // messages ("> …", below "On … wrote:") is not theirs to be read as.
+    // messages ("> …", below "On … wrote:"), the signature and a legal
+    // notice are not theirs to be read as.
     let (own, unread) = match ticket.body.as_deref() {
         Some(b) => {
             let (own, unread) = crate::reply::own_words(&ticket.subject, b);
@@ -625,13 +626,23 @@ pub fn decide(
         None => (None, None),
     };
     if let (Some(u), Some(b)) = (unread, ticket.body.as_deref()) {
+        let what: Vec<&str> = [
+            (u.quoted, "the earlier messages it quotes"),
+            (u.signature, "the signature"),
+            (u.notice, "a legal notice"),
+        ]
+        .iter()
+        .filter_map(|&(found, what)| found.then_some(what))
+        .collect();
         reasons.push(reason(
-            "quoted",
+            "unread",
             0,
             Detail::new()
-                .s("earlier messages the body quotes left unread (")
+                .s("not the customer's message: ")
+                .s(&what.join(", "))
+                .s(" (")
                 .u(u.bytes as u64)
-                .s(" of ")
+                .s(" of the body's ")
                 .u(b.len() as u64)
                 .s(" bytes)")
                 .done(),
