@@ -111,8 +111,8 @@ enum End {
 /// ">", everything from a reply header on, the signature (after "-- ", a
 /// "Sent from my …" line, or a closing — "Best regards," — followed by at
 /// most [`SIGNATURE_LINES`] lines and no "P.S."), and a legal notice (a
-/// paragraph saying the mail is confidential and for its intended
-/// recipient). The body as it is when none of these is found after some
+/// paragraph saying the mail is confidential and what a reader it was not
+/// meant for is to do). The body as it is when none of these is found after some
 /// words of the customer's own, or when `subject` or the body says it is a
 /// forward. Also what was left unread (none when the body is read whole).
 pub fn own_words<'b>(subject: &str, body: &'b str) -> (Cow<'b, str>, Option<Unread>) {
