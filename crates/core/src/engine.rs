@@ -276,12 +276,8 @@ fn fails_for_scope(
     const ONE: [&str; 7] = ["a", "an", "one", "single", "my", "this", "that"];
     let is = |w: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(w));
     hits.iter().find_map(|h| {
-        let failed = (h.negated || h.by_subject.is_some())
-            && h.family == Target::Expectation.family()
-            && rules
-                .detector
-                .targets(h.pattern)
-                .contains(&Target::Expectation);
+        let failed =
+            (h.negated || h.by_subject.is_some()) && picked_as(rules, h, Target::Expectation);
         if !failed {
             return None;
         }
@@ -358,13 +354,7 @@ fn scope_before(
     ];
     hits.iter().find_map(|h| {
         let verb = impact_verb(rules, h);
-        let unmet = h.acted
-            && h.by_subject.is_none()
-            && h.family == Target::Expectation.family()
-            && rules
-                .detector
-                .targets(h.pattern)
-                .contains(&Target::Expectation);
+        let unmet = h.acted && h.by_subject.is_none() && picked_as(rules, h, Target::Expectation);
         if !(verb || unmet) {
             return None;
         }
@@ -395,12 +385,13 @@ fn scope_before(
 
 /// A verb of impact ([`Target::ImpactVerb`]), not negated.
 fn impact_verb(rules: &Rules, h: &Hit) -> bool {
-    !h.negated
-        && h.family == Target::ImpactVerb.family()
-        && rules
-            .detector
-            .targets(h.pattern)
-            .contains(&Target::ImpactVerb)
+    !h.negated && picked_as(rules, h, Target::ImpactVerb)
+}
+
+/// The hit was picked for `target`'s family and its phrase is one of
+/// `target`'s.
+fn picked_as(rules: &Rules, h: &Hit, target: Target) -> bool {
+    h.family == target.family() && rules.detector.targets(h.pattern).contains(&target)
 }
 
 /// [`stated_impact`]'s verb of impact and the scope after it.
