@@ -130,6 +130,8 @@ pub fn own_words<'b>(subject: &str, body: &'b str) -> (Cow<'b, str>, Option<Unre
     }
     // Each line trimmed once: what the tests below read.
     let trimmed: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
+    // (`k` is below `trimmed.len()`: the loop's index, or below `cut`,
+    // which is at most the number of lines.)
     let quoted = |k: usize| trimmed[k].starts_with('>');
     // (Letters or digits: bytes first, characters only past ASCII.)
     let text = |l: &str| {
@@ -179,6 +181,8 @@ pub fn own_words<'b>(subject: &str, body: &'b str) -> (Cow<'b, str>, Option<Unre
         return whole;
     }
     let cut = end.map_or(lines.len(), |e| e.0);
+    // (`cut` is at most `lines.len()`: an index of the loop, or one past
+    // it for a closing, which the loop reads only below the last line.)
     let own = || (0..cut).filter(|&k| !quoted(k)).map(|k| lines[k]);
     let kept: usize = own().map(str::len).sum();
     if kept == body.len() {
@@ -262,6 +266,7 @@ fn signature_follows(after: &[&str], notice_at: impl Fn(&[&str], usize) -> bool)
         if notice_at(after, i) {
             break;
         }
+        // (`i` below `after.len()`: the loop's.)
         let l = after[i];
         if l.is_empty() {
             continue;
@@ -328,6 +333,7 @@ fn forwarded(subject: &str, lines: &[&str]) -> bool {
 /// dashed "Original Message" line, or Outlook's "From:" with "Sent:",
 /// "Date:" or "To:" within the next three lines.
 fn header_at(lines: &[&str], i: usize) -> bool {
+    // (Callers pass an index of `lines`.)
     let line = lines[i];
     let next = lines.get(i + 1).copied().unwrap_or("");
     // (Wrapped, the header's second line ends it.)

@@ -1610,6 +1610,7 @@ fn opens_sentence(toks: &[Tok], body_start: usize, k: usize) -> bool {
 fn resolved(toks: &[Tok], from: usize, fixes: &[u32; RESOLVED.len() + 1]) -> bool {
     let (gone, fixed) = (fixes[RESOLVED.len()], &fixes[..RESOLVED.len()]);
     (from..toks.len()).any(|k| {
+        // (`k` below `toks.len()`: the range's.)
         let t = &toks[k];
         // (A fix word has a key, an entry or none: [`Entry::Plain`].)
         if !(t.key == gone || fixed.contains(&t.key)) {
