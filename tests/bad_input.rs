@@ -574,8 +574,8 @@ async fn a_registry_outage_degrades_without_eviction_then_dead_letters_by_the_ru
     let mut cfg = config(b, &names, &rules);
     cfg.input_format = triage::service::Format::Avro;
     cfg.output_format = Some(triage::service::Format::Json);
-    // Nothing listens there.
-    cfg.schema_registry_url = Some(format!("http://127.0.0.1:{}", free_port()));
+    // Nothing listens there (a port no other test's server can be given).
+    cfg.schema_registry_url = Some(format!("http://127.0.0.1:{}", closed_port()));
     cfg.schema_registry_max_wait_seconds = 10;
     cfg.common
         .librdkafka

@@ -52,6 +52,28 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A port on 127.0.0.1 that nothing listens on, outside the range the
+/// system hands out for port 0 (32768 and above on Linux): a port from
+/// [`free_port`] is free only until another test's server binds port 0
+/// and may be given the same one, so "nothing listens there" would not
+/// hold for the length of a test.
+pub fn closed_port() -> u16 {
+    // Start somewhere in 20000..32000 (by the process id, so that test
+    // binaries running at once start apart) and take the first port a
+    // connection is refused on.
+    let start = 20_000 + (std::process::id() % 12_000) as u16;
+    (start..32_000)
+        .chain(20_000..start)
+        .find(|&p| {
+            std::net::TcpStream::connect_timeout(
+                &std::net::SocketAddr::from(([127, 0, 0, 1], p)),
+                Duration::from_millis(200),
+            )
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
+        .expect("a closed port below 32000")
+}
+
 /// The largest record the test broker accepts (`message.max.bytes`), so
 /// tests can send records above and below it.
 pub const BROKER_MAX_MESSAGE_BYTES: usize = 2_000_000;
