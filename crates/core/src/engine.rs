@@ -292,8 +292,7 @@ fn fails_for_scope(
             .find(|w| w.eq_ignore_ascii_case("for"))?;
         let mut whole = false;
         for w in words.take(reach) {
-            // "team's" is "team".
-            let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
+            let w = scope_word(w);
             if is(w, &ONE) {
                 return None;
             }
@@ -306,7 +305,7 @@ fn fails_for_scope(
             };
             if scope(w) && (whole || people()) {
                 // `w` is a slice of `text`, after the hit.
-                let end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
+                let end = offset_in(text, w) + w.len();
                 let start = h
                     .by_subject
                     .unwrap_or_else(|| negator_before(rules, text, h.start));
@@ -328,9 +327,7 @@ fn negator_before(rules: &Rules, text: &str, at: u32) -> u32 {
     text.get(..at as usize)
         .and_then(|before| crate::text::clause_words_before(before, 3).find(|w| lex.negates(w)))
         // `w` is a slice of `text`, before `at`.
-        .map_or(at, |w| {
-            (w.as_ptr() as usize - text.as_ptr() as usize) as u32
-        })
+        .map_or(at, |w| offset_in(text, w) as u32)
 }
 
 /// [`stated_impact`]'s scope named before what befalls it, a few words back
@@ -364,10 +361,9 @@ fn scope_before(
         // will work when it did not work": "work" the verb twice).
         let itself = text.get(h.start as usize..h.end as usize)?;
         let found = |w: &str| {
-            // "team's" is "team".
-            let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
+            let w = scope_word(w);
             // `w` is a slice of `before`, which starts `text`.
-            let start = w.as_ptr() as usize - text.as_ptr() as usize;
+            let start = offset_in(text, w);
             (scope(w) && !w.eq_ignore_ascii_case(itself)).then_some((*h, start as u32, h.end))
         };
         // The negator's words count among them ("are unable to").
@@ -381,6 +377,17 @@ fn scope_before(
         }
         words.find_map(found)
     })
+}
+
+/// A word read as a scope, without its possessive ("team's" is "team").
+fn scope_word(w: &str) -> &str {
+    w.split(['\'', '\u{2019}']).next().unwrap_or(w)
+}
+
+/// Where `part`, a slice of `text` (every caller's invariant, said where it
+/// calls), starts in `text`.
+fn offset_in(text: &str, part: &str) -> usize {
+    part.as_ptr() as usize - text.as_ptr() as usize
 }
 
 /// A verb of impact ([`Target::ImpactVerb`]), not negated.
@@ -407,13 +414,12 @@ fn verb_and_scope(
         let rest = text.get(v.end as usize..)?;
         let reach = si.window as usize + 1;
         crate::text::clause_word_slices(rest, reach).find_map(|w| {
-            // "team's" is "team".
-            let w = w.split(['\'', '\u{2019}']).next().unwrap_or(w);
+            let w = scope_word(w);
             if !scope(w) {
                 return None;
             }
             // `w` is a slice of `rest`, which ends `text`.
-            let end = w.as_ptr() as usize - text.as_ptr() as usize + w.len();
+            let end = offset_in(text, w) + w.len();
             Some((*v, v.start, end as u32))
         })
     })

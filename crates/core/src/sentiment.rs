@@ -1330,6 +1330,7 @@ impl Lexicon {
                     && word(i - 1).eq_ignore_ascii_case("as")
                     && !after.eq_ignore_ascii_case("as");
                 let degree = WELL_DEGREE.iter().any(|d| after.eq_ignore_ascii_case(d));
+                // (`i`: the loop's index of `toks`.)
                 let pause = toks[i].comma() && opens_sentence(toks, body_start, i);
                 if also || degree || pause {
                     continue;
