@@ -16,6 +16,10 @@
 //!   customer, triage (with level and category indices and the share of the
 //!   first-response target used), encode — what the service does per record
 //!   minus Kafka and metrics.
+//! - `json/full_html`: `json/full` on the same tickets with the body sent as
+//!   HTML mail (escaped, `<br>` lines, Gmail's reply markup quoting an
+//!   earlier message); `json/html_text`: reading such a body as text alone
+//!   (`triage::html::text`).
 //! - `json/parts`: decode, lookup, triage and encode called one by one, as
 //!   `json/full` was defined until the benchmark and the service shared one
 //!   function (kept beside it to compare the two definitions in one run).
@@ -64,6 +68,9 @@ struct Fixture {
     rules: Rules,
     table: CustomerTable,
     json: Vec<Vec<u8>>,
+    /// The same tickets with the body sent as HTML mail: a Gmail reply
+    /// quoting the support team's last message.
+    html: Vec<Vec<u8>>,
     avro: Vec<Vec<u8>>,
     codec: Arc<AvroCodec>,
     wire_json: Codec,
@@ -97,10 +104,12 @@ fn fixture() -> Fixture {
         avro.push(a);
     }
     let codec = Arc::new(codec);
+    let html = json.iter().map(|j| as_html_mail(j)).collect();
     Fixture {
         rules,
         table,
         json,
+        html,
         avro,
         wire_json: Codec::json(),
         wire_avro: Codec::new(Format::Avro, Format::Avro, Some(codec.clone())),
@@ -108,6 +117,36 @@ fn fixture() -> Fixture {
         // An hour after the newest ticket: ageing points vary.
         now: "2026-11-02T13:00:00Z".parse().unwrap(),
     }
+}
+
+/// The JSON ticket `j` with its body as a mail client sends it in HTML: the
+/// text escaped, its lines as `<br>`, in Gmail's reply markup quoting an
+/// earlier message.
+fn as_html_mail(j: &[u8]) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(j).expect("generated JSON");
+    let body = v["body"].as_str().unwrap_or("");
+    let mut text = String::with_capacity(body.len() + 64);
+    for c in body.chars() {
+        match c {
+            '&' => text.push_str("&amp;"),
+            '<' => text.push_str("&lt;"),
+            '>' => text.push_str("&gt;"),
+            '\'' => text.push_str("&#39;"),
+            '"' => text.push_str("&quot;"),
+            '\n' => text.push_str("<br>"),
+            c => text.push(c),
+        }
+    }
+    let html = format!(
+        "<div dir=\"ltr\">{text}</div><br><div class=\"gmail_quote\"><div dir=\"ltr\" \
+         class=\"gmail_attr\">On Mon, Nov 2, 2026 at 9:14 AM Support &lt;support@example.com&gt; \
+         wrote:<br></div><blockquote class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex;\
+         border-left:1px solid rgb(204,204,204);padding-left:1ex\"><div dir=\"ltr\">Hello,<br>\
+         <br>Thanks for your patience: we are looking into it and will get back to you.<br><br>\
+         Best regards,<br>Support</div></blockquote></div>"
+    );
+    v["body"] = serde_json::Value::String(html);
+    serde_json::to_vec(&v).expect("serializes")
 }
 
 /// `json_full` as the round pool's work.
@@ -194,6 +233,34 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % n;
             black_box(json_full(&f, &f.json[i], &mut scratch, &mut out))
+        })
+    });
+    // The same tickets sent as HTML mail (`Fixture::html`): what reading
+    // the markup as text costs, as a ratio to `full` in the same run.
+    g.bench_function("full_html", |b| {
+        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
+        b.iter(|| {
+            i = (i + 1) % n;
+            black_box(json_full(&f, &f.html[i], &mut scratch, &mut out))
+        })
+    });
+    g.bench_function("html_text", |b| {
+        let bodies: Vec<String> = f
+            .html
+            .iter()
+            .map(|j| {
+                json::decode_ticket(j)
+                    .unwrap()
+                    .ticket
+                    .body
+                    .unwrap_or_default()
+                    .into_owned()
+            })
+            .collect();
+        let mut i = 0;
+        b.iter(|| {
+            i = (i + 1) % n;
+            black_box(triage::html::text(&bodies[i]).len())
         })
     });
     g.bench_function("parts", |b| {
@@ -451,6 +518,11 @@ fn run_stage(
         "json/full" => {
             for i in 0..count {
                 sum += json_full(f, &f.json[i % n], &mut scratch, &mut out);
+            }
+        }
+        "json/full_html" => {
+            for i in 0..count {
+                sum += json_full(f, &f.html[i % n], &mut scratch, &mut out);
             }
         }
         "json/parts" => {

@@ -109,6 +109,25 @@ pub fn json_ticket(data: &[u8]) {
     assert_reasons_bounded(&output["triage"]);
 }
 
+/// An HTML body read as text (any bytes, as a ticket's body would hold
+/// them once decoded): no panic, at most twice the input's length plus a
+/// little (the module's promise: each quoted line's "> " comes from markup
+/// or a line break before it), at most one blank line in a row, no white
+/// space at the end.
+pub fn html_text(data: &[u8]) {
+    let body = String::from_utf8_lossy(data);
+    let _ = triage::html::is_html(&body);
+    let t = triage::html::text(&body);
+    assert!(
+        t.len() <= 2 * body.len() + 8,
+        "{} bytes of text from {} bytes",
+        t.len(),
+        body.len()
+    );
+    assert!(!t.contains("\n\n\n"), "more than one blank line in a row");
+    assert_eq!(t.trim_end().len(), t.len(), "white space at the end");
+}
+
 /// A reason quotes at most a few words of the ticket: its size does not
 /// follow the input's.
 fn assert_reasons_bounded(triage: &serde_json::Value) {
@@ -254,8 +273,9 @@ pub fn rules_file(data: &[u8]) {
 pub type Check = fn(&[u8]);
 
 /// Every target, by name (the fuzz crate's and the smoke test's list).
-pub const TARGETS: [(&str, Check); 5] = [
+pub const TARGETS: [(&str, Check); 6] = [
     ("json_ticket", json_ticket),
+    ("html_text", html_text),
     ("avro_ticket", avro_ticket),
     ("customer", customer),
     ("lifecycle", lifecycle),

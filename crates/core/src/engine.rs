@@ -612,18 +612,26 @@ pub fn decide(
         }
     }
 
-    // 3. Text: the customer's own words — what a reply quotes of earlier
-    // messages ("> …", below "On … wrote:"), the signature and a legal
-    // notice are not theirs to be read as.
-    let (own, unread) = match ticket.body.as_deref() {
+    // 3. Text: the customer's own words — an HTML body is read as the text
+    // a mail client shows; what a reply quotes of earlier messages ("> …",
+    // below "On … wrote:"), the signature and a legal notice are not theirs
+    // to be read as.
+    let shown = ticket
+        .body
+        .as_deref()
+        .filter(|b| crate::html::is_html(b))
+        .map(crate::html::text);
+    let (own, unread) = match shown.as_deref().or(ticket.body.as_deref()) {
         Some(b) => {
             let (own, unread) = crate::reply::own_words(&ticket.subject, b);
             (Some(own), unread)
         }
         None => (None, None),
     };
-    if let (Some(u), Some(b)) = (unread, ticket.body.as_deref()) {
+    if let (Some(b), true) = (ticket.body.as_deref(), unread.is_some() || shown.is_some()) {
+        let u = unread.unwrap_or_default();
         let what: Vec<&str> = [
+            (shown.is_some(), "the HTML markup"),
             (u.quoted, "the earlier messages it quotes"),
             (u.signature, "the signature"),
             (u.notice, "a legal notice"),
@@ -631,6 +639,11 @@ pub fn decide(
         .iter()
         .filter_map(|&(found, what)| found.then_some(what))
         .collect();
+        // Of an HTML body, what the text it shows leaves out too.
+        let left = match &shown {
+            Some(t) => (b.len() + u.bytes).saturating_sub(t.len()),
+            None => u.bytes,
+        };
         reasons.push(reason(
             "unread",
             0,
@@ -638,7 +651,7 @@ pub fn decide(
                 .s("not the customer's message: ")
                 .s(&what.join(", "))
                 .s(" (")
-                .u(u.bytes as u64)
+                .u(left as u64)
                 .s(" of the body's ")
                 .u(b.len() as u64)
                 .s(" bytes)")

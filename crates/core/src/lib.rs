@@ -12,6 +12,8 @@
 //! - [`model`]: the contract's domain types — ticket event, customer record, the `triage` object.
 //! - [`calendar`]: SLA calendars (24x7 and business hours) and exact deadline arithmetic.
 //! - [`text`]: text normalization and phrase detection (stems, token sequences); the byte classes, packed words and Bloom filter the word scanners share.
+//! - [`html`]: an HTML body read as the text a mail client shows (tags, entities, quoted replies).
+//! - [`reply`]: the customer's own words of a mail (no quoted thread, signature or legal notice).
 //! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
 //! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
 //! - [`sentiment`]: the valence-lexicon sentiment scorer.
@@ -39,6 +41,7 @@ pub mod customers;
 mod detail;
 pub mod embed;
 pub mod engine;
+pub mod html;
 pub mod isolate;
 pub mod lang;
 pub mod model;
