@@ -107,6 +107,8 @@ quality: ## The rules' text detection against the labelled development sets in .
 	  --text-field text --label-field category $(BANKING_MAP) --thresholds
 	@echo "bitext probes: category on requests with typos; sentiment by proxy (offensive, apologised-for, polite requests)"
 	python3 scripts/bitext-probes.py $(QUALITY_BIN) config/rules.toml
+	@echo "HTML mail probes: the requests sent as HTML mail (web mail, Gmail and Outlook replies) read as in plain text?"
+	python3 scripts/html-mail-probes.py $(QUALITY_BIN) config/rules.toml
 	@echo "sentiment: human-rated sets of the VADER paper (downloaded from PyPI into $(SENTIMENT_CACHE)), VADER's own figures first"
 	python3 scripts/sentiment-sets.py $(SENTIMENT_CACHE)
 	for set in amazonReviewSnippets tweets; do \

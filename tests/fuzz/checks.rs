@@ -113,7 +113,8 @@ pub fn json_ticket(data: &[u8]) {
 /// them once decoded): no panic, at most twice the input's length plus a
 /// little (the module's promise: each quoted line's "> " comes from markup
 /// or a line break before it), at most one blank line in a row, no white
-/// space at the end.
+/// space at the end. The same bytes with links and addresses blanked keep
+/// their length.
 pub fn html_text(data: &[u8]) {
     let body = String::from_utf8_lossy(data);
     let _ = triage::html::is_html(&body);
@@ -126,6 +127,9 @@ pub fn html_text(data: &[u8]) {
     );
     assert!(!t.contains("\n\n\n"), "more than one blank line in a row");
     assert_eq!(t.trim_end().len(), t.len(), "white space at the end");
+    // Links and addresses blanked keep the text's length.
+    let m = triage::links::masked(std::borrow::Cow::Borrowed(&body));
+    assert_eq!(m.len(), body.len(), "masking changed the length");
 }
 
 /// A reason quotes at most a few words of the ticket: its size does not

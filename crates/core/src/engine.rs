@@ -628,6 +628,10 @@ pub fn decide(
         }
         None => (None, None),
     };
+    // Links and addresses are read as no words ("…/security/breach-report",
+    // "billing@acme.com"): blanked, the text keeping its length.
+    let own = own.map(crate::links::masked);
+    let subject_read = crate::links::masked(std::borrow::Cow::Borrowed(&*ticket.subject));
     if let (Some(b), true) = (ticket.body.as_deref(), unread.is_some() || shown.is_some()) {
         let u = unread.unwrap_or_default();
         let what: Vec<&str> = [
@@ -660,7 +664,7 @@ pub fn decide(
     }
     // Its language first: the sentence model and the valence lexicon read
     // English only, and the rules say which languages they read.
-    let language = crate::lang::detect(&[&ticket.subject, own.as_deref().unwrap_or("")]);
+    let language = crate::lang::detect(&[&subject_read, own.as_deref().unwrap_or("")]);
     let english = language.is_none_or(|l| l == "en");
     let covered = rules.language.covers(language);
     if let (false, Some(l)) = (covered, language) {
@@ -682,7 +686,7 @@ pub fn decide(
     // (English only: the dictionaries are English; the output keeps the
     // text as written). Clear tickets pay nothing for it.
     scratch.spell.fixes.clear();
-    let mut subject = std::borrow::Cow::Borrowed(&*ticket.subject);
+    let mut subject = std::borrow::Cow::Borrowed(&*subject_read);
     let mut body = own.clone();
     let speller = rules.speller.as_deref().filter(|_| english);
     let decides_at = rules.semantic.as_ref().map_or(1.0, |s| s.phrases_decide_at);
@@ -1040,7 +1044,7 @@ pub fn decide(
     {
         let t = &mut scratch.text;
         t.clear();
-        t.push_str(&ticket.subject);
+        t.push_str(&subject_read);
         if let Some(b) = &own {
             t.push(' ');
             t.push_str(b);

@@ -17,7 +17,8 @@
 //!   quotes: [`crate::reply::own_words`] leaves it unread, with the reply
 //!   header before it (Gmail's "On … wrote:", Outlook's "From: … Sent: …",
 //!   which are lines of text here);
-//! - a no-break space is a space, a zero-width space or joiner nothing; an
+//! - a no-break space is a space; a zero-width space or joiner, and the
+//!   replacement character (a NUL byte in raw text), nothing; an
 //!   image's short `alt` of no letters or digits (the emoji a mail client
 //!   sends as an image) is its text.
 //!
@@ -165,7 +166,13 @@ impl Render {
             self.space = true;
             return;
         }
-        if matches!(c, '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}') {
+        // Zero-width characters, and the replacement character (what the
+        // tokenizer makes of a NUL byte in raw text: three bytes for one)
+        // are no text.
+        if matches!(
+            c,
+            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{feff}' | '\u{fffd}' | '\0'
+        ) {
             return;
         }
         if self.line_start {
