@@ -39,7 +39,7 @@
 #![forbid(unsafe_code)]
 
 pub use triage_core::{
-    calendar, classifier, clock, codec, customers, embed, engine, html, isolate, lang, links,
+    calendar, classifier, clock, codec, customers, embed, engine, html, isolate, lang, links, logs,
     model, people, process, reply, rules, sentiment, text,
 };
 

@@ -113,8 +113,8 @@ pub fn json_ticket(data: &[u8]) {
 /// them once decoded): no panic, at most twice the input's length plus a
 /// little (the module's promise: each quoted line's "> " comes from markup
 /// or a line break before it), at most one blank line in a row, no white
-/// space at the end. The same bytes with links and addresses blanked keep
-/// their length.
+/// space at the end. The same bytes with links, addresses and log levels
+/// blanked keep their length.
 pub fn html_text(data: &[u8]) {
     let body = String::from_utf8_lossy(data);
     let _ = triage::html::is_html(&body);
@@ -130,6 +130,12 @@ pub fn html_text(data: &[u8]) {
     // Links and addresses blanked keep the text's length.
     let m = triage::links::masked(std::borrow::Cow::Borrowed(&body));
     assert_eq!(m.len(), body.len(), "masking changed the length");
+    let (l, _) = triage::logs::masked(m);
+    assert_eq!(
+        l.len(),
+        body.len(),
+        "blanking log levels changed the length"
+    );
 }
 
 /// A reason quotes at most a few words of the ticket: its size does not

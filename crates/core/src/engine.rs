@@ -632,13 +632,23 @@ pub fn decide(
     // "billing@acme.com"): blanked, the text keeping its length.
     let own = own.map(crate::links::masked);
     let subject_read = crate::links::masked(std::borrow::Cow::Borrowed(&*ticket.subject));
-    if let (Some(b), true) = (ticket.body.as_deref(), unread.is_some() || shown.is_some()) {
+    // A pasted log's level words are a program's ("CRITICAL", "FATAL" on a
+    // log line), not the customer's: blanked too, its messages read.
+    let (own, log_lines) = match own.map(crate::logs::masked) {
+        Some((own, n)) => (Some(own), n),
+        None => (None, 0),
+    };
+    if let (Some(b), true) = (
+        ticket.body.as_deref(),
+        unread.is_some() || shown.is_some() || log_lines > 0,
+    ) {
         let u = unread.unwrap_or_default();
         let what: Vec<&str> = [
             (shown.is_some(), "the HTML markup"),
             (u.quoted, "the earlier messages it quotes"),
             (u.signature, "the signature"),
             (u.notice, "a legal notice"),
+            (log_lines > 0, "the levels of the log lines it pastes"),
         ]
         .iter()
         .filter_map(|&(found, what)| found.then_some(what))
@@ -648,19 +658,19 @@ pub fn decide(
             Some(t) => (b.len() + u.bytes).saturating_sub(t.len()),
             None => u.bytes,
         };
-        reasons.push(reason(
-            "unread",
-            0,
-            Detail::new()
-                .s("not the customer's message: ")
-                .s(&what.join(", "))
+        let mut d = Detail::new()
+            .s("not the customer's message: ")
+            .s(&what.join(", "));
+        // (Log levels are blanked, not cut: alone, no bytes go unread.)
+        if left > 0 {
+            d = d
                 .s(" (")
                 .u(left as u64)
                 .s(" of the body's ")
                 .u(b.len() as u64)
-                .s(" bytes)")
-                .done(),
-        ));
+                .s(" bytes)");
+        }
+        reasons.push(reason("unread", 0, d.done()));
     }
     // Its language first: the sentence model and the valence lexicon read
     // English only, and the rules say which languages they read.

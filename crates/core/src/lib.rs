@@ -14,6 +14,7 @@
 //! - [`text`]: text normalization and phrase detection (stems, token sequences); the byte classes, packed words and Bloom filter the word scanners share.
 //! - [`html`]: an HTML body read as the text a mail client shows (tags, entities, quoted replies).
 //! - [`links`]: links and email addresses blanked before the text is read (their words are names).
+//! - [`logs`]: the level words of a pasted log blanked ("CRITICAL", "FATAL": a program's, not the customer's).
 //! - [`reply`]: the customer's own words of a mail (no quoted thread, signature or legal notice).
 //! - [`lang`]: the language a ticket is written in (function words, then character trigrams).
 //! - [`people`]: how many people a ticket's text says are affected ("400 crew members").
@@ -46,6 +47,7 @@ pub mod html;
 pub mod isolate;
 pub mod lang;
 pub mod links;
+pub mod logs;
 pub mod model;
 pub mod people;
 pub mod process;
