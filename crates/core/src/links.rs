@@ -15,6 +15,13 @@
 //! a mention ("@support") is no address and is read.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+/// The searcher for a bare "www.", built once (built per search, it cost
+/// more than the search).
+static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("www."));
 
 /// `text` with its links and email addresses blanked (borrowed when it has
 /// none: one vector search for "://", "www." and "@" each).
@@ -37,75 +44,45 @@ pub fn masked(text: Cow<'_, str>) -> Cow<'_, str> {
 fn spans(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
     let mut out: Vec<(usize, usize)> = Vec::new();
-    // Where the last link found ends: a "://" or "www." before it is that
+    // Where the last link found ends: a ":" or "@" before it is that
     // link's (each byte is read by one link's end search at most).
     let mut covered = 0;
-    for at in memchr::memmem::find_iter(b, b"://") {
+    // One vector search for the bytes a link with a scheme (":" of "://")
+    // or an address ("@") turns on: both rare in prose.
+    for at in memchr::memchr2_iter(b':', b'@', b) {
         if at < covered {
             continue;
         }
-        // The scheme: letters, digits, "+", "-", "." back from "://",
-        // opening with a letter.
-        let mut s = at;
-        while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'-' | b'.'))
-        {
-            s -= 1;
-        }
-        while s < at && !b[s].is_ascii_alphabetic() {
-            s += 1;
-        }
-        if at - s < 2 {
-            continue;
-        }
-        let e = link_end(b, at + 3);
-        if e > at + 3 {
+        let span = if b[at] == b':' {
+            b[at + 1..]
+                .starts_with(b"//")
+                .then(|| scheme_link(b, at))
+                .flatten()
+        } else {
+            address(b, at)
+        };
+        if let Some((s, e)) = span {
             out.push((s, e));
             covered = e;
         }
     }
-    let schemed = out.len();
+    // Then links with no scheme ("www.example.com"), not inside one found.
+    let found = out.len();
     let mut from = 0;
-    while let Some(k) = memchr::memmem::find(&b[from..], b"www.") {
+    while let Some(k) = WWW.find(&b[from..]) {
         let s = from + k;
         from = s + 4;
-        // Inside a link with a scheme ("https://www.x.com"): `out` holds
-        // those alone so far, in order and apart.
-        let before = out[..schemed].partition_point(|&(ls, _)| ls <= s);
+        // `out[..found]` is in order and apart (the pass above).
+        let before = out[..found].partition_point(|&(ls, _)| ls <= s);
         if before > 0 && s < out[before - 1].1 {
             continue;
         }
-        if s == 0 || !(b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'/' | b'.' | b'@')) {
-            let e = link_end(b, s + 4);
-            if e > s + 4 {
-                out.push((s, e));
-                from = e;
-            }
-        }
-    }
-    for at in memchr::memchr_iter(b'@', b) {
-        let mut s = at;
-        while s > 0
-            && (b[s - 1].is_ascii_alphanumeric()
-                || matches!(b[s - 1], b'.' | b'_' | b'%' | b'+' | b'-'))
-        {
-            s -= 1;
-        }
-        let mut e = at + 1;
-        while e < b.len() && (b[e].is_ascii_alphanumeric() || matches!(b[e], b'.' | b'-')) {
-            e += 1;
-        }
-        // A dot ending the sentence is not the domain's.
-        while e > at + 1 && b[e - 1] == b'.' {
-            e -= 1;
-        }
-        let domain = &b[at + 1..e];
-        let tld = domain.rsplit(|&c| c == b'.').next().unwrap_or_default();
-        if s < at
-            && domain.contains(&b'.')
-            && tld.len() >= 2
-            && tld.iter().all(u8::is_ascii_alphabetic)
-        {
+        let opens =
+            s == 0 || !(b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'/' | b'.' | b'@'));
+        let e = link_end(b, s + 4);
+        if opens && e > s + 4 {
             out.push((s, e));
+            from = e;
         }
     }
     out.sort_unstable();
@@ -118,6 +95,51 @@ fn spans(text: &str) -> Vec<(usize, usize)> {
         }
     }
     merged
+}
+
+/// The link whose "://" is at `at`: its scheme (letters, digits, "+",
+/// "-", "." back from "://", opening with a letter, two or more) and
+/// something after "://".
+fn scheme_link(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut s = at;
+    while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'-' | b'.')) {
+        s -= 1;
+    }
+    while s < at && !b[s].is_ascii_alphabetic() {
+        s += 1;
+    }
+    if at - s < 2 {
+        return None;
+    }
+    let e = link_end(b, at + 3);
+    (e > at + 3).then_some((s, e))
+}
+
+/// The email address whose "@" is at `at`: a local part before it, a domain
+/// after it with a dot and a top-level name of two letters or more.
+fn address(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut s = at;
+    while s > 0
+        && (b[s - 1].is_ascii_alphanumeric()
+            || matches!(b[s - 1], b'.' | b'_' | b'%' | b'+' | b'-'))
+    {
+        s -= 1;
+    }
+    let mut e = at + 1;
+    while e < b.len() && (b[e].is_ascii_alphanumeric() || matches!(b[e], b'.' | b'-')) {
+        e += 1;
+    }
+    // A dot ending the sentence is not the domain's.
+    while e > at + 1 && b[e - 1] == b'.' {
+        e -= 1;
+    }
+    let domain = &b[at + 1..e];
+    let tld = domain.rsplit(|&c| c == b'.').next().unwrap_or_default();
+    let valid = s < at
+        && domain.contains(&b'.')
+        && tld.len() >= 2
+        && tld.iter().all(u8::is_ascii_alphabetic);
+    valid.then_some((s, e))
 }
 
 /// Where a link from `from` ends: at white space, a quote, an angle bracket

@@ -61,7 +61,7 @@ fn levels(text: &str) -> Vec<(usize, usize)> {
         let lead = text[start..end].trim_start();
         let at = start + (end - start - lead.len());
         let first = lead.as_bytes().first().copied().unwrap_or(b' ');
-        if first.is_ascii_digit() || first == b'[' || MONTHS.iter().any(|m| lead.starts_with(m)) {
+        if first.is_ascii_digit() || first == b'[' || opens_with_month(lead.as_bytes()) {
             if let Some(span) = level_of(text, at, end) {
                 out.push(span);
             }
@@ -109,6 +109,18 @@ fn level_of(text: &str, at: usize, end: usize) -> Option<(usize, usize)> {
             .trim_end_matches([']', ')', ':', ',', '|']);
         LEVELS.contains(&word).then_some((s, s + t.len()))
     })
+}
+
+/// Whether `line` opens with a month's abbreviation ("Nov 23 02:00:04"):
+/// three bytes compared as one number.
+fn opens_with_month(line: &[u8]) -> bool {
+    match line {
+        [a, b, c, ..] if a.is_ascii_uppercase() => {
+            let key = [*a, *b, *c];
+            MONTHS.iter().any(|m| m.as_bytes() == key)
+        }
+        _ => false,
+    }
 }
 
 /// Where the slice `part` of `whole` starts in it.
