@@ -1405,7 +1405,9 @@ impl Lexicon {
         // The rules' phrases weigh as strongly rated words; a complaint
         // damps the positive words around it, the rules' own as the
         // lexicon's (politeness, sarcasm), and politeness counts only when
-        // nothing is negative.
+        // nothing is negative but the topics named, and no problem is left
+        // unresolved ("I get an error when exporting. Thanks," is no happy
+        // customer).
         neg -= PHRASE_VALENCE * phrases.negative;
         if sarcasm.is_none() {
             pos += PHRASE_VALENCE * phrases.positive;
@@ -1414,7 +1416,7 @@ impl Lexicon {
             pos *= COMPLAINT_DAMPING;
         }
         let request = questions > 0 || toks.iter().any(|t| t.entry == Some(Entry::Request));
-        if neg == topic_neg && !request && sarcasm.is_none() {
+        if neg == topic_neg && !request && sarcasm.is_none() && !unresolved() {
             pos += PHRASE_VALENCE * phrases.polite;
         }
         let emphasis = {
@@ -2121,7 +2123,7 @@ mod tests {
     fn rules_phrases_politeness_and_complaints() {
         let l = Lexicon::builtin().adjusted(
             ["thanks", "great"],
-            [],
+            ["error"],
             ["please", "help", "affected", "sure"],
             ["stopped"],
         );
@@ -2143,6 +2145,12 @@ mod tests {
         // Politeness in a complaint counts for nothing.
         let c = score("thanks, the export is broken again", polite);
         assert!(c < -0.3, "{c}");
+        // Nor beside a problem named and not resolved: "I get an error
+        // when exporting. Thanks," is no happy customer (its closing is
+        // politeness, the problem a topic).
+        let c = score("I get an error when exporting rows.\nThanks,", polite);
+        assert!(c <= 0.0, "{c}");
+        assert!(score("The error is gone now. Thanks!", polite) > 0.0);
         // A complaint phrase damps the positive words around it.
         let complaint = PhraseEvidence {
             negative: 1.0,
