@@ -202,6 +202,35 @@ fn avro_full(f: &Fixture, input: &[u8], scratch: &mut Scratch, out: &mut Vec<u8>
     full(f, &f.wire_avro, input, scratch, out)
 }
 
+/// One ticket per iteration, cycling through `inputs`, each through `run`
+/// (a per-ticket function with its scratch and output buffer).
+fn cycle(
+    b: &mut criterion::Bencher<'_>,
+    f: &Fixture,
+    inputs: &[Vec<u8>],
+    mut run: impl FnMut(&Fixture, &[u8], &mut Scratch, &mut Vec<u8>) -> usize,
+) {
+    let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
+    b.iter(|| {
+        i = (i + 1) % inputs.len();
+        black_box(run(f, &inputs[i], &mut scratch, &mut out))
+    })
+}
+
+/// A field of each JSON ticket of `inputs`, decoded once before measuring.
+fn each_decoded<T>(inputs: &[Vec<u8>], pick: impl Fn(triage::model::Ticket<'_>) -> T) -> Vec<T> {
+    inputs
+        .iter()
+        .map(|j| {
+            pick(
+                json::decode_ticket(j)
+                    .expect("generated tickets decode")
+                    .ticket,
+            )
+        })
+        .collect()
+}
+
 fn triaged(f: &Fixture) -> Vec<Triage> {
     let mut scratch = Scratch::default();
     f.json
@@ -228,48 +257,19 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("json");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(5));
-    g.bench_function("full", |b| {
-        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
-        b.iter(|| {
-            i = (i + 1) % n;
-            black_box(json_full(&f, &f.json[i], &mut scratch, &mut out))
-        })
-    });
+    g.bench_function("full", |b| cycle(b, &f, &f.json, json_full));
     // The same tickets sent as HTML mail (`Fixture::html`): what reading
     // the markup as text costs, as a ratio to `full` in the same run.
-    g.bench_function("full_html", |b| {
-        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
-        b.iter(|| {
-            i = (i + 1) % n;
-            black_box(json_full(&f, &f.html[i], &mut scratch, &mut out))
-        })
-    });
+    g.bench_function("full_html", |b| cycle(b, &f, &f.html, json_full));
     g.bench_function("html_text", |b| {
-        let bodies: Vec<String> = f
-            .html
-            .iter()
-            .map(|j| {
-                json::decode_ticket(j)
-                    .unwrap()
-                    .ticket
-                    .body
-                    .unwrap_or_default()
-                    .into_owned()
-            })
-            .collect();
+        let bodies = each_decoded(&f.html, |t| t.body.unwrap_or_default().into_owned());
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % n;
             black_box(triage::html::text(&bodies[i]).len())
         })
     });
-    g.bench_function("parts", |b| {
-        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
-        b.iter(|| {
-            i = (i + 1) % n;
-            black_box(json_parts(&f, &f.json[i], &mut scratch, &mut out))
-        })
-    });
+    g.bench_function("parts", |b| cycle(b, &f, &f.json, json_parts));
     g.bench_function("decode", |b| {
         let mut i = 0;
         b.iter(|| {
@@ -279,17 +279,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("lookup", |b| {
-        let ids: Vec<String> = f
-            .json
-            .iter()
-            .map(|j| {
-                json::decode_ticket(j)
-                    .unwrap()
-                    .ticket
-                    .customer_id
-                    .into_owned()
-            })
-            .collect();
+        let ids = each_decoded(&f.json, |t| t.customer_id.into_owned());
         let mut i = 0;
         b.iter(|| {
             i = (i + 1) % n;
@@ -351,13 +341,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("avro");
     g.throughput(Throughput::Elements(1));
     g.measurement_time(Duration::from_secs(5));
-    g.bench_function("full", |b| {
-        let (mut scratch, mut out, mut i) = (Scratch::default(), Vec::with_capacity(8192), 0);
-        b.iter(|| {
-            i = (i + 1) % n;
-            black_box(avro_full(&f, &f.avro[i], &mut scratch, &mut out))
-        })
-    });
+    g.bench_function("full", |b| cycle(b, &f, &f.avro, avro_full));
     g.bench_function("decode", |b| {
         let mut i = 0;
         b.iter(|| {

@@ -211,19 +211,11 @@ impl Render {
             "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self.break_lines(2),
             "blockquote" => {
                 self.break_lines(1);
-                self.quoted = if start {
-                    self.quoted.saturating_add(1)
-                } else {
-                    self.quoted.saturating_sub(1)
-                };
+                self.quoted = nested(self.quoted, start);
             }
             "pre" => {
                 self.break_lines(1);
-                self.pre = if start {
-                    self.pre.saturating_add(1)
-                } else {
-                    self.pre.saturating_sub(1)
-                };
+                self.pre = nested(self.pre, start);
             }
             "div" | "li" | "ul" | "ol" | "dl" | "dt" | "dd" | "tr" | "table" | "thead"
             | "tbody" | "tfoot" | "caption" | "hr" | "address" | "article" | "aside" | "center"
@@ -243,6 +235,16 @@ impl Render {
             _ => {}
         }
         TokenSinkResult::Continue
+    }
+}
+
+/// How deep inside an element after its start tag (`start`) or end tag:
+/// an end tag with none open leaves it at 0.
+fn nested(depth: u32, start: bool) -> u32 {
+    if start {
+        depth.saturating_add(1)
+    } else {
+        depth.saturating_sub(1)
     }
 }
 
