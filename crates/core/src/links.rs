@@ -53,6 +53,8 @@ fn spans(text: &str) -> Vec<(usize, usize)> {
         if at < covered {
             continue;
         }
+        // `at` is where memchr found a byte of `b`: in bounds, and
+        // `b[at + 1..]` at most empty.
         let span = if b[at] == b':' {
             b[at + 1..]
                 .starts_with(b"//")
@@ -101,6 +103,8 @@ fn spans(text: &str) -> Vec<(usize, usize)> {
 /// "-", "." back from "://", opening with a letter, two or more) and
 /// something after "://".
 fn scheme_link(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    // `at < b.len()` (a ":" of `b`); `b[s - 1]` is read while `s > 0`, `b[s]`
+    // while `s < at`.
     let mut s = at;
     while s > 0 && (b[s - 1].is_ascii_alphanumeric() || matches!(b[s - 1], b'+' | b'-' | b'.')) {
         s -= 1;
@@ -118,6 +122,9 @@ fn scheme_link(b: &[u8], at: usize) -> Option<(usize, usize)> {
 /// The email address whose "@" is at `at`: a local part before it, a domain
 /// after it with a dot and a top-level name of two letters or more.
 fn address(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    // `at < b.len()` (an "@" of `b`); `b[s - 1]` is read while `s > 0`, `b[e]`
+    // while `e < b.len()`, and `e` stays at least `at + 1` (the domain's
+    // slice may be empty, never reversed).
     let mut s = at;
     while s > 0
         && (b[s - 1].is_ascii_alphanumeric()
@@ -146,6 +153,8 @@ fn address(b: &[u8], at: usize) -> Option<(usize, usize)> {
 /// or a control byte; then without the punctuation that ends a sentence or
 /// closes a bracket the link did not open.
 fn link_end(b: &[u8], from: usize) -> usize {
+    // `b[e]` is read while `e < b.len()`, `b[e - 1]` while `e > from`;
+    // `from <= b.len()` (just after "://" or "www." of `b`).
     let mut e = from;
     while e < b.len()
         && !(b[e].is_ascii_whitespace() || b[e] < 0x20 || matches!(b[e], b'"' | b'<' | b'>' | b'`'))

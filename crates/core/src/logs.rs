@@ -75,6 +75,9 @@ fn levels(text: &str) -> Vec<(usize, usize)> {
 /// timestamp or a bracketed level, and a level word is among its first
 /// tokens (or a `level=` field anywhere in it).
 fn level_of(text: &str, at: usize, end: usize) -> Option<(usize, usize)> {
+    // `at..end` is a line of `text` without its leading white space: both
+    // ends are character boundaries (after a "\n" and white space, at a
+    // "\n" or the end).
     let line = &text[at..end];
     let bracketed = |t: &str| {
         let inner = t.trim_start_matches('[').trim_end_matches([']', ':']);
@@ -92,6 +95,10 @@ fn level_of(text: &str, at: usize, end: usize) -> Option<(usize, usize)> {
     for key in LEVEL_KEYS {
         if let Some(k) = lower.find(key) {
             let v = k + key.len();
+            // `lower` is `line` lower-cased byte for byte; `k` is where the
+            // ASCII key starts in it, `v` where it ends, `len` ASCII bytes
+            // after it: every slice is on character boundaries, and
+            // `k - 1` is read only when `k > 0`.
             let len = lower[v..]
                 .bytes()
                 .take_while(|c| c.is_ascii_alphabetic() || *c == b'"')
@@ -134,6 +141,7 @@ fn offset_in(whole: &str, part: &str) -> usize {
 /// (syslog: "Nov 23 02:00:04").
 fn timestamp(t: &str, line: &str) -> bool {
     let t = t.trim_start_matches('[');
+    // `b[..n]` and `b[n]` are read after `b.len() > n`.
     let digits_then = |s: &str, n: usize, sep: &[u8]| {
         let b = s.as_bytes();
         b.len() > n && b[..n].iter().all(u8::is_ascii_digit) && sep.contains(&b[n])
