@@ -17,6 +17,9 @@
 //!   quotes: [`crate::reply::own_words`] leaves it unread, with the reply
 //!   header before it (Gmail's "On … wrote:", Outlook's "From: … Sent: …",
 //!   which are lines of text here);
+//! - a block the mail client marked as the signature (Gmail's
+//!   `gmail_signature`, Thunderbird's `moz-signature`, Outlook on the web's
+//!   `id="Signature"`) opens with a line "--", the plain-text delimiter;
 //! - a no-break space is a space; a zero-width space or joiner, and the
 //!   replacement character (a NUL byte in raw text), nothing; an
 //!   image's short `alt` of no letters or digits (the emoji a mail client
@@ -191,6 +194,13 @@ impl Render {
     fn tag(&mut self, tag: &Tag) -> TokenSinkResult<()> {
         let start = tag.kind == TagKind::StartTag;
         let name: &str = &tag.name;
+        if start && self.hidden == 0 && signature_block(tag) {
+            // The mail client marked its signature: a line "--" before it,
+            // the plain-text delimiter the reply reader cuts at.
+            self.break_lines(1);
+            "--".chars().for_each(|c| self.char(c));
+            self.break_lines(1);
+        }
         match name {
             // The tokenizer reads their content as raw text (what the
             // standard's tree builder tells it); none of it is shown.
@@ -246,6 +256,25 @@ fn nested(depth: u32, start: bool) -> u32 {
     } else {
         depth.saturating_sub(1)
     }
+}
+
+/// Classes and ids mail clients give the block that holds the sender's
+/// signature (Gmail, Thunderbird, Outlook on the web), lower case.
+const SIGNATURE_CLASSES: [&str; 2] = ["gmail_signature", "moz-signature"];
+const SIGNATURE_IDS: [&str; 1] = ["signature"];
+
+/// `tag` opens a block its mail client marked as the signature.
+fn signature_block(tag: &Tag) -> bool {
+    tag.attrs.iter().any(|a| match &*a.name.local {
+        "class" => a
+            .value
+            .split_ascii_whitespace()
+            .any(|c| SIGNATURE_CLASSES.iter().any(|s| c.eq_ignore_ascii_case(s))),
+        "id" => SIGNATURE_IDS
+            .iter()
+            .any(|s| a.value.trim().eq_ignore_ascii_case(s)),
+        _ => false,
+    })
 }
 
 /// An image's `alt` read as text: short, with no letter or digit (an
@@ -330,6 +359,26 @@ mod tests {
             text(html),
             "Thanks, all good now.\n\nOn Mon, Nov 23, 2026 at 9:14 AM Support \
              <support@example.com> wrote:\n> Production is down\n> for all users.\n> Data loss?"
+        );
+    }
+
+    #[test]
+    fn a_signature_the_mail_client_marked_is_delimited() {
+        // Gmail's signature block: no "-- " of its own in HTML.
+        let html = "<div dir=\"ltr\">Can you add two more seats?<br clear=\"all\"><div>\
+            <div dir=\"ltr\" class=\"gmail_signature\">Jane Doe<br>Head of Security Incident \
+            Response</div></div></div>";
+        assert_eq!(
+            text(html),
+            "Can you add two more seats?\n--\nJane Doe\nHead of Security Incident Response"
+        );
+        // Outlook on the web, Thunderbird.
+        assert!(text("<p>Hi</p><div id=\"Signature\">Jo</div>").contains("\n--\nJo"));
+        assert!(text("<p>Hi</p><pre class=\"moz-signature\">Jo</pre>").contains("\n--\nJo"));
+        // Not a class that merely mentions it.
+        assert_eq!(
+            text("<p>Hi</p><div class=\"no_signature_here\">Jo</div>"),
+            "Hi\n\nJo"
         );
     }
 
