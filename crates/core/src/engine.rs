@@ -305,7 +305,7 @@ fn fails_for_scope(
             };
             if scope(w) && (whole || people()) {
                 // `w` is a slice of `text`, after the hit.
-                let end = offset_in(text, w) + w.len();
+                let end = crate::text::offset_in(text, w) + w.len();
                 let start = h
                     .by_subject
                     .unwrap_or_else(|| negator_before(rules, text, h.start));
@@ -327,7 +327,7 @@ fn negator_before(rules: &Rules, text: &str, at: u32) -> u32 {
     text.get(..at as usize)
         .and_then(|before| crate::text::clause_words_before(before, 3).find(|w| lex.negates(w)))
         // `w` is a slice of `text`, before `at`.
-        .map_or(at, |w| offset_in(text, w) as u32)
+        .map_or(at, |w| crate::text::offset_in(text, w) as u32)
 }
 
 /// [`stated_impact`]'s scope named before what befalls it, a few words back
@@ -363,7 +363,7 @@ fn scope_before(
         let found = |w: &str| {
             let w = scope_word(w);
             // `w` is a slice of `before`, which starts `text`.
-            let start = offset_in(text, w);
+            let start = crate::text::offset_in(text, w);
             (scope(w) && !w.eq_ignore_ascii_case(itself)).then_some((*h, start as u32, h.end))
         };
         // The negator's words count among them ("are unable to").
@@ -382,12 +382,6 @@ fn scope_before(
 /// A word read as a scope, without its possessive ("team's" is "team").
 fn scope_word(w: &str) -> &str {
     w.split(['\'', '\u{2019}']).next().unwrap_or(w)
-}
-
-/// Where `part`, a slice of `text` (every caller's invariant, said where it
-/// calls), starts in `text`.
-fn offset_in(text: &str, part: &str) -> usize {
-    part.as_ptr() as usize - text.as_ptr() as usize
 }
 
 /// A verb of impact ([`Target::ImpactVerb`]), not negated.
@@ -419,7 +413,7 @@ fn verb_and_scope(
                 return None;
             }
             // `w` is a slice of `rest`, which ends `text`.
-            let end = offset_in(text, w) + w.len();
+            let end = crate::text::offset_in(text, w) + w.len();
             Some((*v, v.start, end as u32))
         })
     })

@@ -66,8 +66,10 @@ pub fn is_html(body: &str) -> bool {
         return true;
     }
     let mut breaks = 0;
-    for at in memchr::memchr_iter(b'<', b) {
-        let rest = &b[at + 1..];
+    // From the first "<" on (the search above found none before it).
+    for at in memchr::memchr_iter(b'<', &b[first..]) {
+        // `first + at` is a "<" of `b`: the slice after it is at most empty.
+        let rest = &b[first + at + 1..];
         let marked = BREAKS.iter().any(|m| {
             rest.len() > m.len()
                 && rest[..m.len()].eq_ignore_ascii_case(m)

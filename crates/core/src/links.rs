@@ -26,18 +26,9 @@ static WWW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("www."));
 /// `text` with its links and email addresses blanked (borrowed when it has
 /// none: one vector search for "://", "www." and "@" each).
 pub fn masked(text: Cow<'_, str>) -> Cow<'_, str> {
+    // Spans start and end at ASCII bytes or the end: whole characters.
     let spans = spans(&text);
-    if spans.is_empty() {
-        return text;
-    }
-    let mut b = text.into_owned().into_bytes();
-    for (s, e) in spans {
-        // Spans cover whole characters (they end before ASCII bytes or at
-        // the end), and bytes of a character become spaces together: the
-        // bytes stay UTF-8.
-        b[s..e].fill(b' ');
-    }
-    Cow::Owned(String::from_utf8(b).unwrap_or_default())
+    crate::text::blanked(text, &spans)
 }
 
 /// The byte ranges of the links and addresses in `text`, in order, apart.

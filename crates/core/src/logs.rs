@@ -37,17 +37,9 @@ const MONTHS: [&str; 12] = [
 /// had one (borrowed, 0, when none).
 pub fn masked(text: Cow<'_, str>) -> (Cow<'_, str>, usize) {
     let spans = levels(&text);
-    if spans.is_empty() {
-        return (text, 0);
-    }
-    let lines = spans.len();
-    let mut b = text.into_owned().into_bytes();
-    for (s, e) in spans {
-        // ASCII bytes (level words, brackets, a field name and its value
-        // of letters): blanking them keeps UTF-8.
-        b[s..e].fill(b' ');
-    }
-    (Cow::Owned(String::from_utf8(b).unwrap_or_default()), lines)
+    // ASCII bytes (level words, brackets, a field name and its value of
+    // letters).
+    (crate::text::blanked(text, &spans), spans.len())
 }
 
 /// The byte range of each log line's level (one per line at most).
@@ -85,7 +77,7 @@ fn level_of(text: &str, at: usize, end: usize) -> Option<(usize, usize)> {
     };
     let mut tokens = line
         .split_ascii_whitespace()
-        .map(|t| (t, at + offset_in(line, t)));
+        .map(|t| (t, at + crate::text::offset_in(line, t)));
     let (first, _) = tokens.clone().next()?;
     if !(timestamp(first, line) || bracketed(first)) {
         return None;
@@ -128,11 +120,6 @@ fn opens_with_month(line: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-/// Where the slice `part` of `whole` starts in it.
-fn offset_in(whole: &str, part: &str) -> usize {
-    part.as_ptr() as usize - whole.as_ptr() as usize
 }
 
 /// Whether the token `t` opening `line` is (the start of) a timestamp: a

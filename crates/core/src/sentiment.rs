@@ -584,8 +584,8 @@ impl Quote {
             .enumerate()
             .flat_map(|(part, text)| {
                 text.split_ascii_whitespace().map(move |w| {
-                    // `w` is a slice of `text`: its offset is the pointers' distance.
-                    let s = w.as_ptr() as usize - text.as_ptr() as usize;
+                    // `w` is a slice of `text`.
+                    let s = crate::text::offset_in(text, w);
                     (part, s, s + w.len())
                 })
             });

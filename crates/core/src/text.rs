@@ -12,6 +12,8 @@
 //! the customer denies having done them, [`Target::DisownedCategory`]).
 //! Intensity counts exclamation marks and words in capitals.
 
+use std::borrow::Cow;
+
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -1796,6 +1798,30 @@ fn count_intensity(bytes: &[u8], out: &mut Scan) {
     if open.is_some_and(|n| n >= 4) {
         out.caps_words += 1;
     }
+}
+
+/// Where `part`, a slice of `text` (every caller's invariant, said where it
+/// calls), starts in `text`: the pointers' distance.
+pub(crate) fn offset_in(text: &str, part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(text.as_ptr() as usize)
+}
+
+/// `text` with the byte ranges `spans` blanked (each byte a space: the text
+/// keeps its length, so what the readers quote is where it was); borrowed
+/// when there are none. The spans are on character boundaries (every
+/// caller's invariant: they start and end at ASCII bytes or the end), so
+/// the bytes stay UTF-8; one out of bounds is left alone.
+pub(crate) fn blanked<'a>(text: Cow<'a, str>, spans: &[(usize, usize)]) -> Cow<'a, str> {
+    if spans.is_empty() {
+        return text;
+    }
+    let mut b = text.into_owned().into_bytes();
+    for &(s, e) in spans {
+        if let Some(r) = b.get_mut(s..e) {
+            r.fill(b' ');
+        }
+    }
+    Cow::Owned(String::from_utf8(b).unwrap_or_default())
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character
