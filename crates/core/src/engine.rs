@@ -227,94 +227,190 @@ fn stated_impact(
     hits: &[Hit],
     texts: [&str; 2],
 ) -> Option<(Hit, u32, u32)> {
-    // Keyed as the scopes were compiled: their forms, lower case (compared
-    // lower-cased as read, not copied).
-    let scope = |w: &str| {
+    let r = ImpactReading {
+        rules,
+        si,
+        hits,
+        texts,
+    };
+    r.verb_and_scope()
+        .or_else(|| r.subject_negates_scope())
+        .or_else(|| r.scope_before())
+        .or_else(|| r.fails_for_scope())
+}
+
+/// What [`stated_impact`]'s readings read: the rules, their stated-impact
+/// settings, the scan's hits and the two texts (subject, body).
+struct ImpactReading<'a> {
+    rules: &'a Rules,
+    si: &'a crate::rules::StatedImpact,
+    hits: &'a [Hit],
+    texts: [&'a str; 2],
+}
+
+impl<'a> ImpactReading<'a> {
+    /// `w` is one of the scopes: keyed as the scopes were compiled, their
+    /// forms lower case (compared lower-cased as read, not copied).
+    fn scope(&self, w: &str) -> bool {
+        let scopes = &self.si.scopes;
         if w.is_ascii() {
-            si.scopes
+            scopes
                 .binary_search_by(|s| s.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
                 .is_ok()
         } else {
-            si.scopes
+            scopes
                 .binary_search_by(|s| s.chars().cmp(w.chars().flat_map(char::to_lowercase)))
                 .is_ok()
         }
-    };
-    verb_and_scope(rules, si, hits, texts, &scope)
-        .or_else(|| {
-            hits.iter().find_map(|h| {
-                let from = h.by_subject?;
-                let text = texts[usize::from(!h.in_subject)];
-                let subject = text.get(from as usize..h.start as usize)?;
-                subject
-                    .split(|c: char| !c.is_alphanumeric())
-                    .any(scope)
-                    .then_some((*h, from, h.end))
-            })
-        })
-        .or_else(|| scope_before(rules, si, hits, texts, &scope))
-        .or_else(|| fails_for_scope(rules, si, hits, texts, &scope))
-}
+    }
 
-/// [`stated_impact`]'s expectation that fails for a scope named after it in
-/// its clause: "the dashboard will not load for any of our users",
-/// "confirmation emails never arrive for our customers", "nothing syncs for
-/// the whole team". The scope after "for" is people (a noun of `[impact]
-/// people`: "users", "customers") or any scope after a word of the whole
-/// ("all", "any", "every", "whole", "entire"); not after a word of one ("for
-/// one of our users", "for a customer", "for my team"), nor a scope that
-/// may be a purpose ("does not work for our workflow", "for our team").
-/// Quoted from the negator (or the subject that negates) to the scope.
-fn fails_for_scope(
-    rules: &Rules,
-    si: &crate::rules::StatedImpact,
-    hits: &[Hit],
-    texts: [&str; 2],
-    scope: &impl Fn(&str) -> bool,
-) -> Option<(Hit, u32, u32)> {
-    const WHOLE: [&str; 5] = ["all", "any", "every", "whole", "entire"];
-    const ONE: [&str; 7] = ["a", "an", "one", "single", "my", "this", "that"];
-    let is = |w: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(w));
-    hits.iter().find_map(|h| {
-        let failed =
-            (h.negated || h.by_subject.is_some()) && picked_as(rules, h, Target::Expectation);
-        if !failed {
-            return None;
-        }
-        let text = texts[usize::from(!h.in_subject)];
-        let reach = si.window as usize + 1;
-        let mut words = crate::text::clause_word_slices(text.get(h.end as usize..)?, 2 * reach);
-        // "for" within reach of the expectation, the scope within reach of
-        // "for".
-        words
-            .by_ref()
-            .take(reach)
-            .find(|w| w.eq_ignore_ascii_case("for"))?;
-        let mut whole = false;
-        for w in words.take(reach) {
-            let w = scope_word(w);
-            if is(w, &ONE) {
+    /// The text `h` stands in (the subject or the body).
+    fn text_of(&self, h: &Hit) -> &'a str {
+        self.texts[usize::from(!h.in_subject)]
+    }
+
+    /// Words read for what goes with a hit: the window, and one more.
+    fn reach(&self) -> usize {
+        self.si.window as usize + 1
+    }
+
+    /// An expectation its subject says no one of a scope meets ("none of our
+    /// users can log in", "nobody on the team can access it"): quoted from
+    /// the subject.
+    fn subject_negates_scope(&self) -> Option<(Hit, u32, u32)> {
+        self.hits.iter().find_map(|h| {
+            let from = h.by_subject?;
+            let subject = self.text_of(h).get(from as usize..h.start as usize)?;
+            subject
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| self.scope(w))
+                .then_some((*h, from, h.end))
+        })
+    }
+
+    /// [`stated_impact`]'s expectation that fails for a scope named after it in
+    /// its clause: "the dashboard will not load for any of our users",
+    /// "confirmation emails never arrive for our customers", "nothing syncs for
+    /// the whole team". The scope after "for" is people (a noun of `[impact]
+    /// people`: "users", "customers") or any scope after a word of the whole
+    /// ("all", "any", "every", "whole", "entire"); not after a word of one ("for
+    /// one of our users", "for a customer", "for my team"), nor a scope that
+    /// may be a purpose ("does not work for our workflow", "for our team").
+    /// Quoted from the negator (or the subject that negates) to the scope.
+    fn fails_for_scope(&self) -> Option<(Hit, u32, u32)> {
+        const WHOLE: [&str; 5] = ["all", "any", "every", "whole", "entire"];
+        const ONE: [&str; 7] = ["a", "an", "one", "single", "my", "this", "that"];
+        let is = |w: &str, list: &[&str]| list.iter().any(|l| l.eq_ignore_ascii_case(w));
+        self.hits.iter().find_map(|h| {
+            let failed = (h.negated || h.by_subject.is_some())
+                && picked_as(self.rules, h, Target::Expectation);
+            if !failed {
                 return None;
             }
-            let people = || {
-                rules
-                    .impact
-                    .people
-                    .iter()
-                    .any(|p| p.eq_ignore_ascii_case(w))
-            };
-            if scope(w) && (whole || people()) {
-                // `w` is a slice of `text`, after the hit.
-                let end = crate::text::offset_in(text, w) + w.len();
-                let start = h
-                    .by_subject
-                    .unwrap_or_else(|| negator_before(rules, text, h.start));
-                return Some((*h, start, end as u32));
+            let text = self.text_of(h);
+            let reach = self.reach();
+            let mut words = crate::text::clause_word_slices(text.get(h.end as usize..)?, 2 * reach);
+            // "for" within reach of the expectation, the scope within reach of
+            // "for".
+            words
+                .by_ref()
+                .take(reach)
+                .find(|w| w.eq_ignore_ascii_case("for"))?;
+            let mut whole = false;
+            for w in words.take(reach) {
+                let w = scope_word(w);
+                if is(w, &ONE) {
+                    return None;
+                }
+                let people = || {
+                    self.rules
+                        .impact
+                        .people
+                        .iter()
+                        .any(|p| p.eq_ignore_ascii_case(w))
+                };
+                if self.scope(w) && (whole || people()) {
+                    // `w` is a slice of `text`, after the hit.
+                    let end = crate::text::offset_in(text, w) + w.len();
+                    let start = h
+                        .by_subject
+                        .unwrap_or_else(|| negator_before(self.rules, text, h.start));
+                    return Some((*h, start, end as u32));
+                }
+                whole |= is(w, &WHOLE);
             }
-            whole |= is(w, &WHOLE);
-        }
-        None
-    })
+            None
+        })
+    }
+
+    /// [`stated_impact`]'s scope named before what befalls it, a few words back
+    /// in its clause: the subject of a verb of impact in the passive or as a
+    /// state, right after a copula or right after the scope ("our customers are
+    /// affected", "our whole sales team is stuck", "Operations disrupted"; not
+    /// "our team says the bug affects the export"), or of an expectation that
+    /// fails, negated by a negator that takes a verb ("our users can't log in",
+    /// "customers cannot pay", "our employees are unable to access the portal";
+    /// not "the team is not working today"). Quoted from the scope to the verb.
+    fn scope_before(&self) -> Option<(Hit, u32, u32)> {
+        /// Copulas a participle of impact follows ("are affected", "got stuck").
+        const COPULAS: [&str; 9] = [
+            "is", "are", "was", "were", "be", "been", "being", "got", "gets",
+        ];
+        self.hits.iter().find_map(|h| {
+            let verb = impact_verb(self.rules, h);
+            let unmet =
+                h.acted && h.by_subject.is_none() && picked_as(self.rules, h, Target::Expectation);
+            if !(verb || unmet) {
+                return None;
+            }
+            let text = self.text_of(h);
+            let before = text.get(..h.start as usize)?;
+            // What the hit matched: the same word before it is no scope ("it
+            // will work when it did not work": "work" the verb twice).
+            let itself = text.get(h.start as usize..h.end as usize)?;
+            let found = |w: &str| {
+                let w = scope_word(w);
+                // `w` is a slice of `before`, which starts `text`.
+                let start = crate::text::offset_in(text, w);
+                (self.scope(w) && !w.eq_ignore_ascii_case(itself)).then_some((
+                    *h,
+                    start as u32,
+                    h.end,
+                ))
+            };
+            // The negator's words count among them ("are unable to").
+            let reach = self.reach();
+            let mut words = crate::text::clause_words_before(before, reach);
+            if verb {
+                let next = words.next()?;
+                if !COPULAS.iter().any(|c| next.eq_ignore_ascii_case(c)) {
+                    return found(next);
+                }
+            }
+            words.find_map(found)
+        })
+    }
+
+    /// [`stated_impact`]'s verb of impact and the scope after it.
+    fn verb_and_scope(&self) -> Option<(Hit, u32, u32)> {
+        self.hits
+            .iter()
+            .filter(|h| impact_verb(self.rules, h))
+            .find_map(|v| {
+                let text = self.text_of(v);
+                let rest = text.get(v.end as usize..)?;
+                let reach = self.reach();
+                crate::text::clause_word_slices(rest, reach).find_map(|w| {
+                    let w = scope_word(w);
+                    if !self.scope(w) {
+                        return None;
+                    }
+                    // `w` is a slice of `rest`, which ends `text`.
+                    let end = crate::text::offset_in(text, w) + w.len();
+                    Some((*v, v.start, end as u32))
+                })
+            })
+    }
 }
 
 /// Where the negator of a phrase at `at` in `text` starts: the nearest of
@@ -328,55 +424,6 @@ fn negator_before(rules: &Rules, text: &str, at: u32) -> u32 {
         .and_then(|before| crate::text::clause_words_before(before, 3).find(|w| lex.negates(w)))
         // `w` is a slice of `text`, before `at`.
         .map_or(at, |w| crate::text::offset_in(text, w) as u32)
-}
-
-/// [`stated_impact`]'s scope named before what befalls it, a few words back
-/// in its clause: the subject of a verb of impact in the passive or as a
-/// state, right after a copula or right after the scope ("our customers are
-/// affected", "our whole sales team is stuck", "Operations disrupted"; not
-/// "our team says the bug affects the export"), or of an expectation that
-/// fails, negated by a negator that takes a verb ("our users can't log in",
-/// "customers cannot pay", "our employees are unable to access the portal";
-/// not "the team is not working today"). Quoted from the scope to the verb.
-fn scope_before(
-    rules: &Rules,
-    si: &crate::rules::StatedImpact,
-    hits: &[Hit],
-    texts: [&str; 2],
-    scope: &impl Fn(&str) -> bool,
-) -> Option<(Hit, u32, u32)> {
-    /// Copulas a participle of impact follows ("are affected", "got stuck").
-    const COPULAS: [&str; 9] = [
-        "is", "are", "was", "were", "be", "been", "being", "got", "gets",
-    ];
-    hits.iter().find_map(|h| {
-        let verb = impact_verb(rules, h);
-        let unmet = h.acted && h.by_subject.is_none() && picked_as(rules, h, Target::Expectation);
-        if !(verb || unmet) {
-            return None;
-        }
-        let text = texts[usize::from(!h.in_subject)];
-        let before = text.get(..h.start as usize)?;
-        // What the hit matched: the same word before it is no scope ("it
-        // will work when it did not work": "work" the verb twice).
-        let itself = text.get(h.start as usize..h.end as usize)?;
-        let found = |w: &str| {
-            let w = scope_word(w);
-            // `w` is a slice of `before`, which starts `text`.
-            let start = crate::text::offset_in(text, w);
-            (scope(w) && !w.eq_ignore_ascii_case(itself)).then_some((*h, start as u32, h.end))
-        };
-        // The negator's words count among them ("are unable to").
-        let reach = si.window as usize + 1;
-        let mut words = crate::text::clause_words_before(before, reach);
-        if verb {
-            let next = words.next()?;
-            if !COPULAS.iter().any(|c| next.eq_ignore_ascii_case(c)) {
-                return found(next);
-            }
-        }
-        words.find_map(found)
-    })
 }
 
 /// A word read as a scope, without its possessive ("team's" is "team").
@@ -393,30 +440,6 @@ fn impact_verb(rules: &Rules, h: &Hit) -> bool {
 /// `target`'s.
 fn picked_as(rules: &Rules, h: &Hit, target: Target) -> bool {
     h.family == target.family() && rules.detector.targets(h.pattern).contains(&target)
-}
-
-/// [`stated_impact`]'s verb of impact and the scope after it.
-fn verb_and_scope(
-    rules: &Rules,
-    si: &crate::rules::StatedImpact,
-    hits: &[Hit],
-    texts: [&str; 2],
-    scope: &impl Fn(&str) -> bool,
-) -> Option<(Hit, u32, u32)> {
-    hits.iter().filter(|h| impact_verb(rules, h)).find_map(|v| {
-        let text = texts[usize::from(!v.in_subject)];
-        let rest = text.get(v.end as usize..)?;
-        let reach = si.window as usize + 1;
-        crate::text::clause_word_slices(rest, reach).find_map(|w| {
-            let w = scope_word(w);
-            if !scope(w) {
-                return None;
-            }
-            // `w` is a slice of `rest`, which ends `text`.
-            let end = crate::text::offset_in(text, w) + w.len();
-            Some((*v, v.start, end as u32))
-        })
-    })
 }
 
 /// The text asks: it has a question mark, or its subject or body opens
