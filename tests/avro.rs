@@ -567,6 +567,8 @@ fn ticket_example_through_both_formats() {
         t.requester(),
         Some((Some("it-ops@acme.example"), Some("Dana Ops")))
     );
+    // The engine's view keeps the name (who the customer is in a chat).
+    assert_eq!(t.ticket().requester_name.as_deref(), Some("Dana Ops"));
     assert_eq!(t.writer_schema_id(), 1);
 }
 

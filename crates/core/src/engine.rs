@@ -638,12 +638,19 @@ pub fn decide(
         .as_deref()
         .filter(|b| crate::html::is_html(b))
         .map(crate::html::text);
-    let (own, unread) = match shown.as_deref().or(ticket.body.as_deref()) {
-        Some(b) => {
+    // Of a chat transcript, the customer's lines: not the bot's or the
+    // agent's ("Sorry to hear about the outage! Is production down?").
+    let conversational = matches!(ticket.channel.as_deref(), Some("chat" | "phone"));
+    let chat = shown.as_deref().or(ticket.body.as_deref()).and_then(|b| {
+        crate::chat::customer_lines(b, ticket.requester_name.as_deref(), conversational)
+    });
+    let (own, unread, chat) = match (chat, shown.as_deref().or(ticket.body.as_deref())) {
+        (Some((text, c)), _) => (Some(std::borrow::Cow::Owned(text)), None, Some(c)),
+        (None, Some(b)) => {
             let (own, unread) = crate::reply::own_words(&ticket.subject, b);
-            (Some(own), unread)
+            (Some(own), unread, None)
         }
-        None => (None, None),
+        (None, None) => (None, None, None),
     };
     // Links and addresses are read as no words ("…/security/breach-report",
     // "billing@acme.com"): blanked, the text keeping its length.
@@ -657,11 +664,12 @@ pub fn decide(
     };
     if let (Some(b), true) = (
         ticket.body.as_deref(),
-        unread.is_some() || shown.is_some() || log_lines > 0,
+        unread.is_some() || shown.is_some() || log_lines > 0 || chat.is_some(),
     ) {
         let u = unread.unwrap_or_default();
         let what: Vec<&str> = [
             (shown.is_some(), "the HTML markup"),
+            (chat.is_some(), "the lines of the chat's other speakers"),
             (u.quoted, "the earlier messages it quotes"),
             (u.signature, "the signature"),
             (u.notice, "a legal notice"),
@@ -671,9 +679,10 @@ pub fn decide(
         .filter_map(|&(found, what)| found.then_some(what))
         .collect();
         // Of an HTML body, what the text it shows leaves out too.
+        let of_text = chat.map_or(u.bytes, |c| c.bytes);
         let left = match &shown {
-            Some(t) => (b.len() + u.bytes).saturating_sub(t.len()),
-            None => u.bytes,
+            Some(t) => (b.len() + of_text).saturating_sub(t.len()),
+            None => of_text,
         };
         let mut d = Detail::new()
             .s("not the customer's message: ")

@@ -36,6 +36,7 @@
 #![deny(unsafe_code)]
 
 pub mod calendar;
+pub mod chat;
 pub mod classifier;
 pub mod clock;
 pub mod codec;

@@ -26,6 +26,9 @@ pub struct Ticket<'a> {
     pub body: Option<Cow<'a, str>>,
     /// email, chat, phone, web, api, other.
     pub channel: Option<Cow<'a, str>>,
+    /// The requester's name, as the intake system gave it (`requester.name`):
+    /// who the customer is among the speakers of a chat transcript.
+    pub requester_name: Option<Cow<'a, str>>,
     /// What the customer selected.
     pub reported_priority: Option<ReportedPriority>,
     /// Business impact, as reported.

@@ -283,6 +283,7 @@ pub fn measure(
             subject: subject.into(),
             body,
             channel: None,
+            requester_name: None,
             reported_priority: None,
             affected_users: None,
             tags: Vec::new(),

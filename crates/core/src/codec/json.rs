@@ -199,6 +199,8 @@ struct RawTicket<'a> {
     affected_users: Option<serde_json::Number>,
     tags: Option<Vec<Str<'a>>>,
     custom_fields: Option<Fields<'a>>,
+    /// `requester.name`, when it is a string.
+    requester_name: Option<Cow<'a, str>>,
     /// A `triage` key in the input (replaced in the output).
     triage: bool,
 }
@@ -257,7 +259,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for TicketVisitor<'a> {
                         return Err(serde::de::Error::duplicate_field("requester"));
                     }
                     requester = true;
-                    a.next_value::<Option<Requester>>()?;
+                    t.requester_name = a.next_value::<Option<Requester<'de>>>()?.and_then(|r| r.0);
                 }
                 "triage" => {
                     if t.triage {
@@ -307,14 +309,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for Tags<'a> {
 }
 
 /// `requester`: an object (its values only checked, never logged: customer
-/// data).
-struct Requester;
+/// data), and its `name` when that is a string (the first one of a
+/// repeated key).
+struct Requester<'a>(Option<Cow<'a, str>>);
 
-impl<'de> Deserialize<'de> for Requester {
+impl<'de: 'a, 'a> Deserialize<'de> for Requester<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Requester;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Requester<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a requester object")
             }
@@ -322,11 +325,70 @@ impl<'de> Deserialize<'de> for Requester {
                 self,
                 mut a: A,
             ) -> Result<Self::Value, A::Error> {
-                while a.next_entry::<Str<'de>, Strict>()?.is_some() {}
-                Ok(Requester)
+                let mut name = None;
+                while let Some(k) = a.next_key::<Str<'de>>()? {
+                    if &*k.0 == "name" && name.is_none() {
+                        name = a.next_value::<NameValue<'de>>()?.0;
+                    } else {
+                        a.next_value::<Strict>()?;
+                    }
+                }
+                Ok(Requester(name))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Any JSON value, checked as [`Strict`] does, kept when it is a string.
+struct NameValue<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for NameValue<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = NameValue<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(NameValue(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(NameValue(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(NameValue(None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(NameValue(None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(NameValue(None))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(NameValue(None))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(NameValue(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                StrictVisitor.visit_seq(a).map(|_| NameValue(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                StrictVisitor.visit_map(a).map(|_| NameValue(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
@@ -393,6 +455,7 @@ fn validate(raw: RawTicket<'_>) -> Result<Ticket<'_>, DecodeError> {
         subject,
         body: raw.body.map(|s| s.0),
         channel,
+        requester_name: raw.requester_name,
         reported_priority,
         affected_users,
         tags: raw

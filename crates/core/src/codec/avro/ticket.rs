@@ -143,6 +143,7 @@ impl AvroTicket {
             subject: b(p.subject.expect("validated")),
             body: p.body.map(b),
             channel: p.channel.map(b),
+            requester_name: p.requester.and_then(|(_, n)| n).map(b),
             reported_priority: self.reported_priority,
             affected_users: p.affected_users.map(|n| n as u64),
             tags: p.tags.iter().map(|s| b(*s)).collect(),

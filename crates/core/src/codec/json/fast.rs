@@ -79,10 +79,13 @@ pub(super) fn decode(bytes: &[u8]) -> Option<RawTicket<'_>> {
                 }
                 requester = true;
                 let start = r.i;
-                if r.strings().is_none() {
-                    r.i = start;
-                    r.handed(|v| serde_json::from_slice::<Requester>(v).ok())?;
-                }
+                t.requester_name = match r.strings("name") {
+                    Some(name) => name,
+                    None => {
+                        r.i = start;
+                        r.handed(|v| serde_json::from_slice::<Requester>(v).ok())?.0
+                    }
+                };
             }
             "triage" => {
                 if t.triage {
@@ -263,15 +266,21 @@ impl<'a> Reader<'a> {
         Some(Fields(m))
     }
 
-    /// An object of strings (`requester`); anything else is left to
-    /// serde_json.
-    fn strings(&mut self) -> Option<()> {
-        self.object(|r, _| {
+    /// An object of strings (`requester`), and the value of its first key
+    /// `kept`; anything else is left to serde_json.
+    fn strings(&mut self, kept: &str) -> Option<Option<Cow<'a, str>>> {
+        let mut value = None;
+        self.object(|r, key| {
             if r.b.get(r.i)? != &b'"' {
                 return None;
             }
-            r.string().map(drop)
-        })
+            let s = r.string()?;
+            if key == kept && value.is_none() {
+                value = Some(s);
+            }
+            Some(())
+        })?;
+        Some(value)
     }
 
     /// `["a", "b"]`: strings, at most [`MAX_TAGS`].
@@ -432,6 +441,8 @@ mod tests {
         r#"{"ticket_id":"T-8","customer_id":"C-8","created_at":"2026-11-04T00:00:00Z","subject":"s","custom_fields":{"n":-0},"requester":{"id":7}}"#,
         r#"{"ticket_id":"T\u002d5","customer_id":"C-5","created_at":"2026-11-05T00:00:00Z","subject":"\ud83d\ude00 \u00e9","tags":["a\nb"],"affected_users":-1}"#,
         r#"{"subject":"dup","subject":"again","ticket_id":"T-6"}"#,
+        r#"{"ticket_id":"T-9","customer_id":"C-9","created_at":"2026-11-04T00:00:00Z","subject":"s","requester":{"name":"Jane \"JD\" Doe","name":"Other"}}"#,
+        r#"{"ticket_id":"T-10","customer_id":"C-10","created_at":"2026-11-04T00:00:00Z","subject":"s","requester":{"name":5,"email":"x@example.com"}}"#,
         r#"[{"ticket_id":"T-7"}]"#,
         r#"{}"#,
     ];
@@ -453,6 +464,24 @@ mod tests {
             for k in 0..s.len() {
                 agrees(&s.as_bytes()[..k]);
             }
+        }
+    }
+
+    #[test]
+    fn the_requester_s_name_is_kept_by_both_readers() {
+        // The first `name` when a string (escapes decoded), none when not.
+        for (seed, name) in [
+            (0, Some("Nora")),
+            (4, None),
+            (7, Some("Jane \"JD\" Doe")),
+            (8, None),
+        ] {
+            let bytes = SEEDS[seed].as_bytes();
+            assert!(agrees(bytes), "{seed}");
+            let t = crate::codec::json::decode_ticket(bytes)
+                .expect("valid")
+                .ticket;
+            assert_eq!(t.requester_name.as_deref(), name, "{seed}");
         }
     }
 
