@@ -114,7 +114,10 @@ pub fn json_ticket(data: &[u8]) {
 /// little (the module's promise: each quoted line's "> " comes from markup
 /// or a line break before it), at most one blank line in a row, no white
 /// space at the end. The same bytes with links, addresses and log levels
-/// blanked keep their length.
+/// blanked keep their length. Read as a chat transcript (with the body's
+/// first word as the requester's name, so that names match), the
+/// customer's lines are at most the body (plus the last line's "\n"), and
+/// the other side said at least one line.
 pub fn html_text(data: &[u8]) {
     let body = String::from_utf8_lossy(data);
     let _ = triage::html::is_html(&body);
@@ -136,6 +139,20 @@ pub fn html_text(data: &[u8]) {
         body.len(),
         "blanking log levels changed the length"
     );
+    let name = body.split_whitespace().next();
+    for (requester, conversational) in [(None, true), (name, false)] {
+        if let Some((own, unread)) = triage::chat::customer_lines(&body, requester, conversational)
+        {
+            assert!(
+                own.len() <= body.len() + 1,
+                "{} bytes of {}",
+                own.len(),
+                body.len()
+            );
+            assert!(unread.lines >= 1, "a transcript without the other side");
+            assert_eq!(unread.bytes, body.len().saturating_sub(own.len()));
+        }
+    }
 }
 
 /// A reason quotes at most a few words of the ticket: its size does not

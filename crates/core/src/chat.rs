@@ -129,8 +129,11 @@ pub fn customer_lines(
     requester: Option<&str>,
     conversational: bool,
 ) -> Option<(String, Unread)> {
-    // Most bodies have no ": " at all, nor any line a speaker's.
-    memchr::memmem::find(body.as_bytes(), b": ")?;
+    // Most bodies have no two lines with a ": " near their start (a time
+    // and a label): one vector search says so.
+    if !two_labelled(body.as_bytes()) {
+        return None;
+    }
     let mut labels: Vec<&str> = Vec::new();
     let mut lines: Vec<(&str, Line)> = Vec::new();
     // Whether the speakers' lines carry a time: the first one says, and a
@@ -217,6 +220,31 @@ pub fn customer_lines(
     ))
 }
 
+/// At least two lines of `b` have a ": " within the first bytes a time and
+/// a label take.
+fn two_labelled(b: &[u8]) -> bool {
+    static COLON: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b": "));
+    let mut found = 0;
+    // The line of the last one counted: one per line.
+    let mut line_end = 0;
+    for at in COLON.find_iter(b) {
+        if at < line_end {
+            continue;
+        }
+        // (`at < b.len()`: where the searcher found ": ".)
+        let start = memchr::memrchr(b'\n', &b[..at]).map_or(0, |n| n + 1);
+        if at - start <= MAX_LABEL + 40 {
+            found += 1;
+            if found == 2 {
+                return true;
+            }
+            line_end = memchr::memchr(b'\n', &b[at..]).map_or(b.len(), |n| at + n);
+        }
+    }
+    false
+}
+
 /// Each label's side, or `None` when neither side is known.
 fn roles(labels: &[&str], requester: Option<&str>) -> Option<Vec<Role>> {
     let requester = requester.map(str::trim).filter(|r| !r.is_empty());
@@ -295,8 +323,7 @@ fn label(line: &str) -> Option<(&str, &str)> {
     {
         return None;
     }
-    let lower = l.to_ascii_lowercase();
-    if FIELDS.binary_search(&lower.as_str()).is_ok() {
+    if l.len() <= 11 && FIELDS.iter().any(|f| f.eq_ignore_ascii_case(l)) {
         return None;
     }
     Some((l, said.trim()))
@@ -399,10 +426,6 @@ fn system(line: &str) -> bool {
     if line.starts_with("***") {
         return true;
     }
-    if line.len() > 120 {
-        return false;
-    }
-    let lower = line.to_ascii_lowercase();
     const OPENS: [&str; 8] = [
         "chat started",
         "chat ended",
@@ -421,8 +444,15 @@ fn system(line: &str) -> bool {
         "ended the chat",
         "transferred the chat",
     ];
-    let end = lower.trim_end_matches(['.', '!', '*', ' ']);
-    OPENS.iter().any(|o| lower.starts_with(o)) || SAYS.iter().any(|s| end.ends_with(s))
+    let b = line.as_bytes();
+    let end = line.trim_end_matches(['.', '!', '*', ' ']).as_bytes();
+    OPENS.iter().any(|o| {
+        b.get(..o.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(o.as_bytes()))
+    }) || SAYS.iter().any(|s| {
+        // (Bytes, read under the length test.)
+        end.len() >= s.len() && end[end.len() - s.len()..].eq_ignore_ascii_case(s.as_bytes())
+    })
 }
 
 #[cfg(test)]

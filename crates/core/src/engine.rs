@@ -633,18 +633,42 @@ pub fn decide(
     // a mail client shows; what a reply quotes of earlier messages ("> …",
     // below "On … wrote:"), the signature and a legal notice are not theirs
     // to be read as.
+    // Mail no person wrote (an out-of-office reply, a bounce) is no request:
+    // none of its text is read.
+    let automatic = rules.automatic.and_then(|points| {
+        Some((
+            crate::automatic::of(&ticket.subject, ticket.body.as_deref())?,
+            points,
+        ))
+    });
+    if let Some(((kind, said), points)) = automatic {
+        reasons.push(reason(
+            "automatic",
+            points,
+            Detail::new()
+                .s(kind.described())
+                .s(" (subject \"")
+                .excerpt(said, "")
+                .s("\"): no person's request, its text not read")
+                .done(),
+        ));
+    }
     let shown = ticket
         .body
         .as_deref()
-        .filter(|b| crate::html::is_html(b))
+        .filter(|b| automatic.is_none() && crate::html::is_html(b))
         .map(crate::html::text);
     // Of a chat transcript, the customer's lines: not the bot's or the
     // agent's ("Sorry to hear about the outage! Is production down?").
     let conversational = matches!(ticket.channel.as_deref(), Some("chat" | "phone"));
-    let chat = shown.as_deref().or(ticket.body.as_deref()).and_then(|b| {
+    let body = match automatic {
+        Some(_) => ticket.body.as_ref().map(|_| ""),
+        None => shown.as_deref().or(ticket.body.as_deref()),
+    };
+    let chat = body.and_then(|b| {
         crate::chat::customer_lines(b, ticket.requester_name.as_deref(), conversational)
     });
-    let (own, unread, chat) = match (chat, shown.as_deref().or(ticket.body.as_deref())) {
+    let (own, unread, chat) = match (chat, body) {
         (Some((text, c)), _) => (Some(std::borrow::Cow::Owned(text)), None, Some(c)),
         (None, Some(b)) => {
             let (own, unread) = crate::reply::own_words(&ticket.subject, b);
@@ -655,7 +679,10 @@ pub fn decide(
     // Links and addresses are read as no words ("…/security/breach-report",
     // "billing@acme.com"): blanked, the text keeping its length.
     let own = own.map(crate::links::masked);
-    let subject_read = crate::links::masked(std::borrow::Cow::Borrowed(&*ticket.subject));
+    let subject_read = crate::links::masked(std::borrow::Cow::Borrowed(match automatic {
+        Some(_) => "",
+        None => &*ticket.subject,
+    }));
     // A pasted log's level words are a program's ("CRITICAL", "FATAL" on a
     // log line), not the customer's: blanked too, its messages read.
     let (own, log_lines) = match own.map(crate::logs::masked) {
@@ -1472,6 +1499,7 @@ pub fn decide(
         phrase_found: &scratch.phrase_found,
         text_language: language,
         language_covered: covered,
+        automatic: automatic.is_some(),
         category_confidence: cat_conf_used,
         age_hours,
         score: None,

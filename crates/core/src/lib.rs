@@ -35,6 +35,7 @@
 // 16 or 32 bytes at a time), which allows it for itself.
 #![deny(unsafe_code)]
 
+pub mod automatic;
 pub mod calendar;
 pub mod chat;
 pub mod classifier;

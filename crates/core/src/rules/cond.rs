@@ -21,6 +21,8 @@ pub struct Facts<'a> {
     /// Whether that language is one the rules read (`[language].covered`);
     /// `true` when it cannot be told.
     pub language_covered: bool,
+    /// Mail no person wrote (`[automatic]`).
+    pub automatic: bool,
     /// The category's confidence, 0–1.
     pub category_confidence: f32,
     pub age_hours: f64,
@@ -45,6 +47,7 @@ pub struct Cond {
     pub language: Option<Vec<Arc<str>>>,
     pub text_language: Option<Vec<Arc<str>>>,
     pub language_covered: Option<bool>,
+    pub automatic: Option<bool>,
     pub min_category_confidence: Option<f32>,
     pub sla_policy: Option<Vec<Arc<str>>>,
     pub priority: Option<Vec<u16>>,
@@ -127,6 +130,7 @@ impl Cond {
             language: strings(&when.language),
             text_language: strings(&when.text_language),
             language_covered: when.language_covered,
+            automatic: when.automatic,
             min_category_confidence: when.min_category_confidence,
             sla_policy: strings(&when.sla_policy),
             vip: when.vip,
@@ -232,6 +236,7 @@ impl Cond {
             && self
                 .language_covered
                 .is_none_or(|v| v == f.language_covered)
+            && self.automatic.is_none_or(|v| v == f.automatic)
             && any_str(&self.sla_policy, s.sla_policy.as_deref())
             && self.vip.is_none_or(|v| v == s.vip)
             && self.customer_known.is_none_or(|v| v == f.customer_known)
@@ -304,6 +309,7 @@ impl Cond {
             && subset(&self.language, &other.language)
             && subset(&self.text_language, &other.text_language)
             && same(&self.language_covered, &other.language_covered)
+            && same(&self.automatic, &other.automatic)
             && subset(&self.sla_policy, &other.sla_policy)
             && subset(&self.priority, &other.priority)
             && subset(&self.tags_any, &other.tags_any)

@@ -60,6 +60,10 @@ pub struct RulesConfig {
     #[serde(default)]
     pub language: LanguageConfig,
 
+    /// Mail no person wrote: automatic replies and delivery failure notices.
+    #[serde(default)]
+    pub automatic: AutomaticConfig,
+
     /// Points for the priority the customer selected: keys `low`, `normal`,
     /// `high`, `urgent`. A missing key is 0 points.
     #[serde(default)]
@@ -128,6 +132,36 @@ pub struct LanguageConfig {
     /// Default true.
     #[serde(default = "yes")]
     pub spelling: bool,
+}
+
+/// `[automatic]`: mail that no person wrote to the support team — an
+/// automatic reply ("Automatic reply: …", "Out of Office: …", "OOO") or a
+/// delivery failure notice ("Undeliverable: …", "Delivery Status
+/// Notification (Failure)"; "Mail delivery failed" only with a delivery
+/// status report in the body), told by the subject as mail servers and
+/// clients write it (in English, German, French, Spanish, Italian and
+/// Dutch). Its text is not read as a request (the subject it answers and
+/// its "for urgent matters" are no customer's words): it gets the default
+/// category and severity, neutral sentiment, an `automatic` reason with
+/// `points`, and `automatic = true` in conditions, overrides and routing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomaticConfig {
+    /// Tell such mail apart. Default true; false reads it as any ticket.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Points for such mail. Default 0.
+    #[serde(default)]
+    pub points: i64,
+}
+
+impl Default for AutomaticConfig {
+    fn default() -> Self {
+        AutomaticConfig {
+            enabled: true,
+            points: 0,
+        }
+    }
 }
 
 impl Default for LanguageConfig {
@@ -894,6 +928,10 @@ pub struct When {
     /// Whether the text is in a language the rules read (`[language]
     /// covered`); text too short to tell counts as covered.
     pub language_covered: Option<bool>,
+    /// Whether the ticket is mail no person wrote: an automatic reply or a
+    /// delivery failure notice (see `[automatic]`; never true when it is
+    /// disabled).
+    pub automatic: Option<bool>,
     /// The category's confidence (0–1: `triage.confidence.category`, or the
     /// model's when a model decided the category) is at least this. Phrases
     /// alone give one body phrase and no other category's 0.5, two 0.67, one

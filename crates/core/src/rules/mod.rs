@@ -187,6 +187,9 @@ pub struct Rules {
     /// `[language]`: the languages the rules read, and the points for text
     /// in another.
     pub language: LanguageRule,
+    /// `[automatic]`: tell mail no person wrote apart (`None`: off), and its
+    /// points.
+    pub automatic: Option<i64>,
     /// `[language] spelling`: mistyped English words read as the phrase or
     /// dictionary word one edit away (`None`: off).
     pub speller: Option<Arc<crate::spell::Speller>>,
@@ -1412,6 +1415,7 @@ fn build(
             covered,
             uncovered_points: cfg.language.uncovered_points,
         },
+        automatic: cfg.automatic.enabled.then_some(cfg.automatic.points),
         speller: cfg.language.spelling.then(|| speller(&phrases)),
         impact: cfg.impact.clone(),
         ageing: cfg.ageing.clone(),
