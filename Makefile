@@ -109,8 +109,8 @@ quality: ## The rules' text detection against the labelled development sets in .
 	python3 scripts/bitext-probes.py $(QUALITY_BIN) config/rules.toml
 	@echo "HTML mail probes: the requests sent as HTML mail (web mail, Gmail and Outlook replies) read as in plain text?"
 	python3 scripts/html-mail-probes.py $(QUALITY_BIN) config/rules.toml
-	@echo "chat probes: the requests said in a chat transcript (a bot and an agent speaking too) read as the request alone?"
-	python3 scripts/chat-probes.py $(QUALITY_BIN) config/rules.toml
+	@echo "intake probes: the requests said in a chat transcript (a bot and an agent speaking too) or sent by a web form read as the request alone?"
+	python3 scripts/intake-probes.py $(QUALITY_BIN) config/rules.toml
 	@echo "sentiment: human-rated sets of the VADER paper (downloaded from PyPI into $(SENTIMENT_CACHE)), VADER's own figures first"
 	python3 scripts/sentiment-sets.py $(SENTIMENT_CACHE)
 	for set in amazonReviewSnippets tweets; do \

@@ -39,8 +39,8 @@
 #![forbid(unsafe_code)]
 
 pub use triage_core::{
-    calendar, chat, classifier, clock, codec, customers, embed, engine, html, isolate, lang, links,
-    logs, model, people, process, reply, rules, sentiment, text,
+    automatic, calendar, chat, classifier, clock, codec, customers, embed, engine, form, html,
+    isolate, lang, links, logs, model, people, process, reply, rules, sentiment, text,
 };
 
 pub mod cli;

@@ -109,13 +109,14 @@ pub fn json_ticket(data: &[u8]) {
     assert_reasons_bounded(&output["triage"]);
 }
 
-/// An HTML body read as text (any bytes, as a ticket's body would hold
-/// them once decoded): no panic, at most twice the input's length plus a
-/// little (the module's promise: each quoted line's "> " comes from markup
-/// or a line break before it), at most one blank line in a row, no white
-/// space at the end. The same bytes with links, addresses and log levels
-/// blanked keep their length. Read as a chat transcript (with the body's
-/// first word as the requester's name, so that names match), the
+/// The readers of a body's text, on any bytes (as a ticket's body would
+/// hold them once decoded). Read as HTML: no panic, at most twice the
+/// input's length plus a little (the module's promise: each quoted line's
+/// "> " comes from markup or a line break before it), at most one blank
+/// line in a row, no white space at the end. Links, addresses, log levels
+/// and a form's sender details blanked keep the length. Read as the subject
+/// of mail no person wrote: no panic. Read as a chat transcript (with the
+/// body's first word as the requester's name, so that names match): the
 /// customer's lines are at most the body (plus the last line's "\n"), and
 /// the other side said at least one line.
 pub fn html_text(data: &[u8]) {
@@ -139,6 +140,15 @@ pub fn html_text(data: &[u8]) {
         body.len(),
         "blanking log levels changed the length"
     );
+    // A form's sender details blanked keep the length too; any subject and
+    // body are read as mail no person wrote or not, without a panic.
+    let (f, _) = triage::form::masked(std::borrow::Cow::Borrowed(&body));
+    assert_eq!(
+        f.len(),
+        body.len(),
+        "blanking a form's details changed the length"
+    );
+    let _ = triage::automatic::of(&body, Some(&body));
     let name = body.split_whitespace().next();
     for (requester, conversational) in [(None, true), (name, false)] {
         if let Some((own, unread)) = triage::chat::customer_lines(&body, requester, conversational)

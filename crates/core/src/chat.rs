@@ -222,7 +222,7 @@ pub fn customer_lines(
 
 /// At least two lines of `b` have a ": " within the first bytes a time and
 /// a label take.
-fn two_labelled(b: &[u8]) -> bool {
+pub(crate) fn two_labelled(b: &[u8]) -> bool {
     static COLON: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b": "));
     let mut found = 0;

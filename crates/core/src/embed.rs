@@ -167,6 +167,10 @@ impl StaticModel {
         let mut n = 0usize;
         let mut chars = 0usize;
         let cap = max_chars.min(MAX_CHARS);
+        // A run of white space counts as one character (and none before
+        // the first word): the tokenizer reads no white space, and a text
+        // with blanked or indented lines reads as far as the same words.
+        let mut after_space = true;
         'texts: for text in texts {
             let mut word = std::mem::take(&mut scratch.word);
             word.clear(); // (a cut text leaves its last word)
@@ -174,12 +178,15 @@ impl StaticModel {
                 // The common case: characters are bytes, so the limit cuts
                 // the bytes; byte by byte, lower-cased as read, so that
                 // `word` is already what WordPiece looks up.
-                let all = text.as_bytes();
-                let left = cap.saturating_sub(chars);
-                let cut = all.len() > left;
-                let b = &all[..all.len().min(left)];
-                chars += b.len();
-                for &c in b {
+                let mut cut = false;
+                for &c in text.as_bytes() {
+                    let space = c.is_ascii_whitespace() || c == 0x0b;
+                    chars += usize::from(!(space && after_space));
+                    after_space = space;
+                    if chars > cap {
+                        cut = true;
+                        break;
+                    }
                     if c.is_ascii_alphanumeric() {
                         word.push(c.to_ascii_lowercase() as char);
                         continue;
@@ -211,7 +218,9 @@ impl StaticModel {
                 continue;
             }
             for c in text.chars() {
-                chars += 1;
+                let space = c.is_whitespace();
+                chars += usize::from(!(space && after_space));
+                after_space = space;
                 if chars > cap {
                     scratch.word = word;
                     break 'texts;

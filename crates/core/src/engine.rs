@@ -676,6 +676,13 @@ pub fn decide(
         }
         (None, None) => (None, None, None),
     };
+    // A web form's lines of who sent it ("Company: Acme Security Ltd", "Job
+    // title: Head of Critical Infrastructure") say nothing of the request
+    // (read before links are blanked: "Email: jane@acme.example" is one).
+    let (own, form_lines) = match own.map(crate::form::masked) {
+        Some((own, n)) => (Some(own), n),
+        None => (None, 0),
+    };
     // Links and addresses are read as no words ("…/security/breach-report",
     // "billing@acme.com"): blanked, the text keeping its length.
     let own = own.map(crate::links::masked);
@@ -691,7 +698,7 @@ pub fn decide(
     };
     if let (Some(b), true) = (
         ticket.body.as_deref(),
-        unread.is_some() || shown.is_some() || log_lines > 0 || chat.is_some(),
+        unread.is_some() || shown.is_some() || log_lines > 0 || form_lines > 0 || chat.is_some(),
     ) {
         let u = unread.unwrap_or_default();
         let what: Vec<&str> = [
@@ -701,6 +708,7 @@ pub fn decide(
             (u.signature, "the signature"),
             (u.notice, "a legal notice"),
             (log_lines > 0, "the levels of the log lines it pastes"),
+            (form_lines > 0, "the sender's details a form lists"),
         ]
         .iter()
         .filter_map(|&(found, what)| found.then_some(what))
@@ -714,7 +722,8 @@ pub fn decide(
         let mut d = Detail::new()
             .s("not the customer's message: ")
             .s(&what.join(", "));
-        // (Log levels are blanked, not cut: alone, no bytes go unread.)
+        // (Log levels and form details are blanked, not cut: alone, no bytes
+        // go unread.)
         if left > 0 {
             d = d
                 .s(" (")

@@ -45,6 +45,7 @@ pub mod customers;
 mod detail;
 pub mod embed;
 pub mod engine;
+pub mod form;
 pub mod html;
 pub mod isolate;
 pub mod lang;
