@@ -91,31 +91,57 @@ const BOUNCE_MAYBE: [&str; 5] = [
     "delivery failure",
 ];
 
+/// The first bytes of every opening and whole subject above (a test keeps
+/// them in step).
+const FIRST: &[u8] = b"adfmnoru";
+
+/// Bytes of a subject the openings are looked for in (the longest opening
+/// and a whole subject of [`REPLY_SUBJECTS`] fit).
+const HEAD: usize = 48;
+
 /// What the mail is, by its subject (and for a subject a person could
 /// write, its body), with the opening of the subject that said so.
 pub fn of<'s>(subject: &'s str, body: Option<&str>) -> Option<(Automatic, &'s str)> {
     let s = without_tags(subject);
-    // Lower-cased once, at most the longest opening's worth.
-    let head: String = s.chars().take(48).flat_map(char::to_lowercase).collect();
-    let said = |n: usize| s.get(..n).or_else(|| s.split(':').next()).unwrap_or(s);
+    // Its first bytes, ASCII lower-cased on the stack (the accented openings
+    // are written lower case, as mail clients write them).
+    let mut buf = [0u8; HEAD];
+    let n = s.len().min(buf.len());
+    // (`n` is at most both lengths.)
+    let head = &mut buf[..n];
+    head.copy_from_slice(&s.as_bytes()[..n]);
+    head.make_ascii_lowercase();
+    let head = &*head;
+    // Most subjects are told apart by their first byte alone.
+    if !head.first().is_some_and(|b| FIRST.contains(b)) {
+        return None;
+    }
+    // `s` as far as an opening of `len` bytes (the whole subject if that
+    // is no char boundary).
+    let said = |len: usize| s.get(..len).unwrap_or(s);
     for o in REPLY_OPENINGS {
-        if let Some(rest) = head.strip_prefix(o) {
-            if rest.trim_start().starts_with(':') {
+        if let Some(rest) = head.strip_prefix(o.as_bytes()) {
+            if rest.trim_ascii_start().starts_with(b":") {
                 return Some((Automatic::Reply, said_upto(s, ':')));
             }
         }
     }
-    let whole = head.trim_end_matches(['.', '!', ' ']);
-    if s.chars().count() <= 48 && REPLY_SUBJECTS.contains(&whole) {
-        return Some((Automatic::Reply, s));
+    if s.len() <= HEAD {
+        let mut whole = head;
+        while let [rest @ .., b'.' | b'!' | b' '] = whole {
+            whole = rest;
+        }
+        if REPLY_SUBJECTS.iter().any(|r| r.as_bytes() == whole) {
+            return Some((Automatic::Reply, s));
+        }
     }
     for o in BOUNCE_OPENINGS {
-        if head.starts_with(o) {
+        if head.starts_with(o.as_bytes()) {
             return Some((Automatic::Bounce, said(o.len())));
         }
     }
     for o in BOUNCE_MAYBE {
-        if head.starts_with(o) && body.is_some_and(status_report) {
+        if head.starts_with(o.as_bytes()) && body.is_some_and(status_report) {
             return Some((Automatic::Bounce, said(o.len())));
         }
     }
@@ -204,6 +230,18 @@ fn status_tail(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_opening_starts_with_a_first_byte() {
+        let all = REPLY_OPENINGS
+            .iter()
+            .chain(&REPLY_SUBJECTS)
+            .chain(&BOUNCE_OPENINGS)
+            .chain(&BOUNCE_MAYBE);
+        for o in all {
+            assert!(FIRST.contains(&o.as_bytes()[0]), "{o}");
+        }
+    }
 
     #[test]
     fn mail_servers_and_clients_subjects() {

@@ -23,6 +23,23 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Characters of a text that are read (model2vec: 512 tokens × ~6).
 pub const MAX_CHARS: usize = 3072;
+
+/// An ASCII white space byte, as `char::is_whitespace` says.
+fn is_space(c: u8) -> bool {
+    c.is_ascii_whitespace() || c == 0x0b
+}
+
+/// Characters of ASCII `b` with each run of white space as one (none at
+/// the start when `after_space`), and whether it ends in white space.
+fn spaced_len(b: &[u8], after_space: &mut bool) -> usize {
+    let mut n = 0;
+    for &c in b {
+        let space = is_space(c);
+        n += usize::from(!(space && *after_space));
+        *after_space = space;
+    }
+    n
+}
 /// Tokens pooled, at most.
 pub const MAX_TOKENS: usize = 512;
 /// Longest word WordPiece splits (longer ones are skipped, as `[UNK]`).
@@ -171,22 +188,36 @@ impl StaticModel {
         // the first word): the tokenizer reads no white space, and a text
         // with blanked or indented lines reads as far as the same words.
         let mut after_space = true;
-        'texts: for text in texts {
+        'texts: for (t, text) in texts.iter().enumerate() {
             let mut word = std::mem::take(&mut scratch.word);
             word.clear(); // (a cut text leaves its last word)
             if text.is_ascii() {
                 // The common case: characters are bytes, so the limit cuts
                 // the bytes; byte by byte, lower-cased as read, so that
-                // `word` is already what WordPiece looks up.
-                let mut cut = false;
-                for &c in text.as_bytes() {
-                    let space = c.is_ascii_whitespace() || c == 0x0b;
-                    chars += usize::from(!(space && after_space));
-                    after_space = space;
-                    if chars > cap {
-                        cut = true;
-                        break;
+                // `word` is already what WordPiece looks up. Where the
+                // limit cuts is counted only for a text that may reach it
+                // (and how far it reaches, only when a text follows).
+                let all = text.as_bytes();
+                let (end, cut) = if chars + all.len() <= cap {
+                    if t + 1 < texts.len() {
+                        chars += spaced_len(all, &mut after_space);
                     }
+                    (all.len(), false)
+                } else {
+                    let mut end = all.len();
+                    for (k, &c) in all.iter().enumerate() {
+                        let space = is_space(c);
+                        chars += usize::from(!(space && after_space));
+                        after_space = space;
+                        if chars > cap {
+                            end = k;
+                            break;
+                        }
+                    }
+                    (end, end < all.len())
+                };
+                // (`end <= all.len()`: the length or a position in it.)
+                for &c in &all[..end] {
                     if c.is_ascii_alphanumeric() {
                         word.push(c.to_ascii_lowercase() as char);
                         continue;
