@@ -114,7 +114,8 @@ pub fn json_ticket(data: &[u8]) {
 /// input's length plus a little (the module's promise: each quoted line's
 /// "> " comes from markup or a line break before it), at most one blank
 /// line in a row, no white space at the end. Links, addresses, log levels
-/// and a form's sender details blanked keep the length. Read as the subject
+/// and a form's sender details blanked keep the length; character
+/// references decoded in plain text never lengthen it. Read as the subject
 /// of mail no person wrote: no panic. Read as a chat transcript (with the
 /// body's first word as the requester's name, so that names match): the
 /// customer's lines are at most the body (plus the last line's "\n"), and
@@ -149,6 +150,15 @@ pub fn html_text(data: &[u8]) {
         "blanking a form's details changed the length"
     );
     let _ = triage::automatic::of(&body, Some(&body));
+    // Character references decoded never lengthen the text.
+    if let Some(d) = triage::html::references(&body) {
+        assert!(
+            d.len() <= body.len(),
+            "{} bytes decoded from {}",
+            d.len(),
+            body.len()
+        );
+    }
     let name = body.split_whitespace().next();
     for (requester, conversational) in [(None, true), (name, false)] {
         if let Some((own, unread)) = triage::chat::customer_lines(&body, requester, conversational)

@@ -658,12 +658,22 @@ pub fn decide(
         .as_deref()
         .filter(|b| automatic.is_none() && crate::html::is_html(b))
         .map(crate::html::text);
+    // Plain text an intake escaped for HTML ("can&#39;t"): its character
+    // references decoded, so that the words are read as written.
+    let referenced = ticket
+        .body
+        .as_deref()
+        .filter(|_| automatic.is_none() && shown.is_none())
+        .and_then(crate::html::references);
     // Of a chat transcript, the customer's lines: not the bot's or the
     // agent's ("Sorry to hear about the outage! Is production down?").
     let conversational = matches!(ticket.channel.as_deref(), Some("chat" | "phone"));
     let body = match automatic {
         Some(_) => ticket.body.as_ref().map(|_| ""),
-        None => shown.as_deref().or(ticket.body.as_deref()),
+        None => shown
+            .as_deref()
+            .or(referenced.as_deref())
+            .or(ticket.body.as_deref()),
     };
     let chat = body.and_then(|b| {
         crate::chat::customer_lines(b, ticket.requester_name.as_deref(), conversational)
@@ -686,10 +696,13 @@ pub fn decide(
     // Links and addresses are read as no words ("…/security/breach-report",
     // "billing@acme.com"): blanked, the text keeping its length.
     let own = own.map(crate::links::masked);
-    let subject_read = crate::links::masked(std::borrow::Cow::Borrowed(match automatic {
-        Some(_) => "",
-        None => &*ticket.subject,
-    }));
+    let subject_read = crate::links::masked(match automatic {
+        Some(_) => std::borrow::Cow::Borrowed(""),
+        None => crate::html::references(&ticket.subject).map_or(
+            std::borrow::Cow::Borrowed(&*ticket.subject),
+            std::borrow::Cow::Owned,
+        ),
+    });
     // A pasted log's level words are a program's ("CRITICAL", "FATAL" on a
     // log line), not the customer's: blanked too, its messages read.
     let (own, log_lines) = match own.map(crate::logs::masked) {

@@ -96,6 +96,71 @@ fn opens_element(rest: &[u8]) -> bool {
         })
 }
 
+/// Plain text with the character references an intake escaped it with
+/// ("can&#39;t", "R&amp;D", "&quot;down&quot;", "&rsquo;"): decoded, so
+/// that "can't" is read as the negation it is. A body escaped for HTML and
+/// passed on as plain text (an intake that escaped twice) otherwise splits
+/// words ("can", "39", "t"). Only a complete reference is decoded — a name of
+/// the HTML standard's table with its ";", or "&#" and a number with its
+/// ";" — so "AT&T", "Q&A" and "&nbsp" without ";" stay as written; `None`
+/// when there is none.
+pub fn references(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    // Where the text not yet copied starts.
+    let mut from = 0;
+    for amp in memchr::memchr_iter(b'&', b) {
+        if amp < from {
+            continue;
+        }
+        // (`amp` is where memchr found "&": a char boundary, as is the byte
+        // after it and the ";" found below.)
+        let rest = &b[amp + 1..];
+        let Some(semi) = rest.iter().take(33).position(|&c| c == b';') else {
+            continue;
+        };
+        let name = &text[amp + 1..amp + 1 + semi];
+        let Some(decoded) = reference(name) else {
+            continue;
+        };
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        o.push_str(&text[from..amp]);
+        o.extend(decoded.into_iter().flatten());
+        from = amp + 2 + semi;
+    }
+    let mut o = out?;
+    o.push_str(&text[from..]);
+    Some(o)
+}
+
+/// The characters a reference's name (between "&" and ";") stands for.
+fn reference(name: &str) -> Option<[Option<char>; 2]> {
+    if let Some(num) = name.strip_prefix('#') {
+        let n = match num.strip_prefix(['x', 'X']) {
+            Some(hex) if !hex.is_empty() && hex.len() <= 6 => u32::from_str_radix(hex, 16).ok()?,
+            Some(_) => return None,
+            None if !num.is_empty() && num.len() <= 7 => num.parse().ok()?,
+            None => return None,
+        };
+        // No NUL, surrogate or control character comes of a reference.
+        let c =
+            char::from_u32(n).filter(|c| *c != '\0' && (!c.is_control() || c.is_whitespace()))?;
+        return Some([Some(c), None]);
+    }
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut key = [0u8; 33];
+    // (`name` is at most 32 bytes: the ";" was looked for in 33.)
+    let k = key.get_mut(..name.len() + 1)?;
+    k[..name.len()].copy_from_slice(name.as_bytes());
+    k[name.len()] = b';';
+    let key = std::str::from_utf8(k).ok()?;
+    let &(a, b) = html5ever::data::NAMED_ENTITIES.get(key)?;
+    let c = |n: u32| char::from_u32(n).filter(|&c| c != '\0');
+    Some([c(a), c(b)])
+}
+
 /// The text of the HTML `html` as a mail client shows it (see the module's
 /// documentation).
 pub fn text(html: &str) -> String {
@@ -305,6 +370,44 @@ impl TokenSink for Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_in_plain_text_are_decoded_and_nothing_else() {
+        let d = |t: &str| references(t);
+        assert_eq!(
+            d("we still can&#39;t log in").as_deref(),
+            Some("we still can't log in")
+        );
+        assert_eq!(
+            d("R&amp;D says &quot;down&quot; &rsquo;n&#x27;&#X41;").as_deref(),
+            Some("R&D says \"down\" \u{2019}n'A")
+        );
+        // Two characters for one name.
+        assert_eq!(d("&NotEqualTilde;").as_deref(), Some("\u{2242}\u{338}"));
+        for t in [
+            "AT&T and Q&A",
+            "&nbsp without its semicolon",
+            "&unknownname;",
+            "&#;",
+            "&#x;",
+            "&#0;",
+            "&#1;",
+            "&#xD800;",
+            "&#99999999;",
+            "&;",
+            "a & b; c",
+            "&é;",
+            "",
+        ] {
+            assert_eq!(d(t), None, "{t}");
+        }
+        // A reference after one that is none.
+        assert_eq!(d("&& &amp;").as_deref(), Some("&& &"));
+        let long = "&amp;".repeat(50_000);
+        assert_eq!(d(&long).map(|s| s.len()), Some(50_000));
+        let _ = d(&"&#".repeat(50_000));
+        let _ = d(&"&a".repeat(50_000));
+    }
 
     #[test]
     fn html_is_told_from_plain_text() {

@@ -936,9 +936,14 @@ fn build(
                 // nor "productivity" (one Snowball stem).
                 // (Lower case as the engine reads words: `normalise` folds
                 // ASCII only.)
-                scopes.extend(crate::text::word_forms(
-                    &crate::text::normalise(p).to_lowercase(),
-                ));
+                // Not a participle ("working" in "it isn't working" is the
+                // verb, no one's work), unless written so.
+                let written = crate::text::normalise(p).to_lowercase();
+                scopes.extend(
+                    crate::text::word_forms(&written)
+                        .into_iter()
+                        .filter(|f| !f.ends_with("ing") || *f == written),
+                );
             }
         }
         scopes.sort_unstable();
