@@ -19,17 +19,13 @@ Printed: the share of requests whose category, severity, sentiment label and pri
 same as the plain text's. The earlier message is the support team's words, not the customer's:
 a reader of the customer's own words agrees on (nearly) all.
 """
-import csv
 import html
-import json
 import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DATA = os.path.join(ROOT, "..", "shared", "data")
-SETS = [("bitext-dev.csv", "instruction"), ("banking77-train.csv", "text")]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe_common import agreement, args, header, readings, requests, row  # noqa: E402
+
 EARLIER = ("Hello,<br><br>We are sorry: production is down for all users after a data breach. "
            "Our engineers are working on it urgently and will refund affected invoices.<br><br>"
            "Best regards,<br>Support")
@@ -68,36 +64,15 @@ def outlook_reply(text):
 SHAPES = [("html", as_html), ("gmail reply", gmail_reply), ("outlook reply", outlook_reply)]
 
 
-def score(binary, rules, texts):
-    lines = "".join(
-        json.dumps({"ticket_id": f"H{n}", "customer_id": "C-PROBE", "created_at": "2026-11-20T10:00:00Z",
-                    "subject": "", "body": t, "channel": "email"}) + "\n"
-        for n, t in enumerate(texts))
-    out = subprocess.run([binary, "score", "--rules", rules, "--now", "2026-11-20T12:00:00Z"],
-                         input=lines, capture_output=True, text=True, check=True).stdout
-    return [json.loads(l)["triage"] for l in out.splitlines()]
-
-
-def reading(t):
-    return {"category": t["category"], "severity": t["severity"],
-            "sentiment": t["sentiment"]["label"], "priority": t["priority"]}
-
-
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "release", "triage")
-    rules = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "config", "rules.toml")
-    texts = []
-    for name, field in SETS:
-        with open(os.path.join(DATA, name), encoding="utf-8") as f:
-            texts += [r[field] for r in csv.DictReader(f)]
-    plain = [reading(t) for t in score(binary, rules, texts)]
-    fields = ["category", "severity", "sentiment", "priority"]
+    binary, rules = args()
+    texts = requests()
+    plain = readings(binary, rules, [{"body": t, "channel": "email"} for t in texts])
     print(f"{len(texts)} requests; share read as in plain text:")
-    print(f"{'shape':<16}" + "".join(f"{f:>11}" for f in fields))
+    header(16)
     for shape, make in SHAPES:
-        got = [reading(t) for t in score(binary, rules, [make(x) for x in texts])]
-        same = [sum(a[f] == b[f] for a, b in zip(plain, got)) / len(texts) for f in fields]
-        print(f"{shape:<16}" + "".join(f"{s:>11.4f}" for s in same))
+        got = readings(binary, rules, [{"body": make(x), "channel": "email"} for x in texts])
+        row(16, shape, agreement(plain, got))
 
 
 if __name__ == "__main__":

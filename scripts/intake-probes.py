@@ -24,16 +24,12 @@ Printed: the share of requests whose category, severity, sentiment label and pri
 same as the request's alone (on the same channel). A reader of the customer's own words agrees
 on (nearly) all.
 """
-import csv
-import json
 import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DATA = os.path.join(ROOT, "..", "shared", "data")
-SETS = [("bitext-dev.csv", "instruction"), ("banking77-train.csv", "text")]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe_common import agreement, args, header, readings, requests, row  # noqa: E402
+
 GREETING = "Hi there! I'm the Acme virtual assistant. Tell me what went wrong and I'll get you to an agent!"
 AGENT = ("I'm so sorry to hear that! We had a major outage this morning and production was down "
          "for all users. Is your whole team affected, or is it a security issue? Urgent cases get a refund.")
@@ -69,42 +65,25 @@ SHAPES = [("chat: timed, named", timed_named), ("chat: roles", roles),
           ("chat: elapsed, mail", elapsed_mail), ("web form", web_form)]
 
 
-def score(binary, rules, tickets):
-    lines = ""
-    for n, (body, name, channel) in enumerate(tickets):
-        t = {"ticket_id": f"C{n}", "customer_id": "C-PROBE", "created_at": "2026-11-20T10:00:00Z",
-             "subject": "", "body": body, "channel": channel}
-        if name:
-            t["requester"] = {"email": "jane@example.com", "name": name}
-        lines += json.dumps(t) + "\n"
-    out = subprocess.run([binary, "score", "--rules", rules, "--now", "2026-11-20T12:00:00Z"],
-                         input=lines, capture_output=True, text=True, check=True).stdout
-    return [json.loads(l)["triage"] for l in out.splitlines()]
-
-
-def reading(t):
-    return {"category": t["category"], "severity": t["severity"],
-            "sentiment": t["sentiment"]["label"], "priority": t["priority"]}
+def ticket(body, name, channel):
+    t = {"body": body, "channel": channel}
+    if name:
+        t["requester"] = {"email": "jane@example.com", "name": name}
+    return t
 
 
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "release", "triage")
-    rules = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "config", "rules.toml")
-    texts = []
-    for name, field in SETS:
-        with open(os.path.join(DATA, name), encoding="utf-8") as f:
-            texts += [r[field] for r in csv.DictReader(f)]
+    binary, rules = args()
+    texts = requests()
     # The request alone, by the channel of each shape (a rule may read the channel).
-    alone = {c: [reading(t) for t in score(binary, rules, [(x, None, c) for x in texts])]
+    alone = {c: readings(binary, rules, [ticket(x, None, c) for x in texts])
              for c in ("chat", "email", "web")}
-    fields = ["category", "severity", "sentiment", "priority"]
     print(f"{len(texts)} requests; share read as the request alone:")
-    print(f"{'shape':<20}" + "".join(f"{f:>11}" for f in fields))
+    header(20)
     for shape, make in SHAPES:
         made = [make(x) for x in texts]
-        got = [reading(t) for t in score(binary, rules, made)]
-        same = [sum(a[f] == b[f] for a, b in zip(alone[made[0][2]], got)) / len(texts) for f in fields]
-        print(f"{shape:<20}" + "".join(f"{s:>11.4f}" for s in same))
+        got = readings(binary, rules, [ticket(*m) for m in made])
+        row(20, shape, agreement(alone[made[0][2]], got))
 
 
 if __name__ == "__main__":
