@@ -206,6 +206,7 @@ fn status_report(body: &str) -> bool {
             .checked_sub(8)
             .and_then(|i| b.get(i..class))
             .is_some_and(|c| c.eq_ignore_ascii_case(b"status: "));
+        // (`class < dot < b.len()`; `dot + 1 <= b.len()`.)
         matches!(b[class], b'2' | b'4' | b'5') && (code || status) && status_tail(&b[dot + 1..])
     })
 }

@@ -198,6 +198,7 @@ pub fn customer_lines(
     for (line, l) in lines {
         let text = match l {
             Line::Said(i, said) => {
+                // (`i` indexes `labels`; `roles` has one role per label.)
                 customer = roles[i] == Role::Customer;
                 other += usize::from(!customer);
                 said
