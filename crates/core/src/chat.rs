@@ -140,10 +140,16 @@ pub fn customer_lines(
     // labelled line unlike it is a line of text ("Error: …" below a timed
     // line is what the speaker pasted).
     let mut timed: Option<bool> = None;
+    // Who the chat tool says joined after it started: the agents ("*** Sam
+    // joined the chat ***").
+    let mut joined: Vec<&str> = Vec::new();
     for line in body.split_inclusive('\n') {
         let t = line.trim();
         let (rest, time) = time_prefix(t);
         let kind = if system(rest) {
+            if let Some(name) = joiner(rest).filter(|_| joined.len() < MAX_SPEAKERS) {
+                joined.push(name);
+            }
             Line::System
         } else {
             match label(rest).filter(|_| timed.is_none_or(|x| x == time)) {
@@ -166,7 +172,7 @@ pub fn customer_lines(
         };
         lines.push((line, kind));
     }
-    let roles = roles(&labels, requester)?;
+    let roles = roles(&labels, requester, &joined)?;
     // Turns: runs of one side's lines.
     let mut turns = 0usize;
     let mut side = None;
@@ -246,10 +252,17 @@ pub(crate) fn two_labelled(b: &[u8]) -> bool {
     false
 }
 
-/// Each label's side, or `None` when neither side is known.
-fn roles(labels: &[&str], requester: Option<&str>) -> Option<Vec<Role>> {
+/// Each label's side, or `None` when neither side is known. A speaker the
+/// chat tool says joined is the support side, unless named as the customer.
+fn roles(labels: &[&str], requester: Option<&str>, joined: &[&str]) -> Option<Vec<Role>> {
     let requester = requester.map(str::trim).filter(|r| !r.is_empty());
-    let mut roles: Vec<Role> = labels.iter().map(|l| role(l, requester)).collect();
+    let mut roles: Vec<Role> = labels
+        .iter()
+        .map(|l| match role(l, requester) {
+            Role::Unknown if joined.iter().any(|j| j.eq_ignore_ascii_case(l)) => Role::Staff,
+            r => r,
+        })
+        .collect();
     let other = if roles.contains(&Role::Customer) {
         Role::Staff
     } else if roles.contains(&Role::Staff) {
@@ -420,6 +433,29 @@ fn time_suffix(l: &str) -> &str {
     l
 }
 
+/// The name in a system line saying someone joined ("*** Sam joined the
+/// chat ***", "Sam Lee has joined the conversation."): one to three words.
+fn joiner(line: &str) -> Option<&str> {
+    let l = line.trim_matches(['*', ' ', '.', '!']);
+    let lower_end = |s: &str, suffix: &str| {
+        s.len() >= suffix.len()
+            && s.is_char_boundary(s.len() - suffix.len())
+            // (Under the length and boundary tests just made.)
+            && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    let rest = ["joined the chat", "joined the conversation"]
+        .iter()
+        .find(|s| lower_end(l, s))
+        // (`lower_end` checked the length and the char boundary.)
+        .map(|s| l[..l.len() - s.len()].trim_end())?;
+    let name = rest
+        .strip_suffix(" has")
+        .or_else(|| rest.strip_suffix(" Has"))
+        .unwrap_or(rest)
+        .trim();
+    (!name.is_empty() && name.split_whitespace().count() <= 3).then_some(name)
+}
+
 /// A line of the chat tool's own: "Chat started: …", "Chat ended",
 /// "*** Tom joined the chat ***", "Tom has left the conversation", "Chat
 /// transferred to …".
@@ -507,6 +543,26 @@ mod tests {
         );
         // Without the requester, nobody's side is known: read as written.
         assert_eq!(own(body, None), None);
+    }
+
+    #[test]
+    fn who_joined_the_chat_is_the_support_side() {
+        // No requester, no role words: the chat tool's "joined" says it.
+        let body = "(10:15:02 AM) Jane Doe: the export fails with an error\n\
+            (10:15:30 AM) *** Sam joined the chat ***\n\
+            (10:15:40 AM) Sam: So sorry about the outage! Is production down?\n\
+            (10:16:00 AM) Jane Doe: only the export\n";
+        assert_eq!(
+            own(body, None).as_deref(),
+            Some("the export fails with an error\nonly the export\n")
+        );
+        assert_eq!(
+            joiner("Sam Lee has joined the conversation."),
+            Some("Sam Lee")
+        );
+        assert_eq!(joiner("joined the chat"), None);
+        assert_eq!(joiner("We all joined the chat"), Some("We all"));
+        assert_eq!(joiner("the chat"), None);
     }
 
     #[test]
