@@ -29,17 +29,27 @@ fn is_space(c: u8) -> bool {
     c.is_ascii_whitespace() || c == 0x0b
 }
 
-/// Characters of ASCII `b` with each run of white space as one (none at
-/// the start when `after_space`), and whether it ends in white space.
-fn spaced_len(b: &[u8], after_space: &mut bool) -> usize {
-    let mut n = 0;
-    for &c in b {
-        let space = is_space(c);
-        n += usize::from(!(space && *after_space));
-        *after_space = space;
-    }
-    n
+/// The characters read against a limit, a run of white space counting as
+/// one (and none before the first word): the tokenizer reads no white
+/// space, and a text with blanked or indented lines reads as far as the
+/// same words.
+struct Window {
+    chars: usize,
+    cap: usize,
+    after_space: bool,
 }
+
+impl Window {
+    /// Counts one character (`space`: a white space one); `false` once the
+    /// limit is passed.
+    #[inline]
+    fn admit(&mut self, space: bool) -> bool {
+        self.chars += usize::from(!(space && self.after_space));
+        self.after_space = space;
+        self.chars <= self.cap
+    }
+}
+
 /// Tokens pooled, at most.
 pub const MAX_TOKENS: usize = 512;
 /// Longest word WordPiece splits (longer ones are skipped, as `[UNK]`).
@@ -182,12 +192,11 @@ impl StaticModel {
         out.clear();
         out.resize(self.dims, 0.0);
         let mut n = 0usize;
-        let mut chars = 0usize;
-        let cap = max_chars.min(MAX_CHARS);
-        // A run of white space counts as one character (and none before
-        // the first word): the tokenizer reads no white space, and a text
-        // with blanked or indented lines reads as far as the same words.
-        let mut after_space = true;
+        let mut window = Window {
+            chars: 0,
+            cap: max_chars.min(MAX_CHARS),
+            after_space: true,
+        };
         'texts: for (t, text) in texts.iter().enumerate() {
             let mut word = std::mem::take(&mut scratch.word);
             word.clear(); // (a cut text leaves its last word)
@@ -198,22 +207,18 @@ impl StaticModel {
                 // limit cuts is counted only for a text that may reach it
                 // (and how far it reaches, only when a text follows).
                 let all = text.as_bytes();
-                let (end, cut) = if chars + all.len() <= cap {
+                let (end, cut) = if window.chars + all.len() <= window.cap {
                     if t + 1 < texts.len() {
-                        chars += spaced_len(all, &mut after_space);
+                        for &c in all {
+                            window.admit(is_space(c));
+                        }
                     }
                     (all.len(), false)
                 } else {
-                    let mut end = all.len();
-                    for (k, &c) in all.iter().enumerate() {
-                        let space = is_space(c);
-                        chars += usize::from(!(space && after_space));
-                        after_space = space;
-                        if chars > cap {
-                            end = k;
-                            break;
-                        }
-                    }
+                    let end = all
+                        .iter()
+                        .position(|&c| !window.admit(is_space(c)))
+                        .unwrap_or(all.len());
                     (end, end < all.len())
                 };
                 // (`end <= all.len()`: the length or a position in it.)
@@ -249,10 +254,7 @@ impl StaticModel {
                 continue;
             }
             for c in text.chars() {
-                let space = c.is_whitespace();
-                chars += usize::from(!(space && after_space));
-                after_space = space;
-                if chars > cap {
+                if !window.admit(c.is_whitespace()) {
                     scratch.word = word;
                     break 'texts;
                 }

@@ -653,27 +653,22 @@ pub fn decide(
                 .done(),
         ));
     }
-    let shown = ticket
-        .body
-        .as_deref()
-        .filter(|b| automatic.is_none() && crate::html::is_html(b))
+    // The body as written, when it is to be read.
+    let written = ticket.body.as_deref().filter(|_| automatic.is_none());
+    let shown = written
+        .filter(|b| crate::html::is_html(b))
         .map(crate::html::text);
     // Plain text an intake escaped for HTML ("can&#39;t"): its character
     // references decoded, so that the words are read as written.
-    let referenced = ticket
-        .body
-        .as_deref()
-        .filter(|_| automatic.is_none() && shown.is_none())
+    let referenced = written
+        .filter(|_| shown.is_none())
         .and_then(crate::html::references);
     // Of a chat transcript, the customer's lines: not the bot's or the
     // agent's ("Sorry to hear about the outage! Is production down?").
     let conversational = matches!(ticket.channel.as_deref(), Some("chat" | "phone"));
     let body = match automatic {
         Some(_) => ticket.body.as_ref().map(|_| ""),
-        None => shown
-            .as_deref()
-            .or(referenced.as_deref())
-            .or(ticket.body.as_deref()),
+        None => shown.as_deref().or(referenced.as_deref()).or(written),
     };
     let chat = body.and_then(|b| {
         crate::chat::customer_lines(b, ticket.requester_name.as_deref(), conversational)
