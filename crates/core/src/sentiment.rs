@@ -247,6 +247,40 @@ const OPENERS: [&str; 10] = [
 const RESOLVED: [&str; 7] = [
     "fixed", "resolved", "solved", "sorted", "works", "working", "worked",
 ];
+/// Verbs of having a problem or coming upon one: negated before a problem
+/// word ("didn't cause any errors", "never got an error", "haven't seen
+/// any issues") they report that it did not happen, no failure.
+const HAPPEN_TO: &[&str] = &[
+    "cause",
+    "caused",
+    "causes",
+    "experience",
+    "experienced",
+    "encounter",
+    "encountered",
+    "face",
+    "faced",
+    "find",
+    "found",
+    "get",
+    "gets",
+    "got",
+    "hit",
+    "notice",
+    "noticed",
+    "see",
+    "seen",
+    "saw",
+    "throw",
+    "threw",
+    "thrown",
+];
+
+/// `w` is one of `list`, case aside (ASCII).
+fn one_of_words(w: &str, list: &[&str]) -> bool {
+    list.iter().any(|l| w.eq_ignore_ascii_case(l))
+}
+
 /// Who says "keep" of what happens to them ("I keep getting"); without
 /// one, "keep" is a bidding ("keep going", "keep up the good work").
 const KEEP_SUBJECTS: [&str; 4] = ["i", "we", "you", "they"];
@@ -999,6 +1033,14 @@ impl Lexicon {
             let rest = part.get(toks[k].start as usize..).unwrap_or("");
             trim_punctuation(rest.split_ascii_whitespace().next().unwrap_or(""))
         };
+        // Token `k`'s part and where its word ends in it, to read the
+        // clause after it as written (only for a negated word or action:
+        // few per message).
+        let after = |k: usize| {
+            let part = if k >= body_start { body } else { subject };
+            // (`k` indexes `toks`, as for `word`.)
+            (part, toks[k].start as usize + word(k).len())
+        };
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
         // `i > 0`, `toks[j + 1..i]` with `j < i`, `toks[j]` for `j = i - k` from `checked_sub`, and the
         // boost table by `k - 1` for `k` in 1..=3; `words.key` is read only
@@ -1132,9 +1174,35 @@ impl Lexicon {
                                 Some(Entry::Rated(_) | Entry::Topic(_) | Entry::Unrated)
                             ) || n.is("down", self)
                         });
+                    // "can't emphasize this enough": emphasis. "didn't
+                    // cause any errors", "never saw a problem": a problem
+                    // that did not happen, no failure (the problem word is
+                    // negated below).
+                    let emphasis = || crate::text::ends_enough(after(j).0, after(j).1);
+                    // The first word the lexicon rates in the action's
+                    // clause, at most three words on (past articles and
+                    // words it does not know: "any file errors").
+                    let no_problem = || {
+                        let mut k = j;
+                        one_of_words(word(j), HAPPEN_TO)
+                            && std::iter::from_fn(|| {
+                                // (`toks[k]` is in `toks`: `j` is, and `k + 1`
+                                // is read by `get`.)
+                                let next = toks.get(k + 1).filter(|_| toks[k].runs_on());
+                                k += 1;
+                                next
+                            })
+                            .take(3)
+                            .find(|t| !matches!(t.entry, None | Some(Entry::NotAction)))
+                            .is_some_and(|t| {
+                                matches!(t.entry, Some(Entry::Rated(v) | Entry::Topic(v)) if v < 0.0)
+                            })
+                    };
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
                         || short)
                         && !eager
+                        && !emphasis()
+                        && !no_problem()
                     {
                         failure = true;
                         last_problem = j;
@@ -1285,16 +1353,34 @@ impl Lexicon {
                     let comparative = (rated.len() > 4 && rated.ends_with("er"))
                         || rated == "worse"
                         || toks[i - 1].is("more", self);
+                    // "doesn't get any better than this" too ("get" with
+                    // "than" after: "it doesn't get any better" alone may
+                    // be a complaint).
+                    let than = || {
+                        (j + 1..i).any(|x| one_of_words(word(x), &["get", "gets"]))
+                            && toks[i].runs_on()
+                            && i + 1 < toks.len()
+                            && word(i + 1).eq_ignore_ascii_case("than")
+                    };
                     comparative
-                        && toks[j + 1..i]
+                        && (toks[j + 1..i]
                             .iter()
                             .any(|x| x.is("be", self) || x.is("been", self))
+                            || than())
                 };
                 // (In the word's sentence: "Oh no. Nice, it's back.")
+                // "never had an issue until the update": the problem is
+                // there now; "I can't thank you enough": the most thanks.
+                let (until, enough) = (
+                    || crate::text::ends_until(after(i).0, after(i).1),
+                    || crate::text::ends_enough(after(i).0, after(i).1),
+                );
                 if t.negates
                     && !toks[i].emoticon
                     && !toks[j..i].iter().any(|t| t.stop())
                     && !superlative()
+                    && !until()
+                    && !enough()
                 {
                     v *= NEGATION;
                 }

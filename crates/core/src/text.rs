@@ -689,6 +689,9 @@ enum Reach {
     /// A [`Target::SubjectNegator`]: [`SUBJECT_WINDOW`] words for an
     /// expectation, nothing else.
     Subject,
+    /// "without": a noun, near ("without any problems", "without errors"),
+    /// and no expectation ("without logging in" reports no failure).
+    Noun,
 }
 
 impl Scan {
@@ -816,17 +819,30 @@ impl Detector {
                         Reach::Subject => {
                             expected()
                                 && self.negation_window > 0
-                                && denies_within(gap(n), SUBJECT_WINDOW)
+                                && denies_within(gap(n), SUBJECT_WINDOW, false)
                                 && the_subjects_verb(text.get(n.0..n.1).unwrap_or(""), gap(n))
                         }
-                        reach => {
-                            denies_within(gap(n), self.negation_window)
-                                || (reach == Reach::WhyNot
-                                    && self.negation_window > 0
-                                    && (family == FAMILY_CATEGORY || expected())
-                                    && denies_within(gap(n), INVERTED_WINDOW))
+                        Reach::Noun => {
+                            family == FAMILY_SENTIMENT
+                                && !expected()
+                                && denies_within(gap(n), self.negation_window, true)
                         }
-                    }) && !(family == FAMILY_SENTIMENT && superlative_gap(gap(n)))
+                        reach => {
+                            // (Through determiners to a sentiment phrase
+                            // that is no expectation: a noun, "problem".)
+                            denies_within(
+                                gap(n),
+                                self.negation_window,
+                                family == FAMILY_SENTIMENT && !expected(),
+                            ) || (reach == Reach::WhyNot
+                                && self.negation_window > 0
+                                && (family == FAMILY_CATEGORY || expected())
+                                && denies_within(gap(n), INVERTED_WINDOW, false))
+                        }
+                    }) && !(family == FAMILY_SENTIMENT
+                        && (superlative_gap(gap(n))
+                            || ends_until(text, e as usize)
+                            || ends_enough(text, first_word_end(text, s as usize, e as usize))))
                 });
                 // Disowned by the customer: a negator right before it (a
                 // word between at most: "I didn't actually make", or a
@@ -849,7 +865,7 @@ impl Detector {
                     && bits & NEGATABLE != 0
                     && negator.filter(|n| n.2 != Reach::Subject).is_some_and(|n| {
                         let g = gap(n);
-                        (denies_within(g, 1) || belief_clause(g))
+                        (denies_within(g, 1, false) || belief_clause(g))
                             && if bits & NAMES_CUSTOMER != 0 {
                                 disowns_as_named(text, (n.0, n.1), s as usize)
                             } else {
@@ -892,6 +908,11 @@ impl Detector {
                 if family == FAMILY_SENTIMENT && targets.iter().any(negates) {
                     let reach = if targets.contains(&Target::SubjectNegator) {
                         Reach::Subject
+                    } else if text
+                        .get(s as usize..e as usize)
+                        .is_some_and(|w| w.eq_ignore_ascii_case("without"))
+                    {
+                        Reach::Noun
                     } else if asks_why_not(text, s as usize, e as usize) {
                         Reach::WhyNot
                     } else {
@@ -908,7 +929,8 @@ impl Detector {
                 let acted = negated
                     && family == FAMILY_SENTIMENT
                     && negator.is_some_and(|n| {
-                        takes_a_verb(text.get(n.0..n.1).unwrap_or("")) && within_window(gap(n), 0)
+                        takes_a_verb(text.get(n.0..n.1).unwrap_or(""))
+                            && within_window(gap(n), 0, false)
                     });
                 let by_subject = negator
                     .filter(|n| negated && n.2 == Reach::Subject)
@@ -1068,12 +1090,26 @@ fn takes_a_verb(negator: &str) -> bool {
 
 /// True when `gap` (text between a negator and a phrase) holds at most
 /// `window` words and no clause break (. , ; : ! ? … and their full-width
-/// forms, or a line break).
+/// forms, or a line break). With `nouns`, articles and quantifiers
+/// ([`DETERMINERS`]: "a", "any", "single", "more", "further") are not
+/// counted: the negation reaches through them to a noun ("without any
+/// problems", "haven't had a single issue", "no further errors" deny as "no
+/// problems" does). Not to a verb: after "a" a verb is a noun ("not so much a
+/// work of art" negates no "work").
 #[inline(always)]
-fn within_window(gap: &str, window: u32) -> bool {
+fn within_window(gap: &str, window: u32, nouns: bool) -> bool {
     let mut words = 0u32;
-    let mut in_word = false;
-    for c in gap.chars() {
+    // Where the word being read starts.
+    let mut start: Option<usize> = None;
+    // A word read (`gap[s..i]`, cut at char boundaries) counts unless it is
+    // a determiner.
+    let mut counts = |w: &str| {
+        if !(nouns && one_of(w, DETERMINERS)) {
+            words += 1;
+        }
+        words <= window
+    };
+    for (i, c) in gap.char_indices() {
         if clause_break(c) {
             return false;
         }
@@ -1083,18 +1119,68 @@ fn within_window(gap: &str, window: u32) -> bool {
         } else {
             is_word_char(c) || c == '\u{2019}'
         };
-        if !word {
-            in_word = false;
-        } else if !in_word {
-            words += 1;
-            if words > window {
+        if word {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            if !counts(&gap[s..i]) {
                 return false;
             }
-            in_word = true;
         }
     }
-    true
+    start.is_none_or(|s| counts(&gap[s..]))
 }
+
+/// True when the clause after a phrase ending at `at` says when its negation
+/// ended: "until" or "till" within [`UNTIL_WORDS`] words ("never had a problem
+/// until the update", "no issues till today"): the problem is there now.
+pub(crate) fn ends_until(text: &str, at: usize) -> bool {
+    text.get(at..).is_some_and(|rest| {
+        clause_word_slices(rest, UNTIL_WORDS).any(|w| one_of(w, &["until", "till", "til"]))
+    })
+}
+
+/// True when the clause after a word ending at `at` makes its negation an
+/// emphasis: what it acts on (a pronoun, or a possessive or "the" and up to
+/// two words more: [`ENOUGH_OBJECTS`]), then "enough" ending the clause or
+/// before "for" or "to" ("I can't thank you enough", "cannot recommend our
+/// account manager enough!", "can't praise it highly enough") — no refusal,
+/// the most. Not what is too little ("isn't clever enough", "doesn't go far
+/// enough", "didn't pick up the calls fast enough"), nor a shortage
+/// ("doesn't have enough memory").
+pub(crate) fn ends_enough(text: &str, at: usize) -> bool {
+    text.get(at..).is_some_and(|rest| {
+        let mut words = clause_word_slices(rest, 5);
+        if !words.next().is_some_and(|w| one_of(w, ENOUGH_OBJECTS)) {
+            return false;
+        }
+        words
+            .by_ref()
+            .take(3)
+            .any(|w| w.eq_ignore_ascii_case("enough"))
+            && words.next().is_none_or(|w| one_of(w, &["for", "to"]))
+    })
+}
+
+/// Where the first word of the match `s..e` ends: what acts comes first,
+/// what it acts on may be the phrase's own ("thank you" in "can't thank you
+/// enough").
+fn first_word_end(text: &str, s: usize, e: usize) -> usize {
+    text.get(s..e)
+        .and_then(|m| m.find(|c: char| !in_clause_word(c)))
+        .map_or(e, |k| s + k)
+}
+
+/// What an emphatic "can't … enough" acts on first ([`ends_enough`]).
+const ENOUGH_OBJECTS: &[&str] = &[
+    "you", "it", "them", "him", "her", "this", "that", "these", "those", "us", "your", "our", "my",
+    "their", "his", "the",
+];
+
+/// Words after a negated problem that [`ends_until`] reads.
+const UNTIL_WORDS: usize = 4;
+
+/// Words a negation reaches through to the noun after them ([`within_window`]).
+const DETERMINERS: &[&str] = &["a", "an", "any", "single", "more", "further"];
 
 /// The first `max` words of `rest` as written, up to the end of its clause
 /// (a [`clause_break`]): what a word before `rest` reaches in its clause.
@@ -1222,8 +1308,8 @@ const CLAUSE_GOES_ON: &[&str] = &[
 /// add, they deny nothing ("not just slow", "not only mine"; [`adds_to`],
 /// read only near a negator).
 #[inline(always)]
-fn denies_within(gap: &str, window: u32) -> bool {
-    within_window(gap, window) && !adds_to(gap)
+fn denies_within(gap: &str, window: u32, nouns: bool) -> bool {
+    within_window(gap, window, nouns) && !adds_to(gap)
 }
 
 /// True when the expectation after a subject negator (`negator`, then
@@ -2272,14 +2358,19 @@ mod tests {
 
     #[test]
     fn window_counts_words_and_stops_at_clause_breaks() {
-        assert!(within_window(" ", 0));
-        assert!(within_window(" really ", 1));
-        assert!(!within_window(" really truly ", 1));
-        assert!(!within_window(", ", 3));
-        assert!(within_window(" don't ", 1));
-        assert!(within_window(" don’t ", 1));
-        assert!(!within_window("… ", 3));
-        assert!(!within_window("。", 3));
+        assert!(within_window(" ", 0, false));
+        assert!(within_window(" really ", 1, false));
+        assert!(!within_window(" really truly ", 1, false));
+        assert!(!within_window(", ", 3, false));
+        assert!(within_window(" don't ", 1, false));
+        assert!(within_window(" don’t ", 1, false));
+        assert!(!within_window("… ", 3, false));
+        assert!(!within_window("。", 3, false));
+        // Through determiners to a noun, not to a verb.
+        assert!(within_window(" had a single ", 1, true));
+        assert!(!within_window(" had a single ", 1, false));
+        assert!(within_window(" any ", 0, true));
+        assert!(!within_window(" so much a ", 2, false));
     }
 
     #[test]

@@ -671,7 +671,13 @@ pub struct SentimentConfig {
     /// Words that negate a phrase that follows within `negation_window` words
     /// in the same clause ("not", "never", "can't"). A contraction also
     /// negates written with a typographic apostrophe ("can’t") or none
-    /// ("cant", "dont").
+    /// ("cant", "dont"). Articles and quantifiers between a negator and a
+    /// phrase that is no expectation are not counted ("haven't had a single
+    /// problem", "not any more errors"). "without", listed, negates only
+    /// such phrases ("without any problems"; "without logging in" negates no
+    /// expectation). A negated phrase followed in its clause by "until" or
+    /// "till" within four words is not negated: "never had a problem until
+    /// the update" reports one.
     #[serde(default)]
     pub negators: Vec<String>,
     /// Words that stand for no one or nothing as a clause's subject
