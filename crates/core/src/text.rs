@@ -1101,13 +1101,10 @@ fn within_window(gap: &str, window: u32, nouns: bool) -> bool {
     let mut words = 0u32;
     // Where the word being read starts.
     let mut start: Option<usize> = None;
-    // A word read (`gap[s..i]`, cut at char boundaries) counts unless it is
-    // a determiner.
-    let mut counts = |w: &str| {
-        if !(nouns && one_of(w, DETERMINERS)) {
-            words += 1;
-        }
-        words <= window
+    // A word `gap[s..i]` just read is a determiner, not counted.
+    let determiner = |s: Option<usize>, i: usize| {
+        s.and_then(|s| gap.get(s..i))
+            .is_some_and(|w| one_of(w, DETERMINERS))
     };
     for (i, c) in gap.char_indices() {
         if clause_break(c) {
@@ -1119,15 +1116,25 @@ fn within_window(gap: &str, window: u32, nouns: bool) -> bool {
         } else {
             is_word_char(c) || c == '\u{2019}'
         };
-        if word {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            if !counts(&gap[s..i]) {
+        if !word {
+            let s = start.take();
+            if nouns && determiner(s, i) {
+                words -= 1;
+            }
+        } else if start.is_none() {
+            start = Some(i);
+            words += 1;
+            // (A determiner is counted while it is read: the window is
+            // passed only by a word that stays counted.)
+            if words > window + u32::from(nouns) {
                 return false;
             }
         }
     }
-    start.is_none_or(|s| counts(&gap[s..]))
+    if nouns && determiner(start, gap.len()) {
+        words -= 1;
+    }
+    words <= window
 }
 
 /// True when the clause after a phrase ending at `at` says when its negation
@@ -1184,12 +1191,35 @@ const DETERMINERS: &[&str] = &["a", "an", "any", "single", "more", "further"];
 
 /// The first `max` words of `rest` as written, up to the end of its clause
 /// (a [`clause_break`]): what a word before `rest` reaches in its clause.
+/// Read as far as those words: a long text after them is not searched for
+/// its clause's end.
 pub(crate) fn clause_word_slices(rest: &str, max: usize) -> impl Iterator<Item = &str> {
-    let end = rest.find(clause_break).unwrap_or(rest.len());
-    rest[..end]
-        .split(|c: char| !in_clause_word(c))
-        .filter(|w| !w.is_empty())
-        .take(max)
+    // Where the next word is looked for; `None` once the clause has ended.
+    let mut at = Some(0usize);
+    std::iter::from_fn(move || {
+        let tail = rest.get(at?..)?;
+        let mut start = None;
+        for (i, c) in tail.char_indices() {
+            if in_clause_word(c) {
+                start.get_or_insert(i);
+                continue;
+            }
+            // (`at` is some here: `tail` was read from it.)
+            at = if clause_break(c) {
+                None
+            } else {
+                at.map(|a| a + i)
+            };
+            match start {
+                Some(s) => return tail.get(s..i),
+                None if at.is_none() => return None,
+                None => {}
+            }
+        }
+        at = None;
+        start.and_then(|s| tail.get(s..))
+    })
+    .take(max)
 }
 
 /// A character of a word as [`clause_word_slices`] and
