@@ -378,9 +378,12 @@ impl<'a> ImpactReading<'a> {
                     h.end,
                 ))
             };
-            // The negator's words count among them ("are unable to").
+            // The negator's words count among them ("are unable to"). A
+            // conjunction that opens a clause ends the subject's: "the
+            // Business plan but still can't access" names no business.
             let reach = self.reach();
-            let mut words = crate::text::clause_words_before(before, reach);
+            let mut words = crate::text::clause_words_before(before, reach)
+                .take_while(|w| !CLAUSE_OPENERS.iter().any(|c| w.eq_ignore_ascii_case(c)));
             if verb {
                 let next = words.next()?;
                 if !COPULAS.iter().any(|c| next.eq_ignore_ascii_case(c)) {
@@ -425,6 +428,13 @@ fn negator_before(rules: &Rules, text: &str, at: u32) -> u32 {
         // `w` is a slice of `text`, before `at`.
         .map_or(at, |w| crate::text::offset_in(text, w) as u32)
 }
+
+/// Conjunctions that open a clause of their own: a scope before one is not
+/// the subject of the verb after it ("and", "or" may join two subjects: "our
+/// users and admins can't log in").
+const CLAUSE_OPENERS: [&str; 9] = [
+    "but", "because", "although", "though", "while", "whereas", "since", "if", "unless",
+];
 
 /// A word read as a scope, without its possessive ("team's" is "team").
 fn scope_word(w: &str) -> &str {
