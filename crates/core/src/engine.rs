@@ -126,8 +126,8 @@ struct Nearest {
 
 /// The example set `t` is nearest to, scored by similarity (the mean of the
 /// nearest example's cosine and the centroid's) plus `bonus(label)`.
-fn nearest_examples(
-    sets: &[crate::rules::Examples],
+fn nearest_examples<'s>(
+    sets: impl IntoIterator<Item = &'s crate::rules::Examples>,
     t: &[f32],
     bonus: impl Fn(u16) -> f32,
 ) -> Option<Nearest> {
@@ -173,8 +173,13 @@ fn semantic_pick(
     t: &[f32],
     phrase_weight: &[f32],
     question: Option<(u16, f32)>,
+    excluded: &[u16],
 ) -> Option<Nearest> {
-    nearest_examples(&sem.examples, t, |c| {
+    let sets = sem
+        .examples
+        .iter()
+        .filter(|ex| !excluded.contains(&ex.label));
+    nearest_examples(sets, t, |c| {
         let w = phrase_weight.get(c as usize).copied().unwrap_or(0.0);
         let asked = question.filter(|q| q.0 == c).map_or(0.0, |q| q.1);
         sem.phrase_bonus * w.min(3.0) + asked
@@ -785,6 +790,9 @@ pub fn decide(
     let mut pos_phrase: Option<u32>;
     let (mut polite, mut polite_phrase): (f32, Option<u32>);
     let mut neg_phrase: Option<(u32, bool)>;
+    // An expectation of the rules' negated ("doesn't load", "can't log in"):
+    // a failure reported.
+    let mut failed: bool;
     let mut spelled = false;
     let ns = rules.severities.len();
     let by_phrase = loop {
@@ -809,6 +817,7 @@ pub fn decide(
         pos_phrase = None;
         (polite, polite_phrase) = (0f32, None);
         neg_phrase = None;
+        failed = false;
         for h in &scan.hits {
             for t in rules.detector.targets(h.pattern) {
                 if t.family() != h.family {
@@ -899,6 +908,7 @@ pub fn decide(
                     Target::Expectation if h.negated => {
                         neg += h.weight;
                         neg_phrase.get_or_insert((h.pattern, true));
+                        failed = true;
                     }
                     // Read once every other phrase is (below).
                     Target::AskingCategory(i) => scratch.asking.push((i, h.weight, h.pattern)),
@@ -1021,6 +1031,7 @@ pub fn decide(
                 },
                 &mut scratch.sentiment,
             );
+            failed |= v.failure;
             let c = (v.compound * 100.0).round() / 100.0;
             let phrase_neg = crate::sentiment::PHRASE_VALENCE * neg;
             let neg_word = match (neg_phrase, v.most_negative) {
@@ -1101,7 +1112,16 @@ pub fn decide(
             // question category.
             let question = sem.question.filter(|_| calm_question());
             asked = question.map(|q| q.0);
-            semantic_pick(sem, &scratch.embedding, &scratch.category_weight, question)
+            // A failure reported is not put in the categories of requests
+            // for something new by meaning.
+            let excluded: &[u16] = if failed { &sem.failure_excludes } else { &[] };
+            semantic_pick(
+                sem,
+                &scratch.embedding,
+                &scratch.category_weight,
+                question,
+                excluded,
+            )
         }
         _ => None,
     };
@@ -2382,6 +2402,7 @@ points = 1
             phrases_decide_at: 1.0,
             clear_lead,
             question: None,
+            failure_excludes: vec![],
         };
         let near = |score: f32, runner_up: Option<f32>| Nearest {
             label: 0,

@@ -572,6 +572,10 @@ pub struct Valence<'l> {
     /// the message.
     pub most_negative: Option<(Pull<'l>, f32)>,
     pub most_positive: Option<(Pull<'l>, f32)>,
+    /// The message reports a failure: a negated action ("doesn't load"),
+    /// an expectation not met ("was supposed to sync") or a recurrence
+    /// ("keeps logging me out").
+    pub failure: bool,
 }
 
 /// What moved a message's valence.
@@ -1013,6 +1017,9 @@ impl Lexicon {
         let mut most_positive: Option<(Pull<'l>, f32)> = None;
         // A negated action was reported ("couldn't fix it").
         let mut failure = false;
+        // A failure of any kind reported: a negated action, an expectation
+        // not met, a recurrence ([`Valence::failure`]).
+        let mut reported = false;
         // The token of the last problem reported (a failure, a named
         // problem): a fix said after it resolves the complaint.
         let mut last_problem = 0usize;
@@ -1255,6 +1262,7 @@ impl Lexicon {
                     // (The word read again: rare, as `participle` below.)
                     && ends_ing(quote(i + 1, i + 1).words(subject, body).0)
                 {
+                    reported = true;
                     pull_down(
                         &mut neg,
                         &mut most_negative,
@@ -1303,6 +1311,7 @@ impl Lexicon {
                 {
                     last += 1;
                 }
+                reported = true;
                 pull_down(
                     &mut neg,
                     &mut most_negative,
@@ -1533,6 +1542,7 @@ impl Lexicon {
             },
             most_negative,
             most_positive,
+            failure: failure || reported,
         }
     }
 

@@ -467,6 +467,17 @@ pub struct SemanticConfig {
     /// Score a question adds to `question_category` (0–1). Default 0.1.
     #[serde(default = "default_phrase_bonus")]
     pub question_bonus: f32,
+    /// Categories a message that reports a failure is not put in by meaning:
+    /// a negated action or expectation ("the search doesn't return any
+    /// results", "I have not been able to use this card"), an expectation
+    /// not met ("was supposed to sync") or a recurrence ("keeps logging me
+    /// out"). A request for something new reports nothing broken, however
+    /// much its words resemble one ("Please add support for exporting
+    /// reports as PDF"). Their phrases still count ("It would be great if
+    /// the export didn't time out" is a feature request by its phrase).
+    /// Default none.
+    #[serde(default)]
+    pub failure_excludes: Vec<String>,
 }
 
 fn default_severity_threshold() -> f32 {
@@ -497,6 +508,7 @@ impl Default for SemanticConfig {
             severity_threshold: default_severity_threshold(),
             question_category: None,
             question_bonus: default_phrase_bonus(),
+            failure_excludes: vec![],
         }
     }
 }

@@ -71,6 +71,9 @@ pub struct Semantic {
     /// The category a question with no problem in it leans towards, and by
     /// how much.
     pub question: Option<(u16, f32)>,
+    /// Categories a message reporting a failure is not chosen for by
+    /// meaning.
+    pub failure_excludes: Vec<u16>,
 }
 
 /// A scoring condition.
@@ -404,6 +407,21 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
         }
         i.map(|i| (i as u16, sc.question_bonus))
     });
+    let failure_excludes = sc
+        .failure_excludes
+        .iter()
+        .enumerate()
+        .filter_map(|(k, name)| {
+            let i = cfg.categories.iter().position(|c| &c.name == name);
+            if i.is_none() {
+                d.error(
+                    format!("semantic.failure_excludes[{k}]"),
+                    format!("no category is named \"{name}\""),
+                );
+            }
+            i.map(|i| i as u16)
+        })
+        .collect();
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
     let mut embed_all = |at: &str, lists: &mut dyn Iterator<Item = &Vec<String>>| {
@@ -458,6 +476,7 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
         phrases_decide_at: sc.phrases_decide_at,
         clear_lead: sc.clear_lead,
         question,
+        failure_excludes,
     })
 }
 
