@@ -1049,7 +1049,11 @@ pub fn decide(
             (c, c.abs(), neg_word, pos_word, f)
         }
         None => {
-            if neg == 0.0 && polite > 0.0 {
+            // Politeness is happiness only in a message that asks for
+            // nothing (a question mark in any language: "Könnten Sie mir
+            // bitte die Rechnung senden? Vielen Dank." is a polite request).
+            let asks = subject.contains('?') || body.is_some_and(|b| b.contains('?'));
+            if neg == 0.0 && polite > 0.0 && !asks {
                 pos += polite;
                 if pos_phrase.is_none() {
                     pos_phrase = polite_phrase;
