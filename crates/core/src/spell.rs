@@ -261,7 +261,10 @@ impl Speller {
             // joined to non-ASCII letters are left alone.
             let joined = |j: usize| b.get(j).is_some_and(|c| c.is_ascii_digit() || *c >= 0x80);
             let len = i - start;
-            if !(MIN_LEN..=MAX_LEN).contains(&len) || joined(i) || (start > 0 && joined(start - 1))
+            if !(MIN_LEN..=MAX_LEN).contains(&len)
+                || joined(i)
+                || (start > 0 && joined(start - 1))
+                || name_like(b, start, i)
             {
                 return;
             }
@@ -316,6 +319,26 @@ impl Speller {
     }
 }
 
+/// `b[start..i]` (letters) reads as a name: a capital and then small
+/// letters, inside a sentence (not first in the text, nor after ".", "!",
+/// "?", ":" or a line break). "Kevin Kline", "Errol Morris", "Merck" are
+/// not "keine", "error", "merci"; "Inovice for November" opening a subject
+/// and "INOVICE" in capitals are corrected still.
+fn name_like(b: &[u8], start: usize, i: usize) -> bool {
+    // (`start < i <= b.len()`: a run of letters.)
+    let word = &b[start..i];
+    let title = word[0].is_ascii_uppercase() && word[1..].iter().all(u8::is_ascii_lowercase);
+    if !title {
+        return false;
+    }
+    // The last byte before the word that is no space or quote.
+    let before = b[..start]
+        .iter()
+        .rev()
+        .find(|c| !matches!(c, b' ' | b'\t' | b'"' | b'\'' | b'(' | b'*' | b'-'));
+    before.is_some_and(|c| !matches!(c, b'.' | b'!' | b'?' | b':' | b'\n' | b'\r'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +377,21 @@ mod tests {
         } else {
             t.to_string()
         }
+    }
+
+    #[test]
+    fn a_name_inside_a_sentence_is_not_corrected() {
+        let at = |t: &str, w: &str| {
+            let s = t.find(w).unwrap();
+            name_like(t.as_bytes(), s, s + w.len())
+        };
+        assert!(at("a film by Errol Morris", "Errol"));
+        assert!(at("thanks to Kline's acting", "Kline"));
+        assert!(!at("Inovice for November", "Inovice"));
+        assert!(!at("Hello. Inovice attached", "Inovice"));
+        assert!(!at("Subject:\nInovice attached", "Inovice"));
+        assert!(!at("the INOVICE is wrong", "INOVICE"));
+        assert!(!at("the inovice is wrong", "inovice"));
     }
 
     #[test]
