@@ -276,11 +276,6 @@ const HAPPEN_TO: &[&str] = &[
     "thrown",
 ];
 
-/// `w` is one of `list`, case aside (ASCII).
-fn one_of_words(w: &str, list: &[&str]) -> bool {
-    list.iter().any(|l| w.eq_ignore_ascii_case(l))
-}
-
 /// Who says "keep" of what happens to them ("I keep getting"); without
 /// one, "keep" is a bidding ("keep going", "keep up the good work").
 const KEEP_SUBJECTS: [&str; 4] = ["i", "we", "you", "they"];
@@ -1185,13 +1180,16 @@ impl Lexicon {
                     // cause any errors", "never saw a problem": a problem
                     // that did not happen, no failure (the problem word is
                     // negated below).
-                    let emphasis = || crate::text::ends_enough(after(j).0, after(j).1);
+                    let emphasis = || {
+                        let (part, at) = after(j);
+                        crate::text::ends_enough(part, at)
+                    };
                     // The first word the lexicon rates in the action's
                     // clause, at most three words on (past articles and
                     // words it does not know: "any file errors").
                     let no_problem = || {
                         let mut k = j;
-                        one_of_words(word(j), HAPPEN_TO)
+                        crate::text::one_of(word(j), HAPPEN_TO)
                             && std::iter::from_fn(|| {
                                 // (`toks[k]` is in `toks`: `j` is, and `k + 1`
                                 // is read by `get`.)
@@ -1366,7 +1364,9 @@ impl Lexicon {
                     // "than" after: "it doesn't get any better" alone may
                     // be a complaint).
                     let than = || {
-                        (j + 1..i).any(|x| one_of_words(word(x), &["get", "gets"]))
+                        // (`i` and every `x < i` index `toks`: the loop's;
+                        // `i + 1` is checked against the length first.)
+                        (j + 1..i).any(|x| crate::text::one_of(word(x), &["get", "gets"]))
                             && toks[i].runs_on()
                             && i + 1 < toks.len()
                             && word(i + 1).eq_ignore_ascii_case("than")
@@ -1377,13 +1377,19 @@ impl Lexicon {
                             .any(|x| x.is("be", self) || x.is("been", self))
                             || than())
                 };
-                // (In the word's sentence: "Oh no. Nice, it's back.")
                 // "never had an issue until the update": the problem is
                 // there now; "I can't thank you enough": the most thanks.
                 let (until, enough) = (
-                    || crate::text::ends_until(after(i).0, after(i).1),
-                    || crate::text::ends_enough(after(i).0, after(i).1),
+                    || {
+                        let (part, at) = after(i);
+                        crate::text::ends_until(part, at)
+                    },
+                    || {
+                        let (part, at) = after(i);
+                        crate::text::ends_enough(part, at)
+                    },
                 );
+                // (In the word's sentence: "Oh no. Nice, it's back.")
                 if t.negates
                     && !toks[i].emoticon
                     && !toks[j..i].iter().any(|t| t.stop())

@@ -1388,7 +1388,7 @@ fn ascii_words(gap: &str) -> impl DoubleEndedIterator<Item = &str> {
 }
 
 /// `w` is one of `list`, case aside (ASCII).
-fn one_of(w: &str, list: &[&str]) -> bool {
+pub(crate) fn one_of(w: &str, list: &[&str]) -> bool {
     list.iter().any(|l| w.eq_ignore_ascii_case(l))
 }
 
