@@ -388,7 +388,7 @@ impl<'a> ImpactReading<'a> {
             // Business plan but still can't access" names no business.
             let reach = self.reach();
             let mut words = crate::text::clause_words_before(before, reach)
-                .take_while(|w| !CLAUSE_OPENERS.iter().any(|c| w.eq_ignore_ascii_case(c)));
+                .take_while(|w| !crate::text::one_of(w, &CLAUSE_OPENERS));
             if verb {
                 let next = words.next()?;
                 if !COPULAS.iter().any(|c| next.eq_ignore_ascii_case(c)) {

@@ -1040,7 +1040,8 @@ impl Lexicon {
         // few per message).
         let after = |k: usize| {
             let part = if k >= body_start { body } else { subject };
-            // (`k` indexes `toks`, as for `word`.)
+            // (In bounds: every caller passes an index of `toks` — the
+            // loop's `i`, or the action `j` found in `toks[i + 1..]`.)
             (part, toks[k].start as usize + word(k).len())
         };
         // `toks[i]` is within the loop's bound, `toks[i - 1]` read after
@@ -1191,8 +1192,9 @@ impl Lexicon {
                         let mut k = j;
                         crate::text::one_of(word(j), HAPPEN_TO)
                             && std::iter::from_fn(|| {
-                                // (`toks[k]` is in `toks`: `j` is, and `k + 1`
-                                // is read by `get`.)
+                                // (In bounds: `toks[k]` is read only after
+                                // `get(k + 1)` found a token, so `k < len`;
+                                // the first `None` ends the search.)
                                 let next = toks.get(k + 1).filter(|_| toks[k].runs_on());
                                 k += 1;
                                 next
@@ -1377,25 +1379,19 @@ impl Lexicon {
                             .any(|x| x.is("be", self) || x.is("been", self))
                             || than())
                 };
-                // "never had an issue until the update": the problem is
-                // there now; "I can't thank you enough": the most thanks.
-                let (until, enough) = (
-                    || {
-                        let (part, at) = after(i);
-                        crate::text::ends_until(part, at)
-                    },
-                    || {
-                        let (part, at) = after(i);
-                        crate::text::ends_enough(part, at)
-                    },
-                );
+                // The clause after the word undoes the negation: "never had
+                // an issue until the update" (the problem is there now), "I
+                // can't thank you enough" (the most thanks).
+                let undone = || {
+                    let (part, at) = after(i);
+                    crate::text::ends_until(part, at) || crate::text::ends_enough(part, at)
+                };
                 // (In the word's sentence: "Oh no. Nice, it's back.")
                 if t.negates
                     && !toks[i].emoticon
                     && !toks[j..i].iter().any(|t| t.stop())
                     && !superlative()
-                    && !until()
-                    && !enough()
+                    && !undone()
                 {
                     v *= NEGATION;
                 }
