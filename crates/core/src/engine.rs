@@ -76,6 +76,10 @@ pub struct Scratch {
     /// The impact the customer stated, if any.
     stated: Option<Stated>,
     phrase_found: Vec<bool>,
+    /// Categories a negated phrase said were absent ("no outage").
+    absent: Vec<u16>,
+    /// The categories the examples may not choose for this ticket.
+    excluded: Vec<u16>,
     text: String,
     embedding: Vec<f32>,
     embed: crate::embed::EmbedScratch,
@@ -96,14 +100,38 @@ const MAX_PIECES_PER_WORD: f32 = 1.5;
 /// ticket (`state`): `false` when the model is not to be trusted with the
 /// text (it reads English; text it splits into many word pieces — other
 /// languages, codes — is left to the phrases).
+///
+/// The idioms found (`idioms`, from the scan of `texts`) are not read: their
+/// words mean something else together ("drop down" is no outage's "down"),
+/// which the model, reading words one by one, cannot tell.
 fn embedded(
     state: &mut Option<bool>,
     texts: [&str; 2],
+    idioms: &[(bool, u32, u32)],
     embedding: &mut Vec<f32>,
     embed: &mut crate::embed::EmbedScratch,
 ) -> bool {
     *state.get_or_insert_with(|| {
         let model = crate::embed::StaticModel::builtin();
+        // (Rare: a copy only for a ticket with an idiom.)
+        let blanked = (!idioms.is_empty()).then(|| {
+            [true, false].map(|in_subject| {
+                let text = texts[usize::from(!in_subject)];
+                let mut b = text.as_bytes().to_vec();
+                for &(_, s, e) in idioms.iter().filter(|i| i.0 == in_subject) {
+                    // A match's bounds are on word boundaries of `text`,
+                    // char boundaries: `get_mut` finds them in range.
+                    if let Some(span) = b.get_mut(s as usize..e as usize) {
+                        span.fill(b' ');
+                    }
+                }
+                // Whole characters were replaced by spaces: still UTF-8.
+                String::from_utf8(b).unwrap_or_else(|_| text.to_string())
+            })
+        });
+        let texts = blanked
+            .as_ref()
+            .map_or(texts, |[s, b]| [s.as_str(), b.as_str()]);
         let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
         read.tokens != 0 && read.tokens as f32 <= MAX_PIECES_PER_WORD * read.words as f32
     })
@@ -805,6 +833,7 @@ pub fn decide(
         let nc = rules.categories.len();
         reset(&mut scratch.category_weight, nc, 0.0);
         reset(&mut scratch.category_phrase, nc, None);
+        scratch.absent.clear();
         reset(&mut scratch.severity_weight, ns, 0.0);
         reset(&mut scratch.severity_phrase, ns, None);
         reset(&mut scratch.severity_phrase_lowered, ns, false);
@@ -848,6 +877,14 @@ pub fn decide(
                             Target::NegatedCategory(_) if h.negated => Counted::Negated,
                             Target::DisownedCategory(_) if h.disowned => Counted::DisownedAction,
                             Target::StrangerCategory(_) if h.disowned => Counted::Stranger,
+                            // "no outage on our side": absent.
+                            Target::Category(c)
+                                if h.negated
+                                    && rules.absent_if_negated.get(c as usize) == Some(&true) =>
+                            {
+                                scratch.absent.push(c);
+                                continue;
+                            }
                             Target::Category(_) => Counted::Phrase,
                             _ => continue,
                         };
@@ -1028,6 +1065,7 @@ pub fn decide(
                     negative: neg,
                     positive: pos,
                     polite,
+                    idioms: &scan.idioms,
                 },
                 &mut scratch.sentiment,
             );
@@ -1108,6 +1146,7 @@ pub fn decide(
                 && embedded(
                     &mut embedding_ok,
                     [subject, body.unwrap_or("")],
+                    &scratch.scan.idioms,
                     &mut scratch.embedding,
                     &mut scratch.embed,
                 ) =>
@@ -1117,15 +1156,22 @@ pub fn decide(
             let question = sem.question.filter(|_| calm_question());
             asked = question.map(|q| q.0);
             // A failure reported is not put in the categories of requests
-            // for something new by meaning.
-            let excluded: &[u16] = if failed { &sem.failure_excludes } else { &[] };
-            semantic_pick(
-                sem,
-                &scratch.embedding,
-                &scratch.category_weight,
-                question,
-                excluded,
-            )
+            // for something new by meaning, nor a problem the customer said
+            // was absent ("no suspicious logins") in its category, unless
+            // a phrase of it counted.
+            let excluded = &mut scratch.excluded;
+            excluded.clear();
+            if failed {
+                excluded.extend_from_slice(&sem.failure_excludes);
+            }
+            let weight = &scratch.category_weight;
+            excluded.extend(
+                scratch
+                    .absent
+                    .iter()
+                    .filter(|&&c| weight.get(c as usize).is_none_or(|&w| w == 0.0)),
+            );
+            semantic_pick(sem, &scratch.embedding, weight, question, excluded)
         }
         _ => None,
     };
@@ -1296,6 +1342,7 @@ pub fn decide(
             && embedded(
                 &mut embedding_ok,
                 [subject, body.unwrap_or("")],
+                &scratch.scan.idioms,
                 &mut scratch.embedding,
                 &mut scratch.embed,
             )

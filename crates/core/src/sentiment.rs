@@ -342,18 +342,73 @@ const NOT_ACTIONS: &[&str] = &[
     "tell",
     "remember",
     "recall",
+    // Function words: a determiner, pronoun, preposition or adverb after a
+    // negator begins what is negated ("not some cheap toy", "not her
+    // fault", "not because of any flaw"), it is no action of its own.
+    "some",
+    "every",
+    "each",
+    "these",
+    "those",
+    "such",
+    "many",
+    "most",
+    "than",
+    "into",
+    "over",
+    "because",
+    "his",
+    "her",
+    "its",
+    "him",
+    "them",
+    "she",
+    "anyone",
+    "everyone",
+    "someone",
+    "both",
+    "either",
+    "least",
+    "how",
+    "why",
+    "which",
+    "who",
 ];
 
 /// Auxiliary verbs, and the adverbs that sit between one and its verb
 /// ("hasn't ever worked", "didn't even start"): looked through after a
 /// negator to find the action.
 const AUXILIARIES: &[&str] = &[
-    "be", "been", "being", "is", "are", "was", "were", "am", "have", "has", "had", "do", "does",
-    "did", "will", "can", "ever", "even",
+    "be",
+    "been",
+    "being",
+    "is",
+    "are",
+    "was",
+    "were",
+    "am",
+    "have",
+    "has",
+    "had",
+    "do",
+    "does",
+    "did",
+    "will",
+    "can",
+    "ever",
+    "even",
+    // A hedge before the verb: "doesn't always register", "never quite
+    // gels", "isn't necessarily better".
+    "always",
+    "quite",
+    "exactly",
+    "necessarily",
+    "still",
     // The future: "not going to starve", "not gonna lie" (the action is
     // the verb after "to": "not going to wait another week" is one, as
     // "not going through" is).
-    "going", "gonna",
+    "going",
+    "gonna",
 ];
 
 /// What a word is to the scorer.
@@ -546,12 +601,15 @@ impl std::fmt::Debug for Lexicon {
 /// Evidence from the rules' phrases (found by the phrase detector), in
 /// phrase-weight units (a phrase in the subject counts twice).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct PhraseEvidence {
+pub struct PhraseEvidence<'i> {
     /// Negative phrases, negated positive phrases, negated expectations.
     pub negative: f32,
     pub positive: f32,
     /// Politeness ("thanks"): positive only when nothing is negative.
     pub polite: f32,
+    /// The rules' idioms found: in the subject (else the body), start, end.
+    /// Their words are not rated ("drag and drop", "drop down").
+    pub idioms: &'i [(bool, u32, u32)],
 }
 
 /// What [`Lexicon::score`] found.
@@ -749,6 +807,11 @@ impl Lexicon {
         matches!(self.words.get(word), Some(Entry::Rated(v)) if v >= min)
     }
 
+    /// It rates `word` (lower case), either way.
+    pub fn rates(&self, word: &str) -> bool {
+        matches!(self.words.get(word), Some(Entry::Rated(_)))
+    }
+
     /// The words it knows (rated words, negators, intensifiers, …).
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.words.iter()
@@ -940,7 +1003,7 @@ impl Lexicon {
         &'l self,
         subject: &str,
         body: &str,
-        phrases: PhraseEvidence,
+        phrases: PhraseEvidence<'_>,
         scratch: &mut SentimentScratch,
     ) -> Valence<'l> {
         let body = read_body(body);
@@ -998,6 +1061,19 @@ impl Lexicon {
                     ..tok
                 });
             });
+        }
+        // An idiom's words mean something else together: no entry (rare,
+        // a pass only for a ticket with one).
+        for &(in_subject, s, e) in phrases.idioms {
+            let part = if in_subject {
+                &mut toks[..body_start]
+            } else {
+                &mut toks[body_start..]
+            };
+            for t in part.iter_mut().filter(|t| (s..e).contains(&t.start)) {
+                t.entry = None;
+                t.negates = false;
+            }
         }
         // Capitals stand out only in a message not written in capitals.
         let caps_differ = caps_words > 0 && caps_words < words;
@@ -1188,9 +1264,13 @@ impl Lexicon {
                     // The first word the lexicon rates in the action's
                     // clause, at most three words on (past articles and
                     // words it does not know: "any file errors").
+                    // "no" and "without" negate a noun phrase: the
+                    // action is its first word ("no real problems", "without
+                    // any glaring flaws").
                     let no_problem = || {
-                        let mut k = j;
-                        crate::text::one_of(word(j), HAPPEN_TO)
+                        let nominal = toks[i].is("no", self) || toks[i].is("without", self);
+                        let mut k = if nominal { i } else { j };
+                        (nominal || crate::text::one_of(word(j), HAPPEN_TO))
                             && std::iter::from_fn(|| {
                                 // (In bounds: `toks[k]` is read only after
                                 // `get(k + 1)` found a token, so `k < len`;
@@ -1200,10 +1280,13 @@ impl Lexicon {
                                 next
                             })
                             .take(3)
-                            .find(|t| !matches!(t.entry, None | Some(Entry::NotAction)))
-                            .is_some_and(|t| {
-                                matches!(t.entry, Some(Entry::Rated(v) | Entry::Topic(v)) if v < 0.0)
+                            .find(|t| {
+                                !matches!(
+                                    t.entry,
+                                    None | Some(Entry::NotAction | Entry::Intensifier(_))
+                                )
                             })
+                            .is_some_and(|t| self.negative(t))
                     };
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
                         || short)
@@ -1545,6 +1628,17 @@ impl Lexicon {
             most_negative,
             most_positive,
             failure: failure || reported,
+        }
+    }
+
+    /// `t` is a negative word: rated so, a negative topic ("error"), or a
+    /// word the rules took that the bundled lexicon rates negative
+    /// ("problem", a sentiment phrase).
+    fn negative(&self, t: &Tok) -> bool {
+        match t.entry {
+            Some(Entry::Rated(v) | Entry::Topic(v)) => v < 0.0,
+            Some(Entry::Unrated) => self.bundled.get(t.key as usize).is_some_and(|&v| v < 0.0),
+            _ => false,
         }
     }
 
@@ -2279,6 +2373,50 @@ mod tests {
     /// counted by the phrase, not again as an action. "like" negated is a
     /// dislike: neutral ("I would like to …") but no preposition after a
     /// negator.
+    /// The words of an idiom found by the rules are not rated; a function
+    /// word after a negator is no action; "no" before a problem says it is
+    /// absent; a hedge between a negator and its verb is looked through.
+    #[test]
+    fn idioms_function_words_and_absent_problems() {
+        let l = Lexicon::builtin();
+        let mut s = SentimentScratch::default();
+        let text = "Can I drag and drop files?";
+        let plain = l.score("", text, PhraseEvidence::default(), &mut s);
+        assert!(plain.compound < -0.05, "{plain:?}");
+        let idiom = [(false, 6, 19)];
+        let read = PhraseEvidence {
+            idioms: &idiom,
+            ..PhraseEvidence::default()
+        };
+        assert_eq!(l.score("", text, read, &mut s).compound, 0.0);
+        // In the subject, the subject's tokens.
+        let subject = [(true, 0, 13)];
+        let read = PhraseEvidence {
+            idioms: &subject,
+            ..PhraseEvidence::default()
+        };
+        assert_eq!(l.score("drag and drop", "", read, &mut s).compound, 0.0);
+        let mut v = |t: &str| l.score("", t, PhraseEvidence::default(), &mut s);
+        for t in [
+            "It is not some cheap plastic toy.",
+            "It's not her fault.",
+            "We had no real problems with it.",
+        ] {
+            let m = v(t);
+            assert!(
+                !matches!(m.most_negative, Some((Pull::NegatedAction(_), _))),
+                "{t}: {m:?}"
+            );
+        }
+        assert!(v("We had no real problems with it.").compound > 0.0);
+        let m = v("The app doesn't always register taps.");
+        assert!(
+            matches!(m.most_negative, Some((Pull::NegatedAction(_), _))),
+            "{m:?}"
+        );
+        assert!(m.failure);
+    }
+
     #[test]
     fn a_neutral_word_of_a_topic_phrase_is_an_action_when_negated() {
         let l = Lexicon::builtin().adjusted(

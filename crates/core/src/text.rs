@@ -62,6 +62,11 @@ pub enum Target {
     SubjectNegator,
     /// A phrase a `phrases_any` condition asks for (index into the phrase set).
     Phrase(u16),
+    /// An idiom (`idioms`): words that mean something else together ("drop
+    /// down", "error free"). It hides the category, severity and condition
+    /// phrases inside it ("down" in "the drop down is empty"), as a longer
+    /// phrase of a family hides a shorter one, and counts for nothing.
+    Idiom,
 }
 
 /// Which phrase set is being built; see [`DetectorBuilder::add`].
@@ -121,6 +126,11 @@ impl DetectorBuilder {
             if let Some(bare) = without_apostrophe(&form) {
                 self.add_one(bare, &norm, target);
             }
+            // Two words are often written as one compound: "log-in",
+            // "set-up", "drop-down", "fed-up".
+            if form.matches(' ').count() == 1 {
+                self.add_one(form.replace(' ', "-"), &norm, target);
+            }
             self.add_one(form, &norm, target);
         }
     }
@@ -140,6 +150,11 @@ impl DetectorBuilder {
                 self.targets.push(vec![target]);
             }
         }
+    }
+
+    /// Every phrase added so far (normalised, as written) with its target.
+    pub fn added(&self) -> &[(String, Target)] {
+        &self.added
     }
 
     /// Every phrase added so far (normalised, as written) with its target —
@@ -196,7 +211,13 @@ impl DetectorBuilder {
                 if p.split(' ').any(|w| CUSTOMER_NAMED.contains(&w)) {
                     bits |= NAMES_CUSTOMER;
                 }
-                ts.iter().fold(bits, |m, t| m | (1 << t.family()))
+                ts.iter().fold(bits, |m, t| {
+                    m | if *t == Target::Idiom {
+                        IDIOM_FAMILIES
+                    } else {
+                        1 << t.family()
+                    }
+                })
             })
             .collect();
         Ok(Detector {
@@ -668,6 +689,8 @@ pub struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
     pub hits: Vec<Hit>,
+    /// The idioms found: in the subject (else the body), start, end.
+    pub idioms: Vec<(bool, u32, u32)>,
     pub exclamations: u32,
     pub caps_words: u32,
     /// (start, end, pattern) of matches on word boundaries; scratch.
@@ -697,6 +720,7 @@ enum Reach {
 impl Scan {
     pub fn clear(&mut self) {
         self.hits.clear();
+        self.idioms.clear();
         self.exclamations = 0;
         self.caps_words = 0;
     }
@@ -790,6 +814,15 @@ impl Detector {
                     continue;
                 }
                 let targets = &self.targets[pid as usize];
+                // An idiom hides what is inside it (its family bits are
+                // those it hides in) and is no hit itself.
+                if targets.contains(&Target::Idiom) {
+                    if family == FAMILY_CATEGORY {
+                        out.idioms.push((in_subject, s, e));
+                    }
+                    covered = e;
+                    continue;
+                }
                 let gap =
                     |(_, ne, _): (usize, usize, Reach)| text.get(ne..s as usize).unwrap_or(".");
                 // The negator before the phrase, if any.
@@ -997,8 +1030,16 @@ const FAMILY_CATEGORY: u8 = 0;
 const FAMILY_SEVERITY: u8 = 1;
 const FAMILY_SENTIMENT: u8 = 2;
 const FAMILY_PHRASE: u8 = 3;
+/// The families an idiom hides phrases in: not sentiment's (its negators
+/// and expectations are read word by word).
+const IDIOM_FAMILIES: u16 = 1 << FAMILY_CATEGORY | 1 << FAMILY_SEVERITY | 1 << FAMILY_PHRASE;
 
 impl Target {
+    /// An idiom hides a phrase of this target inside it.
+    pub fn hidden_by_idioms(self) -> bool {
+        self != Target::Idiom && IDIOM_FAMILIES & (1 << self.family()) != 0
+    }
+
     /// Phrases of one family compete for the same text; different families
     /// do not.
     pub fn family(self) -> u8 {
@@ -1016,6 +1057,8 @@ impl Target {
             | Target::Negator
             | Target::SubjectNegator => FAMILY_SENTIMENT,
             Target::Phrase(_) => FAMILY_PHRASE,
+            // (It hides phrases in [`IDIOM_FAMILIES`]; named by the first.)
+            Target::Idiom => FAMILY_CATEGORY,
         }
     }
 }
@@ -2106,6 +2149,56 @@ mod tests {
             Some("cant log in".into())
         );
         assert_eq!(without_apostrophe("we're"), None);
+    }
+
+    /// An idiom hides the category and severity phrases inside it, not
+    /// those elsewhere nor sentiment's, and is no hit itself; its spans are
+    /// kept for the sentence model.
+    #[test]
+    fn an_idiom_hides_the_phrases_inside_it() {
+        let mut b = DetectorBuilder::new();
+        b.add("down", Target::Category(0));
+        b.add("error", Target::Category(1));
+        b.add("loss", Target::Severity(0));
+        b.add("free", Target::Positive);
+        b.add("drop down", Target::Idiom);
+        b.add("error free", Target::Idiom);
+        b.add("data loss prevention", Target::Idiom);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "The drop-down is empty, our site is down");
+        assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
+        assert_eq!(s.idioms, vec![(false, 4, 13)]);
+        assert_eq!(s.hits[0].start, 36);
+        let s = scan(&d, "Scrolling the drop downs, an error-free import");
+        assert_eq!(found(&d, &s), vec![("free".to_string(), false)]);
+        assert_eq!(s.idioms.len(), 2);
+        let s = scan(&d, "Data loss prevention blocked it; data loss!");
+        assert_eq!(found(&d, &s), vec![("loss".to_string(), false)]);
+        assert_eq!(s.hits[0].start, 38);
+    }
+
+    /// A phrase of two words also matches them joined by a hyphen.
+    #[test]
+    fn two_words_match_as_a_compound() {
+        let mut b = DetectorBuilder::new();
+        b.add("log in", Target::Category(0));
+        b.add("double charged", Target::Negative);
+        b.add("take forever", Target::Negative);
+        let d = b.build(2).unwrap();
+        let s = scan(&d, "log-in fails, I was double-charged, it takes-forever");
+        assert_eq!(
+            found(&d, &s),
+            vec![
+                ("double charged".to_string(), false),
+                ("take forever".to_string(), false),
+                ("log in".to_string(), false),
+            ]
+        );
+        // Three words are not joined.
+        let mut b = DetectorBuilder::new();
+        b.add("reset my password", Target::Category(0));
+        let d = b.build(2).unwrap();
+        assert!(scan(&d, "reset-my-password").hits.is_empty());
     }
 
     #[test]

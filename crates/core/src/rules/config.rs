@@ -44,6 +44,23 @@ pub struct RulesConfig {
     #[serde(default = "default_category")]
     pub default_category: String,
 
+    /// Idioms: word groups whose words mean something else together than
+    /// the rules' phrases inside them ("drop down" and "scroll down" are no
+    /// outage's "down", "error free" no bug's "error"). A category, severity
+    /// or condition phrase inside an idiom is not counted (the idiom hides
+    /// it, as a longer phrase of a category hides a shorter one: the
+    /// leftmost, longest match wins), and the idiom counts for nothing
+    /// itself; a phrase elsewhere in the ticket still counts. Matched as
+    /// phrases are (case-insensitively, inflections too: "drop downs",
+    /// "scrolling down"; a hyphen is a word boundary, so "drop down" also
+    /// reads "drop-down"). The sentiment lexicon does not rate their words
+    /// ("drop" in "drag and drop"); the sentence model does not read them.
+    /// An idiom that holds no phrase of the rules nor a word the lexicon
+    /// rates hides nothing (a warning); one that is a phrase itself is an
+    /// error.
+    #[serde(default)]
+    pub idioms: Vec<String>,
+
     /// Categories by meaning: how `categories[].examples` count.
     #[serde(default)]
     pub semantic: SemanticConfig,
@@ -327,6 +344,15 @@ pub struct CategoryConfig {
     /// category.
     #[serde(default)]
     pub negated_phrases: Vec<String>,
+    /// A phrase of this category that is negated (after a negator of
+    /// `[sentiment] negators` within `negation_window` words in its clause:
+    /// "no outage on our side", "we were not hacked", "not a bug") says the
+    /// problem is absent: it does not count, as a negated severity phrase
+    /// does not ("no data loss"). For categories of problems; not for
+    /// requests ("we never received the invoice" is billing). The examples
+    /// may still choose the category by meaning. Default false.
+    #[serde(default)]
+    pub absent_if_negated: bool,
     /// Actions that indicate it when the customer disowns them: the phrase (a verb)
     /// right after a negator of `[sentiment] negators` (one word between at most)
     /// that denies an action — "didn't", "don't", "never", "haven't", "hasn't",

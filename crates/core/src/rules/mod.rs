@@ -174,6 +174,9 @@ pub struct Rules {
     pub customer: CustomerPoints,
     pub defaults: Defaults,
     pub categories: Vec<Labelled>,
+    /// Per category: its phrases negated say the problem is absent
+    /// (`categories[].absent_if_negated`).
+    pub absent_if_negated: Vec<bool>,
     pub default_category: u16,
     /// Categories by meaning (`None`: no category has examples).
     pub semantic: Option<Semantic>,
@@ -312,6 +315,8 @@ fn sentiment_lexicon(
                 // A stated impact's words are read for it alone ("affect",
                 // "team"): no topic of the ticket.
                 Target::ImpactVerb => false,
+                // An idiom's words mean something else together: no topic.
+                Target::Idiom => false,
                 _ => !own,
             })
             .flat_map(|(p, _)| {
@@ -360,7 +365,7 @@ fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
     let mut words: Vec<String> = Vec::new();
     for (p, _) in phrases
         .iter()
-        .filter(|(_, t)| !matches!(t, Target::Negator | Target::SubjectNegator))
+        .filter(|(_, t)| !matches!(t, Target::Negator | Target::SubjectNegator | Target::Idiom))
     {
         for w in p.split(' ') {
             for (i, f) in crate::text::word_forms(w).into_iter().enumerate() {
@@ -712,6 +717,14 @@ fn build(
         }
     };
     let cat_names: Vec<Arc<str>> = categories.iter().map(|c| c.name.clone()).collect();
+    let absent_if_negated: Vec<bool> = categories
+        .iter()
+        .map(|c| {
+            cfg.categories
+                .iter()
+                .any(|k| *k.name == *c.name && k.absent_if_negated)
+        })
+        .collect();
     let semantic = compile_semantic(cfg, d);
 
     // Severities.
@@ -1383,6 +1396,58 @@ fn build(
         }
     }
 
+    // Idioms, after every phrase they may hide.
+    let hideable: Vec<Vec<String>> = builder
+        .added()
+        .iter()
+        .filter(|(_, t)| t.hidden_by_idioms())
+        .map(|(p, _)| {
+            crate::text::stem_key(p)
+                .split(' ')
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    for (j, p) in cfg.idioms.iter().enumerate() {
+        let at = format!("idioms[{j}]");
+        let key: Vec<String> = crate::text::stem_key(p)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(String::from)
+            .collect();
+        if key.is_empty() {
+            d.error(at, "empty idiom");
+            continue;
+        }
+        if hideable.contains(&key) {
+            d.error(
+                at,
+                format!("{p:?} is also a phrase of the rules (same stems): an idiom would hide it"),
+            );
+            continue;
+        }
+        let rated = || {
+            let lexicon = crate::sentiment::Lexicon::builtin();
+            crate::text::normalise(p)
+                .split(' ')
+                .any(|w| lexicon.rates(&w.to_lowercase()))
+        };
+        if !hideable
+            .iter()
+            .any(|h| key.windows(h.len()).any(|w| w == h.as_slice()))
+            && !rated()
+        {
+            d.warning(
+                at,
+                format!(
+                    "idiom {p:?} holds no category, severity or condition phrase nor a word the \
+                     sentiment lexicon rates: it hides nothing"
+                ),
+            );
+        }
+        builder.add(p, Target::Idiom);
+    }
+
     let phrases = builder.take_added();
     let detector = match builder.build(s.negation_window) {
         Ok(det) => det,
@@ -1403,6 +1468,7 @@ fn build(
     Some(Rules {
         version,
         levels,
+        absent_if_negated,
         customer: CustomerPoints {
             account_type: point_map(&cfg.customer.account_type),
             support_plan: point_map(&cfg.customer.support_plan),
@@ -1578,6 +1644,48 @@ mod tests {
                 .collect(),
             Err(e) => panic!("{e:?}"),
         }
+    }
+
+    #[test]
+    fn idioms_are_checked_against_the_phrases() {
+        let src = |idioms: &str| {
+            format!(
+                "version = \"t\"\nidioms = [{idioms}]\n[[levels]]\nname = \"P1\"\ntopic = \"p1\"\n[[categories]]\nname = \"outage\"\nphrases = [\"down\"]\n[sla]\ndefault_policy = \"s\"\n[sla.policies.s]\ntargets.P1 = {{ first_response = \"1h\", resolution = \"4h\" }}\n"
+            )
+        };
+        // Test code: a policy that does not compile fails the test.
+        // "drop" is rated by the lexicon: "drag and drop" hides it.
+        let l = Rules::from_str(
+            "t.toml",
+            &src("\"drop down\", \"drag and drop\", \"pick and mix\""),
+        )
+        .unwrap();
+        let w: Vec<_> = l
+            .warnings
+            .iter()
+            .map(|w| (&*w.field, &*w.message))
+            .collect();
+        assert_eq!(
+            w,
+            [(
+                "idioms[2]",
+                "idiom \"pick and mix\" holds no category, severity or condition phrase nor a \
+                 word the sentiment lexicon rates: it hides nothing"
+            )]
+        );
+        // An idiom that is a phrase (by stems) would hide it: an error.
+        let Err(e) = Rules::from_str("t.toml", &src("\"downs\"")) else {
+            panic!("an idiom that is a phrase compiles")
+        };
+        assert_eq!(e[0].field, "idioms[0]");
+        assert!(
+            e[0].message.contains("is also a phrase of the rules"),
+            "{e:?}"
+        );
+        let Err(e) = Rules::from_str("t.toml", &src("\" \"")) else {
+            panic!("an empty idiom compiles")
+        };
+        assert_eq!((&*e[0].field, &*e[0].message), ("idioms[0]", "empty idiom"));
     }
 
     #[test]
