@@ -1419,6 +1419,15 @@ impl Lexicon {
             if sign_off && v > 0.0 {
                 continue;
             }
+            // The task a question asks about is no feeling: the verb after
+            // "to", or after "I"/"we" and an auxiliary, in a sentence that
+            // opens as a question and ends with "?" ("How do I kill a
+            // running job?", "Is there a way to block weekends?", "Can we
+            // stop the sync?"; not "Why do I hate …": a "why" is often a
+            // complaint).
+            if !topic && i > 0 && asked_task(toks, body_start, i, self, &word, &asked) {
+                continue;
+            }
             let Tok { key, caps, .. } = toks[i];
             // The word as the lexicon spells it (`key` is the index it gave
             // this token, which has an entry).
@@ -1788,6 +1797,45 @@ const WELL_DEGREE: &[&str] = &[
     "over", "under", "above", "below", "beyond", "within", "before", "after", "past", "ahead",
     "behind", "short", "into", "aware",
 ];
+
+/// Words that open a question asking how to do something (not "why").
+const ASKING_OPENERS: &[&str] = &[
+    "how", "can", "could", "is", "are", "do", "does", "what", "where", "which", "would", "should",
+    "may", "will",
+];
+/// Auxiliaries between a question's opener and its subject's verb ("do I
+/// kill", "can we stop").
+const TASK_AUXILIARIES: &[&str] = &[
+    "do", "does", "can", "could", "should", "would", "will", "may", "might",
+];
+
+/// Token `i` (an index of `toks`, above 0) is the verb of the task a
+/// question asks about: after "to", or after "I"/"we" with an auxiliary
+/// before it, in a sentence that opens with one of [`ASKING_OPENERS`] and
+/// ends with "?". `word` reads token `k` as written; `asked(k)`: token `k`'s
+/// sentence ends with "?" (`Lexicon::score`'s).
+fn asked_task<'t>(
+    toks: &[Tok],
+    body_start: usize,
+    i: usize,
+    l: &Lexicon,
+    word: &impl Fn(usize) -> &'t str,
+    asked: &impl Fn(usize) -> bool,
+) -> bool {
+    // (`i - 1`, `i - 2` read after `i > 0`, `i > 1`; `k` walks down from `i`.)
+    let prev = &toks[i - 1];
+    let after_subject = (prev.is("i", l) || prev.is("we", l))
+        && i > 1
+        && crate::text::one_of(word(i - 2), TASK_AUXILIARIES);
+    if !(prev.is("to", l) || after_subject) || !prev.runs_on() {
+        return false;
+    }
+    let mut k = i;
+    while !opens_sentence(toks, body_start, k) {
+        k -= 1;
+    }
+    crate::text::one_of(word(k), ASKING_OPENERS) && asked(i)
+}
 
 /// Token `k` (an index of `toks`) opens a sentence: the first of the
 /// subject or of the body (which starts at `body_start`), or after a "." "!"
@@ -2415,6 +2463,22 @@ mod tests {
             "{m:?}"
         );
         assert!(m.failure);
+        // The task a question asks about is no feeling.
+        for t in [
+            "How do I kill a running job?",
+            "Is there a way to block weekends?",
+            "Can we stop the sync for a week?",
+        ] {
+            assert_eq!(v(t).compound, 0.0, "{t}");
+        }
+        for t in [
+            "Why do I hate this menu?",
+            "How do I kill a job. It is terrible",
+            "I want to kill the designer.",
+            "How do I fix this terrible error?",
+        ] {
+            assert!(v(t).compound < -0.05, "{t}");
+        }
     }
 
     #[test]
