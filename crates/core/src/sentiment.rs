@@ -1176,6 +1176,9 @@ impl Lexicon {
                 .find(|&(k, t)| t.stop() || i + k + 1 == body_start)
                 .is_some_and(|(_, t)| t.end == b'?')
         };
+        // The verb of a past hope read as an expectation not met (below):
+        // not rated.
+        let mut hoped_at = usize::MAX;
         for i in 0..toks.len() {
             // `k < i` for an `i` that indexes `toks`.
             let hypothetical = |i: usize| {
@@ -1229,7 +1232,8 @@ impl Lexicon {
                     // "Can't wait!" is eagerness too ("This can't wait." is
                     // urgency).
                     // (`i - 1` read only when `i > 0`.)
-                    let no_subject = i == 0 || toks[i - 1].stop();
+                    // An emoticon ends a sentence too (":) Can't wait!").
+                    let no_subject = i == 0 || toks[i - 1].stop() || toks[i - 1].emoticon;
                     let eager = t.entry == Some(Entry::Wait)
                         && toks.get(j + 1).map_or(no_subject, |n| {
                             n.is("to", self)
@@ -1383,6 +1387,21 @@ impl Lexicon {
                 },
                 _ => 0,
             };
+            // A hope or expectation in the past perfect: "I had hoped this
+            // would be fixed by now", "we had expected a reply" (not "I
+            // expected": "better than I expected", "everything I expected").
+            // Its verb is not rated ("hoped"). (`i + 1` read by `get`; the
+            // word read again only after "had".)
+            let unmet = if unmet == 0
+                && toks[i].is("had", self)
+                && toks.get(i + 1).is_some_and(|t| t.word)
+                && crate::text::one_of(word(i + 1), &["hoped", "expected"])
+            {
+                hoped_at = i + 1;
+                1
+            } else {
+                unmet
+            };
             if unmet > 0 && toks[i].runs_on() && !(i > 0 && toks[i - 1].negates) {
                 // Quoted with the word after the cue, through "be" and
                 // "been" ("supposed to sync", "should have been fixed").
@@ -1403,7 +1422,7 @@ impl Lexicon {
                 );
             }
             let (mut v, topic) = match toks[i].entry {
-                Some(Entry::Rated(v)) => (v, false),
+                Some(Entry::Rated(v)) if i != hoped_at => (v, false),
                 Some(Entry::Topic(v)) => (v, true),
                 _ => continue,
             };
