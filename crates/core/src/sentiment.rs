@@ -1393,6 +1393,7 @@ impl Lexicon {
             // Its verb is not rated ("hoped"). (`i + 1` read by `get`; the
             // word read again only after "had".)
             let unmet = if unmet == 0
+                && toks[i].entry == Some(Entry::Auxiliary)
                 && toks[i].is("had", self)
                 && toks.get(i + 1).is_some_and(|t| t.word)
                 && crate::text::one_of(word(i + 1), &["hoped", "expected"])
