@@ -1065,6 +1065,8 @@ impl Lexicon {
         // An idiom's words mean something else together: no entry (rare,
         // a pass only for a ticket with one).
         for &(in_subject, s, e) in phrases.idioms {
+            // (`body_start` is `toks.len()` as it was when the body began:
+            // at most the length now.)
             let part = if in_subject {
                 &mut toks[..body_start]
             } else {
@@ -1272,6 +1274,7 @@ impl Lexicon {
                     // action is its first word ("no real problems", "without
                     // any glaring flaws").
                     let no_problem = || {
+                        // (`i`: the loop's index of `toks`.)
                         let nominal = toks[i].is("no", self) || toks[i].is("without", self);
                         let mut k = if nominal { i } else { j };
                         (nominal || crate::text::one_of(word(j), HAPPEN_TO))
@@ -1390,8 +1393,8 @@ impl Lexicon {
             // A hope or expectation in the past perfect: "I had hoped this
             // would be fixed by now", "we had expected a reply" (not "I
             // expected": "better than I expected", "everything I expected").
-            // Its verb is not rated ("hoped"). (`i + 1` read by `get`; the
-            // word read again only after "had".)
+            // Its verb is not rated ("hoped"). (`toks[i]`: the loop's index;
+            // `i + 1` read by `get`; the word read again only after "had".)
             let unmet = if unmet == 0
                 && toks[i].entry == Some(Entry::Auxiliary)
                 && toks[i].is("had", self)

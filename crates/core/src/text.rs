@@ -213,7 +213,7 @@ impl DetectorBuilder {
                 }
                 ts.iter().fold(bits, |m, t| {
                     m | if *t == Target::Idiom {
-                        IDIOM_FAMILIES
+                        IDIOM_FAMILIES | IDIOM
                     } else {
                         1 << t.family()
                     }
@@ -638,7 +638,8 @@ pub struct Detector {
     patterns: Vec<String>,
     targets: Vec<Vec<Target>>,
     /// Per phrase: a bit per family it belongs to, and [`NEGATED_ONLY`],
-    /// [`DISOWNED`], [`DISOWNED_ONLY`], [`NAMES_CUSTOMER`], [`NEGATABLE`].
+    /// [`DISOWNED`], [`DISOWNED_ONLY`], [`NAMES_CUSTOMER`], [`NEGATABLE`],
+    /// [`STRANGER`], [`STRANGER_ONLY`], [`IDIOM`].
     families: Vec<u16>,
     /// Per phrase: how it is shown in reasons (the rules' spelling).
     shown: Vec<String>,
@@ -816,7 +817,7 @@ impl Detector {
                 let targets = &self.targets[pid as usize];
                 // An idiom hides what is inside it (its family bits are
                 // those it hides in) and is no hit itself.
-                if targets.contains(&Target::Idiom) {
+                if self.families[pid as usize] & IDIOM != 0 {
                     if family == FAMILY_CATEGORY {
                         out.idioms.push((in_subject, s, e));
                     }
@@ -1011,6 +1012,8 @@ const STRANGER: u16 = 1 << 9;
 /// In the category family it counts only acting so (no other category
 /// phrase).
 const STRANGER_ONLY: u16 = 1 << 10;
+/// An idiom ([`Target::Idiom`]): it hides what is inside it and is no hit.
+const IDIOM: u16 = 1 << 11;
 
 /// How many words a subject standing for no one or nothing reaches for
 /// the expectation its verb names ("none of the links in the email work",
