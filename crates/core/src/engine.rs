@@ -231,12 +231,6 @@ fn lead_confidence(sem: &crate::rules::Semantic, n: &Nearest) -> f32 {
     (0.5 + 0.5 * sure).min(n.score.clamp(0.0, 1.0))
 }
 
-/// Words that open a question ("How do I …", "Can you …", "Is there …").
-const QUESTION_OPENERS: &[&str] = &[
-    "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
-    "does", "will", "would", "should", "may",
-];
-
 /// An impact the customer stated: its level, its verb's phrase, and its
 /// words (bytes `start..end` of the subject or the body), for the reason.
 #[derive(Debug, Clone, Copy)]
@@ -493,7 +487,7 @@ fn asks(texts: [&str; 2]) -> bool {
         t.contains('?')
             || t.split(|c: char| !c.is_alphanumeric())
                 .find(|w| !w.is_empty())
-                .is_some_and(|w| QUESTION_OPENERS.iter().any(|q| q.eq_ignore_ascii_case(w)))
+                .is_some_and(|w| crate::text::one_of(w, crate::text::QUESTION_OPENERS))
     })
 }
 

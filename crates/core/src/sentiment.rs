@@ -1821,11 +1821,9 @@ const WELL_DEGREE: &[&str] = &[
     "behind", "short", "into", "aware",
 ];
 
-/// Words that open a question asking how to do something (not "why").
-const ASKING_OPENERS: &[&str] = &[
-    "how", "can", "could", "is", "are", "do", "does", "what", "where", "which", "would", "should",
-    "may", "will",
-];
+/// Question openers ([`crate::text::QUESTION_OPENERS`]) that do not ask how
+/// to do something: a "why" is often a complaint ("Why do I hate …?").
+const NOT_ASKING_HOW: &[&str] = &["why", "when", "who"];
 /// Auxiliaries between a question's opener and its subject's verb ("do I
 /// kill", "can we stop").
 const TASK_AUXILIARIES: &[&str] = &[
@@ -1834,7 +1832,8 @@ const TASK_AUXILIARIES: &[&str] = &[
 
 /// Token `i` (an index of `toks`, above 0) is the verb of the task a
 /// question asks about: after "to", or after "I"/"we" with an auxiliary
-/// before it, in a sentence that opens with one of [`ASKING_OPENERS`] and
+/// before it, in a sentence that opens with a question opener but
+/// [`NOT_ASKING_HOW`] and
 /// ends with "?". `word` reads token `k` as written; `asked(k)`: token `k`'s
 /// sentence ends with "?" (`Lexicon::score`'s).
 fn asked_task<'t>(
@@ -1857,7 +1856,10 @@ fn asked_task<'t>(
     while !opens_sentence(toks, body_start, k) {
         k -= 1;
     }
-    crate::text::one_of(word(k), ASKING_OPENERS) && asked(i)
+    let opener = word(k);
+    crate::text::one_of(opener, crate::text::QUESTION_OPENERS)
+        && !crate::text::one_of(opener, NOT_ASKING_HOW)
+        && asked(i)
 }
 
 /// Token `k` (an index of `toks`) opens a sentence: the first of the

@@ -1434,6 +1434,12 @@ fn ascii_words(gap: &str) -> impl DoubleEndedIterator<Item = &str> {
 }
 
 /// `w` is one of `list`, case aside (ASCII).
+/// Words that open a question ("How do I …", "Can you …", "Is there …").
+pub(crate) const QUESTION_OPENERS: &[&str] = &[
+    "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
+    "does", "will", "would", "should", "may",
+];
+
 pub(crate) fn one_of(w: &str, list: &[&str]) -> bool {
     list.iter().any(|l| w.eq_ignore_ascii_case(l))
 }
@@ -2167,6 +2173,7 @@ mod tests {
         b.add("drop down", Target::Idiom);
         b.add("error free", Target::Idiom);
         b.add("data loss prevention", Target::Idiom);
+        // Test code: a set of phrases that does not build fails the test.
         let d = b.build(2).unwrap();
         let s = scan(&d, "The drop-down is empty, our site is down");
         assert_eq!(found(&d, &s), vec![("down".to_string(), false)]);
@@ -2187,6 +2194,7 @@ mod tests {
         b.add("log in", Target::Category(0));
         b.add("double charged", Target::Negative);
         b.add("take forever", Target::Negative);
+        // Test code: as above.
         let d = b.build(2).unwrap();
         let s = scan(&d, "log-in fails, I was double-charged, it takes-forever");
         assert_eq!(
@@ -2200,6 +2208,7 @@ mod tests {
         // Three words are not joined.
         let mut b = DetectorBuilder::new();
         b.add("reset my password", Target::Category(0));
+        // Test code: as above.
         let d = b.build(2).unwrap();
         assert!(scan(&d, "reset-my-password").hits.is_empty());
     }

@@ -1659,6 +1659,7 @@ mod tests {
             "t.toml",
             &src("\"drop down\", \"drag and drop\", \"pick and mix\""),
         )
+        // Test code: as above.
         .unwrap();
         let w: Vec<_> = l
             .warnings
