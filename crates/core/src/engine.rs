@@ -60,6 +60,8 @@ impl Counted {
 pub struct Scratch {
     scan: Scan,
     category_weight: Vec<f32>,
+    /// The part of `category_weight` its asking phrases added.
+    asked_weight: Vec<f32>,
     /// The first phrase of each category, with how it counted — the first
     /// disowned one when any was (what decided, see [`disowning_decides`]).
     category_phrase: Vec<Option<(u32, Counted)>>,
@@ -73,6 +75,9 @@ pub struct Scratch {
     severity_seen: Vec<(u16, u32)>,
     /// Asking phrases found: (category, weight, phrase).
     asking: Vec<(u16, f32, u32)>,
+    /// What the sentence model does not read: the idioms, then the asking
+    /// phrases found (in the subject, start, end).
+    unread: Vec<(bool, u32, u32)>,
     /// The impact the customer stated, if any.
     stated: Option<Stated>,
     phrase_found: Vec<bool>,
@@ -101,37 +106,34 @@ const MAX_PIECES_PER_WORD: f32 = 1.5;
 /// text (it reads English; text it splits into many word pieces — other
 /// languages, codes — is left to the phrases).
 ///
-/// The idioms found (`idioms`, from the scan of `texts`) are not read: their
-/// words mean something else together ("drop down" is no outage's "down"),
-/// which the model, reading words one by one, cannot tell.
+/// The words of `unread` ([`crate::text::Detector::unread`] of the scan of
+/// `texts`) are not read: idioms, whose words mean something else together
+/// ("drop down" is no outage's "down"), which the model, reading words one
+/// by one, cannot tell; and the asking phrases, the question's form.
 fn embedded(
     state: &mut Option<bool>,
     texts: [&str; 2],
-    idioms: &[(bool, u32, u32)],
+    unread: &[(bool, u32, u32)],
     embedding: &mut Vec<f32>,
     embed: &mut crate::embed::EmbedScratch,
 ) -> bool {
     *state.get_or_insert_with(|| {
         let model = crate::embed::StaticModel::builtin();
-        // (Rare: a copy only for a ticket with an idiom.)
-        let blanked = (!idioms.is_empty()).then(|| {
+        // (A copy only for a ticket with an idiom or an asking phrase.)
+        let blanked = (!unread.is_empty()).then(|| {
             [true, false].map(|in_subject| {
+                // A match's bounds are on word boundaries of its text,
+                // character boundaries, as `blanked` wants.
+                let spans: Vec<(usize, usize)> = unread
+                    .iter()
+                    .filter(|u| u.0 == in_subject)
+                    .map(|u| (u.1 as usize, u.2 as usize))
+                    .collect();
                 let text = texts[usize::from(!in_subject)];
-                let mut b = text.as_bytes().to_vec();
-                for &(_, s, e) in idioms.iter().filter(|i| i.0 == in_subject) {
-                    // A match's bounds are on word boundaries of `text`,
-                    // char boundaries: `get_mut` finds them in range.
-                    if let Some(span) = b.get_mut(s as usize..e as usize) {
-                        span.fill(b' ');
-                    }
-                }
-                // Whole characters were replaced by spaces: still UTF-8.
-                String::from_utf8(b).unwrap_or_else(|_| text.to_string())
+                crate::text::blanked(std::borrow::Cow::Borrowed(text), &spans)
             })
         });
-        let texts = blanked
-            .as_ref()
-            .map_or(texts, |[s, b]| [s.as_str(), b.as_str()]);
+        let texts = blanked.as_ref().map_or(texts, |[s, b]| [&**s, &**b]);
         let read = model.embed_counted(&texts, SEMANTIC_CHARS, embedding, embed);
         read.tokens != 0 && read.tokens as f32 <= MAX_PIECES_PER_WORD * read.words as f32
     })
@@ -199,7 +201,7 @@ fn nearest_examples<'s>(
 fn semantic_pick(
     sem: &crate::rules::Semantic,
     t: &[f32],
-    phrase_weight: &[f32],
+    weights: Weights<'_>,
     question: Option<(u16, f32)>,
     excluded: &[u16],
 ) -> Option<Nearest> {
@@ -208,11 +210,28 @@ fn semantic_pick(
         .iter()
         .filter(|ex| !excluded.contains(&ex.label));
     nearest_examples(sets, t, |c| {
-        let w = phrase_weight.get(c as usize).copied().unwrap_or(0.0);
+        let at = |v: &[f32]| v.get(c as usize).copied().unwrap_or(0.0);
+        // The question form counts once: as the question bonus when the
+        // ticket is a question that reports no problem, else (a complaint
+        // that asks, "how do I get my money back?") as the weight of its
+        // asking phrases.
+        let w = if question.is_some() {
+            at(weights.phrase) - at(weights.asked)
+        } else {
+            at(weights.phrase)
+        };
         let asked = question.filter(|q| q.0 == c).map_or(0.0, |q| q.1);
         sem.phrase_bonus * w.min(3.0) + asked
     })
     .filter(|b| b.score >= sem.threshold)
+}
+
+/// The phrase weight of each category, and the part of it that asking
+/// phrases added ("how do I": how the customer asks, not what about).
+#[derive(Clone, Copy)]
+struct Weights<'a> {
+    phrase: &'a [f32],
+    asked: &'a [f32],
 }
 
 /// How sure a choice by meaning is: as sure as its lead over the runner-up
@@ -826,6 +845,7 @@ pub fn decide(
         }
         let nc = rules.categories.len();
         reset(&mut scratch.category_weight, nc, 0.0);
+        reset(&mut scratch.asked_weight, nc, 0.0);
         reset(&mut scratch.category_phrase, nc, None);
         scratch.absent.clear();
         reset(&mut scratch.severity_weight, ns, 0.0);
@@ -971,6 +991,7 @@ pub fn decide(
             let other = only.is_some_and(|j| j != Some(i));
             if !other {
                 scratch.category_weight[i] += w;
+                scratch.asked_weight[i] += w;
                 scratch.category_phrase[i].get_or_insert((p, Counted::Phrase));
             }
         }
@@ -1037,6 +1058,7 @@ pub fn decide(
         reasons.push(reason("spelling", 0, detail));
     };
     let scan = &scratch.scan;
+    rules.detector.unread(scan, &mut scratch.unread);
     let (subject, body): (&str, Option<&str>) = (&subject, body.as_deref());
     // Sentiment and intensity, read before the category: a question leans
     // towards the rules' question category only when it reports no problem.
@@ -1121,8 +1143,17 @@ pub fn decide(
     // done, not that the customer did not do it.
     let disowned = disowning_decides(&scratch.category_phrase, by_phrase.0, decides_at);
     // The examples would be read: the phrases do not decide.
+    //
+    // Asking phrases alone never decide: they say how the customer asks
+    // ("Quick question" in the subject), not what about.
+    let won = usize::from(by_phrase.0);
+    let form_only = scratch
+        .asked_weight
+        .get(won)
+        .zip(scratch.category_weight.get(won))
+        .is_some_and(|(&a, &w)| a > 0.0 && a >= w);
     let undecided = |sem: &crate::rules::Semantic| {
-        by_phrase.1 < sem.phrases_decide_at && english && !sem.examples.is_empty()
+        (by_phrase.1 < sem.phrases_decide_at || form_only) && english && !sem.examples.is_empty()
     };
     // What a disowning decided: the examples were not read for it.
     let disowned = disowned && rules.semantic.as_ref().is_some_and(undecided);
@@ -1140,7 +1171,7 @@ pub fn decide(
                 && embedded(
                     &mut embedding_ok,
                     [subject, body.unwrap_or("")],
-                    &scratch.scan.idioms,
+                    &scratch.unread,
                     &mut scratch.embedding,
                     &mut scratch.embed,
                 ) =>
@@ -1165,7 +1196,11 @@ pub fn decide(
                     .iter()
                     .filter(|&&c| weight.get(c as usize).is_none_or(|&w| w == 0.0)),
             );
-            semantic_pick(sem, &scratch.embedding, weight, question, excluded)
+            let weights = Weights {
+                phrase: weight,
+                asked: &scratch.asked_weight,
+            };
+            semantic_pick(sem, &scratch.embedding, weights, question, excluded)
         }
         _ => None,
     };
@@ -1336,7 +1371,7 @@ pub fn decide(
             && embedded(
                 &mut embedding_ok,
                 [subject, body.unwrap_or("")],
-                &scratch.scan.idioms,
+                &scratch.unread,
                 &mut scratch.embedding,
                 &mut scratch.embed,
             )
@@ -2804,6 +2839,44 @@ points = 1
         assert_eq!(c, "how_to");
         // (Two phrases in the body: confidence 0.67, one alone 0.5.)
         assert!(detail.contains("confidence 0.67"), "{detail}");
+    }
+
+    /// The question form counts once, by the question bonus: tickets and
+    /// examples are compared without their asking phrases, which add no
+    /// phrase bonus to a question that reports no problem.
+    #[test]
+    fn the_question_form_counts_once() {
+        let rules = rules_with(
+            RULES,
+            "\n[sentiment]",
+            "\n[[categories]]\nname = \"account\"\npoints = 8\n\
+             examples = [\"Please change the email address on my user profile.\"]\n\
+             [[categories]]\nname = \"how_to\"\npoints = 0\nasking_phrases = [\"how do i\"]\n\
+             examples = [\"How do I set up the integration with our CRM?\"]\n\
+             [semantic]\nthreshold = 0.3\nquestion_category = \"how_to\"\nquestion_bonus = 0.15\n",
+        );
+        // The example is read without "How do I".
+        let sem = rules.semantic.as_ref().expect("examples compiled");
+        let how_to = sem
+            .examples
+            .iter()
+            .find(|e| &*e.texts[0] == "How do I set up the integration with our CRM?")
+            .expect("the how_to example");
+        let mut v = Vec::new();
+        let model = crate::embed::StaticModel::builtin();
+        let mut scratch = crate::embed::EmbedScratch::default();
+        model.embed(
+            &["set up the integration with our CRM?"],
+            &mut v,
+            &mut scratch,
+        );
+        assert!(crate::embed::cosine(&v, &how_to.vectors[0]) > 0.999);
+        // What it asks about decides; how it asks, when nothing else does.
+        let t = run_with(&rules, "", "How do I update my profile details?");
+        assert_eq!(&*t.category, "account", "{}", category_reason(&t));
+        let t = run_with(&rules, "", "How do I connect our CRM?");
+        assert_eq!(&*t.category, "how_to", "{}", category_reason(&t));
+        assert!(category_reason(&t).contains("a question reporting no problem"));
     }
 
     #[test]

@@ -737,6 +737,29 @@ impl Detector {
         &self.targets[pattern as usize]
     }
 
+    /// The words of `scan`'s texts the sentence model is not to read, in
+    /// `out` as (in the subject, start, end): the idioms (their words mean
+    /// something else together: "drop down" is no outage's "down") and the
+    /// asking phrases (how a customer asks — "how do I", "is it possible" —
+    /// not what about). The examples are compared with a ticket by what it
+    /// is about; the question form counts apart (`semantic.question_bonus`),
+    /// so "How do I verify my identity?" is nearer "verify identity" than
+    /// any how-to example that also opens with "How do I".
+    pub fn unread(&self, scan: &Scan, out: &mut Vec<(bool, u32, u32)>) {
+        out.clear();
+        out.extend_from_slice(&scan.idioms);
+        out.extend(
+            scan.hits
+                .iter()
+                .filter(|h| {
+                    self.targets(h.pattern)
+                        .iter()
+                        .any(|t| t.family() == h.family && matches!(t, Target::AskingCategory(_)))
+                })
+                .map(|h| (h.in_subject, h.start, h.end)),
+        );
+    }
+
     /// All phrases with their meanings, for validation.
     pub fn phrases(&self) -> impl Iterator<Item = (&str, &[Target])> {
         self.patterns
@@ -2185,6 +2208,36 @@ mod tests {
         let s = scan(&d, "Data loss prevention blocked it; data loss!");
         assert_eq!(found(&d, &s), vec![("loss".to_string(), false)]);
         assert_eq!(s.hits[0].start, 38);
+    }
+
+    /// The sentence model does not read a scan's idioms nor its asking
+    /// phrases (the question's form), in the subject or the body; the
+    /// category phrases it reads.
+    #[test]
+    fn the_model_reads_neither_idioms_nor_asking_phrases() {
+        let mut b = DetectorBuilder::new();
+        b.add("how do i", Target::AskingCategory(2));
+        b.add("down", Target::Category(0));
+        b.add("drop down", Target::Idiom);
+        b.add("profile", Target::Category(1));
+        // Test code: a set of phrases that does not build fails the test.
+        let d = b.build(2).unwrap();
+        let mut s = Scan::default();
+        d.scan("How do I edit the drop-down?", true, &mut s);
+        d.scan(
+            "Our site is down. How do I update my profile?",
+            false,
+            &mut s,
+        );
+        let mut unread = vec![(true, 99, 99)];
+        d.unread(&s, &mut unread);
+        assert_eq!(unread, vec![(true, 18, 27), (true, 0, 8), (false, 18, 26)]);
+        let body = "Our site is down. How do I update my profile?";
+        let spans = [(18, 26)];
+        assert_eq!(
+            blanked(Cow::Borrowed(body), &spans),
+            "Our site is down.          update my profile?"
+        );
     }
 
     /// A phrase of two words also matches them joined by a hyphen.

@@ -388,7 +388,14 @@ pub struct CategoryConfig {
     /// "is it possible", "where can i"): matched and weighed like `phrases`,
     /// they count only when no other category's phrase is found — the topic
     /// decides ("How do I delete my account?" is account, "How do I export
-    /// a report?" stays here). Optional; usually the question category's.
+    /// a report?" stays here). The sentence model reads neither a ticket's
+    /// nor an example's asking phrases (examples are compared by topic), and
+    /// in a question that reports no problem their weight adds nothing to
+    /// the examples' phrase bonus: the form counts once, as
+    /// `[semantic].question_bonus` ("How do I update my profile details?"
+    /// is account). Nor do they alone decide without the examples at
+    /// `phrases_decide_at` ("Quick question" in the subject). Optional;
+    /// usually the question category's.
     #[serde(default)]
     pub asking_phrases: Vec<String>,
     /// Words for someone other than the customer (`"someone"`,
@@ -486,8 +493,10 @@ pub struct SemanticConfig {
     /// reports no problem (its sentiment is not negative) adds
     /// `question_bonus` to this category's score. The examples tell what a
     /// request is about ("cards", "invoices"), the question form what it
-    /// asks for: "how do the cards work?" wants an explanation. Unset: no
-    /// category leans.
+    /// asks for: "how do the cards work?" wants an explanation. This bonus
+    /// is all the form counts for by meaning: the examples are compared
+    /// without the asking phrases, and theirs add no phrase bonus then (see
+    /// `categories[].asking_phrases`). Unset: no category leans.
     #[serde(default)]
     pub question_category: Option<String>,
     /// Score a question adds to `question_category` (0–1). Default 0.1.

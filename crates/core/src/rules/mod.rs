@@ -381,8 +381,14 @@ fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
     ))
 }
 
-/// Embeds the categories' example sentences (none: `None`).
-fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semantic> {
+/// Embeds the categories' example sentences (none: `None`), read as a
+/// ticket's text is: without the words `detector` says the sentence model
+/// does not read ([`crate::text::Detector::unread`]: idioms, asking phrases).
+fn compile_semantic(
+    cfg: &RulesConfig,
+    detector: &crate::text::Detector,
+    d: &mut Diagnostics<'_>,
+) -> Option<Semantic> {
     let sc = &cfg.semantic;
     if !(0.0..=1.0).contains(&sc.threshold) {
         d.error("semantic.threshold", "must be between 0 and 1");
@@ -429,6 +435,7 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
         .collect();
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
+    let (mut scan, mut unread) = (crate::text::Scan::default(), Vec::new());
     let mut embed_all = |at: &str, lists: &mut dyn Iterator<Item = &Vec<String>>| {
         let mut out = Vec::new();
         for (i, list) in lists.enumerate() {
@@ -443,7 +450,16 @@ fn compile_semantic(cfg: &RulesConfig, d: &mut Diagnostics<'_>) -> Option<Semant
             };
             for (j, t) in list.iter().enumerate() {
                 let mut v = Vec::new();
-                if model.embed(&[t], &mut v, &mut scratch) == 0 {
+                scan.clear();
+                detector.scan(t, false, &mut scan);
+                detector.unread(&scan, &mut unread);
+                // The scan's matches are on word boundaries of `t`.
+                let spans: Vec<(usize, usize)> = unread
+                    .iter()
+                    .map(|u| (u.1 as usize, u.2 as usize))
+                    .collect();
+                let read = crate::text::blanked(std::borrow::Cow::Borrowed(t.as_str()), &spans);
+                if model.embed(&[&*read], &mut v, &mut scratch) == 0 {
                     d.error(
                         format!("{at}[{i}].examples[{j}]"),
                         "no word of this example is known to the sentence model",
@@ -725,7 +741,6 @@ fn build(
                 .any(|k| *k.name == *c.name && k.absent_if_negated)
         })
         .collect();
-    let semantic = compile_semantic(cfg, d);
 
     // Severities.
     let severities: Vec<Labelled> = cfg
@@ -1456,6 +1471,7 @@ fn build(
             return None;
         }
     };
+    let semantic = compile_semantic(cfg, &detector, d);
 
     let mut arr_bands: Vec<(f64, i64)> = cfg
         .customer
