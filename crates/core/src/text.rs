@@ -947,7 +947,10 @@ impl Detector {
                     && bits & STRANGER != 0
                     && stranger_acts(text, s as usize, e as usize);
                 let disowned = acting
-                    || (denied && action && (by_them || acted_on_is_shown(text, e as usize)));
+                    || (denied && action && (by_them || acted_on_is_shown(text, e as usize)))
+                    || (family == FAMILY_CATEGORY
+                        && action
+                        && denied_after(text, s as usize, e as usize));
                 // A phrase that counts only negated (or disowned), not so
                 // here, is no match: it hides no shorter phrase of its
                 // family. One naming the customer counts only disowned: "I
@@ -1326,6 +1329,84 @@ fn clause_break(c: char) -> bool {
             c,
             '…' | '。' | '、' | '．' | '！' | '？' | '；' | '，' | '：'
         )
+    }
+}
+
+/// A past action of the customer's denied after it with the verb left out:
+/// "I" or "we" right before the verb (bytes `s..e` of `text`), and its
+/// sentence ending in "but I didn't" ("The app says I made a withdrawal,
+/// but I did not.", "the log shows we created these keys but we never
+/// did!"). Not "I made a change but I didn't save it": the denial is of
+/// another verb.
+fn denied_after(text: &str, s: usize, e: usize) -> bool {
+    let word_of = |c: char| c.is_alphanumeric() || c == '\'' || c == '\u{2019}';
+    let subject = text
+        .get(..s)
+        .unwrap_or("")
+        .trim_end()
+        .rsplit(|c: char| !word_of(c))
+        .next()
+        .unwrap_or("");
+    if !(subject.eq_ignore_ascii_case("i") || subject.eq_ignore_ascii_case("we")) {
+        return false;
+    }
+    let rest = text.get(e..).unwrap_or("");
+    let sentence = rest
+        .find(['.', '!', '?', ';', '\n'])
+        .and_then(|end| rest.get(..end))
+        .unwrap_or(rest);
+    // The words after the sentence's last "but".
+    let mut tail = None;
+    let mut words = sentence
+        .split(|c: char| !word_of(c))
+        .filter(|w| !w.is_empty());
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("but") {
+            tail = Some(words.clone());
+        }
+    }
+    let Some(mut tail) = tail else {
+        return false;
+    };
+    let is = |w: Option<&str>, what: &[&str]| {
+        w.is_some_and(|w| what.iter().any(|x| apostrophe_eq(w, x)))
+    };
+    if !is(tail.next(), &["i", "we"]) {
+        return false;
+    }
+    let denial = tail.next();
+    match denial {
+        Some(d) if is(Some(d), &["didn't", "didnt", "haven't", "havent", "hadn't"]) => {
+            tail.next().is_none()
+        }
+        Some(d) if is(Some(d), &["did", "have", "had"]) => {
+            is(tail.next(), &["not"]) && tail.next().is_none()
+        }
+        Some(d) if is(Some(d), &["never"]) => match tail.next() {
+            None => true,
+            Some(w) => is(Some(w), &["did", "have", "had"]) && tail.next().is_none(),
+        },
+        _ => false,
+    }
+}
+
+/// `w` is `x` (ASCII, lower case) whatever the case, a typographic
+/// apostrophe in `w` read as `'`.
+fn apostrophe_eq(w: &str, x: &str) -> bool {
+    let mut a = w.chars().map(|c| {
+        if c == '\u{2019}' {
+            '\''
+        } else {
+            c.to_ascii_lowercase()
+        }
+    });
+    let mut b = x.chars();
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == q => {}
+            _ => return false,
+        }
     }
 }
 
@@ -2731,6 +2812,16 @@ mod tests {
             ("it was authorized by me", 0),
             ("No changes authorized by us, but the sync stopped.", 0),
             ("it could not be authorized by me", 0),
+            // Denied after it, the verb left out: the sentence ends with
+            // the denial of the customer who is the verb's subject.
+            ("The log says I authorized it, but I didn't.", 1),
+            ("It shows we authorized a transfer but we never did!", 1),
+            ("The app says I authorized it but I did not", 1),
+            ("says I authorized it but I didn\u{2019}t. Odd.", 1),
+            ("I authorized the plan but I didn't get the invoice.", 0),
+            ("They authorized it but I didn't.", 0),
+            ("I authorized it. But I didn't.", 0),
+            ("I authorized it but we never", 1),
         ] {
             assert_eq!(hits(text), disowned, "{text:?}");
         }

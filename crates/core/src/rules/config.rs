@@ -374,7 +374,11 @@ pub struct CategoryConfig {
     /// "a reset email I never requested."; not "I didn't make any changes" (the
     /// verb has another object after it), "the payment was not made" (no one
     /// speaking disowns it), "we can't do" (an inability) nor "please make me an
-    /// admin". Only the verb's
+    /// admin". Denied after it, the verb left out, counts too: "I" or "we"
+    /// right before the verb and its sentence ending in "but I didn't" ("The
+    /// app says I made a withdrawal, but I didn't.", "the log says we created
+    /// these keys but we never did"; not "I made a payment but I didn't get
+    /// the invoice"). Only the verb's
     /// forms count ("authorized", not "authorization"). A disowned action weighs
     /// three times what its phrase weighs: the construction says what happened was
     /// not the customer's doing, which outweighs a word naming what it was done to
