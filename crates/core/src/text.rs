@@ -493,7 +493,9 @@ const SUFFIXES: [&str; 19] = [
 /// The forms of one word that share its stem and start like it (its
 /// inflections and derivations: "cancel" → "cancelled", "cancellation"),
 /// the word itself first (at most 32). Words that are not plain lower-case letters, or shorter than 3,
-/// have only themselves.
+/// have only themselves — but a word of two letters also has its plural
+/// when that shares its stem ("ip" → "ips", "id" → "ids"), as
+/// [`stem_key`] reads them alike.
 pub fn word_forms(word: &str) -> Vec<String> {
     word_forms_where(word, |_| true)
 }
@@ -506,6 +508,12 @@ pub fn word_forms(word: &str) -> Vec<String> {
 pub(crate) fn word_forms_where(word: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
     let mut out = vec![word.to_string()];
     if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        if word.len() == 2 && word.bytes().all(|b| b.is_ascii_lowercase()) {
+            let plural = format!("{word}s");
+            if keep(&plural) && stem(&plural) == word {
+                out.push(plural);
+            }
+        }
         return out;
     }
     let target = stem(word);
@@ -1730,7 +1738,9 @@ fn belief_clause(gap: &str) -> bool {
 /// "by" right before it ("a payment made by someone else", "my card was
 /// used by somebody"). Not a request ("can someone check my invoice?",
 /// "please could somebody"), an identified person ("someone from your
-/// team", "someone on our side", "someone who", "someone that"), nor any
+/// team", "someone on our side", "someone who", "someone that"; but
+/// "someone from an unknown IP logged into our account" is a place, not
+/// who they are: [`UNNAMED`]), nor any
 /// other verb ("someone updated my ticket", "someone told me", "someone
 /// deleted our dashboard", "created by someone else"). English; a rare
 /// path (read only where such a word stands).
@@ -1747,7 +1757,14 @@ fn stranger_acts(text: &str, s: usize, e: usize) -> bool {
     let intrudes = |v: &str| INTRUSIONS.contains(&v) || (other && BY_ANOTHER.contains(&v));
     let mut i = usize::from(other);
     if IDENTIFIED.contains(&w(i)) {
-        return false;
+        // A place that names no one ("someone from an unknown IP",
+        // "somebody in another country"): the verb follows it, a few words
+        // on.
+        let verb = (i + 2..i + 6).find(|&k| intrudes(w(k)) || STRANGER_AUXILIARIES.contains(&w(k)));
+        match verb {
+            Some(k) if (i + 1..k).any(|j| UNNAMED.contains(&w(j))) => i = k,
+            _ => return false,
+        }
     }
     // The passive: "<verb> by" right before, in the clause.
     if verb_before_by(before).is_some_and(|v| intrudes(v.as_str()) && !v.ends_with("ing")) {
@@ -1830,6 +1847,25 @@ const REQUESTING: &[&str] = &[
 /// "someone on our side", "someone who …").
 const IDENTIFIED: &[&str] = &[
     "from", "on", "at", "in", "of", "who", "with", "here", "there",
+];
+
+/// Words after one of [`IDENTIFIED`] that say the stranger is not
+/// identified by it: where they are is strange to the customer or no
+/// organisation ("someone from an unknown IP", "somebody in another
+/// country"; not "someone from a partner agency").
+const UNNAMED: &[&str] = &[
+    "unknown",
+    "unrecognized",
+    "unrecognised",
+    "another",
+    "different",
+    "foreign",
+    "strange",
+    "suspicious",
+    "ip",
+    "ips",
+    "country",
+    "location",
 ];
 
 /// Auxiliaries, modals and adverbs between a stranger and their verb.
@@ -2507,6 +2543,9 @@ mod tests {
         assert!(f("severe").contains(&"severely".to_string()));
         assert!(!f("major").contains(&"majority".to_string()));
         assert!(NOT_FORMS.windows(2).all(|w| w[0] < w[1]));
+        // A word of two letters has its plural, as the stems read it.
+        assert_eq!(f("ip"), vec!["ip".to_string(), "ips".to_string()]);
+        assert_eq!(stem_key("unknown ips"), stem_key("unknown ip"));
         // Codes and contractions stay as written.
         assert_eq!(f("502"), vec!["502".to_string()]);
         assert_eq!(f("can't"), vec!["can't".to_string()]);
@@ -2955,6 +2994,9 @@ mod tests {
             "Someone\u{2019}s changed my email",
             "Someone else charged my card!",
             "my card was charged by somebody else",
+            // A place that names no one: the verb a few words on.
+            "Someone from an unknown IP logged into our admin account",
+            "somebody in another country has accessed my account",
         ] {
             assert!(acting(text), "{text:?}");
         }
@@ -2963,6 +3005,8 @@ mod tests {
             "please somebody reset my password",
             "Someone from your team changed our plan",
             "someone on our side updated my settings",
+            "someone from a partner agency used our shared login",
+            "someone in a meeting told me my invoice is wrong",
             "someone told me to write here",
             "someone helped my colleague yesterday",
             "someone will contact you",

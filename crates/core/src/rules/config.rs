@@ -421,7 +421,9 @@ pub struct CategoryConfig {
     /// password" — or the word after such a verb and "by" ("a payment made
     /// by someone else", "my card was used by somebody"). Not a request
     /// ("can someone check my invoice?"), an identified person ("someone
-    /// from your team", "someone who", "someone named Anna"), nor another
+    /// from your team", "someone who", "someone named Anna"; a place that
+    /// names no one does not identify: "someone from an unknown IP logged
+    /// into our account", "somebody in another country"), nor another
     /// verb ("someone updated my ticket", "someone told me", "created by
     /// someone else"). Weighs three times its phrase, like a disowned
     /// action, and decides like one; the reason says `stranger "someone"`.
