@@ -1545,13 +1545,13 @@ fn ascii_words(gap: &str) -> impl DoubleEndedIterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-/// `w` is one of `list`, case aside (ASCII).
 /// Words that open a question ("How do I …", "Can you …", "Is there …").
 pub(crate) const QUESTION_OPENERS: &[&str] = &[
     "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
     "does", "will", "would", "should", "may",
 ];
 
+/// `w` is one of `list`, case aside (ASCII).
 pub(crate) fn one_of(w: &str, list: &[&str]) -> bool {
     list.iter().any(|l| w.eq_ignore_ascii_case(l))
 }
