@@ -106,19 +106,21 @@ const MAX_PIECES_PER_WORD: f32 = 1.5;
 /// text (it reads English; text it splits into many word pieces — other
 /// languages, codes — is left to the phrases).
 ///
-/// The words of `unread` ([`crate::text::Detector::unread`] of the scan of
-/// `texts`) are not read: idioms, whose words mean something else together
+/// The words the detector says are not to be read
+/// ([`crate::text::Detector::unread`] of `scan`, the scan of `texts`, into
+/// the scratch `unread`) are not read: idioms, whose words mean something else together
 /// ("drop down" is no outage's "down"), which the model, reading words one
 /// by one, cannot tell; and the asking phrases, the question's form.
 fn embedded(
     state: &mut Option<bool>,
     texts: [&str; 2],
-    unread: &[(bool, u32, u32)],
+    (detector, scan, unread): (&crate::text::Detector, &Scan, &mut Vec<(bool, u32, u32)>),
     embedding: &mut Vec<f32>,
     embed: &mut crate::embed::EmbedScratch,
 ) -> bool {
     *state.get_or_insert_with(|| {
         let model = crate::embed::StaticModel::builtin();
+        detector.unread(scan, unread);
         // (A copy only for a ticket with an idiom or an asking phrase.)
         let blanked = (!unread.is_empty()).then(|| {
             [true, false].map(|in_subject| {
@@ -985,8 +987,8 @@ pub fn decide(
         };
         for &(i, w, p) in &scratch.asking {
             // The rules compile `AskingCategory(i)` with `i` below the
-            // category count, the length `category_weight` and
-            // `category_phrase` were reset to above.
+            // category count, the length `category_weight`, `asked_weight`
+            // and `category_phrase` were reset to above.
             let i = usize::from(i);
             let other = only.is_some_and(|j| j != Some(i));
             if !other {
@@ -1058,7 +1060,6 @@ pub fn decide(
         reasons.push(reason("spelling", 0, detail));
     };
     let scan = &scratch.scan;
-    rules.detector.unread(scan, &mut scratch.unread);
     let (subject, body): (&str, Option<&str>) = (&subject, body.as_deref());
     // Sentiment and intensity, read before the category: a question leans
     // towards the rules' question category only when it reports no problem.
@@ -1171,7 +1172,7 @@ pub fn decide(
                 && embedded(
                     &mut embedding_ok,
                     [subject, body.unwrap_or("")],
-                    &scratch.unread,
+                    (&rules.detector, &scratch.scan, &mut scratch.unread),
                     &mut scratch.embedding,
                     &mut scratch.embed,
                 ) =>
@@ -1371,7 +1372,7 @@ pub fn decide(
             && embedded(
                 &mut embedding_ok,
                 [subject, body.unwrap_or("")],
-                &scratch.unread,
+                (&rules.detector, &scratch.scan, &mut scratch.unread),
                 &mut scratch.embedding,
                 &mut scratch.embed,
             )
