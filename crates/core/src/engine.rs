@@ -2856,7 +2856,8 @@ points = 1
              examples = [\"How do I set up the integration with our CRM?\"]\n\
              [semantic]\nthreshold = 0.3\nquestion_category = \"how_to\"\nquestion_bonus = 0.15\n",
         );
-        // The example is read without "How do I".
+        // The example is read without "How do I". (Test code: rules
+        // without their examples, or without this one, fail the test.)
         let sem = rules.semantic.as_ref().expect("examples compiled");
         let how_to = sem
             .examples
