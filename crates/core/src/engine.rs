@@ -1178,8 +1178,18 @@ pub fn decide(
                 ) =>
         {
             // A question that reports no problem leans towards the rules'
-            // question category.
-            let question = sem.question.filter(|_| calm_question());
+            // question category — unless a phrase of another category names
+            // what it is about ("How can I add seats?": account's "seat"):
+            // the form yields to the topic, as its asking phrases do.
+            let topic_named = |q: u16| {
+                let phrases = scratch.category_weight.iter().zip(&scratch.asked_weight);
+                phrases
+                    .enumerate()
+                    .any(|(c, (&w, &a))| c != usize::from(q) && w > a)
+            };
+            let question = sem
+                .question
+                .filter(|q| calm_question() && !topic_named(q.0));
             asked = question.map(|q| q.0);
             // A failure reported is not put in the categories of requests
             // for something new by meaning, nor a problem the customer said

@@ -502,7 +502,10 @@ pub struct SemanticConfig {
     /// asks for: "how do the cards work?" wants an explanation. This bonus
     /// is all the form counts for by meaning: the examples are compared
     /// without the asking phrases, and theirs add no phrase bonus then (see
-    /// `categories[].asking_phrases`). Unset: no category leans.
+    /// `categories[].asking_phrases`). A question whose topic a phrase of
+    /// another category names leans nowhere ("How can I add seats?":
+    /// account's "seat"): the form yields to the topic, as the asking
+    /// phrases do. Unset: no category leans.
     #[serde(default)]
     pub question_category: Option<String>,
     /// Score a question adds to `question_category` (0–1). Default 0.1.
