@@ -212,15 +212,14 @@ fn semantic_pick(
         .iter()
         .filter(|ex| !excluded.contains(&ex.label));
     nearest_examples(sets, t, |c| {
-        let at = |v: &[f32]| v.get(c as usize).copied().unwrap_or(0.0);
         // The question form counts once: as the question bonus when the
         // ticket is a question that reports no problem, else (a complaint
         // that asks, "how do I get my money back?") as the weight of its
         // asking phrases.
         let w = if question.is_some() {
-            at(weights.phrase) - at(weights.asked)
+            weights.topical(c)
         } else {
-            at(weights.phrase)
+            weights.phrase(c)
         };
         let asked = question.filter(|q| q.0 == c).map_or(0.0, |q| q.1);
         sem.phrase_bonus * w.min(3.0) + asked
@@ -234,6 +233,24 @@ fn semantic_pick(
 struct Weights<'a> {
     phrase: &'a [f32],
     asked: &'a [f32],
+}
+
+impl Weights<'_> {
+    /// Category `c`'s phrase weight (0 for a category out of range).
+    fn phrase(&self, c: u16) -> f32 {
+        self.phrase.get(usize::from(c)).copied().unwrap_or(0.0)
+    }
+
+    /// The part of it its asking phrases added.
+    fn asked(&self, c: u16) -> f32 {
+        self.asked.get(usize::from(c)).copied().unwrap_or(0.0)
+    }
+
+    /// The part that names what the ticket is about: its phrases but the
+    /// asking ones.
+    fn topical(&self, c: u16) -> f32 {
+        self.phrase(c) - self.asked(c)
+    }
 }
 
 /// How sure a choice by meaning is: as sure as its lead over the runner-up
@@ -1147,12 +1164,11 @@ pub fn decide(
     //
     // Asking phrases alone never decide: they say how the customer asks
     // ("Quick question" in the subject), not what about.
-    let won = usize::from(by_phrase.0);
-    let form_only = scratch
-        .asked_weight
-        .get(won)
-        .zip(scratch.category_weight.get(won))
-        .is_some_and(|(&a, &w)| a > 0.0 && a >= w);
+    let weights = Weights {
+        phrase: &scratch.category_weight,
+        asked: &scratch.asked_weight,
+    };
+    let form_only = weights.asked(by_phrase.0) > 0.0 && weights.topical(by_phrase.0) <= 0.0;
     let undecided = |sem: &crate::rules::Semantic| {
         (by_phrase.1 < sem.phrases_decide_at || form_only) && english && !sem.examples.is_empty()
     };
@@ -1182,10 +1198,7 @@ pub fn decide(
             // what it is about ("How can I add seats?": account's "seat"):
             // the form yields to the topic, as its asking phrases do.
             let topic_named = |q: u16| {
-                let phrases = scratch.category_weight.iter().zip(&scratch.asked_weight);
-                phrases
-                    .enumerate()
-                    .any(|(c, (&w, &a))| c != usize::from(q) && w > a)
+                (0..rules.categories.len() as u16).any(|c| c != q && weights.topical(c) > 0.0)
             };
             let question = sem
                 .question
@@ -1207,10 +1220,6 @@ pub fn decide(
                     .iter()
                     .filter(|&&c| weight.get(c as usize).is_none_or(|&w| w == 0.0)),
             );
-            let weights = Weights {
-                phrase: weight,
-                asked: &scratch.asked_weight,
-            };
             semantic_pick(sem, &scratch.embedding, weights, question, excluded)
         }
         _ => None,

@@ -507,8 +507,9 @@ pub fn word_forms(word: &str) -> Vec<String> {
 /// plural come first as in [`word_forms`], kept or not.
 pub(crate) fn word_forms_where(word: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
     let mut out = vec![word.to_string()];
-    if word.len() < 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
-        if word.len() == 2 && word.bytes().all(|b| b.is_ascii_lowercase()) {
+    let lower = word.bytes().all(|b| b.is_ascii_lowercase());
+    if word.len() < 3 || !lower {
+        if word.len() == 2 && lower {
             let plural = format!("{word}s");
             if keep(&plural) && stem(&plural) == word {
                 out.push(plural);
@@ -1345,17 +1346,10 @@ fn clause_break(c: char) -> bool {
 /// sentence ending in "but I didn't" ("The app says I made a withdrawal,
 /// but I did not.", "the log shows we created these keys but we never
 /// did!"). Not "I made a change but I didn't save it": the denial is of
-/// another verb.
+/// another verb. The denials are those [`denied_by_customer`] reads
+/// ([`DENIALS`]; "not" after one of [`DENYING_AUXILIARIES`]).
 fn denied_after(text: &str, s: usize, e: usize) -> bool {
-    let word_of = |c: char| c.is_alphanumeric() || c == '\'' || c == '\u{2019}';
-    let subject = text
-        .get(..s)
-        .unwrap_or("")
-        .trim_end()
-        .rsplit(|c: char| !word_of(c))
-        .next()
-        .unwrap_or("");
-    if !(subject.eq_ignore_ascii_case("i") || subject.eq_ignore_ascii_case("we")) {
+    if !last_word(text.get(..s).unwrap_or("")).is_some_and(|w| one_of(w, &["i", "we"])) {
         return false;
     }
     let rest = text.get(e..).unwrap_or("");
@@ -1363,10 +1357,11 @@ fn denied_after(text: &str, s: usize, e: usize) -> bool {
         .find(['.', '!', '?', ';', '\n'])
         .and_then(|end| rest.get(..end))
         .unwrap_or(rest);
-    // The words after the sentence's last "but".
+    // The words after the sentence's last "but", read as [`DENIALS`] are
+    // written (lower case, no apostrophes).
     let mut tail = None;
     let mut words = sentence
-        .split(|c: char| !word_of(c))
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
         .filter(|w| !w.is_empty());
     while let Some(w) = words.next() {
         if w.eq_ignore_ascii_case("but") {
@@ -1376,46 +1371,28 @@ fn denied_after(text: &str, s: usize, e: usize) -> bool {
     let Some(mut tail) = tail else {
         return false;
     };
-    let is = |w: Option<&str>, what: &[&str]| {
-        w.is_some_and(|w| what.iter().any(|x| apostrophe_eq(w, x)))
-    };
-    if !is(tail.next(), &["i", "we"]) {
+    let mut next = || tail.next().map(|w| bare(w).collect::<String>());
+    let is = |w: &Option<String>, list: &[&str]| w.as_deref().is_some_and(|w| list.contains(&w));
+    if !is(&next(), &["i", "we"]) {
         return false;
     }
-    let denial = tail.next();
-    match denial {
-        Some(d) if is(Some(d), &["didn't", "didnt", "haven't", "havent", "hadn't"]) => {
-            tail.next().is_none()
-        }
-        Some(d) if is(Some(d), &["did", "have", "had"]) => {
-            is(tail.next(), &["not"]) && tail.next().is_none()
-        }
-        Some(d) if is(Some(d), &["never"]) => match tail.next() {
-            None => true,
-            Some(w) => is(Some(w), &["did", "have", "had"]) && tail.next().is_none(),
-        },
-        _ => false,
-    }
-}
-
-/// `w` is `x` (ASCII, lower case) whatever the case, a typographic
-/// apostrophe in `w` read as `'`.
-fn apostrophe_eq(w: &str, x: &str) -> bool {
-    let mut a = w.chars().map(|c| {
-        if c == '\u{2019}' {
-            '\''
+    // A denial ("didn't", "never"; "did not", "have not") ending the
+    // sentence, the verb left out; "never" may take its auxiliary ("never
+    // did").
+    let denial = next();
+    let then = if is(&denial, DENIALS) {
+        let after = next();
+        if denial.as_deref() == Some("never") && is(&after, DENYING_AUXILIARIES) {
+            next()
         } else {
-            c.to_ascii_lowercase()
+            after
         }
-    });
-    let mut b = x.chars();
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => return true,
-            (Some(p), Some(q)) if p == q => {}
-            _ => return false,
-        }
-    }
+    } else if is(&denial, DENYING_AUXILIARIES) && is(&next(), &["not"]) {
+        next()
+    } else {
+        return false;
+    };
+    then.is_none()
 }
 
 /// True when what a disowned verb ending at `at` acted on is the thing the
