@@ -408,6 +408,23 @@ fn broken_files() -> Vec<Broken> {
             message: "no category is named \"how-to\"",
         },
         Broken {
+            file: "wants.toml",
+            // `wants` are single words: a phrase there would never match.
+            src: format!(
+                "{BASE}\n[semantic]\nwants = [\"please\", \"would like\"]\nwantless_excludes = [\"bug\"]\n"
+            ),
+            marker: "wants = ",
+            field: "semantic.wants[1]",
+            message: "must be one word of letters",
+        },
+        Broken {
+            file: "wantless.toml",
+            src: format!("{BASE}\n[semantic]\nwantless_excludes = [\"feature-request\"]\n"),
+            marker: "wantless_excludes = ",
+            field: "semantic.wantless_excludes[0]",
+            message: "no category is named \"feature-request\"",
+        },
+        Broken {
             file: "timezone.toml",
             src: replace_once(BASE, "America/New_York", "Europe/Atlantis"),
             marker: "Europe/Atlantis",

@@ -518,16 +518,54 @@ fn picked_as(rules: &Rules, h: &Hit, target: Target) -> bool {
 }
 
 /// The text asks: it has a question mark, or its subject or body opens
-/// with a question word.
+/// with a question word — one that opens no clause of a statement: "When I
+/// paste text the formatting is garbled", "What I topped up was reverted"
+/// ask nothing ("when", "what", … before a subject; "how" asks either way).
 fn asks(texts: [&str; 2]) -> bool {
     texts.iter().any(|t| {
         let t = crate::text::prefix(t, crate::sentiment::MAX_CHARS);
-        t.contains('?')
-            || t.split(|c: char| !c.is_alphanumeric())
-                .find(|w| !w.is_empty())
-                .is_some_and(|w| crate::text::one_of(w, crate::text::QUESTION_OPENERS))
+        if t.contains('?') {
+            return true;
+        }
+        let mut words = t
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty());
+        words.next().is_some_and(|w| {
+            crate::text::one_of(w, crate::text::QUESTION_OPENERS)
+                && !(crate::text::one_of(w, &CLAUSE_WH)
+                    && words
+                        .next()
+                        .is_some_and(|s| crate::text::one_of(s, &CLAUSE_SUBJECTS)))
+        })
     })
 }
+
+/// A word of the texts is one of `wants` (every form of the rules' words
+/// that say the customer wants something), case aside.
+fn wants(wants: &std::collections::HashSet<Box<str>>, texts: [&str; 2]) -> bool {
+    let mut lower = String::new();
+    texts.iter().any(|t| {
+        crate::text::prefix(t, crate::sentiment::MAX_CHARS)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .any(|w| {
+                lower.clear();
+                lower.extend(w.chars().flat_map(char::to_lowercase));
+                wants.contains(lower.as_str())
+            })
+    })
+}
+
+/// Question words that also open a clause of a statement ("When I save, …").
+const CLAUSE_WH: [&str; 6] = ["when", "where", "what", "which", "who", "why"];
+
+/// Words that make the question word before them open a clause, not a
+/// question: a subject ("when I …", "what the app shows …"); a question puts
+/// its verb there ("when will …", "what is …", "where can …").
+const CLAUSE_SUBJECTS: [&str; 18] = [
+    "i", "we", "you", "they", "he", "she", "it", "the", "a", "an", "my", "our", "your", "their",
+    "this", "that", "these", "those",
+];
 
 /// What moved the sentiment most: a rules phrase (and whether it was
 /// negated) or a word of the valence lexicon.
@@ -1220,7 +1258,24 @@ pub fn decide(
                     .iter()
                     .filter(|&&c| weight.get(c as usize).is_none_or(|&w| w == 0.0)),
             );
-            semantic_pick(sem, &scratch.embedding, weights, question, excluded)
+            let pick = semantic_pick(sem, &scratch.embedding, weights, question, excluded);
+            // A message that asks nothing and wants nothing is no request
+            // for something new, however much it resembles one ("The PDF
+            // export cuts off the last column"): read once more without the
+            // categories of requests — only when one of them won by meaning
+            // alone.
+            match pick {
+                Some(n)
+                    if sem.wantless_excludes.contains(&n.label)
+                        && weights.phrase(n.label) == 0.0
+                        && !asks([subject, body.unwrap_or("")])
+                        && !wants(&sem.wants, [subject, body.unwrap_or("")]) =>
+                {
+                    excluded.extend_from_slice(&sem.wantless_excludes);
+                    semantic_pick(sem, &scratch.embedding, weights, question, excluded)
+                }
+                _ => pick,
+            }
         }
         _ => None,
     };
@@ -1931,6 +1986,31 @@ mod tests {
         assert!(asks(["Export", "It fails. Any idea why?"]));
         assert!(!asks(["Export fails", "It crashes every time."]));
         assert!(!asks(["", "Showcase: how we use it"]));
+        assert!(asks(["", "When will the fix ship"]));
+        assert!(asks(["", "Which browsers do you support"]));
+        assert!(!asks([
+            "",
+            "When I paste text from Word the formatting is garbled."
+        ]));
+        assert!(!asks(["", "What the app shows is last week's data."]));
+        assert!(asks(["", "How we can export reports"]));
+    }
+
+    #[test]
+    fn a_want_is_any_form_of_a_wanting_word() {
+        let words: std::collections::HashSet<Box<str>> = ["suggest", "option", "would"]
+            .iter()
+            .flat_map(|w| crate::text::word_forms(w))
+            .map(String::into_boxed_str)
+            .collect();
+        assert!(wants(&words, ["Idea", "I SUGGESTED this before"]));
+        assert!(wants(&words, ["", "More options for the export, please."]));
+        assert!(wants(&words, ["", "It would help."]));
+        assert!(!wants(
+            &words,
+            ["Export", "The PDF export cuts off the last column."]
+        ));
+        assert!(!wants(&words, ["", "The page shows no choices."]));
     }
     use crate::codec::json::decode_ticket;
     use crate::model::Customer;
@@ -2503,6 +2583,8 @@ points = 1
             clear_lead,
             question: None,
             failure_excludes: vec![],
+            wants: Default::default(),
+            wantless_excludes: vec![],
         };
         let near = |score: f32, runner_up: Option<f32>| Nearest {
             label: 0,

@@ -495,7 +495,9 @@ pub struct SemanticConfig {
     #[serde(default = "default_severity_threshold")]
     pub severity_threshold: f32,
     /// The category a question leans towards: a ticket that asks (a `?`,
-    /// or its subject or body opens with "how", "what", "can", "is", …) and
+    /// or its subject or body opens with "how", "what", "can", "is", …; not
+    /// "when", "what", "where", … before a subject, which open a clause:
+    /// "When I paste text the formatting is garbled") and
     /// reports no problem (its sentiment is not negative) adds
     /// `question_bonus` to this category's score. The examples tell what a
     /// request is about ("cards", "invoices"), the question form what it
@@ -522,6 +524,21 @@ pub struct SemanticConfig {
     /// Default none.
     #[serde(default)]
     pub failure_excludes: Vec<String>,
+    /// Words that say the customer wants something (English, one word
+    /// each, matched with their inflections as phrases are: "please",
+    /// "would", "need", "suggest", "option", …). See `wantless_excludes`.
+    #[serde(default)]
+    pub wants: Vec<String>,
+    /// Categories a message that asks nothing and wants nothing — no
+    /// question (a `?`, or an opening "how", "can", …) and none of `wants`
+    /// — is not put in by meaning, unless a phrase of theirs counted. A
+    /// request for something new asks or wants; a statement of what the
+    /// product does ("The mobile app shows a blank screen after login",
+    /// "The PDF export cuts off the last column") reports it, however much
+    /// it resembles "Please add support for exporting reports as PDF".
+    /// Default none.
+    #[serde(default)]
+    pub wantless_excludes: Vec<String>,
 }
 
 fn default_severity_threshold() -> f32 {
@@ -553,6 +570,8 @@ impl Default for SemanticConfig {
             question_category: None,
             question_bonus: default_phrase_bonus(),
             failure_excludes: vec![],
+            wants: vec![],
+            wantless_excludes: vec![],
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct Semantic {
     /// Categories a message reporting a failure is not chosen for by
     /// meaning.
     pub failure_excludes: Vec<u16>,
+    /// Words (every form) that say the customer wants something.
+    pub wants: std::collections::HashSet<Box<str>>,
+    /// Categories a message that asks nothing and wants nothing is not
+    /// chosen for by meaning.
+    pub wantless_excludes: Vec<u16>,
 }
 
 /// A scoring condition.
@@ -418,21 +423,40 @@ fn compile_semantic(
         }
         i.map(|i| (i as u16, sc.question_bonus))
     });
-    let failure_excludes = sc
-        .failure_excludes
-        .iter()
-        .enumerate()
-        .filter_map(|(k, name)| {
-            let i = cfg.categories.iter().position(|c| &c.name == name);
-            if i.is_none() {
-                d.error(
-                    format!("semantic.failure_excludes[{k}]"),
-                    format!("no category is named \"{name}\""),
-                );
-            }
-            i.map(|i| i as u16)
-        })
-        .collect();
+    let mut categories_named = |field: &str, names: &[String]| -> Vec<u16> {
+        names
+            .iter()
+            .enumerate()
+            .filter_map(|(k, name)| {
+                let i = cfg.categories.iter().position(|c| &c.name == name);
+                if i.is_none() {
+                    d.error(
+                        format!("semantic.{field}[{k}]"),
+                        format!("no category is named \"{name}\""),
+                    );
+                }
+                i.map(|i| i as u16)
+            })
+            .collect()
+    };
+    let failure_excludes = categories_named("failure_excludes", &sc.failure_excludes);
+    let wantless_excludes = categories_named("wantless_excludes", &sc.wantless_excludes);
+    let mut wants = std::collections::HashSet::new();
+    for (k, w) in sc.wants.iter().enumerate() {
+        let norm = crate::text::normalise(w);
+        if norm.is_empty() || norm.contains(' ') || !norm.chars().all(char::is_alphabetic) {
+            d.error(
+                format!("semantic.wants[{k}]"),
+                "must be one word of letters",
+            );
+            continue;
+        }
+        wants.extend(
+            crate::text::word_forms(&norm)
+                .into_iter()
+                .map(String::into_boxed_str),
+        );
+    }
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
     let (mut scan, mut unread) = (crate::text::Scan::default(), Vec::new());
@@ -498,6 +522,8 @@ fn compile_semantic(
         clear_lead: sc.clear_lead,
         question,
         failure_excludes,
+        wants,
+        wantless_excludes,
     })
 }
 
