@@ -1214,11 +1214,11 @@ pub fn decide(
     let disowned = disowned && rules.semantic.as_ref().is_some_and(undecided);
     // A question that reports no problem ("How many users can I add?"):
     // read at most once per ticket, for the category it leans towards and
-    // for the severity phrases it lowers.
-    let calm = std::cell::OnceCell::new();
-    let calm_question = || {
-        *calm.get_or_init(|| s_score > sr.negative_threshold && asks([subject, body.unwrap_or("")]))
-    };
+    // for the severity phrases it lowers; whether the text asks at all, once
+    // too (a message that asks and wants nothing is no request by meaning).
+    let (asking, calm) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
+    let asks_at_all = || *asking.get_or_init(|| asks([subject, body.unwrap_or("")]));
+    let calm_question = || *calm.get_or_init(|| s_score > sr.negative_threshold && asks_at_all());
     let semantic = match &rules.semantic {
         Some(sem)
             if undecided(sem)
@@ -1268,7 +1268,7 @@ pub fn decide(
                 Some(n)
                     if sem.wantless_excludes.contains(&n.label)
                         && weights.phrase(n.label) == 0.0
-                        && !asks([subject, body.unwrap_or("")])
+                        && !asks_at_all()
                         && !wants(&sem.wants, [subject, body.unwrap_or("")]) =>
                 {
                     excluded.extend_from_slice(&sem.wantless_excludes);
