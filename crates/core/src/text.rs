@@ -872,7 +872,9 @@ impl Detector {
                 // ("why can't anyone on the whole team log in?"). A subject
                 // standing for no one or nothing negates only what its
                 // clause's verb says was expected ("none of the links in
-                // the email work", "nothing loads"), further still.
+                // the email work", "nothing loads"), further still — a
+                // category's phrase as that verb too ("Nothing loads for
+                // anyone": outage's negated "load").
                 let expected =
                     || family == FAMILY_SENTIMENT && targets.contains(&Target::Expectation);
                 // "couldn't be more pleased", "couldn't have been more
@@ -883,7 +885,7 @@ impl Detector {
                 let negated = negator.is_some_and(|n| {
                     (match n.2 {
                         Reach::Subject => {
-                            expected()
+                            (family == FAMILY_CATEGORY || expected())
                                 && self.negation_window > 0
                                 && denies_within(gap(n), SUBJECT_WINDOW, false)
                                 && the_subjects_verb(text.get(n.0..n.1).unwrap_or(""), gap(n))
@@ -2394,6 +2396,7 @@ mod tests {
             ("love", Target::Positive),
             ("entire team", Target::Severity(0)),
             ("recognize", Target::NegatedCategory(0)),
+            ("load", Target::NegatedCategory(1)),
         ]);
         let f = |t: &str| found(&d, &scan(&d, t));
         let yes = |p: &str| vec![(p.to_string(), true)];
@@ -2424,7 +2427,11 @@ mod tests {
             f("none of the many scheduled export jobs we set up this week work"),
             vec![("work".to_string(), false)]
         );
-        // A negated category phrase is not negated by it (no match).
+        // A category's negated phrase as the clause's verb is negated by
+        // it ("Nothing loads for anyone": outage's "load").
+        assert_eq!(f("nothing loads for anyone"), yes("load"));
+        assert_eq!(f("nobody recognizes it"), yes("recognize"));
+        // ("here" is no rest of the subject: another verb may follow.)
         assert_eq!(f("nobody here recognize it"), vec![]);
         // The expectation another verb acts on is not negated.
         assert_eq!(
