@@ -540,21 +540,27 @@ fn asks(texts: [&str; 2]) -> bool {
     })
 }
 
-/// A word of the texts is one of `wants` (every form of the rules' words
-/// that say the customer wants something), case aside.
-fn wants(wants: &std::collections::HashSet<Box<str>>, texts: [&str; 2]) -> bool {
-    let mut lower = String::new();
-    texts.iter().any(|t| {
+/// The texts say they want nothing: they hold at least [`SAYS_ENOUGH`]
+/// words and none of `wants` (every form of the rules' words that say the
+/// customer wants something), case aside. A label of a few words
+/// ("Supported browsers") says too little of its form to tell.
+fn wants_nothing(wants: &std::collections::HashSet<Box<str>>, texts: [&str; 2]) -> bool {
+    let (mut lower, mut n) = (String::new(), 0usize);
+    !texts.iter().any(|t| {
         crate::text::prefix(t, crate::sentiment::MAX_CHARS)
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .any(|w| {
+                n += 1;
                 lower.clear();
                 lower.extend(w.chars().flat_map(char::to_lowercase));
                 wants.contains(lower.as_str())
             })
-    })
+    }) && n >= SAYS_ENOUGH
 }
+
+/// Words a message needs before its form tells that it wants nothing.
+const SAYS_ENOUGH: usize = 4;
 
 /// Question words that also open a clause of a statement ("When I save, …").
 const CLAUSE_WH: [&str; 6] = ["when", "where", "what", "which", "who", "why"];
@@ -1269,7 +1275,7 @@ pub fn decide(
                     if sem.wantless_excludes.contains(&n.label)
                         && weights.phrase(n.label) == 0.0
                         && !asks_at_all()
-                        && !wants(&sem.wants, [subject, body.unwrap_or("")]) =>
+                        && wants_nothing(&sem.wants, [subject, body.unwrap_or("")]) =>
                 {
                     excluded.extend_from_slice(&sem.wantless_excludes);
                     semantic_pick(sem, &scratch.embedding, weights, question, excluded)
@@ -1997,20 +2003,25 @@ mod tests {
     }
 
     #[test]
-    fn a_want_is_any_form_of_a_wanting_word() {
+    fn a_message_wants_nothing_without_any_form_of_a_wanting_word() {
         let words: std::collections::HashSet<Box<str>> = ["suggest", "option", "would"]
             .iter()
             .flat_map(|w| crate::text::word_forms(w))
             .map(String::into_boxed_str)
             .collect();
-        assert!(wants(&words, ["Idea", "I SUGGESTED this before"]));
-        assert!(wants(&words, ["", "More options for the export, please."]));
-        assert!(wants(&words, ["", "It would help."]));
-        assert!(!wants(
+        assert!(!wants_nothing(&words, ["Idea", "I SUGGESTED this before"]));
+        assert!(!wants_nothing(
+            &words,
+            ["", "More options for the export, please."]
+        ));
+        assert!(!wants_nothing(&words, ["", "It would help us."]));
+        assert!(wants_nothing(
             &words,
             ["Export", "The PDF export cuts off the last column."]
         ));
-        assert!(!wants(&words, ["", "The page shows no choices."]));
+        assert!(wants_nothing(&words, ["", "The page shows no choices."]));
+        // Too few words to tell.
+        assert!(!wants_nothing(&words, ["", "Supported browsers"]));
     }
     use crate::codec::json::decode_ticket;
     use crate::model::Customer;

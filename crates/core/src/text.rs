@@ -1524,10 +1524,11 @@ fn ascii_words(gap: &str) -> impl DoubleEndedIterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
-/// Words that open a question ("How do I …", "Can you …", "Is there …").
+/// Words that open a question ("How do I …", "Can you …", "Is there …"),
+/// and the contractions typed without their apostrophe ("whats the limit").
 pub(crate) const QUESTION_OPENERS: &[&str] = &[
     "how", "what", "where", "when", "which", "who", "why", "can", "could", "is", "are", "do",
-    "does", "will", "would", "should", "may",
+    "does", "will", "would", "should", "may", "whats", "hows", "wheres", "whos",
 ];
 
 /// `w` is one of `list`, case aside (ASCII).

@@ -530,13 +530,15 @@ pub struct SemanticConfig {
     #[serde(default)]
     pub wants: Vec<String>,
     /// Categories a message that asks nothing and wants nothing — no
-    /// question (a `?`, or an opening "how", "can", …) and none of `wants`
-    /// — is not put in by meaning, unless a phrase of theirs counted. A
-    /// request for something new asks or wants; a statement of what the
-    /// product does ("The mobile app shows a blank screen after login",
-    /// "The PDF export cuts off the last column") reports it, however much
-    /// it resembles "Please add support for exporting reports as PDF".
-    /// Default none.
+    /// question (a `?`, or an opening "how", "can", …), at least four
+    /// words (a shorter label, "Supported browsers", says too little of its
+    /// form) and none of `wants` — is not put in by meaning, unless a
+    /// phrase of theirs counted. A request for something new, or for how to
+    /// do something, asks or wants; a statement of what the product does
+    /// ("The mobile app shows a blank screen after login", "The CSV export
+    /// puts dates in the wrong format") reports it, however much it
+    /// resembles "Please add support for exporting reports as PDF" or "Is
+    /// it possible to export our data to a spreadsheet?". Default none.
     #[serde(default)]
     pub wantless_excludes: Vec<String>,
 }
