@@ -544,7 +544,7 @@ fn asks(texts: [&str; 2]) -> bool {
 /// words and none of `wants` (every form of the rules' words that say the
 /// customer wants something), case aside. A label of a few words
 /// ("Supported browsers") says too little of its form to tell.
-fn wants_nothing(wants: &std::collections::HashSet<Box<str>>, texts: [&str; 2]) -> bool {
+fn wants_nothing(wants: &crate::rules::Wants, texts: [&str; 2]) -> bool {
     let (mut lower, mut n) = (String::new(), 0usize);
     !texts.iter().any(|t| {
         crate::text::prefix(t, crate::sentiment::MAX_CHARS)
@@ -2004,7 +2004,7 @@ mod tests {
 
     #[test]
     fn a_message_wants_nothing_without_any_form_of_a_wanting_word() {
-        let words: std::collections::HashSet<Box<str>> = ["suggest", "option", "would"]
+        let words: crate::rules::Wants = ["suggest", "option", "would"]
             .iter()
             .flat_map(|w| crate::text::word_forms(w))
             .map(String::into_boxed_str)

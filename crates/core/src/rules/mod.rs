@@ -75,11 +75,15 @@ pub struct Semantic {
     /// meaning.
     pub failure_excludes: Vec<u16>,
     /// Words (every form) that say the customer wants something.
-    pub wants: std::collections::HashSet<Box<str>>,
+    pub wants: Wants,
     /// Categories a message that asks nothing and wants nothing is not
     /// chosen for by meaning.
     pub wantless_excludes: Vec<u16>,
 }
+
+/// Words, every form of them, that say the customer wants something
+/// (`[semantic].wants`), looked up as the lexicon's words are.
+pub type Wants = std::collections::HashSet<Box<str>, foldhash::fast::FixedState>;
 
 /// A scoring condition.
 #[derive(Debug, Clone)]
@@ -441,7 +445,7 @@ fn compile_semantic(
     };
     let failure_excludes = categories_named("failure_excludes", &sc.failure_excludes);
     let wantless_excludes = categories_named("wantless_excludes", &sc.wantless_excludes);
-    let mut wants = std::collections::HashSet::new();
+    let mut wants = Wants::default();
     for (k, w) in sc.wants.iter().enumerate() {
         let norm = crate::text::normalise(w);
         if norm.is_empty() || norm.contains(' ') || !norm.chars().all(char::is_alphabetic) {
