@@ -874,7 +874,8 @@ impl Detector {
                 // clause's verb says was expected ("none of the links in
                 // the email work", "nothing loads"), further still — a
                 // category's phrase as that verb too ("Nothing loads for
-                // anyone": outage's negated "load").
+                // anyone": outage's negated "load"; "nothing is down": an
+                // absent outage).
                 let expected =
                     || family == FAMILY_SENTIMENT && targets.contains(&Target::Expectation);
                 // "couldn't be more pleased", "couldn't have been more

@@ -759,9 +759,10 @@ pub struct SentimentConfig {
     pub negators: Vec<String>,
     /// Words that stand for no one or nothing as a clause's subject
     /// ("nobody", "none", "nothing", "neither"). They negate only an
-    /// expectation or a category's negated phrase (`negated_phrases`:
-    /// "Nothing loads for anyone" is outage's "load") that is the clause's
-    /// verb, up to eight words on in the
+    /// expectation or a category's phrase that is the clause's verb
+    /// ("Nothing loads for anyone" negates outage's `negated_phrases`
+    /// "load", which then counts; "Nothing is down on our side" says the
+    /// outage is absent, see `absent_if_negated`), up to eight words on in the
     /// same clause: right after the word, after the rest of the subject
     /// ("of …", "on …"), or after an auxiliary, a modal or "to" — "none of
     /// the links in the email work", "nobody on the team can log in",
