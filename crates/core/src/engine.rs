@@ -1257,13 +1257,9 @@ pub fn decide(
             if failed {
                 excluded.extend_from_slice(&sem.failure_excludes);
             }
-            let weight = &scratch.category_weight;
-            excluded.extend(
-                scratch
-                    .absent
-                    .iter()
-                    .filter(|&&c| weight.get(c as usize).is_none_or(|&w| w == 0.0)),
-            );
+            // A category is excluded only where no phrase of it counted.
+            let unphrased = |c: &&u16| weights.phrase(**c) == 0.0;
+            excluded.extend(scratch.absent.iter().filter(unphrased));
             let pick = semantic_pick(sem, &scratch.embedding, weights, question, excluded);
             // A message that asks nothing and wants nothing is no request
             // for something new, however much it resembles one ("The PDF
@@ -1277,7 +1273,7 @@ pub fn decide(
                         && !asks_at_all()
                         && wants_nothing(&sem.wants, [subject, body.unwrap_or("")]) =>
                 {
-                    excluded.extend_from_slice(&sem.wantless_excludes);
+                    excluded.extend(sem.wantless_excludes.iter().filter(unphrased));
                     semantic_pick(sem, &scratch.embedding, weights, question, excluded)
                 }
                 _ => pick,

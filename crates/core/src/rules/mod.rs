@@ -448,7 +448,7 @@ fn compile_semantic(
     let mut wants = Wants::default();
     for (k, w) in sc.wants.iter().enumerate() {
         let norm = crate::text::normalise(w);
-        if norm.is_empty() || norm.contains(' ') || !norm.chars().all(char::is_alphabetic) {
+        if norm.is_empty() || !norm.chars().all(char::is_alphabetic) {
             d.error(
                 format!("semantic.wants[{k}]"),
                 "must be one word of letters",
