@@ -523,13 +523,10 @@ fn picked_as(rules: &Rules, h: &Hit, target: Target) -> bool {
 /// ask nothing ("when", "what", … before a subject; "how" asks either way).
 fn asks(texts: [&str; 2]) -> bool {
     texts.iter().any(|t| {
-        let t = crate::text::prefix(t, crate::sentiment::MAX_CHARS);
-        if t.contains('?') {
+        if crate::text::prefix(t, crate::sentiment::MAX_CHARS).contains('?') {
             return true;
         }
-        let mut words = t
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty());
+        let mut words = read_words(t);
         words.next().is_some_and(|w| {
             crate::text::one_of(w, crate::text::QUESTION_OPENERS)
                 && !(crate::text::one_of(w, &CLAUSE_WH)
@@ -547,16 +544,22 @@ fn asks(texts: [&str; 2]) -> bool {
 fn wants_nothing(wants: &crate::rules::Wants, texts: [&str; 2]) -> bool {
     let (mut lower, mut n) = (String::new(), 0usize);
     !texts.iter().any(|t| {
-        crate::text::prefix(t, crate::sentiment::MAX_CHARS)
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .any(|w| {
-                n += 1;
-                lower.clear();
-                lower.extend(w.chars().flat_map(char::to_lowercase));
-                wants.contains(lower.as_str())
-            })
+        read_words(t).any(|w| {
+            n += 1;
+            lower.clear();
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+            wants.contains(lower.as_str())
+        })
     }) && n >= SAYS_ENOUGH
+}
+
+/// The words of `t` the form of a message is read from: runs of letters
+/// and digits in its first [`crate::sentiment::MAX_CHARS`] characters (as
+/// the sentiment reads it).
+fn read_words(t: &str) -> impl Iterator<Item = &str> {
+    crate::text::prefix(t, crate::sentiment::MAX_CHARS)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
 }
 
 /// Words a message needs before its form tells that it wants nothing.
