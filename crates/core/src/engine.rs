@@ -227,6 +227,21 @@ fn semantic_pick(
     .filter(|b| b.score >= sem.threshold)
 }
 
+/// The category a question leans towards: of the others, the one whose
+/// asking phrases weigh most in it ("could you add": feature_request; the
+/// earlier on a tie), else the question category `q`. The question
+/// category's own asking phrases ("how do i", "question") say only that
+/// the ticket asks, which its form says already.
+fn asked_lean(weights: Weights<'_>, q: u16) -> u16 {
+    let mut lean = (q, 0.0);
+    for (c, &w) in weights.asked.iter().enumerate() {
+        if w > lean.1 && usize::from(q) != c {
+            lean = (c as u16, w);
+        }
+    }
+    lean.0
+}
+
 /// The phrase weight of each category, and the part of it that asking
 /// phrases added ("how do I": how the customer asks, not what about).
 #[derive(Clone, Copy)]
@@ -1247,9 +1262,15 @@ pub fn decide(
             let topic_named = |q: u16| {
                 (0..rules.categories.len() as u16).any(|c| c != q && weights.topical(c) > 0.0)
             };
+            // Its asking phrases say what kind of question it is: one that
+            // asks for something new ("Could you add a Gantt view?", "Any
+            // plans to support Teams?") leans towards their category, not
+            // the question category.
             let question = sem
                 .question
-                .filter(|q| calm_question() && !topic_named(q.0));
+                .filter(|_| calm_question())
+                .map(|(q, bonus)| (asked_lean(weights, q), bonus))
+                .filter(|q| !topic_named(q.0));
             asked = question.map(|q| q.0);
             // A failure reported is not put in the categories of requests
             // for something new by meaning, nor a problem the customer said
@@ -1999,6 +2020,30 @@ mod tests {
         ]));
         assert!(!asks(["", "What the app shows is last week's data."]));
         assert!(asks(["", "How we can export reports"]));
+    }
+
+    #[test]
+    fn a_question_leans_to_the_category_its_asking_phrases_name() {
+        // Categories 0 (how_to, the question category), 1, 2.
+        let phrase = [1.0, 0.0, 1.0];
+        let lean = |asked: [f32; 3]| {
+            asked_lean(
+                Weights {
+                    phrase: &phrase,
+                    asked: &asked,
+                },
+                0,
+            )
+        };
+        // No asking phrase, or only the question category's own: it stays.
+        assert_eq!(lean([0.0, 0.0, 0.0]), 0);
+        assert_eq!(lean([2.0, 0.0, 0.0]), 0);
+        // Another category's asking phrase names the kind of question, even
+        // beside the question category's own ("Question" in the subject).
+        assert_eq!(lean([2.0, 0.0, 1.0]), 2);
+        // Of two others, the one weighing most; the earlier on a tie.
+        assert_eq!(lean([0.0, 1.0, 2.0]), 2);
+        assert_eq!(lean([0.0, 1.0, 1.0]), 1);
     }
 
     #[test]

@@ -507,7 +507,11 @@ pub struct SemanticConfig {
     /// `categories[].asking_phrases`). A question whose topic a phrase of
     /// another category names leans nowhere ("How can I add seats?":
     /// account's "seat"): the form yields to the topic, as the asking
-    /// phrases do. Unset: no category leans.
+    /// phrases do. A question holding another category's asking phrases
+    /// leans towards that category instead (the one whose weigh most):
+    /// "Could you add a calendar view?" asks for something new
+    /// (feature_request's "could you add"), not how something is done.
+    /// Unset: no category leans.
     #[serde(default)]
     pub question_category: Option<String>,
     /// Score a question adds to `question_category` (0–1). Default 0.1.
