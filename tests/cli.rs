@@ -425,6 +425,28 @@ fn broken_files() -> Vec<Broken> {
             message: "no category is named \"feature-request\"",
         },
         Broken {
+            file: "wish.toml",
+            src: format!("{BASE}\n[semantic]\nwish_category = \"wishlist\"\n"),
+            marker: "wish_category = ",
+            field: "semantic.wish_category",
+            message: "no category is named \"wishlist\"",
+        },
+        Broken {
+            file: "wishbonus.toml",
+            src: format!("{BASE}\n[semantic]\nwish_bonus = 1.5\n"),
+            marker: "wish_bonus = ",
+            field: "semantic.wish_bonus",
+            message: "must be between 0 and 1",
+        },
+        Broken {
+            file: "wishwords.toml",
+            // A word of benefit is one word: "so useful" would never match.
+            src: format!("{BASE}\n[semantic]\nwish_words = [\"useful\", \"so useful\"]\n"),
+            marker: "wish_words = ",
+            field: "semantic.wish_words[1]",
+            message: "must be one word of letters",
+        },
+        Broken {
             file: "timezone.toml",
             src: replace_once(BASE, "America/New_York", "Europe/Atlantis"),
             marker: "Europe/Atlantis",

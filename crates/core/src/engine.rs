@@ -568,6 +568,50 @@ fn wants_nothing(wants: &crate::rules::Wants, texts: [&str; 2]) -> bool {
     }) && n >= SAYS_ENOUGH
 }
 
+/// The form of a message that makes it lean towards a category by meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// A question that reports no problem (`[semantic].question_category`).
+    Question,
+    /// A wish that reports no problem (`[semantic].wish_category`).
+    Wish,
+}
+
+/// Whether a message wishes for something: a modal ("would", "could",
+/// "'d") followed, at most [`WISH_REACH`] words on and before any negator,
+/// by one of `words` ("It would be really useful …", "We'd love …", "…
+/// would save us hours"; not "it would not be nice").
+fn wishes(words: &crate::rules::Wants, texts: [&str; 2]) -> bool {
+    let mut lower = String::new();
+    texts.iter().any(|t| {
+        // Words read since the last modal, while it can still reach.
+        let mut since: Option<usize> = None;
+        read_words(t).any(|w| {
+            lower.clear();
+            lower.extend(w.chars().flat_map(char::to_lowercase));
+            let w = lower.as_str();
+            if matches!(w, "would" | "could" | "d") {
+                since = Some(0);
+                return false;
+            }
+            match since {
+                Some(n) if n < WISH_REACH && !matches!(w, "not" | "never" | "no") => {
+                    since = Some(n + 1);
+                    words.contains(w)
+                }
+                _ => {
+                    since = None;
+                    false
+                }
+            }
+        })
+    })
+}
+
+/// How many words after its modal a wish's word of benefit may come ("it
+/// would be really useful": three).
+const WISH_REACH: usize = 4;
+
 /// The words of `t` the form of a message is read from: runs of letters
 /// and digits in its first [`crate::sentiment::MAX_CHARS`] characters (as
 /// the sentiment reads it).
@@ -1214,8 +1258,8 @@ pub fn decide(
     };
     // The sentence embedding, once per ticket when something needs it.
     let mut embedding_ok: Option<bool> = None;
-    // The category a question leaned towards.
-    let mut asked: Option<u16> = None;
+    // The category a question or a wish leaned towards.
+    let mut asked: Option<(u16, Form)> = None;
     // A customer disowning what was done ("a payment I didn't make", "I
     // don't recognize this charge") decides the category its phrase is in,
     // as phrases that reach `phrases_decide_at` do: the examples a short
@@ -1265,13 +1309,23 @@ pub fn decide(
             // Its asking phrases say what kind of question it is: one that
             // asks for something new ("Could you add a Gantt view?", "Any
             // plans to support Teams?") leans towards their category, not
-            // the question category.
-            let question = sem
-                .question
-                .filter(|_| calm_question())
-                .map(|(q, bonus)| (asked_lean(weights, q), bonus))
-                .filter(|q| !topic_named(q.0));
-            asked = question.map(|q| q.0);
+            // the question category. A wish that reports no problem ("It
+            // would be really useful to …") leans towards the wish
+            // category, and yields to a named topic as a question does.
+            let form = match sem.question.filter(|_| calm_question()) {
+                Some((q, bonus)) => Some(((asked_lean(weights, q), bonus), Form::Question)),
+                None => sem
+                    .wish
+                    .filter(|_| {
+                        s_score > sr.negative_threshold
+                            && !failed
+                            && wishes(&sem.wish_words, [subject, body.unwrap_or("")])
+                    })
+                    .map(|w| (w, Form::Wish)),
+            }
+            .filter(|(q, _)| !topic_named(q.0));
+            asked = form.map(|(q, f)| (q.0, f));
+            let question = form.map(|f| f.0);
             // A failure reported is not put in the categories of requests
             // for something new by meaning, nor a problem the customer said
             // was absent ("no suspicious logins") in its category, unless
@@ -1285,17 +1339,18 @@ pub fn decide(
             let unphrased = |c: &&u16| weights.phrase(**c) == 0.0;
             excluded.extend(scratch.absent.iter().filter(unphrased));
             let pick = semantic_pick(sem, &scratch.embedding, weights, question, excluded);
-            // A message that asks nothing and wants nothing is no request
-            // for something new, however much it resembles one ("The PDF
-            // export cuts off the last column"): read once more without the
-            // categories of requests — only when one of them won by meaning
-            // alone.
+            // A message that asks nothing and wants nothing (no wanting
+            // word, no wish) is no request for something new, however much
+            // it resembles one ("The PDF export cuts off the last column"):
+            // read once more without the categories of requests — only when
+            // one of them won by meaning alone.
             match pick {
                 Some(n)
                     if sem.wantless_excludes.contains(&n.label)
                         && weights.phrase(n.label) == 0.0
                         && !asks_at_all()
-                        && wants_nothing(&sem.wants, [subject, body.unwrap_or("")]) =>
+                        && wants_nothing(&sem.wants, [subject, body.unwrap_or("")])
+                        && !wishes(&sem.wish_words, [subject, body.unwrap_or("")]) =>
                 {
                     excluded.extend(sem.wantless_excludes.iter().filter(unphrased));
                     semantic_pick(sem, &scratch.embedding, weights, question, excluded)
@@ -1369,8 +1424,14 @@ pub fn decide(
             let mut d = Detail::new()
                 .s(&rules.categories[category as usize].name)
                 .s(" (");
-            if asked == Some(category) {
-                d = d.s("a question reporting no problem; ");
+            match asked {
+                Some((c, Form::Question)) if c == category => {
+                    d = d.s("a question reporting no problem; ");
+                }
+                Some((c, Form::Wish)) if c == category => {
+                    d = d.s("a wish reporting no problem; ");
+                }
+                _ => {}
             }
             if let Some(p) = p {
                 d = named(d, p).s("; ");
@@ -2047,6 +2108,31 @@ mod tests {
     }
 
     #[test]
+    fn a_wish_is_a_modal_before_a_word_of_benefit() {
+        let words: crate::rules::Wants = ["useful", "love", "nice", "save"]
+            .iter()
+            .flat_map(|w| crate::text::word_forms(w))
+            .map(String::into_boxed_str)
+            .collect();
+        let wish = |t: &str| wishes(&words, ["", t]);
+        assert!(wish("It would be really useful to tag tasks by client."));
+        assert!(wish("We'd love a dark mode."));
+        assert!(wish("It'd be nice to have keyboard shortcuts."));
+        assert!(wish("Scheduling posts would save us hours every week."));
+        assert!(wishes(&words, ["Would be NICE", ""]));
+        // Negated, too far on, or no modal: no wish.
+        assert!(!wish("It would not be nice to lose the data."));
+        assert!(!wish("It wouldn't be nice."));
+        assert!(!wish(
+            "It would take us a week and a half to find it useful."
+        ));
+        assert!(!wish("The export is useful but slow."));
+        assert!(!wish("We love the new editor."));
+        // A modal that reaches no word of benefit resets at the next one.
+        assert!(wish("You could ask, but it would be useful."));
+    }
+
+    #[test]
     fn a_message_wants_nothing_without_any_form_of_a_wanting_word() {
         let words: crate::rules::Wants = ["suggest", "option", "would"]
             .iter()
@@ -2640,6 +2726,8 @@ points = 1
             failure_excludes: vec![],
             wants: Default::default(),
             wantless_excludes: vec![],
+            wish: None,
+            wish_words: Default::default(),
         };
         let near = |score: f32, runner_up: Option<f32>| Nearest {
             label: 0,

@@ -545,6 +545,27 @@ pub struct SemanticConfig {
     /// it possible to export our data to a spreadsheet?". Default none.
     #[serde(default)]
     pub wantless_excludes: Vec<String>,
+    /// The category a wish leans towards: a message that reports no
+    /// problem (its sentiment is not negative, no failure) in which a modal
+    /// ("would", "could", "'d") is followed, at most four words on and
+    /// before any "not", by one of `wish_words` ("It would be really useful
+    /// to tag tasks by client", "We'd love a dark mode", "Being able to
+    /// schedule posts would save us hours") adds `wish_bonus` to this
+    /// category's score, as a question adds `question_bonus` to
+    /// `question_category`. A question leans by its question form instead,
+    /// and a wish whose topic a phrase of another category names leans
+    /// nowhere, as a question does ("It would be great to get a refund" is
+    /// billing by "refund"). Unset: no category leans.
+    #[serde(default)]
+    pub wish_category: Option<String>,
+    /// Score a wish adds to `wish_category` (0–1). Default 0.1.
+    #[serde(default = "default_phrase_bonus")]
+    pub wish_bonus: f32,
+    /// Words of a benefit (English, one word each, matched with their
+    /// inflections as phrases are: "useful", "love", "save", …) that make a
+    /// modal before them a wish. See `wish_category`.
+    #[serde(default)]
+    pub wish_words: Vec<String>,
 }
 
 fn default_severity_threshold() -> f32 {
@@ -578,6 +599,9 @@ impl Default for SemanticConfig {
             failure_excludes: vec![],
             wants: vec![],
             wantless_excludes: vec![],
+            wish_category: None,
+            wish_bonus: default_phrase_bonus(),
+            wish_words: vec![],
         }
     }
 }

@@ -79,6 +79,11 @@ pub struct Semantic {
     /// Categories a message that asks nothing and wants nothing is not
     /// chosen for by meaning.
     pub wantless_excludes: Vec<u16>,
+    /// The category a wish with no problem in it leans towards, and by how
+    /// much.
+    pub wish: Option<(u16, f32)>,
+    /// Words (every form) of a benefit that make a modal before them a wish.
+    pub wish_words: Wants,
 }
 
 /// Words, every form of them, that say the customer wants something
@@ -414,19 +419,24 @@ fn compile_semantic(
     if !(0.0..=1.0).contains(&sc.severity_threshold) {
         d.error("semantic.severity_threshold", "must be between 0 and 1");
     }
-    if !(0.0..=1.0).contains(&sc.question_bonus) {
-        d.error("semantic.question_bonus", "must be between 0 and 1");
-    }
-    let question = sc.question_category.as_ref().and_then(|name| {
-        let i = cfg.categories.iter().position(|c| &c.name == name);
-        if i.is_none() {
-            d.error(
-                "semantic.question_category",
-                format!("no category is named \"{name}\""),
-            );
+    // A form's lean: the category it leans towards and its bonus.
+    let mut lean = |field: &str, name: &Option<String>, bonus: f32| {
+        if !(0.0..=1.0).contains(&bonus) {
+            d.error(format!("semantic.{field}_bonus"), "must be between 0 and 1");
         }
-        i.map(|i| (i as u16, sc.question_bonus))
-    });
+        name.as_ref().and_then(|name| {
+            let i = cfg.categories.iter().position(|c| &c.name == name);
+            if i.is_none() {
+                d.error(
+                    format!("semantic.{field}_category"),
+                    format!("no category is named \"{name}\""),
+                );
+            }
+            i.map(|i| (i as u16, bonus))
+        })
+    };
+    let question = lean("question", &sc.question_category, sc.question_bonus);
+    let wish = lean("wish", &sc.wish_category, sc.wish_bonus);
     let mut categories_named = |field: &str, names: &[String]| -> Vec<u16> {
         names
             .iter()
@@ -445,22 +455,28 @@ fn compile_semantic(
     };
     let failure_excludes = categories_named("failure_excludes", &sc.failure_excludes);
     let wantless_excludes = categories_named("wantless_excludes", &sc.wantless_excludes);
-    let mut wants = Wants::default();
-    for (k, w) in sc.wants.iter().enumerate() {
-        let norm = crate::text::normalise(w);
-        if norm.is_empty() || !norm.chars().all(char::is_alphabetic) {
-            d.error(
-                format!("semantic.wants[{k}]"),
-                "must be one word of letters",
+    // One word of letters each, with every form of it.
+    let mut words = |field: &str, list: &[String]| {
+        let mut set = Wants::default();
+        for (k, w) in list.iter().enumerate() {
+            let norm = crate::text::normalise(w);
+            if norm.is_empty() || !norm.chars().all(char::is_alphabetic) {
+                d.error(
+                    format!("semantic.{field}[{k}]"),
+                    "must be one word of letters",
+                );
+                continue;
+            }
+            set.extend(
+                crate::text::word_forms(&norm)
+                    .into_iter()
+                    .map(String::into_boxed_str),
             );
-            continue;
         }
-        wants.extend(
-            crate::text::word_forms(&norm)
-                .into_iter()
-                .map(String::into_boxed_str),
-        );
-    }
+        set
+    };
+    let wants = words("wants", &sc.wants);
+    let wish_words = words("wish_words", &sc.wish_words);
     let model = crate::embed::StaticModel::builtin();
     let mut scratch = crate::embed::EmbedScratch::default();
     let (mut scan, mut unread) = (crate::text::Scan::default(), Vec::new());
@@ -528,6 +544,8 @@ fn compile_semantic(
         failure_excludes,
         wants,
         wantless_excludes,
+        wish,
+        wish_words,
     })
 }
 
