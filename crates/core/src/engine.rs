@@ -543,11 +543,14 @@ fn asks(texts: [&str; 2]) -> bool {
         }
         let mut words = read_words(t);
         words.next().is_some_and(|w| {
+            let next = words.next();
+            let next_is = |list: &[&str]| next.is_some_and(|s| crate::text::one_of(s, list));
             crate::text::one_of(w, crate::text::QUESTION_OPENERS)
-                && !(crate::text::one_of(w, &CLAUSE_WH)
-                    && words
-                        .next()
-                        .is_some_and(|s| crate::text::one_of(s, &CLAUSE_SUBJECTS)))
+                && if crate::text::one_of(w, &CLAUSE_WH) {
+                    !next_is(&CLAUSE_SUBJECTS)
+                } else {
+                    !next_is(&ELIDED_SUBJECT)
+                }
         })
     })
 }
@@ -626,6 +629,13 @@ const SAYS_ENOUGH: usize = 4;
 
 /// Question words that also open a clause of a statement ("When I save, …").
 const CLAUSE_WH: [&str; 6] = ["when", "where", "what", "which", "who", "why"];
+
+/// Words that make a modal or auxiliary opening a message ("would",
+/// "could", "does", "is", …) the verb of a statement whose subject is left
+/// out, not a question: "Would be cool if I could pin chats", "Could be a
+/// problem with the export", "Would love a dark mode", "Can't log in"
+/// ("t"), "Does not load".
+const ELIDED_SUBJECT: [&str; 7] = ["be", "t", "not", "have", "love", "like", "really"];
 
 /// Words that make the question word before them open a clause, not a
 /// question: a subject ("when I …", "what the app shows …"); a question puts
@@ -2081,6 +2091,15 @@ mod tests {
         ]));
         assert!(!asks(["", "What the app shows is last week's data."]));
         assert!(asks(["", "How we can export reports"]));
+        // A modal before "be", "love", "not", … opens a statement whose
+        // subject is left out; before a subject it asks.
+        assert!(!asks(["", "Would be cool if I could pin chats"]));
+        assert!(!asks(["", "Would love a dark mode"]));
+        assert!(!asks(["", "Can't log in since Monday"]));
+        assert!(!asks(["", "Does not load for me"]));
+        assert!(asks(["", "Would it be possible to pin chats"]));
+        assert!(asks(["", "Is there a dark mode"]));
+        assert!(asks(["", "Can admins see archived projects"]));
     }
 
     #[test]

@@ -497,7 +497,9 @@ pub struct SemanticConfig {
     /// The category a question leans towards: a ticket that asks (a `?`,
     /// or its subject or body opens with "how", "what", "can", "is", …; not
     /// "when", "what", "where", … before a subject, which open a clause:
-    /// "When I paste text the formatting is garbled") and
+    /// "When I paste text the formatting is garbled"; nor "would", "can",
+    /// "does", … before "be", "not", "love", …, which leave the subject out
+    /// of a statement: "Would be cool if I could pin chats") and
     /// reports no problem (its sentiment is not negative) adds
     /// `question_bonus` to this category's score. The examples tell what a
     /// request is about ("cards", "invoices"), the question form what it
