@@ -590,17 +590,17 @@ fn wishes(words: &crate::rules::Wants, texts: [&str; 2]) -> bool {
         // Words read since the last modal, while it can still reach.
         let mut since: Option<usize> = None;
         read_words(t).any(|w| {
-            lower.clear();
-            lower.extend(w.chars().flat_map(char::to_lowercase));
-            let w = lower.as_str();
-            if matches!(w, "would" | "could" | "d") {
+            if crate::text::one_of(w, &["would", "could", "d"]) {
                 since = Some(0);
                 return false;
             }
             match since {
-                Some(n) if n < WISH_REACH && !matches!(w, "not" | "never" | "no") => {
+                Some(n) if n < WISH_REACH && !crate::text::one_of(w, &["not", "never", "no"]) => {
                     since = Some(n + 1);
-                    words.contains(w)
+                    // Only the words a modal reaches are lower-cased.
+                    lower.clear();
+                    lower.extend(w.chars().flat_map(char::to_lowercase));
+                    words.contains(lower.as_str())
                 }
                 _ => {
                     since = None;
