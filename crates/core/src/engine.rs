@@ -590,12 +590,12 @@ fn wishes(words: &crate::rules::Wants, texts: [&str; 2]) -> bool {
         // Words read since the last modal, while it can still reach.
         let mut since: Option<usize> = None;
         read_words(t).any(|w| {
-            if crate::text::one_of(w, &["would", "could", "d"]) {
+            if crate::text::one_of(w, &WISH_MODALS) {
                 since = Some(0);
                 return false;
             }
             match since {
-                Some(n) if n < WISH_REACH && !crate::text::one_of(w, &["not", "never", "no"]) => {
+                Some(n) if n < WISH_REACH && !crate::text::one_of(w, &WISH_NEGATORS) => {
                     since = Some(n + 1);
                     // Only the words a modal reaches are lower-cased.
                     lower.clear();
@@ -614,6 +614,13 @@ fn wishes(words: &crate::rules::Wants, texts: [&str; 2]) -> bool {
 /// How many words after its modal a wish's word of benefit may come ("it
 /// would be really useful": three).
 const WISH_REACH: usize = 4;
+
+/// The modals a wish opens with ("d" of "we'd", "it'd").
+const WISH_MODALS: [&str; 3] = ["would", "could", "d"];
+
+/// Words after a modal that make it no wish ("it would not be nice";
+/// "wouldn't" is no modal of [`WISH_MODALS`] at all).
+const WISH_NEGATORS: [&str; 3] = ["not", "never", "no"];
 
 /// The words of `t` the form of a message is read from: runs of letters
 /// and digits in its first [`crate::sentiment::MAX_CHARS`] characters (as
@@ -1295,6 +1302,8 @@ pub fn decide(
     // for the severity phrases it lowers; whether the text asks at all, once
     // too (a message that asks and wants nothing is no request by meaning).
     let (asking, calm) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
+    // Whether it wishes for something: read at most once too.
+    let wishing = std::cell::OnceCell::new();
     let asks_at_all = || *asking.get_or_init(|| asks([subject, body.unwrap_or("")]));
     let calm_question = || *calm.get_or_init(|| s_score > sr.negative_threshold && asks_at_all());
     let semantic = match &rules.semantic {
@@ -1316,6 +1325,8 @@ pub fn decide(
             let topic_named = |q: u16| {
                 (0..rules.categories.len() as u16).any(|c| c != q && weights.topical(c) > 0.0)
             };
+            let wishes_at_all =
+                || *wishing.get_or_init(|| wishes(&sem.wish_words, [subject, body.unwrap_or("")]));
             // Its asking phrases say what kind of question it is: one that
             // asks for something new ("Could you add a Gantt view?", "Any
             // plans to support Teams?") leans towards their category, not
@@ -1326,11 +1337,7 @@ pub fn decide(
                 Some((q, bonus)) => Some(((asked_lean(weights, q), bonus), Form::Question)),
                 None => sem
                     .wish
-                    .filter(|_| {
-                        s_score > sr.negative_threshold
-                            && !failed
-                            && wishes(&sem.wish_words, [subject, body.unwrap_or("")])
-                    })
+                    .filter(|_| s_score > sr.negative_threshold && !failed && wishes_at_all())
                     .map(|w| (w, Form::Wish)),
             }
             .filter(|(q, _)| !topic_named(q.0));
@@ -1360,7 +1367,7 @@ pub fn decide(
                         && weights.phrase(n.label) == 0.0
                         && !asks_at_all()
                         && wants_nothing(&sem.wants, [subject, body.unwrap_or("")])
-                        && !wishes(&sem.wish_words, [subject, body.unwrap_or("")]) =>
+                        && !wishes_at_all() =>
                 {
                     excluded.extend(sem.wantless_excludes.iter().filter(unphrased));
                     semantic_pick(sem, &scratch.embedding, weights, question, excluded)
