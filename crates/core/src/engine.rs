@@ -559,7 +559,7 @@ fn asks(texts: [&str; 2]) -> bool {
 /// words and none of `wants` (every form of the rules' words that say the
 /// customer wants something), case aside. A label of a few words
 /// ("Supported browsers") says too little of its form to tell.
-fn wants_nothing(wants: &crate::rules::Wants, texts: [&str; 2]) -> bool {
+fn wants_nothing(wants: &crate::rules::WordSet, texts: [&str; 2]) -> bool {
     let (mut lower, mut n) = (String::new(), 0usize);
     !texts.iter().any(|t| {
         read_words(t).any(|w| {
@@ -584,7 +584,7 @@ enum Form {
 /// "'d") followed, at most [`WISH_REACH`] words on and before any negator,
 /// by one of `words` ("It would be really useful …", "We'd love …", "…
 /// would save us hours"; not "it would not be nice").
-fn wishes(words: &crate::rules::Wants, texts: [&str; 2]) -> bool {
+fn wishes(words: &crate::rules::WordSet, texts: [&str; 2]) -> bool {
     let mut lower = String::new();
     texts.iter().any(|t| {
         // Words read since the last modal, while it can still reach.
@@ -2135,7 +2135,7 @@ mod tests {
 
     #[test]
     fn a_wish_is_a_modal_before_a_word_of_benefit() {
-        let words: crate::rules::Wants = ["useful", "love", "nice", "save"]
+        let words: crate::rules::WordSet = ["useful", "love", "nice", "save"]
             .iter()
             .flat_map(|w| crate::text::word_forms(w))
             .map(String::into_boxed_str)
@@ -2160,7 +2160,7 @@ mod tests {
 
     #[test]
     fn a_message_wants_nothing_without_any_form_of_a_wanting_word() {
-        let words: crate::rules::Wants = ["suggest", "option", "would"]
+        let words: crate::rules::WordSet = ["suggest", "option", "would"]
             .iter()
             .flat_map(|w| crate::text::word_forms(w))
             .map(String::into_boxed_str)

@@ -75,7 +75,7 @@ pub struct Semantic {
     /// meaning.
     pub failure_excludes: Vec<u16>,
     /// Words (every form) that say the customer wants something.
-    pub wants: Wants,
+    pub wants: WordSet,
     /// Categories a message that asks nothing and wants nothing is not
     /// chosen for by meaning.
     pub wantless_excludes: Vec<u16>,
@@ -83,12 +83,14 @@ pub struct Semantic {
     /// much.
     pub wish: Option<(u16, f32)>,
     /// Words (every form) of a benefit that make a modal before them a wish.
-    pub wish_words: Wants,
+    pub wish_words: WordSet,
 }
 
-/// Words, every form of them, that say the customer wants something
-/// (`[semantic].wants`), looked up as the lexicon's words are.
-pub type Wants = std::collections::HashSet<Box<str>, foldhash::fast::FixedState>;
+/// Words of the rules, every form of them, looked up as the lexicon's
+/// words are: those that say the customer wants something
+/// (`[semantic].wants`), those of a benefit a wish names
+/// (`[semantic].wish_words`).
+pub type WordSet = std::collections::HashSet<Box<str>, foldhash::fast::FixedState>;
 
 /// A scoring condition.
 #[derive(Debug, Clone)]
@@ -419,21 +421,21 @@ fn compile_semantic(
     if !(0.0..=1.0).contains(&sc.severity_threshold) {
         d.error("semantic.severity_threshold", "must be between 0 and 1");
     }
+    // The index of the category `name`, or an error at `field`.
+    let category = |d: &mut Diagnostics<'_>, field: String, name: &str| {
+        let i = cfg.categories.iter().position(|c| c.name == name);
+        if i.is_none() {
+            d.error(field, format!("no category is named \"{name}\""));
+        }
+        i.map(|i| i as u16)
+    };
     // A form's lean: the category it leans towards and its bonus.
     let mut lean = |field: &str, name: &Option<String>, bonus: f32| {
         if !(0.0..=1.0).contains(&bonus) {
             d.error(format!("semantic.{field}_bonus"), "must be between 0 and 1");
         }
-        name.as_ref().and_then(|name| {
-            let i = cfg.categories.iter().position(|c| &c.name == name);
-            if i.is_none() {
-                d.error(
-                    format!("semantic.{field}_category"),
-                    format!("no category is named \"{name}\""),
-                );
-            }
-            i.map(|i| (i as u16, bonus))
-        })
+        let name = name.as_deref()?;
+        category(d, format!("semantic.{field}_category"), name).map(|i| (i, bonus))
     };
     let question = lean("question", &sc.question_category, sc.question_bonus);
     let wish = lean("wish", &sc.wish_category, sc.wish_bonus);
@@ -441,23 +443,14 @@ fn compile_semantic(
         names
             .iter()
             .enumerate()
-            .filter_map(|(k, name)| {
-                let i = cfg.categories.iter().position(|c| &c.name == name);
-                if i.is_none() {
-                    d.error(
-                        format!("semantic.{field}[{k}]"),
-                        format!("no category is named \"{name}\""),
-                    );
-                }
-                i.map(|i| i as u16)
-            })
+            .filter_map(|(k, name)| category(d, format!("semantic.{field}[{k}]"), name))
             .collect()
     };
     let failure_excludes = categories_named("failure_excludes", &sc.failure_excludes);
     let wantless_excludes = categories_named("wantless_excludes", &sc.wantless_excludes);
     // One word of letters each, with every form of it.
     let mut words = |field: &str, list: &[String]| {
-        let mut set = Wants::default();
+        let mut set = WordSet::default();
         for (k, w) in list.iter().enumerate() {
             let norm = crate::text::normalise(w);
             if norm.is_empty() || !norm.chars().all(char::is_alphabetic) {
