@@ -930,31 +930,43 @@ impl Detector {
                 let bits = self.families[pid as usize];
                 let action = bits & DISOWNED != 0;
                 let mut by_them = false;
-                let denied = family == FAMILY_CATEGORY
-                    && bits & NEGATABLE != 0
-                    && negator.filter(|n| n.2 != Reach::Subject).is_some_and(|n| {
-                        let g = gap(n);
-                        (denies_within(g, 1, false) || belief_clause(g))
-                            && if bits & NAMES_CUSTOMER != 0 {
-                                disowns_as_named(text, (n.0, n.1), s as usize)
-                            } else {
-                                by_them = action
-                                    && denies_in_passive(text, (n.0, n.1), g)
-                                    && by_customer(text, e as usize);
-                                // A state denies what is in progress ("I'm
-                                // not recognizing"), not a participle ("I'm
-                                // not recognized as an admin").
-                                let progress = || {
-                                    text.get(..e as usize).is_some_and(|t| {
-                                        t.len() >= 3
-                                            && t.as_bytes()[t.len() - 3..]
-                                                .eq_ignore_ascii_case(b"ing")
-                                    })
-                                };
-                                by_them
-                                    || denied_by_customer(text, (n.0, n.1), !action && progress())
-                            }
-                    });
+                // "None of us created it", "nobody on our team made this
+                // payment": the customer as a whole denies the action, as
+                // "we didn't" does.
+                let none_of_us = family == FAMILY_CATEGORY
+                    && action
+                    && negated
+                    && negator.is_some_and(|n| n.2 == Reach::Subject && names_the_customer(gap(n)));
+                let denied = none_of_us
+                    || family == FAMILY_CATEGORY
+                        && bits & NEGATABLE != 0
+                        && negator.filter(|n| n.2 != Reach::Subject).is_some_and(|n| {
+                            let g = gap(n);
+                            (denies_within(g, 1, false) || belief_clause(g))
+                                && if bits & NAMES_CUSTOMER != 0 {
+                                    disowns_as_named(text, (n.0, n.1), s as usize)
+                                } else {
+                                    by_them = action
+                                        && denies_in_passive(text, (n.0, n.1), g)
+                                        && by_customer(text, e as usize);
+                                    // A state denies what is in progress ("I'm
+                                    // not recognizing"), not a participle ("I'm
+                                    // not recognized as an admin").
+                                    let progress = || {
+                                        text.get(..e as usize).is_some_and(|t| {
+                                            t.len() >= 3
+                                                && t.as_bytes()[t.len() - 3..]
+                                                    .eq_ignore_ascii_case(b"ing")
+                                        })
+                                    };
+                                    by_them
+                                        || denied_by_customer(
+                                            text,
+                                            (n.0, n.1),
+                                            !action && progress(),
+                                        )
+                                }
+                        });
                 let acting = family == FAMILY_CATEGORY
                     && bits & STRANGER != 0
                     && stranger_acts(text, s as usize, e as usize);
@@ -1503,6 +1515,30 @@ fn the_subjects_verb(negator: &str, gap: &str) -> bool {
         || one_of(last, BEFORE_VERB)
 }
 
+/// True when `gap`, between a negator of the subject ("none", "nobody")
+/// and an action, makes the customer that subject: "of us", "here", or
+/// "of", "on", "in", "at", "from" before "our" and one word ("none of us
+/// created", "nobody here made", "no one on our team has authorized"), an
+/// auxiliary or adverb after it at most ("none of us ever made").
+fn names_the_customer(gap: &str) -> bool {
+    let words: Vec<&str> = ascii_words(gap).take(5).collect();
+    let rest = match words.as_slice() {
+        [w, us, rest @ ..] if one_of(w, &["of"]) && one_of(us, &["us"]) => rest,
+        [w, rest @ ..] if one_of(w, &["here"]) => rest,
+        [w, our, _, rest @ ..]
+            if one_of(w, &["of", "on", "in", "at", "from"]) && one_of(our, &["our"]) =>
+        {
+            rest
+        }
+        _ => return false,
+    };
+    match rest {
+        [] => true,
+        [w] => one_of(w, DENYING_AUXILIARIES) || one_of(w, SHORT_ADVERBS),
+        _ => false,
+    }
+}
+
 /// True when `gap` (between a negator and a phrase) makes the phrase a
 /// negated comparative, the highest degree: a "be" or "been" in it, and
 /// "more" or "any" last ("couldn't be more pleased", "couldn't have been
@@ -1575,9 +1611,10 @@ const NOT_THEIRS: &[&str] = &["not", "isnt", "wasnt", "arent", "werent"];
 /// no word between ("a payment that is not mine"; not "the invoice was not
 /// received by us", "no longer mine").
 ///
-/// An object pronoun ("me", "us") is disowned only as what something is:
-/// after "isn't", "wasn't", … or "not" after "is", "was", "it's", …
-/// ("that was not me", "it wasn't us"; not "(not me)", "not us, the admins").
+/// An object pronoun ("me", "us") is disowned only as who did something:
+/// after "wasn't", "weren't" or "not" after "was", "were" ("that was not
+/// me", "it wasn't us"; not "(not me)", "not us, the admins", nor "it's not
+/// us, the export fails", which blames no one).
 fn disowns_as_named(text: &str, (ns, ne): (usize, usize), start: usize) -> bool {
     let adjacent = text
         .get(ne..start)
@@ -1590,8 +1627,10 @@ fn disowns_as_named(text: &str, (ns, ne): (usize, usize), start: usize) -> bool 
     let is = |w: &str| bare(negator).eq(w.chars());
     let named = if object && is("not") {
         last_words(text, ns, 1, |_, w, whole| {
-            (whole && ["is", "was", "are", "were"].contains(&w)) || w.ends_with("'s")
+            whole && ["was", "were"].contains(&w)
         })
+    } else if object {
+        is("wasnt") || is("werent")
     } else {
         NOT_THEIRS.iter().any(|w| is(w))
     };
@@ -1713,7 +1752,7 @@ fn belief_clause(gap: &str) -> bool {
 /// "took", "made", "changed", "is using" — an "-ing" form after "be"), or
 /// "have" itself before what is had ("someone has my card", "might have
 /// access to"), and the customer's own ("my", "our", "mine", "ours") within
-/// four words after the verb in the clause: "someone used my card",
+/// [`STRANGER_REACH`] words after the verb in the clause: "someone used my card",
 /// "somebody is logging into our account", "someone might have access to
 /// my card". Or the stranger did it in the passive: a verb of intrusion and
 /// "by" right before it ("a payment made by someone else", "my card was
@@ -1774,7 +1813,8 @@ fn stranger_acts(text: &str, s: usize, e: usize) -> bool {
     } else {
         return false;
     };
-    (verb_at + 1..verb_at + 5).any(|k| ["my", "our", "mine", "ours"].contains(&w(k)))
+    (verb_at + 1..verb_at + 1 + STRANGER_REACH)
+        .any(|k| ["my", "our", "mine", "ours"].contains(&w(k)))
 }
 
 /// The word before a closing "by" in `before` (lower-cased), when only
@@ -1849,6 +1889,11 @@ const UNNAMED: &[&str] = &[
     "location",
 ];
 
+/// Words after a stranger's verb within which the customer's own is named
+/// ([`stranger_acts`]): "someone used my card", "someone changed the owner
+/// email on our workspace".
+const STRANGER_REACH: usize = 6;
+
 /// Auxiliaries, modals and adverbs between a stranger and their verb.
 const STRANGER_AUXILIARIES: &[&str] = &[
     "has", "had", "have", "is", "was", "are", "were", "been", "be", "being", "'s", "might", "may",
@@ -1858,7 +1903,8 @@ const STRANGER_AUXILIARIES: &[&str] = &[
 
 /// Verbs by which a stranger intrudes, in the past, as participles and in
 /// progress ("used", "using"): taking, using or getting into what is the
-/// customer's, or acting with it. Not charging ([`BY_ANOTHER`], only for
+/// customer's, copying it out ("downloaded our customer list"), or acting
+/// with it. Not charging ([`BY_ANOTHER`], only for
 /// "someone else") nor paying: "someone charged my card twice" is a billing
 /// error more often than a thief. Not getting: "someone got locked out".
 const INTRUSIONS: &[&str] = &[
@@ -1921,6 +1967,10 @@ const INTRUSIONS: &[&str] = &[
     "knew",
     "obtained",
     "compromised",
+    "downloaded",
+    "downloading",
+    "exported",
+    "exporting",
 ];
 
 /// Forms of "be" ([`stranger_acts`]): before a form in progress it acts
@@ -2850,6 +2900,33 @@ mod tests {
         ] {
             assert_eq!(hits(text), disowned, "{text:?}");
         }
+        // The customer as a whole, the subject a negator stands for.
+        let d = detector_of(&[
+            ("authorize", Target::DisownedCategory(0)),
+            ("none", Target::SubjectNegator),
+            ("nobody", Target::SubjectNegator),
+        ]);
+        let hits = |text: &str| {
+            let s = scan(&d, text);
+            s.hits
+                .iter()
+                .filter(|h| h.family == FAMILY_CATEGORY && h.disowned)
+                .count()
+        };
+        for (text, disowned) in [
+            ("a charge none of us authorized.", 1),
+            ("Nobody on our team authorized this charge", 1),
+            ("a transfer nobody here ever authorized!", 1),
+            ("a transfer nobody authorized", 0),
+            ("none of the admins authorized this", 0),
+            ("nobody here authorized any changes", 0),
+        ] {
+            assert_eq!(hits(text), disowned, "{text:?}");
+        }
+        assert!(names_the_customer(" of us "));
+        assert!(names_the_customer(" on our team has "));
+        assert!(!names_the_customer(" of us who "));
+        assert!(!names_the_customer(" on the team "));
     }
 
     /// A sentiment phrase right after a negator that takes a verb is a
@@ -2929,11 +3006,13 @@ mod tests {
         };
         assert_eq!(hits("this payment is not mine"), [(true, true)]);
         assert!(hits("I haven't received mine yet").is_empty());
-        // An object pronoun only as what something is.
+        // An object pronoun only as who did something.
         for (text, disowned) in [
             ("that was not me", true),
             ("it wasn't me!", true),
-            ("it\u{2019}s not us", true),
+            ("those were not us", true),
+            ("it\u{2019}s not us, the export fails", false),
+            ("it is not me", false),
             ("painful (not me)", false),
             ("you did not tell me", false),
             ("it is not messages", false),
@@ -2983,6 +3062,8 @@ mod tests {
             // A place that names no one: the verb a few words on.
             "Someone from an unknown IP logged into our admin account",
             "somebody in another country has accessed my account",
+            // The customer's own a few words after the verb.
+            "Someone changed the owner email on our workspace last night",
         ] {
             assert!(acting(text), "{text:?}");
         }
