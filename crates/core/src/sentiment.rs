@@ -209,6 +209,30 @@ const PARTICIPLE_ENDINGS: &[[u8; 2]] = &[
     *b"ed", *b"en", *b"wn", *b"ne", *b"de", *b"ld", *b"nt", *b"id", *b"ot", *b"st", *b"ft", *b"pt",
     *b"ht", *b"ad", *b"un",
 ];
+/// The customer speaking of themselves before a negator ([`CHOICES`]).
+const FIRST_PERSON: &[&str] = &["i", "we", "i've", "we've", "ive", "weve"];
+/// Negators of what one cannot do, not of what one chose not to do
+/// ([`CHOICES`]): "I can't use the app" is a failure.
+const INABILITIES: &[&str] = &[
+    "can't",
+    "cant",
+    "cannot",
+    "couldn't",
+    "couldnt",
+    "can\u{2019}t",
+    "couldn\u{2019}t",
+    "unable",
+];
+/// Verbs of what a customer does or leaves undone by choice, in the forms a
+/// negator is followed by: negated after "I" or "we" ("I haven't used it
+/// yet", "we didn't read the docs", "I don't need the seats any more") they
+/// report no failure. (Not "buy", "make", "order": "a charge for something
+/// I didn't buy" disowns a purchase.)
+const CHOICES: &[&str] = &[
+    "use", "used", "using", "try", "tried", "trying", "read", "check", "checked", "need", "needed",
+    "want", "wanted", "watch", "watched", "listen", "listened", "write", "written", "wrote",
+    "bother", "bothered", "mind", "care", "cared", "plan", "planned",
+];
 /// "No" on its own ("Oh no!", "No. Not again."): VADER's rating of it (the
 /// scorer reads "no" as a negator otherwise).
 const NO_ALONE: f32 = -1.2;
@@ -1295,11 +1319,25 @@ impl Lexicon {
                             })
                             .is_some_and(|t| self.negative(t))
                     };
+                    // What the customer chose not to do ("I haven't used the
+                    // mobile app yet", "we didn't try the new editor") is
+                    // no failure; what they could not do is ("I can't use
+                    // the app"). (`i - 1` read only when `i > 0`.)
+                    // "Not" right after the subject asks ("why can I not
+                    // use my card?"), save after "I've", "we've".
+                    let own_choice = || {
+                        i > 0
+                            && crate::text::one_of(word(i - 1), FIRST_PERSON)
+                            && !crate::text::one_of(word(i), INABILITIES)
+                            && (!toks[i].is("not", self) || word(i - 1).len() > 2)
+                            && crate::text::one_of(word(j), CHOICES)
+                    };
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
                         || short)
                         && !eager
                         && !emphasis()
                         && !no_problem()
+                        && !own_choice()
                     {
                         failure = true;
                         last_problem = j;
@@ -2529,6 +2567,28 @@ mod tests {
         // Not negated: no feeling.
         assert_eq!(v("It would help to have folders.").compound, 0.0);
         assert_eq!(v("I would like a copy of the invoice.").compound, 0.0);
+    }
+
+    /// What the customer chose not to do is no failure; what they could
+    /// not do is.
+    #[test]
+    fn a_choice_not_made_is_no_failure() {
+        for text in [
+            "We haven't tried the new editor yet.",
+            "I haven't used the mobile app yet.",
+            "we've not used it much.",
+            "I don't need the extra seats anymore.",
+        ] {
+            assert_eq!(compound(text), 0.0, "{text}");
+        }
+        for text in [
+            "I can't use the app since this morning.",
+            "Why can I not use my card?",
+            "It hasn't used the new settings.",
+            "a charge for something I didn't buy",
+        ] {
+            assert!(compound(text) < -0.1, "{text}");
+        }
     }
 
     /// "would not", "could not" are the contractions written out: a
