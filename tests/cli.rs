@@ -447,6 +447,15 @@ fn broken_files() -> Vec<Broken> {
             message: "must be one word of letters",
         },
         Broken {
+            file: "unmet.toml",
+            src: format!(
+                "{BASE}\n[severity]\ndefault = \"medium\"\n[[severity.levels]]\nname = \"high\"\npoints = 12\n[[severity.levels]]\nname = \"medium\"\npoints = 3\n[severity.stated_impact]\nlevel = \"high\"\nverbs = [\"affect\"]\nscopes = [\"team\"]\nunmet_category = \"downtime\"\n"
+            ),
+            marker: "unmet_category = ",
+            field: "severity.stated_impact.unmet_category",
+            message: "no category is named \"downtime\"",
+        },
+        Broken {
             file: "timezone.toml",
             src: replace_once(BASE, "America/New_York", "Europe/Atlantis"),
             marker: "Europe/Atlantis",

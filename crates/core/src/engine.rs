@@ -33,6 +33,10 @@ enum Counted {
     /// `strangers`, acting on the customer's things ("someone used my
     /// card"): `stranger "…"` (three times, as a disowning).
     Stranger,
+    /// An expectation a whole scope cannot meet (`[severity.stated_impact]
+    /// unmet_category`: "none of our agents can open the app"): `unmet for a
+    /// whole group "…"`.
+    Unmet,
 }
 
 impl Counted {
@@ -312,11 +316,37 @@ fn stated_impact(
         si,
         hits,
         texts,
+        groups: false,
     };
     r.verb_and_scope()
         .or_else(|| r.subject_negates_scope())
-        .or_else(|| r.scope_before())
+        .or_else(|| r.scope_before(true))
         .or_else(|| r.fails_for_scope())
+}
+
+/// An expectation a whole group of people cannot meet, of
+/// [`stated_impact`]'s readings those where the group is the subject: no one
+/// of it ("none of our agents can open the app") or the group itself ("our
+/// customers cannot pay"). The scope is people ([`ImpactReading::groups`]):
+/// "our money transfer hasn't arrived" is no group let down; nor is what
+/// fails for a group ("emails never arrive for our customers": a feature
+/// that fails, not a service no one can use). The expectation's hit.
+fn unmet_by_group(
+    rules: &Rules,
+    si: &crate::rules::StatedImpact,
+    hits: &[Hit],
+    texts: [&str; 2],
+) -> Option<Hit> {
+    let r = ImpactReading {
+        rules,
+        si,
+        hits,
+        texts,
+        groups: true,
+    };
+    r.subject_negates_scope()
+        .or_else(|| r.scope_before(false))
+        .map(|(h, _, _)| h)
 }
 
 /// What [`stated_impact`]'s readings read: the rules, their stated-impact
@@ -326,12 +356,29 @@ struct ImpactReading<'a> {
     si: &'a crate::rules::StatedImpact,
     hits: &'a [Hit],
     texts: [&'a str; 2],
+    /// Scopes are groups of people only: a noun of `[impact] people`
+    /// ("agents", "customers") or one of [`GROUPS`].
+    groups: bool,
 }
+
+/// Words of a group of people besides `[impact] people` ("none of our team
+/// can log in").
+const GROUPS: [&str; 5] = ["team", "teams", "company", "office", "everyone"];
 
 impl<'a> ImpactReading<'a> {
     /// `w` is one of the scopes: keyed as the scopes were compiled, their
-    /// forms lower case (compared lower-cased as read, not copied).
+    /// forms lower case (compared lower-cased as read, not copied). Reading
+    /// groups, a group of people.
     fn scope(&self, w: &str) -> bool {
+        if self.groups {
+            return crate::text::one_of(w, &GROUPS)
+                || self
+                    .rules
+                    .impact
+                    .people
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(w));
+        }
         let scopes = &self.si.scopes;
         if w.is_ascii() {
             scopes
@@ -431,13 +478,14 @@ impl<'a> ImpactReading<'a> {
     /// fails, negated by a negator that takes a verb ("our users can't log in",
     /// "customers cannot pay", "our employees are unable to access the portal";
     /// not "the team is not working today"). Quoted from the scope to the verb.
-    fn scope_before(&self) -> Option<(Hit, u32, u32)> {
+    /// `verbs`: a verb of impact counts, not only an expectation.
+    fn scope_before(&self, verbs: bool) -> Option<(Hit, u32, u32)> {
         /// Copulas a participle of impact follows ("are affected", "got stuck").
         const COPULAS: [&str; 9] = [
             "is", "are", "was", "were", "be", "been", "being", "got", "gets",
         ];
         self.hits.iter().find_map(|h| {
-            let verb = impact_verb(self.rules, h);
+            let verb = verbs && impact_verb(self.rules, h);
             let unmet =
                 h.acted && h.by_subject.is_none() && picked_as(self.rules, h, Target::Expectation);
             if !(verb || unmet) {
@@ -1159,6 +1207,18 @@ pub fn decide(
                     end,
                 });
             }
+            // What a whole group cannot do is a phrase of the category it
+            // says the service is in ("none of our agents can open the
+            // app": down).
+            if let Some(c) = si.unmet_category {
+                if let Some(h) = unmet_by_group(rules, si, &scan.hits, texts) {
+                    // (`c` names a category: below the length the tables
+                    // were reset to.)
+                    let i = usize::from(c);
+                    scratch.category_weight[i] += h.weight;
+                    scratch.category_phrase[i].get_or_insert((h.pattern, Counted::Unmet));
+                }
+            }
         }
 
         // Category: by meaning and phrases when the rules have examples (the
@@ -1423,6 +1483,7 @@ pub fn decide(
             Counted::DisownedAction => "disowned action \"",
             Counted::Disowned => "disowned phrase \"",
             Counted::Stranger => "stranger \"",
+            Counted::Unmet => "unmet for a whole group \"",
         })
         .s(rules.detector.phrase(p))
         .s("\"")
@@ -2911,6 +2972,44 @@ points = 1
             "Niemand in der Firma kann sich anmelden, das ganze Geschäft steht still.",
         );
         assert_eq!(level, "medium");
+    }
+
+    #[test]
+    fn what_a_whole_group_cannot_do_is_a_phrase_of_the_unmet_category() {
+        let rules = rules_with(
+            &RULES
+                .replace(
+                    "expectations = [\"working\"]",
+                    "expectations = [\"open\", \"arrive\"]",
+                )
+                .replace(
+                    "negators = [\"not\"]",
+                    "negators = [\"not\", \"can't\", \"hasn't\"]\nsubject_negators = [\"none\"]",
+                ),
+            "[sentiment]",
+            "[severity]\ndefault = \"medium\"\n\
+             [[severity.levels]]\nname = \"high\"\npoints = 12\n\
+             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+             [severity.stated_impact]\nlevel = \"high\"\nunmet_category = \"outage\"\n\
+             verbs = [\"affect\"]\nscopes = [\"team\", \"money\"]\n\n",
+        );
+        let category = |body: &str| run_with(&rules, "", body).category.to_string();
+        for body in [
+            "Since nine none of our agents can open the inbox.",
+            "Our customers can't open the invoice page.",
+        ] {
+            assert_eq!(category(body), "outage", "{body}");
+        }
+        // No group as the subject: a thing, one person, a verb of impact,
+        // what fails for a group.
+        for body in [
+            "Our money transfer hasn't arrived.",
+            "I can't open the inbox.",
+            "This is affecting our team.",
+            "The invoices will not arrive for any of our users.",
+        ] {
+            assert_ne!(category(body), "outage", "{body}");
+        }
     }
 
     #[test]

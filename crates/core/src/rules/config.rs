@@ -673,6 +673,17 @@ pub struct StatedImpactConfig {
     /// The most words between the verb and its scope (either side). Default 4.
     #[serde(default = "stated_impact_window")]
     pub window: u32,
+    /// The category (a name from `[[categories]]`) an expectation that a
+    /// whole group of people cannot meet counts as a phrase of: no one of a
+    /// group ("none of our 60 agents can open the app", "nobody on the team
+    /// can access it") or a group as the subject ("our customers cannot
+    /// pay") — a service a whole group cannot use is down. The group is
+    /// people (`[impact] people`, "team", "company", "office"): "our money
+    /// transfer hasn't arrived" names none. What fails for a group ("emails
+    /// never arrive for our customers") and a verb of impact ("this is
+    /// affecting our team") count for severity only. Unset: for no category.
+    #[serde(default)]
+    pub unmet_category: Option<String>,
 }
 
 fn stated_impact_window() -> u32 {

@@ -295,6 +295,8 @@ pub struct StatedImpact {
     /// phrase automaton: "team" and "users" are common words, a verb of
     /// impact a rare one.)
     pub scopes: Vec<String>,
+    /// The category an expectation a whole scope cannot meet counts for.
+    pub unmet_category: Option<u16>,
 }
 
 /// The valence lexicon adjusted to the rules: the words of their own
@@ -1039,10 +1041,21 @@ fn build(
         for p in &im.verbs {
             builder.add(p, Target::ImpactVerb);
         }
+        let unmet_category = im.unmet_category.as_deref().and_then(|name| {
+            let i = cfg.categories.iter().position(|c| c.name == name);
+            if i.is_none() {
+                d.error(
+                    "severity.stated_impact.unmet_category",
+                    format!("no category is named \"{name}\""),
+                );
+            }
+            i.map(|i| i as u16)
+        });
         Some(StatedImpact {
             level: level? as u16,
             window: im.window,
             scopes,
+            unmet_category,
         })
     });
     let s = &cfg.sentiment;
