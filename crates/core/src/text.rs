@@ -2838,6 +2838,15 @@ mod tests {
         }
     }
 
+    /// How many of the category hits in `text` are disowned.
+    fn disowned_hits(d: &Detector, text: &str) -> usize {
+        scan(d, text)
+            .hits
+            .iter()
+            .filter(|h| h.family == FAMILY_CATEGORY && h.disowned)
+            .count()
+    }
+
     #[test]
     fn a_disowned_action_is_a_verb() {
         assert!(verb_form("authorized", "authorize"));
@@ -2856,13 +2865,6 @@ mod tests {
             ("wasn't", Target::Negator),
             ("no", Target::Negator),
         ]);
-        let hits = |text: &str| {
-            let s = scan(&d, text);
-            s.hits
-                .iter()
-                .filter(|h| h.family == FAMILY_CATEGORY && h.disowned)
-                .count()
-        };
         // Two adverbs or auxiliaries between subject and negator; a clause
         // of the customer's own after a verb of belief; the passive naming
         // the customer after a negator of the passive (not "no", nor an
@@ -2898,7 +2900,7 @@ mod tests {
             ("I authorized it. But I didn't.", 0),
             ("I authorized it but we never", 1),
         ] {
-            assert_eq!(hits(text), disowned, "{text:?}");
+            assert_eq!(disowned_hits(&d, text), disowned, "{text:?}");
         }
         // The customer as a whole, the subject a negator stands for.
         let d = detector_of(&[
@@ -2906,13 +2908,6 @@ mod tests {
             ("none", Target::SubjectNegator),
             ("nobody", Target::SubjectNegator),
         ]);
-        let hits = |text: &str| {
-            let s = scan(&d, text);
-            s.hits
-                .iter()
-                .filter(|h| h.family == FAMILY_CATEGORY && h.disowned)
-                .count()
-        };
         for (text, disowned) in [
             ("a charge none of us authorized.", 1),
             ("Nobody on our team authorized this charge", 1),
@@ -2921,7 +2916,7 @@ mod tests {
             ("none of the admins authorized this", 0),
             ("nobody here authorized any changes", 0),
         ] {
-            assert_eq!(hits(text), disowned, "{text:?}");
+            assert_eq!(disowned_hits(&d, text), disowned, "{text:?}");
         }
         assert!(names_the_customer(" of us "));
         assert!(names_the_customer(" on our team has "));
