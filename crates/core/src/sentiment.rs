@@ -209,24 +209,10 @@ const PARTICIPLE_ENDINGS: &[[u8; 2]] = &[
     *b"ed", *b"en", *b"wn", *b"ne", *b"de", *b"ld", *b"nt", *b"id", *b"ot", *b"st", *b"ft", *b"pt",
     *b"ht", *b"ad", *b"un",
 ];
-/// The customer speaking of themselves before a negator ([`CHOICES`]).
-const FIRST_PERSON: &[&str] = &["i", "we", "i've", "we've", "ive", "weve"];
-/// Negators of what one cannot do, not of what one chose not to do
-/// ([`CHOICES`]): "I can't use the app" is a failure.
-const INABILITIES: &[&str] = &[
-    "can't",
-    "cant",
-    "cannot",
-    "couldn't",
-    "couldnt",
-    "can\u{2019}t",
-    "couldn\u{2019}t",
-    "unable",
-];
 /// Verbs of what a customer does or leaves undone by choice, in the forms a
-/// negator is followed by: negated after "I" or "we" ("I haven't used it
-/// yet", "we didn't read the docs", "I don't need the seats any more") they
-/// report no failure. (Not "buy", "make", "order": "a charge for something
+/// negator is followed by: denied by "I" or "we" ("I haven't used it yet",
+/// "we didn't read the docs", "I don't need the seats any more"; not "I
+/// can't use it") they report no failure. (Not "buy", "make", "order": "a charge for something
 /// I didn't buy" disowns a purchase.)
 const CHOICES: &[&str] = &[
     "use", "used", "using", "try", "tried", "trying", "read", "check", "checked", "need", "needed",
@@ -1322,15 +1308,17 @@ impl Lexicon {
                     // What the customer chose not to do ("I haven't used the
                     // mobile app yet", "we didn't try the new editor") is
                     // no failure; what they could not do is ("I can't use
-                    // the app"). (`i - 1` read only when `i > 0`.)
-                    // "Not" right after the subject asks ("why can I not
-                    // use my card?"), save after "I've", "we've".
+                    // the app", "why can I not use my card?"): the
+                    // customer's denial of an action, as a disowning reads
+                    // it, of a verb of choice.
                     let own_choice = || {
-                        i > 0
-                            && crate::text::one_of(word(i - 1), FIRST_PERSON)
-                            && !crate::text::one_of(word(i), INABILITIES)
-                            && (!toks[i].is("not", self) || word(i - 1).len() > 2)
-                            && crate::text::one_of(word(j), CHOICES)
+                        let (part, end) = after(i);
+                        crate::text::one_of(word(j), CHOICES)
+                            && crate::text::denied_by_customer(
+                                part,
+                                (toks[i].start as usize, end),
+                                false,
+                            )
                     };
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
                         || short)

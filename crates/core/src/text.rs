@@ -1661,7 +1661,7 @@ const DENYING_AUXILIARIES: &[&str] = &[
 /// With `state` (a negated phrase that is no action: "recognize") a state
 /// denies it as well: "I'm not recognizing this charge", "we are not
 /// recognising" — not an action ("I am not authorized to" is no denial).
-fn denied_by_customer(text: &str, (ns, ne): (usize, usize), state: bool) -> bool {
+pub(crate) fn denied_by_customer(text: &str, (ns, ne): (usize, usize), state: bool) -> bool {
     let Some(negator) = text.get(ns..ne) else {
         return false;
     };
