@@ -1212,8 +1212,10 @@ pub fn decide(
             // app": down).
             if let Some(c) = si.unmet_category {
                 if let Some(h) = unmet_by_group(rules, si, &scan.hits, texts) {
-                    // (`c` names a category: below the length the tables
-                    // were reset to.)
+                    // (`c` names a category: the rules compile it from a
+                    // position in `categories` (`category_named`), and the
+                    // tables were reset to the category count above, so
+                    // `i` is in bounds of both.)
                     let i = usize::from(c);
                     scratch.category_weight[i] += h.weight;
                     scratch.category_phrase[i].get_or_insert((h.pattern, Counted::Unmet));

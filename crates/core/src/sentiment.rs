@@ -1311,6 +1311,8 @@ impl Lexicon {
                     // the app", "why can I not use my card?"): the
                     // customer's denial of an action, as a disowning reads
                     // it, of a verb of choice.
+                    // (`i` is the loop's index of `toks`; `after(i)` ends
+                    // within its part, `denied_by_customer` reads by `get`.)
                     let own_choice = || {
                         let (part, end) = after(i);
                         crate::text::one_of(word(j), CHOICES)

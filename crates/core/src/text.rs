@@ -1521,8 +1521,14 @@ fn the_subjects_verb(negator: &str, gap: &str) -> bool {
 /// created", "nobody here made", "no one on our team has authorized"), an
 /// auxiliary or adverb after it at most ("none of us ever made").
 fn names_the_customer(gap: &str) -> bool {
-    let words: Vec<&str> = ascii_words(gap).take(5).collect();
-    let rest = match words.as_slice() {
+    // At most five words are read: more than the longest form. (`n` counts
+    // the slots filled, so `..n` is within `words`.)
+    let (mut words, mut n) = ([""; 5], 0);
+    for (slot, w) in words.iter_mut().zip(ascii_words(gap)) {
+        *slot = w;
+        n += 1;
+    }
+    let rest = match &words[..n] {
         [w, us, rest @ ..] if one_of(w, &["of"]) && one_of(us, &["us"]) => rest,
         [w, rest @ ..] if one_of(w, &["here"]) => rest,
         [w, our, _, rest @ ..]
@@ -1532,6 +1538,7 @@ fn names_the_customer(gap: &str) -> bool {
         }
         _ => return false,
     };
+    // (Slice patterns: no index is read.)
     match rest {
         [] => true,
         [w] => one_of(w, DENYING_AUXILIARIES) || one_of(w, SHORT_ADVERBS),

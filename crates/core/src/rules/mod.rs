@@ -402,6 +402,20 @@ fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
 /// Embeds the categories' example sentences (none: `None`), read as a
 /// ticket's text is: without the words `detector` says the sentence model
 /// does not read ([`crate::text::Detector::unread`]: idioms, asking phrases).
+/// The index of the category `name`, or an error at `field` naming it.
+fn category_named(
+    cfg: &RulesConfig,
+    d: &mut Diagnostics<'_>,
+    field: String,
+    name: &str,
+) -> Option<u16> {
+    let i = cfg.categories.iter().position(|c| c.name == name);
+    if i.is_none() {
+        d.error(field, format!("no category is named \"{name}\""));
+    }
+    i.map(|i| i as u16)
+}
+
 fn compile_semantic(
     cfg: &RulesConfig,
     detector: &crate::text::Detector,
@@ -423,14 +437,8 @@ fn compile_semantic(
     if !(0.0..=1.0).contains(&sc.severity_threshold) {
         d.error("semantic.severity_threshold", "must be between 0 and 1");
     }
-    // The index of the category `name`, or an error at `field`.
-    let category = |d: &mut Diagnostics<'_>, field: String, name: &str| {
-        let i = cfg.categories.iter().position(|c| c.name == name);
-        if i.is_none() {
-            d.error(field, format!("no category is named \"{name}\""));
-        }
-        i.map(|i| i as u16)
-    };
+    let category =
+        |d: &mut Diagnostics<'_>, field: String, name: &str| category_named(cfg, d, field, name);
     // A form's lean: the category it leans towards and its bonus.
     let mut lean = |field: &str, name: &Option<String>, bonus: f32| {
         if !(0.0..=1.0).contains(&bonus) {
@@ -1042,14 +1050,7 @@ fn build(
             builder.add(p, Target::ImpactVerb);
         }
         let unmet_category = im.unmet_category.as_deref().and_then(|name| {
-            let i = cfg.categories.iter().position(|c| c.name == name);
-            if i.is_none() {
-                d.error(
-                    "severity.stated_impact.unmet_category",
-                    format!("no category is named \"{name}\""),
-                );
-            }
-            i.map(|i| i as u16)
+            category_named(cfg, d, "severity.stated_impact.unmet_category".into(), name)
         });
         Some(StatedImpact {
             level: level? as u16,
