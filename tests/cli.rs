@@ -456,6 +456,15 @@ fn broken_files() -> Vec<Broken> {
             message: "no category is named \"downtime\"",
         },
         Broken {
+            file: "deadline.toml",
+            src: format!(
+                "{BASE}\n[severity]\ndefault = \"medium\"\n[[severity.levels]]\nname = \"high\"\npoints = 12\n[[severity.levels]]\nname = \"medium\"\npoints = 3\n[severity.deadline]\nlevel = \"high\"\ntimes = [\"today\"]\nmarkers = [\"due\"]\nprepositions = [\"by the\"]\n"
+            ),
+            marker: "prepositions = ",
+            field: "severity.deadline.prepositions[0]",
+            message: "\"by the\": one word each",
+        },
+        Broken {
             file: "timezone.toml",
             src: replace_once(BASE, "America/New_York", "Europe/Atlantis"),
             marker: "Europe/Atlantis",

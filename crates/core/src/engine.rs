@@ -82,8 +82,8 @@ pub struct Scratch {
     /// What the sentence model does not read: the idioms, then the asking
     /// phrases found (in the subject, start, end).
     unread: Vec<(bool, u32, u32)>,
-    /// The impact the customer stated, if any.
-    stated: Option<Stated>,
+    /// The impact and the deadline the customer stated, if any.
+    stated: Vec<Stated>,
     phrase_found: Vec<bool>,
     /// Categories a negated phrase said were absent ("no outage").
     absent: Vec<u16>,
@@ -288,10 +288,13 @@ fn lead_confidence(sem: &crate::rules::Semantic, n: &Nearest) -> f32 {
     (0.5 + 0.5 * sure).min(n.score.clamp(0.0, 1.0))
 }
 
-/// An impact the customer stated: its level, its verb's phrase, and its
-/// words (bytes `start..end` of the subject or the body), for the reason.
+/// An impact or a deadline the customer stated: its level, its verb's (or
+/// time's) phrase, and its words (bytes `start..end` of the subject or the
+/// body), for the reason.
 #[derive(Debug, Clone, Copy)]
 struct Stated {
+    /// What was stated, as the reason names it ("impact", "deadline").
+    what: &'static str,
     level: u16,
     verb: u32,
     in_subject: bool,
@@ -322,6 +325,86 @@ fn stated_impact(
         .or_else(|| r.subject_negates_scope())
         .or_else(|| r.scope_before(true))
         .or_else(|| r.fails_for_scope())
+}
+
+/// Words before a marker of need that deny the need ("no need to", "we
+/// don't need it"), besides the lexicon's negators.
+const NO_NEED: [&str; 2] = ["no", "without"];
+
+/// Words after a time that say it will do ("by Friday is fine").
+const RELAXED: [&str; 4] = ["fine", "ok", "okay", "enough"];
+
+/// Words of a time's phrase between a preposition of the deadline and its
+/// time ("by this coming Friday", "before noon on Monday", "by Friday at
+/// the latest").
+const TIME_WORDS: [&str; 10] = [
+    "the", "this", "next", "coming", "on", "at", "of", "end", "latest", "noon",
+];
+
+/// The first deadline the customer states: one of the deadline's times
+/// ([`Target::DeadlineTime`]) with one of its markers at most `window`
+/// words before it in its clause ("needed for the audit tomorrow", "due
+/// tomorrow", "it must work again on Monday"), or right after one of its
+/// prepositions but for words of the time's phrase ("by Friday", "before
+/// noon on Monday"; not "charged by your system today"); not with a negator
+/// among those words or right before a marker ("not by Friday", "we don't
+/// need it by Friday", "no need to look at it before Monday"), nor with the
+/// time said to do ("by Friday is fine"). The time's hit, where the quote
+/// starts (the marker) and where it ends.
+fn deadline(
+    rules: &Rules,
+    dl: &crate::rules::Deadline,
+    hits: &[Hit],
+    texts: [&str; 2],
+) -> Option<(Hit, u32, u32)> {
+    let lex = rules.sentiment.lexicon.as_deref();
+    let denies =
+        |w: &str| crate::text::one_of(w, &NO_NEED) || lex.is_some_and(|lex| lex.negates(w));
+    let listed = |list: &[String], w: &str| {
+        let lower = w.to_ascii_lowercase();
+        list.binary_search(&lower).is_ok()
+    };
+    hits.iter()
+        .filter(|h| picked_as(rules, h, Target::DeadlineTime))
+        .find_map(|h| {
+            let text = texts[usize::from(!h.in_subject)];
+            let before = text.get(..h.start as usize)?;
+            let reach = dl.window as usize + 1;
+            // The farthest marker within reach (its place, the word), and
+            // whether the words so far are all of a time's phrase. A
+            // negator between the time and that marker denies the need, as
+            // does one right before any marker of the clause ("no need to
+            // look at it before Monday").
+            let (mut marker, mut phrase) = (None, true);
+            let (mut denied_at, mut nearer_marks) = (None, false);
+            for (n, w) in crate::text::clause_words_before(before, reach + 3).enumerate() {
+                let marks = listed(&dl.markers, w) || listed(&dl.prepositions, w);
+                if denies(w) {
+                    if nearer_marks {
+                        return None;
+                    }
+                    denied_at.get_or_insert(n);
+                }
+                nearer_marks = marks;
+                if n < reach && ((phrase && listed(&dl.prepositions, w)) || listed(&dl.markers, w))
+                {
+                    marker = Some((n, w));
+                }
+                phrase &= crate::text::one_of(w, &TIME_WORDS);
+            }
+            let (n, w) = marker?;
+            if denied_at.is_some_and(|d| d < n) {
+                return None;
+            }
+            // A time said to do ("by Friday is fine", "tomorrow would be
+            // OK"): no need pressing.
+            let after = text.get(h.end as usize..)?;
+            if crate::text::clause_word_slices(after, 3).any(|w| crate::text::one_of(w, &RELAXED)) {
+                return None;
+            }
+            // `w` is a slice of `before`, which starts `text`.
+            Some((*h, crate::text::offset_in(text, w) as u32, h.end))
+        })
 }
 
 /// An expectation a whole group of people cannot meet, of
@@ -408,10 +491,12 @@ impl<'a> ImpactReading<'a> {
         self.hits.iter().find_map(|h| {
             let from = h.by_subject?;
             let subject = self.text_of(h).get(from as usize..h.start as usize)?;
-            subject
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| self.scope(w))
-                .then_some((*h, from, h.end))
+            let mut words = subject.split(|c: char| !c.is_alphanumeric());
+            // No one of the vendor's people ("nobody at your company").
+            if words.clone().any(|w| crate::text::one_of(w, &VENDOR)) {
+                return None;
+            }
+            (words.any(|w| self.scope(w)) || no_one_able(subject)).then_some((*h, from, h.end))
         })
     }
 
@@ -542,6 +627,35 @@ impl<'a> ImpactReading<'a> {
                 })
             })
     }
+}
+
+/// Words of the vendor: no one of them is the customer's.
+const VENDOR: [&str; 3] = ["you", "your", "yours"];
+
+/// A subject of no person saying what no one of the customer's people can do:
+/// "nobody in the building can send email", "no one here is able to log
+/// in" — the whole of the customer's people, no scope needed. Not what no
+/// one did ("nobody has answered"). (No one of the vendor's — "nobody at your
+/// company could answer" — is read before.)
+fn no_one_able(subject: &str) -> bool {
+    const PERSONS: [&str; 3] = ["nobody", "noone", "no-one"];
+    const ABLE: [&str; 3] = ["can", "could", "able"];
+    let mut words = subject
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty());
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let person = crate::text::one_of(first, &PERSONS)
+        || (first.eq_ignore_ascii_case("no")
+            && words.next().is_some_and(|w| w.eq_ignore_ascii_case("one")));
+    let mut last = None;
+    for w in words {
+        if !w.eq_ignore_ascii_case("to") {
+            last = Some(w);
+        }
+    }
+    person && last.is_some_and(|w| crate::text::one_of(w, &ABLE))
 }
 
 /// Where the negator of a phrase at `at` in `text` starts: the nearest of
@@ -1187,26 +1301,47 @@ pub fn decide(
         }
         // An impact stated as a verb and what it hits, a few words on in
         // its clause ("affecting our sales team"): a phrase of its level.
-        scratch.stated = None;
-        if let Some(si) = &rules.stated_impact {
-            let texts = [&*subject, body.as_deref().unwrap_or("")];
-            if let Some((v, start, end)) = stated_impact(rules, si, &scan.hits, texts) {
-                // The rules compile the level from the severity names: it
-                // is below `ns`, the length the tables were reset to.
-                let i = si.level as usize;
-                scratch.severity_weight[i] += v.weight;
-                scratch.severity_phrase[i].get_or_insert(v.pattern);
-                if !scratch.severity_seen.contains(&(si.level, v.pattern)) {
-                    scratch.severity_seen.push((si.level, v.pattern));
-                }
-                scratch.stated = Some(Stated {
-                    level: si.level,
-                    verb: v.pattern,
-                    in_subject: v.in_subject,
-                    start,
-                    end,
-                });
+        scratch.stated.clear();
+        let texts = [&*subject, body.as_deref().unwrap_or("")];
+        // A deadline stated as a need and a near time ("due tomorrow",
+        // "needed before the end of the day"): a phrase of its level.
+        let dl = rules.deadline.as_ref();
+        let dl_found = dl.and_then(|dl| Some((dl.level, deadline(rules, dl, &scan.hits, texts)?)));
+        let si_found = rules
+            .stated_impact
+            .as_ref()
+            .and_then(|si| Some((si.level, stated_impact(rules, si, &scan.hits, texts)?)));
+        for (what, found) in [("impact", si_found), ("deadline", dl_found)] {
+            let Some((level, (v, start, end))) = found else {
+                continue;
+            };
+            // The rules compile the level from the severity names: it
+            // is below `ns`, the length the tables were reset to.
+            let i = level as usize;
+            scratch.severity_weight[i] += v.weight;
+            scratch.severity_phrase[i].get_or_insert(v.pattern);
+            // A phrase of the level inside the words stated ("nobody can"
+            // in "nobody can log in", "deadline" in "a deadline on Friday")
+            // is the same evidence: no second one for the grading.
+            let restated = scan.hits.iter().any(|o| {
+                o.in_subject == v.in_subject
+                    && o.start >= start
+                    && o.end <= end
+                    && picked_as(rules, o, Target::Severity(level))
+            });
+            if !restated && !scratch.severity_seen.contains(&(level, v.pattern)) {
+                scratch.severity_seen.push((level, v.pattern));
             }
+            scratch.stated.push(Stated {
+                what,
+                level,
+                verb: v.pattern,
+                in_subject: v.in_subject,
+                start,
+                end,
+            });
+        }
+        if let Some(si) = &rules.stated_impact {
             // What a whole group cannot do is a phrase of the category it
             // says the service is in ("none of our agents can open the
             // app": down).
@@ -1648,11 +1783,12 @@ pub fn decide(
                 "\" alone, a level down: nothing else in the text backs it)"
             },
         ]),
-        // A stated impact is quoted as the customer wrote it.
+        // A stated impact or deadline is quoted as the customer wrote it.
         Some(p)
             if let Some(st) = scratch
                 .stated
-                .filter(|st| (st.level, st.verb) == (severity, p)) =>
+                .iter()
+                .find(|st| (st.level, st.verb) == (severity, p)) =>
         {
             let text = if st.in_subject {
                 subject
@@ -1662,7 +1798,9 @@ pub fn decide(
             let words = text.get(st.start as usize..st.end as usize).unwrap_or("");
             Detail::new()
                 .s(&rules.severities[severity as usize].name)
-                .s(" (impact stated: \"")
+                .s(" (")
+                .s(st.what)
+                .s(" stated: \"")
                 .excerpt(words, "")
                 .s("\")")
                 .done()
@@ -3250,6 +3388,107 @@ points = 1
         let t = run_with(&rules, "", "How do I connect our CRM?");
         assert_eq!(&*t.category, "how_to", "{}", category_reason(&t));
         assert!(category_reason(&t).contains("a question reporting no problem"));
+    }
+
+    /// A near time with a word of need is a deadline: a phrase of its
+    /// level, quoted from the marker.
+    #[test]
+    fn a_stated_deadline_is_a_phrase_of_its_level() {
+        let rules = rules_with(
+            RULES,
+            "[sentiment]",
+            "[severity]\ndefault = \"medium\"\n\
+             [[severity.levels]]\nname = \"high\"\npoints = 12\n\
+             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+             [[severity.levels]]\nname = \"low\"\n\
+             [severity.deadline]\nlevel = \"high\"\n\
+             times = [\"today\", \"tomorrow\", \"friday\", \"noon\"]\n\
+             markers = [\"need\", \"due\"]\nprepositions = [\"by\", \"before\"]\n\
+             window = 4\n\n",
+        );
+        let sev = |body: &str| severity_of(&rules, "Export", body);
+        for (body, quote) in [
+            // A marker a few words before the time, its forms too.
+            (
+                "The export fails and the report is due tomorrow.",
+                "due tomorrow",
+            ),
+            (
+                "We needed it for the audit today.",
+                "needed it for the audit today",
+            ),
+            // A preposition right before the time, or words of its phrase.
+            ("The export fails, please fix it by Friday.", "by Friday"),
+            (
+                "Please fix it by this coming Friday.",
+                "by this coming Friday",
+            ),
+            ("Please fix it before noon.", "before noon"),
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "high", "{body}: {detail}");
+            assert_eq!(
+                detail,
+                format!("high (deadline stated: \"{quote}\")"),
+                "{body}"
+            );
+        }
+        for body in [
+            // A time alone, a marker alone.
+            "The export has failed since Friday.",
+            "It failed again today.",
+            "We need help with the export.",
+            // A preposition whose object is no time.
+            "I was charged by your system today.",
+            // Too far, in another clause.
+            "We need the quarterly report for the board meeting tomorrow.",
+            "We need the export, but the meeting is tomorrow.",
+            // Denied.
+            "The export is broken, no need to fix it today.",
+            "We don't need it before Friday.",
+            "No need to look at it before Friday.",
+            // Said to do.
+            "Not really urgent, by Friday is fine.",
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "medium", "{body}: {detail}");
+        }
+        // A negator in another part of the clause denies nothing.
+        let (level, detail) = sev("It isn't fixed and we need it today.");
+        assert_eq!(level, "high", "{detail}");
+    }
+
+    #[test]
+    fn a_deadline_is_checked() {
+        let bad = |deadline: &str| {
+            let src = RULES.replacen("[sentiment]", &format!("{deadline}\n[sentiment]"), 1);
+            Rules::from_str("t.toml", &src)
+                .unwrap_err()
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let errs = bad(
+            "[severity.deadline]\nlevel = \"soonest\"\ntimes = [\"today\"]\nmarkers = [\"due\"]",
+        );
+        assert!(
+            errs.contains("severity.deadline.level") && errs.contains("soonest"),
+            "{errs}"
+        );
+        let errs = bad("[severity.deadline]\nlevel = \"high\"\ntimes = []\nmarkers = [\"due\"]");
+        assert!(errs.contains("severity.deadline.times"), "{errs}");
+        let errs = bad(
+            "[severity.deadline]\nlevel = \"high\"\ntimes = [\"today\"]\nmarkers = [\"due\"]\nprepositions = [\"by the\"]",
+        );
+        assert!(
+            errs.contains("severity.deadline.prepositions[0]") && errs.contains("one word each"),
+            "{errs}"
+        );
+        let errs = bad(
+            "[severity.deadline]\nlevel = \"high\"\ntimes = [\"today\"]\nmarkers = [\"today\"]",
+        );
+        assert!(errs.contains("severity.deadline.markers[0]"), "{errs}");
     }
 
     #[test]

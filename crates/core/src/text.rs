@@ -47,6 +47,11 @@ pub enum Target {
     /// ("affecting our team"), a phrase of the rules' impact level
     /// (`severity.stated_impact`).
     ImpactVerb,
+    /// A word of a near time ("today", "friday"): with a marker of need a
+    /// few words before it in its clause ("needed by Friday", "due
+    /// tomorrow"), a phrase of the rules' deadline level
+    /// (`severity.deadline`).
+    DeadlineTime,
     Negative,
     Positive,
     /// Politeness ("thanks"): positive only in a ticket with no negative
@@ -1102,7 +1107,10 @@ impl Target {
             | Target::DisownedCategory(_)
             | Target::StrangerCategory(_)
             | Target::AskingCategory(_) => FAMILY_CATEGORY,
-            Target::Severity(_) | Target::SeverityCue(_) | Target::ImpactVerb => FAMILY_SEVERITY,
+            Target::Severity(_)
+            | Target::SeverityCue(_)
+            | Target::ImpactVerb
+            | Target::DeadlineTime => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
             | Target::Polite

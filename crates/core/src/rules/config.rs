@@ -625,6 +625,48 @@ pub struct SeverityConfig {
     /// what it hits (see [`StatedImpactConfig`]). Optional.
     #[serde(default)]
     pub stated_impact: Option<StatedImpactConfig>,
+    /// A near time the customer needs something by, said with a word of
+    /// need (see [`DeadlineConfig`]). Optional.
+    #[serde(default)]
+    pub deadline: Option<DeadlineConfig>,
+}
+
+/// `[severity.deadline]`: a near time the customer needs something by — "we
+/// need it fixed before the end of the day", "the report is due tomorrow",
+/// "it must work by Friday" — as a phrase of `level`. One of `times` with
+/// one of `markers` before it in its clause, at most `window` words between
+/// ("needed for the audit tomorrow"; "need the report for the board meeting
+/// tomorrow", five words between, is too far at the default window of 4),
+/// or right after one of `prepositions` but for words of the time's phrase
+/// ("by Friday", "before noon on Monday"; not "charged by your system
+/// today"). A time matches as a phrase does (its inflections); a marker is
+/// one word, matched with its forms ("need" also "needs", "needed"). Not
+/// with a negator between, nor right before the marker ("we don't need it
+/// by Friday", "no need to fix it today").
+/// A time alone ("since Monday", "it failed today") and a marker alone
+/// ("we need help") say nothing; in a question that reports no problem it
+/// counts a level down, as phrases do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineConfig {
+    /// The severity level a deadline is a phrase of (a name from
+    /// `[[severity.levels]]`).
+    pub level: String,
+    /// Words of a near time ("today", "tomorrow", "tonight", "friday",
+    /// "eod"), one word each.
+    pub times: Vec<String>,
+    /// Words that say something is needed by a time a few words on
+    /// ("due", "need", "must", "deadline"), one word each.
+    pub markers: Vec<String>,
+    /// Words that take the time as their object ("by", "before",
+    /// "within"): only words of the time's phrase between ("by this coming
+    /// Friday", "before noon on Monday"; not "charged by your system
+    /// today"), one word each.
+    #[serde(default)]
+    pub prepositions: Vec<String>,
+    /// The most words between a marker and its time. Default 4.
+    #[serde(default = "stated_impact_window")]
+    pub window: u32,
 }
 
 /// `[severity.stated_impact]`: the impact a customer states in a clause of their
@@ -697,6 +739,7 @@ impl Default for SeverityConfig {
             default: medium(),
             grading: GradingConfig::default(),
             stated_impact: None,
+            deadline: None,
         }
     }
 }

@@ -203,6 +203,9 @@ pub struct Rules {
     /// `[severity.stated_impact]`: the level a stated impact is a phrase
     /// of, and the most words between its verb and its scope.
     pub stated_impact: Option<StatedImpact>,
+    /// `[severity.deadline]`: the level a deadline the customer states is
+    /// a phrase of, and how it is read.
+    pub deadline: Option<Deadline>,
     pub sentiment: SentimentRule,
     /// Points for low, normal, high, urgent.
     pub reported_priority: [i64; 4],
@@ -299,6 +302,23 @@ pub struct StatedImpact {
     pub unmet_category: Option<u16>,
 }
 
+/// `[severity.deadline]` compiled (see [`config::DeadlineConfig`]). Its
+/// times are phrases of the detector ([`Target::DeadlineTime`]).
+#[derive(Debug, Clone)]
+pub struct Deadline {
+    /// Index into the severity levels.
+    pub level: u16,
+    /// The most words between a marker and its time.
+    pub window: u32,
+    /// The markers' word forms ([`crate::text::word_forms`]: "need",
+    /// "needs", "needed"), lower case, sorted. (Read before a time only,
+    /// not by the phrase automaton: "by" and "need" are common words, a
+    /// time a rarer one.)
+    pub markers: Vec<String>,
+    /// The prepositions' word forms, as the markers'.
+    pub prepositions: Vec<String>,
+}
+
 /// The valence lexicon adjusted to the rules: the words of their own
 /// sentiment phrases are theirs to rate, and the words of category and
 /// severity phrases and of the phrases conditions, overrides and routing
@@ -332,7 +352,7 @@ fn sentiment_lexicon(
                 | Target::StrangerCategory(_) => false,
                 // A stated impact's words are read for it alone ("affect",
                 // "team"): no topic of the ticket.
-                Target::ImpactVerb => false,
+                Target::ImpactVerb | Target::DeadlineTime => false,
                 // An idiom's words mean something else together: no topic.
                 Target::Idiom => false,
                 _ => !own,
@@ -1059,6 +1079,77 @@ fn build(
             unmet_category,
         })
     });
+    let deadline = cfg.severity.deadline.as_ref().and_then(|dl| {
+        let level = sev_names.iter().position(|n| **n == *dl.level);
+        if level.is_none() {
+            d.error(
+                "severity.deadline.level",
+                format!(
+                    "{:?} is not one of the severity levels ({})",
+                    dl.level,
+                    sev_names
+                        .iter()
+                        .map(|n| &**n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        for (field, list) in [
+            ("times", &dl.times),
+            ("markers", &dl.markers),
+            ("prepositions", &dl.prepositions),
+        ] {
+            if list.is_empty() && field == "times" {
+                d.error(format!("severity.deadline.{field}"), "empty: nothing to find");
+            }
+            for (j, p) in list.iter().enumerate() {
+                if p.trim().contains(char::is_whitespace) || p.trim().is_empty() {
+                    d.error(
+                        format!("severity.deadline.{field}[{j}]"),
+                        format!("{p:?}: one word each"),
+                    );
+                }
+            }
+        }
+        let times: HashMap<String, usize> = dl
+            .times
+            .iter()
+            .enumerate()
+            .map(|(j, t)| (crate::text::stem_key(t), j))
+            .collect();
+        let mut forms = |field: &str, list: &[String]| {
+            let mut out = Vec::with_capacity(list.len() * 3);
+            for (j, p) in list.iter().enumerate() {
+                if let Some(&t) = times.get(&crate::text::stem_key(p)) {
+                    d.error(
+                        format!("severity.deadline.{field}[{j}]"),
+                        format!(
+                            "{p:?} is also times[{t}] (same stems): a marker and its time must differ"
+                        ),
+                    );
+                }
+                // (Lower case as the engine reads words.)
+                out.extend(crate::text::word_forms(
+                    &crate::text::normalise(p).to_lowercase(),
+                ));
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let markers = forms("markers", &dl.markers);
+        let prepositions = forms("prepositions", &dl.prepositions);
+        for t in &dl.times {
+            builder.add(t, Target::DeadlineTime);
+        }
+        Some(Deadline {
+            level: level? as u16,
+            window: dl.window,
+            markers,
+            prepositions,
+        })
+    });
     let s = &cfg.sentiment;
     for (j, p) in s.negative.iter().enumerate() {
         if s.positive
@@ -1564,6 +1655,7 @@ fn build(
         default_severity,
         severity_grading: cfg.severity.grading.clone(),
         stated_impact,
+        deadline,
         sentiment: SentimentRule {
             lexicon: s.lexicon.then(|| sentiment_lexicon(cfg, &phrases)),
             negative_threshold: s.negative_threshold,
