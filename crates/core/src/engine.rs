@@ -360,9 +360,13 @@ fn deadline(
     let lex = rules.sentiment.lexicon.as_deref();
     let denies =
         |w: &str| crate::text::one_of(w, &NO_NEED) || lex.is_some_and(|lex| lex.negates(w));
+    // (Keyed as the lists were compiled: lower case, compared lower-cased
+    // as read, not copied.)
     let listed = |list: &[String], w: &str| {
-        let lower = w.to_ascii_lowercase();
-        list.binary_search(&lower).is_ok()
+        dl.initials & crate::rules::initial_bit(w) != 0
+            && list
+                .binary_search_by(|s| s.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
+                .is_ok()
     };
     hits.iter()
         .filter(|h| picked_as(rules, h, Target::DeadlineTime))
@@ -371,30 +375,26 @@ fn deadline(
             let before = text.get(..h.start as usize)?;
             let reach = dl.window as usize + 1;
             // The farthest marker within reach (its place, the word), and
-            // whether the words so far are all of a time's phrase. A
-            // negator between the time and that marker denies the need, as
-            // does one right before any marker of the clause ("no need to
-            // look at it before Monday").
+            // whether the words so far are all of a time's phrase.
             let (mut marker, mut phrase) = (None, true);
-            let (mut denied_at, mut nearer_marks) = (None, false);
-            for (n, w) in crate::text::clause_words_before(before, reach + 3).enumerate() {
-                let marks = listed(&dl.markers, w) || listed(&dl.prepositions, w);
-                if denies(w) {
-                    if nearer_marks {
-                        return None;
-                    }
-                    denied_at.get_or_insert(n);
-                }
-                nearer_marks = marks;
-                if n < reach && ((phrase && listed(&dl.prepositions, w)) || listed(&dl.markers, w))
-                {
+            let words = || crate::text::clause_words_before(before, reach + 3);
+            for (n, w) in words().take(reach).enumerate() {
+                if (phrase && listed(&dl.prepositions, w)) || listed(&dl.markers, w) {
                     marker = Some((n, w));
                 }
-                phrase &= crate::text::one_of(w, &TIME_WORDS);
+                phrase = phrase && crate::text::one_of(w, &TIME_WORDS);
             }
             let (n, w) = marker?;
-            if denied_at.is_some_and(|d| d < n) {
-                return None;
+            // A negator between the time and that marker denies the need,
+            // as does one right before any marker of the clause ("no need
+            // to look at it before Monday"). (Read only once a marker is
+            // found: most times have none.)
+            let mut nearer_marks = false;
+            for (k, x) in words().enumerate() {
+                if denies(x) && (k < n || nearer_marks) {
+                    return None;
+                }
+                nearer_marks = listed(&dl.markers, x) || listed(&dl.prepositions, x);
             }
             // A time said to do ("by Friday is fine", "tomorrow would be
             // OK"): no need pressing.

@@ -808,6 +808,14 @@ impl Lexicon {
     /// Whether `word` (as written) is one of its negators ("not", "never",
     /// "can't"; the rules' single-word negators).
     pub fn negates(&self, word: &str) -> bool {
+        // Lower-cased on the stack when ASCII and short (most words).
+        let mut buf = [0u8; 24];
+        if let Some(lower) = buf.get_mut(..word.len()).filter(|_| word.is_ascii()) {
+            lower.copy_from_slice(word.as_bytes());
+            lower.make_ascii_lowercase();
+            let w = std::str::from_utf8(lower).unwrap_or_default();
+            return self.words.get(w) == Some(Entry::Negator) || w.ends_with("n't");
+        }
         let w = word.to_lowercase().replace('\u{2019}', "'");
         self.words.get(&w) == Some(Entry::Negator) || w.ends_with("n't")
     }

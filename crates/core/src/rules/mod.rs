@@ -317,6 +317,19 @@ pub struct Deadline {
     pub markers: Vec<String>,
     /// The prepositions' word forms, as the markers'.
     pub prepositions: Vec<String>,
+    /// The first letters of the markers and prepositions (bit `c - b'a'`,
+    /// bit 26 for any other first character): most words are rejected by
+    /// their first letter before any list is searched.
+    pub initials: u32,
+}
+
+/// A word's bit in [`Deadline::initials`]: its first letter's, lower case,
+/// or bit 26 for any other first character.
+pub fn initial_bit(w: &str) -> u32 {
+    match w.as_bytes().first().map(u8::to_ascii_lowercase) {
+        Some(c @ b'a'..=b'z') => 1 << (c - b'a'),
+        _ => 1 << 26,
+    }
 }
 
 /// The valence lexicon adjusted to the rules: the words of their own
@@ -1146,6 +1159,10 @@ fn build(
         Some(Deadline {
             level: level? as u16,
             window: dl.window,
+            initials: markers
+                .iter()
+                .chain(&prepositions)
+                .fold(0, |m, w| m | initial_bit(w)),
             markers,
             prepositions,
         })
