@@ -465,6 +465,13 @@ fn broken_files() -> Vec<Broken> {
             message: "\"by the\": one word each",
         },
         Broken {
+            file: "praise.toml",
+            src: format!("{BASE}\n[semantic]\npraise_excludes = [\"bugs\"]\n"),
+            marker: "praise_excludes = ",
+            field: "semantic.praise_excludes[0]",
+            message: "no category is named \"bugs\"",
+        },
+        Broken {
             file: "timezone.toml",
             src: replace_once(BASE, "America/New_York", "Europe/Atlantis"),
             marker: "Europe/Atlantis",

@@ -1551,6 +1551,13 @@ pub fn decide(
             }
             // A category is excluded only where no phrase of it counted.
             let unphrased = |c: &&u16| weights.phrase(**c) == 0.0;
+            // Praise or thanks that reports no failure is no fault report by
+            // meaning ("Thanks, the new keyboard works perfectly"): positive,
+            // with a positive or polite phrase of the rules — not a word the
+            // lexicon happens to rate ("the progress bar shows 120%").
+            if !failed && s_score >= sr.positive_threshold && (pos > 0.0 || polite > 0.0) {
+                excluded.extend(sem.praise_excludes.iter().filter(unphrased));
+            }
             excluded.extend(scratch.absent.iter().filter(unphrased));
             let pick = semantic_pick(sem, &scratch.embedding, weights, question, excluded);
             // A message that asks nothing and wants nothing (no wanting
@@ -2951,6 +2958,7 @@ points = 1
             clear_lead,
             question: None,
             failure_excludes: vec![],
+            praise_excludes: vec![],
             wants: Default::default(),
             wantless_excludes: vec![],
             wish: None,
@@ -3388,6 +3396,36 @@ points = 1
         let t = run_with(&rules, "", "How do I connect our CRM?");
         assert_eq!(&*t.category, "how_to", "{}", category_reason(&t));
         assert!(category_reason(&t).contains("a question reporting no problem"));
+    }
+
+    /// Praise or thanks that reports no failure is not put in
+    /// `praise_excludes` by meaning; a phrase of it still counts, and a
+    /// word the lexicon rates positive is no praise.
+    #[test]
+    fn praise_is_no_fault_report_by_meaning() {
+        let shipped = include_str!("../../../config/rules.toml");
+        let rules = Rules::from_str("rules.toml", shipped)
+            .expect("shipped rules compile")
+            .rules;
+        let cat = |rules: &Rules, body: &str| run_with(rules, "", body).category.to_string();
+        let thanks = "Thanks, the sync works perfectly again since your fix.";
+        assert_eq!(cat(&rules, thanks), "other");
+        // A phrase of it still counts.
+        assert_eq!(
+            cat(
+                &rules,
+                "Love the new planner, great work! But the PDF export is broken since this morning."
+            ),
+            "bug"
+        );
+        // Without the list, the example decides.
+        let without = Rules::from_str(
+            "rules.toml",
+            &shipped.replacen("praise_excludes = [\"bug\", \"outage\"]", "", 1),
+        )
+        .expect("rules compile")
+        .rules;
+        assert_eq!(cat(&without, thanks), "bug");
     }
 
     /// A near time with a word of need is a deadline: a phrase of its

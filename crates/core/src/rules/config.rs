@@ -530,6 +530,13 @@ pub struct SemanticConfig {
     /// Default none.
     #[serde(default)]
     pub failure_excludes: Vec<String>,
+    /// Categories (names from `[[categories]]`) a positive message that
+    /// reports no failure is not chosen for by meaning: "Thanks, the new
+    /// keyboard works perfectly" resembles "This feature stopped working",
+    /// and is no bug. Their phrases still count ("Love the app, but the
+    /// export is broken" is a bug by "broken"). Default none.
+    #[serde(default)]
+    pub praise_excludes: Vec<String>,
     /// Words that say the customer wants something (English, one word
     /// each, matched with their inflections as phrases are: "please",
     /// "would", "need", "suggest", "option", …). See `wantless_excludes`.
@@ -599,6 +606,7 @@ impl Default for SemanticConfig {
             question_category: None,
             question_bonus: default_phrase_bonus(),
             failure_excludes: vec![],
+            praise_excludes: vec![],
             wants: vec![],
             wantless_excludes: vec![],
             wish_category: None,

@@ -74,6 +74,9 @@ pub struct Semantic {
     /// Categories a message reporting a failure is not chosen for by
     /// meaning.
     pub failure_excludes: Vec<u16>,
+    /// Categories a positive message that reports no failure is not chosen
+    /// for by meaning.
+    pub praise_excludes: Vec<u16>,
     /// Words (every form) that say the customer wants something.
     pub wants: WordSet,
     /// Categories a message that asks nothing and wants nothing is not
@@ -490,6 +493,7 @@ fn compile_semantic(
             .collect()
     };
     let failure_excludes = categories_named("failure_excludes", &sc.failure_excludes);
+    let praise_excludes = categories_named("praise_excludes", &sc.praise_excludes);
     let wantless_excludes = categories_named("wantless_excludes", &sc.wantless_excludes);
     // One word of letters each, with every form of it.
     let mut words = |field: &str, list: &[String]| {
@@ -578,6 +582,7 @@ fn compile_semantic(
         clear_lead: sc.clear_lead,
         question,
         failure_excludes,
+        praise_excludes,
         wants,
         wantless_excludes,
         wish,
