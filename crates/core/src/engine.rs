@@ -2796,6 +2796,33 @@ points = 1
 
     /// An unknown customer's ticket under `rules`: its severity and the
     /// severity reason (test code: every triage has one).
+    /// The errors of the test rules with `section` before their
+    /// `[sentiment]` (test code: the rules must not compile), one a line.
+    fn errors_with_section(section: &str) -> String {
+        let src = RULES.replacen("[sentiment]", &format!("{section}\n[sentiment]"), 1);
+        Rules::from_str("t.toml", &src)
+            .unwrap_err()
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The test rules with three severity levels (high, medium, low) and
+    /// `reading` (a `[severity.…]` table) after them.
+    fn rules_with_severity_reading(reading: &str) -> Rules {
+        rules_with(
+            RULES,
+            "[sentiment]",
+            &format!(
+                "[severity]\ndefault = \"medium\"\n\
+                 [[severity.levels]]\nname = \"high\"\npoints = 12\n\
+                 [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
+                 [[severity.levels]]\nname = \"low\"\n{reading}\n\n"
+            ),
+        )
+    }
+
     fn severity_of(rules: &Rules, subject: &str, body: &str) -> (String, String) {
         let t = run_with(rules, subject, body);
         let r = t.reasons.iter().find(|r| r.factor == "severity").unwrap();
@@ -3162,16 +3189,10 @@ points = 1
 
     #[test]
     fn a_stated_impact_is_a_phrase_of_its_level() {
-        let rules = rules_with(
-            RULES,
-            "[sentiment]",
-            "[severity]\ndefault = \"medium\"\n\
-             [[severity.levels]]\nname = \"high\"\npoints = 12\n\
-             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
-             [[severity.levels]]\nname = \"low\"\n\
-             [severity.stated_impact]\nlevel = \"high\"\n\
+        let rules = rules_with_severity_reading(
+            "[severity.stated_impact]\nlevel = \"high\"\n\
              verbs = [\"affect\", \"disrupt\"]\nscopes = [\"team\", \"operations\"]\n\
-             window = 3\n\n",
+             window = 3",
         );
         let sev = |subject: &str, body: &str| severity_of(&rules, subject, body);
         // The verb's forms, its scope a few words on, quoted as written.
@@ -3432,17 +3453,11 @@ points = 1
     /// level, quoted from the marker.
     #[test]
     fn a_stated_deadline_is_a_phrase_of_its_level() {
-        let rules = rules_with(
-            RULES,
-            "[sentiment]",
-            "[severity]\ndefault = \"medium\"\n\
-             [[severity.levels]]\nname = \"high\"\npoints = 12\n\
-             [[severity.levels]]\nname = \"medium\"\npoints = 3\n\
-             [[severity.levels]]\nname = \"low\"\n\
-             [severity.deadline]\nlevel = \"high\"\n\
+        let rules = rules_with_severity_reading(
+            "[severity.deadline]\nlevel = \"high\"\n\
              times = [\"today\", \"tomorrow\", \"friday\", \"noon\"]\n\
              markers = [\"need\", \"due\"]\nprepositions = [\"by\", \"before\"]\n\
-             window = 4\n\n",
+             window = 4",
         );
         let sev = |body: &str| severity_of(&rules, "Export", body);
         for (body, quote) in [
@@ -3498,15 +3513,7 @@ points = 1
 
     #[test]
     fn a_deadline_is_checked() {
-        let bad = |deadline: &str| {
-            let src = RULES.replacen("[sentiment]", &format!("{deadline}\n[sentiment]"), 1);
-            Rules::from_str("t.toml", &src)
-                .unwrap_err()
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let bad = errors_with_section;
         let errs = bad(
             "[severity.deadline]\nlevel = \"soonest\"\ntimes = [\"today\"]\nmarkers = [\"due\"]",
         );
@@ -3531,15 +3538,7 @@ points = 1
 
     #[test]
     fn a_stated_impact_is_checked() {
-        let bad = |impact: &str| {
-            let src = RULES.replacen("[sentiment]", &format!("{impact}\n[sentiment]"), 1);
-            Rules::from_str("t.toml", &src)
-                .unwrap_err()
-                .iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let bad = errors_with_section;
         let errs = bad("[severity.stated_impact]\nlevel = \"urgentest\"\nverbs = [\"affect\"]\nscopes = [\"team\"]");
         assert!(
             errs.contains("severity.stated_impact.level") && errs.contains("urgentest"),
