@@ -327,6 +327,18 @@ fn stated_impact(
         .or_else(|| r.fails_for_scope())
 }
 
+/// `w` is in `list` (lower case, sorted, as the rules compile their word
+/// lists), case aside: compared lower-cased as read, not copied.
+fn listed_lower(list: &[String], w: &str) -> bool {
+    if w.is_ascii() {
+        list.binary_search_by(|s| s.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
+            .is_ok()
+    } else {
+        list.binary_search_by(|s| s.chars().cmp(w.chars().flat_map(char::to_lowercase)))
+            .is_ok()
+    }
+}
+
 /// Words before a marker of need that deny the need ("no need to", "we
 /// don't need it"), besides the lexicon's negators.
 const NO_NEED: [&str; 2] = ["no", "without"];
@@ -360,13 +372,8 @@ fn deadline(
     let lex = rules.sentiment.lexicon.as_deref();
     let denies =
         |w: &str| crate::text::one_of(w, &NO_NEED) || lex.is_some_and(|lex| lex.negates(w));
-    // (Keyed as the lists were compiled: lower case, compared lower-cased
-    // as read, not copied.)
     let listed = |list: &[String], w: &str| {
-        dl.initials & crate::rules::initial_bit(w) != 0
-            && list
-                .binary_search_by(|s| s.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
-                .is_ok()
+        dl.initials & crate::rules::initial_bit(w) != 0 && listed_lower(list, w)
     };
     hits.iter()
         .filter(|h| picked_as(rules, h, Target::DeadlineTime))
@@ -462,16 +469,7 @@ impl<'a> ImpactReading<'a> {
                     .iter()
                     .any(|p| p.eq_ignore_ascii_case(w));
         }
-        let scopes = &self.si.scopes;
-        if w.is_ascii() {
-            scopes
-                .binary_search_by(|s| s.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
-                .is_ok()
-        } else {
-            scopes
-                .binary_search_by(|s| s.chars().cmp(w.chars().flat_map(char::to_lowercase)))
-                .is_ok()
-        }
+        listed_lower(&self.si.scopes, w)
     }
 
     /// The text `h` stands in (the subject or the body).
@@ -1315,8 +1313,9 @@ pub fn decide(
             let Some((level, (v, start, end))) = found else {
                 continue;
             };
-            // The rules compile the level from the severity names: it
-            // is below `ns`, the length the tables were reset to.
+            // The rules compile both levels with `severity_named`, a
+            // position among the severity names: below `ns`, the length
+            // the tables were reset to.
             let i = level as usize;
             scratch.severity_weight[i] += v.weight;
             scratch.severity_phrase[i].get_or_insert(v.pattern);

@@ -452,6 +452,27 @@ fn category_named(
     i.map(|i| i as u16)
 }
 
+/// The index of the severity level named `name` among `names`, or an error
+/// at `field` listing the levels.
+fn severity_named(
+    d: &mut Diagnostics<'_>,
+    field: &str,
+    name: &str,
+    names: &[Arc<str>],
+) -> Option<u16> {
+    let i = names.iter().position(|n| **n == *name);
+    if i.is_none() {
+        d.error(
+            field,
+            format!(
+                "{name:?} is not one of the severity levels ({})",
+                names.iter().map(|n| &**n).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+    i.map(|i| i as u16)
+}
+
 fn compile_semantic(
     cfg: &RulesConfig,
     detector: &crate::text::Detector,
@@ -841,28 +862,9 @@ fn build(
             points: s.points,
         })
         .collect();
-    let default_severity = match severities
-        .iter()
-        .position(|s| *s.name == *cfg.severity.default)
-    {
-        Some(i) => i as u16,
-        None => {
-            d.error(
-                "severity.default",
-                format!(
-                    "{:?} is not one of the severity levels ({})",
-                    cfg.severity.default,
-                    severities
-                        .iter()
-                        .map(|s| &*s.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            0
-        }
-    };
     let sev_names: Vec<Arc<str>> = severities.iter().map(|s| s.name.clone()).collect();
+    let default_severity =
+        severity_named(d, "severity.default", &cfg.severity.default, &sev_names).unwrap_or(0);
 
     // Phrases: one automaton for everything.
     let mut builder = DetectorBuilder::new();
@@ -1025,21 +1027,7 @@ fn build(
         }
     }
     let stated_impact = cfg.severity.stated_impact.as_ref().and_then(|im| {
-        let level = sev_names.iter().position(|n| **n == *im.level);
-        if level.is_none() {
-            d.error(
-                "severity.stated_impact.level",
-                format!(
-                    "{:?} is not one of the severity levels ({})",
-                    im.level,
-                    sev_names
-                        .iter()
-                        .map(|n| &**n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+        let level = severity_named(d, "severity.stated_impact.level", &im.level, &sev_names);
         for (field, list) in [("verbs", &im.verbs), ("scopes", &im.scopes)] {
             if list.is_empty() {
                 d.error(
@@ -1091,28 +1079,14 @@ fn build(
             category_named(cfg, d, "severity.stated_impact.unmet_category".into(), name)
         });
         Some(StatedImpact {
-            level: level? as u16,
+            level: level?,
             window: im.window,
             scopes,
             unmet_category,
         })
     });
     let deadline = cfg.severity.deadline.as_ref().and_then(|dl| {
-        let level = sev_names.iter().position(|n| **n == *dl.level);
-        if level.is_none() {
-            d.error(
-                "severity.deadline.level",
-                format!(
-                    "{:?} is not one of the severity levels ({})",
-                    dl.level,
-                    sev_names
-                        .iter()
-                        .map(|n| &**n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+        let level = severity_named(d, "severity.deadline.level", &dl.level, &sev_names);
         for (field, list) in [
             ("times", &dl.times),
             ("markers", &dl.markers),
@@ -1162,7 +1136,7 @@ fn build(
             builder.add(t, Target::DeadlineTime);
         }
         Some(Deadline {
-            level: level? as u16,
+            level: level?,
             window: dl.window,
             initials: markers
                 .iter()
