@@ -19,7 +19,7 @@ use crate::rules::{Action, ModelRule, Rules};
 use crate::text::{Hit, Scan, Target};
 
 /// How a category's phrase counted, as its reason says.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Counted {
     /// `phrases`: `phrase "…"`.
     Phrase,
@@ -37,6 +37,10 @@ enum Counted {
     /// unmet_category`: "none of our agents can open the app"): `unmet for a
     /// whole group "…"`.
     Unmet,
+    /// A phrase of a category that befalls things (`categories[].befalls`)
+    /// said of another category's phrase, the pattern here ("stolen" of
+    /// "password"): `phrase "…" said of "…"`.
+    Befell(u32),
 }
 
 impl Counted {
@@ -635,6 +639,101 @@ const VENDOR: [&str; 3] = ["you", "your", "yours"];
 /// in" — the whole of the customer's people, no scope needed. Not what no
 /// one did ("nobody has answered"). (No one of the vendor's — "nobody at your
 /// company could answer" — is read before.)
+/// Words between a thing and what befell it said after it ("my password
+/// was stolen", "this charge looks suspicious", "our account has just been
+/// hacked"): forms of "be", "get", "seem", "look" and "appear", and a few
+/// adverbs (any word ending in "-ly" is one too). Sorted.
+const LINKING: &[&str] = &[
+    "already", "also", "appear", "appeared", "appears", "are", "be", "been", "being", "get",
+    "gets", "got", "gotten", "had", "has", "have", "is", "just", "look", "looked", "looks", "now",
+    "seem", "seemed", "seems", "was", "were",
+];
+
+/// The category of each phrase of `hits` that counted as a plain phrase of
+/// one (not negated).
+fn plain_category(rules: &Rules, h: &Hit) -> Option<u16> {
+    if h.negated {
+        return None;
+    }
+    rules
+        .detector
+        .targets(h.pattern)
+        .iter()
+        .find_map(|t| match *t {
+            Target::Category(c) if t.family() == h.family => Some(c),
+            _ => None,
+        })
+}
+
+/// A phrase of a category that befalls things (`categories[].befalls`)
+/// said of a phrase of another category in its clause — right before it
+/// ("a fraudulent payment") or after it and words of [`LINKING`] ("my
+/// password was stolen") — makes that phrase count for the category of what
+/// befell it: its weight moves there, and the reason names both.
+fn befallen(
+    rules: &Rules,
+    hits: &[Hit],
+    texts: [&str; 2],
+    weight: &mut [f32],
+    phrase: &mut [Option<(u32, Counted)>],
+) {
+    let befalls = |h: &Hit| {
+        plain_category(rules, h).is_some_and(|i| rules.befalls.get(usize::from(i)) == Some(&true))
+    };
+    // Most tickets have no such phrase: one pass, nothing else read.
+    if !hits.iter().any(befalls) {
+        return;
+    }
+    for o in hits {
+        let Some(j) = plain_category(rules, o) else {
+            continue;
+        };
+        if rules.befalls.get(usize::from(j)) != Some(&false) {
+            continue;
+        }
+        let text = texts[usize::from(!o.in_subject)];
+        let by = hits.iter().find_map(|h| {
+            if h.in_subject != o.in_subject || !befalls(h) {
+                return None;
+            }
+            let i = plain_category(rules, h)?;
+            let said = if h.end <= o.start {
+                // Right before it: only spaces between.
+                text.get(h.end as usize..o.start as usize)
+                    .is_some_and(|g| !g.is_empty() && g.bytes().all(|b| b == b' '))
+            } else if o.end <= h.start {
+                // After it, linked: one to three linking words between.
+                text.get(o.end as usize..h.start as usize).is_some_and(|g| {
+                    let mut n = 0;
+                    g.split(' ').filter(|w| !w.is_empty()).all(|w| {
+                        n += 1;
+                        let w = w.to_ascii_lowercase();
+                        LINKING.binary_search(&w.as_str()).is_ok()
+                            || (w.len() > 4 && w.ends_with("ly"))
+                    }) && (1..=3).contains(&n)
+                })
+            } else {
+                false
+            };
+            said.then_some((i, h.pattern))
+        });
+        if let Some((i, p)) = by {
+            // Both are category indexes below the category count, the
+            // length the tables were reset to before the scan was read.
+            let (i, j) = (usize::from(i), usize::from(j));
+            weight[j] -= o.weight;
+            weight[i] += o.weight;
+            if phrase[i] == Some((p, Counted::Phrase)) {
+                phrase[i] = Some((p, Counted::Befell(o.pattern)));
+            }
+            if weight[j] <= 0.0 {
+                weight[j] = 0.0;
+                phrase[j] = None;
+            }
+        }
+    }
+}
+
 fn no_one_able(subject: &str) -> bool {
     const PERSONS: [&str; 3] = ["nobody", "noone", "no-one"];
     const ABLE: [&str; 3] = ["can", "could", "able"];
@@ -1270,6 +1369,19 @@ pub fn decide(
                 }
             }
         }
+        // What befell a thing said of it ("a fraudulent payment", "my
+        // password was stolen"): the thing's phrase counts for the category
+        // of what befell it.
+        if rules.befalls.contains(&true) {
+            let texts = [&*subject, body.as_deref().unwrap_or("")];
+            befallen(
+                rules,
+                &scan.hits,
+                texts,
+                &mut scratch.category_weight,
+                &mut scratch.category_phrase,
+            );
+        }
         // How the customer asks counts only when no other category's
         // phrase says what about ("How do I delete my account?" is account).
         // Read from the phrases alone, before any asking phrase is added (so
@@ -1620,16 +1732,21 @@ pub fn decide(
     };
     // The category's first phrase as the reason names it.
     let named = |d: Detail, (p, t): (u32, Counted)| {
-        d.s(match t {
-            Counted::Phrase => "phrase \"",
-            Counted::Negated => "negated phrase \"",
-            Counted::DisownedAction => "disowned action \"",
-            Counted::Disowned => "disowned phrase \"",
-            Counted::Stranger => "stranger \"",
-            Counted::Unmet => "unmet for a whole group \"",
-        })
-        .s(rules.detector.phrase(p))
-        .s("\"")
+        let d = d
+            .s(match t {
+                Counted::Phrase | Counted::Befell(_) => "phrase \"",
+                Counted::Negated => "negated phrase \"",
+                Counted::DisownedAction => "disowned action \"",
+                Counted::Disowned => "disowned phrase \"",
+                Counted::Stranger => "stranger \"",
+                Counted::Unmet => "unmet for a whole group \"",
+            })
+            .s(rules.detector.phrase(p))
+            .s("\"");
+        match t {
+            Counted::Befell(o) => d.s(" said of \"").s(rules.detector.phrase(o)).s("\""),
+            _ => d,
+        }
     };
     // Chosen by meaning alone (no phrase of it in the text), a category
     // earns its points as far as it is sure of it; its phrases found, all of
@@ -3446,6 +3563,61 @@ points = 1
         .expect("rules compile")
         .rules;
         assert_eq!(cat(&without, thanks), "bug");
+    }
+
+    /// A phrase of a category that befalls things said of another
+    /// category's phrase — right before it, or after it and a form of "be",
+    /// "get", "look" — counts that phrase for itself; not one apart.
+    #[test]
+    fn what_befell_a_thing_decides_over_the_thing() {
+        let shipped = include_str!("../../../config/rules.toml");
+        let rules = Rules::from_str("rules.toml", shipped)
+            .expect("shipped rules compile")
+            .rules;
+        let run = |rules: &Rules, body: &str| run_with(rules, "", body);
+        for (body, said) in [
+            (
+                "There is a fraudulent payment on my card.",
+                "\"fraudulent\" said of \"payment\"",
+            ),
+            (
+                "My password was stolen yesterday.",
+                "\"stolen\" said of \"password\"",
+            ),
+            (
+                "Our credit card has just been stolen.",
+                "\"stolen\" said of \"credit card\"",
+            ),
+            (
+                "This payment looks fraudulent to me.",
+                "\"fraudulent\" said of \"payment\"",
+            ),
+        ] {
+            let t = run(&rules, body);
+            assert_eq!(t.category.to_string(), "security", "{body}");
+            assert!(
+                category_of(&t).detail.contains(said),
+                "{body}: {:?}",
+                category_of(&t)
+            );
+        }
+        // Apart from it, or negated, the thing's phrase keeps its category.
+        for body in [
+            "The payment failed because our bank flagged it as fraud prevention.",
+            "The payment was not fraudulent, it was ours; why is it still pending?",
+        ] {
+            assert_ne!(run(&rules, body).category.to_string(), "security", "{body}");
+        }
+        // Without the flag the thing's category wins by meaning.
+        let without = Rules::from_str("rules.toml", &shipped.replacen("befalls = true", "", 1))
+            .expect("rules compile")
+            .rules;
+        assert_eq!(
+            run(&without, "There is a fraudulent payment on my card.")
+                .category
+                .to_string(),
+            "billing"
+        );
     }
 
     /// A near time with a word of need is a deadline: a phrase of its

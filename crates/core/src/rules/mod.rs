@@ -196,6 +196,9 @@ pub struct Rules {
     /// Per category: its phrases negated say the problem is absent
     /// (`categories[].absent_if_negated`).
     pub absent_if_negated: Vec<bool>,
+    /// Per category: its phrases said of another category's phrase make
+    /// that one count for it (`categories[].befalls`).
+    pub befalls: Vec<bool>,
     pub default_category: u16,
     /// Categories by meaning (`None`: no category has examples).
     pub semantic: Option<Semantic>,
@@ -849,6 +852,14 @@ fn build(
             cfg.categories
                 .iter()
                 .any(|k| *k.name == *c.name && k.absent_if_negated)
+        })
+        .collect();
+    let befalls: Vec<bool> = categories
+        .iter()
+        .map(|c| {
+            cfg.categories
+                .iter()
+                .any(|k| *k.name == *c.name && k.befalls)
         })
         .collect();
 
@@ -1627,6 +1638,7 @@ fn build(
         version,
         levels,
         absent_if_negated,
+        befalls,
         customer: CustomerPoints {
             account_type: point_map(&cfg.customer.account_type),
             support_plan: point_map(&cfg.customer.support_plan),
