@@ -1464,6 +1464,13 @@ impl Lexicon {
             let (mut v, topic) = match toks[i].entry {
                 Some(Entry::Rated(v)) if i != hoped_at => (v, false),
                 Some(Entry::Topic(v)) => (v, true),
+                // "I like the new editor", "we really liked it": the verb
+                // of liking with the customer as its subject is praise, as
+                // the lexicon rates it, though the rules left "like"
+                // unrated ("I'd like to", "looks like", "would like").
+                Some(Entry::Neutral) if i > 0 && self.liked_by_customer(toks, i, &word) => {
+                    (self.bundled[toks[i].key as usize], false)
+                }
                 _ => continue,
             };
             // A sign-off: "Best regards", "kind regards", or a closing
@@ -1702,6 +1709,28 @@ impl Lexicon {
     /// `t` is a negative word: rated so, a negative topic ("error"), or a
     /// word the rules took that the bundled lexicon rates negative
     /// ("problem", a sentiment phrase).
+    /// Token `i` (above 0, an index of `toks`, with a key: a neutral
+    /// word) is "like", "likes" or "liked" right after "I" or "we", an
+    /// adverb of [`LIKING_ADVERBS`] between at most ("I like", "we really
+    /// liked"; not "I'd like", "I would like", "looks like", "I don't
+    /// like": a negation is read as the failure it reports).
+    fn liked_by_customer<'t>(
+        &self,
+        toks: &[Tok],
+        i: usize,
+        word: &impl Fn(usize) -> &'t str,
+    ) -> bool {
+        if !matches!(self.words.key(toks[i].key), "like" | "likes" | "liked") {
+            return false;
+        }
+        let is = |k: usize, list: &[&str]| list.iter().any(|w| word(k).eq_ignore_ascii_case(w));
+        let mut k = i - 1;
+        if k > 0 && toks[k].runs_on() && is(k, LIKING_ADVERBS) {
+            k -= 1;
+        }
+        toks[k].runs_on() && is(k, &["i", "we"])
+    }
+
     fn negative(&self, t: &Tok) -> bool {
         match t.entry {
             Some(Entry::Rated(v) | Entry::Topic(v)) => v < 0.0,
@@ -1849,6 +1878,22 @@ impl Lexicon {
         }
     }
 }
+
+/// Adverbs between "I"/"we" and the verb of liking ("I really like").
+const LIKING_ADVERBS: &[&str] = &[
+    "absolutely",
+    "actually",
+    "also",
+    "always",
+    "definitely",
+    "do",
+    "did",
+    "just",
+    "really",
+    "still",
+    "totally",
+    "truly",
+];
 
 /// Words after which "well" is a degree, not praise ("well over the
 /// limit", "well aware").

@@ -477,9 +477,12 @@ pub fn stem_key(phrase: &str) -> String {
 /// words, never its forms: "several" is not "severe" (a quantity, not a
 /// degree), nor "severity" (the word for the scale, "the severity of
 /// this"), "majority" "major", "minority" "minor", "practical"
-/// "practice", "generality" "general", "technicality" "technical".
+/// "practice", "generality" "general", "technicality" "technical",
+/// "exceptional" "exception" (praise, not an error: "the service was
+/// exceptional").
 /// Sorted.
 const NOT_FORMS: &[&str] = &[
+    "exceptional",
     "generality",
     "majority",
     "minority",
@@ -2591,6 +2594,9 @@ mod tests {
         // severe problem, "the majority of" no major one.
         assert!(!f("severe").contains(&"several".to_string()));
         assert!(!f("severe").contains(&"severity".to_string()));
+        // "exceptional" is praise, not a form of the error word.
+        assert!(!f("exception").contains(&"exceptional".to_string()));
+        assert!(f("exception").contains(&"exceptions".to_string()));
         assert!(f("severe").contains(&"severely".to_string()));
         assert!(!f("major").contains(&"majority".to_string()));
         assert!(NOT_FORMS.windows(2).all(|w| w[0] < w[1]));
