@@ -465,6 +465,20 @@ fn broken_files() -> Vec<Broken> {
             message: "\"by the\": one word each",
         },
         Broken {
+            file: "befalls.toml",
+            src: replace_once(BASE, "phrases = [\"down\", \"outage\"]\n", "phrases = [\"down\", \"outage\"]\nbefalls = [\"bugs\"]\n"),
+            marker: "befalls = ",
+            field: "categories[0].befalls[0]",
+            message: "no category is named \"bugs\"",
+        },
+        Broken {
+            file: "befalls_self.toml",
+            src: replace_once(BASE, "phrases = [\"down\", \"outage\"]\n", "phrases = [\"down\", \"outage\"]\nbefalls = [\"bug\", \"outage\"]\n"),
+            marker: "befalls = ",
+            field: "categories[0].befalls[1]",
+            message: "a category cannot take its own phrases",
+        },
+        Broken {
             file: "praise.toml",
             src: format!("{BASE}\n[semantic]\npraise_excludes = [\"bugs\"]\n"),
             marker: "praise_excludes = ",

@@ -250,6 +250,11 @@ const GRAMMATICAL: &[&str] = &[
     "would", "you", "you're", "your",
 ];
 
+/// `w` (any case) is one of [`GRAMMATICAL`]'s words.
+pub(crate) fn grammatical(w: &str) -> bool {
+    one_of(w, GRAMMATICAL)
+}
+
 /// A phrase's weight: its words but the grammatical ones, at least one
 /// (`phrase` normalised: lower case, single spaces; a typographic
 /// apostrophe is read as `'`).

@@ -353,20 +353,22 @@ pub struct CategoryConfig {
     /// may still choose the category by meaning. Default false.
     #[serde(default)]
     pub absent_if_negated: bool,
-    /// Its phrases say what befell a thing: one said of a phrase of another
-    /// category in the same clause — right before it, one word between at
-    /// most ("a fraudulent payment", "stolen credit card", "suspicious login
-    /// attempts"), or after it with a form of "be", "get", "seem", "look" or
-    /// "appear" between, an adverb too ("my password was stolen", "our
-    /// account has just been hacked", "this charge looks suspicious") —
-    /// makes that phrase count for this category instead: it names what was
-    /// befallen, not what the ticket is about. Not when that phrase's own
-    /// category befalls things too, nor for a phrase negated. For categories
-    /// of what happens to things (shipped: security); not for one whose words
-    /// also qualify a request ("an incorrect invoice" is billing). The reason
-    /// says `phrase "stolen" said of "password"`. Default false.
+    /// Categories whose phrases name things this category's phrases say
+    /// befell: one of its phrases said of a phrase of a listed category in
+    /// the same clause — right before it ("a fraudulent payment", "stolen
+    /// credit card", "suspicious login attempts"), or after it (and a noun
+    /// it qualifies: "the login page is down") with up to three forms of
+    /// "be", "get", "seem", "look", "appear" or adverbs between ("my
+    /// password was stolen", "our account has just been hacked", "this
+    /// charge looks suspicious", "login is down") — makes that phrase count
+    /// for this category instead: it names what was befallen, not what the
+    /// ticket is about. Not for a phrase negated. List the categories of
+    /// things (shipped: security and outage take billing's and account's
+    /// phrases); not one of what happens (a bug's "error" before an
+    /// outage's "503" is one failure). The reason says `phrase "stolen" said
+    /// of "password"`. Default none.
     #[serde(default)]
-    pub befalls: bool,
+    pub befalls: Vec<String>,
     /// Actions that indicate it when the customer disowns them: the phrase (a verb)
     /// right after a negator of `[sentiment] negators` (one word between at most)
     /// that denies an action — "didn't", "don't", "never", "haven't", "hasn't",

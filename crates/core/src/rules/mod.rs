@@ -196,9 +196,9 @@ pub struct Rules {
     /// Per category: its phrases negated say the problem is absent
     /// (`categories[].absent_if_negated`).
     pub absent_if_negated: Vec<bool>,
-    /// Per category: its phrases said of another category's phrase make
-    /// that one count for it (`categories[].befalls`).
-    pub befalls: Vec<bool>,
+    /// Per category: the categories whose phrases its phrases said of them
+    /// take (`categories[].befalls`).
+    pub befalls: Vec<Vec<u16>>,
     pub default_category: u16,
     /// Categories by meaning (`None`: no category has examples).
     pub semantic: Option<Semantic>,
@@ -854,14 +854,19 @@ fn build(
                 .any(|k| *k.name == *c.name && k.absent_if_negated)
         })
         .collect();
-    let befalls: Vec<bool> = categories
-        .iter()
-        .map(|c| {
-            cfg.categories
-                .iter()
-                .any(|k| *k.name == *c.name && k.befalls)
-        })
-        .collect();
+    let mut befalls: Vec<Vec<u16>> = vec![Vec::new(); categories.len()];
+    for (i, c) in cfg.categories.iter().enumerate() {
+        for (k, name) in c.befalls.iter().enumerate() {
+            let field = format!("categories[{i}].befalls[{k}]");
+            if *name == c.name {
+                d.error(field, "a category cannot take its own phrases");
+            } else if let Some(j) = category_named(cfg, d, field, name) {
+                // (`i` indexes the configured categories, which the
+                // compiled ones start with.)
+                befalls[i].push(j);
+            }
+        }
+    }
 
     // Severities.
     let severities: Vec<Labelled> = cfg
