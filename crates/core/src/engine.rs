@@ -3625,7 +3625,11 @@ points = 1
             ("The login page is down.", "\"is down\" said of \"login\""),
         ] {
             let t = run(&rules, body);
-            let expected = if body.contains("down") { "outage" } else { "security" };
+            let expected = if body.contains("down") {
+                "outage"
+            } else {
+                "security"
+            };
             assert_eq!(t.category.to_string(), expected, "{body}");
             assert!(
                 category_of(&t).detail.contains(said),
