@@ -1330,8 +1330,46 @@ impl Lexicon {
                                 false,
                             )
                     };
+                    // Searching is asking ("I couldn't find it in the docs"), but
+                    // what a thing fails to find is a failure ("it can't find the
+                    // device", "the search doesn't find anything"): a word right
+                    // before the negator (or its modal) that names no person.
+                    let thing_searched = || {
+                        t.entry == Some(Entry::NotAction)
+                            && crate::text::one_of(word(j), SEARCHING)
+                            && {
+                                // (`i - 1`, `i - 2` read only when above 0.)
+                                let k = if i > 1
+                                    && (toks[i - 1].is("can", self)
+                                        || toks[i - 1].is("could", self)
+                                        || toks[i - 1].is("does", self)
+                                        || toks[i - 1].is("did", self)
+                                        || toks[i - 1].is("will", self))
+                                    && toks[i].is("not", self)
+                                {
+                                    i - 2
+                                } else if i > 0 {
+                                    i - 1
+                                } else {
+                                    return false;
+                                };
+                                // A thing named: "it", "this", or a content
+                                // word of no entry ("the search", "my
+                                // phone"); not the customer left out after a
+                                // conjunction ("I looked but couldn't find
+                                // it", "… and couldn't find it").
+                                let w = word(k);
+                                toks[k].runs_on()
+                                    && (crate::text::one_of(w, &["it", "this", "that", "which"])
+                                        || (toks[k].word
+                                            && toks[k].entry.is_none()
+                                            && !crate::text::grammatical(w)
+                                            && !crate::text::one_of(w, PERSONS)))
+                            }
+                    };
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
-                        || short)
+                        || short
+                        || thing_searched())
                         && !eager
                         && !emphasis()
                         && !no_problem()
@@ -1878,6 +1916,37 @@ impl Lexicon {
         }
     }
 }
+
+/// Verbs of searching: negated, the customer's are a question ("I can't find
+/// the setting"), a thing's a failure ("it can't find the printer").
+const SEARCHING: &[&str] = &["find", "locate", "detect", "recognize", "recognise", "see"];
+/// Words for people as a clause's subject (not a thing that fails).
+const PERSONS: &[&str] = &[
+    "i",
+    "we",
+    "you",
+    "they",
+    "he",
+    "she",
+    "i'm",
+    "we're",
+    "you're",
+    "they're",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "people",
+    "everyone",
+    "everybody",
+    "user",
+    "users",
+    "customer",
+    "customers",
+    "colleague",
+    "colleagues",
+    "team",
+];
 
 /// Adverbs between "I"/"we" and the verb of liking ("I really like").
 const LIKING_ADVERBS: &[&str] = &[
