@@ -672,11 +672,11 @@ fn plain_category(rules: &Rules, h: &Hit) -> Option<u16> {
 
 /// `h` (a phrase of what befell) is said of `o` (a phrase of a thing) in
 /// `text`, their part: right before it, only spaces between ("a fraudulent
-/// payment"); or after it, up to three linking words between, the first
-/// of them the noun it qualifies (a word of letters but a grammatical one:
-/// "the login page is down"), and a linking word at least, in the gap or
-/// opening `h` ("my password was stolen", "login is down"; not "error
-/// 503", "failed with 502").
+/// payment"); or after it, with between them the noun `o` qualifies if any
+/// (a word of letters, not a linking or grammatical one) and then up to
+/// three linking words — and at least one of these, or a linking word
+/// opening `h` ("my password was stolen", "the login page times out",
+/// "login is down"; not "error 503", "failed with 502").
 fn said_of(text: &str, h: &Hit, o: &Hit) -> bool {
     let (h0, h1, o0, o1) = (
         h.start as usize,
@@ -692,7 +692,7 @@ fn said_of(text: &str, h: &Hit, o: &Hit) -> bool {
     let (Some(gap), Some(phrase)) = (text.get(o1..h0), text.get(h0..h1)) else {
         return false;
     };
-    if !gap.starts_with(' ') || o1 > h0 {
+    if !gap.starts_with(' ') {
         return false;
     }
     let mut words = gap.split(' ').filter(|w| !w.is_empty()).peekable();
