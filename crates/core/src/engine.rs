@@ -642,7 +642,7 @@ const VENDOR: [&str; 3] = ["you", "your", "yours"];
 /// Words between a thing and what befell it said after it ("my password
 /// was stolen", "this charge looks suspicious", "our account has just been
 /// hacked"): forms of "be", "get", "seem", "look" and "appear", and a few
-/// adverbs (any word ending in "-ly" is one too). Sorted.
+/// adverbs (any word ending in "-ly" is one too).
 const LINKING: &[&str] = &[
     "already", "also", "appear", "appeared", "appears", "are", "be", "been", "being", "get",
     "gets", "got", "gotten", "had", "has", "have", "is", "just", "look", "looked", "looks", "now",
@@ -719,7 +719,7 @@ fn said_of(text: &str, h: &Hit, o: &Hit) -> bool {
 /// A phrase of a category that befalls things (`categories[].befalls`)
 /// said of a phrase of one of the categories it lists ([`said_of`]) makes
 /// that phrase count for it: its weight moves there, and the reason names
-/// both.
+/// both. Called when the scan found such a phrase (the hits loop notes it).
 fn befallen(
     rules: &Rules,
     hits: &[Hit],
@@ -727,39 +727,41 @@ fn befallen(
     weight: &mut [f32],
     phrase: &mut [Option<(u32, Counted)>],
 ) {
-    // The categories that befall, and what they take.
-    let takes = |h: &Hit| {
-        plain_category(rules, h)
-            .and_then(|i| Some((i, rules.befalls.get(usize::from(i))?)))
-            .filter(|(_, t)| !t.is_empty())
-    };
-    // Most tickets have no such phrase: one pass, nothing else read.
-    if !hits.iter().any(|h| takes(h).is_some()) {
-        return;
-    }
+    // The phrases of what befell, with their category and what it takes:
+    // read once (few per ticket, most tickets none).
+    let befell: Vec<(&Hit, u16, &[u16])> = hits
+        .iter()
+        .filter_map(|h| {
+            let i = plain_category(rules, h)?;
+            let taken = rules.befalls.get(usize::from(i))?;
+            (!taken.is_empty()).then_some((h, i, taken.as_slice()))
+        })
+        .collect();
     for o in hits {
         let Some(j) = plain_category(rules, o) else {
             continue;
         };
         let text = texts[usize::from(!o.in_subject)];
-        let by = hits.iter().find_map(|h| {
-            let (i, taken) = takes(h)?;
+        let by = befell.iter().find_map(|&(h, i, taken)| {
             (h.in_subject == o.in_subject && taken.contains(&j) && said_of(text, h, o))
                 .then_some((i, h.pattern))
         });
-        if let Some((i, p)) = by {
-            // Both are category indexes below the category count, the
-            // length the tables were reset to before the scan was read.
-            let (i, j) = (usize::from(i), usize::from(j));
-            weight[j] -= o.weight;
-            weight[i] += o.weight;
-            if phrase[i] == Some((p, Counted::Phrase)) {
-                phrase[i] = Some((p, Counted::Befell(o.pattern)));
-            }
-            if weight[j] <= 0.0 {
-                weight[j] = 0.0;
-                phrase[j] = None;
-            }
+        let Some((i, p)) = by else {
+            continue;
+        };
+        // `i` and `j` are categories the rules compiled (`Target::Category`
+        // indexes, below the category count), and `weight` and `phrase` are
+        // the category tables, reset to that count before the scan was
+        // read: both index them.
+        let (i, j) = (usize::from(i), usize::from(j));
+        weight[j] -= o.weight;
+        weight[i] += o.weight;
+        if phrase[i] == Some((p, Counted::Phrase)) {
+            phrase[i] = Some((p, Counted::Befell(o.pattern)));
+        }
+        if weight[j] <= 0.0 {
+            weight[j] = 0.0;
+            phrase[j] = None;
         }
     }
 }
@@ -1292,6 +1294,8 @@ pub fn decide(
         (polite, polite_phrase) = (0f32, None);
         neg_phrase = None;
         failed = false;
+        // A plain phrase of a category that befalls things was found.
+        let mut befalls = false;
         for h in &scan.hits {
             for t in rules.detector.targets(h.pattern) {
                 if t.family() != h.family {
@@ -1337,6 +1341,10 @@ pub fn decide(
                         // reset to (above): `category_weight` and
                         // `category_phrase` alike.
                         let i = i as usize;
+                        // A plain phrase of a category that takes others'
+                        // phrases: what befell a thing is read below.
+                        befalls |= matches!(counted, Counted::Phrase)
+                            && rules.befalls.get(i).is_some_and(|t| !t.is_empty());
                         scratch.category_weight[i] += counted.weight() * h.weight;
                         // The reason names the first disowning, before any
                         // plain phrase: it is what decided.
@@ -1402,7 +1410,7 @@ pub fn decide(
         // What befell a thing said of it ("a fraudulent payment", "my
         // password was stolen"): the thing's phrase counts for the category
         // of what befell it.
-        if rules.befalls.iter().any(|t| !t.is_empty()) {
+        if befalls {
             let texts = [&*subject, body.as_deref().unwrap_or("")];
             befallen(
                 rules,
@@ -2604,6 +2612,16 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
             .rules
     }
 
+    /// The shipped rules file, as written.
+    const SHIPPED: &str = include_str!("../../../config/rules.toml");
+
+    /// `src` (the shipped rules, or a variant of them) compiled.
+    fn shipped_with(src: &str) -> Rules {
+        Rules::from_str("rules.toml", src)
+            .expect("the shipped rules compile")
+            .rules
+    }
+
     fn now() -> Timestamp {
         "2026-11-24T12:00:00Z".parse().unwrap()
     }
@@ -2693,9 +2711,7 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
 
     #[test]
     fn shipped_rules_read_support_messages() {
-        let rules = Rules::from_str("rules.toml", include_str!("../../../config/rules.toml"))
-            .expect("the shipped rules compile")
-            .rules;
+        let rules = shipped_with(SHIPPED);
         let cases = [
             // (body, expected label, what the reason names)
             (
@@ -2788,9 +2804,7 @@ targets.P3 = { first_response = "1d", resolution = "3d" }
 
     #[test]
     fn shipped_rules_read_mistyped_words_and_named_problems() {
-        let rules = Rules::from_str("rules.toml", include_str!("../../../config/rules.toml"))
-            .expect("the shipped rules compile")
-            .rules;
+        let rules = shipped_with(SHIPPED);
         let run = |body: &str| {
             let json = serde_json::json!({
                 "ticket_id": "T", "customer_id": "C", "created_at": "2026-11-24T09:00:00Z",
@@ -3570,10 +3584,7 @@ points = 1
     /// word the lexicon rates positive is no praise.
     #[test]
     fn praise_is_no_fault_report_by_meaning() {
-        let shipped = include_str!("../../../config/rules.toml");
-        let rules = Rules::from_str("rules.toml", shipped)
-            .expect("shipped rules compile")
-            .rules;
+        let rules = shipped_with(SHIPPED);
         let cat = |rules: &Rules, body: &str| run_with(rules, "", body).category.to_string();
         let thanks = "Thanks, the sync works perfectly again since your fix.";
         assert_eq!(cat(&rules, thanks), "other");
@@ -3586,12 +3597,8 @@ points = 1
             "bug"
         );
         // Without the list, the example decides.
-        let without = Rules::from_str(
-            "rules.toml",
-            &shipped.replacen("praise_excludes = [\"bug\", \"outage\"]", "", 1),
-        )
-        .expect("rules compile")
-        .rules;
+        let without =
+            shipped_with(&SHIPPED.replacen("praise_excludes = [\"bug\", \"outage\"]", "", 1));
         assert_eq!(cat(&without, thanks), "bug");
     }
 
@@ -3600,10 +3607,7 @@ points = 1
     /// "get", "look" — counts that phrase for itself; not one apart.
     #[test]
     fn what_befell_a_thing_decides_over_the_thing() {
-        let shipped = include_str!("../../../config/rules.toml");
-        let rules = Rules::from_str("rules.toml", shipped)
-            .expect("shipped rules compile")
-            .rules;
+        let rules = shipped_with(SHIPPED);
         let run = |rules: &Rules, body: &str| run_with(rules, "", body);
         for (body, said) in [
             (
@@ -3648,12 +3652,7 @@ points = 1
             assert!(c != "security" && c != "outage", "{body}: {c}");
         }
         // Without the lists the thing's category wins by meaning.
-        let without = Rules::from_str(
-            "rules.toml",
-            &shipped.replace("befalls = [\"billing\", \"account\"]", ""),
-        )
-        .expect("rules compile")
-        .rules;
+        let without = shipped_with(&SHIPPED.replace("befalls = [\"billing\", \"account\"]", ""));
         assert_eq!(
             run(&without, "There is a fraudulent payment on my card.")
                 .category
@@ -3833,9 +3832,7 @@ points = 1
     /// uses and wherever they stand ("urgent" … "deadline" … "urgently").
     #[test]
     fn urgency_counts_each_phrase_once_across_its_forms() {
-        let shipped = Rules::from_str("rules.toml", include_str!("../../../config/rules.toml"))
-            .expect("shipped rules compile")
-            .rules;
+        let shipped = shipped_with(SHIPPED);
         let t = run_with(
             &shipped,
             "Urgent: production is down, deadline Friday",

@@ -1340,11 +1340,7 @@ impl Lexicon {
                             && {
                                 // (`i - 1`, `i - 2` read only when above 0.)
                                 let k = if i > 1
-                                    && (toks[i - 1].is("can", self)
-                                        || toks[i - 1].is("could", self)
-                                        || toks[i - 1].is("does", self)
-                                        || toks[i - 1].is("did", self)
-                                        || toks[i - 1].is("will", self))
+                                    && SEARCH_MODALS.iter().any(|m| toks[i - 1].is(m, self))
                                     && toks[i].is("not", self)
                                 {
                                     i - 2
@@ -1920,6 +1916,9 @@ impl Lexicon {
 /// Verbs of searching: negated, the customer's are a question ("I can't find
 /// the setting"), a thing's a failure ("it can't find the printer").
 const SEARCHING: &[&str] = &["find", "locate", "detect", "recognize", "recognise", "see"];
+/// Auxiliaries a negated verb of searching takes as two words ("could
+/// not find", "does not detect"): the subject stands before them.
+const SEARCH_MODALS: &[&str] = &["can", "could", "does", "did", "will"];
 /// Words for people as a clause's subject (not a thing that fails).
 const PERSONS: &[&str] = &[
     "i",
