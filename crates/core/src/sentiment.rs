@@ -1507,6 +1507,12 @@ impl Lexicon {
                 }
                 _ => continue,
             };
+            // Praise right before a fault is its degree, no praise: "a huge
+            // disappointment", "a true nightmare", "pretty bad", "a great
+            // loss" (the fault's own reading weighs it more, below).
+            if v > 0.0 && self.degree_of_fault(toks, i) {
+                continue;
+            }
             // A sign-off: "Best regards", "kind regards", or a closing
             // word with a comma among the last words ("Best,", "All the
             // best,", "Warmly,"; not "works fine, thanks").
@@ -1538,7 +1544,14 @@ impl Lexicon {
             for k in 1..=3usize {
                 let Some(j) = i.checked_sub(k) else { break };
                 let t = toks[j];
-                if let Some(Entry::Intensifier(b)) = t.entry {
+                // (A word of praise right before a fault is its degree.)
+                let degree = k == 1 && self.degree_of_fault(toks, j);
+                let b = match t.entry {
+                    Some(Entry::Intensifier(b)) => Some(b),
+                    _ if degree => Some(BOOST),
+                    _ => None,
+                };
+                if let Some(b) = b {
                     let mut b = b * v.signum();
                     if t.caps && caps_differ {
                         b += CAPS * b.signum();
@@ -1738,6 +1751,31 @@ impl Lexicon {
             most_positive,
             failure: failure || reported,
         }
+    }
+
+    /// Token `j` (an index of `toks`) is a word of degree the lexicon rates
+    /// positive ([`DEGREE_WORDS`]) that runs on into a negative word: the
+    /// fault's degree, no praise ("a huge disappointment", "a true
+    /// nightmare", "pretty bad", "a sure failure"). Not when that word is a
+    /// degree itself, of praise after it ("pretty damn good").
+    fn degree_of_fault(&self, toks: &[Tok], j: usize) -> bool {
+        if !(toks[j].runs_on() && toks[j].entry.is_some()) {
+            return false;
+        }
+        let w = self.words.key(toks[j].key);
+        if !DEGREE_WORDS.contains(&w) {
+            return false;
+        }
+        // (`j + 1`, `j + 2` read by `get`.)
+        let fault = toks.get(j + 1).is_some_and(|t| self.negative(t));
+        let praised = toks.get(j + 1).is_some_and(Tok::runs_on)
+            && toks.get(j + 2).is_some_and(|t| match t.entry {
+                Some(Entry::Rated(v)) => v > 0.0,
+                // (The rules' own praise, "amazing", as the lexicon rates it.)
+                Some(Entry::Unrated) => self.bundled.get(t.key as usize).is_some_and(|&v| v > 0.0),
+                _ => false,
+            });
+        fault && !praised
     }
 
     /// `t` is a negative word: rated so, a negative topic ("error"), or a
@@ -1945,6 +1983,13 @@ const PERSONS: &[&str] = &[
     "colleague",
     "colleagues",
     "team",
+];
+
+/// Words of size, extent or truth the lexicon rates for themselves ("a
+/// huge fan", "pretty", "true") that are a degree before a fault ("a huge
+/// disappointment", "pretty bad", "a true disaster").
+const DEGREE_WORDS: &[&str] = &[
+    "huge", "pretty", "true", "perfect", "supreme", "sure", "certain",
 ];
 
 /// Adverbs between "I"/"we" and the verb of liking ("I really like").
@@ -2811,6 +2856,30 @@ mod tests {
             "It works well.",
             "It works as well as the old version.",
             "It definitely works.",
+        ] {
+            assert!(compound(t) > 0.05, "{t}: {}", compound(t));
+        }
+    }
+
+    #[test]
+    fn a_word_of_degree_before_a_fault_is_no_praise() {
+        // The fault weighs more with its degree than alone, not less.
+        for (t, alone) in [
+            ("It was a huge disappointment.", "It was a disappointment."),
+            ("The new editor is pretty bad.", "The new editor is bad."),
+            (
+                "This migration is a sure failure.",
+                "This migration is a failure.",
+            ),
+        ] {
+            assert!(compound(t) < compound(alone), "{t}: {}", compound(t));
+        }
+        // Praise stays praise: no fault after it, or the fault word a
+        // degree of praise itself.
+        for t in [
+            "We are huge fans of the product.",
+            "The new editor looks pretty damn good.",
+            "It is true, the fix works.",
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }
