@@ -1387,6 +1387,26 @@ pub fn decide(
                         neg += h.weight;
                         neg_phrase.get_or_insert((h.pattern, true));
                     }
+                    // "a great disappointment": the fault's degree, no
+                    // praise (the lexicon reads the fault).
+                    Target::Positive
+                        if rules
+                            .sentiment
+                            .lexicon
+                            .as_ref()
+                            .filter(|_| english)
+                            .is_some_and(|l| {
+                                let text = if h.in_subject {
+                                    &*subject
+                                } else {
+                                    body.as_deref().unwrap_or("")
+                                };
+                                l.degree_before(
+                                    text.get(h.start as usize..h.end as usize).unwrap_or(""),
+                                    text,
+                                    h.end as usize,
+                                )
+                            }) => {}
                     Target::Positive => {
                         pos += h.weight;
                         pos_phrase.get_or_insert(h.pattern);

@@ -1778,6 +1778,33 @@ impl Lexicon {
         fault && !praised
     }
 
+    /// The rules' praise `phrase` (a word of [`DEGREE_WORDS`]: "great") ends
+    /// at byte `end` of `text` and runs on, after spaces only, into a word
+    /// the lexicon rates negative: the fault's degree ("a great
+    /// disappointment", "great inconvenience"), no praise.
+    pub fn degree_before(&self, phrase: &str, text: &str, end: usize) -> bool {
+        if !DEGREE_WORDS.iter().any(|d| d.eq_ignore_ascii_case(phrase)) {
+            return false;
+        }
+        let rest = text.get(end..).unwrap_or("");
+        let next = rest.trim_start_matches([' ', '\t']);
+        if next.len() == rest.len() {
+            return false;
+        }
+        let word: String = next
+            .chars()
+            .take_while(|c| c.is_alphabetic() || *c == '\'')
+            .flat_map(char::to_lowercase)
+            .collect();
+        self.words
+            .find(&word)
+            .is_some_and(|(key, entry)| match entry {
+                Entry::Rated(v) | Entry::Topic(v) => v < 0.0,
+                Entry::Unrated => self.bundled.get(key as usize).is_some_and(|&v| v < 0.0),
+                _ => false,
+            })
+    }
+
     /// `t` is a negative word: rated so, a negative topic ("error"), or a
     /// word the rules took that the bundled lexicon rates negative
     /// ("problem", a sentiment phrase).
@@ -1989,7 +2016,7 @@ const PERSONS: &[&str] = &[
 /// huge fan", "pretty", "true") that are a degree before a fault ("a huge
 /// disappointment", "pretty bad", "a true disaster").
 const DEGREE_WORDS: &[&str] = &[
-    "huge", "pretty", "true", "perfect", "supreme", "sure", "certain",
+    "huge", "great", "pretty", "true", "perfect", "supreme", "sure", "certain",
 ];
 
 /// Adverbs between "I"/"we" and the verb of liking ("I really like").
@@ -2874,6 +2901,14 @@ mod tests {
         ] {
             assert!(compound(t) < compound(alone), "{t}: {}", compound(t));
         }
+        // The rules' own praise word, read by the engine: no praise before
+        // a fault, praise before anything else.
+        let l = Lexicon::builtin();
+        assert!(l.degree_before("great", "a great disappointment.", 7));
+        assert!(l.degree_before("Great", "Great  frustration", 5));
+        assert!(!l.degree_before("great", "a great product", 7));
+        assert!(!l.degree_before("great", "works great, but the export fails", 11));
+        assert!(!l.degree_before("amazing", "an amazing failure", 10));
         // Praise stays praise: no fault after it, or the fault word a
         // degree of praise itself.
         for t in [
