@@ -1507,10 +1507,12 @@ impl Lexicon {
                 }
                 _ => continue,
             };
-            // Praise right before a fault is its degree, no praise: "a huge
-            // disappointment", "a true nightmare", "pretty bad", "a great
-            // loss" (the fault's own reading weighs it more, below).
-            if v > 0.0 && self.degree_of_fault(toks, i) {
+            // A word of degree right before a word of the other feeling is
+            // that word's degree, not a feeling of its own: "a huge
+            // disappointment", "pretty bad", "a great loss" are no praise,
+            // "damn good", "crazy good", "terribly nice" no complaint (the
+            // word after it weighs more, below).
+            if self.degree_of(toks, i) {
                 continue;
             }
             // A sign-off: "Best regards", "kind regards", or a closing
@@ -1544,8 +1546,8 @@ impl Lexicon {
             for k in 1..=3usize {
                 let Some(j) = i.checked_sub(k) else { break };
                 let t = toks[j];
-                // (A word of praise right before a fault is its degree.)
-                let degree = k == 1 && self.degree_of_fault(toks, j);
+                // (A word of degree right before it, of the other feeling.)
+                let degree = k == 1 && self.degree_of(toks, j);
                 let b = match t.entry {
                     Some(Entry::Intensifier(b)) => Some(b),
                     _ if degree => Some(BOOST),
@@ -1753,29 +1755,41 @@ impl Lexicon {
         }
     }
 
-    /// Token `j` (an index of `toks`) is a word of degree the lexicon rates
-    /// positive ([`DEGREE_WORDS`]) that runs on into a negative word: the
-    /// fault's degree, no praise ("a huge disappointment", "a true
-    /// nightmare", "pretty bad", "a sure failure"). Not when that word is a
-    /// degree itself, of praise after it ("pretty damn good").
-    fn degree_of_fault(&self, toks: &[Tok], j: usize) -> bool {
+    /// Token `j` (an index of `toks`) is a word of degree that runs on into
+    /// a word of the other feeling, and is that word's degree, not a
+    /// feeling of its own: one of [`DEGREE_WORDS`] (rated positive) before
+    /// a word the lexicon rates negative ("a huge disappointment", "a true
+    /// nightmare", "pretty bad"; not before a degree of praise, "pretty
+    /// damn good"), or one of [`FAULT_DEGREE_WORDS`] (rated negative)
+    /// before a word it rates positive ("damn good", "crazy good",
+    /// "terribly nice", "freaking awesome").
+    fn degree_of(&self, toks: &[Tok], j: usize) -> bool {
         if !(toks[j].runs_on() && toks[j].entry.is_some()) {
             return false;
         }
         let w = self.words.key(toks[j].key);
-        if !DEGREE_WORDS.contains(&w) {
-            return false;
-        }
         // (`j + 1`, `j + 2` read by `get`.)
-        let fault = toks.get(j + 1).is_some_and(|t| self.negative(t));
-        let praised = toks.get(j + 1).is_some_and(Tok::runs_on)
-            && toks.get(j + 2).is_some_and(|t| match t.entry {
-                Some(Entry::Rated(v)) => v > 0.0,
-                // (The rules' own praise, "amazing", as the lexicon rates it.)
-                Some(Entry::Unrated) => self.bundled.get(t.key as usize).is_some_and(|&v| v > 0.0),
-                _ => false,
-            });
-        fault && !praised
+        let next = toks.get(j + 1);
+        if DEGREE_WORDS.contains(&w) {
+            let praised =
+                next.is_some_and(Tok::runs_on) && toks.get(j + 2).is_some_and(|t| self.positive(t));
+            next.is_some_and(|t| self.negative(t)) && !praised
+        } else if FAULT_DEGREE_WORDS.contains(&w) {
+            next.is_some_and(|t| self.positive(t))
+        } else {
+            false
+        }
+    }
+
+    /// `t` is a word the lexicon rates positive: rated so, or a word the
+    /// rules took that the bundled lexicon rates positive (their praise,
+    /// "awesome").
+    fn positive(&self, t: &Tok) -> bool {
+        match t.entry {
+            Some(Entry::Rated(v)) => v > 0.0,
+            Some(Entry::Unrated) => self.bundled.get(t.key as usize).is_some_and(|&v| v > 0.0),
+            _ => false,
+        }
     }
 
     /// The rules' praise `phrase` (a word of [`DEGREE_WORDS`]: "great") ends
@@ -2017,6 +2031,14 @@ const PERSONS: &[&str] = &[
 /// disappointment", "pretty bad", "a true disaster").
 const DEGREE_WORDS: &[&str] = &[
     "huge", "great", "pretty", "true", "perfect", "supreme", "sure", "certain",
+];
+
+/// Words of degree the lexicon rates for themselves negative (swearing,
+/// "crazy", "terribly") that are a degree before praise ("damn good",
+/// "crazy good", "terribly nice", "dead easy", "freaking awesome").
+const FAULT_DEGREE_WORDS: &[&str] = &[
+    "damn", "bloody", "crazy", "dead", "terribly", "wicked", "freaking", "fucking", "fuckin",
+    "effing", "frickin", "friggin", "frigging",
 ];
 
 /// Adverbs between "I"/"we" and the verb of liking ("I really like").
@@ -2890,6 +2912,17 @@ mod tests {
 
     #[test]
     fn a_word_of_degree_before_a_fault_is_no_praise() {
+        // Mirrored: swearing and "crazy", "terribly" before praise are its
+        // degree, no complaint; before a fault or nothing rated they stay.
+        for (t, alone) in [
+            ("The new editor is damn good.", "The new editor is good."),
+            ("Setup was dead easy.", "Setup was easy."),
+            ("This update is terribly nice.", "This update is nice."),
+        ] {
+            assert!(compound(t) >= compound(alone), "{t}: {}", compound(t));
+        }
+        assert!(compound("The app is damn slow and crashes.") < -0.3);
+        assert!(compound("where is the fucking invoice") < -0.3);
         // The fault weighs more with its degree than alone, not less.
         for (t, alone) in [
             ("It was a huge disappointment.", "It was a disappointment."),
