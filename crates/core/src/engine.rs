@@ -2076,6 +2076,9 @@ pub fn decide(
         }
         Cause::Lexicon(crate::sentiment::Pull::Recurrence(q)) => quoted(d.s("a recurrence (\""), q),
         Cause::Lexicon(crate::sentiment::Pull::Sarcasm(q)) => quoted(d.s("sarcasm (\""), q),
+        Cause::Lexicon(crate::sentiment::Pull::Degree(q)) => {
+            quoted(d.s("a word of the lexicon with its degree (\""), q)
+        }
     };
     let d = Detail::new()
         .s(label.as_str())

@@ -658,6 +658,9 @@ pub enum Pull<'l> {
     /// Praise said alone in a complaint ("Oh great," before "another
     /// crash"): sarcasm.
     Sarcasm(Quote),
+    /// A rated word with the word of degree before it ("huge
+    /// disappointment", "damn good").
+    Degree(Quote),
 }
 
 /// Which words of the message a [`Pull`] is: its whitespace-separated
@@ -1543,11 +1546,14 @@ impl Lexicon {
             if caps && caps_differ {
                 v += CAPS * v.signum();
             }
+            // A word of degree right before it, of the other feeling: quoted
+            // with it ("huge disappointment", "damn good").
+            let mut by_degree = false;
             for k in 1..=3usize {
                 let Some(j) = i.checked_sub(k) else { break };
                 let t = toks[j];
-                // (A word of degree right before it, of the other feeling.)
                 let degree = k == 1 && self.degree_of(toks, j);
+                by_degree |= degree;
                 let b = match t.entry {
                     Some(Entry::Intensifier(b)) => Some(b),
                     _ if degree => Some(BOOST),
@@ -1656,16 +1662,22 @@ impl Lexicon {
                 // "no errors": the absence of a problem is no praise.
                 continue;
             }
+            // (`i - 1`: a word of degree stands before `i`.)
+            let pull = if by_degree {
+                Pull::Degree(quote(i - 1, i))
+            } else {
+                Pull::Word(rated)
+            };
             if v < 0.0 {
                 if topic {
                     topic_neg += v;
                     last_problem = i;
                 }
-                pull_down(&mut neg, &mut most_negative, Pull::Word(rated), v);
+                pull_down(&mut neg, &mut most_negative, pull, v);
             } else {
                 pos += v;
                 if most_positive.is_none_or(|m| v > m.1) {
-                    most_positive = Some((Pull::Word(rated), v));
+                    most_positive = Some((pull, v));
                 }
             }
         }
@@ -2374,7 +2386,8 @@ mod tests {
                     | Pull::Excess(q)
                     | Pull::Unmet(q)
                     | Pull::Recurrence(q)
-                    | Pull::Sarcasm(q),
+                    | Pull::Sarcasm(q)
+                    | Pull::Degree(q),
                     _,
                 )) => {
                     let (a, b) = q.words(subject, body);
@@ -2407,6 +2420,10 @@ mod tests {
         assert_eq!(
             q("Your app keeps logging me out").as_deref(),
             Some("keeps logging")
+        );
+        assert_eq!(
+            q("It was a huge disappointment.").as_deref(),
+            Some("huge disappointment")
         );
         assert_eq!(
             q("It should've synced").as_deref(),
