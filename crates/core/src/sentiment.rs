@@ -1797,11 +1797,7 @@ impl Lexicon {
     /// rules took that the bundled lexicon rates positive (their praise,
     /// "awesome").
     fn positive(&self, t: &Tok) -> bool {
-        match t.entry {
-            Some(Entry::Rated(v)) => v > 0.0,
-            Some(Entry::Unrated) => self.bundled.get(t.key as usize).is_some_and(|&v| v > 0.0),
-            _ => false,
-        }
+        self.valence(t.key, t.entry) > 0.0
     }
 
     /// The rules' praise `phrase` (a word of [`DEGREE_WORDS`]: "great") ends
@@ -1824,16 +1820,20 @@ impl Lexicon {
             .collect();
         self.words
             .find(&word)
-            .is_some_and(|(key, entry)| match entry {
-                Entry::Rated(v) | Entry::Topic(v) => v < 0.0,
-                Entry::Unrated => self.bundled.get(key as usize).is_some_and(|&v| v < 0.0),
-                _ => false,
-            })
+            .is_some_and(|(key, entry)| self.valence(key, Some(entry)) < 0.0)
     }
 
-    /// `t` is a negative word: rated so, a negative topic ("error"), or a
-    /// word the rules took that the bundled lexicon rates negative
-    /// ("problem", a sentiment phrase).
+    /// How the lexicon rates a word it gave `key` and `entry`: a rated
+    /// word or a topic as rated, a word the rules took as the bundled
+    /// lexicon rates it (their "problem", their praise "awesome"), else 0.
+    fn valence(&self, key: u32, entry: Option<Entry>) -> f32 {
+        match entry {
+            Some(Entry::Rated(v) | Entry::Topic(v)) => v,
+            Some(Entry::Unrated) => self.bundled.get(key as usize).copied().unwrap_or(0.0),
+            _ => 0.0,
+        }
+    }
+
     /// Token `i` (above 0, an index of `toks`, with a key: a neutral
     /// word) is "like", "likes" or "liked" right after "I" or "we", an
     /// adverb of [`LIKING_ADVERBS`] between at most ("I like", "we really
@@ -1856,12 +1856,11 @@ impl Lexicon {
         toks[k].runs_on() && is(k, &["i", "we"])
     }
 
+    /// `t` is a negative word: rated so, a negative topic ("error"), or a
+    /// word the rules took that the bundled lexicon rates negative
+    /// ("problem", a sentiment phrase).
     fn negative(&self, t: &Tok) -> bool {
-        match t.entry {
-            Some(Entry::Rated(v) | Entry::Topic(v)) => v < 0.0,
-            Some(Entry::Unrated) => self.bundled.get(t.key as usize).is_some_and(|&v| v < 0.0),
-            _ => false,
-        }
+        self.valence(t.key, t.entry) < 0.0
     }
 
     /// The first interjection of strong praise in `toks`: a word the
