@@ -1341,7 +1341,9 @@ impl Lexicon {
                         t.entry == Some(Entry::NotAction)
                             && crate::text::one_of(word(j), SEARCHING)
                             && {
-                                // (`i - 1`, `i - 2` read only when above 0.)
+                                // (`i` is the loop's index of `toks`; `i - 1`
+                                // and `i - 2` are read only when above 0, so
+                                // `k`, one of them, indexes `toks` too.)
                                 let k = if i > 1
                                     && SEARCH_MODALS.iter().any(|m| toks[i - 1].is(m, self))
                                     && toks[i].is("not", self)
@@ -1776,20 +1778,26 @@ impl Lexicon {
     /// before a word it rates positive ("damn good", "crazy good",
     /// "terribly nice", "freaking awesome").
     fn degree_of(&self, toks: &[Tok], j: usize) -> bool {
+        // (`j` indexes `toks`: every caller's; `j + 1`, `j + 2` read by
+        // `get`.)
         if !(toks[j].runs_on() && toks[j].entry.is_some()) {
             return false;
         }
+        let Some(next) = toks.get(j + 1) else {
+            return false;
+        };
+        // Most words run on into one the lexicon does not rate: no list is
+        // read for them.
+        let after = self.valence(next.key, next.entry);
+        if after == 0.0 {
+            return false;
+        }
         let w = self.words.key(toks[j].key);
-        // (`j + 1`, `j + 2` read by `get`.)
-        let next = toks.get(j + 1);
-        if DEGREE_WORDS.contains(&w) {
-            let praised =
-                next.is_some_and(Tok::runs_on) && toks.get(j + 2).is_some_and(|t| self.positive(t));
-            next.is_some_and(|t| self.negative(t)) && !praised
-        } else if FAULT_DEGREE_WORDS.contains(&w) {
-            next.is_some_and(|t| self.positive(t))
+        if after < 0.0 {
+            let praised = next.runs_on() && toks.get(j + 2).is_some_and(|t| self.positive(t));
+            DEGREE_WORDS.contains(&w) && !praised
         } else {
-            false
+            FAULT_DEGREE_WORDS.contains(&w)
         }
     }
 
