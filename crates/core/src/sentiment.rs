@@ -1202,6 +1202,9 @@ impl Lexicon {
         // The verb of a past hope read as an expectation not met (below):
         // not rated.
         let mut hoped_at = usize::MAX;
+        // A verb of ceasing a negator reached ([`crate::text::CEASING`]): the negation
+        // ends at it, and it negates nothing itself.
+        let mut ceased_at = usize::MAX;
         for i in 0..toks.len() {
             // `k < i` for an `i` that indexes `toks`.
             let hypothetical = |i: usize| {
@@ -1221,7 +1224,7 @@ impl Lexicon {
                     NO_ALONE,
                 );
             }
-            if toks[i].negates && !hypothetical(i) {
+            if toks[i].negates && i != ceased_at && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
                 // Auxiliaries are looked through ("nobody has replied",
@@ -1248,6 +1251,72 @@ impl Lexicon {
                     // "LOL".
                     .filter(|&(j, _)| !toks[i..j].iter().any(|t| t.stop()));
                 if let Some((j, t)) = action {
+                    // A verb of ceasing ([`crate::text::CEASING`]), negated by a verb's
+                    // negator: not "no stop button", "non stop" (a noun),
+                    // nor a bidding ("Don't stop here", "Never stop
+                    // learning"). The word after it is read as written if
+                    // the lexicon rates it ("can't stop smiling", "won't
+                    // stop crashing"). The verb is a failure ("won't stop
+                    // loading", "can't stop the export", and "won't stop
+                    // crashing", whose problem goes on), quoted with the
+                    // "-ing" word after it; not when the next word is a
+                    // feeling, nor what the customer goes on doing anyway
+                    // ("it didn't stop me from …", "I can't stop
+                    // refreshing the page"). (`i` is the loop's index of
+                    // `toks` and `i - 1`, `i - 2` are read when above 0; `j`
+                    // indexes `toks`; `j + 1` is read by `get`, and by
+                    // `quote` only once `get` found it.)
+                    let opens = |k: usize| k == 0 || toks[k - 1].stop() || toks[k - 1].emoticon;
+                    // (After a comma too: "Keep going, don't stop!")
+                    let bidding = ((opens(i) || toks[i - 1].comma())
+                        && crate::text::one_of(word(i), &["don't", "dont", "don’t", "never"]))
+                        || (i > 0
+                            && toks[i].is("not", self)
+                            && crate::text::one_of(word(i - 1), &["do"])
+                            && opens(i - 1));
+                    let ceasing = crate::text::one_of(word(j), crate::text::CEASING)
+                        && !crate::text::one_of(word(i), &["no", "non", "without"])
+                        && !bidding;
+                    if ceasing {
+                        ceased_at = j;
+                        let next = toks.get(j + 1).filter(|n| toks[j].runs_on() && n.word);
+                        let ing =
+                            next.is_some() && ends_ing(quote(j + 1, j + 1).words(subject, body).0);
+                        // The customer, or no one named, before the negator.
+                        let person = opens(i)
+                            || KEEP_SUBJECTS
+                                .iter()
+                                .any(|w| crate::text::one_of(word(i - 1), &[w]));
+                        let goes_on = (toks[j].runs_on()
+                            && j + 1 < toks.len()
+                            && crate::text::one_of(word(j + 1), &["me", "us"]))
+                            || (ing
+                                && person
+                                && next.is_some_and(|n| {
+                                    matches!(n.entry, None | Some(Entry::Neutral))
+                                }));
+                        // The lexicon's rating of the next word: a fault
+                        // that goes on is a failure, its word the pull.
+                        let rated = next.and_then(|n| match n.entry {
+                            Some(Entry::Rated(v)) => Some(v),
+                            _ => None,
+                        });
+                        if !goes_on && rated.is_none_or(|v| v < 0.0) {
+                            failure = true;
+                            last_problem = j;
+                            // (`i - 1` read only when `i > 0`.)
+                            let modal = i > 0 && own_modal(i - 1);
+                            let last = if ing { j + 1 } else { j };
+                            if rated.is_none() {
+                                pull_down(
+                                    &mut neg,
+                                    &mut most_negative,
+                                    Pull::NegatedAction(quote(i - usize::from(modal), last)),
+                                    NEGATED_ACTION,
+                                );
+                            }
+                        }
+                    }
                     // "can't wait to see it", "couldn't wait for the
                     // release", "Can't wait!": eagerness, not a failure ("we can't wait
                     // any longer" is one).
@@ -1371,6 +1440,7 @@ impl Lexicon {
                     if ((matches!(t.entry, None | Some(Entry::Neutral | Entry::Wait)) && t.word)
                         || short
                         || thing_searched())
+                        && !ceasing
                         && !eager
                         && !emphasis()
                         && !no_problem()
@@ -1512,6 +1582,11 @@ impl Lexicon {
                 }
                 _ => continue,
             };
+            // A negated verb of ceasing is read as a failure above, or its
+            // feeling is the next word's.
+            if i == ceased_at {
+                continue;
+            }
             // A word of degree right before a word of the other feeling is
             // that word's degree, not a feeling of its own: "a huge
             // disappointment", "pretty bad", "a great loss" are no praise,
@@ -1602,7 +1677,10 @@ impl Lexicon {
                     crate::text::ends_until(part, at) || crate::text::ends_enough(part, at)
                 };
                 // (In the word's sentence: "Oh no. Nice, it's back.")
+                // Not past a negated verb of ceasing ("won't stop
+                // crashing"), nor by one ("never stopped crashing").
                 if t.negates
+                    && !(j..i).contains(&ceased_at)
                     && !toks[i].emoticon
                     && !toks[j..i].iter().any(|t| t.stop())
                     && !superlative()
@@ -2975,6 +3053,45 @@ mod tests {
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }
+    }
+
+    #[test]
+    fn a_negated_verb_of_ceasing_is_no_praise() {
+        // What goes on is not ended: the negation ends at the verb ("stop"
+        // is rated negative; flipped, these read as praise).
+        let l = Lexicon::builtin();
+        let score = |t: &str| {
+            l.score(
+                "",
+                t,
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+        };
+        for t in [
+            "The app won't stop crashing.",
+            "It can't stop freezing when I scroll.",
+            "I can't stop the export.",
+            "The page won't stop loading.",
+            "Won't stop crashing since the update.",
+        ] {
+            let v = score(t);
+            assert!(v.compound < -0.05 && v.failure, "{t}: {v:?}");
+        }
+        // A feeling after the verb is read as written; what the customer
+        // goes on doing anyway is no failure; a bidding and a noun are
+        // read as before.
+        for t in [
+            "I can't stop smiling.",
+            "That doesn't stop me from loving it.",
+            "Keep going, don't stop!",
+            "The app has no stop button.",
+        ] {
+            let v = score(t);
+            assert!(v.compound > 0.05 && !v.failure, "{t}: {v:?}");
+        }
+        let v = score("I can't stop refreshing the page.");
+        assert!(!v.failure, "{v:?}");
     }
 
     #[test]

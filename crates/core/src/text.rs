@@ -1505,7 +1505,9 @@ const CLAUSE_GOES_ON: &[&str] = &[
 /// read only near a negator).
 #[inline(always)]
 fn denies_within(gap: &str, window: u32, nouns: bool) -> bool {
-    within_window(gap, window, nouns) && !adds_to(gap)
+    within_window(gap, window, nouns)
+        && !adds_to(gap)
+        && !ascii_words(gap).any(|w| one_of(w, CEASING))
 }
 
 /// True when the expectation after a subject negator (`negator`, then
@@ -1595,6 +1597,17 @@ pub(crate) const QUESTION_OPENERS: &[&str] = &[
 pub(crate) fn one_of(w: &str, list: &[&str]) -> bool {
     list.iter().any(|l| w.eq_ignore_ascii_case(l))
 }
+
+/// Verbs of ceasing. Negated (by [`crate::sentiment`] and the phrases'
+/// negation alike), what goes on is not ended ("won't stop
+/// crashing", "hasn't stopped freezing", "can't stop the sync"): the
+/// negation ends at the verb, which is a failure unless the word after it
+/// carries the feeling as written ("crashing" is the complaint; "can't stop
+/// smiling" is praise).
+pub(crate) const CEASING: &[&str] = &[
+    "stop", "stops", "stopped", "stopping", "quit", "quits", "quitting", "cease", "ceases",
+    "ceased", "ceasing",
+];
 
 /// True when the gap after a negator makes it add rather than deny ("not
 /// just mine", "not only by us": others too).
