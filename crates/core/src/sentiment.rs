@@ -1551,6 +1551,21 @@ impl Lexicon {
             } else {
                 unmet
             };
+            // A promise made to the customer: "I was promised a refund",
+            // "we were promised a fix", "you promised to call back" — told to
+            // the vendor, it is an expectation not met, and its verb is not
+            // rated (not "as promised", nor "I promise"). (`toks[i]`: the
+            // loop's index; `i + 1` read by `get`; the word read again only
+            // before "promised".)
+            let unmet = if unmet == 0
+                && toks.get(i + 1).is_some_and(|t| t.is("promised", self))
+                && crate::text::one_of(word(i), &["was", "were", "been", "you", "they"])
+            {
+                hoped_at = i + 1;
+                1
+            } else {
+                unmet
+            };
             if unmet > 0 && toks[i].runs_on() && !(i > 0 && toks[i - 1].negates) {
                 // Quoted with the word after the cue, through "be" and
                 // "been" ("supposed to sync", "should have been fixed").
@@ -3050,6 +3065,26 @@ mod tests {
             "We are huge fans of the product.",
             "The new editor looks pretty damn good.",
             "It is true, the fix works.",
+        ] {
+            assert!(compound(t) > 0.05, "{t}: {}", compound(t));
+        }
+    }
+
+    #[test]
+    fn a_promise_made_to_the_customer_is_an_expectation_not_met() {
+        // VADER rates "promised" +1.5: told to the vendor, a promise is
+        // what was not kept.
+        for t in [
+            "I was promised a refund two weeks ago.",
+            "You promised to call me back yesterday.",
+            "We have been promised a fix for months.",
+        ] {
+            assert!(compound(t) < -0.05, "{t}: {}", compound(t));
+        }
+        // Not "as promised", nor the customer's own promise.
+        for t in [
+            "As promised, the fix works great.",
+            "I promise to send the logs, thanks!",
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }
