@@ -115,7 +115,12 @@ impl DetectorBuilder {
         }
         self.added.push((norm.clone(), target));
         let disowned = matches!(target, Target::DisownedCategory(_));
-        for form in phrase_forms(&norm) {
+        // Irregular verb forms for what a ticket is about (categories,
+        // severity, conditions), not for the sentiment's phrases: "sent" as
+        // "send" made every "not working, sent Monday" of a quoted mail
+        // header a second failure.
+        let irregular = !matches!(target, Target::Idiom) && target.family() != FAMILY_SENTIMENT;
+        for form in phrase_forms(&norm, irregular) {
             // An action is disowned in its verb's forms only ("made",
             // "requested"), not its nouns ("authorization", "approval").
             if disowned && !verb_form(&form, &norm) {
@@ -497,6 +502,59 @@ const NOT_FORMS: &[&str] = &[
     "technicality",
 ];
 
+/// Irregular verbs: each group is one verb's forms, its base first, which a
+/// stemmer does not join ("break", "broke", "broken"). A phrase written
+/// with one of them matches all, the base only when written so (the base
+/// is often a noun: "a page break", "on hold", "a steal"). Only verbs whose forms are no other
+/// common word: not "find" ("found" a company), "leave" ("left"), "see"
+/// ("saw"), "feed" ("fed"), "lie" ("lay"), "build" ("building"), "stick"
+/// ("stuck" is a state), nor "bring" ("bring back" asks for something,
+/// "brought back" reports it). For [`phrase_forms`].
+const IRREGULAR: &[&[&str]] = &[
+    &["begin", "begins", "beginning", "began", "begun"],
+    &["break", "breaks", "breaking", "broke", "broken"],
+    &["buy", "buys", "buying", "bought"],
+    &["catch", "catches", "catching", "caught"],
+    &["choose", "chooses", "choosing", "chose", "chosen"],
+    &["come", "comes", "coming", "came"],
+    &["drive", "drives", "driving", "drove", "driven"],
+    &["fall", "falls", "falling", "fell", "fallen"],
+    &["forget", "forgets", "forgetting", "forgot", "forgotten"],
+    &["freeze", "freezes", "freezing", "froze", "frozen"],
+    &["get", "gets", "getting", "got", "gotten"],
+    &["give", "gives", "giving", "gave", "given"],
+    &["go", "goes", "going", "went", "gone"],
+    &["hang", "hangs", "hanging", "hung"],
+    &["hide", "hides", "hiding", "hid", "hidden"],
+    &["hold", "holds", "holding", "held"],
+    &["keep", "keeps", "keeping", "kept"],
+    &["know", "knows", "knowing", "knew", "known"],
+    &["lose", "loses", "losing", "lost"],
+    &["make", "makes", "making", "made"],
+    &["pay", "pays", "paying", "paid"],
+    &["run", "runs", "running", "ran"],
+    &["sell", "sells", "selling", "sold"],
+    &["send", "sends", "sending", "sent"],
+    &["show", "shows", "showing", "showed", "shown"],
+    &["speak", "speaks", "speaking", "spoke", "spoken"],
+    &["spend", "spends", "spending", "spent"],
+    &["steal", "steals", "stealing", "stole", "stolen"],
+    &["take", "takes", "taking", "took", "taken"],
+    &["tell", "tells", "telling", "told"],
+    &["think", "thinks", "thinking", "thought"],
+    &["throw", "throws", "throwing", "threw", "thrown"],
+    &["understand", "understands", "understanding", "understood"],
+    &["win", "wins", "winning", "won"],
+    &[
+        "withdraw",
+        "withdraws",
+        "withdrawing",
+        "withdrew",
+        "withdrawn",
+    ],
+    &["write", "writes", "writing", "wrote", "written"],
+];
+
 /// Suffixes tried on a word (and on its stem) to find its inflections.
 const SUFFIXES: [&str; 19] = [
     "", "s", "es", "ed", "d", "ing", "er", "ers", "ly", "ion", "ions", "ation", "ations", "ment",
@@ -621,11 +679,25 @@ pub fn without_apostrophe(phrase: &str) -> Option<String> {
 }
 
 /// The forms of a normalised phrase: every combination of its words' forms
-/// (at most 64; the phrase itself first).
-pub fn phrase_forms(norm: &str) -> Vec<String> {
+/// (at most 64; the phrase itself first), with `irregular` its irregular
+/// verbs' forms too.
+pub fn phrase_forms(norm: &str, irregular: bool) -> Vec<String> {
     let mut out = vec![String::new()];
     for (i, w) in norm.split(' ').enumerate() {
-        let forms = word_forms(w);
+        let mut forms = word_forms(w);
+        // With `irregular`, an irregular verb's forms, which share no stem:
+        // "broken" is also "breaks", "broke"; "lost data" "losing data"
+        // ([`IRREGULAR`]). Phrases only: as words of the sentiment
+        // lexicon's topics, "gone" of "went down" would no longer be an
+        // action ("hasn't gone through").
+        // The base form only as written: "broken" is no "page break".
+        if let Some(group) = IRREGULAR.iter().find(|g| irregular && g.contains(&w)) {
+            for f in group.iter().skip(1) {
+                if !forms.iter().any(|x| x == f) {
+                    forms.push((*f).to_string());
+                }
+            }
+        }
         let mut next = Vec::with_capacity(out.len() * forms.len());
         'outer: for prefix in &out {
             for f in &forms {
@@ -3016,6 +3088,39 @@ mod tests {
             b.add(p, t);
         }
         b.build(2).unwrap()
+    }
+
+    #[test]
+    fn an_irregular_verb_matches_its_forms_in_what_a_ticket_is_about() {
+        let d = detector_of(&[
+            ("broken", Target::Category(0)),
+            ("lost data", Target::Severity(0)),
+            ("send", Target::Expectation),
+            ("not", Target::Negator),
+        ]);
+        let families = |text: &str| {
+            scan(&d, text)
+                .hits
+                .iter()
+                .map(|h| h.family)
+                .collect::<Vec<_>>()
+        };
+        for text in [
+            "the update broke the export",
+            "it breaks every time",
+            "the sync keeps breaking",
+        ] {
+            assert_eq!(families(text), [FAMILY_CATEGORY], "{text}");
+        }
+        for text in ["we are losing data", "the import loses data"] {
+            assert_eq!(families(text), [FAMILY_SEVERITY], "{text}");
+        }
+        // The base only as written ("a page break"); the sentiment's
+        // phrases keep their stems ("sent" is no "send").
+        assert!(families("insert a page break").is_empty());
+        assert!(!families("it was not sent").contains(&FAMILY_SENTIMENT));
+        assert!(phrase_forms("broken", true).contains(&"broke".to_string()));
+        assert!(!phrase_forms("broken", false).contains(&"broke".to_string()));
     }
 
     #[test]
