@@ -808,7 +808,8 @@ enum Reach {
     /// expectation, nothing else.
     Subject,
     /// "without": a noun, near ("without any problems", "without errors"),
-    /// and no expectation ("without logging in" reports no failure).
+    /// and an expectation only as a noun after a determiner ("without a
+    /// reply"; "without logging in" reports no failure).
     Noun,
 }
 
@@ -977,8 +978,13 @@ impl Detector {
                                 && the_subjects_verb(text.get(n.0..n.1).unwrap_or(""), gap(n))
                         }
                         Reach::Noun => {
+                            // An expectation as a noun after a determiner
+                            // is absent ("two weeks without a reply",
+                            // "without any answer"); right after "without"
+                            // it is an action left undone ("without logging
+                            // in").
                             family == FAMILY_SENTIMENT
-                                && !expected()
+                                && (!expected() || determined(gap(n)))
                                 && denies_within(gap(n), self.negation_window, true)
                         }
                         reach => {
@@ -1372,6 +1378,12 @@ const UNTIL_WORDS: usize = 4;
 
 /// Words a negation reaches through to the noun after them ([`within_window`]).
 const DETERMINERS: &[&str] = &["a", "an", "any", "single", "more", "further"];
+
+/// `gap` holds words, and only [`DETERMINERS`] ("a", "any single").
+fn determined(gap: &str) -> bool {
+    let mut words = ascii_words(gap).peekable();
+    words.peek().is_some() && words.all(|w| one_of(w, DETERMINERS))
+}
 
 /// The first `max` words of `rest` as written, up to the end of its clause
 /// (a [`clause_break`]): what a word before `rest` reaches in its clause.
@@ -3088,6 +3100,20 @@ mod tests {
             b.add(p, t);
         }
         b.build(2).unwrap()
+    }
+
+    #[test]
+    fn without_negates_an_expectation_only_as_a_noun() {
+        let d = detector_of(&[
+            ("reply", Target::Expectation),
+            ("log in", Target::Expectation),
+            ("without", Target::Negator),
+        ]);
+        let negated = |text: &str| scan(&d, text).hits.iter().any(|h| h.negated);
+        assert!(negated("two weeks without a reply"));
+        assert!(negated("still without any reply"));
+        assert!(!negated("can I view it without logging in?"));
+        assert!(!negated("I got it working without reply from you"));
     }
 
     #[test]
