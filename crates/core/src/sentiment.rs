@@ -1610,16 +1610,7 @@ impl Lexicon {
             if self.degree_of(toks, i) {
                 continue;
             }
-            // A sign-off: "Best regards", "kind regards", or a closing
-            // word with a comma among the last words ("Best,", "All the
-            // best,", "Warmly,"; not "works fine, thanks").
-            let sign_off = toks
-                .get(i + 1)
-                .is_some_and(|t| t.entry == Some(Entry::SignOff))
-                || (toks[i].comma()
-                    && i + SIGN_OFF_TAIL >= toks.len()
-                    && CLOSINGS.contains(&self.words.key(toks[i].key)));
-            if sign_off && v > 0.0 {
+            if v > 0.0 && self.signs_off(toks, i) {
                 continue;
             }
             // The task a question asks about is no feeling: the verb after
@@ -1964,12 +1955,24 @@ impl Lexicon {
         self.valence(t.key, t.entry) < 0.0
     }
 
+    /// Token `i` (an index of `toks`, with an entry) signs the message
+    /// off: "Best regards", "kind regards", or a closing word with a comma
+    /// among the last words ("Best,", "All the best,", "Warmly,"; not
+    /// "works fine, thanks"). No praise, and no interjection either.
+    fn signs_off(&self, toks: &[Tok], i: usize) -> bool {
+        toks.get(i + 1)
+            .is_some_and(|t| t.entry == Some(Entry::SignOff))
+            || (toks[i].comma()
+                && i + SIGN_OFF_TAIL >= toks.len()
+                && CLOSINGS.contains(&self.words.key(toks[i].key)))
+    }
+
     /// The first interjection of strong praise in `toks`: a word the
     /// bundled lexicon rates [`STRONG_PRAISE`] or more that closes its
     /// clause (",", ".", "!" after it; after a comma no rated word, which
     /// would make it a list) and opens its sentence, alone or after one of
     /// [`OPENERS`] ("Great,", "Oh great.", "Just wonderful!"); no "-ly"
-    /// adverb ("Happily, …").
+    /// adverb ("Happily, …"), no sign-off ("Best, Maria").
     /// Its first and last token and its rating. `word` reads token `k` as
     /// written (`Lexicon::score`'s).
     fn interjection<'t>(
@@ -1996,7 +1999,7 @@ impl Lexicon {
                 && toks
                     .get(i + 1)
                     .is_some_and(|n| matches!(n.entry, Some(Entry::Rated(_))));
-            if listed || self.words.key(t.key).ends_with("ly") {
+            if listed || self.words.key(t.key).ends_with("ly") || self.signs_off(toks, i) {
                 return None;
             }
             if opens(i) {
@@ -3208,6 +3211,8 @@ mod tests {
             "Great product, but it crashed once.",
             "Happily, the crash is rare.",
             "Great, thanks!",
+            // A sign-off.
+            "The export fails again. Can you check? Best, Maria",
         ] {
             let got = v(t);
             assert!(
