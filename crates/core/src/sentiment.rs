@@ -209,6 +209,24 @@ const PARTICIPLE_ENDINGS: &[[u8; 2]] = &[
     *b"ed", *b"en", *b"wn", *b"ne", *b"de", *b"ld", *b"nt", *b"id", *b"ot", *b"st", *b"ft", *b"pt",
     *b"ht", *b"ad", *b"un",
 ];
+/// Verbs that keep a fault from happening ([`Lexicon::prevented`]).
+const PREVENTING: &[&str] = &[
+    "avoid",
+    "avoids",
+    "avoided",
+    "avoiding",
+    "prevent",
+    "prevents",
+    "prevented",
+    "preventing",
+    "protect",
+    "protects",
+    "protected",
+    "protecting",
+];
+/// How many tokens a verb of [`PREVENTING`] reaches ("protects us against
+/// accidental deletion").
+const PREVENTED_REACH: usize = 4;
 /// Verbs of what a customer does or leaves undone by choice, in the forms a
 /// negator is followed by: denied by "I" or "we" ("I haven't used it yet",
 /// "we didn't read the docs", "I don't need the seats any more"; not "I
@@ -1602,6 +1620,13 @@ impl Lexicon {
             if i == ceased_at {
                 continue;
             }
+            // What is prevented or avoided does not happen: "to avoid any
+            // confusion", "it prevents data loss", "protects us against
+            // accidental deletion" — neither the fault nor the verb is a
+            // feeling ("Avoid this app!" keeps the verb's rating).
+            if v < 0.0 && self.prevented(toks, i) {
+                continue;
+            }
             // A word of degree right before a word of the other feeling is
             // that word's degree, not a feeling of its own: "a huge
             // disappointment", "pretty bad", "a great loss" are no praise,
@@ -1953,6 +1978,29 @@ impl Lexicon {
     /// ("problem", a sentiment phrase).
     fn negative(&self, t: &Tok) -> bool {
         self.valence(t.key, t.entry) < 0.0
+    }
+
+    /// Token `i` (an index of `toks`, with an entry) is a fault prevented
+    /// or avoided, or the verb preventing one: one of [`PREVENTING`] and a
+    /// word rated negative at most [`PREVENTED_REACH`] tokens apart in one
+    /// clause.
+    fn prevented(&self, toks: &[Tok], i: usize) -> bool {
+        let preventing = |t: &Tok| t.entry.is_some() && PREVENTING.contains(&self.words.key(t.key));
+        if preventing(&toks[i]) {
+            // (`k` from `i + 1`, read by `get`; `toks[k - 1]` is at least
+            // `toks[i]`.)
+            (i + 1..=i + PREVENTED_REACH)
+                .take_while(|&k| toks[k - 1].runs_on())
+                .map_while(|k| toks.get(k))
+                .any(|t| self.negative(t))
+        } else {
+            // (`k` counts down from `i - 1` while above `i - 1 - reach`;
+            // `i.checked_sub` keeps it in bounds.)
+            (1..=PREVENTED_REACH)
+                .map_while(|d| i.checked_sub(d))
+                .take_while(|&k| toks[k].runs_on())
+                .any(|k| preventing(&toks[k]))
+        }
     }
 
     /// Token `i` (an index of `toks`, with an entry) signs the message
@@ -3091,6 +3139,23 @@ mod tests {
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }
+    }
+
+    #[test]
+    fn a_fault_prevented_or_avoided_does_not_happen() {
+        for t in [
+            "To avoid any confusion, here is the reference.",
+            "How can we prevent data loss during the migration?",
+        ] {
+            assert!(compound(t).abs() <= 0.05, "{t}: {}", compound(t));
+        }
+        // ("protects" is praise to the bundled lexicon; the shipped rules
+        // mute it.)
+        let t = "The backup protects us against accidental deletion.";
+        assert!(compound(t) > 0.05, "{t}: {}", compound(t));
+        // The verb alone keeps its rating; a fault out of its reach counts.
+        assert!(compound("Avoid this app.") < -0.05);
+        assert!(compound("We tried to avoid it. The export is broken and useless.") < -0.05);
     }
 
     #[test]
