@@ -1286,15 +1286,21 @@ impl Lexicon {
                     // `quote` only once `get` found it.)
                     let opens = |k: usize| k == 0 || toks[k - 1].stop() || toks[k - 1].emoticon;
                     // (After a comma too: "Keep going, don't stop!")
-                    let bidding = ((opens(i) || toks[i - 1].comma())
-                        && crate::text::one_of(word(i), &["don't", "dont", "don’t", "never"]))
-                        || (i > 0
-                            && toks[i].is("not", self)
-                            && crate::text::one_of(word(i - 1), &["do"])
-                            && opens(i - 1));
-                    let ceasing = crate::text::one_of(word(j), crate::text::CEASING)
+                    let bidding = || {
+                        ((opens(i) || toks[i - 1].comma())
+                            && crate::text::one_of(word(i), &["don't", "dont", "don’t", "never"]))
+                            || (i > 0
+                                && toks[i].is("not", self)
+                                && crate::text::one_of(word(i - 1), &["do"])
+                                && opens(i - 1))
+                    };
+                    // (By the lexicon's spelling: the words are read again
+                    // as written only for a verb of ceasing. A form it does
+                    // not know, "ceases", is read as any action.)
+                    let ceasing = t.entry.is_some()
+                        && crate::text::CEASING.contains(&self.words.key(t.key))
                         && !crate::text::one_of(word(i), &["no", "non", "without"])
-                        && !bidding;
+                        && !bidding();
                     if ceasing {
                         ceased_at = j;
                         let next = toks.get(j + 1).filter(|n| toks[j].runs_on() && n.word);
@@ -1576,7 +1582,9 @@ impl Lexicon {
             // loop's index; `i + 1` read by `get`; the word read again only
             // before "promised".)
             let unmet = if unmet == 0
-                && toks.get(i + 1).is_some_and(|t| t.is("promised", self))
+                && toks.get(i + 1).is_some_and(|t| {
+                    matches!(t.entry, Some(Entry::Rated(_))) && t.is("promised", self)
+                })
                 && crate::text::one_of(word(i), &["was", "were", "been", "you", "they"])
             {
                 hoped_at = i + 1;
