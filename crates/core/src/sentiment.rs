@@ -1284,8 +1284,12 @@ impl Lexicon {
                     // `toks` and `i - 1`, `i - 2` are read when above 0; `j`
                     // indexes `toks`; `j + 1` is read by `get`, and by
                     // `quote` only once `get` found it.)
+                    // Token `k` opens its sentence: the first, or after
+                    // one that ends a sentence (an emoticon ends one too:
+                    // ":) Can't wait!"). (`k - 1` read only when `k > 0`.)
                     let opens = |k: usize| k == 0 || toks[k - 1].stop() || toks[k - 1].emoticon;
-                    // (After a comma too: "Keep going, don't stop!")
+                    // (After a comma too: "Keep going, don't stop!"; `i -
+                    // 1` is read only when `opens(i)` is false, so `i > 0`.)
                     let bidding = || {
                         ((opens(i) || toks[i - 1].comma())
                             && crate::text::one_of(word(i), &["don't", "dont", "don’t", "never"]))
@@ -1306,11 +1310,9 @@ impl Lexicon {
                         let next = toks.get(j + 1).filter(|n| toks[j].runs_on() && n.word);
                         let ing =
                             next.is_some() && ends_ing(quote(j + 1, j + 1).words(subject, body).0);
-                        // The customer, or no one named, before the negator.
-                        let person = opens(i)
-                            || KEEP_SUBJECTS
-                                .iter()
-                                .any(|w| crate::text::one_of(word(i - 1), &[w]));
+                        // The customer, or no one named, before the negator
+                        // (`i - 1` read only when `opens(i)` is false).
+                        let person = opens(i) || crate::text::one_of(word(i - 1), &KEEP_SUBJECTS);
                         let goes_on = (toks[j].runs_on()
                             && j + 1 < toks.len()
                             && crate::text::one_of(word(j + 1), &["me", "us"]))
@@ -1347,9 +1349,7 @@ impl Lexicon {
                     // Ending its clause, with no subject before the negator,
                     // "Can't wait!" is eagerness too ("This can't wait." is
                     // urgency).
-                    // (`i - 1` read only when `i > 0`.)
-                    // An emoticon ends a sentence too (":) Can't wait!").
-                    let no_subject = i == 0 || toks[i - 1].stop() || toks[i - 1].emoticon;
+                    let no_subject = opens(i);
                     let eager = t.entry == Some(Entry::Wait)
                         && toks.get(j + 1).map_or(no_subject, |n| {
                             n.is("to", self)
