@@ -209,6 +209,17 @@ const PARTICIPLE_ENDINGS: &[[u8; 2]] = &[
     *b"ed", *b"en", *b"wn", *b"ne", *b"de", *b"ld", *b"nt", *b"id", *b"ot", *b"st", *b"ft", *b"pt",
     *b"ht", *b"ad", *b"un",
 ];
+/// Words of quantity before a unit of time waited ("It's been *5*
+/// days", "*over a* week", "*a couple of* hours").
+const QUANTITIES: &[&str] = &[
+    "a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "several", "few", "couple", "over", "almost", "nearly", "more", "than", "about", "of",
+];
+/// Units of time waited (not years: "it's been two years since we
+/// started" is tenure).
+const WAITED_UNITS: &[&str] = &[
+    "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months",
+];
 /// Verbs that keep a fault from happening ([`Lexicon::prevented`]).
 const PREVENTING: &[&str] = &[
     "avoid",
@@ -1527,6 +1538,57 @@ impl Lexicon {
                         &mut most_negative,
                         Pull::Recurrence(quote(i, i + 1)),
                         RECURRENCE,
+                    );
+                }
+            }
+            // Time gone by, told to the vendor: "It's been 5 days", "it has
+            // been two weeks since I reported it", "it's been over a week" —
+            // a wait complained of, as an expectation not met (the subject is
+            // "it": not "we have been customers for years"; no years: "it's
+            // been two years since we started" is tenure). (`toks[i]`: the
+            // loop's index; `i - 1`, `i - 2` read when above 0 and 1; the
+            // words after it by `get`, read again only after "been".)
+            if toks[i].entry == Some(Entry::Auxiliary)
+                && toks[i].is("been", self)
+                && i > 0
+                && toks[i - 1].runs_on()
+                && (crate::text::one_of(word(i - 1), &["it's", "its", "it’s"])
+                    || (i > 1
+                        && crate::text::one_of(word(i - 1), &["has"])
+                        && crate::text::one_of(word(i - 2), &["it"])))
+            {
+                let quantity = |k: usize| {
+                    let w = word(k);
+                    w.bytes().all(|b| b.is_ascii_digit()) || crate::text::one_of(w, QUANTITIES)
+                };
+                // The unit after one to three words of quantity ("5",
+                // "over a", "a couple of"), in the clause. (`k - 1` is at
+                // least `i`; `k` is read below the length.)
+                let mut unit = None;
+                if toks.get(i + 1).is_some() && quantity(i + 1) {
+                    let mut k = i + 2;
+                    while k < toks.len().min(i + 5) && toks[k - 1].runs_on() {
+                        if crate::text::one_of(word(k), WAITED_UNITS) {
+                            unit = Some(k);
+                            break;
+                        }
+                        if !quantity(k) {
+                            break;
+                        }
+                        k += 1;
+                    }
+                }
+                if let Some(u) = unit {
+                    let from = if crate::text::one_of(word(i - 1), &["has"]) {
+                        i - 2
+                    } else {
+                        i - 1
+                    };
+                    pull_down(
+                        &mut neg,
+                        &mut most_negative,
+                        Pull::Unmet(quote(from, u)),
+                        UNMET,
                     );
                 }
             }
@@ -3146,6 +3208,24 @@ mod tests {
             "I promise to send the logs, thanks!",
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
+        }
+    }
+
+    #[test]
+    fn the_time_gone_by_is_a_wait_complained_of() {
+        for t in [
+            "Any update? It's been 5 days.",
+            "It has been two weeks since I reported it.",
+            "Its been a couple of hours and the payment is pending.",
+        ] {
+            assert!(compound(t) < -0.05, "{t}: {}", compound(t));
+        }
+        // Not years (tenure), nor a subject other than "it".
+        for t in [
+            "It's been two years since we switched.",
+            "We have been customers for five days.",
+        ] {
+            assert!(compound(t) >= 0.0, "{t}: {}", compound(t));
         }
     }
 
