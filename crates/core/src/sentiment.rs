@@ -1548,13 +1548,23 @@ impl Lexicon {
             // been two years since we started" is tenure). (`toks[i]`: the
             // loop's index; `i - 1`, `i - 2` read when above 0 and 1; the
             // words after it by `get`, read again only after "been".)
+            // (The word before is read again as written only when it starts
+            // with "it": "been" is common.)
+            let starts_it = |k: usize| {
+                let part = if k >= body_start { body } else { subject };
+                let at = toks[k].start as usize;
+                part.as_bytes()
+                    .get(at..at + 2)
+                    .is_some_and(|b| b.eq_ignore_ascii_case(b"it"))
+            };
             if toks[i].entry == Some(Entry::Auxiliary)
                 && toks[i].is("been", self)
                 && i > 0
                 && toks[i - 1].runs_on()
-                && (crate::text::one_of(word(i - 1), &["it's", "its", "it’s"])
+                && ((starts_it(i - 1)
+                    && crate::text::one_of(word(i - 1), &["it's", "its", "it’s"]))
                     || (i > 1
-                        && crate::text::one_of(word(i - 1), &["has"])
+                        && toks[i - 1].is("has", self)
                         && crate::text::one_of(word(i - 2), &["it"])))
             {
                 let quantity = |k: usize| {
@@ -1579,7 +1589,7 @@ impl Lexicon {
                     }
                 }
                 if let Some(u) = unit {
-                    let from = if crate::text::one_of(word(i - 1), &["has"]) {
+                    let from = if toks[i - 1].is("has", self) {
                         i - 2
                     } else {
                         i - 1
