@@ -1253,6 +1253,7 @@ impl Lexicon {
                     NO_ALONE,
                 );
             }
+            // (`toks[i]`: `i` is the loop's index, below `toks.len()`.)
             if toks[i].negates && i != ceased_at && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
                 // adverb) is a content word the lexicon does not rate.
@@ -1549,7 +1550,8 @@ impl Lexicon {
             // loop's index; `i - 1`, `i - 2` read when above 0 and 1; the
             // words after it by `get`, read again only after "been".)
             // (The word before is read again as written only when it starts
-            // with "it": "been" is common.)
+            // with "it": "been" is common. Called with `k = i - 1` after
+            // `i > 0`, so `toks[k]` is in bounds; the bytes are read by `get`.)
             let starts_it = |k: usize| {
                 let part = if k >= body_start { body } else { subject };
                 let at = toks[k].start as usize;
@@ -2066,6 +2068,7 @@ impl Lexicon {
     /// clause.
     fn prevented(&self, toks: &[Tok], i: usize) -> bool {
         let preventing = |t: &Tok| t.entry.is_some() && PREVENTING.contains(&self.words.key(t.key));
+        // (`toks[i]`: every caller passes the scoring loop's index.)
         if preventing(&toks[i]) {
             // (`k` from `i + 1`, read by `get`; `toks[k - 1]` is at least
             // `toks[i]`.)
@@ -2088,6 +2091,8 @@ impl Lexicon {
     /// among the last words ("Best,", "All the best,", "Warmly,"; not
     /// "works fine, thanks"). No praise, and no interjection either.
     fn signs_off(&self, toks: &[Tok], i: usize) -> bool {
+        // (`toks[i]`: both callers pass an index of `toks` — the scoring
+        // loop's and the interjection search's `enumerate`; `i + 1` by `get`.)
         toks.get(i + 1)
             .is_some_and(|t| t.entry == Some(Entry::SignOff))
             || (toks[i].comma()
