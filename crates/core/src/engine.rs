@@ -418,6 +418,124 @@ fn deadline(
         })
 }
 
+/// Words between a word of loss and the thing it befell, before it ("lost
+/// all our data", "wiped the whole database", "deleted 200 of my files"): an
+/// object's determiners and quantities (a number is one too).
+const QUANTITIES: &[&str] = &[
+    "a", "all", "an", "any", "entire", "every", "half", "her", "his", "its", "lots", "many", "most",
+    "my", "of", "our", "several", "some", "that", "the", "their", "these", "this", "those", "whole",
+    "your",
+];
+
+/// Words after a word of loss said after its thing that do not start an
+/// object ("missing from the report", "lost during the migration", "gone
+/// since Monday", "deleted by the sync"): a word of loss followed by any
+/// other ("missing a column", "lost its formatting", "gone through") is
+/// another verb. An adverb in "-ly" follows too ("missing entirely").
+const AFTER_LOSS: &[&str] = &[
+    "after", "again", "and", "as", "at", "because", "before", "but", "by", "due", "during", "for",
+    "forever", "from", "in", "now", "on", "or", "overnight", "since", "so", "today", "too",
+    "upon", "when", "while", "with", "without", "yesterday",
+];
+
+/// Words before a loss that make it a supposition, not a report ("if the
+/// records are deleted", "in case data is lost", "whether files were
+/// lost").
+const SUPPOSING: &[&str] = &["case", "if", "lest", "unless", "whether"];
+
+/// Data the customer reports lost ([`crate::rules::DataLoss`]): a thing of
+/// data ([`Target::LossThing`]) and a word of loss in its clause — after it,
+/// a noun it qualifies first and up to three linking words between ("the
+/// database tables are corrupted", "records went missing"), the clause
+/// ending or going on with no object ([`AFTER_LOSS`]); or before it with one
+/// to three words of [`QUANTITIES`] between ("lost all our data"). Not right
+/// after a negator ("no data was lost", "we have not lost any files"), nor
+/// as a supposition ([`SUPPOSING`]). The thing's hit, where the quote starts
+/// and where it ends.
+fn data_loss(
+    rules: &Rules,
+    dl: &crate::rules::DataLoss,
+    hits: &[Hit],
+    texts: [&str; 2],
+) -> Option<(Hit, u32, u32)> {
+    let lex = rules.sentiment.lexicon.as_deref();
+    let loss = |w: &str| listed_lower(&dl.losses, w);
+    let denies = |w: &str| {
+        crate::text::one_of(w, &["no", "none", "nothing", "never", "not", "without"])
+            || lex.is_some_and(|lex| lex.negates(w))
+    };
+    let number = |w: &str| w.bytes().all(|b| b.is_ascii_digit());
+    hits.iter()
+        .filter(|h| picked_as(rules, h, Target::LossThing))
+        .find_map(|h| {
+            let text = texts[usize::from(!h.in_subject)];
+            let before = text.get(..h.start as usize)?;
+            // After the thing: what befell it.
+            let after = || -> Option<(u32, u32)> {
+                let rest = text.get(h.end as usize..)?;
+                let mut words = crate::text::clause_word_slices(rest, 6).peekable();
+                let mut linked = 0;
+                let mut first = true;
+                while let Some(w) = words.next() {
+                    if loss(w) {
+                        let object = words.peek().is_some_and(|&n| {
+                            !(crate::text::one_of(n, AFTER_LOSS) || (n.len() > 4 && n.ends_with("ly")))
+                        });
+                        // `w` is a slice of `rest`, which ends `text`.
+                        let end = crate::text::offset_in(text, w) + w.len();
+                        return (!object).then_some((h.start, end as u32));
+                    }
+                    let noun = first
+                        && !linking(w)
+                        && w.bytes().all(|b| b.is_ascii_alphabetic())
+                        && !crate::text::grammatical(w);
+                    first = false;
+                    if noun {
+                        continue;
+                    }
+                    if !(linking(w) || w.eq_ignore_ascii_case("went")) {
+                        return None;
+                    }
+                    linked += 1;
+                    if linked > 3 {
+                        return None;
+                    }
+                }
+                None
+            };
+            // Before it: a loss done to it, its object ("lost all of our
+            // project history": a noun that qualifies it first).
+            let before_it = || -> Option<(u32, u32)> {
+                let mut between = 0;
+                for (n, w) in crate::text::clause_words_before(before, 5).enumerate() {
+                    if loss(w) && between > 0 {
+                        // `w` is a slice of `before`, which starts `text`.
+                        return Some((crate::text::offset_in(text, w) as u32, h.end));
+                    }
+                    if crate::text::one_of(w, QUANTITIES) || number(w) {
+                        between += 1;
+                    } else if n > 0
+                        || loss(w)
+                        || !w.bytes().all(|b| b.is_ascii_alphabetic())
+                        || crate::text::grammatical(w)
+                    {
+                        return None;
+                    }
+                }
+                None
+            };
+            let (start, end) = after().or_else(before_it)?;
+            // Denied or supposed: a negator among the two words before the
+            // quote, a supposition anywhere before it in its clause.
+            let lead = text.get(..start as usize)?;
+            let words = || crate::text::clause_words_before(lead, 8);
+            if words().take(2).any(denies) || words().any(|w| crate::text::one_of(w, SUPPOSING)) {
+                return None;
+            }
+            Some((*h, start, end))
+        })
+}
+
 /// An expectation a whole group of people cannot meet, of
 /// [`stated_impact`]'s readings those where the group is the subject: no one
 /// of it ("none of our agents can open the app") or the group itself ("our
@@ -1479,7 +1597,17 @@ pub fn decide(
             .stated_impact
             .as_ref()
             .and_then(|si| Some((si.level, stated_impact(rules, si, &scan.hits, texts)?)));
-        for (what, found) in [("impact", si_found), ("deadline", dl_found)] {
+        // Data reported lost ("the records are missing", "lost all our
+        // files"): a phrase of its level, as "data loss" is.
+        let loss_found = rules
+            .data_loss
+            .as_ref()
+            .and_then(|dl| Some((dl.level, data_loss(rules, dl, &scan.hits, texts)?)));
+        for (what, found) in [
+            ("impact", si_found),
+            ("deadline", dl_found),
+            ("data loss", loss_found),
+        ] {
             let Some((level, (v, start, end))) = found else {
                 continue;
             };
@@ -3744,6 +3872,104 @@ points = 1
         // A negator in another part of the clause denies nothing.
         let (level, detail) = sev("It isn't fixed and we need it today.");
         assert_eq!(level, "high", "{detail}");
+    }
+
+    /// Data reported lost is a phrase of its level, quoted from the thing to
+    /// the loss (or from the loss to the thing); a thing that lacks
+    /// something, a loss denied or supposed, is none.
+    #[test]
+    fn data_reported_lost_is_a_phrase_of_its_level() {
+        let rules = rules_with_severity_reading(
+            "[severity.data_loss]\nlevel = \"high\"\n\
+             things = [\"data\", \"record\", \"file\", \"database\", \"history\", \"contact\"]\n\
+             losses = [\"lost\", \"missing\", \"gone\", \"deleted\", \"corrupted\", \"wiped\"]",
+        );
+        let sev = |body: &str| severity_of(&rules, "Sync", body);
+        for (body, quote) in [
+            // The loss after the thing: linking words, a qualified noun,
+            // words after it that start no object.
+            (
+                "Since the update some records are missing entirely.",
+                "records are missing",
+            ),
+            (
+                "The database tables got corrupted overnight.",
+                "database tables got corrupted",
+            ),
+            (
+                "After the migration 200 files went missing from the archive.",
+                "files went missing",
+            ),
+            ("Our data is gone.", "data is gone"),
+            // The loss before the thing, words of quantity between (a
+            // qualifying noun first).
+            (
+                "The sync wiped all our contacts.",
+                "wiped all our contacts",
+            ),
+            (
+                "We lost all of our project history when the import ran.",
+                "lost all of our project history",
+            ),
+            // Not denied by a negator farther back.
+            (
+                "I don't know why the records are missing.",
+                "records are missing",
+            ),
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "high", "{body}: {detail}");
+            assert_eq!(
+                detail,
+                format!("high (data loss stated: \"{quote}\")"),
+                "{body}"
+            );
+        }
+        for body in [
+            // Lacking something, another verb.
+            "The export file is missing a column.",
+            "The file is missing rows and some columns are empty.",
+            "The spreadsheet lost its formatting.",
+            "Has the file gone through processing yet?",
+            // An adjective before the thing names a folder as often.
+            "Where do deleted files go?",
+            // Denied, supposed.
+            "The sync failed but no data was lost.",
+            "We have not lost any files, the upload is just slow.",
+            "What happens if the records are deleted?",
+            "Please keep a copy in case data is lost.",
+            // A loss said of no thing of data.
+            "My invoice is missing.",
+            "I lost my password.",
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "medium", "{body}: {detail}");
+        }
+    }
+
+    #[test]
+    fn a_data_loss_reading_is_checked() {
+        let bad = errors_with_section;
+        let errs = bad(
+            "[severity.data_loss]\nlevel = \"worst\"\nthings = [\"data\"]\nlosses = [\"lost\"]",
+        );
+        assert!(
+            errs.contains("severity.data_loss.level") && errs.contains("worst"),
+            "{errs}"
+        );
+        let errs = bad("[severity.data_loss]\nlevel = \"high\"\nthings = []\nlosses = [\"lost\"]");
+        assert!(errs.contains("severity.data_loss.things"), "{errs}");
+        let errs = bad(
+            "[severity.data_loss]\nlevel = \"high\"\nthings = [\"data\"]\nlosses = [\"went missing\"]",
+        );
+        assert!(
+            errs.contains("severity.data_loss.losses[0]") && errs.contains("one word each"),
+            "{errs}"
+        );
+        let errs = bad(
+            "[severity.data_loss]\nlevel = \"high\"\nthings = [\"files\"]\nlosses = [\"file\"]",
+        );
+        assert!(errs.contains("severity.data_loss.losses[0]"), "{errs}");
     }
 
     #[test]

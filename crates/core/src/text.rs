@@ -52,6 +52,11 @@ pub enum Target {
     /// tomorrow"), a phrase of the rules' deadline level
     /// (`severity.deadline`).
     DeadlineTime,
+    /// A word of the customer's data ("records", "files"): with a word of
+    /// loss said of it in its clause ("the records are missing", "lost all
+    /// our files"), a phrase of the rules' data-loss level
+    /// (`severity.data_loss`).
+    LossThing,
     Negative,
     Positive,
     /// Politeness ("thanks"): positive only in a ticket with no negative
@@ -1196,7 +1201,8 @@ impl Target {
             Target::Severity(_)
             | Target::SeverityCue(_)
             | Target::ImpactVerb
-            | Target::DeadlineTime => FAMILY_SEVERITY,
+            | Target::DeadlineTime
+            | Target::LossThing => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
             | Target::Polite

@@ -653,6 +653,44 @@ pub struct SeverityConfig {
     /// need (see [`DeadlineConfig`]). Optional.
     #[serde(default)]
     pub deadline: Option<DeadlineConfig>,
+    /// Data the customer has lost, said as what befell it (see
+    /// [`DataLossConfig`]). Optional.
+    #[serde(default)]
+    pub data_loss: Option<DataLossConfig>,
+}
+
+/// `[severity.data_loss]`: data the customer reports lost — "some records
+/// are missing", "the database got corrupted", "our files have disappeared",
+/// "the sync wiped all our contacts" — as a phrase of `level`, as "data
+/// loss" written out is. One of `things` (matched as phrases are, with
+/// their inflections) and one of `losses` (one word each, as written: no
+/// forms) in one clause: the loss after the thing, a noun qualified first
+/// and up to three forms of "be", "have", "get", "went" or adverbs between
+/// ("the database tables are corrupted", "records went missing"), and then
+/// the clause's end or a word that does not start an object ("missing from
+/// the report", "lost during the migration", "gone since Monday"; not "the
+/// export file is missing a column", "the sheet lost its formatting"); or the
+/// loss before the thing with one to three words of quantity or a
+/// determiner between ("lost all our data", "wiped the database"; not
+/// "deleted files" alone, which names a folder as often). Not with a
+/// negator right before ("no data was lost", "we have not lost any files"),
+/// nor as a supposition ("if the records are deleted", "in case data is
+/// lost"); in a question that reports no problem ("Are deleted files kept?")
+/// it counts a level down, as phrases do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataLossConfig {
+    /// The severity level data loss is a phrase of (a name from
+    /// `[[severity.levels]]`).
+    pub level: String,
+    /// Words of the customer's data ("data", "records", "files",
+    /// "database"), one word each, matched as phrases are ("record" also
+    /// "records").
+    pub things: Vec<String>,
+    /// Words of what befell it ("lost", "missing", "gone", "deleted",
+    /// "corrupted", "disappeared"), one word each, as written: list each
+    /// form that says it ("corrupt", "corrupted").
+    pub losses: Vec<String>,
 }
 
 /// `[severity.deadline]`: a near time the customer needs something by — "we
@@ -764,6 +802,7 @@ impl Default for SeverityConfig {
             grading: GradingConfig::default(),
             stated_impact: None,
             deadline: None,
+            data_loss: None,
         }
     }
 }

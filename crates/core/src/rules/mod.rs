@@ -212,6 +212,9 @@ pub struct Rules {
     /// `[severity.deadline]`: the level a deadline the customer states is
     /// a phrase of, and how it is read.
     pub deadline: Option<Deadline>,
+    /// `[severity.data_loss]`: the level data the customer reports lost is
+    /// a phrase of, and the words of loss.
+    pub data_loss: Option<DataLoss>,
     pub sentiment: SentimentRule,
     /// Points for low, normal, high, urgent.
     pub reported_priority: [i64; 4],
@@ -329,6 +332,18 @@ pub struct Deadline {
     pub initials: u32,
 }
 
+/// `[severity.data_loss]` compiled (see [`config::DataLossConfig`]). Its
+/// things are phrases of the detector ([`Target::LossThing`]).
+#[derive(Debug, Clone)]
+pub struct DataLoss {
+    /// Index into the severity levels.
+    pub level: u16,
+    /// The words of loss as written, lower case, sorted. (Read around a
+    /// thing only, not by the phrase automaton: "lost" and "missing" are
+    /// common words, said of many things but data.)
+    pub losses: Vec<String>,
+}
+
 /// A word's bit in [`Deadline::initials`]: its first letter's, lower case,
 /// or bit 26 for any other first character.
 pub fn initial_bit(w: &str) -> u32 {
@@ -371,7 +386,7 @@ fn sentiment_lexicon(
                 | Target::StrangerCategory(_) => false,
                 // A stated impact's words are read for it alone ("affect",
                 // "team"): no topic of the ticket.
-                Target::ImpactVerb | Target::DeadlineTime => false,
+                Target::ImpactVerb | Target::DeadlineTime | Target::LossThing => false,
                 // An idiom's words mean something else together: no topic.
                 Target::Idiom => false,
                 _ => !own,
@@ -1162,6 +1177,48 @@ fn build(
             prepositions,
         })
     });
+    let data_loss = cfg.severity.data_loss.as_ref().and_then(|dl| {
+        let level = severity_named(d, "severity.data_loss.level", &dl.level, &sev_names);
+        for (field, list) in [("things", &dl.things), ("losses", &dl.losses)] {
+            if list.is_empty() {
+                d.error(format!("severity.data_loss.{field}"), "empty: nothing to find");
+            }
+            for (j, p) in list.iter().enumerate() {
+                if p.trim().contains(char::is_whitespace) || p.trim().is_empty() {
+                    d.error(
+                        format!("severity.data_loss.{field}[{j}]"),
+                        format!("{p:?}: one word each"),
+                    );
+                }
+            }
+        }
+        let things: HashMap<String, usize> = dl
+            .things
+            .iter()
+            .enumerate()
+            .map(|(j, t)| (crate::text::stem_key(t), j))
+            .collect();
+        let mut losses = Vec::with_capacity(dl.losses.len());
+        for (j, p) in dl.losses.iter().enumerate() {
+            if let Some(&t) = things.get(&crate::text::stem_key(p)) {
+                d.error(
+                    format!("severity.data_loss.losses[{j}]"),
+                    format!("{p:?} is also things[{t}] (same stems): a loss and its thing must differ"),
+                );
+            }
+            // (Lower case as the engine reads words.)
+            losses.push(crate::text::normalise(p).to_lowercase());
+        }
+        losses.sort_unstable();
+        losses.dedup();
+        for t in &dl.things {
+            builder.add(t, Target::LossThing);
+        }
+        Some(DataLoss {
+            level: level?,
+            losses,
+        })
+    });
     let s = &cfg.sentiment;
     for (j, p) in s.negative.iter().enumerate() {
         if s.positive
@@ -1669,6 +1726,7 @@ fn build(
         severity_grading: cfg.severity.grading.clone(),
         stated_impact,
         deadline,
+        data_loss,
         sentiment: SentimentRule {
             lexicon: s.lexicon.then(|| sentiment_lexicon(cfg, &phrases)),
             negative_threshold: s.negative_threshold,
