@@ -1525,6 +1525,22 @@ pub fn decide(
                                     h.end as usize,
                                 )
                             }) => {}
+                    // An outcome the customer wants ("we need this
+                    // resolved"), not has: no praise yet.
+                    Target::Positive
+                        if {
+                            let text = if h.in_subject {
+                                &*subject
+                            } else {
+                                body.as_deref().unwrap_or("")
+                            };
+                            text.get(h.start as usize..h.end as usize)
+                                .is_some_and(|w| crate::text::one_of(w, crate::text::OUTCOMES))
+                                && crate::text::wanted_outcome(crate::text::clause_words_before(
+                                    text.get(..h.start as usize).unwrap_or(""),
+                                    5,
+                                ))
+                        } => {}
                     Target::Positive => {
                         pos += h.weight;
                         pos_phrase.get_or_insert(h.pattern);

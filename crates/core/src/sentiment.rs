@@ -1686,7 +1686,11 @@ impl Lexicon {
                 );
             }
             let (mut v, topic) = match toks[i].entry {
-                Some(Entry::Rated(v)) if i != hoped_at => (v, false),
+                // An outcome wanted ("we need this resolved") is no praise
+                // yet: asked of the lexicon's spelling first.
+                Some(Entry::Rated(v)) if i != hoped_at && !self.wanted(toks, i, &word) => {
+                    (v, false)
+                }
                 Some(Entry::Topic(v)) => (v, true),
                 // "I like the new editor", "we really liked it": the verb
                 // of liking with the customer as its subject is praise, as
@@ -2053,6 +2057,23 @@ impl Lexicon {
             k -= 1;
         }
         toks[k].runs_on() && is(k, &["i", "we"])
+    }
+
+    /// Token `i` (the scoring loop's index) is an outcome the customer
+    /// wants, not has ([`crate::text::wanted_outcome`]): "we need this
+    /// resolved", "it must be solved today".
+    fn wanted<'t>(&self, toks: &[Tok], i: usize, word: &impl Fn(usize) -> &'t str) -> bool {
+        if toks[i].entry.is_none() || !crate::text::OUTCOMES.contains(&self.words.key(toks[i].key)) {
+            return false;
+        }
+        // The words before it in its clause, the nearest first: `k` counts
+        // down from `i - 1` while the word before runs on into it.
+        crate::text::wanted_outcome(
+            (0..i)
+                .rev()
+                .take_while(|&k| toks[k].runs_on())
+                .map(word),
+        )
     }
 
     /// `t` is a negative word: rated so, a negative topic ("error"), or a
@@ -3221,6 +3242,28 @@ mod tests {
         for t in [
             "As promised, the fix works great.",
             "I promise to send the logs, thanks!",
+        ] {
+            assert!(compound(t) > 0.05, "{t}: {}", compound(t));
+        }
+    }
+
+    #[test]
+    fn an_outcome_wanted_is_no_praise_yet() {
+        // VADER rates "resolved" +0.7, "solved" +1.1, "restored" +1.4:
+        // wanted, they are what the customer does not have.
+        for t in [
+            "We need this resolved immediately.",
+            "This must be solved today.",
+            "Please get our data restored.",
+            "We would like the issue resolved as soon as possible.",
+        ] {
+            assert!(compound(t) <= 0.05, "{t}: {}", compound(t));
+        }
+        // Had, they are praise.
+        for t in [
+            "The issue has been resolved, thank you.",
+            "We needed a restart and now it's solved.",
+            "Glad to see it restored so quickly.",
         ] {
             assert!(compound(t) > 0.05, "{t}: {}", compound(t));
         }

@@ -1688,6 +1688,54 @@ pub(crate) fn one_of(w: &str, list: &[&str]) -> bool {
     list.iter().any(|l| w.eq_ignore_ascii_case(l))
 }
 
+/// Outcomes a customer asks for: wanted ("we need this resolved", "it must
+/// be solved today", "please get it fixed"), they are no praise yet.
+pub(crate) const OUTCOMES: &[&str] = &["cleared", "fixed", "resolved", "restored", "solved", "sorted"];
+
+/// Verbs of wanting an outcome, its object between ("need this resolved",
+/// "want the data restored", "would like the issue solved", "get it fixed").
+const WANTING: &[&str] = &[
+    "expect", "get", "like", "need", "needed", "needs", "require", "requires", "want", "wanted",
+    "wants",
+];
+
+/// Words before "be" that put an outcome ahead ("must be resolved", "needs
+/// to be solved", "should be restored soon").
+const AHEAD: &[&str] = &["can", "could", "must", "shall", "should", "to", "will", "would"];
+
+/// Words that put an outcome in place or end what is wanted ("it has been
+/// resolved", "that's fixed now", "we needed a restart and it's solved").
+const IN_PLACE: &[&str] = &[
+    "already", "and", "are", "been", "but", "had", "has", "have", "is", "it's", "not", "never",
+    "now", "that's", "was", "were",
+];
+
+/// An outcome ([`OUTCOMES`]) with `before` (the words before it in its
+/// clause, the nearest first) is wanted, not had: "be" after a word that
+/// puts it ahead ("must be resolved", "needs to be fixed"), or a verb of
+/// wanting at most four words back with no word between that puts it in
+/// place ("we need this resolved", "please get the issue fixed"; not "we
+/// needed a restart and now it's fixed", "it has been resolved").
+pub(crate) fn wanted_outcome<'a>(mut before: impl Iterator<Item = &'a str>) -> bool {
+    match before.next() {
+        Some(w) if w.eq_ignore_ascii_case("be") => before.next().is_some_and(|w| one_of(w, AHEAD)),
+        Some(w) if one_of(w, WANTING) => true,
+        Some(w) if one_of(w, IN_PLACE) => false,
+        Some(_) => {
+            for w in before.take(3) {
+                if one_of(w, WANTING) {
+                    return true;
+                }
+                if one_of(w, IN_PLACE) {
+                    return false;
+                }
+            }
+            false
+        }
+        None => false,
+    }
+}
+
 /// Verbs of ceasing. Negated (by [`crate::sentiment`] and the phrases'
 /// negation alike), what goes on is not ended ("won't stop
 /// crashing", "hasn't stopped freezing", "can't stop the sync"): the
@@ -3106,6 +3154,32 @@ mod tests {
             b.add(p, t);
         }
         b.build(2).unwrap()
+    }
+
+    #[test]
+    fn an_outcome_is_wanted_before_it_is_had() {
+        let wanted = |before: &str| wanted_outcome(clause_words_before(before, 5));
+        for before in [
+            "We need this",
+            "It must be",
+            "It needs to be",
+            "Please get the issue",
+            "We would like the whole problem",
+            "Outage. We need",
+        ] {
+            assert!(wanted(before), "{before}");
+        }
+        for before in [
+            "It has been",
+            "We needed a restart and now it's",
+            "Glad to see it",
+            "We need it, but it is",
+            // Another clause.
+            "We need help. It is",
+            "",
+        ] {
+            assert!(!wanted(before), "{before}");
+        }
     }
 
     #[test]
