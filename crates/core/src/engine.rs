@@ -422,9 +422,9 @@ fn deadline(
 /// all our data", "wiped the whole database", "deleted 200 of my files"): an
 /// object's determiners and quantities (a number is one too).
 const QUANTITIES: &[&str] = &[
-    "a", "all", "an", "any", "entire", "every", "half", "her", "his", "its", "lots", "many", "most",
-    "my", "of", "our", "several", "some", "that", "the", "their", "these", "this", "those", "whole",
-    "your",
+    "a", "all", "an", "any", "entire", "every", "half", "her", "his", "its", "lots", "many",
+    "most", "my", "of", "our", "several", "some", "that", "the", "their", "these", "this", "those",
+    "whole", "your",
 ];
 
 /// Words after a word of loss said after its thing that do not start an
@@ -433,15 +433,44 @@ const QUANTITIES: &[&str] = &[
 /// other ("missing a column", "lost its formatting", "gone through") is
 /// another verb. An adverb in "-ly" follows too ("missing entirely").
 const AFTER_LOSS: &[&str] = &[
-    "after", "again", "and", "as", "at", "because", "before", "but", "by", "due", "during", "for",
-    "forever", "from", "in", "now", "on", "or", "overnight", "since", "so", "today", "too",
-    "upon", "when", "while", "with", "without", "yesterday",
+    "after",
+    "again",
+    "and",
+    "as",
+    "at",
+    "because",
+    "before",
+    "but",
+    "by",
+    "due",
+    "during",
+    "for",
+    "forever",
+    "from",
+    "in",
+    "now",
+    "on",
+    "or",
+    "overnight",
+    "since",
+    "so",
+    "today",
+    "too",
+    "upon",
+    "when",
+    "while",
+    "with",
+    "without",
+    "yesterday",
 ];
 
 /// Words before a loss that make it a supposition, not a report ("if the
 /// records are deleted", "in case data is lost", "whether files were
 /// lost").
 const SUPPOSING: &[&str] = &["case", "if", "lest", "unless", "whether"];
+
+/// The bytes read on either side of a thing of data for a loss said of it.
+const REACHED: usize = 120;
 
 /// Data the customer reports lost ([`crate::rules::DataLoss`]): a thing of
 /// data ([`Target::LossThing`]) and a word of loss in its clause — after it,
@@ -459,70 +488,77 @@ fn data_loss(
     texts: [&str; 2],
 ) -> Option<(Hit, u32, u32)> {
     let lex = rules.sentiment.lexicon.as_deref();
-    let loss = |w: &str| listed_lower(&dl.losses, w);
+    // Most words are rejected by their first letter before the list is
+    // searched: a loss is looked for first, what lies between read only
+    // once one is found.
+    let loss =
+        |w: &str| dl.initials & crate::rules::initial_bit(w) != 0 && listed_lower(&dl.losses, w);
     let denies = |w: &str| {
         crate::text::one_of(w, &["no", "none", "nothing", "never", "not", "without"])
             || lex.is_some_and(|lex| lex.negates(w))
     };
     let number = |w: &str| w.bytes().all(|b| b.is_ascii_digit());
+    // A noun that qualifies the thing ("database tables", "project
+    // history").
+    let noun = |w: &str| {
+        !linking(w) && w.bytes().all(|b| b.is_ascii_alphabetic()) && !crate::text::grammatical(w)
+    };
+    // A text in which the automaton found no word of loss (with its
+    // inflections) is not read word by word.
+    let lossy = |in_subject: bool| {
+        hits.iter()
+            .any(|o| o.in_subject == in_subject && picked_as(rules, o, Target::LossWord))
+    };
     hits.iter()
-        .filter(|h| picked_as(rules, h, Target::LossThing))
+        .filter(|h| picked_as(rules, h, Target::LossThing) && lossy(h.in_subject))
         .find_map(|h| {
             let text = texts[usize::from(!h.in_subject)];
             let before = text.get(..h.start as usize)?;
             // After the thing: what befell it.
             let after = || -> Option<(u32, u32)> {
-                let rest = text.get(h.end as usize..)?;
-                let mut words = crate::text::clause_word_slices(rest, 6).peekable();
+                // (Six words fit in `REACHED` bytes: a long clause is not
+                // read to its end.)
+                let rest = crate::text::prefix(text.get(h.end as usize..)?, REACHED);
+                let words = || crate::text::clause_word_slices(rest, 6);
+                let j = words().position(loss)?;
                 let mut linked = 0;
-                let mut first = true;
-                while let Some(w) = words.next() {
-                    if loss(w) {
-                        let object = words.peek().is_some_and(|&n| {
-                            !(crate::text::one_of(n, AFTER_LOSS) || (n.len() > 4 && n.ends_with("ly")))
-                        });
-                        // `w` is a slice of `rest`, which ends `text`.
-                        let end = crate::text::offset_in(text, w) + w.len();
-                        return (!object).then_some((h.start, end as u32));
-                    }
-                    let noun = first
-                        && !linking(w)
-                        && w.bytes().all(|b| b.is_ascii_alphabetic())
-                        && !crate::text::grammatical(w);
-                    first = false;
-                    if noun {
+                for (n, w) in words().take(j).enumerate() {
+                    if n == 0 && noun(w) {
                         continue;
                     }
                     if !(linking(w) || w.eq_ignore_ascii_case("went")) {
                         return None;
                     }
                     linked += 1;
-                    if linked > 3 {
-                        return None;
-                    }
                 }
-                None
+                let mut from = words().skip(j);
+                let w = from.next()?;
+                let object = from.next().is_some_and(|n| {
+                    !(crate::text::one_of(n, AFTER_LOSS) || (n.len() > 4 && n.ends_with("ly")))
+                });
+                // `w` is a slice of `rest`, which ends `text`.
+                let end = crate::text::offset_in(text, w) + w.len();
+                (linked <= 3 && !object).then_some((h.start, end as u32))
             };
             // Before it: a loss done to it, its object ("lost all of our
             // project history": a noun that qualifies it first).
             let before_it = || -> Option<(u32, u32)> {
+                // (Five words fit in `REACHED` bytes: a long clause is not
+                // read back to its start.)
+                let before = crate::text::suffix(before, REACHED);
+                let words = || crate::text::clause_words_before(before, 5);
+                let j = words().position(loss)?;
                 let mut between = 0;
-                for (n, w) in crate::text::clause_words_before(before, 5).enumerate() {
-                    if loss(w) && between > 0 {
-                        // `w` is a slice of `before`, which starts `text`.
-                        return Some((crate::text::offset_in(text, w) as u32, h.end));
-                    }
+                for (n, w) in words().take(j).enumerate() {
                     if crate::text::one_of(w, QUANTITIES) || number(w) {
                         between += 1;
-                    } else if n > 0
-                        || loss(w)
-                        || !w.bytes().all(|b| b.is_ascii_alphabetic())
-                        || crate::text::grammatical(w)
-                    {
+                    } else if n > 0 || !noun(w) {
                         return None;
                     }
                 }
-                None
+                let w = words().nth(j)?;
+                // `w` is a slice of `before`, which starts `text`.
+                (between > 0).then_some((crate::text::offset_in(text, w) as u32, h.end))
             };
             let (start, end) = after().or_else(before_it)?;
             // Denied or supposed: a negator among the two words before the
@@ -3919,10 +3955,7 @@ points = 1
             ("Our data is gone.", "data is gone"),
             // The loss before the thing, words of quantity between (a
             // qualifying noun first).
-            (
-                "The sync wiped all our contacts.",
-                "wiped all our contacts",
-            ),
+            ("The sync wiped all our contacts.", "wiped all our contacts"),
             (
                 "We lost all of our project history when the import ran.",
                 "lost all of our project history",

@@ -1688,7 +1688,9 @@ impl Lexicon {
             let (mut v, topic) = match toks[i].entry {
                 // An outcome wanted ("we need this resolved") is no praise
                 // yet: asked of the lexicon's spelling first.
-                Some(Entry::Rated(v)) if i != hoped_at && !self.wanted(toks, i, &word) => {
+                Some(Entry::Rated(v))
+                    if i != hoped_at && !(v > 0.0 && self.wanted(toks, i, &word)) =>
+                {
                     (v, false)
                 }
                 Some(Entry::Topic(v)) => (v, true),
@@ -2063,17 +2065,16 @@ impl Lexicon {
     /// wants, not has ([`crate::text::wanted_outcome`]): "we need this
     /// resolved", "it must be solved today".
     fn wanted<'t>(&self, toks: &[Tok], i: usize, word: &impl Fn(usize) -> &'t str) -> bool {
-        if toks[i].entry.is_none() || !crate::text::OUTCOMES.contains(&self.words.key(toks[i].key)) {
+        // (Every outcome ends in "ed": most words are rejected by their
+        // last bytes.)
+        let key = self.words.key(toks[i].key);
+        if toks[i].entry.is_none() || !key.ends_with("ed") || !crate::text::OUTCOMES.contains(&key)
+        {
             return false;
         }
         // The words before it in its clause, the nearest first: `k` counts
         // down from `i - 1` while the word before runs on into it.
-        crate::text::wanted_outcome(
-            (0..i)
-                .rev()
-                .take_while(|&k| toks[k].runs_on())
-                .map(word),
-        )
+        crate::text::wanted_outcome((0..i).rev().take_while(|&k| toks[k].runs_on()).map(word))
     }
 
     /// `t` is a negative word: rated so, a negative topic ("error"), or a

@@ -57,6 +57,9 @@ pub enum Target {
     /// our files"), a phrase of the rules' data-loss level
     /// (`severity.data_loss`).
     LossThing,
+    /// A word of loss (`severity.data_loss.losses`, matched as phrases
+    /// are): where none is found, no thing of data is read for one.
+    LossWord,
     Negative,
     Positive,
     /// Politeness ("thanks"): positive only in a ticket with no negative
@@ -1202,7 +1205,8 @@ impl Target {
             | Target::SeverityCue(_)
             | Target::ImpactVerb
             | Target::DeadlineTime
-            | Target::LossThing => FAMILY_SEVERITY,
+            | Target::LossThing
+            | Target::LossWord => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
             | Target::Polite
@@ -1689,8 +1693,11 @@ pub(crate) fn one_of(w: &str, list: &[&str]) -> bool {
 }
 
 /// Outcomes a customer asks for: wanted ("we need this resolved", "it must
-/// be solved today", "please get it fixed"), they are no praise yet.
-pub(crate) const OUTCOMES: &[&str] = &["cleared", "fixed", "resolved", "restored", "solved", "sorted"];
+/// be solved today", "please get it fixed"), they are no praise yet. Each
+/// ends in "ed" (the scorer rejects other words by it).
+pub(crate) const OUTCOMES: &[&str] = &[
+    "cleared", "fixed", "resolved", "restored", "solved", "sorted",
+];
 
 /// Verbs of wanting an outcome, its object between ("need this resolved",
 /// "want the data restored", "would like the issue solved", "get it fixed").
@@ -1701,7 +1708,9 @@ const WANTING: &[&str] = &[
 
 /// Words before "be" that put an outcome ahead ("must be resolved", "needs
 /// to be solved", "should be restored soon").
-const AHEAD: &[&str] = &["can", "could", "must", "shall", "should", "to", "will", "would"];
+const AHEAD: &[&str] = &[
+    "can", "could", "must", "shall", "should", "to", "will", "would",
+];
 
 /// Words that put an outcome in place or end what is wanted ("it has been
 /// resolved", "that's fixed now", "we needed a restart and it's solved").
@@ -2346,6 +2355,17 @@ pub fn prefix(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// The longest suffix of `s` of at most `max` bytes that starts on a
+/// character boundary.
+pub fn suffix(s: &str, max: usize) -> &str {
+    let mut start = s.len().saturating_sub(max);
+    // Index `len` is always a boundary, so the loop ends.
+    while !s.is_char_boundary(start) {
+        start += 1;
+    }
+    &s[start..]
 }
 
 #[cfg(test)]

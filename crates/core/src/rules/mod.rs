@@ -339,12 +339,15 @@ pub struct DataLoss {
     /// Index into the severity levels.
     pub level: u16,
     /// The words of loss as written, lower case, sorted. (Read around a
-    /// thing only, not by the phrase automaton: "lost" and "missing" are
-    /// common words, said of many things but data.)
+    /// thing as written; the phrase automaton finds them too
+    /// ([`Target::LossWord`], with their inflections), so that a text with
+    /// none is not read word by word.)
     pub losses: Vec<String>,
+    /// The first letters of the losses ([`initial_bit`]).
+    pub initials: u32,
 }
 
-/// A word's bit in [`Deadline::initials`]: its first letter's, lower case,
+/// A word's bit in [`Deadline::initials`] and [`DataLoss::initials`]: its first letter's, lower case,
 /// or bit 26 for any other first character.
 pub fn initial_bit(w: &str) -> u32 {
     match w.as_bytes().first().map(u8::to_ascii_lowercase) {
@@ -386,7 +389,10 @@ fn sentiment_lexicon(
                 | Target::StrangerCategory(_) => false,
                 // A stated impact's words are read for it alone ("affect",
                 // "team"): no topic of the ticket.
-                Target::ImpactVerb | Target::DeadlineTime | Target::LossThing => false,
+                Target::ImpactVerb
+                | Target::DeadlineTime
+                | Target::LossThing
+                | Target::LossWord => false,
                 // An idiom's words mean something else together: no topic.
                 Target::Idiom => false,
                 _ => !own,
@@ -435,10 +441,12 @@ fn sentiment_lexicon(
 fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
     let dictionary = crate::spell::Dictionary::builtin();
     let mut words: Vec<String> = Vec::new();
-    for (p, _) in phrases
-        .iter()
-        .filter(|(_, t)| !matches!(t, Target::Negator | Target::SubjectNegator | Target::Idiom))
-    {
+    for (p, _) in phrases.iter().filter(|(_, t)| {
+        !matches!(
+            t,
+            Target::Negator | Target::SubjectNegator | Target::Idiom | Target::LossWord
+        )
+    }) {
         for w in p.split(' ') {
             for (i, f) in crate::text::word_forms(w).into_iter().enumerate() {
                 if i == 0 || dictionary.is_word(&f) {
@@ -1181,7 +1189,10 @@ fn build(
         let level = severity_named(d, "severity.data_loss.level", &dl.level, &sev_names);
         for (field, list) in [("things", &dl.things), ("losses", &dl.losses)] {
             if list.is_empty() {
-                d.error(format!("severity.data_loss.{field}"), "empty: nothing to find");
+                d.error(
+                    format!("severity.data_loss.{field}"),
+                    "empty: nothing to find",
+                );
             }
             for (j, p) in list.iter().enumerate() {
                 if p.trim().contains(char::is_whitespace) || p.trim().is_empty() {
@@ -1203,7 +1214,9 @@ fn build(
             if let Some(&t) = things.get(&crate::text::stem_key(p)) {
                 d.error(
                     format!("severity.data_loss.losses[{j}]"),
-                    format!("{p:?} is also things[{t}] (same stems): a loss and its thing must differ"),
+                    format!(
+                        "{p:?} is also things[{t}] (same stems): a loss and its thing must differ"
+                    ),
                 );
             }
             // (Lower case as the engine reads words.)
@@ -1214,8 +1227,12 @@ fn build(
         for t in &dl.things {
             builder.add(t, Target::LossThing);
         }
+        for l in &dl.losses {
+            builder.add(l, Target::LossWord);
+        }
         Some(DataLoss {
             level: level?,
+            initials: losses.iter().fold(0, |m, w| m | initial_bit(w)),
             losses,
         })
     });
