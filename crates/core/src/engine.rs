@@ -464,6 +464,22 @@ const AFTER_LOSS: &[&str] = &[
     "yesterday",
 ];
 
+/// Units of time after "this", "last", "every" ("corrupted this morning",
+/// "gone since last week"): a time, no object.
+const TIME_UNITS: &[&str] = &[
+    "afternoon",
+    "evening",
+    "hour",
+    "month",
+    "morning",
+    "night",
+    "quarter",
+    "time",
+    "week",
+    "weekend",
+    "year",
+];
+
 /// Words before a loss that make it a supposition, not a report ("if the
 /// records are deleted", "in case data is lost", "whether files were
 /// lost").
@@ -534,7 +550,11 @@ fn data_loss(
                 let mut from = words().skip(j);
                 let w = from.next()?;
                 let object = from.next().is_some_and(|n| {
-                    !(crate::text::one_of(n, AFTER_LOSS) || (n.len() > 4 && n.ends_with("ly")))
+                    !(crate::text::one_of(n, AFTER_LOSS)
+                        || (n.len() > 4 && n.ends_with("ly"))
+                        // A time ("corrupted this morning", "gone last week").
+                        || (crate::text::one_of(n, &["this", "last", "every", "each"])
+                            && from.next().is_some_and(|t| crate::text::one_of(t, TIME_UNITS))))
                 });
                 // `w` is a slice of `rest`, which ends `text`.
                 let end = crate::text::offset_in(text, w) + w.len();
@@ -795,12 +815,12 @@ const VENDOR: [&str; 3] = ["you", "your", "yours"];
 /// company could answer" — is read before.)
 /// Words between a thing and what befell it said after it ("my password
 /// was stolen", "this charge looks suspicious", "our account has just been
-/// hacked"): forms of "be", "get", "seem", "look" and "appear", and a few
+/// hacked"): forms of "be", "become", "get", "seem", "look" and "appear", and a few
 /// adverbs (any word ending in "-ly" is one too).
 const LINKING: &[&str] = &[
-    "already", "also", "appear", "appeared", "appears", "are", "be", "been", "being", "get",
-    "gets", "got", "gotten", "had", "has", "have", "is", "just", "look", "looked", "looks", "now",
-    "seem", "seemed", "seems", "was", "were",
+    "already", "also", "appear", "appeared", "appears", "are", "be", "became", "become", "becomes",
+    "been", "being", "get", "gets", "got", "gotten", "had", "has", "have", "is", "just", "look",
+    "looked", "looks", "now", "seem", "seemed", "seems", "was", "were",
 ];
 
 /// A linking word ([`LINKING`], or an adverb in "-ly").
@@ -3649,6 +3669,11 @@ points = 1
                 "No one in our support team's office can log in.",
                 "No one in our support team's office can log in",
             ),
+            // A number's separator is no clause break.
+            (
+                "Since 9am none of our 2,000 users can log in.",
+                "none of our 2,000 users can log in",
+            ),
         ] {
             let (level, detail) = sev(body);
             assert_eq!(level, "high", "{body}: {detail}");
@@ -3953,6 +3978,11 @@ points = 1
                 "files went missing",
             ),
             ("Our data is gone.", "data is gone"),
+            // A time after the loss, no object.
+            (
+                "The database became corrupted this morning.",
+                "database became corrupted",
+            ),
             // The loss before the thing, words of quantity between (a
             // qualifying noun first).
             ("The sync wiped all our contacts.", "wiped all our contacts"),
@@ -3979,6 +4009,7 @@ points = 1
             "The export file is missing a column.",
             "The file is missing rows and some columns are empty.",
             "The spreadsheet lost its formatting.",
+            "The export file is missing this column.",
             "Has the file gone through processing yet?",
             // An adjective before the thing names a folder as often.
             "Where do deleted files go?",

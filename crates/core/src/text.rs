@@ -1290,7 +1290,8 @@ fn takes_a_verb(negator: &str) -> bool {
 
 /// True when `gap` (text between a negator and a phrase) holds at most
 /// `window` words and no clause break (. , ; : ! ? … and their full-width
-/// forms, or a line break). With `nouns`, articles and quantifiers
+/// forms, or a line break; not a separator inside a number: "none of our
+/// 2,000 users can work"). With `nouns`, articles and quantifiers
 /// ([`DETERMINERS`]: "a", "any", "single", "more", "further") are not
 /// counted: the negation reaches through them to a noun ("without any
 /// problems", "haven't had a single issue", "no further errors" deny as "no
@@ -1307,7 +1308,7 @@ fn within_window(gap: &str, window: u32, nouns: bool) -> bool {
             .is_some_and(|w| one_of(w, DETERMINERS))
     };
     for (i, c) in gap.char_indices() {
-        if clause_break(c) {
+        if clause_break(c) && !in_number(gap, i) {
             return false;
         }
         // An ASCII character (most of a gap: " ", " really ") by its byte.
@@ -1335,6 +1336,15 @@ fn within_window(gap: &str, window: u32, nouns: bool) -> bool {
         words -= 1;
     }
     words <= window
+}
+
+/// The byte at `i` of `text` is a separator inside a number ("2,000",
+/// "1.5"): a digit on either side, no clause break.
+fn in_number(text: &str, i: usize) -> bool {
+    let b = text.as_bytes();
+    i > 0
+        && b.get(i - 1).is_some_and(u8::is_ascii_digit)
+        && b.get(i + 1).is_some_and(u8::is_ascii_digit)
 }
 
 /// True when the clause after a phrase ending at `at` says when its negation
