@@ -1325,9 +1325,14 @@ impl Lexicon {
                         // The customer, or no one named, before the negator
                         // (`i - 1` read only when `opens(i)` is false).
                         let person = opens(i) || crate::text::one_of(word(i - 1), &KEEP_SUBJECTS);
+                        // What goes on working is no failure: "it never
+                        // stopped working", "hasn't stopped working once".
                         let goes_on = (toks[j].runs_on()
                             && j + 1 < toks.len()
-                            && crate::text::one_of(word(j + 1), &["me", "us"]))
+                            && crate::text::one_of(
+                                word(j + 1),
+                                &["me", "us", "work", "works", "working"],
+                            ))
                             || (ing
                                 && person
                                 && next.is_some_and(|n| {
@@ -3342,6 +3347,14 @@ mod tests {
         }
         let v = score("I can't stop refreshing the page.");
         assert!(!v.failure, "{v:?}");
+        // What goes on working is no failure.
+        for t in [
+            "It never stopped working.",
+            "The sync hasn't stopped working once.",
+        ] {
+            let v = score(t);
+            assert!(v.compound >= -0.05 && !v.failure, "{t}: {v:?}");
+        }
     }
 
     #[test]

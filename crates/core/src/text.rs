@@ -1101,7 +1101,20 @@ impl Detector {
                     } else {
                         Reach::Near
                     };
-                    out.negators.push((s as usize, e as usize, reach));
+                    // A verb of ceasing denied right before ("never stopped
+                    // working", "hasn't stopped syncing once") ends nothing:
+                    // it negates nothing, and the denial before it reaches
+                    // past it to nothing either (`denies_within`).
+                    let ceasing_denied = text
+                        .get(s as usize..e as usize)
+                        .is_some_and(|w| one_of(w, CEASING))
+                        && out.negators.last().is_some_and(|&(_, pe, _)| {
+                            text.get(pe..s as usize)
+                                .is_some_and(|g| !g.is_empty() && g.bytes().all(|b| b == b' '))
+                        });
+                    if !ceasing_denied {
+                        out.negators.push((s as usize, e as usize, reach));
+                    }
                     if !targets
                         .iter()
                         .any(|t| t.family() == FAMILY_SENTIMENT && !negates(t))
@@ -3224,6 +3237,20 @@ mod tests {
         assert!(negated("still without any reply"));
         assert!(!negated("can I view it without logging in?"));
         assert!(!negated("I got it working without reply from you"));
+    }
+
+    #[test]
+    fn a_verb_of_ceasing_denied_negates_nothing() {
+        let d = detector_of(&[
+            ("working", Target::Expectation),
+            ("stopped", Target::Negator),
+            ("never", Target::Negator),
+            ("hasn't", Target::Negator),
+        ]);
+        let negated = |text: &str| scan(&d, text).hits.iter().any(|h| h.negated);
+        assert!(negated("the sync stopped working"));
+        assert!(!negated("it never stopped working"));
+        assert!(!negated("the sync hasn't stopped working once"));
     }
 
     #[test]
