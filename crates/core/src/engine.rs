@@ -1789,6 +1789,16 @@ pub fn decide(
                     positive: pos,
                     polite,
                     idioms: &scan.idioms,
+                    // A phrase of a fault category counted as found
+                    // (`[semantic] praise_excludes`: bug, outage).
+                    fault: rules.semantic.as_ref().is_some_and(|sem| {
+                        sem.praise_excludes.iter().any(|&c| {
+                            matches!(
+                                scratch.category_phrase.get(usize::from(c)),
+                                Some(Some((_, Counted::Phrase | Counted::Befell(_))))
+                            )
+                        })
+                    }),
                 },
                 &mut scratch.sentiment,
             );

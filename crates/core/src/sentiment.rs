@@ -649,6 +649,12 @@ pub struct PhraseEvidence<'i> {
     /// The rules' idioms found: in the subject (else the body), start, end.
     /// Their words are not rated ("drag and drop", "drop down").
     pub idioms: &'i [(bool, u32, u32)],
+    /// A fault named by a phrase of the rules' fault categories
+    /// ("breaks", "glitch", "regression"), words the lexicon may not rate:
+    /// strong praise said alone beside it is sarcasm ("Wow, another update
+    /// that breaks the calendar. Just wonderful."). (No complaint else:
+    /// "nothing has broken on it" names one too.)
+    pub fault: bool,
 }
 
 /// What [`Lexicon::score`] found.
@@ -1903,10 +1909,19 @@ impl Lexicon {
         let mut memo = None;
         let mut unresolved =
             || *memo.get_or_insert_with(|| complaint && !resolved(toks, last_problem, &self.fixes));
-        let sarcasm = complaint
+        // (A fault the rules' phrases name counts for the interjection
+        // too: "Wow, another update that breaks the calendar. Just
+        // wonderful.")
+        let sarcasm = (complaint || phrases.fault)
             .then(|| self.interjection(toks, body_start, &word))
             .flatten()
-            .filter(|_| unresolved());
+            .filter(|_| {
+                if complaint {
+                    unresolved()
+                } else {
+                    !resolved(toks, 0, &self.fixes)
+                }
+            });
         if let Some((first, at, praise)) = sarcasm {
             pos = 0.0;
             most_positive = None;
@@ -3446,5 +3461,21 @@ mod tests {
             );
         }
         assert!(v("Great, the crash is gone.").compound > 0.05);
+        // A fault only the rules' phrases name (the lexicon does not rate
+        // "breaks"): the interjection is sarcasm, unless a fix is said.
+        let faulty = |t: &str| {
+            let p = PhraseEvidence {
+                fault: true,
+                ..phrases(t)
+            };
+            l.score("", t, p, &mut SentimentScratch::default())
+        };
+        let got = faulty("Wow, another update that breaks the calendar. Just wonderful.");
+        assert!(
+            matches!(got.most_negative, Some((Pull::Sarcasm(_), _))) && got.compound < -0.05,
+            "{got:?}"
+        );
+        let got = faulty("Great, the calendar glitch is fixed now.");
+        assert!(got.compound > 0.05, "{got:?}");
     }
 }
