@@ -480,6 +480,33 @@ fn category_named(
 
 /// The index of the severity level named `name` among `names`, or an error
 /// at `field` listing the levels.
+/// Each word of the lists of `section` (its field, the words, whether the
+/// field may not be empty) is one word.
+fn one_word_each(d: &mut Diagnostics<'_>, section: &str, lists: &[(&str, &[String], bool)]) {
+    for &(field, list, required) in lists {
+        if required && list.is_empty() {
+            d.error(format!("{section}.{field}"), "empty: nothing to find");
+        }
+        for (j, p) in list.iter().enumerate() {
+            if p.trim().contains(char::is_whitespace) || p.trim().is_empty() {
+                d.error(
+                    format!("{section}.{field}[{j}]"),
+                    format!("{p:?}: one word each"),
+                );
+            }
+        }
+    }
+}
+
+/// The words of `list` by their stem key, each with its index (the last of
+/// words that share one).
+fn by_stem(list: &[String]) -> HashMap<String, usize> {
+    list.iter()
+        .enumerate()
+        .map(|(j, t)| (crate::text::stem_key(t), j))
+        .collect()
+}
+
 fn severity_named(
     d: &mut Diagnostics<'_>,
     field: &str,
@@ -1075,12 +1102,7 @@ fn build(
                 );
             }
         }
-        let verbs: HashMap<String, usize> = im
-            .verbs
-            .iter()
-            .enumerate()
-            .map(|(j, v)| (crate::text::stem_key(v), j))
-            .collect();
+        let verbs = by_stem(&im.verbs);
         let mut scopes = Vec::with_capacity(im.scopes.len());
         for (j, p) in im.scopes.iter().enumerate() {
             let key = crate::text::stem_key(p);
@@ -1126,29 +1148,16 @@ fn build(
     });
     let deadline = cfg.severity.deadline.as_ref().and_then(|dl| {
         let level = severity_named(d, "severity.deadline.level", &dl.level, &sev_names);
-        for (field, list) in [
-            ("times", &dl.times),
-            ("markers", &dl.markers),
-            ("prepositions", &dl.prepositions),
-        ] {
-            if list.is_empty() && field == "times" {
-                d.error(format!("severity.deadline.{field}"), "empty: nothing to find");
-            }
-            for (j, p) in list.iter().enumerate() {
-                if p.trim().contains(char::is_whitespace) || p.trim().is_empty() {
-                    d.error(
-                        format!("severity.deadline.{field}[{j}]"),
-                        format!("{p:?}: one word each"),
-                    );
-                }
-            }
-        }
-        let times: HashMap<String, usize> = dl
-            .times
-            .iter()
-            .enumerate()
-            .map(|(j, t)| (crate::text::stem_key(t), j))
-            .collect();
+        one_word_each(
+            d,
+            "severity.deadline",
+            &[
+                ("times", &dl.times, true),
+                ("markers", &dl.markers, false),
+                ("prepositions", &dl.prepositions, false),
+            ],
+        );
+        let times = by_stem(&dl.times);
         let mut forms = |field: &str, list: &[String]| {
             let mut out = Vec::with_capacity(list.len() * 3);
             for (j, p) in list.iter().enumerate() {
@@ -1187,28 +1196,12 @@ fn build(
     });
     let data_loss = cfg.severity.data_loss.as_ref().and_then(|dl| {
         let level = severity_named(d, "severity.data_loss.level", &dl.level, &sev_names);
-        for (field, list) in [("things", &dl.things), ("losses", &dl.losses)] {
-            if list.is_empty() {
-                d.error(
-                    format!("severity.data_loss.{field}"),
-                    "empty: nothing to find",
-                );
-            }
-            for (j, p) in list.iter().enumerate() {
-                if p.trim().contains(char::is_whitespace) || p.trim().is_empty() {
-                    d.error(
-                        format!("severity.data_loss.{field}[{j}]"),
-                        format!("{p:?}: one word each"),
-                    );
-                }
-            }
-        }
-        let things: HashMap<String, usize> = dl
-            .things
-            .iter()
-            .enumerate()
-            .map(|(j, t)| (crate::text::stem_key(t), j))
-            .collect();
+        one_word_each(
+            d,
+            "severity.data_loss",
+            &[("things", &dl.things, true), ("losses", &dl.losses, true)],
+        );
+        let things = by_stem(&dl.things);
         let mut losses = Vec::with_capacity(dl.losses.len());
         for (j, p) in dl.losses.iter().enumerate() {
             if let Some(&t) = things.get(&crate::text::stem_key(p)) {
