@@ -2086,7 +2086,8 @@ impl Lexicon {
     /// resolved", "it must be solved today".
     fn wanted<'t>(&self, toks: &[Tok], i: usize, word: &impl Fn(usize) -> &'t str) -> bool {
         // (Every outcome ends in "ed": most words are rejected by their
-        // last bytes.)
+        // last bytes. `toks[i]`: the scoring loop's index, below the
+        // length; `k` runs over `0..i`.)
         let key = self.words.key(toks[i].key);
         if toks[i].entry.is_none() || !key.ends_with("ed") || !crate::text::OUTCOMES.contains(&key)
         {
