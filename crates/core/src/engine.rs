@@ -577,7 +577,7 @@ fn data_loss(
                     }
                 }
                 let w = words().nth(j)?;
-                // `w` is a slice of `before`, which starts `text`.
+                // `w` is a slice of `before`, a part of `text`.
                 (between > 0).then_some((crate::text::offset_in(text, w) as u32, h.end))
             };
             let (start, end) = after().or_else(before_it)?;
