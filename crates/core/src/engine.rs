@@ -520,13 +520,17 @@ fn data_loss(
         !linking(w) && w.bytes().all(|b| b.is_ascii_alphabetic()) && !crate::text::grammatical(w)
     };
     // A text in which the automaton found no word of loss (with its
-    // inflections) is not read word by word.
-    let lossy = |in_subject: bool| {
-        hits.iter()
-            .any(|o| o.in_subject == in_subject && picked_as(rules, o, Target::LossWord))
-    };
+    // inflections) is not read word by word: which texts have one, read
+    // once (the body's, then the subject's).
+    let mut lossy = [false; 2];
+    for o in hits
+        .iter()
+        .filter(|o| picked_as(rules, o, Target::LossWord))
+    {
+        lossy[usize::from(o.in_subject)] = true;
+    }
     hits.iter()
-        .filter(|h| picked_as(rules, h, Target::LossThing) && lossy(h.in_subject))
+        .filter(|h| lossy[usize::from(h.in_subject)] && picked_as(rules, h, Target::LossThing))
         .find_map(|h| {
             let text = texts[usize::from(!h.in_subject)];
             let before = text.get(..h.start as usize)?;
@@ -1563,26 +1567,9 @@ pub fn decide(
                     }
                     // "a great disappointment": the fault's degree, no
                     // praise (the lexicon reads the fault).
-                    Target::Positive
-                        if rules
-                            .sentiment
-                            .lexicon
-                            .as_ref()
-                            .filter(|_| english)
-                            .is_some_and(|l| {
-                                let text = if h.in_subject {
-                                    &*subject
-                                } else {
-                                    body.as_deref().unwrap_or("")
-                                };
-                                l.degree_before(
-                                    text.get(h.start as usize..h.end as usize).unwrap_or(""),
-                                    text,
-                                    h.end as usize,
-                                )
-                            }) => {}
-                    // An outcome the customer wants ("we need this
-                    // resolved"), not has: no praise yet.
+                    // "a great disappointment": the fault's degree (the
+                    // lexicon reads the fault); "we need this resolved": an
+                    // outcome the customer wants, not has. No praise yet.
                     Target::Positive
                         if {
                             let text = if h.in_subject {
@@ -1590,12 +1577,20 @@ pub fn decide(
                             } else {
                                 body.as_deref().unwrap_or("")
                             };
-                            text.get(h.start as usize..h.end as usize)
-                                .is_some_and(|w| crate::text::one_of(w, crate::text::OUTCOMES))
-                                && crate::text::wanted_outcome(crate::text::clause_words_before(
-                                    text.get(..h.start as usize).unwrap_or(""),
-                                    5,
-                                ))
+                            let phrase = text.get(h.start as usize..h.end as usize).unwrap_or("");
+                            rules
+                                .sentiment
+                                .lexicon
+                                .as_ref()
+                                .filter(|_| english)
+                                .is_some_and(|l| l.degree_before(phrase, text, h.end as usize))
+                                || (crate::text::one_of(phrase, crate::text::OUTCOMES)
+                                    && crate::text::wanted_outcome(
+                                        crate::text::clause_words_before(
+                                            text.get(..h.start as usize).unwrap_or(""),
+                                            5,
+                                        ),
+                                    ))
                         } => {}
                     Target::Positive => {
                         pos += h.weight;
