@@ -965,6 +965,55 @@ fn no_one_able(subject: &str) -> bool {
     person && last.is_some_and(|w| crate::text::one_of(w, &ABLE))
 }
 
+/// Words that greet or thank the people a message is written to.
+const GREETINGS: [&str; 17] = [
+    "afternoon",
+    "bye",
+    "cheers",
+    "congrats",
+    "congratulations",
+    "dear",
+    "evening",
+    "greetings",
+    "hello",
+    "hey",
+    "hi",
+    "morning",
+    "night",
+    "thank",
+    "thanks",
+    "thx",
+    "welcome",
+];
+
+/// A phrase at `at` in `text` right after a greeting or thanks names whom
+/// the customer writes to, not who is affected: "Hello everyone", "Good
+/// morning, everyone", "Thank you everyone", "thanks to everyone who
+/// helped" ("to" and "you" between). Only spaces and a comma between the
+/// words: "Thanks. Everyone here is blocked" is affected.
+fn addressed(text: &str, at: u32) -> bool {
+    // The word that ends `before`, after spaces (and a comma, when
+    // `comma`), with what is left before it.
+    fn last_word(before: &str, comma: bool) -> Option<(&str, &str)> {
+        let t = before.trim_end_matches(|c: char| c.is_whitespace() || (comma && c == ','));
+        let start = t
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !c.is_alphanumeric())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        // (`start` is 0 or just past a character of `t`: a boundary.)
+        Some((&t[start..], &t[..start])).filter(|(w, _)| !w.is_empty())
+    }
+    let Some((w, rest)) = last_word(text.get(..at as usize).unwrap_or(""), true) else {
+        return false;
+    };
+    let w = match crate::text::one_of(w, &["to", "you"]) {
+        true => last_word(rest, false).map_or("", |(w, _)| w),
+        false => w,
+    };
+    crate::text::one_of(w, &GREETINGS)
+}
+
 /// Where the negator of a phrase at `at` in `text` starts: the nearest of
 /// the words just before it in its clause that the lexicon reads as a
 /// negator ("will not load", "never arrive", "aren't syncing"), else `at`.
@@ -1445,6 +1494,10 @@ pub fn decide(
     // An expectation of the rules' negated ("doesn't load", "can't log in"):
     // a failure reported.
     let mut failed: bool;
+    // A severity phrase above the default level, or an impact or data loss
+    // stated (not a deadline: a time the customer needs something by is
+    // no problem reported).
+    let mut impact: bool;
     let mut spelled = false;
     let ns = rules.severities.len();
     let by_phrase = loop {
@@ -1472,6 +1525,7 @@ pub fn decide(
         (polite, polite_phrase) = (0f32, None);
         neg_phrase = None;
         failed = false;
+        impact = false;
         // A plain phrase of a category that befalls things was found.
         let mut befalls = false;
         for h in &scan.hits {
@@ -1533,7 +1587,19 @@ pub fn decide(
                             *first = Some((h.pattern, counted));
                         }
                     }
+                    // "Hello everyone", "thanks to everyone who helped":
+                    // whom the customer writes to.
+                    Target::Severity(_)
+                        if addressed(
+                            if h.in_subject {
+                                &subject
+                            } else {
+                                body.as_deref().unwrap_or("")
+                            },
+                            h.start,
+                        ) => {}
                     Target::Severity(i) if !h.negated => {
+                        impact |= i < rules.default_severity;
                         scratch.severity_weight[i as usize] += h.weight;
                         scratch.severity_phrase[i as usize].get_or_insert(h.pattern);
                         if !scratch.severity_seen.contains(&(i, h.pattern)) {
@@ -1678,6 +1744,7 @@ pub fn decide(
             let Some((level, (v, start, end))) = found else {
                 continue;
             };
+            impact |= what != "deadline" && level < rules.default_severity;
             // The rules compile both levels with `severity_named`, a
             // position among the severity names: below `ns`, the length
             // the tables were reset to.
@@ -1925,6 +1992,13 @@ pub fn decide(
             }
             // A category is excluded only where no phrase of it counted.
             let unphrased = |c: &&u16| weights.phrase(**c) == 0.0;
+            // An impact stated — a severity phrase above the default level,
+            // or an impact or data loss read ("calls drop for everyone in
+            // our office", "300 orders are stuck") — outside a calm question
+            // reports a problem: not `impact_excludes` by meaning.
+            if impact && !sem.impact_excludes.is_empty() && !calm_question() {
+                excluded.extend(sem.impact_excludes.iter().filter(unphrased));
+            }
             // Praise or thanks that reports no failure is no fault report by
             // meaning ("Thanks, the new keyboard works perfectly"): positive,
             // with a positive or polite phrase of the rules — not a word the
@@ -3373,6 +3447,7 @@ points = 1
             clear_lead,
             question: None,
             failure_excludes: vec![],
+            impact_excludes: vec![],
             praise_excludes: vec![],
             wants: Default::default(),
             wantless_excludes: vec![],
@@ -3833,6 +3908,49 @@ points = 1
         let without =
             shipped_with(&SHIPPED.replacen("praise_excludes = [\"bug\", \"outage\"]", "", 1));
         assert_eq!(cat(&without, thanks), "bug");
+    }
+
+    /// A message that states an impact (a severity phrase above the
+    /// default, an impact or a data loss read) is not put in
+    /// `impact_excludes` by meaning; a deadline is no impact, nor is a calm
+    /// question.
+    #[test]
+    fn a_stated_impact_is_no_message_of_no_request() {
+        let rules = shipped_with(SHIPPED);
+        let cat = |rules: &Rules, body: &str| run_with(rules, "Office", body).category.to_string();
+        let drops = "Incoming calls cut out after a few seconds for everyone in the office.";
+        assert_ne!(cat(&rules, drops), "other");
+        // Without the list, the example of an absence decides.
+        let without = shipped_with(&SHIPPED.replacen("impact_excludes = [\"other\"]", "", 1));
+        assert_eq!(cat(&without, drops), "other");
+        // A time the customer needs something by reports no problem.
+        assert_eq!(
+            cat(
+                &rules,
+                "I am out of the office until Monday, I need the notes by Friday."
+            ),
+            "other"
+        );
+    }
+
+    /// A severity phrase right after a greeting or thanks names whom the
+    /// customer writes to; not after a sentence's end.
+    #[test]
+    fn whom_a_greeting_addresses_is_not_who_is_affected() {
+        for (text, at, yes) in [
+            ("Hello everyone", "everyone", true),
+            ("Good morning, everyone.", "everyone", true),
+            ("Thank you everyone for the help", "everyone", true),
+            ("thanks to everyone who helped", "everyone", true),
+            ("Thank you, everyone", "everyone", true),
+            ("Thanks. Everyone is blocked", "Everyone", false),
+            ("It is down for everyone", "everyone", false),
+            ("everyone", "everyone", false),
+            ("Thanks you. to everyone", "everyone", false),
+        ] {
+            let at = text.find(at).expect("in the text") as u32;
+            assert_eq!(addressed(text, at), yes, "{text}");
+        }
     }
 
     /// A phrase of a category that befalls things said of another

@@ -546,6 +546,15 @@ pub struct SemanticConfig {
     /// Default none.
     #[serde(default)]
     pub failure_excludes: Vec<String>,
+    /// Categories a message that states an impact is not put in by
+    /// meaning: a severity phrase above the default level counted, or an
+    /// impact or data loss stated ("calls drop for everyone in our office",
+    /// "300 orders are stuck"; not a deadline), outside a calm question. A message
+    /// that says what a problem costs reports one, however much its words
+    /// resemble "I am out of the office until Monday". Their phrases still
+    /// count. Default none.
+    #[serde(default)]
+    pub impact_excludes: Vec<String>,
     /// Categories (names from `[[categories]]`) a positive message that
     /// reports no failure is not chosen for by meaning: "Thanks, the new
     /// keyboard works perfectly" resembles "This feature stopped working",
@@ -622,6 +631,7 @@ impl Default for SemanticConfig {
             question_category: None,
             question_bonus: default_phrase_bonus(),
             failure_excludes: vec![],
+            impact_excludes: vec![],
             praise_excludes: vec![],
             wants: vec![],
             wantless_excludes: vec![],

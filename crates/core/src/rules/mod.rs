@@ -74,6 +74,8 @@ pub struct Semantic {
     /// Categories a message reporting a failure is not chosen for by
     /// meaning.
     pub failure_excludes: Vec<u16>,
+    /// Categories a message stating an impact is not chosen for by meaning.
+    pub impact_excludes: Vec<u16>,
     /// Categories a positive message that reports no failure is not chosen
     /// for by meaning.
     pub praise_excludes: Vec<u16>,
@@ -567,6 +569,7 @@ fn compile_semantic(
             .collect()
     };
     let failure_excludes = categories_named("failure_excludes", &sc.failure_excludes);
+    let impact_excludes = categories_named("impact_excludes", &sc.impact_excludes);
     let praise_excludes = categories_named("praise_excludes", &sc.praise_excludes);
     let wantless_excludes = categories_named("wantless_excludes", &sc.wantless_excludes);
     // One word of letters each, with every form of it.
@@ -656,6 +659,7 @@ fn compile_semantic(
         clear_lead: sc.clear_lead,
         question,
         failure_excludes,
+        impact_excludes,
         praise_excludes,
         wants,
         wantless_excludes,
