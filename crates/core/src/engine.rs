@@ -596,6 +596,72 @@ fn data_loss(
         })
 }
 
+/// A whole group named: a word of the whole (`[severity.stated_impact]
+/// wholes`: "all", "every", "whole", "entire") and a group
+/// ([`ImpactReading::groups`]: people, a team, the places a business works
+/// in) at most `window` words on in its clause, only possessives, numbers, "of", "the"
+/// and nouns between ("all employees", "all of our 40 locations", "our
+/// whole support team", "the entire sales department"); not after a
+/// negator ("not all users") nor a greeting ("Hi all"). The caller counts it
+/// only in a message that reports a problem. The word of the whole's hit,
+/// where the quote starts and where it ends.
+fn whole_scope(
+    rules: &Rules,
+    si: &crate::rules::StatedImpact,
+    hits: &[Hit],
+    texts: [&str; 2],
+) -> Option<(Hit, u32, u32)> {
+    const BETWEEN: [&str; 11] = [
+        "of", "the", "our", "my", "your", "their", "its", "his", "her", "these", "those",
+    ];
+    let r = ImpactReading {
+        rules,
+        si,
+        hits,
+        texts,
+        groups: true,
+    };
+    let lex = rules.sentiment.lexicon.as_deref();
+    hits.iter()
+        .filter(|h| picked_as(rules, h, Target::Whole))
+        .find_map(|h| {
+            let text = r.text_of(h);
+            // As written: the automaton matches by stem ("entirely").
+            let word = text.get(h.start as usize..h.end as usize)?;
+            let before = text.get(..h.start as usize)?;
+            let negated = || {
+                crate::text::clause_words_before(before, 1)
+                    .any(|w| lex.is_some_and(|l| l.negates(w)))
+            };
+            if !listed_lower(&si.wholes, word) || addressed(text, h.start) || negated() {
+                return None;
+            }
+            // (The window's words fit in `REACHED` bytes: a long clause is
+            // not read to its end.)
+            let rest = crate::text::prefix(text.get(h.end as usize..)?, REACHED);
+            // A group, or one of it after "every" ("every agent").
+            let group = |w: &str| {
+                r.scope(w) || (!w.ends_with('s') && w.len() < 24 && r.scope(&format!("{w}s")))
+            };
+            for w in crate::text::clause_word_slices(rest, r.reach()) {
+                if group(scope_word(w)) {
+                    // `w` is a slice of `rest`, a part of `text`.
+                    let end = crate::text::offset_in(text, w) + w.len();
+                    return Some((*h, h.start, end as u32));
+                }
+                let qualifies = crate::text::one_of(w, &BETWEEN)
+                    || w.bytes().all(|b| b.is_ascii_digit())
+                    || (!linking(w)
+                        && w.bytes().all(|b| b.is_ascii_alphabetic())
+                        && !crate::text::grammatical(w));
+                if !qualifies {
+                    return None;
+                }
+            }
+            None
+        })
+}
+
 /// An expectation a whole group of people cannot meet, of
 /// [`stated_impact`]'s readings those where the group is the subject: no one
 /// of it ("none of our agents can open the app") or the group itself ("our
@@ -634,8 +700,27 @@ struct ImpactReading<'a> {
 }
 
 /// Words of a group of people besides `[impact] people` ("none of our team
-/// can log in").
-const GROUPS: [&str; 5] = ["team", "teams", "company", "office", "everyone"];
+/// can log in"), and of the places a business works in ("none of our
+/// stores can take payments", "for all of our 40 locations").
+const GROUPS: [&str; 17] = [
+    "team",
+    "teams",
+    "company",
+    "office",
+    "offices",
+    "everyone",
+    "department",
+    "departments",
+    "location",
+    "locations",
+    "store",
+    "stores",
+    "shops",
+    "branch",
+    "branches",
+    "site",
+    "sites",
+];
 
 impl<'a> ImpactReading<'a> {
     /// `w` is one of the scopes: keyed as the scopes were compiled, their
@@ -1718,60 +1803,7 @@ pub fn decide(
                 scratch.category_phrase[i].get_or_insert((p, Counted::Phrase));
             }
         }
-        // An impact stated as a verb and what it hits, a few words on in
-        // its clause ("affecting our sales team"): a phrase of its level.
-        scratch.stated.clear();
         let texts = [&*subject, body.as_deref().unwrap_or("")];
-        // A deadline stated as a need and a near time ("due tomorrow",
-        // "needed before the end of the day"): a phrase of its level.
-        let dl = rules.deadline.as_ref();
-        let dl_found = dl.and_then(|dl| Some((dl.level, deadline(rules, dl, &scan.hits, texts)?)));
-        let si_found = rules
-            .stated_impact
-            .as_ref()
-            .and_then(|si| Some((si.level, stated_impact(rules, si, &scan.hits, texts)?)));
-        // Data reported lost ("the records are missing", "lost all our
-        // files"): a phrase of its level, as "data loss" is.
-        let loss_found = rules
-            .data_loss
-            .as_ref()
-            .and_then(|dl| Some((dl.level, data_loss(rules, dl, &scan.hits, texts)?)));
-        for (what, found) in [
-            ("impact", si_found),
-            ("deadline", dl_found),
-            ("data loss", loss_found),
-        ] {
-            let Some((level, (v, start, end))) = found else {
-                continue;
-            };
-            impact |= what != "deadline" && level < rules.default_severity;
-            // The rules compile both levels with `severity_named`, a
-            // position among the severity names: below `ns`, the length
-            // the tables were reset to.
-            let i = level as usize;
-            scratch.severity_weight[i] += v.weight;
-            scratch.severity_phrase[i].get_or_insert(v.pattern);
-            // A phrase of the level inside the words stated ("nobody can"
-            // in "nobody can log in", "deadline" in "a deadline on Friday")
-            // is the same evidence: no second one for the grading.
-            let restated = scan.hits.iter().any(|o| {
-                o.in_subject == v.in_subject
-                    && o.start >= start
-                    && o.end <= end
-                    && picked_as(rules, o, Target::Severity(level))
-            });
-            if !restated && !scratch.severity_seen.contains(&(level, v.pattern)) {
-                scratch.severity_seen.push((level, v.pattern));
-            }
-            scratch.stated.push(Stated {
-                what,
-                level,
-                verb: v.pattern,
-                in_subject: v.in_subject,
-                start,
-                end,
-            });
-        }
         if let Some(si) = &rules.stated_impact {
             // What a whole group cannot do is a phrase of the category it
             // says the service is in ("none of our agents can open the
@@ -1911,6 +1943,72 @@ pub fn decide(
             )
         }
     };
+    // An impact stated as a verb and what it hits, a few words on in
+    // its clause ("affecting our sales team"): a phrase of its level.
+    // (Read once the text is final: after the spelling, and after the
+    // sentiment, which says whether the message reports a problem.)
+    scratch.stated.clear();
+    let texts = [subject, body.unwrap_or("")];
+    // A deadline stated as a need and a near time ("due tomorrow",
+    // "needed before the end of the day"): a phrase of its level.
+    let dl = rules.deadline.as_ref();
+    let dl_found = dl.and_then(|dl| Some((dl.level, deadline(rules, dl, &scan.hits, texts)?)));
+    let si_found = rules
+        .stated_impact
+        .as_ref()
+        .and_then(|si| Some((si.level, stated_impact(rules, si, &scan.hits, texts)?)));
+    // Data reported lost ("the records are missing", "lost all our
+    // files"): a phrase of its level, as "data loss" is.
+    let loss_found = rules
+        .data_loss
+        .as_ref()
+        .and_then(|dl| Some((dl.level, data_loss(rules, dl, &scan.hits, texts)?)));
+    // A whole group named ("wrong overtime for all employees", "our whole
+    // support team is idle") states the impact in a message that reports a
+    // problem (it reads negative, or something failed), when no verb of
+    // impact did.
+    let whole_found = rules
+        .stated_impact
+        .as_ref()
+        .filter(|_| si_found.is_none() && (failed || s_score <= sr.negative_threshold))
+        .and_then(|si| Some((si.level, whole_scope(rules, si, &scan.hits, texts)?)));
+    for (what, found) in [
+        ("impact", si_found),
+        ("deadline", dl_found),
+        ("data loss", loss_found),
+        ("impact", whole_found),
+    ] {
+        let Some((level, (v, start, end))) = found else {
+            continue;
+        };
+        impact |= what != "deadline" && level < rules.default_severity;
+        // The rules compile both levels with `severity_named`, a
+        // position among the severity names: below `ns`, the length
+        // the tables were reset to.
+        let i = level as usize;
+        scratch.severity_weight[i] += v.weight;
+        scratch.severity_phrase[i].get_or_insert(v.pattern);
+        // A phrase of the level inside the words stated ("nobody can"
+        // in "nobody can log in", "deadline" in "a deadline on Friday")
+        // is the same evidence: no second one for the grading.
+        let restated = scan.hits.iter().any(|o| {
+            o.in_subject == v.in_subject
+                && o.start >= start
+                && o.end <= end
+                && picked_as(rules, o, Target::Severity(level))
+        });
+        if !restated && !scratch.severity_seen.contains(&(level, v.pattern)) {
+            scratch.severity_seen.push((level, v.pattern));
+        }
+        scratch.stated.push(Stated {
+            what,
+            level,
+            verb: v.pattern,
+            in_subject: v.in_subject,
+            start,
+            end,
+        });
+    }
     // The sentence embedding, once per ticket when something needs it.
     let mut embedding_ok: Option<bool> = None;
     // The category a question or a wish leaned towards.
@@ -3931,6 +4029,40 @@ points = 1
             ),
             "other"
         );
+    }
+
+    /// A word of the whole and a group after it states the impact in a
+    /// message that reports a problem; not in one that reports none, nor
+    /// negated.
+    #[test]
+    fn a_whole_group_in_a_problem_report_is_a_stated_impact() {
+        let rules = shipped_with(SHIPPED);
+        let sev = |body: &str| severity_of(&rules, "Payroll", body);
+        for (body, quote) in [
+            (
+                "The payroll export calculated wrong overtime for all employees.",
+                "all employees",
+            ),
+            (
+                "Synchronisation has stopped for all of our 40 locations.",
+                "all of our 40 locations",
+            ),
+            (
+                "Nothing loads since 8am. Our whole support team is idle.",
+                "whole support team",
+            ),
+        ] {
+            let (level, detail) = sev(body);
+            assert_eq!(level, "high", "{body}: {detail}");
+            assert!(detail.contains(&format!("\"{quote}\"")), "{body}: {detail}");
+        }
+        for body in [
+            "Please send the newsletter to all our employees.",
+            "Not all employees see wrong totals in the export.",
+            "Hi all, the export shows wrong totals in one report.",
+        ] {
+            assert_eq!(sev(body).0, "medium", "{body}");
+        }
     }
 
     /// A severity phrase right after a greeting or thanks names whom the

@@ -318,6 +318,40 @@ const HAPPEN_TO: &[&str] = &[
 /// Who says "keep" of what happens to them ("I keep getting"); without
 /// one, "keep" is a bidding ("keep going", "keep up the good work").
 const KEEP_SUBJECTS: [&str; 4] = ["i", "we", "you", "they"];
+/// Verbs of ceasing as written that may end a clause ("the sync stopped";
+/// "quit" is more often the customer's).
+const CEASED: &[&str] = &["stopped", "ceased"];
+/// Words after a verb of ceasing that start no object of it: a preposition,
+/// a time, a conjunction ("stopped for all users", "stopped yesterday",
+/// "stopped and restarted"; not "stopped the export").
+const AFTER_CEASING: &[&str] = &[
+    "about",
+    "after",
+    "again",
+    "and",
+    "around",
+    "at",
+    "before",
+    "but",
+    "completely",
+    "during",
+    "entirely",
+    "for",
+    "halfway",
+    "in",
+    "last",
+    "midway",
+    "on",
+    "overnight",
+    "since",
+    "suddenly",
+    "this",
+    "today",
+    "tonight",
+    "when",
+    "while",
+    "yesterday",
+];
 /// Words after a negator that are no action ("I don't know", "not a", "no
 /// problem" is rated anyway).
 const NOT_ACTIONS: &[&str] = &[
@@ -1259,6 +1293,48 @@ impl Lexicon {
                     NO_ALONE,
                 );
             }
+            // A verb of ceasing with nothing it acts on after it — its
+            // clause ends, or a preposition or a time follows
+            // ("Synchronisation has stopped for all of our locations",
+            // "payments stopped yesterday", "The sync stopped.") — says its
+            // subject ceased: a failure, unless that subject is a fault that
+            // ended ("the errors have stopped") or a person ("we stopped at
+            // five"), nor supposed ("if the player is stopped"). (`toks[i]`:
+            // the loop's index; `i - 1` read after `i > 0`.)
+            if toks[i].negates
+                && i > 0
+                && !hypothetical(i)
+                && crate::text::one_of(word(i), CEASED)
+                && (!toks[i].runs_on()
+                    || toks.get(i + 1).is_none()
+                    || crate::text::one_of(word(i + 1), AFTER_CEASING))
+            {
+                // The subject: the word before, past auxiliaries and words
+                // of degree ("has suddenly stopped"), in the sentence.
+                let subject = (0..i).rev().take(4).find(|&k| {
+                    !matches!(
+                        toks[k].entry,
+                        Some(Entry::Auxiliary | Entry::Intensifier(_))
+                    ) && !crate::text::one_of(word(k), &["just", "suddenly", "also", "now"])
+                });
+                let ceased = subject.filter(|&k| {
+                    toks[k].runs_on()
+                        && (toks[k].word || word(k).eq_ignore_ascii_case("it"))
+                        && !crate::text::one_of(word(k), PERSONS)
+                        && !self.negative(&toks[k])
+                        && !hypothetical(k)
+                });
+                if let Some(k) = ceased {
+                    failure = true;
+                    last_problem = i;
+                    pull_down(
+                        &mut neg,
+                        &mut most_negative,
+                        Pull::NegatedAction(quote(k, i)),
+                        NEGATED_ACTION,
+                    );
+                }
+            }
             // (`toks[i]`: `i` is the loop's index, below `toks.len()`.)
             if toks[i].negates && i != ceased_at && !hypothetical(i) {
                 // A negated action: the next word (or the one after an
@@ -1284,8 +1360,14 @@ impl Lexicon {
                     })
                     .map(|(k, t)| (i + 1 + k, t))
                     // In the negator's clause: "I can't. LOL" negates no
-                    // "LOL".
-                    .filter(|&(j, _)| !toks[i..j].iter().any(|t| t.stop()));
+                    // "LOL". Nor is a word that starts no object an action
+                    // of a verb of ceasing ("stopped since Monday": read
+                    // above, by what ceased).
+                    .filter(|&(j, _)| {
+                        let no_object = crate::text::one_of(word(i), CEASED)
+                            && crate::text::one_of(word(j), AFTER_CEASING);
+                        !(toks[i..j].iter().any(|t| t.stop()) || no_object)
+                    });
                 if let Some((j, t)) = action {
                     // A verb of ceasing ([`crate::text::CEASING`]), negated by a verb's
                     // negator: not "no stop button", "non stop" (a noun),
@@ -3370,6 +3452,53 @@ mod tests {
         ] {
             let v = score(t);
             assert!(v.compound >= -0.05 && !v.failure, "{t}: {v:?}");
+        }
+    }
+
+    /// A verb of ceasing with nothing it acts on says its subject ceased:
+    /// a failure, unless the subject is a fault or a person, or it is
+    /// supposed.
+    #[test]
+    fn what_stopped_with_nothing_after_it_ceased() {
+        // "stopped" and "ceased" are negators of the rules.
+        let l = Lexicon::builtin().adjusted([], [], [], ["stopped", "ceased", "not"]);
+        let score = |t: &str| {
+            l.score(
+                "",
+                t,
+                PhraseEvidence::default(),
+                &mut SentimentScratch::default(),
+            )
+        };
+        for (t, quote) in [
+            (
+                "Synchronisation has stopped for all of our stores.",
+                "Synchronisation has stopped",
+            ),
+            ("Payments stopped yesterday.", "Payments stopped"),
+            ("The sync stopped.", "sync stopped"),
+            ("It suddenly stopped this morning.", "It suddenly stopped"),
+            ("The import ceased halfway.", "import ceased"),
+        ] {
+            let v = score(t);
+            assert!(v.compound < -0.05 && v.failure, "{t}: {v:?}");
+            match v.most_negative {
+                Some((Pull::NegatedAction(q), _)) => {
+                    let (a, b) = q.words("", t);
+                    assert_eq!(format!("{a}{b}"), quote, "{t}")
+                }
+                other => panic!("{t}: {other:?}"),
+            }
+        }
+        for t in [
+            // A fault that ended, a person, an object, a supposition.
+            "The crashes stopped after the update.",
+            "We stopped at five.",
+            "I stopped the export.",
+            "If the player is stopped, it shows a notice.",
+        ] {
+            let v = score(t);
+            assert!(!v.failure, "{t}: {v:?}");
         }
     }
 

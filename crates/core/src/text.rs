@@ -60,6 +60,9 @@ pub enum Target {
     /// A word of loss (`severity.data_loss.losses`, matched as phrases
     /// are): where none is found, no thing of data is read for one.
     LossWord,
+    /// A word of the whole (`severity.stated_impact.wholes`: "all",
+    /// "every"), read with the scope after it.
+    Whole,
     Negative,
     Positive,
     /// Politeness ("thanks"): positive only in a ticket with no negative
@@ -1219,7 +1222,8 @@ impl Target {
             | Target::ImpactVerb
             | Target::DeadlineTime
             | Target::LossThing
-            | Target::LossWord => FAMILY_SEVERITY,
+            | Target::LossWord
+            | Target::Whole => FAMILY_SEVERITY,
             Target::Negative
             | Target::Positive
             | Target::Polite

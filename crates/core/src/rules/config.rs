@@ -798,6 +798,19 @@ pub struct StatedImpactConfig {
     /// affecting our team") count for severity only. Unset: for no category.
     #[serde(default)]
     pub unmet_category: Option<String>,
+    /// Words of the whole ("all", "every", "whole", "entire"; one word
+    /// each): one with a group at most `window` words on in its clause —
+    /// people (`[impact] people`), a team, the company, its offices,
+    /// stores, branches, sites, locations or departments — only
+    /// possessives, numbers, "of", "the" and nouns between, states the
+    /// impact in a message that reports a problem (it reads negative, or an
+    /// expectation is not met): "the export calculated wrong overtime for
+    /// all employees", "sync has stopped for all of our 40 locations". Not
+    /// after a negator ("not all users"), nor a greeting ("Hi all"); not
+    /// in a message that reports nothing ("please send the newsletter to all
+    /// our employees"). Default none.
+    #[serde(default)]
+    pub wholes: Vec<String>,
 }
 
 fn stated_impact_window() -> u32 {

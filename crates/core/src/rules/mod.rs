@@ -311,6 +311,9 @@ pub struct StatedImpact {
     pub scopes: Vec<String>,
     /// The category an expectation a whole scope cannot meet counts for.
     pub unmet_category: Option<u16>,
+    /// The words of the whole as written, lower case, sorted (the phrase
+    /// automaton finds them, [`Target::Whole`], by their stems too).
+    pub wholes: Vec<String>,
 }
 
 /// `[severity.deadline]` compiled (see [`config::DeadlineConfig`]). Its
@@ -394,7 +397,8 @@ fn sentiment_lexicon(
                 Target::ImpactVerb
                 | Target::DeadlineTime
                 | Target::LossThing
-                | Target::LossWord => false,
+                | Target::LossWord
+                | Target::Whole => false,
                 // An idiom's words mean something else together: no topic.
                 Target::Idiom => false,
                 _ => !own,
@@ -446,7 +450,11 @@ fn speller(phrases: &[(String, Target)]) -> Arc<crate::spell::Speller> {
     for (p, _) in phrases.iter().filter(|(_, t)| {
         !matches!(
             t,
-            Target::Negator | Target::SubjectNegator | Target::Idiom | Target::LossWord
+            Target::Negator
+                | Target::SubjectNegator
+                | Target::Idiom
+                | Target::LossWord
+                | Target::Whole
         )
     }) {
         for w in p.split(' ') {
@@ -1140,6 +1148,17 @@ fn build(
         for p in &im.verbs {
             builder.add(p, Target::ImpactVerb);
         }
+        one_word_each(
+            d,
+            "severity.stated_impact",
+            &[("wholes", &im.wholes, false)],
+        );
+        let mut wholes: Vec<String> = im.wholes.iter().map(|w| w.trim().to_lowercase()).collect();
+        wholes.sort_unstable();
+        wholes.dedup();
+        for w in &wholes {
+            builder.add(w, Target::Whole);
+        }
         let unmet_category = im.unmet_category.as_deref().and_then(|name| {
             category_named(cfg, d, "severity.stated_impact.unmet_category".into(), name)
         });
@@ -1148,6 +1167,7 @@ fn build(
             window: im.window,
             scopes,
             unmet_category,
+            wholes,
         })
     });
     let deadline = cfg.severity.deadline.as_ref().and_then(|dl| {
