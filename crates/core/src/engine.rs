@@ -1674,15 +1674,16 @@ pub fn decide(
                     }
                     // "Hello everyone", "thanks to everyone who helped":
                     // whom the customer writes to.
-                    Target::Severity(_)
-                        if addressed(
-                            if h.in_subject {
-                                &subject
-                            } else {
-                                body.as_deref().unwrap_or("")
-                            },
-                            h.start,
-                        ) => {}
+                    Target::Severity(i)
+                        if i < rules.default_severity
+                            && addressed(
+                                if h.in_subject {
+                                    &subject
+                                } else {
+                                    body.as_deref().unwrap_or("")
+                                },
+                                h.start,
+                            ) => {}
                     Target::Severity(i) if !h.negated => {
                         impact |= i < rules.default_severity;
                         scratch.severity_weight[i as usize] += h.weight;

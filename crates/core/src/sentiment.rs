@@ -1274,6 +1274,9 @@ impl Lexicon {
         // A verb of ceasing a negator reached ([`crate::text::CEASING`]): the negation
         // ends at it, and it negates nothing itself.
         let mut ceased_at = usize::MAX;
+        // Token `k` (an index of `toks`) is a verb of ceasing that may end
+        // a clause, by the lexicon's spelling (a negator has an entry).
+        let ceases = |k: usize| CEASED.iter().any(|w| toks[k].is(w, self));
         for i in 0..toks.len() {
             // `k < i` for an `i` that indexes `toks`.
             let hypothetical = |i: usize| {
@@ -1303,8 +1306,8 @@ impl Lexicon {
             // the loop's index; `i - 1` read after `i > 0`.)
             if toks[i].negates
                 && i > 0
+                && ceases(i)
                 && !hypothetical(i)
-                && crate::text::one_of(word(i), CEASED)
                 && (!toks[i].runs_on()
                     || toks.get(i + 1).is_none()
                     || crate::text::one_of(word(i + 1), AFTER_CEASING))
@@ -1364,8 +1367,7 @@ impl Lexicon {
                     // of a verb of ceasing ("stopped since Monday": read
                     // above, by what ceased).
                     .filter(|&(j, _)| {
-                        let no_object = crate::text::one_of(word(i), CEASED)
-                            && crate::text::one_of(word(j), AFTER_CEASING);
+                        let no_object = ceases(i) && crate::text::one_of(word(j), AFTER_CEASING);
                         !(toks[i..j].iter().any(|t| t.stop()) || no_object)
                     });
                 if let Some((j, t)) = action {
