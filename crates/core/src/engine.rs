@@ -513,7 +513,6 @@ fn data_loss(
         crate::text::one_of(w, &["no", "none", "nothing", "never", "not", "without"])
             || lex.is_some_and(|lex| lex.negates(w))
     };
-    let number = |w: &str| w.bytes().all(|b| b.is_ascii_digit());
     // A noun that qualifies the thing ("database tables", "project
     // history").
     let noun = |w: &str| {
@@ -574,7 +573,7 @@ fn data_loss(
                 let j = words().position(loss)?;
                 let mut between = 0;
                 for (n, w) in words().take(j).enumerate() {
-                    if crate::text::one_of(w, QUANTITIES) || number(w) {
+                    if crate::text::one_of(w, QUANTITIES) || crate::text::is_number(w) {
                         between += 1;
                     } else if n > 0 || !noun(w) {
                         return None;
@@ -650,7 +649,7 @@ fn whole_scope(
                     return Some((*h, h.start, end as u32));
                 }
                 let qualifies = crate::text::one_of(w, &BETWEEN)
-                    || w.bytes().all(|b| b.is_ascii_digit())
+                    || crate::text::is_number(w)
                     || (!linking(w)
                         && w.bytes().all(|b| b.is_ascii_alphabetic())
                         && !crate::text::grammatical(w));

@@ -1355,6 +1355,14 @@ fn within_window(gap: &str, window: u32, nouns: bool) -> bool {
     words <= window
 }
 
+/// A word that is a number as the clause readers give it: digits, with
+/// separators between them ("40", "1,200", "2.5").
+pub(crate) fn is_number(w: &str) -> bool {
+    w.bytes().next().is_some_and(|b| b.is_ascii_digit())
+        && w.bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+}
+
 /// The byte at `i` of `text` is a separator inside a number ("2,000",
 /// "1.5"): a digit on either side, no clause break.
 fn in_number(text: &str, i: usize) -> bool {
@@ -1433,7 +1441,9 @@ pub(crate) fn clause_word_slices(rest: &str, max: usize) -> impl Iterator<Item =
         let tail = rest.get(at?..)?;
         let mut start = None;
         for (i, c) in tail.char_indices() {
-            if in_clause_word(c) {
+            // A separator inside a number ("1,200", "2.5") is a part of
+            // the word, no clause break.
+            if in_clause_word(c) || (start.is_some() && clause_break(c) && in_number(tail, i)) {
                 start.get_or_insert(i);
                 continue;
             }
@@ -1466,17 +1476,39 @@ fn in_clause_word(c: char) -> bool {
 /// clause (a [`clause_break`]), the nearest first: what a word after
 /// `before` reaches back to in its clause.
 pub(crate) fn clause_words_before(before: &str, max: usize) -> impl Iterator<Item = &str> {
+    // A separator inside a number ("1,200", "2.5") is a part of the word,
+    // no clause break.
+    let in_word = |text: &str, i: usize, c: char| {
+        in_clause_word(c) || (clause_break(c) && in_number(text, i))
+    };
     // Past the break (its own length: some breaks are not ASCII).
     let start = before
         .char_indices()
         .rev()
-        .find(|&(_, c)| clause_break(c))
+        .find(|&(i, c)| clause_break(c) && !in_number(before, i))
         .map_or(0, |(i, c)| i + c.len_utf8());
     // (`start` is 0 or just past a character of `before`: a boundary.)
-    before[start..]
-        .rsplit(|c: char| !in_clause_word(c))
-        .filter(|w| !w.is_empty())
-        .take(max)
+    let part = &before[start..];
+    // Where the words not yet read end.
+    let mut end = part.len();
+    std::iter::from_fn(move || {
+        let head = part.get(..end)?;
+        // The last word of `head`: where it ends, where it starts.
+        let (mut last, mut first) = (None, 0);
+        for (i, c) in head.char_indices().rev() {
+            if in_word(head, i, c) {
+                last.get_or_insert(i + c.len_utf8());
+                first = i;
+            } else if last.is_some() {
+                break;
+            }
+        }
+        let last = last?;
+        end = first;
+        // (`first` and `last` are boundaries of characters of `head`.)
+        head.get(first..last)
+    })
+    .take(max)
 }
 
 /// A character that ends a clause: . , ; : ! ? … and their full-width
@@ -3519,6 +3551,24 @@ mod automaton_equivalence {
     /// The repacked table walked in two halves finds exactly the matches
     /// that aho-corasick's own overlapping search finds (then filtered to
     /// word boundaries), on texts long and short, with the shipped rules.
+    /// The clause readers read a number's separator as a part of the word,
+    /// and any other as the break it is.
+    #[test]
+    fn a_separator_inside_a_number_is_no_clause_break() {
+        let after: Vec<_> = clause_word_slices(" of our 1,200 users, then more", 9).collect();
+        assert_eq!(after, ["of", "our", "1,200", "users"]);
+        let after: Vec<_> = clause_word_slices(" 2.5 hours. Then", 9).collect();
+        assert_eq!(after, ["2.5", "hours"]);
+        let before: Vec<_> = clause_words_before("Sadly, all of our 1,500 stores", 9).collect();
+        assert_eq!(before, ["stores", "1,500", "our", "of", "all"]);
+        let before: Vec<_> = clause_words_before("It failed. 3, then 4", 9).collect();
+        assert_eq!(before, ["4", "then"]);
+        assert_eq!(clause_words_before("", 3).count(), 0);
+        assert_eq!(clause_words_before("word, ", 3).count(), 0);
+        assert!(is_number("1,200") && is_number("40") && is_number("2.5"));
+        assert!(!is_number(",5") && !is_number("v2") && !is_number(""));
+    }
+
     #[test]
     fn split_walk_finds_what_the_reference_search_finds() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/rules.toml");
