@@ -1276,6 +1276,7 @@ impl Lexicon {
         let mut ceased_at = usize::MAX;
         // Token `k` (an index of `toks`) is a verb of ceasing that may end
         // a clause, by the lexicon's spelling (a negator has an entry).
+        // (Every caller passes the scoring loop's `i`, below `toks.len()`.)
         let ceases = |k: usize| CEASED.iter().any(|w| toks[k].is(w, self));
         for i in 0..toks.len() {
             // `k < i` for an `i` that indexes `toks`.
@@ -1313,7 +1314,8 @@ impl Lexicon {
                     || crate::text::one_of(word(i + 1), AFTER_CEASING))
             {
                 // The subject: the word before, past auxiliaries and words
-                // of degree ("has suddenly stopped"), in the sentence.
+                // of degree ("has suddenly stopped"), in the sentence. (`k`
+                // runs over `0..i`: indexes of `toks`, read only so.)
                 let subject = (0..i).rev().take(4).find(|&k| {
                     !matches!(
                         toks[k].entry,
