@@ -972,6 +972,10 @@ impl Lexicon {
         if words.get("wait").is_none() {
             words.insert("wait", Entry::Wait);
         }
+        // Read by its key for the wait told ("we waited two days").
+        if words.get("waited").is_none() {
+            words.insert("waited", Entry::Wait);
+        }
         if words.get("go").is_none() {
             words.insert("go", Entry::ShortAction);
         }
@@ -1274,6 +1278,30 @@ impl Lexicon {
         // A verb of ceasing a negator reached ([`crate::text::CEASING`]): the negation
         // ends at it, and it negates nothing itself.
         let mut ceased_at = usize::MAX;
+        // The unit of time waited after token `k` (an index of `toks`): one
+        // to three words of quantity ("5", "over a", "a couple of") and a
+        // unit ([`WAITED_UNITS`]), in the clause. (`j - 1` is at least `k`;
+        // `j` is read below the length; `k + 1` by `get`.)
+        let waited_unit = |k: usize| {
+            let quantity = |j: usize| {
+                let w = word(j);
+                w.bytes().all(|b| b.is_ascii_digit()) || crate::text::one_of(w, QUANTITIES)
+            };
+            if !(toks.get(k + 1).is_some() && toks[k].runs_on() && quantity(k + 1)) {
+                return None;
+            }
+            let mut j = k + 2;
+            while j < toks.len().min(k + 5) && toks[j - 1].runs_on() {
+                if crate::text::one_of(word(j), WAITED_UNITS) {
+                    return Some(j);
+                }
+                if !quantity(j) {
+                    return None;
+                }
+                j += 1;
+            }
+            None
+        };
         // Token `k` (an index of `toks`) is a verb of ceasing that may end
         // a clause, by the lexicon's spelling (a negator has an entry).
         // (Every caller passes the scoring loop's `i`, below `toks.len()`.)
@@ -1639,6 +1667,21 @@ impl Lexicon {
                     );
                 }
             }
+            // A wait told: "we waited two days for a first reply", "I waited
+            // over a week for the refund" — the time gone by, as below; not
+            // supposed ("if you waited a day"). ("waited" has the wait's
+            // entry: read by its key.)
+            if toks[i].is("waited", self) && !hypothetical(i) {
+                let from = usize::from(toks.get(i + 1).is_some_and(|t| t.is("for", self)));
+                if let Some(u) = waited_unit(i + from) {
+                    pull_down(
+                        &mut neg,
+                        &mut most_negative,
+                        Pull::Unmet(quote(i, u)),
+                        UNMET,
+                    );
+                }
+            }
             // Time gone by, told to the vendor: "It's been 5 days", "it has
             // been two weeks since I reported it", "it's been over a week" —
             // a wait complained of, as an expectation not met (the subject is
@@ -1666,28 +1709,7 @@ impl Lexicon {
                         && toks[i - 1].is("has", self)
                         && crate::text::one_of(word(i - 2), &["it"])))
             {
-                let quantity = |k: usize| {
-                    let w = word(k);
-                    w.bytes().all(|b| b.is_ascii_digit()) || crate::text::one_of(w, QUANTITIES)
-                };
-                // The unit after one to three words of quantity ("5",
-                // "over a", "a couple of"), in the clause. (`k - 1` is at
-                // least `i`; `k` is read below the length.)
-                let mut unit = None;
-                if toks.get(i + 1).is_some() && quantity(i + 1) {
-                    let mut k = i + 2;
-                    while k < toks.len().min(i + 5) && toks[k - 1].runs_on() {
-                        if crate::text::one_of(word(k), WAITED_UNITS) {
-                            unit = Some(k);
-                            break;
-                        }
-                        if !quantity(k) {
-                            break;
-                        }
-                        k += 1;
-                    }
-                }
-                if let Some(u) = unit {
+                if let Some(u) = waited_unit(i) {
                     let from = if toks[i - 1].is("has", self) {
                         i - 2
                     } else {
@@ -3383,8 +3405,15 @@ mod tests {
             "Any update? It's been 5 days.",
             "It has been two weeks since I reported it.",
             "Its been a couple of hours and the payment is pending.",
+            // A wait told.
+            "We waited two days for a first reply.",
+            "I waited for over a week.",
         ] {
             assert!(compound(t) < -0.05, "{t}: {}", compound(t));
+        }
+        // Supposed, or no time told.
+        for t in ["If you waited a day, it would sync.", "We waited."] {
+            assert!(compound(t) >= 0.0, "{t}: {}", compound(t));
         }
         // Not years (tenure), nor a subject other than "it".
         for t in [
