@@ -1671,7 +1671,8 @@ impl Lexicon {
             // over a week for the refund" — the time gone by, as below; not
             // supposed ("if you waited a day"). ("waited" has the wait's
             // entry: read by its key.)
-            if toks[i].is("waited", self) && !hypothetical(i) {
+            if toks[i].entry == Some(Entry::Wait) && toks[i].is("waited", self) && !hypothetical(i)
+            {
                 let from = usize::from(toks.get(i + 1).is_some_and(|t| t.is("for", self)));
                 if let Some(u) = waited_unit(i + from) {
                     pull_down(
