@@ -1670,7 +1670,9 @@ impl Lexicon {
             // A wait told: "we waited two days for a first reply", "I waited
             // over a week for the refund" — the time gone by, as below; not
             // supposed ("if you waited a day"). ("waited" has the wait's
-            // entry: read by its key.)
+            // entry: read by its key.) (`toks[i]`: the loop's index; `i +
+            // from` indexes `toks`: `from` is 1 only when `toks[i + 1]`
+            // was found.)
             if toks[i].entry == Some(Entry::Wait) && toks[i].is("waited", self) && !hypothetical(i)
             {
                 let from = usize::from(toks.get(i + 1).is_some_and(|t| t.is("for", self)));
