@@ -1280,8 +1280,9 @@ impl Lexicon {
         let mut ceased_at = usize::MAX;
         // The unit of time waited after token `k` (an index of `toks`): one
         // to three words of quantity ("5", "over a", "a couple of") and a
-        // unit ([`WAITED_UNITS`]), in the clause. (`j - 1` is at least `k`;
-        // `j` is read below the length; `k + 1` by `get`.)
+        // unit ([`WAITED_UNITS`]), in the clause. (`toks[k]` is read only
+        // after `get(k + 1)` found a token, so `k < len`; `j - 1` is at
+        // least `k`; `j` is read below the length.)
         let waited_unit = |k: usize| {
             let quantity = |j: usize| {
                 let w = word(j);
